@@ -1,0 +1,28 @@
+/**
+ * pino logging: one root per process, a child per agent, module and request
+ * (`log.child({ module: 'quota' })`). Secrets are redacted by path wherever they appear.
+ */
+import { pino, type Logger, type LoggerOptions } from 'pino';
+
+/** Keys whose values never reach a log line, at any of the depths listed. */
+export const REDACT_KEYS = [
+  'password', 'secret', 'token', 'jwt', 'key', 'accessKeyId', 'secretAccessKey', 'sessionToken',
+  'credentials', 'passphrase', 'authorization', 'userData', 'cookie',
+];
+
+const paths = REDACT_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+
+export interface LogOptions { level?: string; name?: string; destination?: string }
+
+export function createLogger(opts: LogOptions = {}): Logger {
+  const options: LoggerOptions = {
+    name: opts.name,
+    level: opts.level ?? process.env.CLOUDGATE_LOG_LEVEL ?? 'info',
+    redact: { paths, censor: '[redacted]' },
+    base: { pid: process.pid },
+  };
+  if (opts.destination) return pino(options, pino.destination({ dest: opts.destination, sync: false, mkdir: true }));
+  return pino(options, pino.destination(2));
+}
+
+export type { Logger };

@@ -1,0 +1,70 @@
+/**
+ * The one interface every cloud driver implements (after libcloud's compute/base.py):
+ * declared features, one normalized state enum with a per-driver map and an `unknown`
+ * fallback, provider-only data kept in `extra`.
+ */
+import type { Logger } from 'pino';
+
+export type InstanceState = 'pending' | 'running' | 'stopping' | 'terminated' | 'error' | 'unknown';
+export const INSTANCE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'terminated', 'error', 'unknown'];
+
+export type DriverFeature =
+  | 'userdata'        // create() delivers user-data/context to the guest
+  | 'tags'            // create() labels instances and describe() returns the labels
+  | 'capacity'        // capacity() reports what the cloud can still host
+  | 'flavors'         // listFlavors() reflects the cloud's real flavors
+  | 'images'          // listImages() reflects the cloud's real images
+  | 'runs-agent';     // instances run the instance agent (the context is applied for real)
+
+export interface Flavor { id: string; name: string; cores: number; memoryMb: number; diskGb?: number; extra?: Record<string, unknown> }
+export interface Image { id: string; name: string; extra?: Record<string, unknown> }
+
+/** Labels every instance carries so that a restarted cloud agent can recognise its own. */
+export interface InstanceTags { deployment: string; service: string; owner: string; [k: string]: string }
+
+export interface CreateRequest {
+  /** Unique name chosen by the caller; create() with a name that exists returns that instance (idempotent). */
+  name: string;
+  flavorId: string;
+  imageId: string;
+  /** Context document (amiconfig INI) handed to the guest the way this cloud hands user-data. */
+  userData: string;
+  tags: InstanceTags;
+}
+
+export interface Instance {
+  id: string;
+  name: string;
+  state: InstanceState;
+  /** The provider's own state word, before normalization. */
+  providerState: string;
+  flavorId?: string;
+  imageId?: string;
+  tags: Partial<InstanceTags> & Record<string, string>;
+  addresses: string[];
+  createdAt?: string;
+  extra: Record<string, unknown>;
+}
+
+export interface Capacity { instances?: number; cores?: number; memoryMb?: number }
+
+export interface CloudDriver {
+  readonly name: string;
+  readonly features: ReadonlySet<DriverFeature>;
+  listFlavors(): Promise<Flavor[]>;
+  listImages(): Promise<Image[]>;
+  create(req: CreateRequest): Promise<Instance>;
+  /** All instances this driver can see, or those with the given ids (missing ids are omitted). */
+  describe(ids?: string[]): Promise<Instance[]>;
+  /** Idempotent: terminating an unknown or already-terminated id succeeds. */
+  terminate(id: string): Promise<void>;
+  /** Free capacity, where the cloud can tell it (feature 'capacity'). */
+  capacity?(): Promise<Capacity>;
+  /** Releases connections and background work; instances keep running. */
+  close(): Promise<void>;
+}
+
+export interface DriverContext { log: Logger }
+
+/** Options are the driver's own INI section, already split into key/value strings. */
+export type DriverFactory = (options: Readonly<Record<string, string>>, ctx: DriverContext) => Promise<CloudDriver>;

@@ -1,0 +1,311 @@
+/**
+ * A project-local ejabberd: its own config dir, spool, logs, Erlang node name, cookie
+ * and ports. It never reads /etc/ejabberd and never talks to a system server: Erlang
+ * distribution runs on its own port with no epmd (ERL_DIST_PORT style), so two servers
+ * (or a system one) never meet.
+ */
+import { spawn, execFile, type ChildProcess } from 'node:child_process';
+import { mkdirSync, writeFileSync, readFileSync, existsSync, chownSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { promisify } from 'node:util';
+import { renderConfig, type ComponentSpec, type HostSpec } from './config.js';
+import { erlangSystem } from './system.js';
+import { freePort, portInUse, canConnect } from './ports.js';
+import { EjabberdError } from './errors.js';
+
+const execFileP = promisify(execFile);
+
+export interface ServerOptions {
+  /** Directory holding conf/, spool/ and logs/. Created if missing. */
+  dir: string;
+  /** Main XMPP domain (users, agents, pubsub.<host>). */
+  host?: string;
+  /** Further hosts; a host with `jwtKey: true` gets its own JWT key (see jwtKeyFor). */
+  extraHosts?: Array<{ name: string; ownJwtKey?: boolean }>;
+  ip?: string;
+  c2sPort?: number;
+  componentPort?: number;
+  distPort?: number;
+  components?: ComponentSpec[];
+  admins?: string[];
+  logLevel?: 'critical' | 'error' | 'warning' | 'info' | 'debug';
+  /** Erlang short node name; defaults to a unique one. */
+  nodeName?: string;
+  startTimeoutMs?: number;
+}
+
+/** What a started server tells its clients. Written to <dir>/server.json. */
+export interface ServerInfo {
+  dir: string;
+  host: string;
+  hosts: string[];
+  ip: string;
+  c2sPort: number;
+  componentPort: number;
+  distPort: number;
+  node: string;
+  cookie: string;
+  jwtKeyFile: string;
+  hostJwtKeyFiles: Record<string, string>;
+  components: ComponentSpec[];
+  certFile: string;
+}
+
+const live = new Set<ChildProcess>();
+let exitHookInstalled = false;
+
+/** Whatever happens to this process, a server it started does not outlive it. */
+function installExitHook(): void {
+  if (exitHookInstalled) return;
+  exitHookInstalled = true;
+  process.on('exit', () => {
+    for (const c of live) killGroup(c.pid, 'SIGKILL');
+  });
+}
+
+function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
+  if (!pid) return;
+  try { process.kill(-pid, sig); } catch { /* gone */ }
+}
+
+export class EjabberdServer {
+  private child?: ChildProcess;
+  private exited?: Promise<number | null>;
+
+  private constructor(readonly info: ServerInfo) {}
+
+  get dir(): string { return this.info.dir; }
+  get logFile(): string { return join(this.info.dir, 'logs', 'ejabberd.log'); }
+
+  /** Prepares the directory (config, certificate, JWT keys, cookie) without starting. */
+  static async prepare(opts: ServerOptions): Promise<EjabberdServer> {
+    const dir = resolve(opts.dir);
+    const host = opts.host ?? 'localhost';
+    const ip = opts.ip ?? '127.0.0.1';
+    const sys = erlangSystem();
+    const conf = join(dir, 'conf');
+    for (const d of [dir, conf, join(dir, 'spool'), join(dir, 'logs')]) mkdirSync(d, { recursive: true, mode: 0o750 });
+
+    const certFile = join(conf, 'server.pem');
+    const hostNames = [host, ...(opts.extraHosts ?? []).map((h) => h.name)];
+    if (!existsSync(certFile)) await makeCertificate(conf, hostNames);
+    const jwtKeyFile = join(conf, 'jwt.jwk');
+    if (!existsSync(jwtKeyFile)) writeJwk(jwtKeyFile);
+    const hostJwtKeyFiles: Record<string, string> = {};
+    for (const h of opts.extraHosts ?? []) {
+      if (!h.ownJwtKey) continue;
+      const f = join(conf, `jwt-${h.name}.jwk`);
+      if (!existsSync(f)) writeJwk(f);
+      hostJwtKeyFiles[h.name] = f;
+    }
+    const cookieFile = join(conf, 'cookie');
+    if (!existsSync(cookieFile)) writeFileSync(cookieFile, randomBytes(18).toString('hex'), { mode: 0o600 });
+
+    const info: ServerInfo = {
+      dir, host, hosts: hostNames, ip,
+      c2sPort: opts.c2sPort || (await freePort(ip)),
+      componentPort: opts.componentPort || (await freePort(ip)),
+      distPort: opts.distPort || (await freePort(ip)),
+      node: `${opts.nodeName ?? `cg${process.pid}x${randomBytes(3).toString('hex')}`}@localhost`,
+      cookie: readFileSync(cookieFile, 'utf8').trim(),
+      jwtKeyFile, hostJwtKeyFiles,
+      components: opts.components ?? [],
+      certFile,
+    };
+    const hosts: HostSpec[] = [{ name: host }, ...(opts.extraHosts ?? []).map((h) => ({ name: h.name, jwtKeyFile: hostJwtKeyFiles[h.name] }))];
+    writeFileSync(join(conf, 'ejabberd.yml'), renderConfig({
+      hosts, ip, c2sPort: info.c2sPort, componentPort: info.componentPort, certFile, jwtKeyFile,
+      components: info.components, admins: opts.admins ?? [], logLevel: opts.logLevel,
+    }));
+    // Erlang resolves names through this file; an empty one means the system resolver.
+    writeFileSync(join(conf, 'inetrc'), '{lookup, [file, native]}.\n{host,{127,0,0,1}, ["localhost"]}.\n');
+    writeFileSync(join(dir, 'server.json'), JSON.stringify(info, null, 2), { mode: 0o600 });
+    if (sys.runAs) chownTree(dir, sys.runAs.uid, sys.runAs.gid);
+    return new EjabberdServer(info);
+  }
+
+  /** Reads back a server prepared earlier (operator commands: status, stop). */
+  static load(dir: string): EjabberdServer {
+    const file = join(resolve(dir), 'server.json');
+    if (!existsSync(file)) throw new EjabberdError(`no ejabberd prepared in ${resolve(dir)} (missing server.json)`);
+    return new EjabberdServer(JSON.parse(readFileSync(file, 'utf8')) as ServerInfo);
+  }
+
+  private erlArgs(): string[] {
+    const { info } = this;
+    return [
+      '-sname', info.node,
+      '+K', 'true', '+P', '250000',
+      '-env', 'ERL_CRASH_DUMP_BYTES', '0',
+      '-setcookie', info.cookie,
+      '-kernel', 'inet_dist_use_interface', '{127,0,0,1}',
+      '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false',
+      '-mnesia', 'dir', JSON.stringify(join(info.dir, 'spool')),
+      '-s', 'ejabberd', '-noinput',
+    ];
+  }
+
+  private env(): NodeJS.ProcessEnv {
+    const sys = erlangSystem();
+    const conf = join(this.info.dir, 'conf');
+    return {
+      PATH: process.env.PATH ?? '/usr/bin:/bin',
+      HOME: this.info.dir,
+      LANG: 'C.UTF-8',
+      ERL_LIBS: sys.erlLibs,
+      EJABBERD_CONFIG_PATH: join(conf, 'ejabberd.yml'),
+      EJABBERD_LOG_PATH: this.logFile,
+      ERL_INETRC: join(conf, 'inetrc'),
+      ERL_CRASH_DUMP: join(this.info.dir, 'logs', 'erl_crash.dump'),
+      ERL_MAX_PORTS: '65536',
+      ERL_MAX_ETS_TABLES: '2800',
+      CONTRIB_MODULES_PATH: join(this.info.dir, 'contrib'),
+    };
+  }
+
+  /**
+   * Starts the server and resolves once both listeners accept connections.
+   * `detached`: the server outlives this process (operator `cloudgate ejabberd start`).
+   */
+  async start({ detached = false, timeoutMs = 30000 }: { detached?: boolean; timeoutMs?: number } = {}): Promise<void> {
+    const { info } = this;
+    for (const [what, port] of [['client-to-server', info.c2sPort], ['component', info.componentPort], ['Erlang distribution', info.distPort]] as const) {
+      if (await portInUse(port, info.ip)) {
+        throw new EjabberdError(`cannot start ejabberd in ${info.dir}: ${what} port ${info.ip}:${port} is already in use`);
+      }
+    }
+    const sys = erlangSystem();
+    const outFile = join(info.dir, 'logs', 'erl.out');
+    const out = openSync(outFile, 'a');
+    const child = spawn(sys.erl, this.erlArgs(), {
+      cwd: join(info.dir, 'spool'),
+      env: this.env(),
+      detached: true, // own process group: stop() signals beam and its helpers together
+      stdio: ['ignore', out, out],
+      uid: sys.runAs?.uid,
+      gid: sys.runAs?.gid,
+    });
+    closeSync(out);
+    this.child = child;
+    this.exited = new Promise((res) => child.once('exit', (code) => { live.delete(child); res(code); }));
+    writeFileSync(join(info.dir, 'ejabberd.pid'), String(child.pid));
+    if (detached) child.unref(); else { live.add(child); installExitHook(); }
+
+    const deadline = Date.now() + timeoutMs;
+    let exitCode: number | null | undefined;
+    void this.exited.then((c) => { exitCode = c; });
+    while (Date.now() < deadline) {
+      if (exitCode !== undefined) {
+        throw new EjabberdError(`ejabberd in ${info.dir} exited during start-up (code ${exitCode})`, this.logTail());
+      }
+      if ((await canConnect(info.c2sPort, info.ip)) && (await canConnect(info.componentPort, info.ip))) return;
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await this.stop();
+    throw new EjabberdError(`ejabberd in ${info.dir} did not accept connections within ${timeoutMs} ms`, this.logTail());
+  }
+
+  /** Stops the server (SIGTERM to its process group, SIGKILL after a grace period). */
+  async stop(graceMs = 10000): Promise<void> {
+    const pid = this.child?.pid ?? this.pidFromFile();
+    if (!pid) return;
+    killGroup(pid, 'SIGTERM');
+    if (this.exited) {
+      const t = setTimeout(() => killGroup(pid, 'SIGKILL'), graceMs);
+      await this.exited;
+      clearTimeout(t);
+      killGroup(pid, 'SIGKILL'); // helpers (erl_child_setup) that outlived beam
+    } else {
+      const deadline = Date.now() + graceMs;
+      while (alive(pid) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+      killGroup(pid, 'SIGKILL');
+    }
+    rmSync(join(this.info.dir, 'ejabberd.pid'), { force: true });
+    this.child = undefined;
+  }
+
+  /** Kills the server at once (fault tests). */
+  kill(): void {
+    killGroup(this.child?.pid ?? this.pidFromFile(), 'SIGKILL');
+  }
+
+  async status(): Promise<{ running: boolean; pid?: number; c2s: boolean; component: boolean }> {
+    const pid = this.child?.pid ?? this.pidFromFile();
+    const running = !!pid && alive(pid);
+    return {
+      running, pid,
+      c2s: running && (await canConnect(this.info.c2sPort, this.info.ip)),
+      component: running && (await canConnect(this.info.componentPort, this.info.ip)),
+    };
+  }
+
+  private pidFromFile(): number | undefined {
+    try { return Number(readFileSync(join(this.info.dir, 'ejabberd.pid'), 'utf8').trim()) || undefined; } catch { return undefined; }
+  }
+
+  /** Runs an ejabberdctl command against this node (e.g. register u host pw). */
+  async ctl(...args: string[]): Promise<string> {
+    const { info } = this;
+    const sys = erlangSystem();
+    const ctlArgs = [
+      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden', '-noinput',
+      '-setcookie', info.cookie,
+      '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false', '-dist_listen', 'false',
+      '-s', 'ejabberd_ctl', '-extra', info.node, ...args,
+    ];
+    try {
+      const { stdout } = await execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000 });
+      return stdout.trim();
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; code?: number };
+      throw new EjabberdError(`ejabberdctl ${args[0]} failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
+    }
+  }
+
+  async register(user: string, host: string, password: string): Promise<void> {
+    await this.ctl('register', user, host, password);
+  }
+
+  /** The last lines of ejabberd's log, or of the Erlang VM's output if ejabberd wrote none. */
+  logTail(lines = 30): string {
+    for (const f of [this.logFile, join(this.info.dir, 'logs', 'erl.out')]) {
+      try {
+        const text = readFileSync(f, 'utf8').trimEnd();
+        if (text) return text.split('\n').slice(-lines).join('\n');
+      } catch { /* no such log yet */ }
+    }
+    return '';
+  }
+
+  /** Removes the server's directory (after stop). */
+  remove(): void {
+    rmSync(this.info.dir, { recursive: true, force: true });
+  }
+}
+
+function alive(pid: number): boolean {
+  try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+function writeJwk(file: string): void {
+  writeFileSync(file, JSON.stringify({ kty: 'oct', k: randomBytes(32).toString('base64url') }), { mode: 0o600 });
+}
+
+async function makeCertificate(conf: string, hosts: string[]): Promise<void> {
+  const san = [...new Set(hosts.flatMap((h) => [h, `*.${h}`]))].map((h) => `DNS:${h}`).join(',');
+  const key = join(conf, 'server.key');
+  const crt = join(conf, 'server.crt');
+  try {
+    await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
+      '-days', '3650', '-subj', `/CN=${hosts[0]}`, '-addext', `subjectAltName=${san}`]);
+  } catch (err) {
+    throw new EjabberdError('could not create the self-signed certificate (is the Debian package "openssl" installed?)', '', { cause: err });
+  }
+  writeFileSync(join(conf, 'server.pem'), readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'), { mode: 0o600 });
+}
+
+function chownTree(path: string, uid: number, gid: number): void {
+  chownSync(path, uid, gid);
+  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid, gid);
+}
