@@ -1,0 +1,40 @@
+/**
+ * The gateway's state and decisions, without XMPP: persistence (users, groups, contexts,
+ * cluster definitions, deployments, instances, jobs, events), context encryption, the
+ * cluster definition parser, placement and scale-in choice.
+ */
+export { createGatewayModel, type GatewayModel, type ModelOptions } from './model.js';
+export { openGatewayStore, GATEWAY_MIGRATIONS } from './schema.js';
+
+export {
+  NotFoundError, ConflictError, InvalidError, ForbiddenError, IllegalTransitionError, PassphraseError,
+  EnvelopeError, PlacementError, type CloudRefusal,
+} from './errors.js';
+
+export {
+  DEPLOYMENT_STATES, INSTANCE_STATES, JOB_STATES, canTransition, isTerminal,
+  type DeploymentState, type InstanceState, type JobState,
+} from './states.js';
+
+export { bareJid, type User, type Group, type Users, type Groups } from './users.js';
+export {
+  type ContextContent, type ContextInfo, type ContextVersion, type ContextVersionMeta, type Visibility, type Contexts,
+} from './contexts.js';
+export { type ClusterRecord, type ClusterDefs } from './cluster-defs.js';
+export { type Deployment, type Deployments } from './deployments.js';
+export { type Instance, type ContextRef, type Instances } from './instances.js';
+export { type Job, type JobKind, type Jobs } from './jobs.js';
+export { type DeploymentEvent, type Events } from './events.js';
+
+export { encryptContext, decryptContext, isEncryptedContext, DEFAULT_KDF, type KdfParams } from './crypto.js';
+
+export {
+  parseCluster, loadCluster, flavorSize, GENERIC_FLAVORS,
+  type ClusterDef, type ServiceDef, type FixedService, type ScalableService, type Flavor, type GenericFlavorName,
+} from './cluster.js';
+
+export {
+  planPlacement,
+  type PlacementInput, type PlacementPlan, type Placement, type ServiceRequest, type CloudCandidate, type Resources,
+} from './placement.js';
+export { pickScaleIn, type ScaleInCandidate } from './scale-in.js';

@@ -1,0 +1,40 @@
+/**
+ * The gateway's model: every repository over one database, sharing a clock and an id
+ * source. Built by the gateway's index.ts from the database core/store.ts opened.
+ */
+import type { Db } from '../../../core/store.js';
+import { createClusterDefs } from './cluster-defs.js';
+import { createContexts } from './contexts.js';
+import { createDeployments } from './deployments.js';
+import { createEvents } from './events.js';
+import { createInstances } from './instances.js';
+import { createJobs } from './jobs.js';
+import { randomId, type RepoDeps } from './repo.js';
+import { createGroups, createUsers } from './users.js';
+
+export interface ModelOptions {
+  now?: () => number;
+  newId?: (prefix: string) => string;
+}
+
+export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
+  const deps: RepoDeps = { db, now: opts.now ?? Date.now, newId: opts.newId ?? randomId };
+  const events = createEvents(deps);
+  return {
+    db,
+    users: createUsers(deps),
+    groups: createGroups(deps),
+    contexts: createContexts(deps),
+    clusters: createClusterDefs(deps),
+    deployments: createDeployments({ ...deps, events }),
+    instances: createInstances({ ...deps, events }),
+    jobs: createJobs({ ...deps, events }),
+    events,
+    /** Runs `fn` in one transaction (nested calls become savepoints). */
+    transaction<T>(fn: () => T): T {
+      return db.transaction(fn)();
+    },
+  };
+}
+
+export type GatewayModel = ReturnType<typeof createGatewayModel>;

@@ -1,0 +1,45 @@
+/**
+ * What has been applied on this machine, in <root>/var/lib/cloudgate/context.json, so a
+ * restarted agent or a newer context version re-applies only what changed. It records
+ * steps (a plugin, or a plugin phase such as `scripts:before`) with the hash of what they
+ * applied; a failed step is dropped so the next attempt runs it again. No values are
+ * stored: sections may hold secrets.
+ */
+import { createHash } from 'node:crypto';
+import { underRoot, readIfExists, writeAtomic } from './fsutil.js';
+import type { Json } from './plugin.js';
+
+export const STATE_FILE = '/var/lib/cloudgate/context.json';
+
+export interface StepState { hash: string; version: number | null; appliedAt: string }
+
+export interface AppliedState {
+  /** The version last attempted. */
+  version: number | null;
+  contextId?: string;
+  /** False when a step failed: the machine holds a mix of versions, see `steps`. */
+  complete: boolean;
+  updatedAt: string;
+  steps: Record<string, StepState>;
+}
+
+export function hashOf(value: Json): string {
+  return createHash('sha256').update(JSON.stringify(value)).digest('hex');
+}
+
+/** The recorded state, or undefined when there is none or it is unreadable (then everything re-applies). */
+export async function readState(root: string): Promise<AppliedState | undefined> {
+  const buf = await readIfExists(underRoot(root, STATE_FILE));
+  if (!buf) return undefined;
+  try {
+    const s = JSON.parse(buf.toString('utf8')) as AppliedState;
+    if (typeof s !== 'object' || s === null || typeof s.steps !== 'object' || s.steps === null) return undefined;
+    return s;
+  } catch {
+    return undefined;
+  }
+}
+
+export async function writeState(root: string, state: AppliedState): Promise<void> {
+  await writeAtomic(underRoot(root, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+}

@@ -1,0 +1,232 @@
+/**
+ * One XMPP session (client or component) that stays up: reconnects with backoff and
+ * jitter, resumes the stream (XEP-0198) when the server still holds it, and paces
+ * sending so the number of stanzas the server has not acknowledged stays under a
+ * window below ejabberd's max_ack_queue, however many the application queues.
+ */
+import { EventEmitter } from 'node:events';
+import type { Element } from 'ltx';
+import type { Logger } from 'pino';
+import { xml } from '@xmpp/client-core';
+import { createClient } from './xmpp/client.js';
+import { createComponent } from './xmpp/component.js';
+import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { CloudgateError } from './errors.js';
+
+const NS_SM = 'urn:xmpp:sm:3';
+
+export interface ConnectionOptions {
+  kind: 'client' | 'component';
+  /** xmpp://host:port */
+  service: string;
+  /** Client: the account's domain. Component: the component's own domain. */
+  domain: string;
+  username?: string;
+  password: string;
+  isToken?: boolean;
+  resource?: string;
+  ca?: string;
+  backoff?: BackoffOptions;
+  /** Attempts before start() gives up (default: keep trying). */
+  maxStartAttempts?: number;
+  /** Unacknowledged stanzas allowed in flight to the server (stream management). */
+  window?: number;
+  log: Logger;
+}
+
+export class ConnectionError extends CloudgateError {
+  constructor(message: string, readonly permanent: boolean, options?: ErrorOptions) {
+    super('CG_CONNECTION', message, options);
+  }
+}
+
+export type ConnectionEvent =
+  | { type: 'online'; resumed: boolean; jid: string }
+  | { type: 'offline'; reason?: string };
+
+export class Connection extends EventEmitter {
+  private entity: any;
+  private stopping = false;
+  private online = false;
+  private attempt = 0;
+  private readonly abort = new AbortController();
+  private waitingOnline: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  private waitingDrain: Array<() => void> = [];
+  private ackRequested = false;
+  private corked: any = null;
+  readonly window: number;
+  jid = '';
+
+  constructor(readonly options: ConnectionOptions) {
+    super();
+    this.window = options.window ?? 2000;
+    const o = options;
+    this.entity = o.kind === 'client'
+      ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, resource: o.resource, ca: o.ca })
+      : createComponent({ service: o.service, domain: o.domain, password: o.password });
+    this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
+    this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));
+    this.entity.on('online', (jid: unknown) => this.setOnline(false, String(jid)));
+    this.entity.on('disconnect', ({ reason }: { reason?: Error } = {}) => this.onDisconnect(reason));
+    const sm = this.entity.streamManagement;
+    if (sm) {
+      sm.on('resumed', () => this.setOnline(true, this.jid));
+      sm.on('ack', () => this.checkDrain());
+      sm.on('fail', (stanza: Element) => this.emit('lost', stanza));
+      // The stock 250 ms debounce before <r/> caps throughput; we ask for acks ourselves.
+      sm.requestAckDebounce = 50;
+    }
+  }
+
+  get isOnline(): boolean { return this.online; }
+  get status(): string { return this.entity.status; }
+
+  private setOnline(resumed: boolean, jid: string): void {
+    this.online = true;
+    this.attempt = 0;
+    this.jid = jid || this.jid;
+    for (const w of this.waitingOnline.splice(0)) w.resolve();
+    this.checkDrain();
+    this.emit('status', { type: 'online', resumed, jid: this.jid } satisfies ConnectionEvent);
+  }
+
+  private onDisconnect(reason?: Error): void {
+    const wasOnline = this.online;
+    this.online = false;
+    if (wasOnline) this.emit('status', { type: 'offline', reason: reason?.message } satisfies ConnectionEvent);
+    if (!this.stopping) void this.reconnectLoop();
+  }
+
+  /** Connects; resolves once online. Authentication failures are not retried. */
+  async start(): Promise<void> {
+    const max = this.options.maxStartAttempts ?? Infinity;
+    for (let attempt = 0; ; attempt++) {
+      try {
+        if (this.entity.status === 'offline' || !this.entity.status) await this.entity.start();
+        else await this.connectOpen();
+        return;
+      } catch (err) {
+        const permanent = isPermanent(err);
+        if (permanent || attempt + 1 >= max || this.stopping) {
+          this.stopping = true; // a connection that failed to start is finished: no reconnect loop
+          this.abort.abort();
+          await this.entity.stop().catch(() => {});
+          throw new ConnectionError(`cannot log in to ${this.options.service} as ${this.who()}: ${describe(err)}`, permanent, { cause: err });
+        }
+        const d = backoffDelay(attempt, this.options.backoff);
+        this.options.log.warn({ attempt: attempt + 1, delayMs: d, reason: describe(err) }, 'connect failed, retrying');
+        await sleep(d, this.abort.signal);
+      }
+    }
+  }
+
+  private who(): string {
+    return this.options.kind === 'client' ? `${this.options.username}@${this.options.domain}` : this.options.domain;
+  }
+
+  private async connectOpen(): Promise<void> {
+    const { service, domain } = this.entity.options;
+    const online = new Promise<void>((resolve, reject) => {
+      this.waitingOnline.push({ resolve, reject });
+    });
+    await this.entity.connect(service);
+    await this.entity.open({ domain });
+    await online;
+  }
+
+  private async reconnectLoop(): Promise<void> {
+    while (!this.stopping && !this.online) {
+      const d = backoffDelay(this.attempt++, this.options.backoff);
+      await sleep(d, this.abort.signal);
+      if (this.stopping || this.online) return;
+      if (this.entity.status !== 'disconnect' && this.entity.status !== 'offline') return;
+      try {
+        await this.connectOpen();
+        return;
+      } catch (err) {
+        this.options.log.warn({ attempt: this.attempt, reason: describe(err) }, 'reconnect failed');
+        if (isPermanent(err)) { this.emit('fatal', err); return; }
+        if (this.entity.socket) await this.entity.disconnect().catch(() => {});
+      }
+    }
+  }
+
+  /** Resolves when the session is online (immediately if it is). */
+  whenOnline(): Promise<void> {
+    if (this.online) return Promise.resolve();
+    if (this.stopping) return Promise.reject(new ConnectionError('connection stopped', true));
+    return new Promise((resolve, reject) => this.waitingOnline.push({ resolve, reject }));
+  }
+
+  /**
+   * Sends a stanza once the session is online and the flow-control window has room.
+   * Writes in the same tick are corked into one TCP segment.
+   */
+  async send(el: Element): Promise<void> {
+    if (!this.online) await this.whenOnline();
+    const sm = this.entity.streamManagement;
+    if (sm?.enabled) {
+      const inFlight = sm.outbound_q.length;
+      if (inFlight >= this.window / 2) this.requestAck();
+      if (inFlight >= this.window) {
+        await new Promise<void>((r) => this.waitingDrain.push(r));
+        if (!this.online) await this.whenOnline();
+      }
+    }
+    this.cork();
+    await this.entity.send(el);
+  }
+
+  private requestAck(): void {
+    if (this.ackRequested) return;
+    this.ackRequested = true;
+    this.entity.send(xml('r', { xmlns: NS_SM })).catch(() => {});
+  }
+
+  private checkDrain(): void {
+    const sm = this.entity.streamManagement;
+    this.ackRequested = false;
+    if (!this.online) return;
+    const inFlight = sm?.enabled ? sm.outbound_q.length : 0;
+    if (inFlight < (this.window * 3) / 4 || !sm?.enabled) {
+      for (const w of this.waitingDrain.splice(0)) w();
+    } else if (this.waitingDrain.length) {
+      this.requestAck();
+    }
+  }
+
+  private cork(): void {
+    const raw = this.entity.socket?.socket ?? this.entity.socket;
+    if (!raw?.cork || this.corked === raw) return;
+    raw.cork();
+    this.corked = raw;
+    process.nextTick(() => { this.corked = null; raw.uncork(); });
+  }
+
+  async stop(): Promise<void> {
+    if (this.stopping) return;
+    this.stopping = true;
+    this.abort.abort();
+    for (const w of this.waitingOnline.splice(0)) w.reject(new ConnectionError('connection stopped', true));
+    for (const w of this.waitingDrain.splice(0)) w();
+    this.online = false;
+    try { await this.entity.stop(); } catch { /* already closed */ }
+  }
+
+  /** Drops the TCP connection without closing the stream (tests of resumption). */
+  dropSocket(): void {
+    const raw = this.entity.socket?.socket ?? this.entity.socket;
+    raw?.destroy?.();
+  }
+}
+
+function describe(err: unknown): string {
+  const e = err as { condition?: string; message?: string; code?: string };
+  return e?.condition ? `${e.condition}${e.message && e.message !== e.condition ? ` (${e.message})` : ''}` : e?.code ?? e?.message ?? String(err);
+}
+
+/** Wrong credentials or policy refusals do not get better by retrying. */
+function isPermanent(err: unknown): boolean {
+  const c = (err as { condition?: string })?.condition;
+  return c === 'not-authorized' || c === 'account-disabled' || c === 'credentials-expired' || c === 'invalid-mechanism' || c === 'host-unknown';
+}

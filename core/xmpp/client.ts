@@ -1,0 +1,79 @@
+/**
+ * A c2s connection assembled from xmpp.js parts (as @xmpp/client's own index.js does),
+ * differing where agents need it: STARTTLS verifies against the operator's CA file,
+ * Nagle is off on every socket, SASL uses PLAIN for JWT tokens (ejabberd checks tokens
+ * only through PLAIN) and SCRAM for passwords, and reconnection is ours (core/connection.ts).
+ */
+import tls from 'node:tls';
+import net from 'node:net';
+import { Client, xml, jid as parseJid } from '@xmpp/client-core';
+import tcp from '@xmpp/tcp';
+import middlewareFactory from '@xmpp/middleware';
+import streamFeaturesFactory from '@xmpp/stream-features';
+import iqCallerFactory from '@xmpp/iq/caller.js';
+import saslFactoryFn from '@xmpp/sasl';
+import resourceBindingFactory from '@xmpp/resource-binding';
+import streamManagementFactory from '@xmpp/stream-management';
+import scramsha1 from '@xmpp/sasl-scram-sha-1';
+import plain from '@xmpp/sasl-plain';
+import TlsSocket from '@xmpp/tls/lib/Socket.js';
+import { promise } from '@xmpp/events';
+import SASLFactory from 'saslmechanisms';
+
+const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+
+export interface ClientOptions {
+  /** xmpp://host:port */
+  service: string;
+  domain: string;
+  username: string;
+  /** Password (SCRAM) or a JWT minted by the host's key holder (PLAIN). */
+  password: string;
+  isToken?: boolean;
+  resource?: string;
+  /** PEM of the CA that signed the server certificate; system CAs when absent. */
+  ca?: string | Buffer;
+  /** Host name the certificate must name; defaults to `domain`. */
+  servername?: string;
+}
+
+export type XmppClient = any;
+
+export function createClient(o: ClientOptions): XmppClient {
+  const entity: XmppClient = new Client({ service: o.service, domain: o.domain });
+  entity.jid = parseJid(o.username, o.domain);
+  tcp({ entity });
+  const middleware = middlewareFactory({ entity });
+  const streamFeatures = streamFeaturesFactory({ middleware });
+  const iqCaller = iqCallerFactory({ middleware, entity });
+
+  // RFC 6120 §5: STARTTLS, verified against the configured CA.
+  streamFeatures.use('starttls', NS_TLS, async ({ entity: e }: { entity: XmppClient }) => {
+    const socket = e.socket;
+    if (!(socket instanceof net.Socket) || socket instanceof tls.TLSSocket) return;
+    const reply = await e.sendReceive(xml('starttls', { xmlns: NS_TLS }));
+    if (!reply.is('proceed', NS_TLS)) throw new Error('STARTTLS refused by the server');
+    const secure = new TlsSocket();
+    secure.connect({ socket, host: o.domain, servername: o.servername ?? o.domain, ca: o.ca, minVersion: 'TLSv1.2' });
+    await promise(secure, 'connect');
+    e._attachSocket(secure);
+    await e.restart();
+  });
+
+  const saslFactory = new SASLFactory();
+  scramsha1(saslFactory);
+  plain(saslFactory);
+  saslFactoryFn({ streamFeatures, saslFactory }, async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {
+    const wanted = o.isToken ? 'PLAIN' : mechanisms.includes('SCRAM-SHA-1') ? 'SCRAM-SHA-1' : 'PLAIN';
+    if (!mechanisms.includes(wanted)) throw new Error(`server does not offer SASL ${wanted} (offers ${mechanisms.join(', ')})`);
+    if (wanted === 'PLAIN' && !entity.isSecure()) throw new Error('refusing SASL PLAIN over an unencrypted stream');
+    await authenticate({ username: o.username, password: o.password }, wanted);
+  });
+  const streamManagement = streamManagementFactory({ streamFeatures, entity, middleware });
+  resourceBindingFactory({ iqCaller, streamFeatures }, o.resource);
+
+  // Nagle's algorithm delays small writes by up to 40 ms: an IQ round trip went from
+  // 44 ms to 0.37 ms with it off (DESIGN.md, measured on this hardware).
+  entity.on('connect', () => entity.socket?.setNoDelay?.(true));
+  return Object.assign(entity, { entity, middleware, streamFeatures, iqCaller, streamManagement });
+}

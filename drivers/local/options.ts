@@ -1,0 +1,48 @@
+/**
+ * Options of the local driver (its INI section):
+ *
+ *   state_dir       = /var/lib/cloudgate/local   (required) one sub-directory per instance
+ *   command         = node /opt/agent.js --x    program + args each instance runs, split like
+ *                                               a shell would (default: this repo's instance agent)
+ *   max_instances   = 50       capacity: instances, cores and memory this host may give out
+ *   cores           = 64
+ *   memory_mb       = 65536
+ *   flavor.<id>     = <cores> <memory_mb>       replaces the default small/medium/large set
+ *   images          = cernvm-4 local            generic image ids accepted (the image is only a label here)
+ *   kill_grace_ms   = 5000     SIGTERM → SIGKILL delay on terminate
+ *   retain_terminated_s = 3600 how long terminated instances stay visible before their directory is removed
+ */
+import { resolve } from 'node:path';
+import type { Flavor, Image } from '../types.js';
+import { readCommand } from '../shared/command.js';
+import { readFlavors } from '../shared/flavors.js';
+import { OptionReader } from '../shared/options.js';
+
+export interface LocalOptions {
+  stateDir: string;
+  command: readonly string[];
+  maxInstances: number;
+  cores: number;
+  memoryMb: number;
+  flavors: readonly Flavor[];
+  images: readonly Image[];
+  killGraceMs: number;
+  retainTerminatedMs: number;
+}
+
+export function readLocalOptions(raw: Readonly<Record<string, string>>): LocalOptions {
+  const r: OptionReader = new OptionReader(raw, 'local');
+  const imageIds = r.list('images', ['cernvm-4', 'local']);
+  if (imageIds.length === 0) r.invalid('images', 'lists no image');
+  return Object.freeze({
+    stateDir: resolve(r.required('state_dir')),
+    command: Object.freeze(readCommand(r)),
+    maxInstances: r.int('max_instances', 50, 1),
+    cores: r.int('cores', 64, 1),
+    memoryMb: r.int('memory_mb', 65536, 1),
+    flavors: Object.freeze(readFlavors(r)),
+    images: Object.freeze(imageIds.map((id) => ({ id, name: id }))),
+    killGraceMs: r.int('kill_grace_ms', 5000),
+    retainTerminatedMs: r.int('retain_terminated_s', 3600) * 1000,
+  });
+}

@@ -1,0 +1,51 @@
+/**
+ * Each integration test (or suite) gets its own real ejabberd: free ports, a temp dir,
+ * its own node name; stopped and removed in after(), and killed on process exit even
+ * when a test throws.
+ */
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after } from 'node:test';
+import { EjabberdServer, EjabberdError, type ServerOptions } from '../../ejabberd/index.js';
+
+export interface TestServer {
+  server: EjabberdServer;
+  host: string;
+  service: string;
+  ca: string;
+  /** Registers a user with a password (internal store). */
+  register(user: string, password: string): Promise<string>;
+}
+
+export async function startEjabberd(opts: Partial<ServerOptions> = {}, { cleanup = true } = {}): Promise<TestServer> {
+  let lastErr: unknown;
+  // Free ports are picked before the server binds them; a parallel test can take one in
+  // between, so a clash is retried with fresh ports.
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const dir = mkdtempSync(join(tmpdir(), 'cgt-ejabberd-'));
+    const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', ...opts });
+    try {
+      await server.start();
+    } catch (err) {
+      lastErr = err;
+      await server.stop().catch(() => {});
+      server.remove();
+      if (err instanceof EjabberdError && /in use|eaddrinuse/i.test(err.message)) continue;
+      throw err;
+    }
+    if (cleanup) after(async () => { await server.stop(); server.remove(); });
+    const host = server.info.host;
+    return {
+      server,
+      host,
+      service: `xmpp://${server.info.ip}:${server.info.c2sPort}`,
+      ca: readFileSync(server.info.certFile, 'utf8'),
+      async register(user: string, password: string) {
+        await server.register(user, host, password);
+        return `${user}@${host}`;
+      },
+    };
+  }
+  throw lastErr;
+}
