@@ -14,10 +14,17 @@ export interface TestServer {
   host: string;
   service: string;
   ca: string;
+  /** Stops the server and removes its directory (suites call it from their after()). */
+  stop(): Promise<void>;
   /** Registers a user with a password (internal store). */
   register(user: string, password: string): Promise<string>;
 }
 
+/**
+ * Inside a test() body the server is stopped after that test. Inside a before() hook
+ * node:test would run an after() registered there right after the hook, so suites pass
+ * `{ cleanup: false }` and call `stop()` from their own after().
+ */
 export async function startEjabberd(opts: Partial<ServerOptions> = {}, { cleanup = true } = {}): Promise<TestServer> {
   let lastErr: unknown;
   // Free ports are picked before the server binds them; a parallel test can take one in
@@ -34,10 +41,12 @@ export async function startEjabberd(opts: Partial<ServerOptions> = {}, { cleanup
       if (err instanceof EjabberdError && /in use|eaddrinuse/i.test(err.message)) continue;
       throw err;
     }
-    if (cleanup) after(async () => { await server.stop(); server.remove(); });
+    const stop = async () => { await server.stop(); server.remove(); };
+    if (cleanup) after(stop);
     const host = server.info.host;
     return {
       server,
+      stop,
       host,
       service: `xmpp://${server.info.ip}:${server.info.c2sPort}`,
       ca: readFileSync(server.info.certFile, 'utf8'),

@@ -1,0 +1,123 @@
+/**
+ * Presence is liveness. An agent's available presence carries
+ * <agent xmlns='urn:cloudgate:presence:1' kind='…'> with its kind's typed payload inside;
+ * the live view of peers emits discriminated change events.
+ */
+import { EventEmitter } from 'node:events';
+import { Element } from 'ltx';
+import type { Logger } from 'pino';
+import type { PresenceDef } from '../protocols/define.js';
+import { bareJid } from './ids.js';
+
+export const NS_PRESENCE = 'urn:cloudgate:presence:1';
+
+export interface Peer {
+  jid: string;
+  bare: string;
+  kind: string;
+  /** The kind's decoded payload, if its PresenceDef is registered and it decoded. */
+  data?: unknown;
+  since: number;
+  updated: number;
+}
+
+export type PeerEvent =
+  | { type: 'online'; peer: Peer }
+  | { type: 'changed'; peer: Peer; previous: Peer }
+  | { type: 'offline'; peer: Peer };
+
+export class Presence extends EventEmitter {
+  private peers = new Map<string, Peer>();
+  private defs = new Map<string, PresenceDef<any>>();
+  private own?: { def: PresenceDef<any>; data: unknown };
+  /** Full or bare JIDs that get our directed presence. */
+  readonly targets = new Set<string>();
+
+  constructor(
+    private readonly kind: string,
+    private readonly send: (el: Element) => Promise<void>,
+    private readonly log: Logger,
+    private readonly trusted: (bare: string) => boolean,
+  ) { super(); }
+
+  register(def: PresenceDef<any>): void { this.defs.set(def.agentKind, def); }
+
+  /** Our presence stanza (available), with the typed payload if one is set. */
+  stanza(to?: string): Element {
+    const p = new Element('presence', to ? { to } : {});
+    const agent = p.c('agent', { xmlns: NS_PRESENCE, kind: this.kind });
+    if (this.own) agent.cnode(this.own.def.payload.encode(this.own.data));
+    return p;
+  }
+
+  async set<T>(def: PresenceDef<T>, data: T): Promise<void> {
+    this.own = { def, data };
+    await this.broadcast();
+  }
+
+  /** Sends our presence to the server (for subscribers) and to each directed target. */
+  async broadcast(): Promise<void> {
+    await this.send(this.stanza());
+    await Promise.all([...this.targets].map((t) => this.send(this.stanza(t))));
+  }
+
+  async announceTo(jid: string): Promise<void> {
+    this.targets.add(jid);
+    await this.send(this.stanza(jid));
+  }
+
+  onPresence(el: Element): void {
+    const from = String(el.attrs.from ?? '');
+    if (!from) return;
+    const type = el.attrs.type;
+    if (type === 'unavailable' || type === 'error') {
+      const peer = this.peers.get(from);
+      if (peer) { this.peers.delete(from); this.emit('peer', { type: 'offline', peer } satisfies PeerEvent); }
+      return;
+    }
+    if (type) return; // subscription management is not used between agents
+    const agent = el.getChild('agent', NS_PRESENCE);
+    if (!agent) return;
+    const bare = bareJid(from);
+    if (!this.trusted(bare)) return;
+    const kind = String(agent.attrs.kind ?? 'unknown');
+    let data: unknown;
+    const def = this.defs.get(kind);
+    const payload = agent.getChildElements()[0];
+    if (def && payload) {
+      try { data = def.payload.decode(payload); } catch (err) { this.log.debug({ err, from }, 'undecodable presence payload'); }
+    }
+    const now = Date.now();
+    const previous = this.peers.get(from);
+    const peer: Peer = { jid: from, bare, kind, data, since: previous?.since ?? now, updated: now };
+    this.peers.set(from, peer);
+    if (previous) {
+      this.emit('peer', { type: 'changed', peer, previous } satisfies PeerEvent);
+    } else {
+      this.emit('peer', { type: 'online', peer } satisfies PeerEvent);
+      // A peer that (re)appears may have lost our directed presence (it restarted):
+      // answer with ours so discovery is symmetric after either side restarts.
+      this.send(this.stanza(from)).catch(() => {});
+    }
+  }
+
+  list(kind?: string): Peer[] {
+    const all = [...this.peers.values()];
+    return kind ? all.filter((p) => p.kind === kind) : all;
+  }
+
+  get(jid: string): Peer | undefined {
+    if (jid.includes('/')) return this.peers.get(jid);
+    const b = jid.toLowerCase();
+    for (const p of this.peers.values()) if (p.bare === b) return p;
+    return undefined;
+  }
+
+  isOnline(jid: string): boolean { return this.get(jid) !== undefined; }
+
+  /** All peers go offline when our own session ends. */
+  clear(): void {
+    for (const peer of this.peers.values()) this.emit('peer', { type: 'offline', peer } satisfies PeerEvent);
+    this.peers.clear();
+  }
+}

@@ -1,0 +1,157 @@
+/**
+ * Reliable directed messages for work that must survive restarts: at-least-once
+ * delivery, exactly-once effect.
+ *  - The sender writes each message to its outbox (SQLite) before sending, sends it to
+ *    the peer's bare JID as type "normal" (so ejabberd stores it offline when the peer
+ *    is away), and re-sends with backoff until a XEP-0184 receipt arrives.
+ *  - The receiver de-duplicates by message id in a table that survives its restart,
+ *    runs the handler, records the id, then sends the receipt. A handler that throws
+ *    a StanzaError (the message itself is bad) is receipted and answered with an
+ *    error; any other failure is not receipted, so the sender retries.
+ */
+import { Element, parse } from 'ltx';
+import type { Logger } from 'pino';
+import type { Db } from './store.js';
+import { createSeenIds, type SeenIds } from './store.js';
+import type { MessageDef } from '../protocols/define.js';
+import { StanzaError } from '../protocols/errors.js';
+import { uniqueId, bareJid } from './ids.js';
+import { HookChain } from './hooks.js';
+
+export const NS_RECEIPTS = 'urn:xmpp:receipts';
+
+export interface MessageContext { from: string; bare: string; id: string; reliable: boolean; log: Logger; state: Record<string, unknown> }
+export type MessageHandler<T> = (msg: T, ctx: MessageContext) => Promise<void> | void;
+
+const OUTBOX = `CREATE TABLE IF NOT EXISTS cg_outbox (
+  id TEXT PRIMARY KEY, recipient TEXT NOT NULL, stanza TEXT NOT NULL,
+  created INTEGER NOT NULL, attempts INTEGER NOT NULL DEFAULT 0, next_at INTEGER NOT NULL)`;
+
+export class Reliable {
+  private handlers = new Map<string, { def: MessageDef<any>; fn: MessageHandler<any> }>();
+  private seen: SeenIds;
+  private timer?: NodeJS.Timeout;
+  readonly filters = new HookChain<MessageContext & { def: MessageDef<any>; payload: unknown }>();
+  private waiters = new Map<string, () => void>();
+
+  constructor(
+    private readonly db: Db,
+    private readonly send: (el: Element) => Promise<void>,
+    private readonly log: Logger,
+    private readonly opts: { resendMs: number; maxResendMs: number },
+  ) {
+    db.exec(OUTBOX);
+    this.seen = createSeenIds(db, 'cg_seen_messages');
+  }
+
+  handle<T>(def: MessageDef<T>, fn: MessageHandler<T>): void {
+    const key = `${def.payload.ns} ${def.payload.name}`;
+    if (this.handlers.has(key)) throw new Error(`a handler for ${def.key} exists already`);
+    this.handlers.set(key, { def, fn });
+  }
+
+  /** Queues a message durably and sends it; resolves once it is in the outbox. */
+  async sendReliable<T>(def: MessageDef<T>, to: string, msg: T, id = uniqueId()): Promise<string> {
+    const el = new Element('message', { to: bareJid(to), type: 'normal', id });
+    el.cnode(def.payload.encode(msg));
+    el.c('request', { xmlns: NS_RECEIPTS });
+    const now = Date.now();
+    this.db.prepare('INSERT OR IGNORE INTO cg_outbox (id, recipient, stanza, created, next_at) VALUES (?, ?, ?, ?, ?)')
+      .run(id, bareJid(to), el.toString(), now, now + this.opts.resendMs);
+    await this.send(el).catch((err) => this.log.debug({ err, id }, 'first send failed; will retry'));
+    return id;
+  }
+
+  /** Resolves when the receipt for `id` arrives (tests and callers that must know). */
+  delivered(id: string): Promise<void> {
+    if (!this.db.prepare('SELECT 1 FROM cg_outbox WHERE id = ?').get(id)) return Promise.resolve();
+    return new Promise((r) => this.waiters.set(id, r));
+  }
+
+  pending(): number {
+    return (this.db.prepare('SELECT count(*) AS n FROM cg_outbox').get() as { n: number }).n;
+  }
+
+  start(): void {
+    const tick = () => {
+      this.resendDue().catch((err) => this.log.warn({ err }, 'outbox resend failed'));
+      this.timer = setTimeout(tick, Math.min(1000, this.opts.resendMs));
+      this.timer.unref();
+    };
+    tick();
+  }
+
+  stop(): void { clearTimeout(this.timer); }
+
+  /** Re-sends everything outstanding at once (after a new session). */
+  async resendAll(): Promise<void> {
+    this.db.prepare('UPDATE cg_outbox SET next_at = 0').run();
+    await this.resendDue();
+  }
+
+  private async resendDue(): Promise<void> {
+    const now = Date.now();
+    const due = this.db.prepare('SELECT id, stanza, attempts FROM cg_outbox WHERE next_at <= ? ORDER BY created LIMIT 500').all(now) as Array<{ id: string; stanza: string; attempts: number }>;
+    const upd = this.db.prepare('UPDATE cg_outbox SET attempts = ?, next_at = ? WHERE id = ?');
+    for (const row of due) {
+      const delay = Math.min(this.opts.maxResendMs, this.opts.resendMs * 2 ** Math.min(row.attempts, 10));
+      upd.run(row.attempts + 1, now + delay, row.id);
+      await this.send(parse(row.stanza) as Element).catch(() => {});
+    }
+  }
+
+  /** Handles receipts and reliable/typed messages; returns true if the message was ours. */
+  async onMessage(el: Element): Promise<boolean> {
+    const received = el.getChild('received', NS_RECEIPTS);
+    if (received) {
+      const id = String(received.attrs.id ?? '');
+      this.db.prepare('DELETE FROM cg_outbox WHERE id = ?').run(id);
+      this.waiters.get(id)?.();
+      this.waiters.delete(id);
+      return true;
+    }
+    const payload = el.getChildElements().find((c) => this.handlers.has(`${c.attrs.xmlns} ${c.name}`));
+    if (!payload) return false;
+    const from = String(el.attrs.from ?? '');
+    const id = String(el.attrs.id ?? '');
+    const reliable = !!el.getChild('request', NS_RECEIPTS) && id !== '';
+    if (reliable && this.seen.has(`${bareJid(from)} ${id}`)) {
+      await this.receipt(from, id); // our earlier receipt was lost: say it again, do nothing else
+      return true;
+    }
+    const { def, fn } = this.handlers.get(`${payload.attrs.xmlns} ${payload.name}`)!;
+    const ctx = { from, bare: bareJid(from), id, reliable, log: this.log, state: {}, def, payload: undefined as unknown };
+    try {
+      ctx.payload = def.payload.decode(payload);
+      await this.filters.run(ctx, () => fn(ctx.payload, ctx));
+    } catch (err) {
+      if (!(err instanceof StanzaError)) {
+        this.log.error({ err, from, id, message: payload.name }, 'message handler failed; the sender will retry');
+        return true;
+      }
+      this.log.warn({ from, id, condition: err.condition, reason: err.message }, 'message refused');
+      await this.replyError(el, err);
+    }
+    if (reliable) {
+      this.seen.add(`${bareJid(from)} ${id}`);
+      await this.receipt(from, id);
+    }
+    return true;
+  }
+
+  private async receipt(to: string, id: string): Promise<void> {
+    const r = new Element('message', { to: bareJid(to), type: 'normal' });
+    r.c('received', { xmlns: NS_RECEIPTS, id });
+    await this.send(r).catch(() => {});
+  }
+
+  private async replyError(el: Element, err: StanzaError): Promise<void> {
+    if (el.attrs.type === 'error') return;
+    const r = new Element('message', { to: el.attrs.from, type: 'error', id: el.attrs.id });
+    r.cnode(err.toElement());
+    await this.send(r).catch(() => {});
+  }
+
+  /** Forgets de-duplication ids older than `ms` (default a week). */
+  prune(ms = 7 * 24 * 3600 * 1000): number { return this.seen.prune(ms); }
+}

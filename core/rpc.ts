@@ -1,0 +1,194 @@
+/**
+ * Request/response over IQ (RFC 6120 §8.2.3), after xmpp.js iq/caller and iq/callee:
+ * the handler's return value is the result; a thrown StanzaError becomes that stanza
+ * error; any other throw becomes internal-server-error (logged); no handler means
+ * service-unavailable. Every outgoing request has a timeout and settles exactly once.
+ */
+import { Element } from 'ltx';
+import type { Logger } from 'pino';
+import type { RequestDef } from '../protocols/define.js';
+import { StanzaError, TimeoutError } from '../protocols/errors.js';
+import { FieldError } from '../protocols/schema.js';
+import { CloudgateError } from './errors.js';
+import { HookChain } from './hooks.js';
+import { idGenerator, bareJid } from './ids.js';
+import { onceLogger } from './once-log.js';
+
+export interface RequestContext {
+  /** Full JID of the sender, as stamped by the server. */
+  from: string;
+  /** Bare JID of the sender, lower-cased. */
+  bare: string;
+  id: string;
+  def: RequestDef<any, any>;
+  payload: unknown;
+  log: Logger;
+  /** Set by filters (e.g. the user a gateway acts for). */
+  state: Record<string, unknown>;
+}
+
+export type Handler<Q, R> = (req: Q, ctx: RequestContext) => Promise<R> | R;
+
+interface Pending { resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; to: string }
+
+export class StoppedError extends CloudgateError {
+  constructor(message = 'agent stopped before the request completed') { super('CG_STOPPED', message); }
+}
+
+const NS_PING = 'urn:xmpp:ping';
+const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
+
+export class Rpc {
+  private pending = new Map<string, Pending>();
+  private handlers = new Map<string, { def: RequestDef<any, any>; fn: Handler<any, any> }>();
+  private nextId = idGenerator();
+  private inFlight = 0;
+  readonly filters = new HookChain<RequestContext>();
+  private warn;
+
+  constructor(
+    private readonly send: (el: Element) => Promise<void>,
+    private readonly log: Logger,
+    private readonly opts: { maxConcurrent: number; identity: () => { category: string; type: string; name: string } },
+  ) {
+    this.warn = onceLogger(log);
+  }
+
+  handle<Q, R>(def: RequestDef<Q, R>, fn: Handler<Q, R>): void {
+    const key = `${def.request.ns} ${def.request.name}`;
+    if (this.handlers.has(key)) throw new Error(`a handler for ${def.key} exists already`);
+    this.handlers.set(key, { def, fn: fn as Handler<any, any> });
+  }
+
+  features(): string[] {
+    return [...new Set([...this.handlers.keys()].map((k) => k.split(' ')[0]))];
+  }
+
+  async request<Q, R>(def: RequestDef<Q, R>, to: string, req: Q, o: { timeoutMs?: number } = {}): Promise<R> {
+    const id = this.nextId();
+    const iq = new Element('iq', { type: def.iqType, to, id });
+    iq.children.push(def.request.encode(req));
+    (iq.children[0] as Element).parent = iq;
+    const timeoutMs = o.timeoutMs ?? def.timeoutMs;
+    const reply = await new Promise<Element>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TimeoutError(`${def.request.name} to ${to}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, to });
+      this.send(iq).catch((err) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(err);
+      });
+    });
+    if (reply.attrs.type === 'error') throw StanzaError.fromElement(reply.getChild('error'));
+    const payload = reply.getChild(def.response.name, def.response.ns);
+    if (!payload) throw new StanzaError('bad-request', `${to} answered ${def.request.name} without a <${def.response.name}/> payload`, 'unknown-payload');
+    return def.response.decode(payload);
+  }
+
+  /** Sends a raw IQ and resolves with the result payload (or rejects with its StanzaError). */
+  async iq(to: string, type: 'get' | 'set', payload: Element, timeoutMs = 30000): Promise<Element | undefined> {
+    const id = this.nextId();
+    const iq = new Element('iq', { type, to, id });
+    iq.cnode(payload);
+    const reply = await new Promise<Element>((resolve, reject) => {
+      const timer = setTimeout(() => {
+        this.pending.delete(id);
+        reject(new TimeoutError(`<${payload.name}/> to ${to}: no answer within ${timeoutMs} ms`));
+      }, timeoutMs);
+      this.pending.set(id, { resolve, reject, timer, to });
+      this.send(iq).catch((err) => { clearTimeout(timer); this.pending.delete(id); reject(err); });
+    });
+    if (reply.attrs.type === 'error') throw StanzaError.fromElement(reply.getChild('error'));
+    return reply.getChildElements()[0];
+  }
+
+  /** Routes an incoming IQ; returns false if it is not one (never throws). */
+  onIq(iq: Element): void {
+    const type = iq.attrs.type;
+    if (type === 'result' || type === 'error') {
+      const p = this.pending.get(iq.attrs.id);
+      if (!p) return; // late answer to a timed-out request
+      this.pending.delete(iq.attrs.id);
+      clearTimeout(p.timer);
+      p.resolve(iq);
+      return;
+    }
+    if (type !== 'get' && type !== 'set') return this.warn(`iq-type ${iq.attrs.from}`, { from: iq.attrs.from }, 'IQ without a valid type ignored');
+    void this.serve(iq);
+  }
+
+  private async serve(iq: Element): Promise<void> {
+    const from = String(iq.attrs.from ?? '');
+    const id = String(iq.attrs.id ?? '');
+    const children = iq.getChildElements();
+    if (children.length !== 1) {
+      return this.reply(iq, undefined, new StanzaError('bad-request', `an IQ ${iq.attrs.type} carries exactly one payload (got ${children.length})`, 'unknown-payload'));
+    }
+    const child = children[0];
+    const ns = String(child.attrs.xmlns ?? '');
+    if (ns === NS_PING && child.name === 'ping') return this.reply(iq, undefined);
+    if (ns === NS_DISCO_INFO && iq.attrs.type === 'get') return this.reply(iq, this.discoInfo());
+    const handler = this.handlers.get(`${ns} ${child.name}`);
+    if (!handler) {
+      this.warn(`unhandled ${from} ${ns} ${child.name}`, { from, ns, name: child.name }, 'request with no handler');
+      return this.reply(iq, undefined, new StanzaError('service-unavailable', `no handler for <${child.name} xmlns='${ns}'/>`, 'unknown-payload'));
+    }
+    if (this.inFlight >= this.opts.maxConcurrent) {
+      return this.reply(iq, undefined, new StanzaError('resource-constraint', `busy: ${this.inFlight} requests in progress`, 'busy'));
+    }
+    this.inFlight++;
+    try {
+      const { def, fn } = handler;
+      const ctx: RequestContext = { from, bare: bareJid(from), id, def, payload: def.request.decode(child), log: this.log, state: {} };
+      let result: Element | undefined;
+      await this.filters.run(ctx, async () => {
+        result = def.response.encode(await fn(ctx.payload, ctx));
+      });
+      if (!result) throw new StanzaError('not-allowed', `${child.name} was not handled`, 'filtered');
+      await this.reply(iq, result);
+    } catch (err) {
+      await this.reply(iq, undefined, this.toStanzaError(err, from, child));
+    } finally {
+      this.inFlight--;
+    }
+  }
+
+  private toStanzaError(err: unknown, from: string, child: Element): StanzaError {
+    if (err instanceof StanzaError) {
+      this.warn(`${from} ${err.condition} ${err.app}`, { from, request: child.name, condition: err.condition, app: err.app, reason: err.message }, 'request refused');
+      return err;
+    }
+    if (err instanceof FieldError) return new StanzaError('bad-request', `invalid ${err.message}`, 'invalid-field');
+    this.log.error({ err, from, request: child.name }, 'request handler failed');
+    return new StanzaError('internal-server-error', `${child.name} failed: internal error (logged)`);
+  }
+
+  private async reply(iq: Element, payload: Element | undefined, error?: StanzaError): Promise<void> {
+    const out = new Element('iq', { type: error ? 'error' : 'result', to: iq.attrs.from, id: iq.attrs.id });
+    if (error) out.cnode(error.toElement());
+    else if (payload) out.cnode(payload);
+    try { await this.send(out); } catch (err) { this.log.debug({ err }, 'could not send IQ reply'); }
+  }
+
+  private discoInfo(): Element {
+    const q = new Element('query', { xmlns: NS_DISCO_INFO });
+    q.c('identity', this.opts.identity());
+    for (const f of [NS_DISCO_INFO, NS_PING, ...this.features()]) q.c('feature', { var: f });
+    return q;
+  }
+
+  /** Fails every pending request (graceful stop). */
+  failAll(err: Error): void {
+    for (const [id, p] of this.pending) {
+      clearTimeout(p.timer);
+      p.reject(err);
+      this.pending.delete(id);
+    }
+  }
+
+  get pendingCount(): number { return this.pending.size; }
+}
+
