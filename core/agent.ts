@@ -31,6 +31,8 @@ export interface XmppOptions {
   username?: string;
   password: string;
   isToken?: boolean;
+  /** Fresh secret for each (re)login: minted or renewed tokens. */
+  refresh?: () => Promise<string>;
   resource?: string;
   ca?: string;
   maxStartAttempts?: number;

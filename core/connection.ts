@@ -24,6 +24,8 @@ export interface ConnectionOptions {
   username?: string;
   password: string;
   isToken?: boolean;
+  /** Fresh secret for each (re)login (minted or renewed tokens). */
+  refresh?: () => Promise<string>;
   resource?: string;
   ca?: string;
   backoff?: BackoffOptions;
@@ -62,7 +64,7 @@ export class Connection extends EventEmitter {
     this.window = options.window ?? 2000;
     const o = options;
     this.entity = o.kind === 'client'
-      ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, resource: o.resource, ca: o.ca })
+      ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, refresh: o.refresh, resource: o.resource, ca: o.ca })
       : createComponent({ service: o.service, domain: o.domain, password: o.password });
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
     this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));

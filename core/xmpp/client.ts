@@ -30,6 +30,8 @@ export interface ClientOptions {
   /** Password (SCRAM) or a JWT minted by the host's key holder (PLAIN). */
   password: string;
   isToken?: boolean;
+  /** Called at every (re)login for a fresh secret: tokens expire, sessions outlive them. */
+  refresh?: () => Promise<string>;
   resource?: string;
   /** PEM of the CA that signed the server certificate; system CAs when absent. */
   ca?: string | Buffer;
@@ -67,7 +69,8 @@ export function createClient(o: ClientOptions): XmppClient {
     const wanted = o.isToken ? 'PLAIN' : mechanisms.includes('SCRAM-SHA-1') ? 'SCRAM-SHA-1' : 'PLAIN';
     if (!mechanisms.includes(wanted)) throw new Error(`server does not offer SASL ${wanted} (offers ${mechanisms.join(', ')})`);
     if (wanted === 'PLAIN' && !entity.isSecure()) throw new Error('refusing SASL PLAIN over an unencrypted stream');
-    await authenticate({ username: o.username, password: o.password }, wanted);
+    const password = o.refresh ? await o.refresh() : o.password;
+    await authenticate({ username: o.username, password }, wanted);
   });
   const streamManagement = streamManagementFactory({ streamFeatures, entity, middleware });
   resourceBindingFactory({ iqCaller, streamFeatures }, o.resource);

@@ -1,0 +1,81 @@
+/**
+ * Operator commands that belong to the runtime: `cloudgate agent <kind> --config f.ini`
+ * and `cloudgate ejabberd start|stop|status`.
+ */
+import { resolve, join, dirname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { existsSync } from 'node:fs';
+import type { Command } from 'commander';
+import { EjabberdServer, EjabberdError } from '../ejabberd/index.js';
+import { CloudgateError } from './errors.js';
+import { stopOnSignals, type RunAgent } from './run.js';
+
+const agentsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'agents');
+
+export function knownKinds(): string[] {
+  return ['gateway', 'cloud', 'instance'].filter((k) => existsSync(join(agentsDir, k, 'index.js')));
+}
+
+/** Prints a typed error for people and exits with a code that means something. */
+export function fail(err: unknown): never {
+  if (err instanceof CloudgateError) {
+    process.stderr.write(`cloudgate: ${err.message}\n`);
+    process.exit(err.code === 'CG_CONFIG' ? 2 : 1);
+  }
+  process.stderr.write(`cloudgate: ${(err as Error)?.stack ?? String(err)}\n`);
+  process.exit(1);
+}
+
+export function registerCoreCommands(program: Command): void {
+  program.command('agent')
+    .description('run an agent (gateway, cloud, instance) from its INI configuration')
+    .argument('<kind>', 'agent kind')
+    .requiredOption('-c, --config <file>', 'INI configuration file')
+    .action(async (kind: string, o: { config: string }) => {
+      const kinds = knownKinds();
+      if (!kinds.includes(kind)) fail(new CloudgateError('CG_USAGE', `unknown agent kind '${kind}' (known: ${kinds.join(', ')})`));
+      try {
+        const mod = (await import(join(agentsDir, kind, 'index.js'))) as { run: RunAgent };
+        const running = await mod.run(resolve(o.config));
+        stopOnSignals(running);
+      } catch (err) { fail(err); }
+    });
+
+  const ej = program.command('ejabberd').description('a project-local ejabberd (own config, spool, logs and ports)');
+  const dirOpt = ['-d, --dir <dir>', 'server directory', 'var/ejabberd'] as const;
+  ej.command('start')
+    .option(...dirOpt)
+    .option('--host <domain>', 'XMPP domain', 'localhost')
+    .option('--c2s-port <port>', 'client port', '15222')
+    .option('--component-port <port>', 'external component port', '15347')
+    .option('--component <domain=secret...>', 'external component(s) to accept')
+    .action(async (o: { dir: string; host: string; c2sPort: string; componentPort: string; component?: string[] }) => {
+      try {
+        const components = (o.component ?? []).map((c) => {
+          const [domain, secret] = c.split('=');
+          if (!domain || !secret) throw new CloudgateError('CG_USAGE', `--component expects domain=secret, got '${c}'`);
+          return { domain, secret };
+        });
+        const dir = resolve(o.dir);
+        if (existsSync(join(dir, 'server.json'))) {
+          const s = EjabberdServer.load(dir);
+          if ((await s.status()).running) { console.log(`ejabberd already running in ${dir} (c2s ${s.info.c2sPort})`); return; }
+        }
+        const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components });
+        await s.start({ detached: true });
+        console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, JWT key ${s.info.jwtKeyFile}, CA ${s.info.certFile}`);
+        process.exit(0);
+      } catch (err) { fail(err); }
+    });
+  ej.command('stop').option(...dirOpt).action(async (o: { dir: string }) => {
+    try { await EjabberdServer.load(o.dir).stop(); console.log('ejabberd stopped'); } catch (err) { fail(err); }
+  });
+  ej.command('status').option(...dirOpt).action(async (o: { dir: string }) => {
+    try {
+      const s = EjabberdServer.load(o.dir);
+      const st = await s.status();
+      console.log(JSON.stringify({ ...st, dir: s.dir, c2sPort: s.info.c2sPort, componentPort: s.info.componentPort, host: s.info.host }));
+      process.exit(st.running ? 0 : 3);
+    } catch (err) { fail(err instanceof EjabberdError ? err : err); }
+  });
+}

@@ -1,0 +1,155 @@
+/**
+ * urn:cloudgate:gateway:1 — the gateway's typed API for programs (the client library,
+ * the CLI, the HTTP front) and the per-deployment PubSub events clients follow live.
+ * The sender's bare JID is the user; the gateway authorizes every request by it.
+ */
+import { defineRequest, defineEvent } from './define.js';
+import { object, str, int, bool, jid, text, json, list, optional, oneOf, record } from './schema.js';
+
+export const NS_GATEWAY = 'urn:cloudgate:gateway:1';
+
+export const DEPLOYMENT_STATES = ['pending', 'running', 'completed', 'failed', 'aborted'] as const;
+const id = () => str({ max: 128 });
+
+const InstanceView = object({
+  name: str({ max: 128 }),
+  service: str({ max: 128 }),
+  cloud: str({ max: 256 }),
+  state: str({ max: 32 }),
+  ready: bool(),
+  context_version: int({ min: 0 }),
+  cloud_instance_id: optional(str({ max: 256 })),
+});
+
+const DeploymentView = object({
+  id: id(),
+  cluster: str({ max: 128 }),
+  owner: jid(),
+  state: oneOf(DEPLOYMENT_STATES),
+  created: str({ max: 40 }),
+  updated: str({ max: 40 }),
+  /** PubSub node with this deployment's events. */
+  node: str({ max: 256 }),
+  services: list(object({
+    name: str({ max: 128 }),
+    type: oneOf(['fixed', 'scalable'] as const),
+    wanted: int({ min: 0 }),
+    ready: int({ min: 0 }),
+  }), { itemName: 'service' }),
+  instances: list(InstanceView, { max: 100000, itemName: 'instance' }),
+});
+
+export const Deploy = defineRequest(NS_GATEWAY, 'deploy', {
+  request: object({
+    cluster: str({ max: 128 }),
+    /** Initial counts per scalable service, overriding the definition. */
+    counts: optional(record({ max: 100 })),
+    /** Passphrase for encrypted contexts (never stored). */
+    passphrase: optional(str({ max: 1024 })),
+  }),
+  response: object({ deployment: DeploymentView }),
+  timeoutMs: 60000,
+});
+
+export const Status = defineRequest(NS_GATEWAY, 'status', {
+  iqType: 'get',
+  request: object({ deployment: optional(id()) }),
+  response: object({ deployments: list(DeploymentView, { max: 10000, itemName: 'deployment' }) }),
+});
+
+export const Scale = defineRequest(NS_GATEWAY, 'scale', {
+  request: object({ deployment: id(), service: str({ max: 128 }), count: int({ min: 0, max: 10000 }) }),
+  response: object({ deployment: DeploymentView }),
+  timeoutMs: 60000,
+});
+
+export const Destroy = defineRequest(NS_GATEWAY, 'destroy', {
+  request: object({ deployment: id() }),
+  response: object({ deployment: DeploymentView }),
+  timeoutMs: 60000,
+});
+
+const ContextView = object({
+  id: id(),
+  name: str({ max: 128 }),
+  owner: jid(),
+  visibility: oneOf(['public', 'private'] as const),
+  version: int({ min: 0 }),
+  encrypted: bool(),
+  parent: optional(id()),
+});
+
+export const ListContexts = defineRequest(NS_GATEWAY, 'contexts', {
+  iqType: 'get',
+  request: object({}),
+  response: object({ contexts: list(ContextView, { max: 10000, itemName: 'context' }) }),
+});
+
+/** Creates a context, or a new version of the caller's context of that name. */
+export const PutContext = defineRequest(NS_GATEWAY, 'put-context', {
+  request: object({
+    name: str({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ }),
+    body: text({ max: 256 * 1024 }),
+    visibility: optional(oneOf(['public', 'private'] as const)),
+    passphrase: optional(str({ max: 1024 })),
+  }),
+  response: object({ context: ContextView }),
+});
+
+export const GetContext = defineRequest(NS_GATEWAY, 'get-context', {
+  iqType: 'get',
+  request: object({ ref: str({ max: 128 }), version: optional(int({ min: 1 })), passphrase: optional(str({ max: 1024 })) }),
+  response: object({ context: ContextView, body: text({ max: 256 * 1024 }) }),
+});
+
+export const CloneContext = defineRequest(NS_GATEWAY, 'clone-context', {
+  request: object({ ref: str({ max: 128 }), name: optional(str({ max: 128 })) }),
+  response: object({ context: ContextView }),
+});
+
+const ClusterView = object({ name: str({ max: 128 }), owner: jid(), services: list(str({ max: 128 }), { itemName: 'service' }) });
+
+export const ListClusters = defineRequest(NS_GATEWAY, 'clusters', {
+  iqType: 'get',
+  request: object({}),
+  response: object({ clusters: list(ClusterView, { max: 10000, itemName: 'cluster' }) }),
+});
+
+export const PutCluster = defineRequest(NS_GATEWAY, 'put-cluster', {
+  request: object({ definition: text({ max: 256 * 1024 }) }),
+  response: object({ cluster: ClusterView }),
+});
+
+export const ListClouds = defineRequest(NS_GATEWAY, 'clouds', {
+  iqType: 'get',
+  request: object({}),
+  response: object({
+    clouds: list(object({
+      jid: jid(), name: str({ max: 128 }), driver: str({ max: 32 }), online: bool(),
+      instances: int({ min: 0 }), free_instances: int({ min: 0 }),
+    }), { itemName: 'cloud' }),
+  }),
+});
+
+export const WhoAmI = defineRequest(NS_GATEWAY, 'whoami', {
+  iqType: 'get',
+  request: object({}),
+  response: object({ jid: jid(), admin: bool(), groups: list(str({ max: 128 }), { itemName: 'group' }) }),
+});
+
+/** A single-use, expiring code with which an already-running machine fetches a context. */
+export const PairingCode = defineRequest(NS_GATEWAY, 'pairing-code', {
+  request: object({ context: str({ max: 128 }), version: optional(int({ min: 1 })), ttl_s: optional(int({ min: 30, max: 86400 })) }),
+  response: object({ code: str({ max: 64 }), expires: int() }),
+});
+
+/** Every change of a deployment, published on its node (`deployments/<id>`). */
+export const DeploymentEvent = defineEvent(NS_GATEWAY, 'deployment-event', object({
+  deployment: id(),
+  seq: int({ min: 0 }),
+  type: str({ max: 64 }),
+  message: str({ max: 4096 }),
+  state: oneOf(DEPLOYMENT_STATES),
+  data: optional(json({ max: 64 * 1024 })),
+  at: str({ max: 40 }),
+}));
