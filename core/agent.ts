@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
-import { Connection, type ConnectionEvent } from './connection.js';
+import { Connection, type ConnectionEvent, type ConnectionOptions } from './connection.js';
 import { Rpc, StoppedError, type Handler, type RequestContext } from './rpc.js';
 import { Reliable, type MessageHandler, type MessageContext } from './reliable.js';
 import { Presence, type Peer, type PeerEvent } from './presence.js';
@@ -23,20 +23,8 @@ import type { Hook } from './hooks.js';
 
 const NS_CHAT = 'urn:cloudgate:chat:1';
 
-export interface XmppOptions {
-  kind?: 'client' | 'component';
-  /** xmpp://host:port */
-  service: string;
-  domain: string;
-  username?: string;
-  password: string;
-  isToken?: boolean;
-  /** Fresh secret for each (re)login: minted or renewed tokens. */
-  refresh?: () => Promise<string>;
-  resource?: string;
-  ca?: string;
-  maxStartAttempts?: number;
-}
+/** Connection settings of an agent: those of core/connection.ts minus what the agent sets. */
+export type XmppOptions = Omit<ConnectionOptions, 'kind' | 'log'> & { kind?: 'client' | 'component' };
 
 export interface AgentOptions {
   /** gateway, cloud, instance, or a kind of the user's own. */

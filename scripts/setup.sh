@@ -10,8 +10,9 @@ major=$(node -p 'process.versions.node.split(".")[0]')
 if [ "$major" -lt 20 ]; then say "Node.js 20 or newer is required (found $(node -v))"; exit 1; fi
 
 # ejabberd: the XMPP server; openssl: its certificate; libvirt-dev, pkg-config, g++,
-# make, python3: to build the libvirt binding; python3-pip: the local EC2 API for tests.
-DEBS=(ejabberd openssl libvirt-dev pkg-config g++ make python3 python3-pip)
+# make, python3: to build the libvirt binding; genisoimage: config-drive ISOs for
+# libvirt guests; python3-pip: the local EC2 API for tests.
+DEBS=(ejabberd openssl libvirt-dev pkg-config g++ make python3 python3-pip genisoimage)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
