@@ -127,7 +127,8 @@ async function rawPair(s: BenchServer): Promise<RawPair> {
   const make = (user: string) => {
     const c = xmppClient({ service: s.service, domain: s.host, username: user, password: `${user}-pw`, resource: 'raw' });
     c.reconnect.stop();
-    c.on('error', () => {});
+    c.on('error', (err: Error) => progress(`baseline ${user}: ${err.message}`));
+    c.on('disconnect', () => progress(`baseline ${user}: disconnected`));
     // DESIGN.md: with Nagle on, IQ round trips took 44 ms instead of 0.37 ms.
     c.on('connect', () => c.socket?.setNoDelay?.(true));
     return c;
@@ -183,7 +184,7 @@ async function rawRate(raw: RawPair, n: number): Promise<number> {
   const t0 = performance.now();
   const sends: Array<Promise<void>> = [];
   for (let i = 0; i < n; i++) {
-    while (i - c.count >= WINDOW) await new Promise<void>((r) => { room = r; });
+    while (i - c.count >= WINDOW) await Promise.race([new Promise<void>((r) => { room = r; }), c.reached]);
     sends.push(raw.a.send(xml('message', { to: raw.bJid, type: 'normal' }, xml('tick', { xmlns: NS, seq: String(i), data: DATA }))));
     if (i % PIPELINE === PIPELINE - 1) await sends[sends.length - 1];
   }

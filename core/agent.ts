@@ -149,7 +149,8 @@ export class Agent extends EventEmitter {
 
   /** One-way, flow-controlled; not stored by us (ejabberd stores it if the peer is away). */
   async send<T>(def: MessageDef<T>, to: string, msg: T): Promise<void> {
-    const credit = await this.flow.before(bareJid(to));
+    let credit = this.flow.before(bareJid(to));
+    if (credit instanceof Promise) credit = await credit;
     const el = new Element('message', { to, type: 'normal' });
     el.cnode(def.payload.encode(msg));
     if (credit) el.cnode(credit);

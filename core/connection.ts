@@ -53,7 +53,11 @@ export class Connection extends EventEmitter {
   private attempt = 0;
   private readonly abort = new AbortController();
   private waitingOnline: Array<{ resolve: () => void; reject: (e: Error) => void }> = [];
+  /** Senders waiting for the server to acknowledge earlier stanzas (a FIFO line). */
   private waitingDrain: Array<() => void> = [];
+  private drainHead = 0;
+  /** Senders let go from the line that have not handed their stanza over yet. */
+  private granted = 0;
   private ackRequested = false;
   private corked: any = null;
   readonly window: number;
@@ -168,10 +172,12 @@ export class Connection extends EventEmitter {
     if (!this.online) await this.whenOnline();
     const sm = this.entity.streamManagement;
     if (sm?.enabled) {
-      const inFlight = sm.outbound_q.length;
+      const inFlight = sm.outbound_q.length + this.granted;
       if (inFlight >= this.window / 2) this.requestAck();
-      if (inFlight >= this.window) {
+      if (inFlight >= this.window || this.drainHead < this.waitingDrain.length) {
+        // In line behind earlier senders: stanzas keep their order.
         await new Promise<void>((r) => this.waitingDrain.push(r));
+        this.granted--;
         if (!this.online) await this.whenOnline();
       }
     }
@@ -185,16 +191,20 @@ export class Connection extends EventEmitter {
     this.entity.send(xml('r', { xmlns: NS_SM })).catch(() => {});
   }
 
+  /** Lets waiting senders go, in order, as far as the window has room. */
   private checkDrain(): void {
     const sm = this.entity.streamManagement;
     this.ackRequested = false;
-    if (!this.online) return;
-    const inFlight = sm?.enabled ? sm.outbound_q.length : 0;
-    if (inFlight < (this.window * 3) / 4 || !sm?.enabled) {
-      for (const w of this.waitingDrain.splice(0)) w();
-    } else if (this.waitingDrain.length) {
-      this.requestAck();
+    if (!this.online || this.drainHead === this.waitingDrain.length) return;
+    let room = sm?.enabled ? this.window - sm.outbound_q.length - this.granted : Infinity;
+    while (room-- > 0 && this.drainHead < this.waitingDrain.length) {
+      const w = this.waitingDrain[this.drainHead];
+      this.waitingDrain[this.drainHead++] = undefined as never;
+      this.granted++;
+      w();
     }
+    if (this.drainHead === this.waitingDrain.length) { this.waitingDrain = []; this.drainHead = 0; }
+    else this.requestAck();
   }
 
   private cork(): void {
@@ -210,7 +220,9 @@ export class Connection extends EventEmitter {
     this.stopping = true;
     this.abort.abort();
     for (const w of this.waitingOnline.splice(0)) w.reject(new ConnectionError('connection stopped', true));
-    for (const w of this.waitingDrain.splice(0)) w();
+    for (const w of this.waitingDrain.splice(this.drainHead)) { this.granted++; w(); }
+    this.waitingDrain = [];
+    this.drainHead = 0;
     this.online = false;
     try { await this.entity.stop(); } catch { /* already closed */ }
   }

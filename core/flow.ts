@@ -7,12 +7,26 @@
  * it, and a sender keeps at most `window` messages beyond the last answered one.
  * A peer that stops answering (offline, not a cloudgate agent) releases the window
  * after `stallMs`.
+ *
+ * Senders beyond the window wait in a FIFO line and an answer wakes exactly as many as
+ * it freed, so a burst of 100,000 queued sends costs one promise each, not one per
+ * answer (waking everyone to re-check is quadratic in the burst).
  */
 import { Element } from 'ltx';
 
 export const NS_FLOW = 'urn:cloudgate:flow:1';
 
-interface PeerState { seq: number; acked: number; waiters: Array<() => void>; lastProgress: number }
+type Slot = Element | undefined;
+
+interface PeerState {
+  seq: number;
+  acked: number;
+  waiters: Array<(credit: Slot) => void>;
+  /** Index of the first waiter still waiting (the line is compacted now and then). */
+  head: number;
+  lastProgress: number;
+  stall?: NodeJS.Timeout;
+}
 
 export class FlowControl {
   private peers = new Map<string, PeerState>();
@@ -21,26 +35,26 @@ export class FlowControl {
 
   private state(to: string): PeerState {
     let s = this.peers.get(to);
-    if (!s) { s = { seq: 0, acked: 0, waiters: [], lastProgress: Date.now() }; this.peers.set(to, s); }
+    if (!s) { s = { seq: 0, acked: 0, waiters: [], head: 0, lastProgress: Date.now() }; this.peers.set(to, s); }
     return s;
   }
 
-  /** Waits for room, then returns the credit request to attach (or undefined). */
-  async before(to: string): Promise<Element | undefined> {
+  /**
+   * Takes the next slot towards `to`: the credit request to attach (or undefined) when
+   * there is room now, else a promise of it once there is. Slots are granted in call order.
+   */
+  before(to: string): Slot | Promise<Slot> {
     const s = this.state(to);
-    while (s.seq - s.acked >= this.o.window) {
-      await new Promise<void>((resolve) => {
-        s.waiters.push(resolve);
-        const t = setTimeout(() => {
-          if (Date.now() - s.lastProgress >= this.o.stallMs) { s.acked = s.seq; s.lastProgress = Date.now(); }
-          this.wake(s);
-        }, this.o.stallMs);
-        t.unref();
-      });
-    }
+    if (s.head === s.waiters.length && s.seq - s.acked < this.o.window) return this.take(s);
+    if (s.head === s.waiters.length) s.lastProgress = Date.now(); // the line starts now
+    const p = new Promise<Slot>((resolve) => s.waiters.push(resolve));
+    this.armStall(s);
+    return p;
+  }
+
+  private take(s: PeerState): Slot {
     s.seq++;
-    if (s.seq % this.o.every === 0) return new Element('credit', { xmlns: NS_FLOW, seq: String(s.seq) });
-    return undefined;
+    return s.seq % this.o.every === 0 ? new Element('credit', { xmlns: NS_FLOW, seq: String(s.seq) }) : undefined;
   }
 
   /** The receiver's answer arrived. */
@@ -55,12 +69,49 @@ export class FlowControl {
   /** A peer went away: its messages go to offline storage, not to a session queue. */
   release(bare: string): void {
     const s = this.peers.get(bare);
-    if (s) { s.acked = s.seq; this.wake(s); }
+    if (s) { s.acked = s.seq; s.lastProgress = Date.now(); this.wake(s); }
   }
 
+  /** Grants slots to waiters, in order, while the window has room. */
   private wake(s: PeerState): void {
-    for (const w of s.waiters.splice(0)) w();
+    while (s.head < s.waiters.length && s.seq - s.acked < this.o.window) {
+      const w = s.waiters[s.head];
+      s.waiters[s.head++] = undefined as never;
+      w(this.take(s));
+    }
+    if (s.head === s.waiters.length) {
+      s.waiters = [];
+      s.head = 0;
+      clearTimeout(s.stall);
+      s.stall = undefined;
+    } else if (s.head > 1024 && s.head * 2 > s.waiters.length) {
+      s.waiters = s.waiters.slice(s.head);
+      s.head = 0;
+    }
   }
 
-  releaseAll(): void { for (const s of this.peers.values()) { s.acked = s.seq; this.wake(s); } }
+  /** One timer per peer with a line: no answer for stallMs releases the window. */
+  private armStall(s: PeerState): void {
+    if (s.stall) return;
+    const check = () => {
+      s.stall = undefined;
+      if (s.head === s.waiters.length) return;
+      const idle = Date.now() - s.lastProgress;
+      if (idle >= this.o.stallMs) { s.acked = s.seq; s.lastProgress = Date.now(); this.wake(s); }
+      if (s.head < s.waiters.length) {
+        s.stall = setTimeout(check, Math.max(1, this.o.stallMs - (Date.now() - s.lastProgress)));
+        s.stall.unref();
+      }
+    };
+    s.stall = setTimeout(check, Math.max(1, this.o.stallMs - (Date.now() - s.lastProgress)));
+    s.stall.unref();
+  }
+
+  releaseAll(): void { for (const bare of this.peers.keys()) this.release(bare); }
+
+  /** Messages waiting for room towards `to` (tests, metrics). */
+  waiting(to: string): number {
+    const s = this.peers.get(to);
+    return s ? s.waiters.length - s.head : 0;
+  }
 }

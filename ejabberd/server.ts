@@ -190,7 +190,7 @@ export class EjabberdServer {
     this.child = child;
     this.exited = new Promise((res) => child.once('exit', (code) => { live.delete(child); res(code); }));
     writeFileSync(join(info.dir, 'ejabberd.pid'), String(child.pid));
-    if (detached) child.unref(); else { live.add(child); installExitHook(); }
+    if (detached) child.unref(); else { live.add(child); installExitHook(); watchParent(child.pid!); }
 
     const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
@@ -282,6 +282,17 @@ export class EjabberdServer {
   remove(): void {
     rmSync(this.info.dir, { recursive: true, force: true });
   }
+}
+
+/**
+ * A process killed with SIGKILL runs no exit hook: a tiny watchdog kills the server's
+ * process group once this process is gone, so a crashed test never leaves a server.
+ */
+function watchParent(pgid: number): void {
+  const w = spawn('/bin/sh', ['-c', 'while kill -0 "$0" 2>/dev/null && kill -0 -"$1" 2>/dev/null; do sleep 1; done; kill -KILL -"$1" 2>/dev/null', String(process.pid), String(pgid)], {
+    detached: true, stdio: 'ignore',
+  });
+  w.unref();
 }
 
 function alive(pid: number): boolean {

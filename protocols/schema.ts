@@ -104,7 +104,7 @@ export const json = <T = unknown>(o: { max?: number } = {}): Codec<T> => ({
   },
 });
 
-export function optional<T>(c: Codec<T>): Codec<T | undefined> {
+export function optional<T>(c: Codec<T>): Codec<T | undefined> & { readonly optional: true } {
   return { ...(c as Codec<T | undefined>), optional: true };
 }
 

@@ -2,13 +2,14 @@
  * A c2s connection assembled from xmpp.js parts (as @xmpp/client's own index.js does),
  * differing where agents need it: STARTTLS verifies against the operator's CA file,
  * Nagle is off on every socket, SASL uses PLAIN for JWT tokens (ejabberd checks tokens
- * only through PLAIN) and SCRAM for passwords, and reconnection is ours (core/connection.ts).
+ * only through PLAIN) and SCRAM for passwords, reconnection is ours (core/connection.ts),
+ * and the middleware is a cheaper drop-in (./middleware.ts).
  */
 import tls from 'node:tls';
 import net from 'node:net';
 import { Client, xml, jid as parseJid } from '@xmpp/client-core';
 import tcp from '@xmpp/tcp';
-import middlewareFactory from '@xmpp/middleware';
+import middlewareFactory from './middleware.js';
 import streamFeaturesFactory from '@xmpp/stream-features';
 import iqCallerFactory from '@xmpp/iq/caller.js';
 import saslFactoryFn from '@xmpp/sasl';

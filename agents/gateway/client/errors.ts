@@ -37,6 +37,8 @@ const INVALID = new Set(['bad-request', 'not-acceptable', 'jid-malformed']);
 export function exitCodeFor(err: unknown): number {
   if (err instanceof StanzaError) {
     if (err.condition === 'item-not-found') return EXIT.notFound;
+    // The gateway is there but has no such operation: an older or partial gateway.
+    if (err.condition === 'feature-not-implemented' || err.app === 'unknown-payload') return EXIT.failed;
     if (REFUSED.has(err.condition)) return EXIT.refused;
     if (UNREACHABLE.has(err.condition)) return EXIT.unreachable;
     if (INVALID.has(err.condition)) return EXIT.usage;

@@ -16,16 +16,36 @@ export type CloudView = ResponseOf<typeof gateway.ListClouds>['clouds'][number];
 export type WhoAmIView = ResponseOf<typeof gateway.WhoAmI>;
 export type PairingCodeView = ResponseOf<typeof gateway.PairingCode>;
 
-/** What `waitFor` can wait for: a deployment state, or `ready` (every service at its wanted count). */
-export type WaitTarget = DeploymentState | 'ready';
+/**
+ * What `waitFor` can wait for: a deployment state, `ready` (every service at its wanted
+ * count) or `gone` (ended, and no instance left running: what a destroy waits for).
+ */
+export type WaitTarget = DeploymentState | 'ready' | 'gone';
 
-export const TERMINAL_STATES: readonly DeploymentState[] = ['completed', 'failed', 'aborted'];
+/**
+ * States a deployment does not leave. `completed` is not one: it means the deployment
+ * finished deploying, and it can still be scaled or destroyed.
+ */
+export const TERMINAL_STATES: readonly DeploymentState[] = ['failed', 'aborted'];
 
-/** Every service has as many ready instances as it wants, and the deployment is live. */
+const ENDED_INSTANCE = new Set(['terminated', 'failed']);
+
+const LEAVING_INSTANCE = new Set(['draining', 'terminating']);
+
+/**
+ * The deployment is live, every service has exactly as many ready instances as it wants,
+ * and none is on its way out: after a scale-in, "ready" means the surplus has gone.
+ */
 export function isReady(d: DeploymentView): boolean {
-  return (d.state === 'running' || d.state === 'completed') && d.services.length > 0 && d.services.every((s) => s.ready >= s.wanted);
+  return (d.state === 'running' || d.state === 'completed') && d.services.length > 0
+    && d.services.every((s) => s.ready === s.wanted) && !d.instances.some((i) => LEAVING_INSTANCE.has(i.state));
 }
 
 export function isTerminal(d: DeploymentView): boolean {
   return TERMINAL_STATES.includes(d.state);
+}
+
+/** No instance of the deployment is left (after a destroy, or a failure that cleaned up). */
+export function isGone(d: DeploymentView): boolean {
+  return d.state !== 'pending' && d.state !== 'running' && d.instances.every((i) => ENDED_INSTANCE.has(i.state));
 }

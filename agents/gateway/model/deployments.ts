@@ -19,13 +19,19 @@ export interface Deployment {
   readonly definition: ClusterDef;
   readonly createdAt: number;
   readonly updatedAt: number;
+  /** Set once a destroy request was accepted; the deployment keeps no instances after it. */
+  readonly destroyedAt?: number;
 }
 
-interface Row { id: string; cluster: string; owner: string; definition: string; state: DeploymentState; created_at: number; updated_at: number }
+interface Row {
+  id: string; cluster: string; owner: string; definition: string; state: DeploymentState; created_at: number; updated_at: number;
+  destroyed_at: number | null;
+}
 
 const toDeployment = (r: Row): Deployment => ({
   id: r.id, cluster: r.cluster, owner: r.owner, state: r.state, definition: fromJson<ClusterDef>(r.definition)!,
   createdAt: r.created_at, updatedAt: r.updated_at,
+  ...(r.destroyed_at !== null ? { destroyedAt: r.destroyed_at } : {}),
 });
 
 export function createDeployments(deps: RepoDeps & { events: Events }) {
@@ -61,6 +67,11 @@ export function createDeployments(deps: RepoDeps & { events: Events }) {
         const from = moveState(deps, 'deployments', DEPLOYMENT_STATES, 'deployment', id, to);
         events.append(id, { type: 'state', message: note?.message ?? `${from} -> ${to}`, data: { from, to, ...(note?.data !== undefined ? { detail: note.data } : {}) } });
       })();
+      return require(id);
+    },
+    /** Marks the deployment as being destroyed (once; later calls keep the first time). */
+    markDestroyed(id: string): Deployment {
+      db.prepare('UPDATE deployments SET destroyed_at = coalesce(destroyed_at, ?), updated_at = ? WHERE id = ?').run(deps.now(), deps.now(), id);
       return require(id);
     },
     list(filter: { owner?: string; states?: readonly DeploymentState[] } = {}): Deployment[] {

@@ -25,6 +25,7 @@ export { type Deployment, type Deployments } from './deployments.js';
 export { type Instance, type ContextRef, type Instances } from './instances.js';
 export { type Job, type JobKind, type Jobs } from './jobs.js';
 export { type DeploymentEvent, type Events } from './events.js';
+export { type Wanted } from './wanted.js';
 
 export { encryptContext, decryptContext, isEncryptedContext, DEFAULT_KDF, type KdfParams } from './crypto.js';
 

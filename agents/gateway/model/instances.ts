@@ -25,6 +25,12 @@ export interface Instance {
   readonly context?: ContextRef;
   readonly ready: boolean;
   readonly lastHeartbeat?: number;
+  /** The allocation request that asked a cloud for it (re-sent as is after a restart). */
+  readonly requestId?: string;
+  /** The instance agent's JID, as its cloud agent reported it. */
+  readonly jid?: string;
+  /** Why it failed or ended, for people. */
+  readonly reason?: string;
   readonly createdAt: number;
   readonly updatedAt: number;
 }
@@ -33,6 +39,7 @@ interface Row {
   id: string; deployment_id: string; service: string; name: string; cloud: string; cloud_instance_id: string | null;
   replica: number; state: InstanceState; context_id: string | null; context_version: number | null; ready: number;
   last_heartbeat: number | null; created_at: number; updated_at: number;
+  request_id: string | null; jid: string | null; reason: string | null;
 }
 
 const toInstance = (r: Row): Instance => ({
@@ -42,6 +49,9 @@ const toInstance = (r: Row): Instance => ({
   ...(r.context_id !== null ? { context: { id: r.context_id, version: r.context_version! } } : {}),
   ready: r.ready === 1,
   ...(r.last_heartbeat !== null ? { lastHeartbeat: r.last_heartbeat } : {}),
+  ...(r.request_id !== null ? { requestId: r.request_id } : {}),
+  ...(r.jid !== null ? { jid: r.jid } : {}),
+  ...(r.reason !== null ? { reason: r.reason } : {}),
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
@@ -73,14 +83,14 @@ export function createInstances(deps: RepoDeps & { events: Events }) {
     get,
     require,
     /** A new instance in state 'requested', before the cloud agent is asked. */
-    add(input: { deploymentId: string; service: string; cloud: string; replica?: boolean; context?: ContextRef }): Instance {
+    add(input: { deploymentId: string; service: string; cloud: string; replica?: boolean; context?: ContextRef; requestId?: string }): Instance {
       const id = deps.newId('i');
       db.transaction(() => fkCheck(() => {
         const now = deps.now();
         const name = nextName(input.deploymentId, input.service);
-        db.prepare(`INSERT INTO instances (id, deployment_id, service, name, cloud, replica, state, context_id, context_version, created_at, updated_at)
-          VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?, ?)`).run(id, input.deploymentId, input.service, name, input.cloud,
-          input.replica ? 1 : 0, input.context?.id ?? null, input.context?.version ?? null, now, now);
+        db.prepare(`INSERT INTO instances (id, deployment_id, service, name, cloud, replica, state, context_id, context_version, request_id, created_at, updated_at)
+          VALUES (?, ?, ?, ?, ?, ?, 'requested', ?, ?, ?, ?, ?)`).run(id, input.deploymentId, input.service, name, input.cloud,
+          input.replica ? 1 : 0, input.context?.id ?? null, input.context?.version ?? null, input.requestId ?? null, now, now);
         events.append(input.deploymentId, { type: 'instance', message: `${name} requested on ${input.cloud}`, data: { instance: id, state: 'requested' } });
       }, input))();
       return require(id);
@@ -89,10 +99,11 @@ export function createInstances(deps: RepoDeps & { events: Events }) {
      * IllegalTransitionError unless INSTANCE_STATES allows it. Moving to 'booting' is
      * where the cloud's own id becomes known; leaving 'running' clears the ready flag.
      */
-    transition(id: string, to: InstanceState, patch: { cloudInstanceId?: string; message?: string } = {}): Instance {
+    transition(id: string, to: InstanceState, patch: { cloudInstanceId?: string; message?: string; reason?: string } = {}): Instance {
       db.transaction(() => {
         const extra: Record<string, unknown> = {};
         if (patch.cloudInstanceId !== undefined) extra.cloud_instance_id = patch.cloudInstanceId;
+        if (patch.reason !== undefined) extra.reason = patch.reason;
         if (to !== 'running') extra.ready = 0;
         const from = moveState(deps, 'instances', INSTANCE_STATES, 'instance', id, to, extra);
         const i = require(id);
@@ -118,6 +129,34 @@ export function createInstances(deps: RepoDeps & { events: Events }) {
         events.append(i.deploymentId, { type: 'instance', message: `${i.name} context -> ${context.id}@${context.version}`, data: { instance: id, context } });
       }, { deploymentId: i.deploymentId, context }))();
       return require(id);
+    },
+    /** Records what the cloud agent said about it: the cloud's own id, the agent's JID. */
+    setCloudInfo(id: string, info: { cloudInstanceId?: string; jid?: string }): Instance {
+      const sets: string[] = [];
+      if (info.cloudInstanceId !== undefined) sets.push('cloud_instance_id = @cloudInstanceId');
+      if (info.jid !== undefined) sets.push('jid = @jid');
+      if (sets.length > 0) {
+        const r = db.prepare(`UPDATE instances SET ${sets.join(', ')} WHERE id = @id`).run({ id, ...info });
+        if (r.changes !== 1) throw new NotFoundError('instance', id);
+      }
+      return require(id);
+    },
+    byName(deploymentId: string, name: string): Instance | undefined {
+      const r = db.prepare('SELECT * FROM instances WHERE deployment_id = ? AND name = ?').get(deploymentId, name) as Row | undefined;
+      return r && toInstance(r);
+    },
+    /** The newest instance whose agent logs in as `jid` (bare). */
+    byJid(jid: string): Instance | undefined {
+      const r = db.prepare('SELECT * FROM instances WHERE jid = ? ORDER BY created_at DESC LIMIT 1').get(jid) as Row | undefined;
+      return r && toInstance(r);
+    },
+    byRequest(requestId: string): Instance[] {
+      return (db.prepare('SELECT * FROM instances WHERE request_id = ? ORDER BY created_at, name').all(requestId) as Row[]).map(toInstance);
+    },
+    /** Instances of every deployment in the given states. */
+    inStates(states: readonly InstanceState[]): Instance[] {
+      return (db.prepare(`SELECT * FROM instances WHERE state IN (${states.map(() => '?').join(', ')}) ORDER BY created_at, name`)
+        .all(...states) as Row[]).map(toInstance);
     },
     byCloudId(cloud: string, cloudInstanceId: string): Instance | undefined {
       const r = db.prepare('SELECT * FROM instances WHERE cloud = ? AND cloud_instance_id = ?').get(cloud, cloudInstanceId) as Row | undefined;

@@ -11,15 +11,19 @@ import { createInstances } from './instances.js';
 import { createJobs } from './jobs.js';
 import { randomId, type RepoDeps } from './repo.js';
 import { createGroups, createUsers } from './users.js';
+import { createWanted } from './wanted.js';
+import type { DeploymentEvent } from './events.js';
 
 export interface ModelOptions {
   now?: () => number;
   newId?: (prefix: string) => string;
+  /** Called after each event is appended (inside its transaction: schedule work, do not do it). */
+  onEvent?: (e: DeploymentEvent) => void;
 }
 
 export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
   const deps: RepoDeps = { db, now: opts.now ?? Date.now, newId: opts.newId ?? randomId };
-  const events = createEvents(deps);
+  const events = createEvents({ ...deps, onAppend: opts.onEvent });
   return {
     db,
     users: createUsers(deps),
@@ -29,6 +33,7 @@ export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
     deployments: createDeployments({ ...deps, events }),
     instances: createInstances({ ...deps, events }),
     jobs: createJobs({ ...deps, events }),
+    wanted: createWanted(deps),
     events,
     /** Runs `fn` in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {

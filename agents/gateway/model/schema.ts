@@ -124,6 +124,29 @@ export const GATEWAY_MIGRATIONS: readonly Migration[] = [
   CREATE TRIGGER events_append_only BEFORE UPDATE ON events
   BEGIN SELECT RAISE(ABORT, 'events are append-only'); END;
   `,
+  // The orchestrator's bookkeeping: which allocation request created an instance (so a
+  // restarted gateway re-sends the same request, de-duplicated by the cloud agent), the
+  // instance agent's JID (the only sender trusted to speak for it) and why it ended;
+  // per-service wanted counts (scale targets); when a deployment was destroyed; and the
+  // position of the event publisher, so every event reaches PubSub exactly once in order.
+  `
+  ALTER TABLE instances ADD COLUMN request_id TEXT;
+  ALTER TABLE instances ADD COLUMN jid TEXT;
+  ALTER TABLE instances ADD COLUMN reason TEXT;
+  CREATE INDEX instances_request ON instances(request_id);
+  CREATE INDEX instances_jid ON instances(jid);
+  CREATE INDEX instances_state ON instances(state);
+  ALTER TABLE deployments ADD COLUMN destroyed_at INTEGER;
+
+  CREATE TABLE deployment_services (
+    deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+    service TEXT NOT NULL,
+    wanted INTEGER NOT NULL CHECK (wanted >= 0),
+    PRIMARY KEY (deployment_id, service)
+  ) WITHOUT ROWID;
+
+  CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
+  `,
 ];
 
 /** Opens (creating or migrating) the gateway database; ':memory:' for tests. */

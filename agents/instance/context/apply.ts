@@ -41,6 +41,8 @@ export interface ApplyReport {
   version: number | null;
   /** True when no step failed and the context was valid. */
   ok: boolean;
+  /** True when the context was refused before anything ran (syntax, unknown plugin, bad data): the system is as it was. */
+  rejected: boolean;
   /** Executed steps in order, then sections that were ignored. Plain JSON. */
   results: PluginResult[];
   /** The [environment] variables (when that plugin is enabled), for the caller's own commands. */
@@ -56,7 +58,7 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
   } catch (err) {
     if (!(err instanceof ContextError)) throw err;
     log.warn({ err }, 'context rejected');
-    return { version: null, ok: false, results: [{ plugin: 'context', status: 'data-error', message: err.message }], env: {} };
+    return { version: null, ok: false, rejected: true, results: [{ plugin: 'context', status: 'data-error', message: err.message }], env: {} };
   }
   const root = resolve(opts.root ?? '/');
   await fs.mkdir(root, { recursive: true });
@@ -73,7 +75,7 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
         : { plugin: name, status: 'disabled', message: 'not applied: the context has errors' };
     });
     log.warn({ version, problems: Object.fromEntries(plan.problems) }, 'context rejected; nothing applied');
-    return { version, ok: false, results: [...results, ...plan.ignored], env };
+    return { version, ok: false, rejected: true, results: [...results, ...plan.ignored], env };
   }
 
   const previous = opts.previous === undefined ? await readState(root) : opts.previous ?? undefined;
@@ -101,7 +103,7 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
   }
   await writeState(root, state);
   log.info({ version, failed: failedAt, results: results.map((r) => `${r.plugin}${r.phase ? `:${r.phase}` : ''}=${r.status}`) }, 'context applied');
-  return { version, ok: !failedAt, results: [...results, ...plan.ignored], env };
+  return { version, ok: !failedAt, rejected: false, results: [...results, ...plan.ignored], env };
 }
 
 function fingerprint(step: Step, ctx: Context): Json {

@@ -18,6 +18,7 @@
  *   service = worker
  *   instance_id = i-0abc
  *   gateway = gateway@example.org       bare JID of the gateway agent
+ *   cloud = cloud-a@example.org         bare JID of the cloud agent that renews this instance's token
  *   heartbeat_interval = 30             seconds
  *   metrics_interval = 60               seconds
  *   pubsub = pubsub.example.org         pubsub service JID
@@ -43,6 +44,8 @@ export interface CloudgateSection {
   readonly service?: string;
   readonly instanceId?: string;
   readonly gateway?: string;
+  /** The cloud agent that minted the token and renews it (RenewToken). */
+  readonly cloud?: string;
   readonly heartbeatInterval?: number;
   readonly metricsInterval?: number;
   readonly pubsub?: string;
@@ -50,7 +53,7 @@ export interface CloudgateSection {
 
 export const CLOUDGATE_KEYS: readonly string[] = [
   'server', 'domain', 'jid', 'token', 'token_expires', 'ca', 'allow', 'context_version', 'context_id',
-  'deployment', 'service', 'instance_id', 'gateway', 'heartbeat_interval', 'metrics_interval', 'pubsub',
+  'deployment', 'service', 'instance_id', 'gateway', 'cloud', 'heartbeat_interval', 'metrics_interval', 'pubsub',
 ];
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -109,6 +112,7 @@ export function parseCloudgate(section: Section, pos: SectionPosition): Cloudgat
   const allow = allowText === undefined ? [] : allowText.split(/[\s,]+/).filter(Boolean).map((j) => jidOf('allow', j, 'bare'));
 
   const gw = str('gateway');
+  const cloud = str('cloud');
   const ps = str('pubsub');
   return Object.freeze({
     server: server ? Object.freeze(server) : undefined,
@@ -124,6 +128,7 @@ export function parseCloudgate(section: Section, pos: SectionPosition): Cloudgat
     service: str('service'),
     instanceId: str('instance_id'),
     gateway: gw === undefined ? undefined : jidOf('gateway', gw, 'bare'),
+    cloud: cloud === undefined ? undefined : jidOf('cloud', cloud, 'bare'),
     heartbeatInterval: positive('heartbeat_interval', false),
     metricsInterval: positive('metrics_interval', false),
     pubsub: ps === undefined ? undefined : jidOf('pubsub', ps, 'service'),

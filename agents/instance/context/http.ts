@@ -5,6 +5,7 @@
 export interface HttpOptions {
   method?: string;
   headers?: Record<string, string>;
+  body?: string;
   timeoutMs: number;
   maxBytes?: number;
 }
@@ -27,7 +28,7 @@ export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpR
   const signal = AbortSignal.timeout(opts.timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, { method: opts.method ?? 'GET', headers: opts.headers, signal, redirect: 'follow' });
+    res = await fetch(url, { method: opts.method ?? 'GET', headers: opts.headers, body: opts.body, signal, redirect: 'follow' });
   } catch (err) {
     throw describe(err, url, opts.timeoutMs);
   }

@@ -3,7 +3,7 @@
  * re-apply newer versions), report per-plugin results. No XMPP here.
  */
 export { parseContext, looksLikeContext, textValue, RESERVED_SECTIONS, type Context, type Section, type SectionPosition } from './parse.js';
-export { parseCloudgate, CLOUDGATE_KEYS, type CloudgateSection } from './cloudgate.js';
+export { parseCloudgate, parseServer, normalizeJid, CLOUDGATE_KEYS, type CloudgateSection } from './cloudgate.js';
 export { ContextError, ContextNotFoundError, type ContextErrorCode, type ContextLocation, type SourceAttempt } from './errors.js';
 export { applyContext, type ApplyOptions, type ApplyReport } from './apply.js';
 export { loadPlugins, BUILTIN_PLUGINS, type PluginRegistry } from './registry.js';
@@ -14,3 +14,9 @@ export { ENVIRONMENT_FILE } from './plugins/environment.js';
 export type {
   Plugin, PluginContext, PluginOutcome, PluginResult, PluginStatus, Phase, Problem, ValidateContext, Json,
 } from './plugin.js';
+export { renderCloudgate, withCloudgate, withoutSection, sectionText } from './render.js';
+// Shared with the instance agent (commands, pairing, saved state): bounded processes and
+// HTTP, writes kept under the configured root.
+export { runScript, type RunOptions, type RunResult } from './plugins/run.js';
+export { httpRequest, HttpFailure, type HttpOptions, type HttpResponse } from './http.js';
+export { underRoot, writeAtomic, readIfExists } from './fsutil.js';

@@ -4,7 +4,11 @@
  */
 import { spawn } from 'node:child_process';
 
-export interface RunOptions { cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; tailLines?: number }
+export interface RunOptions {
+  cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; tailLines?: number;
+  /** Bytes of each stream kept (the end of it); default 16 KiB. */
+  keepBytes?: number;
+}
 export interface RunResult {
   exitCode: number | null;
   signal: string | null;
@@ -12,6 +16,9 @@ export interface RunResult {
   durationMs: number;
   stdoutTail: string[];
   stderrTail: string[];
+  /** The last `keepBytes` of each stream, as written. */
+  stdout: string;
+  stderr: string;
 }
 
 const KEEP_BYTES = 16 * 1024;
@@ -22,13 +29,14 @@ const KILL_GRACE_MS = 2000;
 export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
   const started = Date.now();
   const lines = opts.tailLines ?? 20;
+  const keep = opts.keepBytes ?? KEEP_BYTES;
   return new Promise((resolve) => {
     // Own process group, so a timeout kills the script and everything it spawned.
     const child = spawn('/bin/sh', [file], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out = (out + d).slice(-KEEP_BYTES); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-KEEP_BYTES); });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => { out = (out + d).slice(-keep); });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-keep); });
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
     const killGroup = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* already gone */ } };
@@ -47,7 +55,7 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
       child.stderr.destroy();
       resolve({
         exitCode, signal, timedOut, durationMs: Date.now() - started,
-        stdoutTail: tail(out, lines), stderrTail: tail(err, lines),
+        stdoutTail: tail(out, lines), stderrTail: tail(err, lines), stdout: out, stderr: err,
       });
     };
     child.on('error', (e) => { err += `\n${e.message}`; finish(null, null); });

@@ -1,0 +1,142 @@
+/**
+ * The cloud agent's INI file, parsed once at start-up (see examples/cloud-local.ini for
+ * every key with a comment). The parsed file is kept whole for [xmpp]/[log]; everything
+ * the capabilities use is converted here into a frozen CloudConfig with defaults applied
+ * and names normalized, so no module re-reads strings.
+ */
+import { readFileSync } from 'node:fs';
+import { conf, ConfigError, loadConfig, parseConfig, type Config } from '../../core/index.js';
+import { xmppSection, logSection } from '../../core/agent-config.js';
+
+/** [driver] keys whose values are credentials: redacted, scrubbed from every message. */
+export const DRIVER_SECRET_KEYS = ['access_key_id', 'secret_access_key', 'session_token', 'password', 'secret', 'token', 'api_key'] as const;
+
+const limits = { instances: conf.int({ min: 0, optional: true }), cores: conf.int({ min: 0, optional: true }), memory_mb: conf.int({ min: 0, optional: true }) };
+
+export const cloudSchema = {
+  xmpp: xmppSection,
+  log: logSection,
+  cloud: conf.section({
+    name: conf.str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/ }),
+    driver: conf.enumOf(['local', 'libvirt', 'ec2'] as const),
+    poll_interval: conf.duration({ min: 50, default: '10s' }),
+    db: conf.path(),
+    requesters: conf.list({ minItems: 1 }),
+    admins: conf.list({ default: '' }),
+  }),
+  driver: conf.record({ secret: DRIVER_SECRET_KEYS }),
+  'flavor.*': conf.sections({ id: conf.str({ nonEmpty: true }), cores: conf.int({ min: 1, optional: true }), memory_mb: conf.int({ min: 1, optional: true }) }),
+  'image.*': conf.sections({ id: conf.str({ nonEmpty: true }) }),
+  acl: conf.section({ users: conf.list({ default: '' }), groups: conf.list({ default: '' }) }, { optional: true }),
+  quota: conf.section({ ...limits, instances: conf.int({ min: 0, default: 20 }) }, { optional: true }),
+  'quota.user.*': conf.sections(limits),
+  'quota.group.*': conf.sections(limits),
+  instances: conf.section({
+    xmpp_domain: conf.str({ pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/ }),
+    jwt_key: conf.path(),
+    server: conf.hostPort({ defaultPort: 5222 }),
+    ca: conf.path({ optional: true }),
+    pubsub: conf.str({ optional: true }),
+    token_ttl: conf.duration({ min: 60_000, default: '1h' }),
+    heartbeat_interval: conf.duration({ min: 1000, default: '30s' }),
+    metrics_interval: conf.duration({ min: 1000, default: '60s' }),
+  }),
+};
+
+export type CloudFile = Config<typeof cloudSchema>;
+
+/** Limits; absent = unlimited. */
+export interface Limits { readonly instances?: number; readonly cores?: number; readonly memoryMb?: number }
+
+export interface CloudConfig {
+  readonly file: string;
+  /** The whole parsed file ([xmpp] and [log] are read by core/agent-config.ts). */
+  readonly raw: CloudFile;
+  readonly name: string;
+  readonly driver: 'local' | 'libvirt' | 'ec2';
+  readonly driverOptions: Readonly<Record<string, string>>;
+  readonly pollMs: number;
+  readonly db: string;
+  /** Bare JIDs trusted to send requests on behalf of users (gateways). */
+  readonly requesters: ReadonlySet<string>;
+  readonly admins: ReadonlySet<string>;
+  /** generic name → driver flavor id (+ optional size override); empty = the driver's own names. */
+  readonly flavors: ReadonlyMap<string, { id: string; cores?: number; memoryMb?: number }>;
+  readonly images: ReadonlyMap<string, string>;
+  readonly acl: { readonly users: ReadonlySet<string>; readonly groups: ReadonlySet<string> };
+  readonly quota: { readonly total: Limits; readonly users: ReadonlyMap<string, Limits>; readonly groups: ReadonlyMap<string, Limits> };
+  readonly instances: {
+    readonly domain: string; readonly jwtKey: string; readonly server: { host: string; port: number };
+    readonly ca?: string; readonly pubsub?: string;
+    readonly tokenTtlS: number; readonly heartbeatS: number; readonly metricsS: number;
+  };
+  /** Credential values from this file: never in a stanza, log line, error or the database. */
+  readonly secrets: readonly string[];
+}
+
+export function loadCloudConfig(file: string): CloudConfig {
+  return toCloudConfig(loadConfig(file, cloudSchema), file);
+}
+
+export function parseCloudConfig(text: string, file: string): CloudConfig {
+  return toCloudConfig(parseConfig(text, file, cloudSchema), file);
+}
+
+const limitsOf = (s: { instances?: number; cores?: number; memory_mb?: number } | undefined): Limits =>
+  Object.freeze({ instances: s?.instances, cores: s?.cores, memoryMb: s?.memory_mb });
+
+function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
+  const bare = (j: string, where: string) => {
+    try { return conf.normalizeJid(j, { bare: true }); } catch (err) { throw new ConfigError(`${file} ${where}: ${(err as Error).message}`); }
+  };
+  const users = new Map<string, Limits>();
+  for (const [k, v] of Object.entries(raw['quota.user.*'])) users.set(k === 'default' ? k : bare(k, `[quota.user.${k}]`), limitsOf(v));
+  const inst = raw.instances;
+  const ca = inst.ca === undefined ? undefined : readCa(inst.ca, file);
+  const secrets = [
+    raw.xmpp.password, raw.xmpp.token,
+    ...DRIVER_SECRET_KEYS.map((k) => raw.driver[k]),
+  ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
+  return Object.freeze({
+    file,
+    raw,
+    name: raw.cloud.name,
+    driver: raw.cloud.driver,
+    driverOptions: raw.driver,
+    pollMs: raw.cloud.poll_interval,
+    db: raw.cloud.db,
+    requesters: new Set(raw.cloud.requesters.map((j) => bare(j, '[cloud] requesters'))),
+    admins: new Set(raw.cloud.admins.map((j) => bare(j, '[cloud] admins'))),
+    flavors: new Map(Object.entries(raw['flavor.*']).map(([k, v]) => [k, { id: v.id, cores: v.cores, memoryMb: v.memory_mb }])),
+    images: new Map(Object.entries(raw['image.*']).map(([k, v]) => [k, v.id])),
+    acl: {
+      users: new Set((raw.acl?.users ?? []).map((j) => (j === '*' ? j : bare(j, '[acl] users')))),
+      groups: new Set(raw.acl?.groups ?? []),
+    },
+    quota: {
+      total: limitsOf(raw.quota ?? { instances: 20 }),
+      users,
+      groups: new Map(Object.entries(raw['quota.group.*']).map(([k, v]) => [k, limitsOf(v)])),
+    },
+    instances: {
+      domain: inst.xmpp_domain,
+      jwtKey: inst.jwt_key,
+      server: inst.server,
+      ca,
+      pubsub: inst.pubsub,
+      tokenTtlS: Math.round(inst.token_ttl / 1000),
+      heartbeatS: inst.heartbeat_interval / 1000,
+      metricsS: inst.metrics_interval / 1000,
+    },
+    secrets: Object.freeze(secrets),
+  });
+}
+
+function readCa(p: string, file: string): string {
+  let pem: string;
+  try { pem = readFileSync(p, 'utf8'); } catch (err) {
+    throw new ConfigError(`${file} [instances] ca: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  }
+  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${file} [instances] ca: ${p} holds no PEM certificate`);
+  return pem;
+}

@@ -1,0 +1,136 @@
+/**
+ * The cloud agent: one per cloud credential, the only process that holds it. It turns
+ * generic requests from trusted requesters (gateways) into calls on its cloud through a
+ * driver, enforces ACL and soft quota first, watches its instances and reports every
+ * state change. This file is the one place its capabilities are wired.
+ *
+ *   cloudgate agent cloud --config cloud.ini        (see examples/cloud-local.ini)
+ */
+import { Agent, createLogger, openStore, type Db, type Logger, type XmppOptions } from '../../core/index.js';
+import { xmppOptions } from '../../core/agent-config.js';
+import type { RunningAgent } from '../../core/run.js';
+import { cloud } from '../../protocols/index.js';
+import { openDriver, type CloudDriver } from '../../drivers/index.js';
+import { loadCloudConfig, type CloudConfig } from './config.js';
+import { cloudStore, MIGRATIONS, type CloudStore } from './store.js';
+import { buildCatalog, type Catalog } from './catalog.js';
+import { policy as makePolicy } from './policy.js';
+import { scrubber, type Scrub } from './errors.js';
+import { tokens as makeTokens, type Tokens } from './userdata.js';
+import { reporter, nodeOf } from './states.js';
+import { provisioner as makeProvisioner } from './provisioner.js';
+import { admission } from './admission.js';
+import { terminator as makeTerminator } from './terminate.js';
+import { watcher } from './watch.js';
+import { cloudPresence } from './presence.js';
+import { queries } from './queries.js';
+import { cloudChat } from './chat.js';
+
+export { loadCloudConfig, parseCloudConfig, cloudSchema, DRIVER_SECRET_KEYS, type CloudConfig, type Limits } from './config.js';
+export { buildUserData, instanceJid } from './userdata.js';
+export { nodeOf } from './states.js';
+export type { InstanceRow, RequestRow, StoredState } from './store.js';
+
+export interface CloudAgentDeps {
+  log?: Logger;
+  /** Default: openDriver([cloud] driver, [driver]). */
+  driver?: CloudDriver;
+  /** Wraps the driver (tests: count or hold calls). */
+  wrapDriver?: (d: CloudDriver) => CloudDriver;
+  /** Default: from [xmpp]. */
+  xmpp?: XmppOptions;
+}
+
+export interface CloudAgent {
+  readonly agent: Agent;
+  readonly config: CloudConfig;
+  readonly driver: CloudDriver;
+  readonly store: CloudStore;
+  start(): Promise<void>;
+  /** Stops the agent, closes the driver (instances keep running) and the database. */
+  stop(): Promise<void>;
+  /** One watch poll now. */
+  pollNow(): Promise<void>;
+}
+
+export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps = {}): Promise<CloudAgent> {
+  const log = deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file });
+  const db = openStore(config.db, MIGRATIONS, { log });
+  const store = cloudStore(db);
+  const scrub = scrubber(config.secrets);
+  let driver: CloudDriver | undefined;
+  let catalog: Catalog, tokens: Tokens, xmpp: XmppOptions;
+  try {
+    driver = deps.driver ?? await openDriver(config.driver, config.driverOptions, { log: log.child({ module: 'driver' }) });
+    if (deps.wrapDriver) driver = deps.wrapDriver(driver);
+    catalog = await buildCatalog(config, driver);
+    tokens = await makeTokens(config);
+    xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
+  } catch (err) {
+    await driver?.close().catch(() => {});
+    db.close();
+    throw err;
+  }
+  return wire(config, log, db, store, scrub, driver, catalog, tokens, xmpp);
+}
+
+function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub: Scrub, driver: CloudDriver, catalog: Catalog, tokens: Tokens, xmpp: XmppOptions): CloudAgent {
+  const trusted = (bare: string) => config.requesters.has(bare) || config.admins.has(bare) || bare.endsWith(`@${config.instances.domain}`);
+  const agent = new Agent({ kind: 'cloud', xmpp, log, db, trusted });
+  const mlog = (module: string) => agent.log.child({ module, cloud: config.name });
+
+  const policy = makePolicy({ config, store });
+  const presence = cloudPresence({ agent, config, driver, catalog, policy, log: mlog('presence') });
+  const states = reporter({ agent, store, config, log: mlog('states'), scrub, onChange: () => presence.changed() });
+  const provisioner = makeProvisioner({ agent, store, config, driver, catalog, states, tokens, log: mlog('provisioner'), scrub });
+  const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate'), scrub });
+  const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch'), scrub });
+
+  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, policy, driver, provisioner, log: mlog('allocate') }));
+  agent.onMessage(cloud.Terminate, (msg, ctx) => terminator.onTerminate(msg, ctx));
+  queries({ agent, config, store, catalog, policy, driver, states, tokens });
+  cloudChat({ agent, config, store, status: () => presence.compute() });
+  agent.use({
+    name: 'cloud',
+    async start() {
+      await states.start();
+      await presence.start();
+      // Resume: create what was recorded but not created before a stop, send unsent results.
+      void provisioner.kick();
+      watch.start();
+      agent.log.info({ cloud: config.name, driver: config.driver, node: nodeOf(config) }, 'cloud agent ready');
+    },
+    async stop() {
+      provisioner.stop();
+      presence.stop();
+      await watch.stop();
+    },
+  });
+
+  let stopped = false;
+  return {
+    agent, config, driver, store,
+    start: () => agent.start(),
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await agent.stop();
+      await driver.close().catch((err) => log.warn({ error: scrub(String((err as Error)?.message)) }, 'driver close failed'));
+      db.close();
+    },
+    pollNow: () => watch.pollNow(),
+  };
+}
+
+/** `cloudgate agent cloud --config f.ini` (core/cli.ts). */
+export async function run(configFile: string): Promise<RunningAgent> {
+  const config = loadCloudConfig(configFile);
+  const ca = await createCloudAgent(config);
+  try {
+    await ca.start();
+  } catch (err) {
+    await ca.stop().catch(() => {});
+    throw err;
+  }
+  return { agent: ca.agent, stop: () => ca.stop() };
+}

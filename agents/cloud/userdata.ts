@@ -1,0 +1,61 @@
+/**
+ * An instance's user-data: the user's context (amiconfig INI) followed by the [cloudgate]
+ * section the instance agent reads to join XMPP (keys as parsed by
+ * agents/instance/context/cloudgate.ts). The login token is minted here with this cloud's
+ * instance-host key and travels only inside user-data to the cloud; it is never stored.
+ */
+import { loadJwtKey, mintToken, type JwtKey } from '../../core/index.js';
+import type { CloudConfig } from './config.js';
+import type { InstanceRow, RequestRow } from './store.js';
+
+/** The user's context must not bring its own [cloudgate]: identity and `allow` are ours to set. */
+const OWN_SECTION = /^\[cloudgate\][ \t]*(?:[#;].*)?$/im;
+
+export function contextProblem(context: string): string | undefined {
+  if (OWN_SECTION.test(context)) return 'the context has a [cloudgate] section; the cloud agent writes that section itself';
+  return undefined;
+}
+
+export function instanceJid(config: CloudConfig, name: string): string {
+  return `${name.toLowerCase()}@${config.instances.domain}`;
+}
+
+export interface Tokens {
+  mint(jid: string): Promise<{ token: string; expires: number }>;
+}
+
+export async function tokens(config: CloudConfig): Promise<Tokens> {
+  const key: JwtKey = await loadJwtKey(config.instances.jwtKey);
+  return { mint: (jid) => mintToken(key, jid, config.instances.tokenTtlS) };
+}
+
+export interface UserDataDeps { config: CloudConfig; tokens: Tokens; pubsub: string }
+
+export async function buildUserData({ config, tokens: t, pubsub }: UserDataDeps, req: RequestRow, inst: InstanceRow): Promise<string> {
+  const jid = instanceJid(config, inst.name);
+  const { token, expires } = await t.mint(jid);
+  const i = config.instances;
+  const allow = [...new Set([...req.allow, req.requester])];
+  const lines: Array<[string, string | number | undefined]> = [
+    ['server', `${i.server.host.includes(':') ? `[${i.server.host}]` : i.server.host}:${i.server.port}`],
+    ['domain', i.domain],
+    ['jid', jid],
+    ['token', token],
+    ['token_expires', expires],
+    ['allow', allow.join(' ')],
+    ['context_version', req.context_version > 0 ? req.context_version : undefined],
+    ['context_id', req.context_id ?? undefined],
+    ['deployment', inst.deployment],
+    ['service', inst.service],
+    ['instance_id', inst.name],
+    ['gateway', req.requester],
+    ['heartbeat_interval', i.heartbeatS],
+    ['metrics_interval', i.metricsS],
+    ['pubsub', i.pubsub ?? pubsub],
+  ];
+  const out = [req.context.replace(/\s+$/, ''), '', '[cloudgate]'];
+  for (const [k, v] of lines) if (v !== undefined && v !== '') out.push(`${k} = ${v}`);
+  // PEM on indented continuation lines: the context parser joins them back into one value.
+  if (i.ca) out.push('ca =', ...i.ca.trim().split(/\r?\n/).map((l) => `    ${l}`));
+  return `${out.join('\n').replace(/^\n+/, '')}\n`;
+}

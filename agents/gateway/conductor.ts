@@ -1,0 +1,164 @@
+/**
+ * Drives jobs to their end. A job is stored before anything is done for it; while a
+ * deployment has unfinished jobs, every change that concerns it (a report, a timer) runs a
+ * converge step, one at a time per deployment, and each running job ends when its goal
+ * holds: deploy when every stage is ready (the deployment is then completed), scale and
+ * replace when their service is at its wanted count with nothing left draining, destroy
+ * when every instance is terminated. On start every unfinished job simply resumes.
+ */
+import type { Logger } from '../../core/index.js';
+import type { Converger, StepResult } from './converge.js';
+import { converged, isActive } from './desired.js';
+import type { Liveness } from './liveness.js';
+import type { Deployment, GatewayModel, Instance, Job } from './model/index.js';
+import type { Removal } from './removal.js';
+
+const unfinished = (j: Job) => j.state === 'queued' || j.state === 'running';
+
+export function createConductor(deps: {
+  model: GatewayModel; converger: Converger; removal: Removal; liveness: Liveness; log: Logger;
+  placementTimeoutMs: number; tickMs: number; now?: () => number;
+}) {
+  const { model, converger, removal, liveness, log } = deps;
+  const now = deps.now ?? Date.now;
+  const busy = new Map<string, Promise<void>>();
+  const again = new Set<string>();
+  const blockedSince = new Map<string, number>();
+  let timer: NodeJS.Timeout | undefined;
+  let sweeping = false;
+  let stopped = false;
+
+  function kick(deploymentId: string): void {
+    if (stopped) return;
+    if (busy.has(deploymentId)) { again.add(deploymentId); return; }
+    const p = pass(deploymentId)
+      .catch((err) => log.error({ err, deployment: deploymentId }, 'deployment step failed'))
+      .finally(() => {
+        busy.delete(deploymentId);
+        if (again.delete(deploymentId)) kick(deploymentId);
+      });
+    busy.set(deploymentId, p);
+  }
+
+  function failJobs(dep: Deployment, jobs: readonly Job[], reason: string): void {
+    model.transaction(() => {
+      for (const j of jobs) if (unfinished(model.jobs.require(j.id))) model.jobs.transition(j.id, 'failed', { error: reason });
+      const d = model.deployments.require(dep.id);
+      if (jobs.some((j) => j.kind === 'deploy') && (d.state === 'pending' || d.state === 'running')) {
+        model.deployments.transition(dep.id, 'failed', { message: `deployment failed: ${reason}` });
+      }
+    });
+    blockedSince.delete(dep.id);
+  }
+
+  async function pass(deploymentId: string): Promise<void> {
+    let dep = model.deployments.get(deploymentId);
+    if (!dep) return;
+    let jobs = model.jobs.list(deploymentId).filter(unfinished);
+    if (jobs.length === 0) return;
+    for (const j of jobs) if (j.state === 'queued') model.jobs.transition(j.id, 'running');
+    jobs = model.jobs.list(deploymentId).filter(unfinished);
+
+    if (dep.destroyedAt !== undefined) {
+      if (!(await converger.teardown(dep))) return;
+      model.transaction(() => {
+        for (const j of jobs) model.jobs.transition(j.id, j.kind === 'destroy' ? 'succeeded' : 'cancelled');
+        const d = model.deployments.require(deploymentId);
+        if (d.state === 'pending' || d.state === 'running') model.deployments.transition(deploymentId, 'aborted', { message: 'destroyed before it completed' });
+        model.events.append(deploymentId, { type: 'destroyed', message: 'deployment destroyed: every instance terminated' });
+      });
+      return;
+    }
+    if (dep.state === 'pending') dep = model.deployments.transition(deploymentId, 'running', { message: 'deploying' });
+
+    const since = Math.min(...jobs.map((j) => j.createdAt));
+    const r: StepResult = await converger.step(dep, since);
+    if (r.type === 'failed') return failJobs(dep, jobs, r.reason);
+    if (r.type === 'blocked') {
+      const first = blockedSince.get(deploymentId) ?? now();
+      if (!blockedSince.has(deploymentId)) {
+        blockedSince.set(deploymentId, first);
+        model.events.append(deploymentId, { type: 'placement', message: `waiting: ${r.reason}`, data: { offline: r.offline } });
+      }
+      if (!r.offline || now() - first > deps.placementTimeoutMs) failJobs(dep, jobs, r.reason);
+      return;
+    }
+    blockedSince.delete(deploymentId);
+
+    const wanted = model.wanted.all(deploymentId);
+    const instances = model.instances.list(deploymentId);
+    model.transaction(() => {
+      for (const j of jobs) {
+        const service = (j.request as { service?: string } | null)?.service;
+        const done = j.kind === 'deploy' ? r.type === 'converged' : converged(dep!.definition, wanted, instances, service);
+        if (!done) continue;
+        model.jobs.transition(j.id, 'succeeded');
+        if (j.kind === 'deploy' && model.deployments.require(deploymentId).state === 'running') {
+          const n = instances.filter(isActive).length;
+          model.deployments.transition(deploymentId, 'completed', { message: `deployment completed: ${n} instance(s) ready` });
+        }
+      }
+    });
+  }
+
+  /** An instance was lost: replace it while a job runs, a fixed one always, a scalable one below its min. */
+  function lost(i: Instance): void {
+    const dep = model.deployments.get(i.deploymentId);
+    if (!dep || dep.destroyedAt !== undefined || dep.state === 'failed' || dep.state === 'aborted') return;
+    const svc = dep.definition.services.find((s) => s.name === i.service);
+    if (!svc) return;
+    const jobs = model.jobs.list(dep.id).filter(unfinished);
+    if (jobs.length === 0) {
+      const left = model.instances.list(dep.id, { service: svc.name }).filter((x) => isActive(x) && !x.replica).length;
+      if (svc.type === 'fixed' || i.replica || left < svc.min) {
+        model.jobs.create(dep.id, 'replace', { service: svc.name, instance: i.id });
+      } else {
+        model.transaction(() => {
+          model.wanted.set(dep.id, svc.name, left);
+          model.events.append(dep.id, { type: 'scale', message: `${i.name} not replaced: ${left} ${svc.name} left (min ${svc.min})`, data: { service: svc.name, wanted: left } });
+        });
+      }
+    }
+    kick(dep.id);
+  }
+
+  async function sweep(): Promise<void> {
+    if (sweeping) return;
+    sweeping = true;
+    try {
+      liveness.sweep();
+      await removal.retireFailed();
+      await removal.confirmTerminations();
+      for (const id of new Set(model.jobs.unfinished().map((j) => j.deploymentId))) kick(id);
+    } catch (err) {
+      log.error({ err }, 'sweep failed');
+    } finally {
+      sweeping = false;
+    }
+  }
+
+  return {
+    kick,
+    lost,
+    sweep,
+    start(): void {
+      const tick = () => {
+        void sweep().finally(() => {
+          if (!stopped) { timer = setTimeout(tick, deps.tickMs); timer.unref(); }
+        });
+      };
+      tick();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      await Promise.allSettled([...busy.values()]);
+    },
+    /** Resolves when no step is running (tests). */
+    async idle(): Promise<void> {
+      while (busy.size) await Promise.allSettled([...busy.values()]);
+    },
+  };
+}
+
+export type Conductor = ReturnType<typeof createConductor>;

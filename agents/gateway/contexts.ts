@@ -1,0 +1,62 @@
+/**
+ * The contexts a deployment runs. At deploy time each service's context reference (a
+ * name or id, maybe a version) is pinned to an exact context id and version, so later
+ * instances of the deployment (scale-up, replacements) get the very same text.
+ *
+ * Encrypted versions are decrypted with the passphrase given with the deploy request and
+ * kept in memory only: the passphrase is never stored, so after a gateway restart an
+ * encrypted context cannot be sent again until the owner deploys anew.
+ */
+import type { ClusterDef, GatewayModel } from './model/index.js';
+import { decryptContext, PassphraseError } from './model/index.js';
+import { badRequest, notAuthorized, notFound } from '../../protocols/index.js';
+
+export interface PinnedContext { readonly id: string; readonly version: number }
+
+export function createContextTexts({ model }: { model: GatewayModel }) {
+  const decrypted = new Map<string, string>();
+  const key = (c: PinnedContext) => `${c.id}@${c.version}`;
+
+  /** The body of a version `viewer` may read, decrypting with `passphrase` if needed. */
+  async function read(id: string, version: number, passphrase?: string): Promise<string> {
+    const v = model.contexts.version(id, version);
+    if (!v) throw notFound(`context version ${id}@${version} not found`);
+    if (v.content.type === 'plain') return v.content.body;
+    const cached = decrypted.get(`${id}@${version}`);
+    if (cached !== undefined && passphrase === undefined) return cached;
+    if (passphrase === undefined) throw badRequest(`context ${id}@${version} is encrypted: a passphrase is needed`, 'passphrase');
+    try {
+      const text = await decryptContext(v.content.blob, passphrase);
+      decrypted.set(`${id}@${version}`, text);
+      return text;
+    } catch (err) {
+      if (err instanceof PassphraseError) throw notAuthorized(`wrong passphrase for context ${id}@${version}`, 'passphrase');
+      throw err;
+    }
+  }
+
+  return {
+    read,
+    /** A copy of `def` whose context references are exact context ids and versions. */
+    async pin(def: ClusterDef, owner: string, passphrase?: string): Promise<ClusterDef> {
+      const services = [];
+      for (const s of def.services) {
+        if (!s.context) { services.push(s); continue; }
+        const info = model.contexts.resolve(s.context.ref, owner);
+        if (!info) throw notFound(`service '${s.name}': context '${s.context.ref}' not found (or not readable by ${owner})`);
+        const version = s.context.version ?? info.latest;
+        await read(info.id, version, passphrase);
+        services.push({ ...s, context: { ref: info.id, version } });
+      }
+      return { ...def, services };
+    },
+    /** The text to send for a pinned context, or undefined if it is encrypted and not in memory. */
+    text(c: PinnedContext): string | undefined {
+      const v = model.contexts.version(c.id, c.version);
+      if (!v) return undefined;
+      return v.content.type === 'plain' ? v.content.body : decrypted.get(key(c));
+    },
+  };
+}
+
+export type ContextTexts = ReturnType<typeof createContextTexts>;

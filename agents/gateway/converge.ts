@@ -1,0 +1,128 @@
+/**
+ * One step of bringing a deployment to what it should be. Everything is derived from the
+ * database (definition, wanted counts, instances), so a step after a restart picks up
+ * exactly where the last one left off, and running a step twice does nothing twice.
+ *
+ * Stages run in deploy order: fixed services by `order`, then the scalable services; a
+ * stage starts only when the one before is ready. Missing instances are placed (overflowing
+ * to the next cloud, with fixed-service replicas there), extra ones removed (scale-in
+ * picks idle, drained, overflow-cloud instances first), instances that do not become
+ * ready in time are failed, and clouds that failed a service during the current jobs are
+ * avoided for it.
+ */
+import type { Logger } from '../../core/index.js';
+import { ContextUnavailableError, type Allocator } from './allocator.js';
+import type { Clouds } from './clouds.js';
+import { ACTIVE, extraReplicas, isActive, missingReplicas, stages, summarize } from './desired.js';
+import type { Liveness } from './liveness.js';
+import { pickScaleIn, PlacementError, type Deployment, type GatewayModel, type Instance, type ServiceDef } from './model/index.js';
+import type { Planner } from './planner.js';
+import type { Removal } from './removal.js';
+import { fail } from './tracker.js';
+
+export type StepResult =
+  | { type: 'waiting' }
+  | { type: 'converged' }
+  /** Nothing (more) fits now; `offline` when a configured cloud is away and may bring room. */
+  | { type: 'blocked'; reason: string; offline: boolean }
+  | { type: 'failed'; reason: string };
+
+export function createConverger(deps: {
+  model: GatewayModel; planner: Planner; allocator: Allocator; removal: Removal; liveness: Liveness; clouds: Clouds;
+  log: Logger; readyTimeoutMs: number; now?: () => number;
+}) {
+  const { model, planner, allocator, removal, liveness, clouds, log } = deps;
+  const now = deps.now ?? Date.now;
+
+  /** Clouds that failed `service` since `since` (refused, errors, never ready), with why. */
+  const failedClouds = (instances: readonly Instance[], service: string, since: number): Map<string, string> => {
+    const m = new Map<string, string>();
+    for (const i of instances) {
+      if (i.service === service && i.reason && i.createdAt >= since && !i.reason.startsWith('lost')) m.set(i.cloud, `failed here: ${i.reason}`);
+    }
+    return m;
+  };
+
+  async function place(dep: Deployment, svc: ServiceDef, count: number, instances: readonly Instance[], since: number): Promise<StepResult | undefined> {
+    try {
+      const plan = await planner.plan(dep, svc, count, instances, failedClouds(instances, svc.name, since));
+      for (const r of plan.replicas) await allocator.allocate(dep, r.service, r.cloud, r.count, { replica: true });
+      for (const p of plan.placements) await allocator.allocate(dep, svc.name, p.cloud, p.count);
+      return undefined;
+    } catch (err) {
+      if (err instanceof PlacementError) return { type: 'blocked', reason: err.message, offline: clouds.list().some((c) => !c.online) };
+      if (err instanceof ContextUnavailableError) return { type: 'failed', reason: err.message };
+      throw err;
+    }
+  }
+
+  async function scaleIn(dep: Deployment, active: readonly Instance[], n: number): Promise<void> {
+    const victims = pickScaleIn(active.map((i) => ({
+      id: i.id, inst: i, busy: liveness.busy(i.id), load: liveness.load(i.id), cloudRank: clouds.get(i.cloud).rank, createdAt: i.createdAt,
+    })), n).map((c) => c.inst);
+    log.info({ deployment: dep.id, victims: victims.map((v) => v.name) }, 'scaling in');
+    await removal.remove(dep, victims);
+  }
+
+  return {
+    /** One step for `dep`; `since` is when the oldest unfinished job started. */
+    async step(dep: Deployment, since: number): Promise<StepResult> {
+      const def = dep.definition;
+      const wanted = model.wanted.all(dep.id);
+      const load = () => model.instances.list(dep.id);
+      let instances = load();
+
+      const total = [...wanted.values()].reduce((a, b) => a + b, 0);
+      const failures = instances.filter((i) => i.reason && !i.reason.startsWith('lost') && i.createdAt >= since).length;
+      if (failures > Math.max(3, 2 * total)) return { type: 'failed', reason: `${failures} instances failed; giving up` };
+
+      for (const i of instances) {
+        if (ACTIVE.includes(i.state) && !i.ready && now() - i.createdAt > deps.readyTimeoutMs) {
+          fail(model, i, `not ready within ${Math.round(deps.readyTimeoutMs / 1000)} s`);
+        }
+      }
+      await removal.retireFailed();
+      await removal.progressDrains(dep, load());
+
+      for (const stage of stages(def)) {
+        for (const svc of stage) {
+          instances = load();
+          const w = wanted.get(svc.name) ?? 0;
+          const mine = instances.filter((i) => isActive(i) && i.service === svc.name && !i.replica);
+          if (mine.length < w) {
+            const r = await place(dep, svc, w - mine.length, instances, since);
+            if (r) return r;
+          } else if (mine.length > w) {
+            if (svc.type === 'scalable') await scaleIn(dep, mine, mine.length - w);
+            else await removal.terminate(dep, [...mine].sort((a, b) => b.createdAt - a.createdAt).slice(0, mine.length - w));
+          }
+        }
+        if (stage[0]!.type === 'scalable') {
+          instances = load();
+          for (const need of missingReplicas(def, instances)) {
+            if (!clouds.get(need.cloud).online) continue;
+            await allocator.allocate(dep, need.service, need.cloud, 1, { replica: true });
+          }
+          const extra = extraReplicas(def, load());
+          if (extra.length) await removal.terminate(dep, extra);
+        }
+        instances = load();
+        const sums = summarize(def, wanted, instances).filter((s) => stage.some((x) => x.name === s.name));
+        if (!sums.every((s) => s.active === s.wanted && s.ready === s.wanted)) return { type: 'waiting' };
+      }
+      // Every stage is ready; removals still under way are the jobs' concern (scale-in waits
+      // for them, a deploy does not).
+      return { type: 'converged' };
+    },
+
+    /** One step of destroying `dep`: everything to terminating, then wait for confirmations. */
+    async teardown(dep: Deployment): Promise<boolean> {
+      const instances = model.instances.list(dep.id);
+      const open = instances.filter((i) => i.state !== 'terminated' && i.state !== 'terminating');
+      if (open.length) await removal.terminate(dep, open, { all: true });
+      return model.instances.list(dep.id).every((i) => i.state === 'terminated');
+    },
+  };
+}
+
+export type Converger = ReturnType<typeof createConverger>;

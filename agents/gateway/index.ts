@@ -1,0 +1,180 @@
+/**
+ * The gateway agent: the single front for people (chat commands) and programs (the typed
+ * IQ API). It keeps users, contexts, cluster definitions and deployments in SQLite,
+ * places instances over the cloud agents, follows every instance to its end and publishes
+ * each change on the deployment's PubSub node. This file is the one place it is wired.
+ *
+ *   cloudgate agent gateway --config gateway.ini      (see examples/gateway.ini)
+ */
+import { Agent, createLogger, type Db, type Logger, type XmppOptions } from '../../core/index.js';
+import { loadJwtKey, mintToken } from '../../core/index.js';
+import { xmppOptions } from '../../core/agent-config.js';
+import type { RunningAgent } from '../../core/run.js';
+import { cloud as cloudProto } from '../../protocols/index.js';
+import { createAccess, type AccessPolicy } from './access.js';
+import { createAllocator } from './allocator.js';
+import { createApi } from './api.js';
+import { addChatCommands } from './chat.js';
+import { createClouds } from './clouds.js';
+import { createConductor } from './conductor.js';
+import { engineSettings, loadGatewayConfig, type EngineSettings } from './config.js';
+import { createContextTexts } from './contexts.js';
+import { createConverger } from './converge.js';
+import { createLiveness } from './liveness.js';
+import { createGatewayModel, openGatewayStore, type GatewayModel } from './model/index.js';
+import { createOperations } from './operations.js';
+import { pairing } from './pairing.js';
+import { createPlanner } from './planner.js';
+import { createPublisher } from './publisher.js';
+import { createRemoval } from './removal.js';
+import { createTracker } from './tracker.js';
+
+export { loadGatewayConfig, parseGatewayConfig, gatewaySchema, engineSettings, type GatewayConfig, type EngineSettings } from './config.js';
+export { nodeOf } from './publisher.js';
+export { cloudName } from './allocator.js';
+export type { AccessPolicy } from './access.js';
+
+export interface GatewayOptions {
+  xmpp: XmppOptions;
+  /** The gateway's database file (or an open one, which the gateway then closes on stop). */
+  db: string | Db;
+  log?: Logger;
+  /** Bare JIDs of the cloud agents, best first. */
+  clouds: readonly string[];
+  policy: AccessPolicy;
+  settings?: Partial<EngineSettings>;
+  pubsubService?: string;
+  /** Pairing of running machines (agents/gateway/pairing.ts); off when absent. */
+  pairing?: Omit<Parameters<typeof pairing>[0], 'agent' | 'model' | 'log'>;
+}
+
+export interface Gateway {
+  readonly agent: Agent;
+  readonly model: GatewayModel;
+  start(): Promise<void>;
+  stop(): Promise<void>;
+  /** Resolves when no deployment step runs and every event is published (tests). */
+  settle(): Promise<void>;
+}
+
+export function createGateway(o: GatewayOptions): Gateway {
+  const settings = { ...engineSettings(), ...o.settings };
+  const log = o.log ?? createLogger();
+  const db = typeof o.db === 'string' ? openGatewayStore(o.db, { log }) : o.db;
+  let publisher: ReturnType<typeof createPublisher> | undefined;
+  const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e) });
+  const agent = new Agent({
+    kind: 'gateway', xmpp: o.xmpp, log, db, pubsubService: o.pubsubService,
+    // Anyone may talk to the gateway; every request and report is authorized on its own.
+    trusted: () => true,
+  });
+  const mlog = (module: string) => agent.log.child({ module });
+  const access = createAccess({ model, policy: o.policy, domain: o.xmpp.domain });
+  publisher = createPublisher({ agent, model, log: mlog('publisher'), admins: access.admins, access: settings.nodeAccess });
+  agent.registerPresence(cloudProto.CloudPresence);
+  const clouds = createClouds({ agent, jids: o.clouds, log: mlog('clouds') });
+  const texts = createContextTexts({ model });
+  const allocator = createAllocator({ agent, model, access, texts, log: mlog('allocator') });
+
+  let conductor: ReturnType<typeof createConductor> | undefined;
+  const changed = (id: string) => conductor?.kick(id);
+  const liveness = createLiveness({
+    agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: (i) => conductor?.lost(i),
+  });
+  const tracker = createTracker({ agent, model, clouds, allocator, log: mlog('tracker'), changed, instanceJid: (i) => liveness.known(i) });
+  const removal = createRemoval({
+    agent, model, allocator, clouds, liveness, log: mlog('removal'), changed,
+    drainTimeoutMs: settings.drainTimeoutMs, terminateTimeoutMs: settings.terminateTimeoutMs,
+  });
+  const planner = createPlanner({ clouds, access, log: mlog('planner') });
+  const converger = createConverger({ model, planner, allocator, removal, liveness, clouds, log: mlog('converge'), readyTimeoutMs: settings.readyTimeoutMs });
+  conductor = createConductor({
+    model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
+  });
+  const ops = createOperations({ model, access, texts, conductor });
+  createApi({ agent, model, access, ops, clouds, texts });
+  addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
+  if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
+
+  clouds.events.on('online', (jid: string) => {
+    // A cloud (re)appeared: compare its list with ours, then let every open job go on.
+    tracker.reconcile(jid)
+      .catch((err) => agent.log.warn({ err, cloud: jid }, 'reconciliation failed'))
+      .finally(() => { for (const j of model.jobs.unfinished()) conductor!.kick(j.deploymentId); });
+  });
+
+  let stopped = false;
+  return {
+    agent,
+    model,
+    async start() {
+      access.syncGroups();
+      await agent.start();
+      await clouds.announce();
+      // After a restart: instance agents learn we are back (they answer with their presence).
+      for (const i of model.instances.inStates(['requested', 'booting', 'running', 'draining'])) if (i.jid) liveness.known(i);
+      await allocator.resendRequested();
+      publisher!.kick();
+      conductor!.start();
+      agent.log.info({ clouds: o.clouds }, 'gateway ready');
+    },
+    async stop() {
+      if (stopped) return;
+      stopped = true;
+      await conductor!.stop();
+      publisher!.stop();
+      await agent.stop();
+      db.close();
+    },
+    async settle() {
+      await conductor!.idle();
+      await publisher!.idle();
+    },
+  };
+}
+
+/** `cloudgate agent gateway --config gateway.ini` (core/cli.ts). */
+export async function run(configFile: string): Promise<RunningAgent> {
+  const cfg = loadGatewayConfig(configFile);
+  const log = createLogger({ level: cfg.log?.level, destination: cfg.log?.file });
+  const xmpp = await xmppOptions(cfg.xmpp, configFile);
+  const p = cfg.pairing;
+  const gw = createGateway({
+    xmpp, log, db: cfg.gateway.db, clouds: cfg.gateway.clouds,
+    policy: {
+      admins: cfg.gateway.admins,
+      ...(cfg.users?.allow ? { allow: cfg.users.allow } : {}),
+      ...(cfg.users?.deny ? { deny: cfg.users.deny } : {}),
+      groups: cfg['group.*'],
+    },
+    settings: engineSettings(cfg.gateway),
+    ...(cfg.gateway.pubsub ? { pubsubService: cfg.gateway.pubsub } : {}),
+    ...(p ? { pairing: await pairingOptions(p, configFile) } : {}),
+  });
+  try {
+    await gw.start();
+  } catch (err) {
+    await gw.stop().catch(() => {});
+    throw err;
+  }
+  return { agent: gw.agent, stop: () => gw.stop() };
+}
+
+async function pairingOptions(p: NonNullable<ReturnType<typeof loadGatewayConfig>['pairing']>, file: string) {
+  const key = await loadJwtKey(p.jwt_key);
+  const { readFileSync } = await import('node:fs');
+  let ca: string | undefined;
+  if (p.ca) {
+    try { ca = readFileSync(p.ca, 'utf8'); } catch (err) {
+      const { ConfigError } = await import('../../core/index.js');
+      throw new ConfigError(`${file} [pairing] ca: cannot read ${p.ca} (${(err as Error).message})`);
+    }
+  }
+  return {
+    mint: (jid: string) => mintToken(key, jid, Math.round(p.token_ttl / 1000)),
+    httpPort: p.http_port, httpHost: p.http_host, domain: p.xmpp_domain,
+    server: `${p.server.host.includes(':') ? `[${p.server.host}]` : p.server.host}:${p.server.port}`,
+    ...(ca ? { ca } : {}),
+    defaultTtlS: Math.round(p.ttl / 1000), maxTtlS: Math.round(p.max_ttl / 1000),
+  };
+}

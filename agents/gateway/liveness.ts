@@ -1,0 +1,143 @@
+/**
+ * What instance agents say about themselves: presence (phase, readiness, context
+ * version), heartbeats and context reports. Only the JID its cloud agent reported for an
+ * instance may speak for it; presence from a JID not (yet) known is held until the cloud's
+ * report names it. An instance is ready when its agent says so for the context version it
+ * was given, and lost when it stays offline, or its heartbeats stop, for heartbeat_timeout.
+ */
+import type { Agent, Logger, MessageContext, PeerEvent } from '../../core/index.js';
+import { instance as proto } from '../../protocols/index.js';
+import type { GatewayModel, Instance } from './model/index.js';
+import { advance, fail } from './tracker.js';
+import type { ContextReportMsg, HeartbeatMsg, InstancePresenceData } from './wire.js';
+
+interface Live {
+  fullJid?: string;
+  online: boolean;
+  seenAt: number;
+  offlineSince?: number;
+  heartbeatAt?: number;
+  busy?: boolean;
+  busyAt?: number;
+  load?: number;
+  phase?: string;
+}
+
+export function createLiveness(deps: {
+  agent: Agent; model: GatewayModel; log: Logger; heartbeatTimeoutMs: number;
+  changed: (deploymentId: string) => void; lost: (i: Instance) => void; now?: () => number;
+}) {
+  const { agent, model, log, changed } = deps;
+  const now = deps.now ?? Date.now;
+  const startedAt = now();
+  const live = new Map<string, Live>();
+  const held = new Map<string, PeerEvent>();
+
+  const current = (bare: string): Instance | undefined => {
+    const i = model.instances.byJid(bare);
+    return i && i.state !== 'terminated' ? i : undefined;
+  };
+  const entry = (id: string): Live => {
+    let l = live.get(id);
+    if (!l) { l = { online: false, seenAt: now() }; live.set(id, l); }
+    return l;
+  };
+
+  function apply(i: Instance, e: PeerEvent): void {
+    const l = entry(i.id);
+    if (e.type === 'offline') {
+      l.online = false;
+      l.offlineSince = now();
+      if (i.ready) model.instances.heartbeat(i.id, { ready: false, at: i.lastHeartbeat ?? now() });
+      changed(i.deploymentId);
+      return;
+    }
+    const data = e.peer.data as InstancePresenceData | undefined;
+    if (!data || (data.deployment && data.deployment !== i.deploymentId)) return;
+    Object.assign(l, { fullJid: e.peer.jid, online: true, seenAt: now(), phase: data.phase, ...(data.busy !== undefined ? { busy: data.busy, busyAt: now() } : {}) });
+    delete l.offlineSince;
+    if (i.state === 'terminating' || i.state === 'failed') return;
+    if (data.phase === 'failed') {
+      fail(model, i, 'its agent reports that contextualization failed');
+      changed(i.deploymentId);
+      return;
+    }
+    const cur = advance(model, i, 'running');
+    const ready = data.ready && (!cur.context || data.context_version === cur.context.version);
+    model.instances.heartbeat(cur.id, { ready: ready && cur.state === 'running' });
+    changed(i.deploymentId);
+  }
+
+  agent.registerPresence(proto.InstancePresence);
+  agent.on('peer', (e: PeerEvent) => {
+    if (e.peer.kind !== 'instance') return;
+    const i = current(e.peer.bare);
+    if (i) { apply(i, e); return; }
+    if (e.type === 'offline') held.delete(e.peer.bare);
+    else held.set(e.peer.bare, e);
+  });
+
+  agent.onMessage(proto.Heartbeat, (m: HeartbeatMsg, ctx: MessageContext) => {
+    const i = current(ctx.bare);
+    if (!i) return;
+    const l = entry(i.id);
+    Object.assign(l, { heartbeatAt: now(), busy: m.busy, busyAt: now(), load: m.load1, phase: m.phase });
+    model.instances.heartbeat(i.id);
+  });
+
+  agent.onMessage(proto.ContextReport, (m: ContextReportMsg, ctx: MessageContext) => {
+    const i = current(ctx.bare);
+    if (!i) return;
+    const failed = (m.results as Array<{ plugin?: string; status?: string; message?: string }>).filter((r) => r?.status === 'failed');
+    model.events.append(i.deploymentId, {
+      type: 'context', message: `${i.name}: context version ${m.version} ${m.ok ? 'applied' : `failed${failed.length ? ` (${failed.map((f) => f.plugin).join(', ')})` : ''}`}`,
+      data: { instance: i.id, version: m.version, ok: m.ok },
+    });
+    if (!m.ok && i.context?.version === m.version) fail(model, i, `context version ${m.version} failed`);
+    changed(i.deploymentId);
+  });
+
+  return {
+    /** The cloud reported the JID of `i`: apply presence that was waiting for it, and announce ourselves. */
+    known(i: Instance): void {
+      if (!i.jid) return;
+      const e = held.get(i.jid);
+      if (e) { held.delete(i.jid); apply(i, e); }
+      agent.announceTo(i.jid).catch((err) => log.debug({ err, jid: i.jid }, 'could not announce to instance'));
+    },
+    /** Stops sending directed presence to an instance that is gone. */
+    forget(i: Instance): void {
+      live.delete(i.id);
+      if (i.jid) agent.presence.targets.delete(i.jid);
+    },
+    online: (id: string): boolean => live.get(id)?.online ?? false,
+    fullJid: (id: string): string | undefined => (live.get(id)?.online ? live.get(id)?.fullJid : undefined),
+    busy: (id: string): boolean => live.get(id)?.busy ?? false,
+    /** The latest busy/idle report, if any arrived. */
+    busyReport(id: string): { busy: boolean; at: number } | undefined {
+      const l = live.get(id);
+      return l?.busy !== undefined && l.busyAt !== undefined ? { busy: l.busy, at: l.busyAt } : undefined;
+    },
+    load: (id: string): number | undefined => live.get(id)?.load,
+    phase: (id: string): string | undefined => live.get(id)?.phase,
+    /** Marks instances lost whose agent has been silent (or away) for too long. */
+    sweep(): void {
+      const t = now();
+      const limit = deps.heartbeatTimeoutMs;
+      for (const i of model.instances.inStates(['running', 'draining'])) {
+        const l = live.get(i.id);
+        const lastSeen = Math.max(l?.heartbeatAt ?? 0, l?.online ? t : (l?.offlineSince ?? 0), i.lastHeartbeat ?? 0, startedAt);
+        const silent = l?.heartbeatAt !== undefined && t - l.heartbeatAt > limit;
+        if (!silent && t - lastSeen <= limit) continue;
+        const why = silent ? `no heartbeat for ${Math.round((t - l!.heartbeatAt!) / 1000)} s` : `offline for ${Math.round((t - lastSeen) / 1000)} s`;
+        log.warn({ instance: i.id, name: i.name, deployment: i.deploymentId }, `instance lost: ${why}`);
+        model.events.append(i.deploymentId, { type: 'lost', message: `${i.name} lost: ${why}`, data: { instance: i.id } });
+        const f = fail(model, i, `lost: ${why}`);
+        deps.lost(f);
+        changed(i.deploymentId);
+      }
+    },
+  };
+}
+
+export type Liveness = ReturnType<typeof createLiveness>;

@@ -1,0 +1,143 @@
+/**
+ * What cloud agents report about instances: allocation outcomes and state changes
+ * (reliable messages, so each arrives at least once and maybe late or twice). Each report
+ * moves an instance forward only: the state machines refuse going back, and a report
+ * about an instance we consider gone is answered by terminating it again, so a late
+ * message can never bring a removed instance back into the deployment.
+ */
+import type { Agent, Logger, MessageContext } from '../../core/index.js';
+import { bareJid } from '../../core/index.js';
+import { cloud as proto, notAuthorized } from '../../protocols/index.js';
+import type { Allocator } from './allocator.js';
+import { cloudName, instanceName } from './allocator.js';
+import type { Clouds } from './clouds.js';
+import type { GatewayModel, Instance, InstanceState } from './model/index.js';
+import { canTransition, INSTANCE_STATES } from './model/index.js';
+import type { AllocateResultMsg, InstanceStateMsg } from './wire.js';
+
+/** Moves `i` along requested -> booting -> running as far as `to`, never backwards. */
+export function advance(model: GatewayModel, i: Instance, to: 'booting' | 'running', patch: { cloudInstanceId?: string } = {}): Instance {
+  const path: InstanceState[] = to === 'running' ? ['booting', 'running'] : ['booting'];
+  let cur = i;
+  for (const s of path) {
+    if (cur.state === s) continue;
+    if (!canTransition(INSTANCE_STATES, cur.state, s)) break;
+    cur = model.instances.transition(cur.id, s, s === 'booting' ? patch : {});
+  }
+  return cur;
+}
+
+/** Fails an instance unless it is already on its way out. */
+export function fail(model: GatewayModel, i: Instance, reason: string): Instance {
+  if (!canTransition(INSTANCE_STATES, i.state, 'failed') || i.state === 'terminating') return i;
+  return model.instances.transition(i.id, 'failed', { reason, message: `${i.name} failed: ${reason}` });
+}
+
+export function createTracker(deps: {
+  agent: Agent; model: GatewayModel; clouds: Clouds; allocator: Allocator; log: Logger; changed: (deploymentId: string) => void;
+  instanceJid: (i: Instance) => void;
+}) {
+  const { agent, model, clouds, allocator, log, changed } = deps;
+
+  const fromCloud = (ctx: MessageContext) => {
+    if (!clouds.isCloud(ctx.bare)) throw notAuthorized(`${ctx.bare} is not a cloud agent of this gateway`, 'unauthorized-sender');
+  };
+
+  /** The instance a cloud speaks of, if that cloud owns it. */
+  const find = (cloudJid: string, deployment: string, name: string): Instance | undefined => {
+    const n = instanceName(deployment, name);
+    const i = n ? model.instances.byName(deployment, n) : undefined;
+    return i && i.cloud === cloudJid ? i : undefined;
+  };
+
+  function onResult(m: AllocateResultMsg, ctx: MessageContext): void {
+    fromCloud(ctx);
+    if (!model.deployments.get(m.deployment)) return;
+    for (const name of m.refused) {
+      const i = find(ctx.bare, m.deployment, name);
+      if (!i || i.state !== 'requested') continue;
+      const reason = `refused by ${ctx.bare}${m.condition ? ` (${m.condition})` : ''}${m.reason ? `: ${m.reason}` : ''}`;
+      // A refused instance never existed at the cloud: it ends here.
+      model.transaction(() => {
+        fail(model, i, reason);
+        model.instances.transition(i.id, 'terminating');
+        model.instances.transition(i.id, 'terminated', { message: `${i.name} not created` });
+      });
+    }
+    if (m.accepted.length) {
+      model.events.append(m.deployment, { type: 'allocation', message: `${ctx.bare} accepted ${m.accepted.length} instance(s) of ${m.service}`, data: { cloud: ctx.bare, accepted: m.accepted } });
+    }
+    changed(m.deployment);
+  }
+
+  async function onState(m: InstanceStateMsg, ctx: MessageContext): Promise<void> {
+    fromCloud(ctx);
+    const dep = model.deployments.get(m.deployment);
+    if (!dep) return; // not one of ours: another requester's business
+    let i = find(ctx.bare, m.deployment, m.name);
+    const alive = m.state === 'pending' || m.state === 'running';
+    if (!i || i.state === 'terminated' || i.state === 'terminating') {
+      if (i && m.id && !i.cloudInstanceId) i = model.instances.setCloudInfo(i.id, { cloudInstanceId: m.id });
+      if (i?.state === 'terminating' && m.state === 'terminated') {
+        model.instances.transition(i.id, 'terminated');
+        changed(m.deployment);
+      } else if (alive) {
+        // Unknown to us, or being removed: it must not keep running (a late report, or an
+        // allocation that reached the cloud after its termination).
+        const n = instanceName(m.deployment, m.name);
+        if (!i) log.warn({ deployment: m.deployment, name: m.name, cloud: ctx.bare }, 'cloud reports an instance we do not keep; terminating it');
+        if (n) await allocator.terminate(dep, ctx.bare, [n]);
+      }
+      return;
+    }
+    if (m.jid && (!i.jid || i.jid !== bareJid(m.jid))) {
+      i = model.instances.setCloudInfo(i.id, { jid: bareJid(m.jid) });
+      deps.instanceJid(i);
+    }
+    if (m.id && !i.cloudInstanceId) i = model.instances.setCloudInfo(i.id, { cloudInstanceId: m.id });
+    switch (m.state) {
+      case 'pending':
+      case 'running':
+        advance(model, i, 'booting', m.id ? { cloudInstanceId: m.id } : {});
+        break;
+      case 'stopping':
+        if (i.state !== 'terminating') fail(model, i, `stopping at the cloud${m.reason ? `: ${m.reason}` : ''}`);
+        break;
+      case 'terminated':
+        model.transaction(() => {
+          const cur = fail(model, i!, `terminated by the cloud${m.reason ? `: ${m.reason}` : ''}`);
+          if (cur.state === 'failed') model.instances.transition(cur.id, 'terminating');
+          model.instances.transition(cur.id, 'terminated');
+        });
+        break;
+      case 'error':
+        fail(model, i, `error at the cloud${m.reason ? `: ${m.reason}` : ''}`);
+        break;
+      case 'unknown':
+        break;
+    }
+    changed(m.deployment);
+  }
+
+  agent.onMessage(proto.AllocateResult, onResult);
+  agent.onMessage(proto.InstanceState, onState);
+
+  return {
+    /** Brings our view in line with a cloud's own list (after a restart or a lost message). */
+    async reconcile(cloudJid: string): Promise<void> {
+      const listed = await clouds.listInstances(cloudJid);
+      if (!listed) return;
+      for (const l of listed) {
+        await onState({ ...l }, { from: cloudJid, bare: cloudJid, id: '', reliable: false, log, state: {} });
+      }
+      // Running here, unknown there: the cloud lost it.
+      const seen = new Set(listed.map((l) => `${l.deployment} ${l.name}`));
+      for (const i of model.instances.inStates(['running', 'booting'])) {
+        if (i.cloud !== cloudJid || !i.cloudInstanceId) continue;
+        if (!seen.has(`${i.deploymentId} ${cloudName(i.deploymentId, i.name)}`)) { fail(model, i, `${cloudJid} no longer lists it`); changed(i.deploymentId); }
+      }
+    },
+  };
+}
+
+export type Tracker = ReturnType<typeof createTracker>;

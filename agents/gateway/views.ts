@@ -1,0 +1,36 @@
+/** What the API and chat show of the gateway's state: protocol views built from the model. */
+import { summarize } from './desired.js';
+import type { ContextInfo, Deployment, GatewayModel } from './model/index.js';
+import { nodeOf } from './publisher.js';
+import type { ContextView, DeploymentView } from './wire.js';
+
+export function deploymentView(model: GatewayModel, dep: Deployment): DeploymentView {
+  const all = model.instances.list(dep.id);
+  // A live deployment shows what exists; an ended one also shows what it had.
+  const ended = dep.destroyedAt !== undefined || dep.state === 'failed' || dep.state === 'aborted';
+  const shown = ended ? all : all.filter((i) => i.state !== 'terminated');
+  return {
+    id: dep.id,
+    cluster: dep.cluster,
+    owner: dep.owner,
+    state: dep.state,
+    created: new Date(dep.createdAt).toISOString(),
+    updated: new Date(Math.max(dep.updatedAt, ...all.map((i) => i.updatedAt))).toISOString(),
+    node: nodeOf(dep.id),
+    services: summarize(dep.definition, model.wanted.all(dep.id), all).map((s) => ({ name: s.name, type: s.type, wanted: s.wanted, ready: s.ready })),
+    instances: shown.map((i) => ({
+      name: i.name, service: i.service, cloud: i.cloud, state: i.state, ready: i.ready,
+      context_version: i.context?.version ?? 0, cloud_instance_id: i.cloudInstanceId,
+    })),
+  };
+}
+
+export function contextView(model: GatewayModel, c: ContextInfo): ContextView {
+  const v = model.contexts.versions(c.id);
+  const latest = v[v.length - 1];
+  const parent = v[0]?.parent?.contextId;
+  return {
+    id: c.id, name: c.name, owner: c.owner, visibility: c.visibility, version: c.latest,
+    encrypted: latest?.encrypted ?? false, parent,
+  };
+}

@@ -1,0 +1,179 @@
+/**
+ * The gateway's engine against a real ejabberd, with stand-in cloud and instance agents
+ * (test/gateway/peers.ts) that speak the protocols: deploy, overflow with fixed-service
+ * replicas, scale up and down, destroy, refusals, events on PubSub.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Agent } from '../../core/index.js';
+import { gateway as gw, StanzaError } from '../../protocols/index.js';
+import type { Gateway } from '../../agents/gateway/index.js';
+import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
+import { makeAgent } from '../helpers/agents.js';
+import { StandInCloud } from './peers.js';
+import { clusterIni, prepare, startGateway, status, until } from './harness.js';
+
+describe('gateway engine with stand-in clouds', () => {
+  let t: TestServer;
+  let dir: string;
+  let alice: Agent;
+  let n = 0;
+  const running: Array<{ stop(): Promise<void> }> = [];
+
+  before(async () => {
+    t = await startEjabberd({}, { cleanup: false });
+    dir = mkdtempSync(join(tmpdir(), 'cgt-gw-engine-'));
+    alice = await makeAgent(t, 'alice');
+    await alice.start();
+  });
+  after(async () => {
+    for (const r of running.reverse()) await r.stop().catch(() => {});
+    await alice?.stop();
+    await t?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  /** Two stand-in clouds (a preferred) and a gateway of its own for each test. */
+  async function setup(a: ConstructorParameters<typeof StandInCloud>[2], b: ConstructorParameters<typeof StandInCloud>[2], settings = {}, policy = {}) {
+    n++;
+    const gwUser = `gateway${n}`;
+    const gwJid = `${gwUser}@${t.host}`;
+    const ca = new StandInCloud(t, `cloud-a${n}`, a);
+    const cb = new StandInCloud(t, `cloud-b${n}`, b);
+    await ca.start(gwJid);
+    await cb.start(gwJid);
+    running.push(ca, cb);
+    const g = await startGateway(t, { dir, user: gwUser, dbName: `gw${n}.db`, clouds: [ca.jid, cb.jid], settings, policy });
+    running.push(g);
+    await until('both clouds online', () => g.agent.peers('cloud').length === 2);
+    return { ca, cb, g, gwJid };
+  }
+
+  async function deploy(g: Gateway, gwJid: string, ini: string, counts?: Record<string, string>) {
+    await prepare(alice, gwJid, ini.replace(/^image = /gm, 'context = node\nimage = '));
+    const r = await alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts, passphrase: undefined });
+    assert.equal(r.deployment.owner, alice.bare);
+    return r.deployment.id;
+  }
+
+  const completed = (user: Agent, gwJid: string, id: string) =>
+    until(`deployment ${id} completed`, async () => { const d = await status(user, gwJid, id); return d.state === 'completed' ? d : undefined; });
+
+  test('deploy: fixed service first, then workers; completed when every agent is ready; events on PubSub', async () => {
+    const { ca, cb, g, gwJid } = await setup({ name: 'cloud-a' }, { name: 'cloud-b' });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 2 }));
+    const d = await completed(alice, gwJid, id);
+    assert.deepEqual(d.instances.map((i) => [i.name, i.service, i.cloud, i.ready, i.context_version]).sort(), [
+      ['head-1', 'head', ca.jid, true, 1], ['worker-1', 'worker', ca.jid, true, 1], ['worker-2', 'worker', ca.jid, true, 1],
+    ]);
+    assert.deepEqual(d.services, [{ name: 'head', type: 'fixed', wanted: 1, ready: 1 }, { name: 'worker', type: 'scalable', wanted: 2, ready: 2 }]);
+    // The head was asked for alone, before any worker.
+    assert.deepEqual(ca.allocations.map((a) => [a.service, a.names.length]), [['head', 1], ['worker', 2]]);
+    assert.equal(cb.allocations.length, 0);
+    assert.match(ca.allocations[0]!.context, /ROLE = test/);
+    assert.deepEqual(ca.allocations[0]!.allow.sort(), [alice.bare, gwJid].sort());
+    assert.equal(ca.allocations[0]!.names[0], `${id}-head-1`);
+
+    // The owner reads the deployment's history from its node; another user may not.
+    await g.settle();
+    const items = await until('events published', async () => {
+      const its = await alice.pubsub.items(d.node);
+      const evs = its.map((i) => gw.DeploymentEvent.payload.decode(i.payload));
+      return evs.some((e) => e.state === 'completed') ? evs : undefined;
+    });
+    assert.ok(items.some((e) => e.type === 'created'));
+    assert.ok(items.every((e, k) => k === 0 || e.seq > items[k - 1]!.seq), 'in order');
+    const bob = await makeAgent(t, 'bob');
+    await bob.start();
+    await assert.rejects(bob.pubsub.subscribe(d.node), (e: unknown) => e instanceof StanzaError);
+    await assert.rejects(bob.request(gw.Status, gwJid, { deployment: id }), (e: unknown) => e instanceof StanzaError && e.condition === 'item-not-found');
+    await bob.stop();
+  });
+
+  test('overflow: a full cloud sends the rest to the next one, which gets its own head replica', async () => {
+    const { ca, cb, gwJid, g } = await setup({ name: 'cloud-a', quota: 2 }, { name: 'cloud-b' });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 3 }));
+    const d = await completed(alice, gwJid, id);
+    const on = (c: string) => d.instances.filter((i) => i.cloud === c).map((i) => i.service).sort();
+    assert.deepEqual(on(ca.jid), ['head', 'worker']);
+    assert.deepEqual(on(cb.jid), ['head', 'worker', 'worker']);
+    assert.deepEqual(d.services, [{ name: 'head', type: 'fixed', wanted: 2, ready: 2 }, { name: 'worker', type: 'scalable', wanted: 3, ready: 3 }]);
+    assert.deepEqual(cb.allocations.map((a) => a.service), ['head', 'worker'], 'the replica is asked for before the workers');
+    assert.equal(ca.live().length + cb.live().length, 5);
+  });
+
+  test('scale up into the overflow cloud, then down: overflow workers and their replica go first', async () => {
+    const { ca, cb, gwJid, g } = await setup({ name: 'cloud-a', quota: 2 }, { name: 'cloud-b' });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 1 }));
+    await completed(alice, gwJid, id);
+    await alice.request(gw.Scale, gwJid, { deployment: id, service: 'worker', count: 3 });
+    await until('3 workers ready', async () => (await status(alice, gwJid, id)).services[1]!.ready === 3);
+    assert.equal(cb.live().length, 3, 'two workers and a head replica on cloud-b');
+
+    const before = ca.live().map((i) => i.name).sort();
+    await alice.request(gw.Scale, gwJid, { deployment: id, service: 'worker', count: 1 });
+    await until('cloud-b emptied', () => cb.live().length === 0);
+    assert.deepEqual(ca.live().map((i) => i.name).sort(), before, 'cloud-a keeps its head and worker');
+    assert.ok([...cb.instances.values()].filter((i) => i.service === 'worker').every((i) => (i.agent?.drained ?? 0) >= 1), 'workers were drained first');
+    await until('scale job done', () => g.model.jobs.list(id).every((j) => j.state === 'succeeded'));
+    const d = await status(alice, gwJid, id);
+    assert.deepEqual(d.services, [{ name: 'head', type: 'fixed', wanted: 1, ready: 1 }, { name: 'worker', type: 'scalable', wanted: 1, ready: 1 }]);
+    await assert.rejects(alice.request(gw.Scale, gwJid, { deployment: id, service: 'worker', count: 9 }), (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request');
+    await assert.rejects(alice.request(gw.Scale, gwJid, { deployment: id, service: 'head', count: 2 }), (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request');
+  });
+
+  test('destroy leaves nothing running and no row in a non-terminal state', async () => {
+    const { ca, cb, gwJid, g } = await setup({ name: 'cloud-a', quota: 2 }, { name: 'cloud-b' });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 2 }));
+    await completed(alice, gwJid, id);
+    await alice.request(gw.Destroy, gwJid, { deployment: id });
+    await until('everything terminated', async () => (await status(alice, gwJid, id)).instances.every((i) => i.state === 'terminated'));
+    await until('destroy job done', () => g.model.jobs.list(id).every((j) => j.state !== 'queued' && j.state !== 'running'));
+    assert.equal(ca.live().length + cb.live().length, 0);
+    const db = g.model.db;
+    assert.equal(db.prepare("SELECT count(*) FROM instances WHERE state <> 'terminated'").pluck().get(), 0);
+    assert.equal(db.prepare("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')").pluck().get(), 0);
+    assert.equal(db.prepare("SELECT count(*) FROM deployments WHERE state IN ('pending', 'running')").pluck().get(), 0);
+    assert.ok(g.model.events.list(id).some((e) => e.type === 'destroyed'));
+    await assert.rejects(alice.request(gw.Scale, gwJid, { deployment: id, service: 'worker', count: 2 }), (e: unknown) => e instanceof StanzaError && e.condition === 'conflict');
+  });
+
+  test('a user without rights is refused by the gateway; one a cloud refuses gets a failed deployment', async () => {
+    const { gwJid, g } = await setup({ name: 'cloud-a', acl: [`carol@${t.host}`] }, { name: 'cloud-b', acl: [`carol@${t.host}`] }, {}, { deny: [`mallory@${t.host}`] });
+    const mallory = await makeAgent(t, 'mallory');
+    await mallory.start();
+    await assert.rejects(mallory.request(gw.Deploy, gwJid, { cluster: 'batch', counts: undefined, passphrase: undefined }),
+      (e: unknown) => e instanceof StanzaError && e.condition === 'forbidden' && e.app === 'not-in-acl');
+    await assert.rejects(mallory.request(gw.PutCluster, gwJid, { definition: clusterIni() }), (e: unknown) => e instanceof StanzaError && e.condition === 'forbidden');
+    assert.deepEqual(await mallory.request(gw.WhoAmI, gwJid, {}), { jid: mallory.bare, admin: false, groups: [] });
+    await mallory.stop();
+
+    // alice may use the gateway, but neither cloud's ACL admits her.
+    const id = await deploy(g, gwJid, clusterIni());
+    const d = await until('deployment failed', async () => { const x = await status(alice, gwJid, id); return x.state === 'failed' ? x : undefined; });
+    assert.equal(d.instances.length, 0);
+    assert.ok(g.model.events.list(id).some((e) => /not in the ACL/.test(e.message)), 'the reason names the ACL');
+  });
+
+  test('a cloud that fails an instance mid-deployment: the rest overflows to the next cloud', async () => {
+    const { ca, cb, gwJid, g } = await setup({ name: 'cloud-a', failNth: 2 }, { name: 'cloud-b' });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 1 }));
+    const d = await completed(alice, gwJid, id);
+    assert.deepEqual(d.instances.filter((i) => i.cloud === cb.jid).map((i) => i.service).sort(), ['head', 'worker']);
+    assert.deepEqual(d.instances.filter((i) => i.cloud === ca.jid).map((i) => i.service), ['head']);
+    assert.equal([...ca.instances.values()].find((i) => i.service === 'worker')!.state, 'terminated', 'the failed one was terminated');
+  });
+
+  test('ready means ready with the context version that was sent', async () => {
+    const { gwJid, g } = await setup({ name: 'cloud-a', wrongVersion: true }, { name: 'cloud-b', wrongVersion: true });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 1 }));
+    await until('head agent online', () => g.model.instances.list(id).some((i) => i.state === 'running'));
+    await new Promise((r) => setTimeout(r, 500));
+    const d = await status(alice, gwJid, id);
+    assert.equal(d.state, 'running');
+    assert.ok(d.instances.every((i) => !i.ready));
+  });
+});

@@ -1,0 +1,58 @@
+/** Shared pieces of the gateway's engine, chat and end-to-end tests. */
+import { join } from 'node:path';
+import { createGateway, type Gateway, type AccessPolicy, type EngineSettings } from '../../agents/gateway/index.js';
+import type { Agent } from '../../core/index.js';
+import { gateway as gw } from '../../protocols/index.js';
+import type { TestServer } from '../helpers/ejabberd.js';
+import { silent, tokenFor } from '../helpers/agents.js';
+
+export const CONTEXT = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = test\n';
+
+/** head (fixed, 1) and worker (scalable 1..6, initial `initial`), preferring cloud-a then cloud-b. */
+export function clusterIni(o: { name?: string; initial?: number; min?: number; max?: number; context?: string; clouds?: string } = {}): string {
+  const ctx = o.context ? `context = ${o.context}\n` : '';
+  return `[cluster]\nname = ${o.name ?? 'batch'}\n\n[service.head]\ntype = fixed\norder = 1\nflavor = small\nimage = test-image\n${ctx}${o.clouds ? `clouds = ${o.clouds}\n` : ''}\n`
+    + `[service.worker]\ntype = scalable\ndepends = head\nmin = ${o.min ?? 1}\ninitial = ${o.initial ?? 2}\nmax = ${o.max ?? 6}\nflavor = small\nimage = test-image\n${ctx}${o.clouds ? `clouds = ${o.clouds}\n` : ''}`;
+}
+
+export async function startGateway(t: TestServer, o: {
+  dir: string; clouds: readonly string[]; policy?: Partial<AccessPolicy>; settings?: Partial<EngineSettings>; dbName?: string; user?: string;
+}): Promise<Gateway> {
+  const user = o.user ?? 'gateway';
+  const g = createGateway({
+    xmpp: { service: t.service, domain: t.host, username: user, password: await tokenFor(t, user), isToken: true, ca: t.ca, resource: 'gw', maxStartAttempts: 3 },
+    db: join(o.dir, o.dbName ?? 'gateway.db'),
+    log: silent,
+    clouds: o.clouds,
+    policy: { admins: [`admin@${t.host}`], ...o.policy },
+    settings: { tickMs: 100, placementTimeoutMs: 3000, terminateTimeoutMs: 3000, readyTimeoutMs: 20_000, heartbeatTimeoutMs: 20_000, drainTimeoutMs: 3000, ...o.settings },
+  });
+  await g.start();
+  return g;
+}
+
+/** Polls `check` until it returns a truthy value or `ms` pass (then fails naming `what`). */
+export async function until<T>(what: string, check: () => T | Promise<T>, ms = 20_000, every = 50): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await check();
+      if (v) return v as Exclude<T, undefined | null | false | 0 | ''>;
+    } catch (err) { last = err; }
+    if (Date.now() > end) throw new Error(`timed out after ${ms} ms waiting for ${what}${last ? ` (last error: ${(last as Error).message})` : ''}`);
+    await new Promise((r) => setTimeout(r, every));
+  }
+}
+
+/** A user's deployment as the API shows it. */
+export async function status(user: Agent, gatewayJid: string, id: string) {
+  const r = await user.request(gw.Status, gatewayJid, { deployment: id });
+  return r.deployments[0]!;
+}
+
+/** Puts a context and a cluster for `user`. */
+export async function prepare(user: Agent, gatewayJid: string, ini: string, context = CONTEXT): Promise<void> {
+  await user.request(gw.PutContext, gatewayJid, { name: 'node', body: context, visibility: undefined, passphrase: undefined });
+  await user.request(gw.PutCluster, gatewayJid, { definition: ini });
+}
