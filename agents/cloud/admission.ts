@@ -19,10 +19,10 @@ import { contextProblem } from './userdata.js';
 
 type AllocateMsg = ReturnType<typeof cloud.Allocate.payload.decode>;
 
-export interface Capacity { free(): Promise<{ instances?: number; cores?: number; memoryMb?: number }> }
-
-export function admission({ config, store, catalog, policy, driver, provisioner, log }: {
+export function admission({ config, store, catalog, policy, driver, provisioner, log, onChange }: {
   config: CloudConfig; store: CloudStore; catalog: Catalog; policy: Policy; driver: CloudDriver; provisioner: Provisioner; log: Logger;
+  /** Quota usage changed (requested instances count). */
+  onChange: () => void;
 }) {
   /** The driver's free capacity less what is recorded but not created yet. */
   async function driverFits(size: { cores: number; memoryMb: number }, count: number): Promise<number> {
@@ -94,6 +94,7 @@ export function admission({ config, store, catalog, policy, driver, provisioner,
       context_id: msg.context_id ?? null, allow: msg.allow, refused, condition: condition ?? null, reason: reason ?? null,
     }, instances);
     log.info({ requestId: msg.request_id, deployment: msg.deployment, owner, accepted: instances.length, refused: refused.length, condition }, 'allocate recorded');
+    if (instances.length) onChange();
     void provisioner.kick();
   };
 }

@@ -55,17 +55,18 @@ export interface CloudAgent {
 
 export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps = {}): Promise<CloudAgent> {
   const log = deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file });
+  // Keys first: a missing key file fails before anything is opened or created on disk.
+  const tokens = await makeTokens(config);
+  const xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
   const db = openStore(config.db, MIGRATIONS, { log });
   const store = cloudStore(db);
   const scrub = scrubber(config.secrets);
   let driver: CloudDriver | undefined;
-  let catalog: Catalog, tokens: Tokens, xmpp: XmppOptions;
+  let catalog: Catalog;
   try {
     driver = deps.driver ?? await openDriver(config.driver, config.driverOptions, { log: log.child({ module: 'driver' }) });
     if (deps.wrapDriver) driver = deps.wrapDriver(driver);
     catalog = await buildCatalog(config, driver);
-    tokens = await makeTokens(config);
-    xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
   } catch (err) {
     await driver?.close().catch(() => {});
     db.close();
@@ -86,7 +87,7 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
   const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate'), scrub });
   const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch'), scrub });
 
-  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, policy, driver, provisioner, log: mlog('allocate') }));
+  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, policy, driver, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }));
   agent.onMessage(cloud.Terminate, (msg, ctx) => terminator.onTerminate(msg, ctx));
   queries({ agent, config, store, catalog, policy, driver, states, tokens });
   cloudChat({ agent, config, store, status: () => presence.compute() });

@@ -30,7 +30,10 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
   /** Instances already waiting when this agent started: their create may have been interrupted. */
   const resumed = new Set(store.requested().map((r) => r.name));
 
-  async function create(row: InstanceRow): Promise<void> {
+  async function create(snapshot: InstanceRow): Promise<void> {
+    // Re-read: a Terminate may have arrived since the pass listed it.
+    const row = store.instance(snapshot.name);
+    if (!row || row.state !== 'requested') return;
     const req = store.request(row.request)!;
     if (row.terminate_requested) {
       states.apply(row.name, { state: 'terminated', reason: 'terminated before it was created' });

@@ -13,7 +13,7 @@ import { guestCommand } from '../helpers/guest.js';
 import { silent } from '../helpers/agents.js';
 import { Agent } from '../../core/index.js';
 import { cloud, StanzaError } from '../../protocols/index.js';
-import type { CloudDriver } from '../../drivers/index.js';
+import { CloudError, type CloudDriver } from '../../drivers/index.js';
 import type { CloudAgent } from '../../agents/cloud/index.js';
 import { Gateway, INSTANCE_DOMAIN, startCloud, startServer, tempDir, tokenOf, writeConfig } from './helpers.js';
 
@@ -36,7 +36,11 @@ describe('cloud agent policy (local driver)', () => {
 [quota]\ninstances = 4\n[quota.user.alice@${t.host}]\ninstances = 2\n[quota.group.physics]\ncores = 100\n`,
     });
     const counting = (d: CloudDriver): CloudDriver => Object.assign(Object.create(d) as CloudDriver, {
-      create: (req: Parameters<CloudDriver['create']>[0]) => { creates++; return d.create(req); },
+      create: async (req: Parameters<CloudDriver['create']>[0]) => {
+        creates++;
+        if (req.name.startsWith('full-')) throw new CloudError('capacity', `no room left for ${req.name}`);
+        return d.create(req);
+      },
     });
     ({ ca } = await startCloud(file, { wrapDriver: counting }));
     to = ca.agent.bare;
@@ -179,5 +183,16 @@ describe('cloud agent policy (local driver)', () => {
     await gw.until('the presence to show the freed quota', () => (gw.agent.peers('cloud').find((p) => p.bare === to)?.data as { free_instances: number })?.free_instances === 3 || undefined);
     const r = await gw.result(await gw.allocate(to, { names: ['a5'], deployment: 'dep-alice' }));
     assert.deepEqual(r.accepted, ['a5']);
+  });
+
+  it('maps a refusal of the cloud itself to the result and an error state', async () => {
+    const before = creates;
+    const r = await gw.result(await gw.allocate(to, { names: ['full-1'], deployment: 'dep-alice' }));
+    assert.deepEqual([r.accepted, r.refused, r.condition], [[], ['full-1'], 'capacity']);
+    assert.match(r.reason ?? '', /the cloud refused \(capacity\): no room left for full-1/);
+    assert.equal(creates, before + 1, 'this one did reach the cloud');
+    await gw.stateIs(['full-1'], 'error');
+    const info = await gw.agent.request(cloud.CloudInfo, ca.agent.jid, {});
+    assert.equal(info.usage.instances, '2', 'a refused instance holds no quota (c2 and a5 remain)');
   });
 });
