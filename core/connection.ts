@@ -11,7 +11,7 @@ import { xml } from '@xmpp/client-core';
 import { createClient } from './xmpp/client.js';
 import { createComponent } from './xmpp/component.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
-import { CloudgateError } from './errors.js';
+import { CloudgateError, StanzaTooLargeError, overLimit } from './errors.js';
 
 const NS_SM = 'urn:xmpp:sm:3';
 
@@ -33,6 +33,8 @@ export interface ConnectionOptions {
   maxStartAttempts?: number;
   /** Unacknowledged stanzas allowed in flight to the server (stream management). */
   window?: number;
+  /** The server's max_stanza_size in bytes (1 MiB in ejabberd/'s configuration). */
+  maxStanzaSize?: number;
   log: Logger;
 }
 
@@ -70,6 +72,7 @@ export class Connection extends EventEmitter {
     this.entity = o.kind === 'client'
       ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, refresh: o.refresh, resource: o.resource, ca: o.ca })
       : createComponent({ service: o.service, domain: o.domain, password: o.password });
+    guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
     this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));
     this.entity.on('online', (jid: unknown) => this.setOnline(false, String(jid)));
@@ -232,6 +235,24 @@ export class Connection extends EventEmitter {
     const raw = this.entity.socket?.socket ?? this.entity.socket;
     raw?.destroy?.();
   }
+}
+
+/**
+ * xmpp.js Connection#send serializes a stanza and writes it; this does the same, refusing
+ * a stanza over the server's limit first (serializing once: it is on every send's path).
+ * Resumption re-sends its queue through sendMany, which this leaves alone.
+ */
+function guardStanzaSize(entity: any, limit: number, component: boolean): void {
+  entity.send = async (element: Element) => {
+    // XEP-0114 §3: a component's stanzas carry 'from' (as @xmpp/component's own send does).
+    if (component && entity.isStanza(element) && !element.attrs.from) element.attrs.from = entity.jid.toString();
+    element.parent = entity.root;
+    const s = element.toString();
+    const bytes = overLimit(s, limit);
+    if (bytes) throw new StanzaTooLargeError(bytes, limit);
+    await entity.write(s);
+    entity.emit('send', element);
+  };
 }
 
 function describe(err: unknown): string {

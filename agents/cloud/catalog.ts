@@ -42,13 +42,26 @@ export async function buildCatalog(config: CloudConfig, driver: CloudDriver): Pr
     return Object.freeze({ generic, id });
   });
 
+  // A custom size ("cores:2,memory:4096", as cluster definitions may ask) gets the
+  // smallest mapped flavor that holds it, so clusters need not know this cloud's names.
+  const bySize = [...flavors].sort((a, b) => a.cores - b.cores || a.memoryMb - b.memoryMb);
+  const lookup = (g: string): FlavorEntry | undefined => {
+    const named = flavors.find((f) => f.generic === g);
+    if (named) return named;
+    const m = /^cores:(\d+),\s*memory:(\d+)$/.exec(g.trim());
+    if (!m) return undefined;
+    const fit = bySize.find((f) => f.cores >= Number(m[1]) && f.memoryMb >= Number(m[2]));
+    return fit && Object.freeze({ ...fit, generic: g });
+  };
+
   return Object.freeze({
     flavors: Object.freeze(flavors),
     images: Object.freeze(images),
-    flavor: (g: string) => flavors.find((f) => f.generic === g),
+    flavor: lookup,
     image: (g: string) => images.find((i) => i.generic === g),
     check(flavor: string, image: string) {
-      if (!flavors.some((f) => f.generic === flavor)) return `unknown flavor '${flavor}' (cloud ${config.name} offers: ${flavors.map((f) => f.generic).join(', ')})`;
+      if (!flavor.startsWith('cores:') && !flavors.some((f) => f.generic === flavor)) return `unknown flavor '${flavor}' (cloud ${config.name} offers: ${flavors.map((f) => f.generic).join(', ')})`;
+      if (!lookup(flavor)) return `no flavor of cloud ${config.name} is large enough for '${flavor}' (largest: ${bySize.at(-1)?.generic ?? 'none'})`;
       if (!images.some((i) => i.generic === image)) return `unknown image '${image}' (cloud ${config.name} offers: ${images.map((i) => i.generic).join(', ')})`;
       return undefined;
     },

@@ -75,14 +75,12 @@ kill_grace_ms = 3000
 retain_terminated_s = 600
 
 ; Generic flavors to the local driver's own. examples/cluster.ini's workers ask for a
-; custom size: mapped to the smallest local flavor that holds it.
+; custom size (cores:2,memory:4096): the cloud agent picks the smallest flavor that holds it.
 [flavor.small]
 id = small
 [flavor.medium]
 id = medium
 [flavor.large]
-id = large
-[flavor.cores:2,memory:4096]
 id = large
 
 [acl]
