@@ -68,6 +68,7 @@ export class Agent extends EventEmitter {
   private readonly trusted: (bare: string) => boolean;
   private readonly warn;
   private started = false;
+  private starting = false;
   private stopped = false;
 
   constructor(readonly options: AgentOptions) {
@@ -86,25 +87,27 @@ export class Agent extends EventEmitter {
     });
     this.conn = new Connection({ ...x, kind: x.kind ?? 'client', log: this.log.child({ module: 'connection' }) });
     const send = (el: Element) => this.conn.send(el);
+    // Senders we do not trust get not-authorized before their payload is even decoded.
+    const authorize = (bare: string) => {
+      if (!this.trusted(bare)) throw new StanzaError('not-authorized', `${bare} is not allowed to talk to this agent`, 'unauthorized-sender');
+    };
     this.rpc = new Rpc(send, this.log.child({ module: 'rpc' }), {
       maxConcurrent: options.maxConcurrentRequests ?? 2000,
       identity: () => ({ category: 'client', type: 'bot', name: `cloudgate ${this.kind}` }),
+      authorize,
     });
-    this.reliable = new Reliable(this.db, send, this.log.child({ module: 'reliable' }), { resendMs: options.resendMs ?? 5000, maxResendMs: 60000 });
+    this.reliable = new Reliable(this.db, send, this.log.child({ module: 'reliable' }), {
+      resendMs: options.resendMs ?? 5000, maxResendMs: 60000, maxStanzaSize: x.maxStanzaSize ?? 1024 * 1024, authorize,
+    });
     this.presence = new Presence(this.kind, send, this.log.child({ module: 'presence' }), (b) => this.trusted(b));
     this.pubsub = new PubSub(options.pubsubService ?? `pubsub.${serverDomain}`, (to, type, p, t) => this.rpc.iq(to, type, p, t), this.db, this.log.child({ module: 'pubsub' }), () => this.bare);
     this.chat = new ChatRouter(`cloudgate ${this.kind}`);
     this.flow = new FlowControl({ window: options.flowWindow ?? 4096, every: 256, stallMs: 5000 });
 
-    // Senders we do not trust get not-authorized before any handler sees the payload.
-    const gate = (ctx: { bare: string }) => {
-      if (!this.trusted(ctx.bare)) throw new StanzaError('not-authorized', `${ctx.bare} is not allowed to talk to this agent`, 'unauthorized-sender');
-    };
-    this.rpc.filters.add('trusted-senders', 0, async (ctx, next) => { gate(ctx); await next(); });
-    this.reliable.filters.add('trusted-senders', 0, async (ctx, next) => { gate(ctx); await next(); });
 
     this.conn.on('stanza', (el: Element) => this.onStanza(el));
-    this.conn.on('status', (e: ConnectionEvent) => void this.onStatus(e));
+    // While start() runs, it announces the first session itself (and awaits that).
+    this.conn.on('status', (e: ConnectionEvent) => { if (!this.starting || e.type === 'offline') void this.onStatus(e); });
     this.presence.on('peer', (e: PeerEvent) => {
       if (e.type === 'offline') this.flow.release(e.peer.bare);
       this.emit('peer', e);
@@ -178,8 +181,13 @@ export class Agent extends EventEmitter {
   async start(): Promise<void> {
     if (this.started) throw new Error('agent already started');
     this.started = true;
-    for (const m of this.modules) await m.setup?.(this);
-    await this.conn.start();
+    this.starting = true;
+    try {
+      for (const m of this.modules) await m.setup?.(this);
+      await this.conn.start();
+    } finally {
+      this.starting = false;
+    }
     await this.onStatus({ type: 'online', resumed: false, jid: this.conn.jid });
     this.reliable.start();
     for (const m of this.modules) await m.start?.(this);
@@ -193,8 +201,12 @@ export class Agent extends EventEmitter {
       this.emit('status', { type: 'offline', reason: e.reason } satisfies AgentEvent);
       return;
     }
-    if (e.resumed) return;
     if (!this.started) return;
+    if (e.resumed) {
+      // XEP-0198 resumption: same session, peers and server state intact.
+      this.emit('status', { type: 'online', resumed: true } satisfies AgentEvent);
+      return;
+    }
     // A new session (first, or after the server lost the old one): peers do not know us.
     this.sessionJid = e.jid;
     this.presence.clear();
@@ -219,7 +231,7 @@ export class Agent extends EventEmitter {
     if (this.conn.isOnline) {
       const bye = new Element('presence', { type: 'unavailable' });
       await this.conn.send(bye).catch(() => {});
-      for (const t of this.presence.targets) await this.conn.send(new Element('presence', { type: 'unavailable', to: t })).catch(() => {});
+      for (const t of this.presence.allTargets()) await this.conn.send(new Element('presence', { type: 'unavailable', to: t })).catch(() => {});
     }
     this.rpc.failAll(new StoppedError(`agent ${this.kind} stopped before the request completed`));
     await this.conn.stop();
@@ -247,7 +259,8 @@ export class Agent extends EventEmitter {
       if (el.attrs.type === 'error') {
         const err = StanzaError.fromElement(el.getChild('error'));
         if (err.condition === 'service-unavailable' || err.condition === 'recipient-unavailable') this.flow.release(bareJid(from));
-        this.warn(`msg-error ${from} ${err.condition}`, { from, condition: err.condition, reason: err.message }, 'message bounced');
+        // Keyed by sender only: the condition is whatever the (maybe hostile) sender wrote.
+        this.warn(`msg-error ${bareJid(from)}`, { from, condition: err.condition, reason: err.message }, 'message bounced');
         return;
       }
       const ack = el.getChild('credit-ack', NS_FLOW);
@@ -271,9 +284,14 @@ export class Agent extends EventEmitter {
     const payload = el.getChildElements().find((c) => c.attrs.xmlns && c.name !== 'body' && c.name !== 'delay' && c.name !== 'request');
     if (!payload || el.attrs.type === 'headline' || !el.attrs.from || !String(el.attrs.from).includes('@')) return;
     const from = String(el.attrs.from);
-    this.warn(`unknown-msg ${from} ${payload.attrs.xmlns}`, { from, ns: payload.attrs.xmlns, name: payload.name }, 'message with an unknown payload');
+    const bare = bareJid(from);
+    // Keyed by sender only: a hostile one can send a new namespace every time.
+    this.warn(`unknown-msg ${bare}`, { from, ns: payload.attrs.xmlns, name: payload.name }, 'message with an unknown payload');
+    const err = this.trusted(bare)
+      ? new StanzaError('service-unavailable', `no handler for <${payload.name} xmlns='${payload.attrs.xmlns}'/>`, 'unknown-payload')
+      : new StanzaError('not-authorized', `${bare} is not allowed to talk to this agent`, 'unauthorized-sender');
     const r = new Element('message', { to: from, type: 'error', id: el.attrs.id });
-    r.cnode(new StanzaError('service-unavailable', `no handler for <${payload.name} xmlns='${payload.attrs.xmlns}'/>`, 'unknown-payload').toElement());
+    r.cnode(err.toElement());
     this.conn.send(r).catch(() => {});
   }
 

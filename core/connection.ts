@@ -14,6 +14,8 @@ import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
 import { CloudgateError, StanzaTooLargeError, overLimit } from './errors.js';
 
 const NS_SM = 'urn:xmpp:sm:3';
+/** A login that has not produced a session by then is abandoned and retried. */
+const LOGIN_TIMEOUT_MS = 30_000;
 
 export interface ConnectionOptions {
   kind: 'client' | 'component';
@@ -51,6 +53,8 @@ export type ConnectionEvent =
 export class Connection extends EventEmitter {
   private entity: any;
   private stopping = false;
+  /** start() retries on its own; a disconnect meanwhile must not start a second loop. */
+  private starting = false;
   private online = false;
   private attempt = 0;
   private readonly abort = new AbortController();
@@ -61,6 +65,9 @@ export class Connection extends EventEmitter {
   /** Senders let go from the line that have not handed their stanza over yet. */
   private granted = 0;
   private ackRequested = false;
+  private reconnecting = false;
+  /** The login attempt in progress (reconnections). */
+  private attempting?: { resolve: () => void; fail: (err: Error) => void };
   private corked: any = null;
   readonly window: number;
   jid = '';
@@ -91,6 +98,7 @@ export class Connection extends EventEmitter {
   get status(): string { return this.entity.status; }
 
   private setOnline(resumed: boolean, jid: string): void {
+    this.attempting?.resolve();
     this.online = true;
     this.attempt = 0;
     this.jid = jid || this.jid;
@@ -103,12 +111,22 @@ export class Connection extends EventEmitter {
     const wasOnline = this.online;
     this.online = false;
     if (wasOnline) this.emit('status', { type: 'offline', reason: reason?.message } satisfies ConnectionEvent);
-    if (!this.stopping) void this.reconnectLoop();
+    this.attempting?.fail(new ConnectionError(`disconnected while logging in${reason ? `: ${describe(reason)}` : ''}`, false, { cause: reason }));
+    if (!this.stopping && !this.starting && !this.reconnecting) void this.reconnectLoop();
   }
 
   /** Connects; resolves once online. Authentication failures are not retried. */
   async start(): Promise<void> {
     const max = this.options.maxStartAttempts ?? Infinity;
+    this.starting = true;
+    try {
+      await this.startLoop(max);
+    } finally {
+      this.starting = false;
+    }
+  }
+
+  private async startLoop(max: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
         if (this.entity.status === 'offline' || !this.entity.status) await this.entity.start();
@@ -133,17 +151,48 @@ export class Connection extends EventEmitter {
     return this.options.kind === 'client' ? `${this.options.username}@${this.options.domain}` : this.options.domain;
   }
 
+  /**
+   * One login attempt on the existing entity (resuming the stream when the server still
+   * holds it). It ends when the session is online, or fails: on a disconnect, an error
+   * during negotiation (which xmpp.js only emits), or after loginTimeoutMs, so a server
+   * that hangs up or stalls mid-login cannot leave the reconnect loop waiting forever.
+   */
   private async connectOpen(): Promise<void> {
     const { service, domain } = this.entity.options;
+    let timer: NodeJS.Timeout | undefined;
     const online = new Promise<void>((resolve, reject) => {
-      this.waitingOnline.push({ resolve, reject });
+      this.attempting = { resolve, fail: reject };
+      timer = setTimeout(() => reject(new ConnectionError(`no session within ${LOGIN_TIMEOUT_MS} ms`, false)), LOGIN_TIMEOUT_MS);
     });
-    await this.entity.connect(service);
-    await this.entity.open({ domain });
-    await online;
+    online.catch(() => {});
+    const onError = (err: Error) => this.attempting?.fail(err);
+    this.entity.on('error', onError);
+    try {
+      const opening = (async () => {
+        await this.entity.connect(service);
+        await this.entity.open({ domain });
+      })();
+      opening.catch(() => {}); // its failure also fails the attempt, through the race or a disconnect
+      await Promise.race([opening, online]);
+      await online;
+    } finally {
+      clearTimeout(timer);
+      this.entity.off('error', onError);
+      this.attempting = undefined;
+    }
   }
 
+  /** One loop at a time, however many disconnects its own failed attempts cause. */
   private async reconnectLoop(): Promise<void> {
+    this.reconnecting = true;
+    try {
+      await this.reconnectAttempts();
+    } finally {
+      this.reconnecting = false;
+    }
+  }
+
+  private async reconnectAttempts(): Promise<void> {
     while (!this.stopping && !this.online) {
       const d = backoffDelay(this.attempt++, this.options.backoff);
       await sleep(d, this.abort.signal);
@@ -172,20 +221,38 @@ export class Connection extends EventEmitter {
    * Writes in the same tick are corked into one TCP segment.
    */
   async send(el: Element): Promise<void> {
-    if (!this.online) await this.whenOnline();
-    const sm = this.entity.streamManagement;
-    if (sm?.enabled) {
-      const inFlight = sm.outbound_q.length + this.granted;
-      if (inFlight >= this.window / 2) this.requestAck();
-      if (inFlight >= this.window || this.drainHead < this.waitingDrain.length) {
-        // In line behind earlier senders: stanzas keep their order.
-        await new Promise<void>((r) => this.waitingDrain.push(r));
-        this.granted--;
-        if (!this.online) await this.whenOnline();
+    for (;;) {
+      if (!this.online) await this.whenOnline();
+      const sm = this.entity.streamManagement;
+      if (sm?.enabled) {
+        const inFlight = sm.outbound_q.length + this.granted;
+        if (inFlight >= this.window / 2) this.requestAck();
+        if (inFlight >= this.window || this.drainHead < this.waitingDrain.length) {
+          // In line behind earlier senders: stanzas keep their order.
+          await new Promise<void>((r) => this.waitingDrain.push(r));
+          this.granted--;
+          if (!this.online) await this.whenOnline();
+        }
+      }
+      this.cork();
+      try {
+        await this.entity.send(el);
+        return;
+      } catch (err) {
+        // A write the breaking connection did not take: the server has not counted it
+        // (XEP-0198 counts whole stanzas), so, like the stanzas it has not acknowledged,
+        // it goes out again once the session is back. Anything else is the caller's.
+        if (err instanceof StanzaTooLargeError || this.stopping || !this.broken()) throw err;
+        this.options.log.debug({ err }, 'write failed on a broken connection; will send again');
+        // Not whenOnline(): the disconnect may not have been noticed yet.
+        await new Promise<void>((resolve, reject) => this.waitingOnline.push({ resolve, reject }));
       }
     }
-    this.cork();
-    await this.entity.send(el);
+  }
+
+  private broken(): boolean {
+    const raw = this.entity.socket?.socket ?? this.entity.socket;
+    return !this.online || this.entity.status !== 'online' || !raw || raw.destroyed === true;
   }
 
   private requestAck(): void {

@@ -32,6 +32,12 @@ export class Presence extends EventEmitter {
   private own?: { def: PresenceDef<any>; data: unknown };
   /** Full or bare JIDs that get our directed presence. */
   readonly targets = new Set<string>();
+  /**
+   * Bare JIDs of trusted peers that announced themselves to us. A new session of ours
+   * announces back to them: after a server restart both sides reconnect in any order,
+   * and an announcement made while its target was still away is simply dropped.
+   */
+  readonly learned = new Set<string>();
 
   constructor(
     private readonly kind: string,
@@ -58,7 +64,12 @@ export class Presence extends EventEmitter {
   /** Sends our presence to the server (for subscribers) and to each directed target. */
   async broadcast(): Promise<void> {
     await this.send(this.stanza());
-    await Promise.all([...this.targets].map((t) => this.send(this.stanza(t))));
+    await Promise.all(this.allTargets().map((t) => this.send(this.stanza(t))));
+  }
+
+  /** Everyone who gets our directed presence (and our unavailable one when we stop). */
+  allTargets(): string[] {
+    return [...new Set([...this.targets, ...[...this.learned].filter((b) => !this.targets.has(b))])];
   }
 
   async announceTo(jid: string): Promise<void> {
@@ -72,7 +83,11 @@ export class Presence extends EventEmitter {
     const type = el.attrs.type;
     if (type === 'unavailable' || type === 'error') {
       const peer = this.peers.get(from);
-      if (peer) { this.peers.delete(from); this.emit('peer', { type: 'offline', peer } satisfies PeerEvent); }
+      if (peer) {
+        this.peers.delete(from);
+        if (![...this.peers.values()].some((p) => p.bare === peer.bare)) this.learned.delete(peer.bare);
+        this.emit('peer', { type: 'offline', peer } satisfies PeerEvent);
+      }
       return;
     }
     if (type) return; // subscription management is not used between agents
@@ -94,6 +109,7 @@ export class Presence extends EventEmitter {
     if (previous) {
       this.emit('peer', { type: 'changed', peer, previous } satisfies PeerEvent);
     } else {
+      this.learned.add(bare);
       this.emit('peer', { type: 'online', peer } satisfies PeerEvent);
       // A peer that (re)appears may have lost our directed presence (it restarted):
       // answer with ours so discovery is symmetric after either side restarts.

@@ -9,7 +9,7 @@ import type { Logger } from 'pino';
 import type { RequestDef } from '../protocols/define.js';
 import { StanzaError, TimeoutError } from '../protocols/errors.js';
 import { FieldError } from '../protocols/schema.js';
-import { CloudgateError } from './errors.js';
+import { CloudgateError, StanzaTooLargeError } from './errors.js';
 import { HookChain } from './hooks.js';
 import { idGenerator, bareJid } from './ids.js';
 import { onceLogger } from './once-log.js';
@@ -49,7 +49,12 @@ export class Rpc {
   constructor(
     private readonly send: (el: Element) => Promise<void>,
     private readonly log: Logger,
-    private readonly opts: { maxConcurrent: number; identity: () => { category: string; type: string; name: string } },
+    private readonly opts: {
+      maxConcurrent: number;
+      identity: () => { category: string; type: string; name: string };
+      /** Throws a StanzaError for a sender that may not make requests (before anything else is read). */
+      authorize?: (bare: string) => void;
+    },
   ) {
     this.warn = onceLogger(log);
   }
@@ -116,33 +121,41 @@ export class Rpc {
       p.resolve(iq);
       return;
     }
-    if (type !== 'get' && type !== 'set') return this.warn(`iq-type ${iq.attrs.from}`, { from: iq.attrs.from }, 'IQ without a valid type ignored');
+    if (type !== 'get' && type !== 'set') return this.warn(`iq-type ${bareJid(String(iq.attrs.from ?? ''))}`, { from: iq.attrs.from }, 'IQ without a valid type ignored');
     void this.serve(iq);
   }
 
   private async serve(iq: Element): Promise<void> {
     const from = String(iq.attrs.from ?? '');
+    const bare = bareJid(from);
     const id = String(iq.attrs.id ?? '');
     const children = iq.getChildElements();
-    if (children.length !== 1) {
-      return this.reply(iq, undefined, new StanzaError('bad-request', `an IQ ${iq.attrs.type} carries exactly one payload (got ${children.length})`, 'unknown-payload'));
+    const child = children[0] as Element | undefined;
+    const ns = String(child?.attrs.xmlns ?? '');
+    if (children.length === 1) {
+      // Anyone may ping us or ask what we serve.
+      if (ns === NS_PING && child!.name === 'ping') return this.reply(iq, undefined);
+      if (ns === NS_DISCO_INFO && iq.attrs.type === 'get') return this.reply(iq, this.discoInfo());
     }
-    const child = children[0];
-    const ns = String(child.attrs.xmlns ?? '');
-    if (ns === NS_PING && child.name === 'ping') return this.reply(iq, undefined);
-    if (ns === NS_DISCO_INFO && iq.attrs.type === 'get') return this.reply(iq, this.discoInfo());
+    // A sender we do not trust learns nothing more: not even which payloads we serve.
+    try { this.opts.authorize?.(bare); } catch (err) { return this.refuse(iq, bare, child, err); }
+    if (!child || children.length !== 1) {
+      return this.refuse(iq, bare, child, new StanzaError('bad-request', `an IQ ${iq.attrs.type} carries exactly one payload (got ${children.length})`, 'unknown-payload'));
+    }
     const handler = this.handlers.get(`${ns} ${child.name}`);
     if (!handler) {
-      this.warn(`unhandled ${from} ${ns} ${child.name}`, { from, ns, name: child.name }, 'request with no handler');
-      return this.reply(iq, undefined, new StanzaError('service-unavailable', `no handler for <${child.name} xmlns='${ns}'/>`, 'unknown-payload'));
+      return this.refuse(iq, bare, child, new StanzaError('service-unavailable', `no handler for <${child.name} xmlns='${ns}'/>`, 'unknown-payload'));
+    }
+    const { def, fn } = handler;
+    if (iq.attrs.type !== def.iqType) {
+      return this.refuse(iq, bare, child, new StanzaError('bad-request', `<${child.name}/> is an IQ ${def.iqType}, not ${iq.attrs.type}`, 'wrong-iq-type'));
     }
     if (this.inFlight >= this.opts.maxConcurrent) {
       return this.reply(iq, undefined, new StanzaError('resource-constraint', `busy: ${this.inFlight} requests in progress`, 'busy'));
     }
     this.inFlight++;
     try {
-      const { def, fn } = handler;
-      const ctx: RequestContext = { from, bare: bareJid(from), id, def, payload: def.request.decode(child), log: this.log, state: {} };
+      const ctx: RequestContext = { from, bare, id, def, payload: def.request.decode(child), log: this.log, state: {} };
       let result: Element | undefined;
       await this.filters.run(ctx, async () => {
         result = def.response.encode(await fn(ctx.payload, ctx));
@@ -156,21 +169,40 @@ export class Rpc {
     }
   }
 
-  private toStanzaError(err: unknown, from: string, child: Element): StanzaError {
+  /**
+   * Answers with the error and logs it once per sender and kind of problem (keyed by bare
+   * JID: a hostile client can change its resource, or the namespace it sends, every time).
+   */
+  private refuse(iq: Element, bare: string, child: Element | undefined, err: unknown): Promise<void> {
+    return this.reply(iq, undefined, this.toStanzaError(err, bare, child));
+  }
+
+  private toStanzaError(err: unknown, from: string, child: Element | undefined): StanzaError {
+    const request = child?.name;
     if (err instanceof StanzaError) {
-      this.warn(`${from} ${err.condition} ${err.app}`, { from, request: child.name, condition: err.condition, app: err.app, reason: err.message }, 'request refused');
+      const key = `${bareJid(from)} ${err.condition} ${err.app}`;
+      this.warn(key, { from, request, ns: child?.attrs.xmlns, condition: err.condition, app: err.app, reason: err.message }, 'request refused');
       return err;
     }
     if (err instanceof FieldError) return new StanzaError('bad-request', `invalid ${err.message}`, 'invalid-field');
-    this.log.error({ err, from, request: child.name }, 'request handler failed');
-    return new StanzaError('internal-server-error', `${child.name} failed: internal error (logged)`);
+    this.log.error({ err, from, request }, 'request handler failed');
+    return new StanzaError('internal-server-error', `${request} failed: internal error (logged)`);
   }
 
   private async reply(iq: Element, payload: Element | undefined, error?: StanzaError): Promise<void> {
     const out = new Element('iq', { type: error ? 'error' : 'result', to: iq.attrs.from, id: iq.attrs.id });
     if (error) out.cnode(error.toElement());
     else if (payload) out.cnode(payload);
-    try { await this.send(out); } catch (err) { this.log.debug({ err }, 'could not send IQ reply'); }
+    try {
+      await this.send(out);
+    } catch (err) {
+      if (err instanceof StanzaTooLargeError && !error) {
+        // The caller would otherwise wait for its timeout.
+        this.log.warn({ to: iq.attrs.from, bytes: err.bytes, limit: err.limit }, 'result too large to send');
+        return this.reply(iq, undefined, new StanzaError('internal-server-error', `the result (${err.bytes} bytes) is over the server's stanza size limit`, 'too-large'));
+      }
+      this.log.debug({ err }, 'could not send IQ reply');
+    }
   }
 
   private discoInfo(): Element {

@@ -92,7 +92,8 @@ export function addChatCommands(deps: {
       ctx.reply(`Deploying ${cluster}…`).catch(() => {});
       const d = await ops.deploy(ctx.bare, { cluster, counts, ...(passphrase !== undefined ? { passphrase } : {}) });
       watchProgress({ model, events, deploymentId: d.id, until: 'deployed', say: ctx.reply });
-      return `Deployment ${d.id} started: ${describe(model, d)}. Events on node deployments/${d.id}.`;
+      const wanted = summarize(d.definition, model.wanted.all(d.id), []).map((s) => `${s.name} ×${s.wanted}`).join(', ');
+      return `Deployment ${d.id} of ${d.cluster} started (${wanted}). Progress follows; 'status ${d.id}' shows it, PubSub node deployments/${d.id} has every event.`;
     },
   });
 
@@ -113,7 +114,7 @@ export function addChatCommands(deps: {
       if (!deployment || !service) throw new ChatError('name a deployment and a service');
       const d = ops.scale(ctx.bare, { deployment, service, count: positiveInt(count, 'count') });
       const job = model.jobs.list(d.id).filter((j) => j.kind === 'scale').pop();
-      watchProgress({ model, events, deploymentId: d.id, until: 'job', ...(job ? { jobId: job.id } : {}), say: ctx.reply });
+      watchProgress({ model, events, deploymentId: d.id, until: 'job', services: [service], ...(job ? { jobId: job.id } : {}), say: ctx.reply });
       return `Scaling ${service} of ${d.id} to ${count}.`;
     },
   });

@@ -43,6 +43,16 @@ export function createConductor(deps: {
   function failJobs(dep: Deployment, jobs: readonly Job[], reason: string): void {
     model.transaction(() => {
       for (const j of jobs) if (unfinished(model.jobs.require(j.id))) model.jobs.transition(j.id, 'failed', { error: reason });
+      // A scale that could not be done leaves the service at what it has, within its bounds.
+      for (const s of dep.definition.services) {
+        if (s.type !== 'scalable' || !jobs.some((j) => j.kind !== 'deploy' && (j.request as { service?: string } | null)?.service === s.name)) continue;
+        const has = model.instances.list(dep.id, { service: s.name }).filter(isActive).length;
+        const keep = Math.min(s.max, Math.max(s.min, has));
+        if (keep !== model.wanted.get(dep.id, s.name)) {
+          model.wanted.set(dep.id, s.name, keep);
+          model.events.append(dep.id, { type: 'scale', message: `${s.name}: wanted set back to ${keep}`, data: { service: s.name, wanted: keep } });
+        }
+      }
       const d = model.deployments.require(dep.id);
       if (jobs.some((j) => j.kind === 'deploy') && (d.state === 'pending' || d.state === 'running')) {
         model.deployments.transition(dep.id, 'failed', { message: `deployment failed: ${reason}` });

@@ -17,13 +17,15 @@ export function createContextTexts({ model }: { model: GatewayModel }) {
   const decrypted = new Map<string, string>();
   const key = (c: PinnedContext) => `${c.id}@${c.version}`;
 
-  /** The body of a version `viewer` may read, decrypting with `passphrase` if needed. */
+  /**
+   * The body of a version, decrypting with `passphrase` if needed. Every caller must know
+   * the passphrase, even when the text is in memory already: someone else's deploy must
+   * not open the context to everyone who can read its ciphertext.
+   */
   async function read(id: string, version: number, passphrase?: string): Promise<string> {
     const v = model.contexts.version(id, version);
     if (!v) throw notFound(`context version ${id}@${version} not found`);
     if (v.content.type === 'plain') return v.content.body;
-    const cached = decrypted.get(`${id}@${version}`);
-    if (cached !== undefined && passphrase === undefined) return cached;
     if (passphrase === undefined) throw badRequest(`context ${id}@${version} is encrypted: a passphrase is needed`, 'passphrase');
     try {
       const text = await decryptContext(v.content.blob, passphrase);

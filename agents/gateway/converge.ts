@@ -50,7 +50,10 @@ export function createConverger(deps: {
       for (const p of plan.placements) await allocator.allocate(dep, svc.name, p.cloud, p.count);
       return undefined;
     } catch (err) {
-      if (err instanceof PlacementError) return { type: 'blocked', reason: err.message, offline: clouds.list().some((c) => !c.online) };
+      // A cloud that was offline while planning (or is now) may bring room: worth waiting for.
+      if (err instanceof PlacementError) {
+        return { type: 'blocked', reason: err.message, offline: err.refusals.some((r) => r.reason === 'offline') || clouds.list().some((c) => !c.online) };
+      }
       if (err instanceof ContextUnavailableError) return { type: 'failed', reason: err.message };
       throw err;
     }

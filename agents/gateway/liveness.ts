@@ -73,8 +73,10 @@ export function createLiveness(deps: {
     if (e.peer.kind !== 'instance') return;
     const i = current(e.peer.bare);
     if (i) { apply(i, e); return; }
-    if (e.type === 'offline') held.delete(e.peer.bare);
-    else held.set(e.peer.bare, e);
+    if (e.type === 'offline') { held.delete(e.peer.bare); return; }
+    // Bounded: anyone can send us presence; only JIDs a cloud names are ever looked up.
+    if (held.size >= 10_000) held.delete(held.keys().next().value!);
+    held.set(e.peer.bare, e);
   });
 
   agent.onMessage(proto.Heartbeat, (m: HeartbeatMsg, ctx: MessageContext) => {

@@ -1,8 +1,9 @@
 /**
  * Gathers what placement needs and asks model/placement.ts for a plan: the configured
  * clouds in preference order, whether each is online (presence), admits the owner and has
- * room (its Discover answer, which applies its ACL and quota), its free capacity
- * (presence), and which fixed services of the deployment already run there.
+ * room (its Discover answer, which applies its ACL, quota and capacity with its own flavor
+ * sizes), its free instance slots (presence), and which fixed services of the deployment
+ * already run there.
  */
 import type { Logger } from '../../core/index.js';
 import type { Access } from './access.js';
@@ -40,16 +41,23 @@ export function createPlanner({ clouds, access, log }: { clouds: Clouds; access:
       await Promise.all(clouds.list().map(async (c) => {
         const why = exclude.get(c.jid);
         if (why) { excluded.push({ cloud: c.jid, reason: why }); return; }
+        const hosts = [...new Set(active.filter((i) => i.cloud === c.jid && fixed.some((f) => f.name === i.service)).map((i) => i.service))];
+        // Entering a cloud for the first time costs the fixed-service replicas too.
+        const replicas = svc.type === 'scalable' ? fixed.filter((f) => !hosts.includes(f.name)).length : 0;
         const answer = c.online
-          ? await clouds.discover(c.jid, { owner: dep.owner, groups, flavor: flavorName(svc.flavor), image: svc.image, count })
+          ? await clouds.discover(c.jid, { owner: dep.owner, groups, flavor: flavorName(svc.flavor), image: svc.image, count: count + replicas })
           : { accept: false, max: 0 };
-        if (c.online && !answer.accept) refusedBy.set(c.jid, `refused: ${answer.reason ?? 'no reason given'}`);
+        // Not accepting all of them is not a refusal: `max` says how many fit.
+        const allowed = answer.accept || answer.max > 0;
+        if (c.online && !allowed) refusedBy.set(c.jid, `refused: ${answer.reason ?? 'no reason given'}`);
         const d = c.data;
         candidates.push({
-          name: c.jid, jid: c.jid, online: c.online, allowed: answer.accept, rank: c.rank,
+          name: c.jid, jid: c.jid, online: c.online, allowed, rank: c.rank,
           quota: { instances: answer.max },
-          ...(d ? { capacity: { instances: d.free_instances, ...(d.free_cores !== undefined ? { cores: d.free_cores } : {}), ...(d.free_memory_mb !== undefined ? { memoryMb: d.free_memory_mb } : {}) } } : {}),
-          hostsFixed: [...new Set(active.filter((i) => i.cloud === c.jid && fixed.some((f) => f.name === i.service)).map((i) => i.service))],
+          // Cores and memory are left to the cloud's Discover answer: it sizes flavors its
+          // own way, which the gateway's generic estimate may not match.
+          ...(d ? { capacity: { instances: d.free_instances } } : {}),
+          hostsFixed: hosts,
         });
       }));
       candidates.sort((a, b) => a.rank - b.rank);

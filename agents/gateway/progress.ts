@@ -11,6 +11,8 @@ export type Until = 'deployed' | 'job' | 'destroyed';
 
 export function watchProgress(deps: {
   model: GatewayModel; events: EventEmitter; deploymentId: string; until: Until; jobId?: string;
+  /** Only these services' lines (default all). */
+  services?: readonly string[];
   say: (line: string) => Promise<void>; maxMs?: number;
 }): () => void {
   const { model, events, deploymentId, say } = deps;
@@ -43,10 +45,18 @@ export function watchProgress(deps: {
     if (e.type === 'lost' || e.type === 'placement') send(e.message);
     const d = model.deployments.get(deploymentId);
     if (!d) return;
-    for (const s of summarize(d.definition, model.wanted.all(d.id), model.instances.list(d.id))) {
-      const line = `${s.name}: ${s.ready}/${s.wanted} ready`;
-      if (last.get(s.name) !== line && (last.has(s.name) || s.ready > 0 || deps.until !== 'deployed')) send(line);
-      last.set(s.name, line);
+    if (deps.until === 'destroyed') {
+      const left = model.instances.list(d.id).filter((i) => i.state !== 'terminated').length;
+      const line = `${left} instance(s) left to terminate`;
+      if (left > 0 && last.get('') !== line) send(line);
+      last.set('', line);
+    } else {
+      for (const s of summarize(d.definition, model.wanted.all(d.id), model.instances.list(d.id))) {
+        if (deps.services && !deps.services.includes(s.name)) continue;
+        const line = `${s.name}: ${s.ready}/${s.wanted} ready`;
+        if (last.get(s.name) !== line && (last.has(s.name) || s.ready > 0 || deps.until !== 'deployed')) send(line);
+        last.set(s.name, line);
+      }
     }
     const end = finished();
     if (end) { send(end); stop(); }

@@ -67,6 +67,7 @@ export function createPublisher(deps: {
     running = true;
     drain()
       .catch((err) => {
+        if (stopped) return;
         log.warn({ err }, 'publishing deployment events failed; retrying');
         clearTimeout(retry);
         retry = setTimeout(kick, deps.retryMs ?? 2000);

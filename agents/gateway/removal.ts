@@ -29,8 +29,10 @@ export function createRemoval(deps: {
   /** Moves instances to 'terminating' and asks their clouds to remove them (all at once per cloud). */
   async function terminate(dep: Deployment, instances: readonly Instance[], opts: { all?: boolean } = {}): Promise<void> {
     const byCloud = new Map<string, string[]>();
-    for (const i of instances) {
-      if (!canTransition(INSTANCE_STATES, i.state, 'terminating')) continue;
+    for (const stale of instances) {
+      // Rows read before an await may have moved on since.
+      const i = model.instances.get(stale.id);
+      if (!i || !canTransition(INSTANCE_STATES, i.state, 'terminating')) continue;
       model.instances.transition(i.id, 'terminating');
       liveness.forget(i);
       byCloud.set(i.cloud, [...(byCloud.get(i.cloud) ?? []), i.name]);
@@ -57,7 +59,7 @@ export function createRemoval(deps: {
     /** Scale-in of running instances: drain first (they stop taking work), others go at once. */
     async remove(dep: Deployment, victims: readonly Instance[]): Promise<void> {
       const now_ = victims.filter((v) => v.state !== 'running' || !liveness.fullJid(v.id));
-      const draining = victims.filter((v) => !now_.includes(v));
+      const draining = victims.filter((v) => !now_.includes(v) && model.instances.get(v.id)?.state === 'running');
       for (const v of draining) model.instances.transition(v.id, 'draining', { message: `${v.name} draining (scale-in)` });
       await terminate(dep, now_);
       await Promise.all(draining.map(drain));
@@ -95,10 +97,11 @@ export function createRemoval(deps: {
         for (const i of list) checked.set(i.id, t);
         const listed = await clouds.listInstances(cloud, deploymentId);
         if (!listed) continue;
-        const alive = new Map(listed.filter((l) => l.state !== 'terminated').map((l) => [l.name, l]));
+        const alive = new Map(listed.filter((l) => l.state === 'pending' || l.state === 'running' || l.state === 'stopping').map((l) => [l.name, l]));
         const stubborn: string[] = [];
         for (const i of list) {
           if (alive.has(cloudName(deploymentId, i.name))) { stubborn.push(i.name); continue; }
+          if (model.instances.get(i.id)?.state !== 'terminating') continue;
           model.instances.transition(i.id, 'terminated', { message: `${i.name} terminated (no longer listed by its cloud)` });
           checked.delete(i.id);
         }

@@ -18,8 +18,11 @@ import { METRICS_FILE } from './metrics.js';
 
 export const RUN_DIR = '/var/lib/cloudgate/run';
 const DEFAULT_RUN_TIMEOUT_S = 3600;
-/** Half the 1 MiB the protocol allows for stdout and stderr each: room for escaping. */
-const KEEP_BYTES = 512 * 1024;
+/**
+ * The tail of each stream sent back. Both travel in one stanza, and the server caps a
+ * stanza at 1 MiB (max_stanza_size) after XML escaping, which can grow text fourfold.
+ */
+const KEEP_BYTES = 128 * 1024;
 
 export interface CommandDeps {
   identity: Identity;

@@ -12,7 +12,7 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Agent, createLogger, openStore } from '../../core/index.js';
 import type { RunningAgent } from '../../core/run.js';
-import { underRoot, type ApplyReport, type CloudgateSection } from './context/index.js';
+import { underRoot, withCloudgate, type ApplyReport, type CloudgateSection } from './context/index.js';
 import { optionsFromFile, type InstanceAgentOptions } from './config.js';
 import { contextualizer, refusedReport } from './contextualize.js';
 import { instanceCommands } from './commands.js';
@@ -26,7 +26,6 @@ import { instancePresence } from './presence.js';
 import { recontextualization } from './recontext.js';
 import { loadSavedToken, saveContext, saveToken } from './saved.js';
 import { jwtExpiry, tokenRenewal, type TokenHolder } from './token.js';
-import { withCloudgate } from './context/index.js';
 
 export { optionsFromFile, instanceSchema, type InstanceAgentOptions } from './config.js';
 export { InstanceError, type InstanceErrorCode } from './errors.js';
@@ -143,7 +142,7 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
     await agent.start();
   } catch (err) {
     await applying.catch(() => undefined);
-    db.close();
+    await stop('could not start').catch(() => undefined);
     throw err;
   }
   let bootReport: ApplyReport;

@@ -43,7 +43,9 @@ export function instancePresence({ identity, life, log }: { identity: Identity; 
     async start(a) {
       agent = a;
       life.on('change', onChange);
-      await refresh();
+      // A session lost right now is not fatal: the agent broadcasts our presence again on
+      // the next one.
+      await onChange();
     },
     stop() {
       life.off('change', onChange);

@@ -40,16 +40,17 @@ describe('gateway engine with stand-in clouds', () => {
   async function setup(a: ConstructorParameters<typeof StandInCloud>[2], b: ConstructorParameters<typeof StandInCloud>[2], settings = {}, policy = {}) {
     n++;
     const gwUser = `gateway${n}`;
-    const gwJid = `${gwUser}@${t.host}`;
+    const gwBare = `${gwUser}@${t.host}`;
     const ca = new StandInCloud(t, `cloud-a${n}`, a);
     const cb = new StandInCloud(t, `cloud-b${n}`, b);
-    await ca.start(gwJid);
-    await cb.start(gwJid);
+    await ca.start(gwBare);
+    await cb.start(gwBare);
     running.push(ca, cb);
     const g = await startGateway(t, { dir, user: gwUser, dbName: `gw${n}.db`, clouds: [ca.jid, cb.jid], settings, policy });
     running.push(g);
     await until('both clouds online', () => g.agent.peers('cloud').length === 2);
-    return { ca, cb, g, gwJid };
+    // Requests go to the gateway's session (an IQ to a bare JID is answered by the server).
+    return { ca, cb, g, gwJid: g.agent.jid, gwBare };
   }
 
   async function deploy(g: Gateway, gwJid: string, ini: string, counts?: Record<string, string>) {
@@ -63,7 +64,7 @@ describe('gateway engine with stand-in clouds', () => {
     until(`deployment ${id} completed`, async () => { const d = await status(user, gwJid, id); return d.state === 'completed' ? d : undefined; });
 
   test('deploy: fixed service first, then workers; completed when every agent is ready; events on PubSub', async () => {
-    const { ca, cb, g, gwJid } = await setup({ name: 'cloud-a' }, { name: 'cloud-b' });
+    const { ca, cb, g, gwJid, gwBare } = await setup({ name: 'cloud-a' }, { name: 'cloud-b' });
     const id = await deploy(g, gwJid, clusterIni({ initial: 2 }));
     const d = await completed(alice, gwJid, id);
     assert.deepEqual(d.instances.map((i) => [i.name, i.service, i.cloud, i.ready, i.context_version]).sort(), [
@@ -74,7 +75,7 @@ describe('gateway engine with stand-in clouds', () => {
     assert.deepEqual(ca.allocations.map((a) => [a.service, a.names.length]), [['head', 1], ['worker', 2]]);
     assert.equal(cb.allocations.length, 0);
     assert.match(ca.allocations[0]!.context, /ROLE = test/);
-    assert.deepEqual(ca.allocations[0]!.allow.sort(), [alice.bare, gwJid].sort());
+    assert.deepEqual(ca.allocations[0]!.allow.sort(), [alice.bare, gwBare].sort());
     assert.equal(ca.allocations[0]!.names[0], `${id}-head-1`);
 
     // The owner reads the deployment's history from its node; another user may not.
@@ -165,6 +166,39 @@ describe('gateway engine with stand-in clouds', () => {
     assert.deepEqual(d.instances.filter((i) => i.cloud === cb.jid).map((i) => i.service).sort(), ['head', 'worker']);
     assert.deepEqual(d.instances.filter((i) => i.cloud === ca.jid).map((i) => i.service), ['head']);
     assert.equal([...ca.instances.values()].find((i) => i.service === 'worker')!.state, 'terminated', 'the failed one was terminated');
+  });
+
+  test('contexts: versions, clones, encryption; an encrypted context deploys only with its passphrase', async () => {
+    const { ca, gwJid, g } = await setup({ name: 'cloud-a' }, { name: 'cloud-b' });
+    const put = (body: string, passphrase?: string, visibility?: 'public' | 'private') =>
+      alice.request(gw.PutContext, gwJid, { name: 'node', body, visibility, passphrase });
+    const v1 = (await put('[amiconfig]\nplugins = environment\n[environment]\nV = 1\n')).context;
+    const v2 = (await put('[amiconfig]\nplugins = environment\n[environment]\nV = 2\n', 'sesame', 'public')).context;
+    assert.deepEqual([v1.version, v2.version, v2.id === v1.id, v2.encrypted, v2.visibility], [1, 2, true, true, 'public']);
+    await assert.rejects(put('not a context'), (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request');
+    await assert.rejects(put('[cloudgate]\njid = x@y\n'), (e: unknown) => e instanceof StanzaError && /cloudgate/.test(e.message));
+    const get = (version?: number, passphrase?: string) => alice.request(gw.GetContext, gwJid, { ref: 'node', version, passphrase });
+    assert.match((await get(1)).body, /V = 1/);
+    await assert.rejects(get(2), (e: unknown) => e instanceof StanzaError && e.app === 'passphrase');
+    await assert.rejects(get(2, 'wrong'), (e: unknown) => e instanceof StanzaError && e.condition === 'not-authorized' && e.app === 'passphrase');
+    assert.match((await get(2, 'sesame')).body, /V = 2/);
+    const bob = await makeAgent(t, 'bob');
+    await bob.start();
+    const clone = (await bob.request(gw.CloneContext, gwJid, { ref: v1.id, name: 'mine' })).context;
+    assert.deepEqual([clone.owner, clone.name, clone.version, clone.parent], [bob.bare, 'mine', 1, v1.id]);
+    assert.deepEqual((await bob.request(gw.ListContexts, gwJid, {})).contexts.map((c) => c.name).sort(), ['mine', 'node']);
+    await bob.stop();
+
+    await alice.request(gw.PutCluster, gwJid, { definition: clusterIni({ initial: 1 }).replace(/^image = /gm, 'context = node\nimage = ') });
+    const deploy = (passphrase?: string) => alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts: undefined, passphrase });
+    await assert.rejects(deploy(), (e: unknown) => e instanceof StanzaError && e.app === 'passphrase');
+    await assert.rejects(deploy('wrong'), (e: unknown) => e instanceof StanzaError && e.app === 'passphrase');
+    await assert.rejects(alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts: { worker: '99' }, passphrase: 'sesame' }), (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request');
+    const id = (await deploy('sesame')).deployment.id;
+    const d = await completed(alice, gwJid, id);
+    assert.ok(d.instances.every((i) => i.context_version === 2));
+    assert.match(ca.allocations[0]!.context, /V = 2/, 'the cloud gets the decrypted text');
+    assert.ok(!JSON.stringify(g.model.db.prepare('SELECT * FROM deployments').all()).includes('sesame'), 'the passphrase is not stored');
   });
 
   test('ready means ready with the context version that was sent', async () => {

@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type { TestServer } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import type { Agent } from '../../core/index.js';
-import { Recontextualize } from '../../protocols/instance.js';
+import { Recontextualize, InstanceStatus } from '../../protocols/instance.js';
 import type { InstanceAgent } from '../../agents/instance/index.js';
 import { cloudgateFor, startInstance, startServer, suiteCleanup, tempDir, testGateway, waitFor, type TestGateway } from './agent-helpers.js';
 
@@ -100,12 +100,24 @@ describe('instance agent: re-contextualization', () => {
     assert.equal(read('etc/motd'), 'v4\n');
   });
 
-  test('a restarted agent keeps v4 although its user-data still says v1, and re-runs nothing', async () => {
+  test('a newer [cloudgate] may change whom the instance obeys, never who it is', async () => {
+    const text = context('v4', 'echo "v4 after" >> "$CLOUDGATE_ROOT/after.log"') + (await cloudgateFor(t, 'vm-re', { version: 5, allow: [`gateway@${t.host}`, `mallory@${t.host}`] }));
+    const jid = ia.agent.jid;
+    const r = await recontext(text, 5);
+    assert.equal(r.ok, true);
+    assert.deepEqual(summary(r.results).filter((x) => !x.endsWith('=unchanged')), [], 'same plugins: nothing re-applied');
+    const s = await mallory.request(InstanceStatus, ia.agent.jid, {});
+    assert.equal(s.context_version, 5);
+    assert.equal(ia.agent.jid, jid);
+  });
+
+  test('a restarted agent keeps v5 although its user-data still says v1, and re-runs nothing', async () => {
     const log = read('after.log');
     await ia.stop();
     ia = await startInstance(suite, { root, contextFile: file });
     assert.equal(ia.located.source, 'saved');
-    assert.equal(ia.life.contextVersion, 4);
+    assert.equal(ia.life.contextVersion, 5);
+    assert.ok(ia.identity.allows(`mallory@${t.host}`), 'whom it obeys came back with it');
     assert.ok(ia.bootReport.results.filter((r) => r.status !== 'disabled').every((r) => r.status === 'unchanged'), JSON.stringify(ia.bootReport.results));
     assert.equal(read('etc/motd'), 'v4\n');
     assert.equal(read('after.log'), log);

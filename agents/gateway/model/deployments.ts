@@ -79,7 +79,7 @@ export function createDeployments(deps: RepoDeps & { events: Events }) {
       const args: unknown[] = [];
       if (filter.owner !== undefined) { where.push('owner = ?'); args.push(bareJid(filter.owner)); }
       if (filter.states?.length) { where.push(`state IN (${filter.states.map(() => '?').join(', ')})`); args.push(...filter.states); }
-      const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, id`;
+      const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid`;
       return (db.prepare(sql).all(...args) as Row[]).map(toDeployment);
     },
   };

@@ -79,11 +79,11 @@ export function createJobs(deps: RepoDeps & { events: Events }) {
       return require(id);
     },
     list(deploymentId: string): Job[] {
-      return (db.prepare('SELECT * FROM jobs WHERE deployment_id = ? ORDER BY created_at, id').all(deploymentId) as Row[]).map(toJob);
+      return (db.prepare('SELECT * FROM jobs WHERE deployment_id = ? ORDER BY created_at, rowid').all(deploymentId) as Row[]).map(toJob);
     },
     /** Queued and running jobs of all deployments, oldest first: what to resume after a restart. */
     unfinished(): Job[] {
-      return (db.prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, id").all() as Row[]).map(toJob);
+      return (db.prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid").all() as Row[]).map(toJob);
     },
   };
 }

@@ -1,0 +1,133 @@
+/**
+ * agents: N real instance agents (agents/instance, in this process: each with its own
+ * root directory, SQLite state, XMPP session and JWT identity from the instance host's
+ * key) log in to one ejabberd at once, paced; a collector agent watches them through
+ * presence and broadcasts a typed request (InstanceStatus) to all of them.
+ *  login_seconds   first login started → every agent seen ready by the collector
+ *  online          agents the collector saw ready (of `agents`)
+ *  fanout_ms       one InstanceStatus to every agent at once → every reply in (first
+ *                  round), with p50/p99 over `rounds` rounds and per-reply latencies
+ *  peak memory     this process (all agents and the collector) and ejabberd's Erlang VM
+ *  disconnects     sessions lost by any agent during the run
+ * The baseline is the same storm and fan-out at --baseline agents (default 10), run first
+ * against the same server: baseline_* show what a thousand cost beyond a few.
+ */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { loadavg, tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Agent, mintToken, type AgentEvent } from '../core/index.js';
+import { machine, percentile, progress, round, type Bench } from './lib.js';
+import { collector, countingLogger, ownCpuS, ownMemory, outcome, startFleet, topCounts, withEjabberd, type BenchEjabberd, type Collector, type Result } from './lib/index.js';
+
+const VMS = 'vms.localhost';
+
+interface Opts { count: number; baseline: number; concurrency: number; rounds: number; timeout: number; heartbeat: number }
+
+export const bench: Bench = {
+  name: 'agents',
+  summary: 'login storm and fan-out of N instance agents (in-process) against one ejabberd',
+  flags: {
+    count: 'instance agents (default 1000)',
+    baseline: 'agents of the baseline storm run first (default 10)',
+    concurrency: 'logins in flight at once (default 50)',
+    rounds: 'fan-out rounds (default 5)',
+    heartbeat: 'heartbeat interval of each agent in seconds (default 30)',
+    timeout: 'seconds before the whole run gives up (default 600)',
+  },
+  run: (f) => run({
+    count: f.count ?? 1000, baseline: f.baseline ?? 10, concurrency: Math.max(1, f.concurrency ?? 50),
+    rounds: Math.max(1, f.rounds ?? 5), timeout: f.timeout ?? 600, heartbeat: Math.max(1, f.heartbeat ?? 30),
+  }),
+};
+
+function run(o: Opts): Promise<Result> {
+  return outcome(o.timeout, async (r, signal) => {
+    Object.assign(r, { bench: 'agents', agents: o.count, online: 0, concurrency: o.concurrency });
+    const logs = countingLogger();
+    const dir = mkdtempSync(join(tmpdir(), 'cg-bench-agents-'));
+    try {
+      await withEjabberd({ extraHosts: [{ name: VMS, ownJwtKey: true }] }, async (s) => {
+        r.machine = machine(s.version);
+        const { token } = await mintToken(await s.key(), `collector@${s.host}`, 3600);
+        const agent = new Agent({
+          kind: 'bench', log: logs.log,
+          xmpp: { service: s.service, domain: s.host, username: 'collector', password: token, isToken: true, ca: s.ca, resource: 'collector', maxStartAttempts: 3 },
+        });
+        let collectorDisconnects = 0;
+        agent.on('status', (e: AgentEvent) => { if (e.type === 'offline') collectorDisconnects++; });
+        const c = collector(agent);
+        await agent.start();
+        try {
+          if (o.baseline > 0) {
+            progress(`baseline: ${o.baseline} agents`);
+            await storm(s, c, agent.bare, { ...o, count: o.baseline }, 'base', 'baseline_', r, dir, logs.log, signal);
+          }
+          progress(`storm: ${o.count} agents, ${o.concurrency} logins at a time`);
+          await storm(s, c, agent.bare, o, 'inst', '', r, dir, logs.log, signal);
+        } finally {
+          r.collector_disconnects = collectorDisconnects;
+          r.heartbeats_received = c.beats;
+          r.context_reports_received = c.reports;
+          await agent.stop();
+        }
+      });
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+      r.log_lines = topCounts(logs.counts);
+      r.load_average = loadavg().map((x) => round(x, 2));
+    }
+  });
+}
+
+/** One storm and its fan-out rounds; fields go into `r` under `prefix`. The fleet is stopped after. */
+async function storm(
+  s: BenchEjabberd, c: Collector, commander: string, o: Opts, name: string, prefix: string,
+  r: Result, dir: string, log: import('pino').Logger, signal: AbortSignal,
+): Promise<void> {
+  const put = (k: string, v: unknown) => { r[prefix + k] = v; };
+  const cpu0 = { node: ownCpuS(), beam: s.cpuS() ?? 0 };
+  const t0 = performance.now();
+  const fleet = await startFleet({
+    prefix: name, count: o.count, domain: VMS, key: await s.key(VMS),
+    server: { host: s.info.ip, port: s.info.c2sPort }, ca: s.ca, commander, dir,
+    concurrency: o.concurrency, attempts: 5, loginTimeoutMs: 30_000, heartbeatS: o.heartbeat, log, signal,
+  });
+  try {
+    put('logins_failed', fleet.failed);
+    put('login_retries', fleet.retries);
+    if (fleet.firstError) put('login_error', fleet.firstError);
+    put('login_ms_p50', round(percentile(fleet.loginMs, 50), 1));
+    put('login_ms_p99', round(percentile(fleet.loginMs, 99), 1));
+    let done: number | undefined;
+    try {
+      done = await c.allReady(fleet.bares, 20_000, signal);
+    } finally {
+      put('online', c.readyOf(fleet.bares));
+      put('login_seconds', round(((done ?? performance.now()) - t0) / 1000, 2));
+      put('login_cpu_s', { node: round(ownCpuS() - cpu0.node, 2), ejabberd: round((s.cpuS() ?? 0) - cpu0.beam, 2) });
+    }
+    if (fleet.failed) throw new Error(`${fleet.failed} of ${o.count} agents could not log in (${fleet.firstError})`);
+    put('rss_after_login', { node: ownMemory(), ejabberd: s.memory() });
+
+    const jids = c.jidsOf(fleet.bares);
+    const rounds: number[] = [];
+    for (let i = 0; i < o.rounds; i++) {
+      signal.throwIfAborted();
+      const f = await c.fanout(jids, 10_000);
+      rounds.push(f.ms);
+      if (i === 0) {
+        put('fanout_ms', round(f.ms, 1));
+        put('reply_ms_p50', round(f.reply_ms_p50, 1));
+        put('reply_ms_p99', round(f.reply_ms_p99, 1));
+      }
+      if (f.failed) { put('fanout_failed', f.failed); throw new Error(`fan-out round ${i + 1}: ${f.failed} of ${jids.length} requests failed (${f.error})`); }
+    }
+    put('fanout_ms_rounds', rounds.map((x) => round(x, 1)));
+    put('fanout_ms_p50', round(percentile(rounds, 50), 1));
+    put('fanout_ms_p99', round(percentile(rounds, 99), 1));
+  } finally {
+    put('disconnects', fleet.disconnects);
+    put('peak_rss_mb', { node: ownMemory().peak_rss_mb, ejabberd: s.memory()?.peak_rss_mb });
+    await fleet.stop();
+  }
+}

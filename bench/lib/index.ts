@@ -1,0 +1,9 @@
+// Helpers shared by the scale benchmarks (agents, deploy). bench/lib.ts holds the
+// benchmark contract, flag parsing and statistics every benchmark uses.
+export { paced, type PaceOptions, type Paced } from './pace.js';
+export { ownMemory, processMemory, groupProcesses, beamMemory, beamPid, processCpuS, ownCpuS, type Rss } from './proc.js';
+export { withEjabberd, type BenchEjabberd, type EjabberdOptions } from './server.js';
+export { outcome, aborted, describe, DeadlineError, type Result } from './outcome.js';
+export { countingLogger, topCounts, type CountingLog } from './log.js';
+export { collector, type Collector, type Fanout } from './collector.js';
+export { startFleet, type Fleet, type FleetOptions } from './fleet.js';

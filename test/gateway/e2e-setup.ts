@@ -1,0 +1,90 @@
+/**
+ * The whole path for end-to-end tests: a real ejabberd with its own XMPP host (and JWT
+ * key) for instances, real cloud agents (agents/cloud) on the local or libvirt test
+ * driver, whose instances are real instance agent processes (dist/agents/instance/main.js),
+ * and the gateway under test.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { createCloudAgent, loadCloudConfig, type CloudAgent } from '../../agents/cloud/index.js';
+import type { Instance } from '../../drivers/index.js';
+import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
+import { silent } from '../helpers/agents.js';
+import { alive } from '../helpers/guest.js';
+
+export const INSTANCE_DOMAIN = 'vms.localhost';
+
+export function startServer(): Promise<TestServer> {
+  return startEjabberd({ extraHosts: [{ name: INSTANCE_DOMAIN, ownJwtKey: true }] }, { cleanup: false });
+}
+
+export interface CloudSpec {
+  name: string;
+  driver: 'local' | 'libvirt';
+  quota?: number;
+  /** [acl] users (default *). */
+  users?: string;
+  gateway: string;
+}
+
+/** Writes a cloud agent configuration and starts the agent in this process. */
+export async function startCloud(t: TestServer, dir: string, c: CloudSpec): Promise<CloudAgent> {
+  const d = join(dir, c.name);
+  mkdirSync(d, { recursive: true });
+  const driver = c.driver === 'local'
+    ? `state_dir = ${join(d, 'state')}\nkill_grace_ms = 1000\nmax_instances = 10\nimages = test-image`
+    : `uri = test:///default\nconfig_drive_dir = ${join(d, 'drives')}\nimage.test-image = /var/lib/libvirt/images/test.qcow2\nsimulate_guest = true\nkill_grace_ms = 1000\nflavor.small = 1 256`;
+  const ini = `
+[xmpp]
+jid = ${c.name}@${t.host}
+server = ${t.server.info.ip}:${t.server.info.c2sPort}
+jwt_key = ${t.server.info.jwtKeyFile}
+ca = ${t.server.info.certFile}
+resource = agent
+
+[cloud]
+name = ${c.name}
+driver = ${c.driver}
+poll_interval = 200ms
+db = ${join(d, 'cloud.sqlite')}
+requesters = ${c.gateway}
+
+[driver]
+${driver}
+
+[flavor.small]
+id = small
+[image.test-image]
+id = test-image
+
+[acl]
+users = ${c.users ?? '*'}
+
+[quota]
+instances = ${c.quota ?? 10}
+
+[instances]
+xmpp_domain = ${INSTANCE_DOMAIN}
+jwt_key = ${t.server.info.hostJwtKeyFiles[INSTANCE_DOMAIN]}
+server = ${t.server.info.ip}:${t.server.info.c2sPort}
+ca = ${t.server.info.certFile}
+token_ttl = 10m
+heartbeat_interval = 1s
+`;
+  const file = join(d, 'cloud.ini');
+  writeFileSync(file, ini);
+  const ca = await createCloudAgent(loadCloudConfig(file), { log: silent });
+  await ca.start();
+  return ca;
+}
+
+/** Instances the cloud's driver still runs (not terminated), and their processes. */
+export async function running(ca: CloudAgent): Promise<Instance[]> {
+  return (await ca.driver.describe()).filter((i) => i.state !== 'terminated');
+}
+
+/** Processes (local instances, simulated guests) still alive. */
+export async function liveProcesses(ca: CloudAgent): Promise<number[]> {
+  const pids = (await ca.driver.describe()).map((i) => Number(i.extra.pid ?? (i.extra.guest as { pid?: number } | undefined)?.pid)).filter((p) => p > 0);
+  return pids.filter(alive);
+}
