@@ -15,6 +15,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import type { Logger } from 'pino';
 import { Agent, mintToken, type AgentEvent } from '../core/index.js';
 import { machine, percentile, progress, round, type Bench } from './lib.js';
 import { collector, countingLogger, ownCpuS, ownMemory, outcome, startFleet, topCounts, withEjabberd, type BenchEjabberd, type Collector, type Result } from './lib/index.js';
@@ -42,7 +43,7 @@ export const bench: Bench = {
 
 function run(o: Opts): Promise<Result> {
   return outcome(o.timeout, async (r, signal) => {
-    Object.assign(r, { bench: 'agents', agents: o.count, online: 0, concurrency: o.concurrency });
+    Object.assign(r, { bench: 'agents', agents: o.count, online: 0, concurrency: o.concurrency, load_average_start: loadavg().map((x) => round(x, 2)) });
     const logs = countingLogger();
     const dir = mkdtempSync(join(tmpdir(), 'cg-bench-agents-'));
     try {
@@ -58,12 +59,13 @@ function run(o: Opts): Promise<Result> {
         const c = collector(agent);
         await agent.start();
         try {
+          const x: StormContext = { s, c, commander: agent.bare, dir, log: logs.log, signal };
           if (o.baseline > 0) {
             progress(`baseline: ${o.baseline} agents`);
-            await storm(s, c, agent.bare, { ...o, count: o.baseline }, 'base', 'baseline_', r, dir, logs.log, signal);
+            await storm(x, { ...o, count: o.baseline }, 'base', 'baseline_', r);
           }
           progress(`storm: ${o.count} agents, ${o.concurrency} logins at a time`);
-          await storm(s, c, agent.bare, o, 'inst', '', r, dir, logs.log, signal);
+          await storm(x, o, 'inst', '', r);
         } finally {
           r.collector_disconnects = collectorDisconnects;
           r.heartbeats_received = c.beats;
@@ -74,23 +76,30 @@ function run(o: Opts): Promise<Result> {
     } finally {
       rmSync(dir, { recursive: true, force: true });
       r.log_lines = topCounts(logs.counts);
-      r.load_average = loadavg().map((x) => round(x, 2));
+      r.load_average_end = loadavg().map((x) => round(x, 2));
     }
   });
 }
 
+interface StormContext { s: BenchEjabberd; c: Collector; commander: string; dir: string; log: Logger; signal: AbortSignal }
+
 /** One storm and its fan-out rounds; fields go into `r` under `prefix`. The fleet is stopped after. */
-async function storm(
-  s: BenchEjabberd, c: Collector, commander: string, o: Opts, name: string, prefix: string,
-  r: Result, dir: string, log: import('pino').Logger, signal: AbortSignal,
-): Promise<void> {
+async function storm(x: StormContext, o: Opts, name: string, prefix: string, r: Result): Promise<void> {
+  const { s, c, signal } = x;
   const put = (k: string, v: unknown) => { r[prefix + k] = v; };
-  const cpu0 = { node: ownCpuS(), beam: s.cpuS() ?? 0 };
+  const cpu = () => ({ node: ownCpuS(), ejabberd: s.cpuS() ?? 0 });
+  /** CPU seconds each side used since `from`, divided by `n`: load-independent, unlike wall time. */
+  const cpuSince = (from: { node: number; ejabberd: number }, n = 1, unit = 1) => {
+    const now = cpu();
+    return { node: round(((now.node - from.node) * unit) / n, 2), ejabberd: round(((now.ejabberd - from.ejabberd) * unit) / n, 2) };
+  };
+  const cpu0 = cpu();
+  const rss0 = { node: ownMemory().rss_mb, ejabberd: s.memory()?.rss_mb ?? 0 };
   const t0 = performance.now();
   const fleet = await startFleet({
     prefix: name, count: o.count, domain: VMS, key: await s.key(VMS),
-    server: { host: s.info.ip, port: s.info.c2sPort }, ca: s.ca, commander, dir,
-    concurrency: o.concurrency, attempts: 5, loginTimeoutMs: 30_000, heartbeatS: o.heartbeat, log, signal,
+    server: { host: s.info.ip, port: s.info.c2sPort }, ca: s.ca, commander: x.commander, dir: x.dir,
+    concurrency: o.concurrency, attempts: 5, loginTimeoutMs: 30_000, heartbeatS: o.heartbeat, log: x.log, signal,
   });
   try {
     put('logins_failed', fleet.failed);
@@ -104,13 +113,20 @@ async function storm(
     } finally {
       put('online', c.readyOf(fleet.bares));
       put('login_seconds', round(((done ?? performance.now()) - t0) / 1000, 2));
-      put('login_cpu_s', { node: round(ownCpuS() - cpu0.node, 2), ejabberd: round((s.cpuS() ?? 0) - cpu0.beam, 2) });
+      put('login_cpu_s', cpuSince(cpu0));
     }
     if (fleet.failed) throw new Error(`${fleet.failed} of ${o.count} agents could not log in (${fleet.firstError})`);
-    put('rss_after_login', { node: ownMemory(), ejabberd: s.memory() });
+    const rss1 = { node: ownMemory(), ejabberd: s.memory() };
+    put('rss_after_login', rss1);
+    // What one more agent costs: this process holds every agent, ejabberd every session.
+    put('rss_kb_per_agent', {
+      node: Math.round(((rss1.node.rss_mb - rss0.node) * 1024) / o.count),
+      ejabberd: Math.round((((rss1.ejabberd?.rss_mb ?? 0) - rss0.ejabberd) * 1024) / o.count),
+    });
 
     const jids = c.jidsOf(fleet.bares);
     const rounds: number[] = [];
+    const cpu1 = cpu();
     for (let i = 0; i < o.rounds; i++) {
       signal.throwIfAborted();
       const f = await c.fanout(jids, 10_000);
@@ -122,9 +138,10 @@ async function storm(
       }
       if (f.failed) { put('fanout_failed', f.failed); throw new Error(`fan-out round ${i + 1}: ${f.failed} of ${jids.length} requests failed (${f.error})`); }
     }
-    put('fanout_ms_rounds', rounds.map((x) => round(x, 1)));
+    put('fanout_ms_rounds', rounds.map((v) => round(v, 1)));
     put('fanout_ms_p50', round(percentile(rounds, 50), 1));
     put('fanout_ms_p99', round(percentile(rounds, 99), 1));
+    put('fanout_cpu_ms_per_round', cpuSince(cpu1, o.rounds, 1000));
   } finally {
     put('disconnects', fleet.disconnects);
     put('peak_rss_mb', { node: ownMemory().peak_rss_mb, ejabberd: s.memory()?.peak_rss_mb });

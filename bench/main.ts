@@ -7,6 +7,7 @@
 import { readdirSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { parseFlags, type Bench } from './lib.js';
+import { wordsToIndexes, type WordFlags } from './lib/index.js';
 
 const here = fileURLToPath(new URL('.', import.meta.url));
 const NAME = /^[a-z][a-z0-9-]*$/;
@@ -44,10 +45,11 @@ async function main(argv: string[]): Promise<number> {
   const bench = await load(name);
   if (!bench) { process.stderr.write(`unknown benchmark '${name}'\n${await usage()}\n`); return 2; }
   let flags: Record<string, number>;
-  try { flags = parseFlags(rest, Object.keys(bench.flags)); } catch (err) { process.stderr.write(`${(err as Error).message}\n`); return 2; }
+  try { flags = parseFlags(wordsToIndexes(bench as Bench & WordFlags, rest), Object.keys(bench.flags)); } catch (err) { process.stderr.write(`${(err as Error).message}\n`); return 2; }
   const result = await bench.run(flags);
   process.stdout.write(`${JSON.stringify(result)}\n`);
-  return 0;
+  // A run that failed part-way still prints what it measured, with an `error` field.
+  return result.error === undefined ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {

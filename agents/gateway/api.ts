@@ -10,21 +10,9 @@ import type { Access } from './access.js';
 import type { Clouds } from './clouds.js';
 import type { ContextTexts } from './contexts.js';
 import { toStanzaError } from './errors.js';
-import { encryptContext, type ClusterRecord, type GatewayModel } from './model/index.js';
+import { encryptContext, type GatewayModel } from './model/index.js';
 import type { Operations } from './operations.js';
-import { contextView, deploymentView } from './views.js';
-import type { CloudView, ClusterView } from './wire.js';
-
-export function clusterView(c: ClusterRecord): ClusterView {
-  return { name: c.name, owner: c.owner, services: c.definition.services.map((s) => s.name) };
-}
-
-export function cloudViews(clouds: Clouds): CloudView[] {
-  return clouds.list().map((c) => ({
-    jid: c.jid, name: c.name, driver: c.data?.driver ?? 'unknown', online: c.online,
-    instances: c.data?.instances ?? 0, free_instances: c.data?.free_instances ?? 0,
-  }));
-}
+import { cloudViews, clusterView, contextView, deploymentView } from './views.js';
 
 /** A context body must be an amiconfig document; [cloudgate] is the cloud agent's to write. */
 export function checkContextBody(body: string): void {

@@ -6,13 +6,12 @@ import type { EventEmitter } from 'node:events';
 import type { Agent, ChatArgs } from '../../core/index.js';
 import { ChatError } from '../../core/index.js';
 import type { Access } from './access.js';
-import { cloudViews, clusterView } from './api.js';
 import type { Clouds } from './clouds.js';
 import { summarize } from './desired.js';
 import type { Deployment, GatewayModel } from './model/index.js';
 import type { Operations } from './operations.js';
 import { watchProgress } from './progress.js';
-import { contextView } from './views.js';
+import { cloudViews, clusterView, contextView } from './views.js';
 
 function describe(model: GatewayModel, d: Deployment): string {
   const sums = summarize(d.definition, model.wanted.all(d.id), model.instances.list(d.id));

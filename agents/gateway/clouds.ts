@@ -47,6 +47,7 @@ export function createClouds({ agent, jids, log }: { agent: Agent; jids: readonl
       events.emit('online', e.peer.bare);
     } else if (e.type === 'offline') {
       log.info({ cloud: e.peer.bare }, 'cloud agent offline');
+      events.emit('offline', e.peer.bare);
     }
   });
 

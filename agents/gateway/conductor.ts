@@ -72,7 +72,7 @@ export function createConductor(deps: {
     if (dep.destroyedAt !== undefined) {
       if (!(await converger.teardown(dep))) return;
       model.transaction(() => {
-        for (const j of jobs) model.jobs.transition(j.id, j.kind === 'destroy' ? 'succeeded' : 'cancelled');
+        for (const j of model.jobs.list(deploymentId).filter(unfinished)) model.jobs.transition(j.id, j.kind === 'destroy' ? 'succeeded' : 'cancelled');
         const d = model.deployments.require(deploymentId);
         if (d.state === 'pending' || d.state === 'running') model.deployments.transition(deploymentId, 'aborted', { message: 'destroyed before it completed' });
         model.events.append(deploymentId, { type: 'destroyed', message: 'deployment destroyed: every instance terminated' });
@@ -83,6 +83,10 @@ export function createConductor(deps: {
 
     const since = Math.min(...jobs.map((j) => j.createdAt));
     const r: StepResult = await converger.step(dep, since);
+    // The world moved during the step (a destroy, a newer scale): judge with fresh rows.
+    dep = model.deployments.require(deploymentId);
+    jobs = model.jobs.list(deploymentId).filter((j) => j.state === 'running');
+    if (dep.destroyedAt !== undefined || jobs.length === 0) { again.add(deploymentId); return; }
     if (r.type === 'failed') return failJobs(dep, jobs, r.reason);
     if (r.type === 'blocked') {
       const first = blockedSince.get(deploymentId) ?? now();
@@ -100,7 +104,7 @@ export function createConductor(deps: {
     model.transaction(() => {
       for (const j of jobs) {
         const service = (j.request as { service?: string } | null)?.service;
-        const done = j.kind === 'deploy' ? r.type === 'converged' : converged(dep!.definition, wanted, instances, service);
+        const done = j.kind === 'deploy' ? r.type === 'converged' : converged(dep.definition, wanted, instances, service);
         if (!done) continue;
         model.jobs.transition(j.id, 'succeeded');
         if (j.kind === 'deploy' && model.deployments.require(deploymentId).state === 'running') {
@@ -152,6 +156,10 @@ export function createConductor(deps: {
     lost,
     sweep,
     start(): void {
+      // Jobs left unfinished by an earlier run (a crash, a restart) go on from the database.
+      for (const j of model.jobs.unfinished()) {
+        model.events.append(j.deploymentId, { type: 'job', message: `${j.kind} job resumed (the gateway started again)`, data: { job: j.id, kind: j.kind, resumed: true } });
+      }
       const tick = () => {
         void sweep().finally(() => {
           if (!stopped) { timer = setTimeout(tick, deps.tickMs); timer.unref(); }
@@ -159,10 +167,17 @@ export function createConductor(deps: {
       };
       tick();
     },
-    async stop(): Promise<void> {
+    /**
+     * No new steps; waits up to `graceMs` for running ones. A step may be waiting for the
+     * connection (a send while offline): the agent's stop fails that wait, so callers stop
+     * the agent next and then wait for what is left with idle().
+     */
+    async stop(graceMs = 3000): Promise<void> {
       stopped = true;
       clearTimeout(timer);
-      await Promise.allSettled([...busy.values()]);
+      let t: NodeJS.Timeout | undefined;
+      await Promise.race([Promise.allSettled([...busy.values()]), new Promise<void>((r) => { t = setTimeout(r, graceMs); })]);
+      clearTimeout(t);
     },
     /** Resolves when no step is running (tests). */
     async idle(): Promise<void> {

@@ -79,8 +79,12 @@ export function createConverger(deps: {
       const failures = instances.filter((i) => i.reason && !i.reason.startsWith('lost') && i.createdAt >= since).length;
       if (failures > Math.max(3, 2 * total)) return { type: 'failed', reason: `${failures} instances failed; giving up` };
 
+      // Not ready in time: never came up, or its agent is up and stays not ready (a failing
+      // context, a wrong version). An agent that went away is liveness's business (lost).
       for (const i of instances) {
-        if (ACTIVE.includes(i.state) && !i.ready && now() - i.createdAt > deps.readyTimeoutMs) {
+        if (i.ready || !ACTIVE.includes(i.state)) continue;
+        const from = i.state === 'running' ? liveness.readySince(i.id) : i.createdAt;
+        if (from !== undefined && now() - Math.max(from, i.createdAt) > deps.readyTimeoutMs) {
           fail(model, i, `not ready within ${Math.round(deps.readyTimeoutMs / 1000)} s`);
         }
       }
@@ -104,14 +108,21 @@ export function createConverger(deps: {
           instances = load();
           for (const need of missingReplicas(def, instances)) {
             if (!clouds.get(need.cloud).online) continue;
-            await allocator.allocate(dep, need.service, need.cloud, 1, { replica: true });
+            try {
+              await allocator.allocate(dep, need.service, need.cloud, 1, { replica: true });
+            } catch (err) {
+              if (err instanceof ContextUnavailableError) return { type: 'failed', reason: err.message };
+              throw err;
+            }
           }
           const extra = extraReplicas(def, load());
           if (extra.length) await removal.terminate(dep, extra);
         }
         instances = load();
+        // The next stage may start once this one has enough ready instances. Extras (a
+        // replica whose cloud emptied) do not hold it back: the scalable stage removes them.
         const sums = summarize(def, wanted, instances).filter((s) => stage.some((x) => x.name === s.name));
-        if (!sums.every((s) => s.active === s.wanted && s.ready === s.wanted)) return { type: 'waiting' };
+        if (!sums.every((s) => s.ready >= s.wanted)) return { type: 'waiting' };
       }
       // Every stage is ready; removals still under way are the jobs' concern (scale-in waits
       // for them, a deploy does not).

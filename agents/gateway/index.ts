@@ -6,8 +6,8 @@
  *
  *   cloudgate agent gateway --config gateway.ini      (see examples/gateway.ini)
  */
-import { Agent, createLogger, type Db, type Logger, type XmppOptions } from '../../core/index.js';
-import { loadJwtKey, mintToken } from '../../core/index.js';
+import { readFileSync } from 'node:fs';
+import { Agent, ConfigError, createLogger, loadJwtKey, mintToken, type Db, type Logger, type XmppOptions } from '../../core/index.js';
 import { xmppOptions } from '../../core/agent-config.js';
 import type { RunningAgent } from '../../core/run.js';
 import { cloud as cloudProto } from '../../protocols/index.js';
@@ -91,7 +91,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   conductor = createConductor({
     model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
   });
-  const ops = createOperations({ model, access, texts, conductor });
+  const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner) });
   createApi({ agent, model, access, ops, clouds, texts });
   addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
   if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
@@ -124,6 +124,7 @@ export function createGateway(o: GatewayOptions): Gateway {
       await conductor!.stop();
       publisher!.stop();
       await agent.stop();
+      await conductor!.stop(1000);
       db.close();
     },
     async settle() {
@@ -162,12 +163,10 @@ export async function run(configFile: string): Promise<RunningAgent> {
 
 async function pairingOptions(p: NonNullable<ReturnType<typeof loadGatewayConfig>['pairing']>, file: string) {
   const key = await loadJwtKey(p.jwt_key);
-  const { readFileSync } = await import('node:fs');
   let ca: string | undefined;
   if (p.ca) {
     try { ca = readFileSync(p.ca, 'utf8'); } catch (err) {
-      const { ConfigError } = await import('../../core/index.js');
-      throw new ConfigError(`${file} [pairing] ca: cannot read ${p.ca} (${(err as Error).message})`);
+      throw new ConfigError(`${file} [pairing] ca: cannot read ${p.ca} (${(err as Error).message})`, { cause: err });
     }
   }
   return {

@@ -14,7 +14,10 @@ import type { ContextReportMsg, HeartbeatMsg, InstancePresenceData } from './wir
 interface Live {
   fullJid?: string;
   online: boolean;
-  seenAt: number;
+  onlineSince?: number;
+  ready?: boolean;
+  /** When readiness last changed (or the agent came online): not-ready time counts from here. */
+  readySince?: number;
   offlineSince?: number;
   heartbeatAt?: number;
   busy?: boolean;
@@ -39,7 +42,7 @@ export function createLiveness(deps: {
   };
   const entry = (id: string): Live => {
     let l = live.get(id);
-    if (!l) { l = { online: false, seenAt: now() }; live.set(id, l); }
+    if (!l) { l = { online: false }; live.set(id, l); }
     return l;
   };
 
@@ -54,7 +57,9 @@ export function createLiveness(deps: {
     }
     const data = e.peer.data as InstancePresenceData | undefined;
     if (!data || (data.deployment && data.deployment !== i.deploymentId)) return;
-    Object.assign(l, { fullJid: e.peer.jid, online: true, seenAt: now(), phase: data.phase, ...(data.busy !== undefined ? { busy: data.busy, busyAt: now() } : {}) });
+    const arrived = !l.online;
+    if (arrived) l.onlineSince = now();
+    Object.assign(l, { fullJid: e.peer.jid, online: true, phase: data.phase, ...(data.busy !== undefined ? { busy: data.busy, busyAt: now() } : {}) });
     delete l.offlineSince;
     if (i.state === 'terminating' || i.state === 'failed') return;
     if (data.phase === 'failed') {
@@ -64,6 +69,7 @@ export function createLiveness(deps: {
     }
     const cur = advance(model, i, 'running');
     const ready = data.ready && (!cur.context || data.context_version === cur.context.version);
+    if (arrived || l.ready !== ready) { l.ready = ready; l.readySince = now(); }
     model.instances.heartbeat(cur.id, { ready: ready && cur.state === 'running' });
     changed(i.deploymentId);
   }
@@ -122,16 +128,21 @@ export function createLiveness(deps: {
     },
     load: (id: string): number | undefined => live.get(id)?.load,
     phase: (id: string): string | undefined => live.get(id)?.phase,
+    /** Since when an online agent has been in its current readiness (undefined when offline or unknown). */
+    readySince: (id: string): number | undefined => (live.get(id)?.online ? live.get(id)?.readySince : undefined),
     /** Marks instances lost whose agent has been silent (or away) for too long. */
     sweep(): void {
       const t = now();
       const limit = deps.heartbeatTimeoutMs;
       for (const i of model.instances.inStates(['running', 'draining'])) {
         const l = live.get(i.id);
-        const lastSeen = Math.max(l?.heartbeatAt ?? 0, l?.online ? t : (l?.offlineSince ?? 0), i.lastHeartbeat ?? 0, startedAt);
-        const silent = l?.heartbeatAt !== undefined && t - l.heartbeatAt > limit;
-        if (!silent && t - lastSeen <= limit) continue;
-        const why = silent ? `no heartbeat for ${Math.round((t - l!.heartbeatAt!) / 1000)} s` : `offline for ${Math.round((t - lastSeen) / 1000)} s`;
+        // Online: heartbeats must come (the first within the limit of its arrival);
+        // offline: it may come back within the limit. Nobody is lost for our own restart.
+        const base = Math.max(startedAt, l?.heartbeatAt ?? 0);
+        const lastSeen = l?.online ? Math.max(base, l.onlineSince ?? 0) : Math.max(base, l?.offlineSince ?? 0, i.lastHeartbeat ?? 0);
+        if (t - lastSeen <= limit) continue;
+        const secs = Math.round((t - lastSeen) / 1000);
+        const why = l?.online ? `no heartbeat for ${secs} s` : `offline for ${secs} s`;
         log.warn({ instance: i.id, name: i.name, deployment: i.deploymentId }, `instance lost: ${why}`);
         model.events.append(i.deploymentId, { type: 'lost', message: `${i.name} lost: ${why}`, data: { instance: i.id } });
         const f = fail(model, i, `lost: ${why}`);

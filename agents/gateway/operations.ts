@@ -12,7 +12,11 @@ import { bareJid } from '../../core/index.js';
 
 export interface DeployRequest { cluster: string; counts?: Record<string, string>; passphrase?: string }
 
-export function createOperations(deps: { model: GatewayModel; access: Access; texts: ContextTexts; conductor: Conductor }) {
+export function createOperations(deps: {
+  model: GatewayModel; access: Access; texts: ContextTexts; conductor: Conductor;
+  /** Creates the deployment's event node, so the answer names a node the owner can subscribe to. */
+  prepareNode: (deploymentId: string, owner: string) => Promise<void>;
+}) {
   const { model, access, texts, conductor } = deps;
 
   /** A deployment the caller may see: their own, or any for an admin (others do not exist for them). */
@@ -45,6 +49,7 @@ export function createOperations(deps: { model: GatewayModel; access: Access; te
         model.jobs.create(d.id, 'deploy', { cluster: def.name, counts: Object.fromEntries(counts) });
         return d;
       });
+      await deps.prepareNode(dep.id, owner);
       conductor.kick(dep.id);
       return model.deployments.require(dep.id);
     },

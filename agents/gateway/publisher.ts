@@ -89,6 +89,10 @@ export function createPublisher(deps: {
         kick();
       });
     },
+    /** Creates the node now (before a deploy is answered, so the owner can subscribe at once). */
+    async prepare(deploymentId: string, owner: string): Promise<void> {
+      try { await ensure(deploymentId, owner); } catch (err) { log.warn({ err, deployment: deploymentId }, 'could not create the event node yet; will retry when publishing'); }
+    },
     stop(): void { stopped = true; clearTimeout(retry); },
     async idle(): Promise<void> { while (running) await new Promise((r) => setTimeout(r, 10)); },
   };

@@ -55,13 +55,14 @@ export function createTracker(deps: {
     if (!model.deployments.get(m.deployment)) return;
     for (const name of m.refused) {
       const i = find(ctx.bare, m.deployment, name);
-      if (!i || i.state !== 'requested') continue;
+      // A refused instance never existed at the cloud (it has no cloud id): it ends here,
+      // whether or not an error report about it came first.
+      if (!i || i.cloudInstanceId || !['requested', 'failed', 'terminating'].includes(i.state)) continue;
       const reason = `refused by ${ctx.bare}${m.condition ? ` (${m.condition})` : ''}${m.reason ? `: ${m.reason}` : ''}`;
-      // A refused instance never existed at the cloud: it ends here.
       model.transaction(() => {
-        fail(model, i, reason);
-        model.instances.transition(i.id, 'terminating');
-        model.instances.transition(i.id, 'terminated', { message: `${i.name} not created` });
+        let cur = fail(model, i, reason);
+        if (cur.state === 'failed') cur = model.instances.transition(cur.id, 'terminating');
+        model.instances.transition(cur.id, 'terminated', { message: `${i.name} not created` });
       });
     }
     if (m.accepted.length) {
@@ -122,11 +123,24 @@ export function createTracker(deps: {
   agent.onMessage(proto.AllocateResult, onResult);
   agent.onMessage(proto.InstanceState, onState);
 
+  /**
+   * A cloud coming and going is part of the history of each deployment it hosts (or is
+   * working for): after a crash, a restart or a lost connection, the events say when the
+   * gateway lost sight of it and when it was back and reconciled.
+   */
+  function note(cloudJid: string, message: (d: string) => string, data: Record<string, unknown>): void {
+    const ids = new Set(model.instances.inStates(['requested', 'booting', 'running', 'draining', 'terminating']).filter((i) => i.cloud === cloudJid).map((i) => i.deploymentId));
+    for (const j of model.jobs.unfinished()) ids.add(j.deploymentId);
+    for (const id of ids) model.events.append(id, { type: 'cloud', message: message(id), data: { cloud: cloudJid, ...data } });
+  }
+  clouds.events.on('offline', (jid: string) => note(jid, () => `cloud ${jid} offline`, { online: false }));
+
   return {
     /** Brings our view in line with a cloud's own list (after a restart or a lost message). */
     async reconcile(cloudJid: string): Promise<void> {
       const listed = await clouds.listInstances(cloudJid);
       if (!listed) return;
+      note(cloudJid, (d) => `cloud ${cloudJid} online: it lists ${listed.filter((l) => l.deployment === d && l.state !== 'terminated').length} instance(s) of this deployment`, { online: true });
       for (const l of listed) {
         await onState({ ...l }, { from: cloudJid, bare: cloudJid, id: '', reliable: false, log, state: {} });
       }

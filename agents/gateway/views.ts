@@ -1,8 +1,9 @@
 /** What the API and chat show of the gateway's state: protocol views built from the model. */
 import { summarize } from './desired.js';
-import type { ContextInfo, Deployment, GatewayModel } from './model/index.js';
+import type { Clouds } from './clouds.js';
+import type { ClusterRecord, ContextInfo, Deployment, GatewayModel } from './model/index.js';
 import { nodeOf } from './publisher.js';
-import type { ContextView, DeploymentView } from './wire.js';
+import type { CloudView, ClusterView, ContextView, DeploymentView } from './wire.js';
 
 export function deploymentView(model: GatewayModel, dep: Deployment): DeploymentView {
   const all = model.instances.list(dep.id);
@@ -33,4 +34,15 @@ export function contextView(model: GatewayModel, c: ContextInfo): ContextView {
     id: c.id, name: c.name, owner: c.owner, visibility: c.visibility, version: c.latest,
     encrypted: latest?.encrypted ?? false, parent,
   };
+}
+
+export function clusterView(c: ClusterRecord): ClusterView {
+  return { name: c.name, owner: c.owner, services: c.definition.services.map((s) => s.name) };
+}
+
+export function cloudViews(clouds: Clouds): CloudView[] {
+  return clouds.list().map((c) => ({
+    jid: c.jid, name: c.name, driver: c.data?.driver ?? 'unknown', online: c.online,
+    instances: c.data?.instances ?? 0, free_instances: c.data?.free_instances ?? 0,
+  }));
 }

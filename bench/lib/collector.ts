@@ -7,7 +7,7 @@
 import type { Agent, PeerEvent } from '../../core/index.js';
 import { ContextReport, Heartbeat, InstancePresence, InstanceStatus } from '../../protocols/instance.js';
 import { percentile } from '../lib.js';
-import { aborted, describe } from './outcome.js';
+import { unlessAborted, describe } from './outcome.js';
 
 export interface Fanout {
   ms: number;
@@ -63,7 +63,7 @@ export function collector(agent: Agent) {
       let onChange!: () => void;
       let timer: NodeJS.Timeout | undefined;
       try {
-        return await Promise.race([aborted(signal), new Promise<number>((resolve, reject) => {
+        return await unlessAborted(new Promise<number>((resolve, reject) => {
           onChange = () => {
             const n = this.readyOf(bares);
             if (n !== have) { have = n; last = Date.now(); }
@@ -73,7 +73,7 @@ export function collector(agent: Agent) {
           timer = setInterval(() => {
             if (Date.now() - last > stallMs) reject(new Error(`${have} of ${want.size} agents online; none more for ${stallMs / 1000} s`));
           }, 250);
-        })]);
+        }), signal);
       } finally {
         listeners.delete(onChange);
         clearInterval(timer);

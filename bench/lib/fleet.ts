@@ -53,7 +53,6 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const names = Array.from({ length: o.count }, (_, i) => `${o.prefix}-${String(i).padStart(4, '0')}`);
   const running: InstanceAgent[] = [];
   let disconnects = 0;
-  let stopped = false;
   const loginMs: number[] = [];
   const started = new Map<number, number>();
 
@@ -87,7 +86,6 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
   const r = await paced(names, { concurrency: o.concurrency, attempts: o.attempts, signal: o.signal }, async (name, i) => {
     const ia = await one(name, i);
     loginMs.push(performance.now() - started.get(i)!);
-    if (stopped) { await ia.stop(); return ia; }
     running.push(ia);
     ia.agent.on('status', (e: AgentEvent) => { if (e.type === 'offline') disconnects++; });
     return ia;
@@ -102,7 +100,6 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     firstError: first.done ? undefined : describe(first.value),
     get disconnects() { return disconnects; },
     async stop() {
-      stopped = true;
       // Many at once, but not all: each sends its unavailable presence and closes its stream.
       await paced(running.splice(0), { concurrency: 100, attempts: 1 }, (ia) => ia.stop());
     },

@@ -23,14 +23,19 @@ export async function outcome(deadlineS: number, work: (result: Result, signal: 
   return result;
 }
 
-/** Rejects with the signal's reason once it is aborted: race any wait against it. */
-export function aborted(signal: AbortSignal): Promise<never> {
-  const p = new Promise<never>((_, reject) => {
-    if (signal.aborted) reject(signal.reason);
-    else signal.addEventListener('abort', () => reject(signal.reason), { once: true });
+/** `p`, or the signal's reason once it is aborted first; the listener goes when `p` settles. */
+export function unlessAborted<T>(p: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) {
+    p.catch(() => {}); // nobody waits for it any more: its failure must not go unhandled
+    return Promise.reject(signal.reason);
+  }
+  let off = () => {};
+  const stop = new Promise<never>((_, reject) => {
+    const onAbort = () => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    off = () => signal.removeEventListener('abort', onAbort);
   });
-  p.catch(() => {});
-  return p;
+  return Promise.race([p, stop]).finally(off);
 }
 
 export function describe(err: unknown): string {

@@ -27,7 +27,7 @@ export interface Paced<R> {
 
 export async function paced<T, R>(items: readonly T[], o: PaceOptions, fn: (item: T, index: number) => Promise<R>): Promise<Paced<R>> {
   const attempts = Math.max(1, o.attempts ?? 3);
-  const out: Paced<R> = { results: new Array(items.length), errors: new Map(), retries: 0 };
+  const out: Paced<R> = { results: Array.from({ length: items.length }, () => undefined), errors: new Map(), retries: 0 };
   let next = 0;
   const worker = async () => {
     while (next < items.length && !o.signal?.aborted) {

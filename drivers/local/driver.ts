@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { CloudError } from '../errors.js';
 import { checkRequest, KeyedMutex } from '../shared/names.js';
-import { CONSOLE_LOG, guestStatus, spawnGuest, stopGuest } from '../shared/process.js';
+import { CONSOLE_LOG, findGuest, guestStatus, spawnGuest, stopGuest } from '../shared/process.js';
 import type { Capacity, CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../types.js';
 import type { LocalOptions } from './options.js';
 import { LocalStore, type LocalRecord } from './store.js';
@@ -73,7 +73,7 @@ export class LocalDriver implements CloudDriver {
     const recs = ids
       ? (await Promise.all([...new Set(ids)].map((id) => this.store.read(id)))).filter((r): r is LocalRecord => r !== undefined)
       : await this.prune(await this.store.list());
-    const out = await Promise.all(recs.map((r) => this.toInstance(r)));
+    const out = await Promise.all(recs.map(async (r) => this.toInstance(await this.adopt(r))));
     return out.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
   }
 
@@ -86,7 +86,8 @@ export class LocalDriver implements CloudDriver {
         rec.terminateRequested = true;
         await this.store.write(rec);
       }
-      if (rec.pid !== null) await stopGuest({ pid: rec.pid, startTime: rec.pidStartTime }, this.o.killGraceMs);
+      const guest = rec.pid !== null ? { pid: rec.pid, startTime: rec.pidStartTime } : findGuest(this.store.dir(id));
+      if (guest) await stopGuest(guest, this.o.killGraceMs);
       rec.terminatedAt = new Date().toISOString();
       await this.store.write(rec);
       await this.store.scrub(id);
@@ -124,9 +125,30 @@ export class LocalDriver implements CloudDriver {
     }
   }
 
+  /**
+   * A record without a pid whose process runs all the same (a create cut short by a kill
+   * of the cloud agent, between spawn and record): the process is recorded and adopted,
+   * so create() finds the instance again instead of starting a second one beside it.
+   */
+  private async adopt(rec: LocalRecord): Promise<LocalRecord> {
+    if (rec.pid !== null || rec.terminatedAt) return rec;
+    return this.idLock.run(rec.id, async () => {
+      const cur = await this.store.read(rec.id);
+      if (!cur || cur.pid !== null || cur.terminatedAt) return cur ?? rec;
+      const guest = findGuest(this.store.dir(rec.id));
+      if (!guest) return cur;
+      cur.pid = guest.pid;
+      cur.pidStartTime = guest.startTime;
+      await this.store.write(cur);
+      this.log.warn({ instanceId: cur.id, name: cur.name, pid: cur.pid }, 'adopted an instance process whose start was not recorded');
+      return cur;
+    });
+  }
+
   private async findByName(name: string): Promise<Instance | undefined> {
-    for (const rec of await this.store.list()) {
-      if (rec.name !== name) continue;
+    for (const stored of await this.store.list()) {
+      if (stored.name !== name) continue;
+      const rec = await this.adopt(stored);
       const inst = await this.toInstance(rec);
       if (inst.state !== 'terminated') return inst;
     }

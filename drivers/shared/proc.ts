@@ -3,7 +3,7 @@
  * kernel may hand the same pid to an unrelated process, so we also compare the start time
  * (field 22 of /proc/<pid>/stat, in clock ticks since boot), recorded at spawn.
  */
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
 interface ProcStat { state: string; pgrp: number; startTime: string }
 
@@ -80,4 +80,22 @@ export function signalGroup(pgid: number, signal: NodeJS.Signals): void {
   } catch (err) {
     if ((err as NodeJS.ErrnoException).code !== 'ESRCH') throw err;
   }
+}
+
+/**
+ * The process group of a live process whose working directory is `dir`, if any (Linux;
+ * undefined elsewhere). Guests run in their own directory, so this finds one whose pid was
+ * never recorded.
+ */
+export function groupByCwd(dir: string): number | undefined {
+  if (!HAS_PROC) return undefined;
+  for (const name of readdirSync('/proc')) {
+    if (!/^\d+$/.test(name)) continue;
+    let cwd: string;
+    try { cwd = readlinkSync(`/proc/${name}/cwd`); } catch { continue; }
+    if (cwd !== dir) continue;
+    const st = readStat(Number(name));
+    if (st && st.state !== 'Z' && st.state !== 'X') return st.pgrp;
+  }
+  return undefined;
 }

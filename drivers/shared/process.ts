@@ -10,7 +10,7 @@ import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
 import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import { groupExists, pidState, processStartTime, signalGroup } from './proc.js';
+import { groupByCwd, groupExists, pidState, processStartTime, signalGroup } from './proc.js';
 
 export interface GuestHandle { pid: number; startTime: string | null }
 export interface GuestStatus { alive: boolean; exitCode?: number; signal?: string }
@@ -58,6 +58,16 @@ export async function spawnGuest(dir: string, command: readonly string[], vars: 
   } finally {
     await log.close();
   }
+}
+
+/**
+ * A guest started in `dir` whose handle was never saved: its starter was killed between
+ * spawning it and recording the pid. Found by its working directory, so it can be adopted
+ * or stopped instead of running on as an orphan.
+ */
+export function findGuest(dir: string): GuestHandle | undefined {
+  const pgid = groupByCwd(dir);
+  return pgid === undefined ? undefined : { pid: pgid, startTime: processStartTime(pgid) };
 }
 
 export async function guestStatus(dir: string, h: GuestHandle): Promise<GuestStatus> {

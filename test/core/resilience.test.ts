@@ -106,6 +106,9 @@ describe('the server restarts', () => {
   test('agents reconnect by themselves, re-announce presence, and a reliable message from the outage arrives once', { timeout: 90_000 }, async () => {
     // b knows a (directed presence), as a worker knows its gateway.
     const aSeen = new Promise<void>((resolve) => b.on('peer', (e: PeerEvent) => { if (e.type === 'online' && e.peer.bare === a.bare) resolve(); }));
+    // A round trip first: b's initial presence is then processed, so b is available to
+    // receive a's directed presence (sent to a bare JID, it reaches available sessions only).
+    await a.request(Echo, b.jid, { n: 0, delayMs: 0 });
     await a.announceTo(b.bare);
     await withTimeout(aSeen, 5000, 'b sees a');
 

@@ -55,11 +55,17 @@ describe('end to end on the local driver', () => {
     return g;
   }
 
+  /** Runs `body` with a gateway that is stopped however the body ends: the next test
+   * logs in with the same JID, and two sessions of it would keep replacing each other. */
+  async function withGateway(name: string, body: (g: Gateway) => Promise<void>): Promise<void> {
+    const g = await gateway(name);
+    try { await body(g); } finally { await g.stop(); }
+  }
+
   const completed = (g: Gateway, id: string) =>
     until(`deployment ${id} completed`, async () => { const d = await status(alice, g.agent.jid, id); return d.state === 'completed' ? d : undefined; }, 45_000, 200);
 
-  test('deploy with overflow, scale up and down, destroy leaves nothing behind', async () => {
-    const g = await gateway('main');
+  test('deploy with overflow, scale up and down, destroy leaves nothing behind', () => withGateway('main', async (g) => {
     await prepare(alice, g.agent.jid, ini);
     const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: { worker: '2' }, passphrase: undefined })).deployment.id;
     let d = await completed(g, id);
@@ -92,11 +98,9 @@ describe('end to end on the local driver', () => {
     assert.equal(db.prepare("SELECT count(*) FROM instances WHERE state <> 'terminated'").pluck().get(), 0);
     assert.equal(db.prepare("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')").pluck().get(), 0);
     assert.equal(db.prepare("SELECT count(*) FROM deployments WHERE state IN ('pending', 'running')").pluck().get(), 0);
-    await g.stop();
-  });
+  }));
 
-  test('refusals: a user the gateway denies, a user no cloud admits', async () => {
-    const g = await gateway('refusals');
+  test('refusals: a user the gateway denies, a user no cloud admits', () => withGateway('refusals', async (g) => {
     const mallory = await makeAgent(t, 'mallory');
     await mallory.start();
     await assert.rejects(mallory.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined }),
@@ -111,26 +115,26 @@ describe('end to end on the local driver', () => {
     assert.equal(d.instances.length, 0);
     assert.ok(g.model.events.list(id).some((e) => /not in its ACL/.test(e.message)), JSON.stringify(g.model.events.list(id).map((e) => e.message)));
     await bob.stop();
-    await g.stop();
-  });
+  }));
 
   test('a gateway restarted mid-deployment finishes it with exactly the requested instances', async () => {
-    const g1 = await gateway('restart');
-    await prepare(alice, g1.agent.jid, ini);
-    const id = (await alice.request(gw.Deploy, g1.agent.jid, { cluster: 'batch', counts: { worker: '3' }, passphrase: undefined })).deployment.id;
-    // The head is being created; the workers wait for it to be ready.
-    await until('head requested', () => g1.model.instances.list(id).length === 1, 10_000, 5);
-    await g1.stop();
+    let id = '';
+    await withGateway('restart', async (g1) => {
+      await prepare(alice, g1.agent.jid, ini);
+      id = (await alice.request(gw.Deploy, g1.agent.jid, { cluster: 'batch', counts: { worker: '3' }, passphrase: undefined })).deployment.id;
+      // Stopped while the head is being created; the workers wait for it to be ready.
+      await until('head requested', () => g1.model.instances.list(id).length === 1, 10_000, 5);
+    });
 
-    const g2 = await gateway('restart');
-    const d = await completed(g2, id);
-    const names = d.instances.filter((i) => i.state !== 'terminated').map((i) => `${id}-${i.name}`).sort();
-    assert.equal(names.length, 5, 'head, 3 workers, a head replica');
-    const atClouds = [...await running(a), ...await running(b)].map((i) => i.name).sort();
-    assert.deepEqual(atClouds, names, 'the clouds run exactly the instances the gateway knows');
+    await withGateway('restart', async (g2) => {
+      const d = await completed(g2, id);
+      const names = d.instances.filter((i) => i.state !== 'terminated').map((i) => `${id}-${i.name}`).sort();
+      assert.equal(names.length, 5, 'head, 3 workers, a head replica');
+      const atClouds = [...await running(a), ...await running(b)].map((i) => i.name).sort();
+      assert.deepEqual(atClouds, names, 'the clouds run exactly the instances the gateway knows');
 
-    await alice.request(gw.Destroy, g2.agent.jid, { deployment: id });
-    await until('no process left', async () => (await liveProcesses(a)).length + (await liveProcesses(b)).length === 0, 30_000, 200);
-    await g2.stop();
+      await alice.request(gw.Destroy, g2.agent.jid, { deployment: id });
+      await until('no process left', async () => (await liveProcesses(a)).length + (await liveProcesses(b)).length === 0, 30_000, 200);
+    });
   });
 });

@@ -65,8 +65,13 @@ describe('gateway engine with stand-in clouds', () => {
 
   test('deploy: fixed service first, then workers; completed when every agent is ready; events on PubSub', async () => {
     const { ca, cb, g, gwJid, gwBare } = await setup({ name: 'cloud-a' }, { name: 'cloud-b' });
+    const live: string[] = [];
+    alice.onEvent(gw.DeploymentEvent, (e) => { live.push(`${e.deployment} ${e.state}`); });
     const id = await deploy(g, gwJid, clusterIni({ initial: 2 }));
+    // The node exists when Deploy answers: the owner follows it live from then on.
+    await alice.pubsub.subscribe(`deployments/${id}`);
     const d = await completed(alice, gwJid, id);
+    await until('the completion event, live', () => live.includes(`${id} completed`));
     assert.deepEqual(d.instances.map((i) => [i.name, i.service, i.cloud, i.ready, i.context_version]).sort(), [
       ['head-1', 'head', ca.jid, true, 1], ['worker-1', 'worker', ca.jid, true, 1], ['worker-2', 'worker', ca.jid, true, 1],
     ]);
@@ -201,13 +206,18 @@ describe('gateway engine with stand-in clouds', () => {
     assert.ok(!JSON.stringify(g.model.db.prepare('SELECT * FROM deployments').all()).includes('sesame'), 'the passphrase is not stored');
   });
 
-  test('ready means ready with the context version that was sent', async () => {
-    const { gwJid, g } = await setup({ name: 'cloud-a', wrongVersion: true }, { name: 'cloud-b', wrongVersion: true });
+  test('ready means ready with the context version that was sent; never ready in time means failed', async () => {
+    const { gwJid, g, ca, cb } = await setup({ name: 'cloud-a', wrongVersion: true }, { name: 'cloud-b', wrongVersion: true }, { readyTimeoutMs: 1500 });
     const id = await deploy(g, gwJid, clusterIni({ initial: 1 }));
     await until('head agent online', () => g.model.instances.list(id).some((i) => i.state === 'running'));
-    await new Promise((r) => setTimeout(r, 500));
     const d = await status(alice, gwJid, id);
     assert.equal(d.state, 'running');
     assert.ok(d.instances.every((i) => !i.ready));
+    // Failed on cloud-a, tried on cloud-b, failed there too: nowhere left to try.
+    await until('deployment failed', async () => (await status(alice, gwJid, id)).state === 'failed');
+    const f = await until('both terminated', async () => { const x = await status(alice, gwJid, id); return x.instances.every((i) => i.state === 'terminated') ? x : undefined; });
+    assert.deepEqual(f.instances.map((i) => [i.name, i.cloud, i.state]), [['head-1', ca.jid, 'terminated'], ['head-2', cb.jid, 'terminated']]);
+    assert.ok(g.model.events.list(id).some((e) => /not ready within 2 s/.test(e.message)));
+    await until('nothing left at the clouds', () => ca.live().length + cb.live().length === 0);
   });
 });

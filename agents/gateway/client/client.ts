@@ -66,10 +66,11 @@ export class GatewayClient {
       return await this.agent.request(def, to, req, o);
     } catch (err) {
       // The server answers for a session that is gone, without an application condition.
-      if (err instanceof StanzaError && !err.app && (err.condition === 'service-unavailable' || err.condition === 'recipient-unavailable')) {
-        this.locator.forget(to);
-        const again = await this.locator.resolve();
-        if (again !== to) return this.agent.request(def, again, req, o);
+      // A restarted gateway usually binds the same resource: the same full JID is then a new
+      // session, found again by its fresh presence.
+      if (err instanceof StanzaError && !err.app && (err.condition === 'service-unavailable' || err.condition === 'recipient-unavailable')
+        && this.locator.forget(to)) {
+        return this.agent.request(def, await this.locator.resolve(), req, o);
       }
       throw err;
     }

@@ -37,8 +37,15 @@ export function createLocator(agent: Agent, gateway: string, timeoutMs: number) 
       agent.announceTo(gateway).catch(() => { /* the timeout above reports it */ });
       return found;
     },
-    /** Forgets the session (it stopped answering); the next resolve() looks again. */
-    forget(jid: string): void { if (!direct && current === jid) current = undefined; },
+    /**
+     * Forgets the session (it stopped answering); the next resolve() looks again. True when
+     * it will: a gateway found by presence may come back, even under the same full JID.
+     */
+    forget(jid: string): boolean {
+      if (direct) return false;
+      if (current === jid) current = undefined;
+      return true;
+    },
   };
 }
 
