@@ -90,7 +90,7 @@ export class Connection extends EventEmitter {
       : createComponent({ service: o.service, domain: o.domain, password: o.password });
     guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
     // Whatever handling input writes (answers, acks) is corked with what follows.
-    this.entity.on('element', () => { if (this.online) this.cork(); });
+    this.entity.on('element', () => { if (this.online) this.cork('turn'); });
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
     this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));
     this.entity.on('online', (jid: unknown) => this.setOnline(false, String(jid)));
@@ -295,17 +295,19 @@ export class Connection extends EventEmitter {
   }
 
   /**
-   * Holds writes until the end of this turn of the event loop (setImmediate runs right
-   * after the I/O that caused them), so what one turn produces leaves as one TLS write:
-   * a burst of sends, or an IQ answer together with the XEP-0198 <a/> the server asked
-   * for in the same read. Each write costs a TLS record and a system call.
+   * Holds writes so that they leave as one TLS write (each costs a TLS record and a
+   * system call): those of this tick (a burst of sends), or, while handling input, all
+   * of this turn of the event loop (setImmediate runs right after the I/O), so an IQ
+   * answer leaves together with the XEP-0198 <a/> the server asked for in the same read.
    */
-  private cork(): void {
+  private cork(until: 'tick' | 'turn' = 'tick'): void {
     const raw = this.entity.socket?.socket ?? this.entity.socket;
     if (!raw?.cork || this.corked === raw) return;
     raw.cork();
     this.corked = raw;
-    setImmediate(() => { this.corked = null; raw.uncork(); });
+    const uncork = () => { this.corked = null; raw.uncork(); };
+    if (until === 'turn') setImmediate(uncork);
+    else process.nextTick(uncork);
   }
 
   async stop(): Promise<void> {

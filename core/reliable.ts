@@ -35,6 +35,8 @@ export class Reliable {
   private timer?: NodeJS.Timeout;
   readonly filters = new HookChain<MessageContext & { def: MessageDef<any>; payload: unknown }>();
   private waiters = new Map<string, () => void>();
+  /** Reliable messages (sender and id) whose handler runs now. */
+  private readonly handling = new Set<string>();
   private readonly warn;
   /**
    * No outbox row is due before this time (ms; Infinity: the outbox is empty). It is never
@@ -144,29 +146,36 @@ export class Reliable {
     const from = String(el.attrs.from ?? '');
     const id = String(el.attrs.id ?? '');
     const reliable = !!el.getChild('request', NS_RECEIPTS) && id !== '';
-    if (reliable && this.seen.has(`${bareJid(from)} ${id}`)) {
+    const key = `${bareJid(from)} ${id}`;
+    // A copy arriving while the first is still handled (a re-send crossing the offline-stored
+    // one after a reconnect) is dropped: the first one's receipt answers for both.
+    if (reliable && this.handling.has(key)) return true;
+    if (reliable && this.seen.has(key)) {
       await this.receipt(from, id); // our earlier receipt was lost: say it again, do nothing else
       return true;
     }
     const { def, fn } = this.handlers.get(`${payload.attrs.xmlns} ${payload.name}`)!;
     const ctx = { from, bare: bareJid(from), id, reliable, log: this.log, state: {}, def, payload: undefined as unknown };
+    if (reliable) this.handling.add(key);
     try {
-      this.opts.authorize?.(ctx.bare);
-      ctx.payload = def.payload.decode(payload);
-      await this.filters.run(ctx, () => fn(ctx.payload, ctx));
-    } catch (err) {
-      if (!(err instanceof StanzaError)) {
-        this.log.error({ err, from, id, message: payload.name }, 'message handler failed; the sender will retry');
-        return true;
+      try {
+        this.opts.authorize?.(ctx.bare);
+        ctx.payload = def.payload.decode(payload);
+        await this.filters.run(ctx, () => fn(ctx.payload, ctx));
+      } catch (err) {
+        if (!(err instanceof StanzaError)) {
+          this.log.error({ err, from, id, message: payload.name }, 'message handler failed; the sender will retry');
+          return true;
+        }
+        // Once per sender and kind of problem: a flood of bad messages is not a flood of lines.
+        this.warn(`${ctx.bare} ${err.condition} ${err.app}`, { from, id, message: payload.name, condition: err.condition, app: err.app, reason: err.message }, 'message refused');
+        await this.replyError(el, err);
       }
-      // Once per sender and kind of problem: a flood of bad messages is not a flood of lines.
-      this.warn(`${ctx.bare} ${err.condition} ${err.app}`, { from, id, message: payload.name, condition: err.condition, app: err.app, reason: err.message }, 'message refused');
-      await this.replyError(el, err);
+      if (reliable) this.seen.add(key);
+    } finally {
+      this.handling.delete(key);
     }
-    if (reliable) {
-      this.seen.add(`${bareJid(from)} ${id}`);
-      await this.receipt(from, id);
-    }
+    if (reliable) await this.receipt(from, id);
     return true;
   }
 

@@ -65,10 +65,12 @@ export function admission({ config, store, catalog, policy, driver, provisioner,
     else if (!policy.allowed(owner, groups)) refuse(names, 'not-in-acl', `${owner} may not use cloud ${config.name} (not in its ACL)`);
 
     let fresh = names.filter((n) => !refused.includes(n));
-    // Names are idempotent: one that is ours already (same deployment) is accepted again, not re-created.
+    // Names are idempotent: one that is ours already (same requester and deployment) is
+    // accepted again, not re-created; another requester's is taken, even under the same
+    // deployment name (it must not learn of it, or be told it holds it).
     const taken = fresh.filter((n) => {
       const r = store.instance(n);
-      return r && (r.deployment !== msg.deployment || r.owner !== owner || GONE.includes(r.state));
+      return r && (r.deployment !== msg.deployment || r.owner !== owner || r.requester !== ctx.bare || GONE.includes(r.state));
     });
     refuse(taken, 'name-taken', `name(s) ${taken.join(', ')} already used on cloud ${config.name} by another or a terminated instance`);
     fresh = fresh.filter((n) => !taken.includes(n) && !store.instance(n));

@@ -90,6 +90,10 @@ export function createConverger(deps: {
       }
       await removal.retireFailed();
       await removal.progressDrains(dep, load());
+      // A replica placed while its cloud's home instance was lost is surplus once the home
+      // one is replaced; the fixed stage counts both and would wait for ever: remove it first.
+      const surplus = extraReplicas(def, load());
+      if (surplus.length) await removal.terminate(dep, surplus);
 
       for (const stage of stages(def)) {
         for (const svc of stage) {

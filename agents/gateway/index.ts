@@ -4,6 +4,12 @@
  * places instances over the cloud agents, follows every instance to its end and publishes
  * each change on the deployment's PubSub node. This file is the one place it is wired.
  *
+ * A deployment's state is the story of its roll-out: pending (stored), running (being
+ * deployed), completed (every instance ready with its context version), failed (the
+ * roll-out could not finish), aborted (destroyed before it completed). Later work on a
+ * completed deployment (scale, replacements, destroy) is told by its jobs and events; a
+ * destroyed one keeps its state, with every instance terminated and a 'destroyed' event.
+ *
  *   cloudgate agent gateway --config gateway.ini      (see examples/gateway.ini)
  */
 import { readFileSync } from 'node:fs';

@@ -18,7 +18,8 @@ import type { AllocateResultMsg, InstanceStateMsg } from './wire.js';
 /** Moves `i` along requested -> booting -> running as far as `to`, never backwards. */
 export function advance(model: GatewayModel, i: Instance, to: 'booting' | 'running', patch: { cloudInstanceId?: string } = {}): Instance {
   const path: InstanceState[] = to === 'running' ? ['booting', 'running'] : ['booting'];
-  let cur = i;
+  // From the stored row: `i` may be stale (presence held for its JID can move it on meanwhile).
+  let cur = model.instances.get(i.id) ?? i;
   for (const s of path) {
     if (cur.state === s) continue;
     if (!canTransition(INSTANCE_STATES, cur.state, s)) break;

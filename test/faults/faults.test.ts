@@ -153,7 +153,7 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
     }, (h) => {
       const lost = h.events.filter((e) => e.type === 'lost');
       assert.ok(lost.length > 0 && lost.length <= frozen, `${lost.length} instances recorded lost (${frozen} frozen)`);
-      const requested = h.events.filter((e) => e.type === 'instance' && /requested/.test(e.message)).length;
+      const requested = h.events.filter((e) => e.type === 'instance' && / requested on /.test(e.message)).length;
       assert.equal(requested, N + lost.length, 'each lost instance was replaced once');
     });
   });

@@ -46,6 +46,13 @@ class Person {
     return new Person(x, to);
   }
 
+  /** Logs out for good: without stopping its reconnect module first, a stop that races the
+   * server's own close leaves a reconnect timer that keeps the test process alive. */
+  async logout(): Promise<void> {
+    this.xmpp.reconnect.stop();
+    await this.xmpp.stop().catch(() => {});
+  }
+
   /** Sends `text` and waits for a reply line matching `expect`; returns every line since. */
   async say(text: string, expect: RegExp = /./, ms = 15_000): Promise<string[]> {
     const from = this.lines.length;
@@ -55,7 +62,7 @@ class Person {
   }
 }
 
-describe('chat commands from a plain XMPP client', () => {
+describe('chat commands from a plain XMPP client', { timeout: 120_000 }, () => {
   let t: TestServer;
   let dir: string;
   let g: RunningAgent;
@@ -81,7 +88,9 @@ describe('chat commands from a plain XMPP client', () => {
     carol = await Person.login(t, 'carol', 'carol-secret-1', g.agent.jid);
     dave = await Person.login(t, 'dave', 'dave-secret-1', g.agent.jid);
     // Contexts and cluster definitions come through the API (a program, here as carol); chat only uses them.
-    const api = await makeAgent(t, 'carol', { xmpp: { password: 'carol-secret-1', isToken: false } as never, resource: 'laptop' });
+    const api = await makeAgent(t, 'carol', {
+      xmpp: { service: t.service, domain: t.host, username: 'carol', password: 'carol-secret-1', isToken: false, ca: t.ca, resource: 'laptop' },
+    });
     await api.start();
     await api.request(gw.PutContext, g.agent.jid, { name: 'node', body: CONTEXT, visibility: undefined, passphrase: undefined });
     await api.request(gw.PutCluster, g.agent.jid, { definition: clusterIni({ initial: 2 }).replace(/^image = /gm, 'context = node\nimage = ') });
@@ -91,8 +100,8 @@ describe('chat commands from a plain XMPP client', () => {
     await api.stop();
   });
   after(async () => {
-    await carol?.xmpp.stop().catch(() => {});
-    await dave?.xmpp.stop().catch(() => {});
+    await carol?.logout();
+    await dave?.logout();
     await g?.stop();
     await cloudA?.stop();
     await t?.stop();

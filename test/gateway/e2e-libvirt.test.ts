@@ -17,7 +17,7 @@ import { makeAgent } from '../helpers/agents.js';
 import { clusterIni, prepare, startGateway, status, until } from './harness.js';
 import { liveProcesses, running, startCloud, startServer } from './e2e-setup.js';
 
-describe('end to end with the libvirt test driver', () => {
+describe('end to end with the libvirt test driver', { timeout: 150_000 }, () => {
   let t: TestServer;
   let dir: string;
   let alice: Agent;

@@ -20,7 +20,7 @@ import { liveProcesses, running, startCloud, startServer } from './e2e-setup.js'
 
 const SETTINGS = { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 40_000 };
 
-describe('end to end on the local driver', () => {
+describe('end to end on the local driver', { timeout: 240_000 }, () => {
   let t: TestServer;
   let dir: string;
   let alice: Agent;

@@ -15,7 +15,7 @@ import { makeAgent } from '../helpers/agents.js';
 import { StandInCloud } from './peers.js';
 import { clusterIni, prepare, startGateway, status, until } from './harness.js';
 
-describe('gateway engine: restarts and lost instances', () => {
+describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, () => {
   let t: TestServer;
   let dir: string;
   let alice: Agent;

@@ -16,7 +16,8 @@ import { makeAgent } from '../helpers/agents.js';
 import { StandInCloud } from './peers.js';
 import { clusterIni, prepare, startGateway, status, until } from './harness.js';
 
-describe('gateway engine with stand-in clouds', () => {
+// Bounded: every wait inside has its own limit; this one catches a hang anywhere else.
+describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
   let t: TestServer;
   let dir: string;
   let alice: Agent;

@@ -4,6 +4,7 @@ declare module '@xmpp/client' {
   export interface XmppClient {
     start(): Promise<unknown>;
     stop(): Promise<void>;
+    readonly reconnect: { stop(): void };
     send(el: Element): Promise<void>;
     on(event: 'stanza', fn: (el: Element) => void): void;
     on(event: 'error', fn: (err: Error) => void): void;
