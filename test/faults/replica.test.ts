@@ -12,11 +12,11 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { gateway as gw } from '../../protocols/index.js';
+import { cloud as cloudProto, gateway as gw } from '../../protocols/index.js';
 import { startEjabberd } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import { StandInCloud } from '../gateway/peers.js';
-import { clusterIni, prepare, startGateway, status, until } from '../gateway/harness.js';
+import { CONTEXT, clusterIni, prepare, startGateway, status, until } from '../gateway/harness.js';
 
 test('a surplus fixed-service replica beside its replaced home instance does not stall the deployment', { timeout: 90_000 }, async () => {
   const t = await startEjabberd();
@@ -26,15 +26,23 @@ test('a surplus fixed-service replica beside its replaced home instance does not
   await alice.start();
   const cloud = new StandInCloud(t, 'cloud-a', { name: 'cloud-a' });
   await cloud.start(`gateway@${t.host}`);
-  const g = await startGateway(t, { dir, clouds: [cloud.jid], settings: { terminateTimeoutMs: 1000 } });
+  // Long enough that no instance is failed for not being ready: the stall must end by itself.
+  const g = await startGateway(t, { dir, clouds: [cloud.jid], settings: { terminateTimeoutMs: 1000, readyTimeoutMs: 120_000 } });
   try {
     await until('the cloud online', () => g.agent.peers('cloud').length === 1);
     await prepare(alice, g.agent.jid, clusterIni({ initial: 2 }).replace(/^image = /gm, 'context = node\nimage = '));
+    const ctx = (await alice.request(gw.ListContexts, g.agent.jid, {})).contexts[0]!.id;
     const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
     await until('deployment completed', async () => (await status(alice, g.agent.jid, id)).state === 'completed', 30_000, 100);
 
-    // What the race leaves: the home head is back, and a replica of it was asked for on the same cloud.
-    const replica = g.model.instances.add({ deploymentId: id, service: 'head', cloud: cloud.jid, replica: true, requestId: 'r-left-over' });
+    // What the race leaves: the home head is back, and a replica of it, asked for on the same
+    // cloud, runs there and is ready.
+    const replica = g.model.instances.add({ deploymentId: id, service: 'head', cloud: cloud.jid, replica: true, requestId: 'r-left-over', context: { id: ctx, version: 1 } });
+    await g.agent.sendReliable(cloudProto.Allocate, cloud.jid, {
+      request_id: 'r-left-over', deployment: id, service: 'head', owner: alice.bare, flavor: 'small', image: 'test-image',
+      names: [`${id}-${replica.name}`], context: CONTEXT, context_version: 1, allow: [g.agent.bare, alice.bare],
+    }, 'r-left-over');
+    await until('the replica ready', () => g.model.instances.require(replica.id).ready, 20_000, 100);
     const job = g.model.jobs.create(id, 'replace', { service: 'head' });
 
     const done = await until('the replace job to end', () => {
