@@ -50,9 +50,12 @@ export function createConverger(deps: {
       for (const p of plan.placements) await allocator.allocate(dep, svc.name, p.cloud, p.count);
       return undefined;
     } catch (err) {
-      // A cloud that was offline while planning (or is now) may bring room: worth waiting for.
+      // A cloud that was offline while planning (or is now), or that could not be asked
+      // (its session is being re-established after a server restart), may bring room:
+      // worth waiting for, up to the placement timeout.
       if (err instanceof PlacementError) {
-        return { type: 'blocked', reason: err.message, offline: err.refusals.some((r) => r.reason === 'offline') || clouds.list().some((c) => !c.online) };
+        const unreachable = (r: { reason: string }) => r.reason === 'offline' || /discover failed/.test(r.reason);
+        return { type: 'blocked', reason: err.message, offline: err.refusals.some(unreachable) || clouds.list().some((c) => !c.online) };
       }
       if (err instanceof ContextUnavailableError) return { type: 'failed', reason: err.message };
       throw err;

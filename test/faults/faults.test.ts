@@ -20,6 +20,7 @@ import { readdirSync } from 'node:fs';
 import { sleep } from '../../core/index.js';
 import { CLOUD_JID } from '../../agents/demo/configs.js';
 import type { DeploymentView } from '../../agents/gateway/client.js';
+import { killProcessesOf } from '../helpers/watchdog.js';
 import { startSystem, CLUSTER, CONTEXT, HEARTBEAT_TIMEOUT_S, type System } from './system.js';
 import { describeSnapshot, history, instanceProcesses, settled, snapshot, waitUntil, type HistoryEvent, type HistoryJob, type Snapshot } from './checks.js';
 
@@ -53,6 +54,8 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
    * and hands the deployment's history to `recorded`.
    */
   async function survive(cluster: string, fault: (id: string) => Promise<void>, recorded: (h: { events: HistoryEvent[]; jobs: HistoryJob[] }) => void): Promise<void> {
+    // A test that failed half-way may have left an agent down: each fault starts whole.
+    await sys.ensureRunning();
     await sys.client.putCluster(CLUSTER(cluster));
     const d = await sys.client.deploy(cluster);
     try {
@@ -94,7 +97,7 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
       await waitUntil('no instance process left', async () => instanceProcesses(sys.stateDir), (p) => p.length === 0, 20_000, (p) => `${p.length} left`);
     } catch (err) {
       // The next test must not inherit this one's instances.
-      for (const p of instanceProcesses(sys.stateDir)) { try { process.kill(-p.pid, 'SIGKILL'); process.kill(p.pid, 'SIGKILL'); } catch { /* gone */ } }
+      killProcessesOf(sys.stateDir);
       throw err;
     }
   }

@@ -13,9 +13,11 @@ import { join } from 'node:path';
 import { createLogger, sleep } from '../../core/index.js';
 import { openDriver, type CloudDriver } from '../../drivers/index.js';
 import { alive, guestCommand } from '../helpers/guest.js';
+import { killProcessesOf, watchOver } from '../helpers/watchdog.js';
 
 const base = mkdtempSync(join(tmpdir(), 'cgt-interrupted-'));
-after(() => rmSync(base, { recursive: true, force: true }));
+watchOver(base, { remove: true });
+after(() => { killProcessesOf(base); rmSync(base, { recursive: true, force: true }); });
 const log = createLogger({ level: 'silent' });
 
 const open = (stateDir: string): Promise<CloudDriver> =>

@@ -18,6 +18,7 @@ import { writeConfigs, CLOUD_JID, CLOUD_NAME, DEMO_USER, GATEWAY_JID, type DemoF
 import { spawnAgent, type AgentProcess } from '../../agents/demo/processes.js';
 import { terminateLocalInstances } from '../../agents/demo/leftovers.js';
 import { editIniFile } from '../helpers/ini.js';
+import { killProcessesOf, watchOver } from '../helpers/watchdog.js';
 
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cli = join(root, 'dist', 'agents', 'cli.js');
@@ -39,6 +40,8 @@ export interface System {
   restart(which: 'gateway' | 'cloud'): AgentProcess;
   /** `kill -9`; resolves once the process is gone. */
   kill(which: 'gateway' | 'cloud'): Promise<void>;
+  /** Starts again whichever agent is not running, and waits for the cloud to be online. */
+  ensureRunning(): Promise<void>;
   /** Stops ejabberd and starts it again on the same directory and ports. */
   restartServer(downMs: number): Promise<void>;
   /** Stops everything, newest first; instances the cloud agent left are terminated. */
@@ -49,6 +52,7 @@ export async function startSystem(prefix: string): Promise<System> {
   const dir = mkdtempSync(join(tmpdir(), prefix));
   // ejabberd runs as its own user and must reach its directory inside this one.
   chmodSync(dir, 0o711);
+  watchOver(dir, { remove: !process.env.FAULTS_KEEP });
   const log = createLogger({ level: process.env.TEST_LOG ?? 'silent' });
   let server: EjabberdServer | undefined;
   const procs: Partial<Record<'gateway' | 'cloud', AgentProcess>> = {};
@@ -58,6 +62,8 @@ export async function startSystem(prefix: string): Promise<System> {
     for (const w of ['gateway', 'cloud'] as const) await procs[w]?.stop(5000);
     await terminateLocalInstances(join(dir, CLOUD_NAME, 'instances')).catch(() => 0);
     await server?.stop().catch(() => {});
+    // Whatever a failed test left (an instance its cloud agent lost track of, an agent that would not stop).
+    killProcessesOf(dir);
     if (!process.env.FAULTS_KEEP) rmSync(dir, { recursive: true, force: true });
   };
   try {
@@ -95,6 +101,11 @@ export async function startSystem(prefix: string): Promise<System> {
         const p = procs[which]!;
         process.kill(p.pid, 'SIGKILL');
         await p.exited;
+      },
+      async ensureRunning() {
+        if (!(await server!.status()).running) await server!.start();
+        for (const w of ['cloud', 'gateway'] as const) if (!procs[w]!.running) spawn(w);
+        await cloudOnline(client!);
       },
       async restartServer(downMs) {
         await server!.stop();

@@ -22,6 +22,7 @@ import { gateway as gw } from '../../protocols/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
 import { makeAgent, silent, tokenFor } from '../helpers/agents.js';
 import { guestCommand } from '../helpers/guest.js';
+import { killProcessesOf, watchOver } from '../helpers/watchdog.js';
 import { INSTANCE_DOMAIN, startServer, writeConfig } from '../cloud/helpers.js';
 
 export { INSTANCE_DOMAIN };
@@ -60,10 +61,13 @@ context = secret
 export async function startTargets(logs: { gateway: Logger; cloud: Logger; instance: Logger }): Promise<Targets> {
   const t = await startServer();
   const dir = mkdtempSync(join(tmpdir(), 'cgt-fuzz-'));
+  watchOver(dir, { remove: true });
   const started: Array<{ stop(): Promise<void> }> = [];
   const stop = async () => {
     for (const s of started.reverse()) await s.stop().catch(() => {});
     await t.stop();
+    // Local instances outlive their cloud agent by design: the victim's stand-in goes here.
+    killProcessesOf(dir);
     rmSync(dir, { recursive: true, force: true });
   };
   try {
