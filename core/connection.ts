@@ -140,8 +140,10 @@ export class Connection extends EventEmitter {
   private async startLoop(max: number): Promise<void> {
     for (let attempt = 0; ; attempt++) {
       try {
-        if (this.entity.status === 'offline' || !this.entity.status) await this.entity.start();
-        else await this.connectOpen();
+        // Never xmpp.js's start(): when the server resets the connection while the stream
+        // opens, it throws and leaves its own 'online' promise rejected and unhandled, which
+        // ends the whole process. connectOpen() handles every failure of the attempt.
+        await this.connectOpen();
         return;
       } catch (err) {
         const permanent = isPermanent(err);

@@ -5,7 +5,7 @@
  * report names it. An instance is ready when its agent says so for the context version it
  * was given, and lost when it stays offline, or its heartbeats stop, for heartbeat_timeout.
  */
-import type { Agent, Logger, MessageContext, PeerEvent } from '../../core/index.js';
+import type { Agent, AgentEvent, Logger, MessageContext, PeerEvent } from '../../core/index.js';
 import { instance as proto } from '../../protocols/index.js';
 import type { GatewayModel, Instance } from './model/index.js';
 import { advance, fail } from './tracker.js';
@@ -32,7 +32,13 @@ export function createLiveness(deps: {
 }) {
   const { agent, model, log, changed } = deps;
   const now = deps.now ?? Date.now;
-  const startedAt = now();
+  /**
+   * Since when we can hear instances: our start, or our latest reconnection. While our own
+   * session is down nobody can be heard, so nobody is lost for it (an ejabberd restart, a
+   * network cut on our side); after it, each instance gets a full timeout to be heard again.
+   */
+  let hearingSince = now();
+  agent.on('status', (e: AgentEvent) => { if (e.type === 'online') hearingSince = now(); });
   const live = new Map<string, Live>();
   const held = new Map<string, PeerEvent>();
 
@@ -132,13 +138,14 @@ export function createLiveness(deps: {
     readySince: (id: string): number | undefined => (live.get(id)?.online ? live.get(id)?.readySince : undefined),
     /** Marks instances lost whose agent has been silent (or away) for too long. */
     sweep(): void {
+      if (!agent.isOnline) return;
       const t = now();
       const limit = deps.heartbeatTimeoutMs;
       for (const i of model.instances.inStates(['running', 'draining'])) {
         const l = live.get(i.id);
         // Online: heartbeats must come (the first within the limit of its arrival);
         // offline: it may come back within the limit. Nobody is lost for our own restart.
-        const base = Math.max(startedAt, l?.heartbeatAt ?? 0);
+        const base = Math.max(hearingSince, l?.heartbeatAt ?? 0);
         const lastSeen = l?.online ? Math.max(base, l.onlineSince ?? 0) : Math.max(base, l?.offlineSince ?? 0, i.lastHeartbeat ?? 0);
         if (t - lastSeen <= limit) continue;
         const secs = Math.round((t - lastSeen) / 1000);

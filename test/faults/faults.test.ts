@@ -141,6 +141,9 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
       const gone = m.findIndex((x) => x === `cloud: cloud ${CLOUD_JID} offline`);
       assert.ok(gone >= 0 && m.slice(gone).some((x) => x.startsWith(`cloud: cloud ${CLOUD_JID} online`)),
         `the history records the lost connection and the reconnection:\n${m.join('\n')}`);
+      // Everyone was cut off, nobody failed: the server's restart costs no instance.
+      assert.deepEqual(h.events.filter((e) => e.type === 'lost').map((e) => e.message), [], 'no instance lost');
+      assert.equal(h.events.filter((e) => e.type === 'instance' && / requested on /.test(e.message)).length, N, 'none replaced');
     });
   });
 
