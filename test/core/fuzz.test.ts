@@ -13,6 +13,7 @@ import { Element } from 'ltx';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import { capturingLogger } from '../helpers/log.js';
+import { prng, type Rng } from '../fuzz/rng.js';
 import type { Agent, AgentEvent } from '../../core/index.js';
 import { defineRequest, defineMessage, object, str, int, text, list, oneOf, bool, optional, StanzaError, NS_STANZAS, NS_ERROR, type Condition } from '../../protocols/index.js';
 
@@ -32,24 +33,6 @@ const Note = defineMessage(NS, 'note', object({ n: int({ min: 0 }), body: text({
 const SEED = 0xc10d6a7e;
 const CASES = 3200;
 
-/** mulberry32: small, seeded, good enough to pick cases reproducibly. */
-function prng(seed: number) {
-  let a = seed >>> 0;
-  const next = () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-  return {
-    next,
-    int: (lo: number, hi: number) => lo + Math.floor(next() * (hi - lo + 1)),
-    pick: <T>(xs: readonly T[]): T => xs[Math.floor(next() * xs.length)],
-    chance: (p: number) => next() < p,
-  };
-}
-type Rng = ReturnType<typeof prng>;
 
 interface Case {
   kind: string;
