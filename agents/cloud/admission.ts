@@ -40,7 +40,17 @@ export function admission({ config, store, catalog, policy, driver, provisioner,
       left(free.memoryMb, waiting.reduce((s, r) => s + r.memory_mb, 0), size.memoryMb));
   }
 
-  return async function onAllocate(msg: AllocateMsg, ctx: MessageContext): Promise<void> {
+  // Allocations are decided one at a time, in arrival order: the capacity query awaits the
+  // driver, and without the queue a later message carrying the same request id (a re-send
+  // under a new stanza id) could be recorded before the first one.
+  let queue: Promise<unknown> = Promise.resolve();
+  return function onAllocate(msg: AllocateMsg, ctx: MessageContext): Promise<void> {
+    const run = queue.then(() => decide(msg, ctx));
+    queue = run.catch(() => undefined);
+    return run;
+  };
+
+  async function decide(msg: AllocateMsg, ctx: MessageContext): Promise<void> {
     if (!config.requesters.has(ctx.bare)) throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
     const key = requestKey(ctx.bare, msg.request_id);
     if (store.request(key)) {
@@ -79,8 +89,6 @@ export function admission({ config, store, catalog, policy, driver, provisioner,
     if (flavor && fresh.length > 0) {
       const size = { cores: flavor.cores, memoryMb: flavor.memoryMb };
       const capacity = await driverFits(size, fresh.length);
-      // Re-checked after the await: another request may have been recorded meanwhile.
-      if (store.request(key)) return;
       const fit = policy.fit(owner, groups, size, fresh.length);
       if (fit.fits < fresh.length) refuse(fresh.slice(fit.fits), 'quota-exceeded', `quota exceeded: ${fit.limit}`);
       fresh = fresh.slice(0, fit.fits);
@@ -98,5 +106,5 @@ export function admission({ config, store, catalog, policy, driver, provisioner,
     log.info({ requestId: msg.request_id, deployment: msg.deployment, owner, accepted: instances.length, refused: refused.length, condition }, 'allocate recorded');
     if (instances.length) onChange();
     void provisioner.kick();
-  };
+  }
 }
