@@ -31,6 +31,18 @@ export type Handler<Q, R> = (req: Q, ctx: RequestContext) => Promise<R> | R;
 
 interface Pending { resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; to: string }
 
+/**
+ * Whether an IQ answer from `from` can be the answer to a request sent to `to`: the same
+ * JID, or any resource of a bare JID (the server answers for an account's bare JID).
+ * An empty `from` is stamped by nobody but our own server (answers about our account).
+ */
+function answersFor(to: string, from: string): boolean {
+  if (from === '' || to === '') return true;
+  const slash = to.indexOf('/');
+  if (slash < 0) return bareJid(from) === to.toLowerCase();
+  return bareJid(from) === bareJid(to) && from.slice(from.indexOf('/')) === to.slice(slash);
+}
+
 export class StoppedError extends CloudgateError {
   constructor(message = 'agent stopped before the request completed') { super('CG_STOPPED', message); }
 }
@@ -116,6 +128,12 @@ export class Rpc {
     if (type === 'result' || type === 'error') {
       const p = this.pending.get(iq.attrs.id);
       if (!p) return; // late answer to a timed-out request
+      const from = String(iq.attrs.from ?? '');
+      if (!answersFor(p.to, from)) {
+        // Someone else guessed or replayed the id: ignored, the real answer is still awaited.
+        this.warn(`iq-spoof ${bareJid(from)}`, { from, expected: p.to, id: iq.attrs.id }, 'IQ answer from a JID the request was not sent to ignored');
+        return;
+      }
       this.pending.delete(iq.attrs.id);
       clearTimeout(p.timer);
       p.resolve(iq);

@@ -13,6 +13,7 @@ const NS = 'urn:cloudgate:test:1';
 const Add = defineRequest(NS, 'add', { request: object({ a: int(), b: int() }), response: object({ sum: int() }), timeoutMs: 3000 });
 const Fail = defineRequest(NS, 'fail', { request: object({ how: str() }), response: object({}) });
 const Slow = defineRequest(NS, 'slow', { request: object({}), response: object({}) });
+const Held = defineRequest(NS, 'held', { request: object({}), response: object({ who: str() }), timeoutMs: 5000 });
 const Work = defineMessage(NS, 'work', object({ n: int(), note: optional(str()) }));
 const Progress = defineEvent(NS, 'progress', object({ step: int() }));
 const Status = definePresence(NS, 'worker', object({ free: int() }));
@@ -21,6 +22,9 @@ describe('agent runtime against a real ejabberd', () => {
   let t: TestServer;
   let a: Agent;
   let b: Agent;
+  let c: Agent;
+  let heldId: ((id: string) => void) | undefined;
+  let release: (() => void) | undefined;
   before(async () => {
     t = await startEjabberd({}, { cleanup: false });
     a = await makeAgent(t, 'alpha');
@@ -31,9 +35,26 @@ describe('agent runtime against a real ejabberd', () => {
       throw new Error('secret internal detail');
     });
     b.handle(Slow, () => new Promise(() => {}));
-    await Promise.all([a.start(), b.start()]);
+    b.handle(Held, async (_q, ctx) => {
+      await new Promise<void>((r) => { release = r; heldId?.(ctx.id); });
+      return { who: 'beta' };
+    });
+    c = await makeAgent(t, 'gamma');
+    await Promise.all([a.start(), b.start(), c.start()]);
   });
-  after(async () => { await Promise.all([a?.stop(), b?.stop()]); await t?.stop(); });
+  after(async () => { await Promise.all([a?.stop(), b?.stop(), c?.stop()]); await t?.stop(); });
+
+  test('an answer from a JID the request was not sent to is ignored', async () => {
+    const id = new Promise<string>((r) => { heldId = r; });
+    const answer = a.request(Held, b.jid, {});
+    const reqId = await id;
+    // Another account answers first, with a result and then with an error, under the same id.
+    await c.conn.send(new Element('iq', { type: 'result', to: a.jid, id: reqId }).cnode(Held.response.encode({ who: 'gamma' })).root());
+    await c.conn.send(new Element('iq', { type: 'error', to: a.jid, id: reqId }).cnode(new StanzaError('forbidden', 'forged').toElement()).root());
+    assert.deepEqual(await Promise.race([answer, new Promise((r) => setTimeout(() => r('still waiting'), 500))]), 'still waiting');
+    release!();
+    assert.deepEqual(await answer, { who: 'beta' }, 'the real answer is the one returned');
+  });
 
   test('typed request and result', async () => {
     assert.deepEqual(await a.request(Add, b.jid, { a: 2, b: 40 }), { sum: 42 });
