@@ -115,23 +115,23 @@ export function createConductor(deps: {
     });
   }
 
-  /** An instance was lost: replace it while a job runs, a fixed one always, a scalable one below its min. */
+  /**
+   * An instance was lost. A running job brings its service back to the wanted count on its
+   * own; otherwise a replace job does. The wanted count is what the owner asked for, so a
+   * lost worker is replaced like a lost head: a cluster that loses machines heals back to
+   * its size (scaling down is the owner's, or the scaler's, decision, never a fault's).
+   */
   function lost(i: Instance): void {
     const dep = model.deployments.get(i.deploymentId);
     if (!dep || dep.destroyedAt !== undefined || dep.state === 'failed' || dep.state === 'aborted') return;
     const svc = dep.definition.services.find((s) => s.name === i.service);
     if (!svc) return;
-    const jobs = model.jobs.list(dep.id).filter(unfinished);
-    if (jobs.length === 0) {
-      const left = model.instances.list(dep.id, { service: svc.name }).filter((x) => isActive(x) && !x.replica).length;
-      if (svc.type === 'fixed' || i.replica || left < svc.min) {
+    if (!model.jobs.list(dep.id).some(unfinished)) {
+      const wanted = model.wanted.get(dep.id, svc.name);
+      model.transaction(() => {
         model.jobs.create(dep.id, 'replace', { service: svc.name, instance: i.id });
-      } else {
-        model.transaction(() => {
-          model.wanted.set(dep.id, svc.name, left);
-          model.events.append(dep.id, { type: 'scale', message: `${i.name} not replaced: ${left} ${svc.name} left (min ${svc.min})`, data: { service: svc.name, wanted: left } });
-        });
-      }
+        model.events.append(dep.id, { type: 'replace', message: `${i.name} will be replaced${i.replica ? ' (replica)' : ''}: ${svc.name} back to ${wanted ?? 'its count'}`, data: { service: svc.name, instance: i.id } });
+      });
     }
     kick(dep.id);
   }

@@ -147,11 +147,7 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
     });
   });
 
-  // Open: when the frozen agents were all ready before the freeze, the deployment completes
-// first and the gateway then lowers the wanted count instead of replacing lost workers above
-// min (its stated rule, tested in test/gateway/engine-restart.test.ts); the end count is then
-// short. Whether lost workers of a completed deployment should be replaced is undecided.
-test(`instance agents frozen for longer than the heartbeat timeout (${HEARTBEAT_TIMEOUT_S} s)`, { timeout: TEST_TIMEOUT_MS, todo: 'fails when the freeze lands after completion: lost workers above min are not replaced' }, async () => {
+  test(`instance agents frozen for longer than the heartbeat timeout (${HEARTBEAT_TIMEOUT_S} s)`, { timeout: TEST_TIMEOUT_MS }, async () => {
     let frozen = 0;
     await survive('f-freeze', async (id) => {
       await halfway(id);

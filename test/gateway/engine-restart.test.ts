@@ -69,7 +69,7 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     assert.equal(ca.live().length + cb.live().length, 5, 'and nothing more arrives later');
   });
 
-  test('lost instances: a worker above min is not replaced, a lost head is', async () => {
+  test('lost instances are reported and replaced: a worker (above min) and the head', async () => {
     const ca = new StandInCloud(t, 'cloud-l1', { name: 'cloud-a', heartbeatMs: 100 });
     const gwBare = `gw-lost@${t.host}`;
     await ca.start(gwBare);
@@ -79,19 +79,26 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     await until('cloud online', () => g.agent.peers('cloud').length === 1);
     const id = await deploy(g, 2);
     await until('completed', async () => (await status(alice, g.agent.jid, id)).state === 'completed');
+    const replaced = () => g.model.jobs.list(id).filter((j) => j.kind === 'replace' && j.state === 'succeeded').length;
 
-    [...ca.instances.values()].find((i) => i.service === 'worker')!.agent!.silence();
-    await until('worker lost and terminated', () => ca.live().length === 2);
-    let d = await status(alice, g.agent.jid, id);
-    assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 1, 1]]);
-    assert.ok(g.model.events.list(id).some((e) => e.type === 'lost'), 'the loss is reported');
+    const worker = [...ca.instances.values()].find((i) => i.service === 'worker')!;
+    worker.agent!.silence();
+    let d = await until('worker replaced', async () => {
+      const x = await status(alice, g.agent.jid, id);
+      return replaced() === 1 && x.instances.some((i) => i.name === 'worker-3' && i.ready) ? x : undefined;
+    });
+    assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 2, 2]], 'the wanted count is kept');
+    assert.ok(g.model.events.list(id).some((e) => e.type === 'lost' && e.message.startsWith(`${worker.name.slice(id.length + 1)} lost`)), 'the loss is reported');
+    await until('lost worker terminated', () => ca.live().length === 3);
+    assert.ok(!ca.live().some((i) => i.name === worker.name), 'the silent worker is terminated in the cloud');
 
     [...ca.instances.values()].find((i) => i.service === 'head')!.agent!.silence();
     d = await until('head replaced', async () => {
       const x = await status(alice, g.agent.jid, id);
-      return x.instances.some((i) => i.name === 'head-2' && i.ready) ? x : undefined;
+      return replaced() === 2 && x.instances.some((i) => i.name === 'head-2' && i.ready) ? x : undefined;
     });
-    assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 1, 1]]);
-    await until('replace job done', () => g.model.jobs.list(id).some((j) => j.kind === 'replace' && j.state === 'succeeded'));
+    assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 2, 2]]);
+    assert.equal(d.instances.length, 3, 'three live instances, none duplicated');
+    await until('lost head terminated', () => ca.live().length === 3);
   });
 });
