@@ -30,6 +30,8 @@ const DeploymentView = object({
   updated: str({ max: 40 }),
   /** PubSub node with this deployment's events. */
   node: str({ max: 256 }),
+  /** Set once a destroy was asked for (when): 'destroying' until every instance is terminated, then 'destroyed'. */
+  destroyed: optional(oneOf(['destroying', 'destroyed'] as const)),
   services: list(object({
     name: str({ max: 128 }),
     type: oneOf(['fixed', 'scalable'] as const),

@@ -14,8 +14,10 @@ import { watchProgress } from './progress.js';
 import { cloudViews, clusterView, contextView } from './views.js';
 
 function describe(model: GatewayModel, d: Deployment): string {
-  const sums = summarize(d.definition, model.wanted.all(d.id), model.instances.list(d.id));
-  const state = d.destroyedAt !== undefined ? `${d.state}, destroyed` : d.state;
+  const all = model.instances.list(d.id);
+  const sums = summarize(d.definition, model.wanted.all(d.id), all);
+  const gone = all.every((i) => i.state === 'terminated');
+  const state = d.destroyedAt !== undefined ? `${d.state}, ${gone ? 'destroyed' : 'destroying'}` : d.state;
   return `${d.id} (${d.cluster}, ${d.owner}): ${state} — ${sums.map((s) => `${s.name} ${s.ready}/${s.wanted} ready`).join(', ')}`;
 }
 

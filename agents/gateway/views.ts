@@ -18,6 +18,7 @@ export function deploymentView(model: GatewayModel, dep: Deployment): Deployment
     created: new Date(dep.createdAt).toISOString(),
     updated: new Date(Math.max(dep.updatedAt, ...all.map((i) => i.updatedAt))).toISOString(),
     node: nodeOf(dep.id),
+    ...(dep.destroyedAt !== undefined ? { destroyed: all.every((i) => i.state === 'terminated') ? 'destroyed' as const : 'destroying' as const } : {}),
     services: summarize(dep.definition, model.wanted.all(dep.id), all).map((s) => ({ name: s.name, type: s.type, wanted: s.wanted, ready: s.ready })),
     instances: shown.map((i) => ({
       name: i.name, service: i.service, cloud: i.cloud, state: i.state, ready: i.ready,

@@ -136,8 +136,14 @@ describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
     const { ca, cb, gwJid, g } = await setup({ name: 'cloud-a', quota: 2 }, { name: 'cloud-b' });
     const id = await deploy(g, gwJid, clusterIni({ initial: 2 }));
     await completed(alice, gwJid, id);
-    await alice.request(gw.Destroy, gwJid, { deployment: id });
-    await until('everything terminated', async () => (await status(alice, gwJid, id)).instances.every((i) => i.state === 'terminated'));
+    assert.equal((await status(alice, gwJid, id)).destroyed, undefined);
+    const asked = (await alice.request(gw.Destroy, gwJid, { deployment: id })).deployment;
+    assert.equal(asked.destroyed, 'destroying', 'the answer says a destroy is under way');
+    const gone = await until('everything terminated', async () => {
+      const x = await status(alice, gwJid, id);
+      return x.instances.every((i) => i.state === 'terminated') ? x : undefined;
+    });
+    assert.equal(gone.destroyed, 'destroyed', 'the status says the deployment is destroyed, not only completed');
     await until('destroy job done', () => g.model.jobs.list(id).every((j) => j.state !== 'queued' && j.state !== 'running'));
     assert.equal(ca.live().length + cb.live().length, 0);
     const db = g.model.db;

@@ -8,17 +8,20 @@ export function table(rows: string[][]): string {
   return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
 }
 
+/** The lifecycle state, with the destroy that ended it when there was one. */
+export const stateOf = (d: DeploymentView): string => (d.destroyed ? `${d.state}, ${d.destroyed}` : d.state);
+
 export const serviceSummary = (d: DeploymentView): string =>
   d.services.map((s) => `${s.name} ${s.ready}/${s.wanted}`).join(', ') || '-';
 
 export function deploymentsTable(ds: DeploymentView[]): string {
   if (ds.length === 0) return 'no deployments';
-  return table([['ID', 'CLUSTER', 'STATE', 'READY/WANTED', 'CREATED'], ...ds.map((d) => [d.id, d.cluster, d.state, serviceSummary(d), d.created])]);
+  return table([['ID', 'CLUSTER', 'STATE', 'READY/WANTED', 'CREATED'], ...ds.map((d) => [d.id, d.cluster, stateOf(d), serviceSummary(d), d.created])]);
 }
 
 export function deploymentDetail(d: DeploymentView): string {
   const head = [
-    `deployment ${d.id} of cluster ${d.cluster}: ${d.state}`,
+    `deployment ${d.id} of cluster ${d.cluster}: ${stateOf(d)}`,
     `  owner ${d.owner}, created ${d.created}, updated ${d.updated}, events on pubsub node ${d.node}`,
   ];
   const services = table([['SERVICE', 'TYPE', 'READY', 'WANTED'], ...d.services.map((s) => [s.name, s.type, String(s.ready), String(s.wanted)])]);
