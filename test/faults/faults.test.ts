@@ -61,7 +61,10 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
     try {
       await fault(d.id);
       const view = await sys.client.waitFor(d.id, ['completed'], { timeoutMs: 120_000, pollMs: 1000 });
-      assert.equal(view.state, 'completed', `deployment ${d.id} completed (got ${view.state})`);
+      if (view.state !== 'completed') {
+        const m = messages(history(sys.files.gatewayDb, d.id)).filter((x) => !/^(instance|context): \S+ (requested|booting|context version \d+ applied)/.test(x));
+        assert.fail(`deployment ${d.id} completed (got ${view.state}); its history, routine steps left out:\n${m.join('\n')}`);
+      }
       const s: Snapshot = await waitUntil('gateway, cloud and processes to agree on 50 instances', () => snapshot(sys.client, sys.stateDir, d.id),
         (x) => settled(x, N), 45_000, describeSnapshot, 500);
 
@@ -122,8 +125,12 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
 
   test('kill -9 of the gateway while instances come up', { timeout: TEST_TIMEOUT_MS }, async () => {
     await survive('f-gateway', async (id) => {
-      await halfway(id);
+      // Struck while the workers are being created, so that most of them come up after.
+      const made = (v: DeploymentView) => v.instances.filter((i) => i.cloud_instance_id && i.state !== 'terminated').length;
+      await waitUntil('the cloud agent creating the workers', () => sys.client.status(id), (v) => made(v) >= 10, 90_000, (v) => `${made(v)} created`, 50);
       await sys.kill('gateway');
+      const job = history(sys.files.gatewayDb, id).jobs.find((j) => j.kind === 'deploy');
+      assert.ok(job && (job.state === 'queued' || job.state === 'running'), `the gateway was killed before the deployment completed (deploy job ${job?.state})`);
       await sleep(2000);
       sys.restart('gateway');
     }, (h) => {
@@ -160,7 +167,11 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
       const lost = h.events.filter((e) => e.type === 'lost');
       assert.ok(lost.length > 0 && lost.length <= frozen, `${lost.length} instances recorded lost (${frozen} frozen)`);
       const requested = h.events.filter((e) => e.type === 'instance' && / requested on /.test(e.message)).length;
-      assert.equal(requested, N + lost.length, 'each lost instance was replaced once');
+      // On a loaded machine a thawed or new agent may also miss its ready timeout: failed, and replaced too.
+      const failed = h.events.filter((e) => e.type === 'instance' && / failed: /.test(e.message) && !/ failed: lost/.test(e.message));
+      assert.ok(failed.length <= 3, `few instances failed otherwise:\n${failed.map((e) => e.message).join('\n')}`);
+      assert.equal(requested, N + lost.length + failed.length,
+        `each lost or failed instance was replaced once (${lost.length} lost, ${failed.length} failed:\n${failed.map((e) => e.message).join('\n')})`);
     });
   });
 });
