@@ -89,6 +89,7 @@ export class Connection extends EventEmitter {
       ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, refresh: o.refresh, resource: o.resource, ca: o.ca })
       : createComponent({ service: o.service, domain: o.domain, password: o.password });
     guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
+    dropLateData(this.entity, o.log);
     // Whatever handling input writes (answers, acks) is corked with what follows.
     this.entity.on('element', () => { if (this.online) this.cork('turn'); });
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
@@ -346,6 +347,23 @@ function guardStanzaSize(entity: any, limit: number, component: boolean): void {
     if (bytes) throw new StanzaTooLargeError(bytes, limit);
     await entity.write(s);
     entity.emit('send', element);
+  };
+}
+
+/**
+ * Bytes that arrive after the stream was closed (its parser detached) on a socket that is
+ * still attached, as when a server goes down while we log in, are dropped: @xmpp/connection
+ * 0.14 would write them to a null parser and throw from the socket's 'data' event, which
+ * ends the process. Installed before the first connect, when the data listener is bound.
+ */
+function dropLateData(entity: any, log: Logger): void {
+  const onData = entity._onData as (data: Buffer) => void;
+  entity._onData = function (this: { parser: unknown }, data: Buffer): void {
+    if (!this.parser) {
+      log.debug({ bytes: data.length }, 'data after the stream closed dropped');
+      return;
+    }
+    onData.call(this, data);
   };
 }
 

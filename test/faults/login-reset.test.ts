@@ -36,3 +36,38 @@ test('a connection reset during the login is retried and then reported, never an
     server.close();
   }
 });
+
+/** Opens the stream, closes it at once, then keeps writing on the still-open socket, as a server shutting down mid-login can. */
+async function closingServer(): Promise<{ server: Server; port: number }> {
+  const server = createServer((s) => {
+    s.on('error', () => {});
+    s.once('data', () => {
+      s.write(`<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>`);
+      s.write('</stream:stream>');
+      const more = setInterval(() => { if (!s.destroyed) s.write('<stream:features/>'); }, 5);
+      setTimeout(() => { clearInterval(more); s.destroy(); }, 300);
+    });
+  });
+  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const addr = server.address();
+  return { server, port: typeof addr === 'object' && addr ? addr.port : 0 };
+}
+
+test('bytes after the server closed the stream are dropped, never a crash of the process', { timeout: 20_000 }, async () => {
+  const uncaught: unknown[] = [];
+  const onUncaught = (err: unknown) => { uncaught.push(err); };
+  process.on('uncaughtException', onUncaught);
+  const { server, port } = await closingServer();
+  try {
+    const c = new Connection({
+      kind: 'client', service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username: 'vm', password: 'token', resource: 'agent',
+      log: createLogger({ level: 'silent' }), maxStartAttempts: 3, backoff: { baseMs: 10, maxMs: 20 },
+    });
+    await assert.rejects(c.start(), (e: unknown) => e instanceof ConnectionError && !e.permanent);
+    await new Promise((r) => setTimeout(r, 400));
+    assert.deepEqual(uncaught.map((e) => String(e)), []);
+  } finally {
+    process.off('uncaughtException', onUncaught);
+    server.close();
+  }
+});
