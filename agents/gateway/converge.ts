@@ -27,6 +27,11 @@ export type StepResult =
   | { type: 'blocked'; reason: string; offline: boolean }
   | { type: 'failed'; reason: string };
 
+/** How many instances of a service may fail on one cloud during a job before it is no longer tried there. */
+const RETRIES = 3;
+/** Failure reasons of instances that died or vanished at the cloud (tracker.ts). */
+const TRANSIENT = /^(error at the cloud|terminated by the cloud|stopping at the cloud)|no longer lists it$/;
+
 export function createConverger(deps: {
   model: GatewayModel; planner: Planner; allocator: Allocator; removal: Removal; liveness: Liveness; clouds: Clouds;
   log: Logger; readyTimeoutMs: number; now?: () => number;
@@ -34,18 +39,37 @@ export function createConverger(deps: {
   const { model, planner, allocator, removal, liveness, clouds, log } = deps;
   const now = deps.now ?? Date.now;
 
-  /** Clouds that failed `service` since `since` (refused, errors, never ready), with why. */
-  const failedClouds = (instances: readonly Instance[], service: string, since: number): Map<string, string> => {
-    const m = new Map<string, string>();
+  /**
+   * Clouds that failed `service` since `since` (refused, errors, never ready), with why,
+   * how often, and whether every failure there was one a retry may cure (the instance died
+   * or vanished at the cloud; not a refusal, a context that fails or an agent never ready).
+   */
+  const failedClouds = (instances: readonly Instance[], service: string, since: number) => {
+    const m = new Map<string, { reason: string; count: number; transient: boolean }>();
     for (const i of instances) {
-      if (i.service === service && i.reason && i.createdAt >= since && !i.reason.startsWith('lost')) m.set(i.cloud, `failed here: ${i.reason}`);
+      if (i.service !== service || !i.reason || i.createdAt < since || i.reason.startsWith('lost')) continue;
+      const prev = m.get(i.cloud);
+      m.set(i.cloud, { reason: `failed here: ${i.reason}`, count: (prev?.count ?? 0) + 1, transient: (prev?.transient ?? true) && TRANSIENT.test(i.reason) });
     }
     return m;
   };
 
   async function place(dep: Deployment, svc: ServiceDef, count: number, instances: readonly Instance[], since: number): Promise<StepResult | undefined> {
+    const failed = failedClouds(instances, svc.name, since);
+    const retryable = (f: { count: number; transient: boolean }) => f.transient && f.count < RETRIES;
+    const excluded = (retry: boolean) => new Map([...failed].filter(([, f]) => !retry || !retryable(f)).map(([c, f]) => [c, f.reason]));
     try {
-      const plan = await planner.plan(dep, svc, count, instances, failedClouds(instances, svc.name, since));
+      let plan;
+      try {
+        // Clouds where the service failed during this job come last: first try elsewhere (overflow)...
+        plan = await planner.plan(dep, svc, count, instances, excluded(false));
+      } catch (err) {
+        // ...then, when nowhere else has room, retry where instances only died, fewer than
+        // RETRIES times (a crashed instance on the only cloud is not the end of the deployment).
+        if (!(err instanceof PlacementError) || ![...failed.values()].some(retryable)) throw err;
+        log.info({ deployment: dep.id, service: svc.name, failed: Object.fromEntries(failed) }, 'no other cloud has room: retrying where the service failed');
+        plan = await planner.plan(dep, svc, count, instances, excluded(true));
+      }
       for (const r of plan.replicas) await allocator.allocate(dep, r.service, r.cloud, r.count, { replica: true });
       for (const p of plan.placements) await allocator.allocate(dep, svc.name, p.cloud, p.count);
       return undefined;

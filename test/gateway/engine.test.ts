@@ -180,6 +180,23 @@ describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
     assert.equal([...ca.instances.values()].find((i) => i.service === 'worker')!.state, 'terminated', 'the failed one was terminated');
   });
 
+  test('the only cloud fails an instance: it is retried there, and the deployment completes', async () => {
+    const { ca, gwJid, g } = await setup({ name: 'cloud-a', failNth: 2 }, { name: 'cloud-b', acl: [`carol@${t.host}`] });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 1 }));
+    const d = await completed(alice, gwJid, id);
+    assert.deepEqual(d.instances.map((i) => [i.name, i.cloud]), [['head-1', ca.jid], ['worker-2', ca.jid]]);
+    assert.ok(g.model.events.list(id).some((e) => e.message === 'worker-1 failed: error at the cloud: simulated failure'), 'the failure is in the history');
+  });
+
+  test('the only cloud fails the same service three times: the deployment fails and says why', async () => {
+    const { gwJid, g } = await setup({ name: 'cloud-a', failNth: [2, 3, 4] }, { name: 'cloud-b', acl: [`carol@${t.host}`] });
+    const id = await deploy(g, gwJid, clusterIni({ initial: 1 }));
+    const d = await until('failed', async () => { const x = await status(alice, gwJid, id); return x.state === 'failed' ? x : undefined; });
+    assert.equal(d.instances.filter((i) => i.service === 'worker').length, 3, 'three tries');
+    const why = g.model.events.list(id).find((e) => e.type === 'state' && /failed/.test(e.message))?.message ?? '';
+    assert.match(why, /cloud-a: failed here: error at the cloud/);
+  });
+
   test('contexts: versions, clones, encryption; an encrypted context deploys only with its passphrase', async () => {
     const { ca, gwJid, g } = await setup({ name: 'cloud-a' }, { name: 'cloud-b' });
     const put = (body: string, passphrase?: string, visibility?: 'public' | 'private') =>

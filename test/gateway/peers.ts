@@ -23,8 +23,8 @@ export interface CloudOptions {
   quota?: number;
   /** Owners allowed (default all). */
   acl?: string[];
-  /** Fail (state error) the n-th instance created (1-based), once. */
-  failNth?: number;
+  /** Fail (state error) the n-th instance created (1-based), or each of a list of them. */
+  failNth?: number | readonly number[];
   /** Instance agents report ready with this context version instead of the given one. */
   wrongVersion?: boolean;
   heartbeatMs?: number;
@@ -151,7 +151,7 @@ export class StandInCloud {
       if (i.agent) continue;
       await this.report(i);
       this.createdCount++;
-      if (this.o.failNth === this.createdCount) {
+      if ([this.o.failNth ?? []].flat().includes(this.createdCount)) {
         i.state = 'error';
         await this.report(i, 'simulated failure');
         continue;
