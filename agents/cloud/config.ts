@@ -20,6 +20,7 @@ export const cloudSchema = {
     name: conf.str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/ }),
     driver: conf.enumOf(['local', 'libvirt', 'ec2'] as const),
     poll_interval: conf.duration({ min: 50, default: '10s' }),
+    create_concurrency: conf.int({ min: 1, max: 64, default: 4 }),
     db: conf.path(),
     requesters: conf.list({ minItems: 1 }),
     admins: conf.list({ default: '' }),
@@ -56,6 +57,8 @@ export interface CloudConfig {
   readonly driver: 'local' | 'libvirt' | 'ec2';
   readonly driverOptions: Readonly<Record<string, string>>;
   readonly pollMs: number;
+  /** How many create() calls may be under way at once. */
+  readonly createConcurrency: number;
   readonly db: string;
   /** Bare JIDs trusted to send requests on behalf of users (gateways). */
   readonly requesters: ReadonlySet<string>;
@@ -104,6 +107,7 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
     driver: raw.cloud.driver,
     driverOptions: raw.driver,
     pollMs: raw.cloud.poll_interval,
+    createConcurrency: raw.cloud.create_concurrency,
     db: raw.cloud.db,
     requesters: new Set(raw.cloud.requesters.map((j) => bare(j, '[cloud] requesters'))),
     admins: new Set(raw.cloud.admins.map((j) => bare(j, '[cloud] admins'))),

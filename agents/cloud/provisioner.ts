@@ -1,5 +1,5 @@
 /**
- * Creates the instances recorded as 'requested', one at a time, and sends each request's
+ * Creates the instances recorded as 'requested', up to `create_concurrency` at once, and sends each request's
  * AllocateResult once none of its instances is still waiting. It runs after each accepted
  * allocation and at start-up, so an agent that stopped (or died) mid-request finishes the
  * job: the driver's create() is idempotent by name, so an instance created just before
@@ -93,11 +93,15 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
   async function pass(): Promise<void> {
     for (;;) {
       again = false;
-      for (const row of store.requested()) {
-        if (stopped) return;
-        if (inFlight.has(row.name)) continue;
-        await create(row);
-      }
+      // A small pool: cloud APIs answer one create in hundreds of milliseconds, and the
+      // drivers serialize what must be (name lookups, capacity) themselves.
+      const rows = store.requested().filter((r) => !inFlight.has(r.name));
+      let next = 0;
+      const worker = async () => {
+        while (next < rows.length && !stopped) await create(rows[next++]!);
+      };
+      await Promise.all(Array.from({ length: Math.min(config.createConcurrency, rows.length) }, worker));
+      if (stopped) return;
       for (const r of store.unsentResults()) {
         if (stopped) return;
         await sendResult(r.key);
