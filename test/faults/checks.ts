@@ -110,3 +110,17 @@ export async function waitUntil<T>(what: string, read: () => Promise<T>, check: 
     await sleep(every);
   }
 }
+
+/** The last lines each named (cloud-side name) instance's process wrote (local driver console logs), to tell why it died. */
+export function consoleTails(stateDir: string, names: readonly string[], lines = 30): string[] {
+  const out: string[] = [];
+  for (const d of readdirSync(stateDir)) {
+    try {
+      const rec = JSON.parse(readFileSync(`${stateDir}/${d}/instance.json`, 'utf8')) as { name?: string };
+      if (!rec.name || !names.includes(rec.name)) continue;
+      const log = readFileSync(`${stateDir}/${d}/console.log`, 'utf8').trimEnd().split('\n').slice(-lines);
+      out.push(`${rec.name} (${d}):`, ...log.map((l) => `  ${l.slice(0, 400)}`));
+    } catch { /* not an instance directory, or no log */ }
+  }
+  return out;
+}

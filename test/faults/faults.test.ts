@@ -22,7 +22,7 @@ import { CLOUD_JID } from '../../agents/demo/configs.js';
 import type { DeploymentView } from '../../agents/gateway/client.js';
 import { killProcessesOf } from '../helpers/watchdog.js';
 import { startSystem, CLUSTER, CONTEXT, HEARTBEAT_TIMEOUT_S, type System } from './system.js';
-import { describeSnapshot, history, instanceProcesses, settled, snapshot, waitUntil, type HistoryEvent, type HistoryJob, type Snapshot } from './checks.js';
+import { consoleTails, describeSnapshot, history, instanceProcesses, settled, snapshot, waitUntil, type HistoryEvent, type HistoryJob, type Snapshot } from './checks.js';
 
 const N = 50;
 const TEST_TIMEOUT_MS = 180_000;
@@ -62,8 +62,10 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
       await fault(d.id);
       const view = await sys.client.waitFor(d.id, ['completed'], { timeoutMs: 120_000, pollMs: 1000 });
       if (view.state !== 'completed') {
-        const m = messages(history(sys.files.gatewayDb, d.id)).filter((x) => !/^(instance|context): \S+ (requested|booting|context version \d+ applied)/.test(x));
-        assert.fail(`deployment ${d.id} completed (got ${view.state}); its history, routine steps left out:\n${m.join('\n')}`);
+        const h = unusual(history(sys.files.gatewayDb, d.id));
+        const failedNames = h.map((x) => /^instance: (\S+) failed: (?!lost)/.exec(x)?.[1]).filter((n): n is string => !!n);
+        assert.fail(`deployment ${d.id} completed (got ${view.state}); its history, routine steps left out:\n${h.join('\n')}` +
+          (failedNames.length ? `\nthe last lines of the instances that failed:\n${consoleTails(sys.stateDir, failedNames.map((n) => `${d.id}-${n}`)).join('\n')}` : ''));
       }
       const s: Snapshot = await waitUntil('gateway, cloud and processes to agree on 50 instances', () => snapshot(sys.client, sys.stateDir, d.id),
         (x) => settled(x, N), 45_000, describeSnapshot, 500);
@@ -106,6 +108,7 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
   }
 
   const messages = (h: { events: HistoryEvent[] }) => h.events.map((e) => `${e.type}: ${e.message}`);
+  const unusual = (h: { events: HistoryEvent[] }) => messages(h).filter((x) => !/^(instance|context): \S+ (requested -> booting|booting -> running|context version \d+ applied)/.test(x));
 
   test('kill -9 of the cloud agent while it creates the workers', { timeout: TEST_TIMEOUT_MS }, async () => {
     await survive('f-cloud', async () => {
@@ -171,7 +174,7 @@ describe(`faults during a deployment of ${N} instances`, { timeout: 4 * TEST_TIM
       const failed = h.events.filter((e) => e.type === 'instance' && / failed: /.test(e.message) && !/ failed: lost/.test(e.message));
       assert.ok(failed.length <= 3, `few instances failed otherwise:\n${failed.map((e) => e.message).join('\n')}`);
       assert.equal(requested, N + lost.length + failed.length,
-        `each lost or failed instance was replaced once (${lost.length} lost, ${failed.length} failed:\n${failed.map((e) => e.message).join('\n')})`);
+        `each lost or failed instance was replaced once (${lost.length} lost, ${failed.length} failed); the history, routine steps left out:\n${unusual(h).join('\n')}`);
     });
   });
 });
