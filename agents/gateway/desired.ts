@@ -40,6 +40,9 @@ export function missingReplicas(def: ClusterDef, instances: readonly Instance[])
   const clouds = scalableClouds(def, instances);
   for (const f of def.services) {
     if (f.type !== 'fixed') continue;
+    // No active home instance: the fixed stage replaces it first (on its cloud, or elsewhere);
+    // a replica made meanwhile on the home's cloud would be surplus once it is back.
+    if (!instances.some((i) => isActive(i) && !i.replica && i.service === f.name)) continue;
     for (const c of clouds) {
       if (!instances.some((i) => isActive(i) && i.service === f.name && i.cloud === c)) out.push({ service: f.name, cloud: c });
     }
