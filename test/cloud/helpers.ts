@@ -37,6 +37,8 @@ export interface ConfigOptions {
   extra?: string;
   acl?: string;
   poll?: string;
+  /** [cloud] create_concurrency (default: the agent's own). */
+  createConcurrency?: number;
   requesters?: string;
   /** [log] file (default: none, the caller passes a logger). */
   logFile?: string;
@@ -61,6 +63,7 @@ ${o.logFile ? `file = ${o.logFile}` : ''}
 name = ${name}
 driver = ${o.driver}
 poll_interval = ${o.poll ?? '200ms'}
+${o.createConcurrency ? `create_concurrency = ${o.createConcurrency}` : ''}
 db = ${join(dir, `${name}.sqlite`)}
 requesters = ${o.requesters ?? `gateway@${t.host}`}
 admins = ops@${t.host}
