@@ -13,6 +13,9 @@ import type { Liveness } from './liveness.js';
 import type { Deployment, GatewayModel, Instance, Job } from './model/index.js';
 import type { Removal } from './removal.js';
 
+/** The shortest time between the starts of two steps of one deployment. */
+const SETTLE_MS = 20;
+
 const unfinished = (j: Job) => j.state === 'queued' || j.state === 'running';
 
 export function createConductor(deps: {
@@ -23,6 +26,8 @@ export function createConductor(deps: {
   const now = deps.now ?? Date.now;
   const busy = new Map<string, Promise<void>>();
   const again = new Set<string>();
+  const settling = new Map<string, NodeJS.Timeout>();
+  const lastStart = new Map<string, number>();
   const blockedSince = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let sweeping = false;
@@ -30,7 +35,21 @@ export function createConductor(deps: {
 
   function kick(deploymentId: string): void {
     if (stopped) return;
-    if (busy.has(deploymentId)) { again.add(deploymentId); return; }
+    if (busy.has(deploymentId) || settling.has(deploymentId)) { again.add(deploymentId); return; }
+    // At most one step per SETTLE_MS and deployment: a large deployment's burst of reports
+    // costs a few steps (each reads every instance), not one step per report. A report
+    // after a quiet spell is acted on at once.
+    const wait = (lastStart.get(deploymentId) ?? -Infinity) + SETTLE_MS - performance.now();
+    if (wait > 0) {
+      settling.set(deploymentId, setTimeout(() => {
+        settling.delete(deploymentId);
+        again.delete(deploymentId);
+        kick(deploymentId);
+      }, wait));
+      return;
+    }
+    if (lastStart.size > 10_000) lastStart.clear();
+    lastStart.set(deploymentId, performance.now());
     const p = pass(deploymentId)
       .catch((err) => log.error({ err, deployment: deploymentId }, 'deployment step failed'))
       .finally(() => {
@@ -175,13 +194,18 @@ export function createConductor(deps: {
     async stop(graceMs = 3000): Promise<void> {
       stopped = true;
       clearTimeout(timer);
+      for (const t of settling.values()) clearTimeout(t);
+      settling.clear();
       let t: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...busy.values()]), new Promise<void>((r) => { t = setTimeout(r, graceMs); })]);
       clearTimeout(t);
     },
     /** Resolves when no step is running (tests). */
     async idle(): Promise<void> {
-      while (busy.size) await Promise.allSettled([...busy.values()]);
+      while (busy.size || settling.size) {
+        await Promise.allSettled([...busy.values()]);
+        if (settling.size) await new Promise((r) => setTimeout(r, SETTLE_MS));
+      }
     },
   };
 }

@@ -38,6 +38,7 @@ export function createConverger(deps: {
 }) {
   const { model, planner, allocator, removal, liveness, clouds, log } = deps;
   const now = deps.now ?? Date.now;
+  const changesStmt = model.db.prepare('SELECT total_changes()').pluck();
 
   /**
    * Clouds that failed `service` since `since` (refused, errors, never ready), with why,
@@ -99,7 +100,15 @@ export function createConverger(deps: {
     async step(dep: Deployment, since: number): Promise<StepResult> {
       const def = dep.definition;
       const wanted = model.wanted.all(dep.id);
-      const load = () => model.instances.list(dep.id);
+      // Read again only after something was written: a step looks at the instances several
+      // times, mostly with nothing written in between, and a large deployment's read is the
+      // cost of a step. total_changes() counts every write of this (the only) connection.
+      let cached: { changes: number; list: Instance[] } | undefined;
+      const load = (): Instance[] => {
+        const changes = changesStmt.get() as number;
+        if (cached?.changes !== changes) cached = { changes, list: model.instances.list(dep.id) };
+        return cached.list;
+      };
       let instances = load();
 
       const total = [...wanted.values()].reduce((a, b) => a + b, 0);

@@ -118,6 +118,7 @@ describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
     await completed(alice, gwJid, id);
     await alice.request(gw.Scale, gwJid, { deployment: id, service: 'worker', count: 3 });
     await until('3 workers ready', async () => (await status(alice, gwJid, id)).services[1]!.ready === 3);
+    await until('the scale-up job done', () => g.model.jobs.list(id).every((j) => j.state === 'succeeded'));
     assert.equal(cb.live().length, 3, 'two workers and a head replica on cloud-b');
 
     const before = ca.live().map((i) => i.name).sort();
@@ -125,7 +126,9 @@ describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
     await until('cloud-b emptied', () => cb.live().length === 0);
     assert.deepEqual(ca.live().map((i) => i.name).sort(), before, 'cloud-a keeps its head and worker');
     assert.ok([...cb.instances.values()].filter((i) => i.service === 'worker').every((i) => (i.agent?.drained ?? 0) >= 1), 'workers were drained first');
-    await until('scale job done', () => g.model.jobs.list(id).every((j) => j.state === 'succeeded'));
+    await until('scale job done', () => g.model.jobs.list(id).every((j) => j.state === 'succeeded')).catch((err) => {
+      throw new Error(`${(err as Error).message}; jobs ${JSON.stringify(g.model.jobs.list(id).map((j) => [j.kind, j.state]))}`);
+    });
     const d = await status(alice, gwJid, id);
     assert.deepEqual(d.services, [{ name: 'head', type: 'fixed', wanted: 1, ready: 1 }, { name: 'worker', type: 'scalable', wanted: 1, ready: 1 }]);
     await assert.rejects(alice.request(gw.Scale, gwJid, { deployment: id, service: 'worker', count: 9 }), (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request');
