@@ -11,13 +11,13 @@ import { summarize } from './desired.js';
 import type { Deployment, GatewayModel } from './model/index.js';
 import type { Operations } from './operations.js';
 import { watchProgress } from './progress.js';
-import { cloudViews, clusterView, contextView } from './views.js';
+import { cloudViews, clusterView, contextView, destroyStage } from './views.js';
 
 function describe(model: GatewayModel, d: Deployment): string {
   const all = model.instances.list(d.id);
   const sums = summarize(d.definition, model.wanted.all(d.id), all);
-  const gone = all.every((i) => i.state === 'terminated');
-  const state = d.destroyedAt !== undefined ? `${d.state}, ${gone ? 'destroyed' : 'destroying'}` : d.state;
+  const stage = destroyStage(d, all);
+  const state = stage ? `${d.state}, ${stage}` : d.state;
   return `${d.id} (${d.cluster}, ${d.owner}): ${state} — ${sums.map((s) => `${s.name} ${s.ready}/${s.wanted} ready`).join(', ')}`;
 }
 

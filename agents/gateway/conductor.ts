@@ -13,7 +13,7 @@ import type { Liveness } from './liveness.js';
 import type { Deployment, GatewayModel, Instance, Job } from './model/index.js';
 import type { Removal } from './removal.js';
 
-/** The shortest time between the starts of two steps of one deployment. */
+/** The shortest time between the end of a step of a deployment and the start of its next. */
 const SETTLE_MS = 20;
 
 const unfinished = (j: Job) => j.state === 'queued' || j.state === 'running';
@@ -26,8 +26,7 @@ export function createConductor(deps: {
   const now = deps.now ?? Date.now;
   const busy = new Map<string, Promise<void>>();
   const again = new Set<string>();
-  const settling = new Map<string, NodeJS.Timeout>();
-  const lastStart = new Map<string, number>();
+  const cooling = new Map<string, NodeJS.Timeout>();
   const blockedSince = new Map<string, number>();
   let timer: NodeJS.Timeout | undefined;
   let sweeping = false;
@@ -35,26 +34,20 @@ export function createConductor(deps: {
 
   function kick(deploymentId: string): void {
     if (stopped) return;
-    if (busy.has(deploymentId) || settling.has(deploymentId)) { again.add(deploymentId); return; }
-    // At most one step per SETTLE_MS and deployment: a large deployment's burst of reports
-    // costs a few steps (each reads every instance), not one step per report. A report
-    // after a quiet spell is acted on at once.
-    const wait = (lastStart.get(deploymentId) ?? -Infinity) + SETTLE_MS - performance.now();
-    if (wait > 0) {
-      settling.set(deploymentId, setTimeout(() => {
-        settling.delete(deploymentId);
-        again.delete(deploymentId);
-        kick(deploymentId);
-      }, wait));
-      return;
-    }
-    if (lastStart.size > 10_000) lastStart.clear();
-    lastStart.set(deploymentId, performance.now());
-    const p = pass(deploymentId)
+    if (busy.has(deploymentId) || cooling.has(deploymentId)) { again.add(deploymentId); return; }
+    // Started on the next microtask, so that a kick from inside the step finds it busy.
+    const p = Promise.resolve().then(() => pass(deploymentId))
       .catch((err) => log.error({ err, deployment: deploymentId }, 'deployment step failed'))
       .finally(() => {
         busy.delete(deploymentId);
-        if (again.delete(deploymentId)) kick(deploymentId);
+        if (stopped) return;
+        // SETTLE_MS between a step and the next: a large deployment's burst of reports costs
+        // a few steps (each reads every instance), not one per report; a report after a
+        // quiet spell is acted on at once.
+        cooling.set(deploymentId, setTimeout(() => {
+          cooling.delete(deploymentId);
+          if (again.delete(deploymentId)) kick(deploymentId);
+        }, SETTLE_MS));
       });
     busy.set(deploymentId, p);
   }
@@ -194,17 +187,17 @@ export function createConductor(deps: {
     async stop(graceMs = 3000): Promise<void> {
       stopped = true;
       clearTimeout(timer);
-      for (const t of settling.values()) clearTimeout(t);
-      settling.clear();
+      for (const t of cooling.values()) clearTimeout(t);
+      cooling.clear();
       let t: NodeJS.Timeout | undefined;
       await Promise.race([Promise.allSettled([...busy.values()]), new Promise<void>((r) => { t = setTimeout(r, graceMs); })]);
       clearTimeout(t);
     },
     /** Resolves when no step is running (tests). */
     async idle(): Promise<void> {
-      while (busy.size || settling.size) {
+      while (busy.size || cooling.size) {
         await Promise.allSettled([...busy.values()]);
-        if (settling.size) await new Promise((r) => setTimeout(r, SETTLE_MS));
+        if (cooling.size) await new Promise((r) => setTimeout(r, SETTLE_MS));
       }
     },
   };

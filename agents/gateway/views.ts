@@ -1,9 +1,15 @@
 /** What the API and chat show of the gateway's state: protocol views built from the model. */
 import { summarize } from './desired.js';
 import type { Clouds } from './clouds.js';
-import type { ClusterRecord, ContextInfo, Deployment, GatewayModel } from './model/index.js';
+import type { ClusterRecord, ContextInfo, Deployment, GatewayModel, Instance } from './model/index.js';
 import { nodeOf } from './publisher.js';
 import type { CloudView, ClusterView, ContextView, DeploymentView } from './wire.js';
+
+/** For a deployment a destroy was asked of: 'destroying' until every instance is terminated. */
+export function destroyStage(dep: Deployment, instances: readonly Instance[]): 'destroying' | 'destroyed' | undefined {
+  if (dep.destroyedAt === undefined) return undefined;
+  return instances.every((i) => i.state === 'terminated') ? 'destroyed' : 'destroying';
+}
 
 export function deploymentView(model: GatewayModel, dep: Deployment): DeploymentView {
   const all = model.instances.list(dep.id);
@@ -18,7 +24,7 @@ export function deploymentView(model: GatewayModel, dep: Deployment): Deployment
     created: new Date(dep.createdAt).toISOString(),
     updated: new Date(Math.max(dep.updatedAt, ...all.map((i) => i.updatedAt))).toISOString(),
     node: nodeOf(dep.id),
-    ...(dep.destroyedAt !== undefined ? { destroyed: all.every((i) => i.state === 'terminated') ? 'destroyed' as const : 'destroying' as const } : {}),
+    destroyed: destroyStage(dep, all),
     services: summarize(dep.definition, model.wanted.all(dep.id), all).map((s) => ({ name: s.name, type: s.type, wanted: s.wanted, ready: s.ready })),
     instances: shown.map((i) => ({
       name: i.name, service: i.service, cloud: i.cloud, state: i.state, ready: i.ready,

@@ -20,6 +20,18 @@ export type AllocateResult = ReturnType<typeof cloud.AllocateResult.payload.deco
 export type InstanceStateMsg = ReturnType<typeof cloud.InstanceState.payload.decode>;
 export type AllocateMsg = ReturnType<typeof cloud.Allocate.payload.decode>;
 
+/** A cloud agent's [instances] section: its instances log in to `t` on INSTANCE_DOMAIN with tokens from that host's key. */
+export function instancesSection(t: TestServer, heartbeat: string): string {
+  return `[instances]
+xmpp_domain = ${INSTANCE_DOMAIN}
+jwt_key = ${t.server.info.hostJwtKeyFiles[INSTANCE_DOMAIN]}
+server = ${t.server.info.ip}:${t.server.info.c2sPort}
+ca = ${t.server.info.certFile}
+token_ttl = 10m
+heartbeat_interval = ${heartbeat}
+`;
+}
+
 export async function startServer(): Promise<TestServer> {
   return startEjabberd({ extraHosts: [{ name: INSTANCE_DOMAIN, ownJwtKey: true }] }, { cleanup: false });
 }
@@ -74,13 +86,7 @@ ${Object.entries(o.driverOptions).map(([k, v]) => `${k} = ${v}`).join('\n')}
 [acl]
 ${o.acl ?? `users = alice@${t.host}\ngroups = physics`}
 
-[instances]
-xmpp_domain = ${INSTANCE_DOMAIN}
-jwt_key = ${t.server.info.hostJwtKeyFiles[INSTANCE_DOMAIN]}
-server = ${t.server.info.ip}:${t.server.info.c2sPort}
-ca = ${t.server.info.certFile}
-token_ttl = 10m
-heartbeat_interval = 5s
+${instancesSection(t, '5s')}
 
 ${o.extra ?? ''}
 `;

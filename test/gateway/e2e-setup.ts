@@ -8,15 +8,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { createCloudAgent, loadCloudConfig, type CloudAgent } from '../../agents/cloud/index.js';
 import type { Instance } from '../../drivers/index.js';
-import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
+import type { TestServer } from '../helpers/ejabberd.js';
+import { instancesSection, startServer } from '../cloud/helpers.js';
 import { silent } from '../helpers/agents.js';
 import { alive } from '../helpers/guest.js';
 
-export const INSTANCE_DOMAIN = 'vms.localhost';
-
-export function startServer(): Promise<TestServer> {
-  return startEjabberd({ extraHosts: [{ name: INSTANCE_DOMAIN, ownJwtKey: true }] }, { cleanup: false });
-}
+export { startServer };
 
 export interface CloudSpec {
   name: string;
@@ -63,14 +60,7 @@ users = ${c.users ?? '*'}
 [quota]
 instances = ${c.quota ?? 10}
 
-[instances]
-xmpp_domain = ${INSTANCE_DOMAIN}
-jwt_key = ${t.server.info.hostJwtKeyFiles[INSTANCE_DOMAIN]}
-server = ${t.server.info.ip}:${t.server.info.c2sPort}
-ca = ${t.server.info.certFile}
-token_ttl = 10m
-heartbeat_interval = 1s
-`;
+${instancesSection(t, '1s')}`;
   const file = join(d, 'cloud.ini');
   writeFileSync(file, ini);
   const ca = await createCloudAgent(loadCloudConfig(file), { log: silent });

@@ -2,52 +2,31 @@
  * The gateway's engine across its own restart and its instances' losses, against a real
  * ejabberd with stand-in cloud and instance agents.
  */
-import { describe, test, before, after } from 'node:test';
+import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import type { Agent } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
 import type { Gateway } from '../../agents/gateway/index.js';
-import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
-import { makeAgent } from '../helpers/agents.js';
 import { StandInCloud } from './peers.js';
-import { clusterIni, prepare, startGateway, status, until } from './harness.js';
+import { clusterIni, engineSuite, prepare, startGateway, status, until } from './harness.js';
 
 describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, () => {
-  let t: TestServer;
-  let dir: string;
-  let alice: Agent;
-  const running: Array<{ stop(): Promise<void> }> = [];
-
-  before(async () => {
-    t = await startEjabberd({}, { cleanup: false });
-    dir = mkdtempSync(join(tmpdir(), 'cgt-gw-restart-'));
-    alice = await makeAgent(t, 'alice');
-    await alice.start();
-  });
-  after(async () => {
-    for (const r of running.reverse()) await r.stop().catch(() => {});
-    await alice?.stop();
-    await t?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  const s = engineSuite('cgt-gw-restart-');
+  const { running } = s;
 
   async function deploy(g: Gateway, initial: number) {
-    await prepare(alice, g.agent.jid, clusterIni({ initial }).replace(/^image = /gm, 'context = node\nimage = '));
-    return (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
+    await prepare(s.alice, g.agent.jid, clusterIni({ initial }).replace(/^image = /gm, 'context = node\nimage = '));
+    return (await s.alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
   }
 
   test('a gateway restarted mid-deployment finishes it with exactly the requested instances', async () => {
-    const ca = new StandInCloud(t, 'cloud-r1', { name: 'cloud-a', quota: 2 });
-    const cb = new StandInCloud(t, 'cloud-r2', { name: 'cloud-b' });
-    const gwBare = `gw-restart@${t.host}`;
+    const ca = new StandInCloud(s.t, 'cloud-r1', { name: 'cloud-a', quota: 2 });
+    const cb = new StandInCloud(s.t, 'cloud-r2', { name: 'cloud-b' });
+    const gwBare = `gw-restart@${s.t.host}`;
     await ca.start(gwBare);
     await cb.start(gwBare);
     running.push(ca, cb);
-    const opts = { dir, user: 'gw-restart', dbName: 'restart.db', clouds: [ca.jid, cb.jid] };
-    const g1 = await startGateway(t, opts);
+    const opts = { dir: s.dir, user: 'gw-restart', dbName: 'restart.db', clouds: [ca.jid, cb.jid] };
+    const g1 = await startGateway(s.t, opts);
     await until('clouds online', () => g1.agent.peers('cloud').length === 2);
     const id = await deploy(g1, 3);
     // Stop as soon as the head was asked for: the workers are not allocated yet.
@@ -55,10 +34,10 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     await g1.stop();
     assert.notEqual(g1.model.db.open, true);
 
-    const g2 = await startGateway(t, opts);
+    const g2 = await startGateway(s.t, opts);
     running.push(g2);
     const d = await until('completed after the restart', async () => {
-      const x = await status(alice, g2.agent.jid, id);
+      const x = await status(s.alice, g2.agent.jid, id);
       return x.state === 'completed' ? x : undefined;
     });
     assert.equal(d.instances.length, 5, 'head, 3 workers and a head replica');
@@ -70,21 +49,21 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
   });
 
   test('lost instances are reported and replaced: a worker (above min) and the head', async () => {
-    const ca = new StandInCloud(t, 'cloud-l1', { name: 'cloud-a', heartbeatMs: 100 });
-    const gwBare = `gw-lost@${t.host}`;
+    const ca = new StandInCloud(s.t, 'cloud-l1', { name: 'cloud-a', heartbeatMs: 100 });
+    const gwBare = `gw-lost@${s.t.host}`;
     await ca.start(gwBare);
     running.push(ca);
-    const g = await startGateway(t, { dir, user: 'gw-lost', dbName: 'lost.db', clouds: [ca.jid], settings: { heartbeatTimeoutMs: 800 } });
+    const g = await startGateway(s.t, { dir: s.dir, user: 'gw-lost', dbName: 'lost.db', clouds: [ca.jid], settings: { heartbeatTimeoutMs: 800 } });
     running.push(g);
     await until('cloud online', () => g.agent.peers('cloud').length === 1);
     const id = await deploy(g, 2);
-    await until('completed', async () => (await status(alice, g.agent.jid, id)).state === 'completed');
+    await until('completed', async () => (await status(s.alice, g.agent.jid, id)).state === 'completed');
     const replaced = () => g.model.jobs.list(id).filter((j) => j.kind === 'replace' && j.state === 'succeeded').length;
 
     const worker = [...ca.instances.values()].find((i) => i.service === 'worker')!;
     worker.agent!.silence();
     let d = await until('worker replaced', async () => {
-      const x = await status(alice, g.agent.jid, id);
+      const x = await status(s.alice, g.agent.jid, id);
       return replaced() === 1 && x.instances.some((i) => i.name === 'worker-3' && i.ready) ? x : undefined;
     });
     assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 2, 2]], 'the wanted count is kept');
@@ -94,7 +73,7 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
 
     [...ca.instances.values()].find((i) => i.service === 'head')!.agent!.silence();
     d = await until('head replaced', async () => {
-      const x = await status(alice, g.agent.jid, id);
+      const x = await status(s.alice, g.agent.jid, id);
       return replaced() === 2 && x.instances.some((i) => i.name === 'head-2' && i.ready) ? x : undefined;
     });
     assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 2, 2]]);

@@ -1,10 +1,13 @@
 /** Shared pieces of the gateway's engine, chat and end-to-end tests. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { after, before } from 'node:test';
 import { createGateway, type Gateway, type AccessPolicy, type EngineSettings } from '../../agents/gateway/index.js';
 import type { Agent } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
-import type { TestServer } from '../helpers/ejabberd.js';
-import { silent, tokenFor } from '../helpers/agents.js';
+import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
+import { makeAgent, silent, tokenFor } from '../helpers/agents.js';
 
 export const CONTEXT = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = test\n';
 
@@ -13,6 +16,27 @@ export function clusterIni(o: { name?: string; initial?: number; min?: number; m
   const ctx = o.context ? `context = ${o.context}\n` : '';
   return `[cluster]\nname = ${o.name ?? 'batch'}\n\n[service.head]\ntype = fixed\norder = 1\nflavor = small\nimage = test-image\n${ctx}${o.clouds ? `clouds = ${o.clouds}\n` : ''}\n`
     + `[service.worker]\ntype = scalable\ndepends = head\nmin = ${o.min ?? 1}\ninitial = ${o.initial ?? 2}\nmax = ${o.max ?? 6}\nflavor = small\nimage = test-image\n${ctx}${o.clouds ? `clouds = ${o.clouds}\n` : ''}`;
+}
+
+/** What an engine suite shares: one ejabberd, a temp dir, user alice online; `running` is stopped, last first, after the suite. */
+export interface EngineSuite { t: TestServer; dir: string; alice: Agent; readonly running: Array<{ stop(): Promise<void> }> }
+
+/** Registers the suite's before/after hooks; the fields are set once `before` has run. */
+export function engineSuite(dirPrefix: string): EngineSuite {
+  const s = { running: [] as Array<{ stop(): Promise<void> }> } as EngineSuite;
+  before(async () => {
+    s.t = await startEjabberd({}, { cleanup: false });
+    s.dir = mkdtempSync(join(tmpdir(), dirPrefix));
+    s.alice = await makeAgent(s.t, 'alice');
+    await s.alice.start();
+  });
+  after(async () => {
+    for (const r of s.running.reverse()) await r.stop().catch(() => {});
+    await s.alice?.stop();
+    await s.t?.stop();
+    if (s.dir) rmSync(s.dir, { recursive: true, force: true });
+  });
+  return s;
 }
 
 export async function startGateway(t: TestServer, o: {
