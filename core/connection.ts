@@ -78,6 +78,8 @@ export class Connection extends EventEmitter {
   /** The login attempt in progress (reconnections). */
   private attempting?: { resolve: () => void; fail: (err: Error) => void };
   private corked: any = null;
+  /** While logging in: the last element the server sent, to say where a stalled login stopped. */
+  private lastInput = '';
   readonly window: number;
   jid = '';
 
@@ -91,7 +93,7 @@ export class Connection extends EventEmitter {
     guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
     dropLateData(this.entity, o.log);
     // Whatever handling input writes (answers, acks) is corked with what follows.
-    this.entity.on('element', () => { if (this.online) this.cork('turn'); });
+    this.entity.on('element', (el: Element) => { if (this.online) this.cork('turn'); else this.lastInput = `<${el.name}${el.attrs.type ? ` type="${el.attrs.type}"` : ''}>`; });
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
     this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));
     this.entity.on('online', (jid: unknown) => this.setOnline(false, String(jid)));
@@ -174,9 +176,10 @@ export class Connection extends EventEmitter {
   private async connectOpen(): Promise<void> {
     const { service, domain } = this.entity.options;
     let timer: NodeJS.Timeout | undefined;
+    this.lastInput = '';
     const online = new Promise<void>((resolve, reject) => {
       this.attempting = { resolve, fail: reject };
-      timer = setTimeout(() => reject(new ConnectionError(`no session within ${LOGIN_TIMEOUT_MS} ms`, false)), LOGIN_TIMEOUT_MS);
+      timer = setTimeout(() => reject(new ConnectionError(`no session within ${LOGIN_TIMEOUT_MS} ms (stream ${this.entity.status}${this.lastInput ? `, last from the server: ${this.lastInput}` : ''})`, false)), LOGIN_TIMEOUT_MS);
     });
     online.catch(() => {});
     const onError = (err: Error) => this.attempting?.fail(err);

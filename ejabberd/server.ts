@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { renderConfig, type ComponentSpec, type HostSpec } from './config.js';
 import { erlangSystem } from './system.js';
-import { freePort, portInUse, canConnect } from './ports.js';
+import { freePort, portInUse, canConnect, listenerOwnedBy } from './ports.js';
 import { EjabberdError } from './errors.js';
 
 const execFileP = promisify(execFile);
@@ -197,9 +197,14 @@ export class EjabberdServer {
     void this.exited.then((c) => { exitCode = c; });
     while (Date.now() < deadline) {
       if (exitCode !== undefined) {
-        throw new EjabberdError(`ejabberd in ${info.dir} exited during start-up (code ${exitCode})`, this.logTail());
+        const tail = this.logTail();
+        const taken = /eaddrinuse/i.test(tail) ? ': one of its ports was taken by another process after it was checked (eaddrinuse)' : '';
+        throw new EjabberdError(`ejabberd in ${info.dir} exited during start-up (code ${exitCode})${taken}`, tail);
       }
-      if ((await canConnect(info.c2sPort, info.ip)) && (await canConnect(info.componentPort, info.ip))) return;
+      // Something answering is not enough: another process may hold the port, and this
+      // server is then about to exit for want of it.
+      if ((await canConnect(info.c2sPort, info.ip)) && (await canConnect(info.componentPort, info.ip))
+        && listenerOwnedBy(child.pid!, info.c2sPort) !== false && listenerOwnedBy(child.pid!, info.componentPort) !== false) return;
       await new Promise((r) => setTimeout(r, 100));
     }
     await this.stop();

@@ -1,6 +1,6 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
@@ -8,7 +8,7 @@ import { startEjabberd } from '../helpers/ejabberd.js';
 import { Connection } from '../../core/connection.js';
 import { loadJwtKey, mintToken } from '../../core/jwt.js';
 import { createLogger } from '../../core/log.js';
-import { EjabberdServer, EjabberdError } from '../../ejabberd/index.js';
+import { EjabberdServer, EjabberdError, freePort, listenerOwnedBy, portInUse } from '../../ejabberd/index.js';
 
 const log = createLogger({ level: 'silent' });
 
@@ -52,6 +52,31 @@ test('a port in use is reported with the port, and nothing is left running', asy
   after(() => s.remove());
   await assert.rejects(s.start(), (e: any) => e instanceof EjabberdError && e.message.includes(`127.0.0.1:${port} is already in use`));
   assert.equal((await s.status()).running, false);
+});
+
+test('a port taken after the check (by an outgoing connection or another server): start fails naming it, never returns on a foreign listener', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'cgt-ejabberd-'));
+  const s = await EjabberdServer.prepare({ dir });
+  after(() => s.remove());
+  const starting = s.start();
+  starting.catch(() => {});
+  // The checks are done once the server process exists; take its port before it binds.
+  while (!existsSync(join(dir, 'ejabberd.pid'))) await new Promise((r) => setTimeout(r, 1));
+  const thief = createServer();
+  await new Promise<void>((r) => thief.listen(s.info.componentPort, '127.0.0.1', r));
+  after(() => thief.close());
+  assert.equal(listenerOwnedBy(process.pid, s.info.componentPort), true);
+  await assert.rejects(starting, (e: any) => e instanceof EjabberdError && /ports was taken .*eaddrinuse/.test(e.message));
+  assert.equal((await s.status()).running, false);
+});
+
+test('free ports come from below the range of outgoing connections', async () => {
+  const low = Number(readFileSync('/proc/sys/net/ipv4/ip_local_port_range', 'utf8').trim().split(/\s+/)[0]);
+  for (let i = 0; i < 5; i++) {
+    const p = await freePort();
+    if (low > 11_000) assert.ok(p >= 10_000 && p < low, `${p} below ${low}`);
+    assert.equal(await portInUse(p), false);
+  }
 });
 
 test('a bad configuration is reported with ejabberd log lines, and nothing is left running', async () => {

@@ -4,21 +4,9 @@
  * it (SIGTERM, then SIGKILL), and a process 'exit' hook covers a test run that dies first.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { createServer } from 'node:net';
+import { freePort } from '../../ejabberd/index.js';
 
 export interface Moto { endpoint: string; port: number; stop(): Promise<void> }
-
-async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const srv = createServer();
-    srv.unref();
-    srv.once('error', reject);
-    srv.listen(0, '127.0.0.1', () => {
-      const addr = srv.address();
-      srv.close(() => (typeof addr === 'object' && addr ? resolve(addr.port) : reject(new Error('no port'))));
-    });
-  });
-}
 
 async function answers(endpoint: string): Promise<boolean> {
   try {

@@ -68,7 +68,7 @@ export async function testGateway(t: TestServer, o: { user?: string; prepare?: (
 export type TestGateway = Awaited<ReturnType<typeof testGateway>>;
 
 /** Polls `probe` until it returns something truthy; fails after `ms` with `what`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | null, ms = 8000): Promise<T> {
+export async function waitFor<T>(what: string, probe: () => T | undefined | false | null, ms = 20_000): Promise<T> {
   const end = Date.now() + ms;
   for (;;) {
     const v = probe();

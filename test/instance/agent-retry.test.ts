@@ -42,7 +42,7 @@ test('a restarted gateway gets heartbeats again (the instance re-announces itsel
 
   const gw2 = await testGateway(t);
   cleanup.after(() => gw2.agent.stop());
-  const beat = await waitFor('beats at the restarted gateway', () => gw2.beats.find((b) => b.instance_id === 'vm-beat'), 5000);
+  const beat = await waitFor('beats at the restarted gateway', () => gw2.beats.find((b) => b.instance_id === 'vm-beat'), 15_000);
   assert.equal(beat.phase, 'ready');
   await waitFor('its presence too', () => gw2.presences.find((p) => p.instance_id === 'vm-beat' && p.phase === 'ready'));
 });
