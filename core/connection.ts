@@ -18,6 +18,12 @@ import { CloudgateError, StanzaTooLargeError, overLimit } from './errors.js';
 const NS_SM = 'urn:xmpp:sm:3';
 /** A login that has not produced a session by then is abandoned and retried. */
 const LOGIN_TIMEOUT_MS = 30_000;
+/**
+ * A login step the server has not answered by then is abandoned and retried: each step
+ * (TLS, SASL, bind, stream management) is one round trip, and waiting out the whole
+ * login timeout only ends with the server dropping the stream as idle.
+ */
+const LOGIN_STALL_MS = 12_000;
 
 export interface ConnectionOptions {
   kind: 'client' | 'component';
@@ -35,6 +41,8 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   /** Attempts before start() gives up (default: keep trying). */
   maxStartAttempts?: number;
+  /** A login step unanswered this long is abandoned and retried (default 12 s). */
+  loginStallMs?: number;
   /**
    * Unacknowledged stanzas allowed in flight to the server (stream management). An ack
    * is asked for at half of it, so at most half a window goes out per ack round trip:
@@ -80,6 +88,8 @@ export class Connection extends EventEmitter {
   private corked: any = null;
   /** While logging in: the last element the server sent, to say where a stalled login stopped. */
   private lastInput = '';
+  /** While logging in: restarted by every element from the server. */
+  private stallTimer: NodeJS.Timeout | undefined;
   readonly window: number;
   jid = '';
 
@@ -93,7 +103,7 @@ export class Connection extends EventEmitter {
     guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
     dropLateData(this.entity, o.log);
     // Whatever handling input writes (answers, acks) is corked with what follows.
-    this.entity.on('element', (el: Element) => { if (this.online) this.cork('turn'); else this.lastInput = `<${el.name}${el.attrs.type ? ` type="${el.attrs.type}"` : ''}>`; });
+    this.entity.on('element', (el: Element) => { if (this.online) this.cork('turn'); else { this.lastInput = `<${el.name}${el.attrs.type ? ` type="${el.attrs.type}"` : ''}>`; this.stallTimer?.refresh(); } });
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
     this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));
     this.entity.on('online', (jid: unknown) => this.setOnline(false, String(jid)));
@@ -158,6 +168,8 @@ export class Connection extends EventEmitter {
         }
         const d = backoffDelay(attempt, this.options.backoff);
         this.options.log.warn({ attempt: attempt + 1, delayMs: d, reason: describe(err) }, 'connect failed, retrying');
+        // A stalled attempt still holds its socket: the next one starts on a fresh one.
+        if (this.entity.socket) await this.entity.disconnect().catch(() => {});
         await sleep(d, this.abort.signal);
       }
     }
@@ -179,7 +191,10 @@ export class Connection extends EventEmitter {
     this.lastInput = '';
     const online = new Promise<void>((resolve, reject) => {
       this.attempting = { resolve, fail: reject };
-      timer = setTimeout(() => reject(new ConnectionError(`no session within ${LOGIN_TIMEOUT_MS} ms (stream ${this.entity.status}${this.lastInput ? `, last from the server: ${this.lastInput}` : ''})`, false)), LOGIN_TIMEOUT_MS);
+      const where = () => `stream ${this.entity.status}${this.lastInput ? `, last from the server: ${this.lastInput}` : ''}`;
+      timer = setTimeout(() => reject(new ConnectionError(`no session within ${LOGIN_TIMEOUT_MS} ms (${where()})`, false)), LOGIN_TIMEOUT_MS);
+      const stallMs = this.options.loginStallMs ?? LOGIN_STALL_MS;
+      this.stallTimer = setTimeout(() => reject(new ConnectionError(`login stalled: nothing from the server for ${stallMs} ms (${where()})`, false)), stallMs);
     });
     online.catch(() => {});
     const onError = (err: Error) => this.attempting?.fail(err);
@@ -194,6 +209,8 @@ export class Connection extends EventEmitter {
       await online;
     } finally {
       clearTimeout(timer);
+      clearTimeout(this.stallTimer);
+      this.stallTimer = undefined;
       this.entity.off('error', onError);
       this.attempting = undefined;
     }
@@ -372,7 +389,7 @@ function dropLateData(entity: any, log: Logger): void {
 
 function describe(err: unknown): string {
   const e = err as { condition?: string; message?: string; code?: string };
-  return e?.condition ? `${e.condition}${e.message && e.message !== e.condition ? ` (${e.message})` : ''}` : e?.code ?? e?.message ?? String(err);
+  return e?.condition ? `${e.condition}${e.message && e.message !== e.condition ? ` (${e.message})` : ''}` : e?.message || e?.code || String(err);
 }
 
 /** Wrong credentials or policy refusals do not get better by retrying. */

@@ -1,0 +1,59 @@
+/**
+ * A login that stops half-way (the server's answer to one step never arrives: a lost
+ * segment, a server busy with a login storm) must be retried well before the server
+ * drops the stream as idle (30 s), and the retry must start on a fresh socket. Here a
+ * relay in front of a real ejabberd withholds the server's side of the TLS handshake on
+ * the first connection only; the second goes through.
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { Writable } from 'node:stream';
+import { createServer, connect, type Socket } from 'node:net';
+import pino from 'pino';
+import { startEjabberd } from '../helpers/ejabberd.js';
+import { tokenFor } from '../helpers/agents.js';
+import { Connection } from '../../core/index.js';
+
+test('a login step the server never answers is abandoned after the stall time and retried on a fresh socket', { timeout: 25_000 }, async () => {
+  const t = await startEjabberd();
+  const [ip, port] = [t.server.info.ip, t.server.info.c2sPort];
+  let accepted = 0;
+  const closed: number[] = [];
+  const relay = createServer((client: Socket) => {
+    const n = ++accepted;
+    const upstream = connect({ host: ip, port });
+    let withholding = false;
+    client.on('error', () => {}); upstream.on('error', () => {});
+    client.on('data', (d) => upstream.write(d));
+    upstream.on('data', (d) => {
+      if (withholding) return;
+      client.write(d);
+      // The first connection: pass <proceed/>, then nothing (the TLS handshake never ends).
+      if (n === 1 && d.toString('latin1').includes('<proceed')) withholding = true;
+    });
+    client.on('close', () => { closed.push(n); upstream.destroy(); });
+    upstream.on('close', () => client.destroy());
+  });
+  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
+  const relayPort = (relay.address() as { port: number }).port;
+
+  const lines: Array<{ msg: string; reason?: string }> = [];
+  const log = pino({ level: 'warn' }, new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
+  const c = new Connection({
+    kind: 'client', service: `xmpp://127.0.0.1:${relayPort}`, domain: t.host, username: 'vm-stall', password: await tokenFor(t, 'vm-stall'),
+    isToken: true, ca: t.ca, resource: 'agent', log, maxStartAttempts: 3, loginStallMs: 1500, backoff: { baseMs: 10, maxMs: 20 },
+  });
+  const started = Date.now();
+  try {
+    await c.start();
+    assert.equal(c.isOnline, true);
+    assert.ok(Date.now() - started < 12_000, `online after ${Date.now() - started} ms`);
+    assert.equal(accepted, 2, 'one retry');
+    assert.deepEqual(closed, [1], 'the stalled socket was closed, the live one kept');
+    const warned = lines.find((l) => l.msg === 'connect failed, retrying');
+    assert.match(warned?.reason ?? '', /login stalled: nothing from the server for 1500 ms \(stream .*last from the server: <proceed>\)/);
+  } finally {
+    await c.stop();
+    relay.close();
+  }
+});
