@@ -7,7 +7,9 @@
  *  - The receiver de-duplicates by message id in a table that survives its restart,
  *    runs the handler, records the id, then sends the receipt. A handler that throws
  *    a StanzaError (the message itself is bad) is receipted and answered with an
- *    error; any other failure is not receipted, so the sender retries.
+ *    error; any other failure is not receipted, so the sender retries. A message refused
+ *    before its handler ran (sender not trusted, payload invalid) is receipted and
+ *    answered too, but its id is not recorded: it had no effect to repeat.
  */
 import { Element, parse } from 'ltx';
 import type { Logger } from 'pino';
@@ -157,10 +159,15 @@ export class Reliable {
     const { def, fn } = this.handlers.get(`${payload.attrs.xmlns} ${payload.name}`)!;
     const ctx = { from, bare: bareJid(from), id, reliable, log: this.log, state: {}, def, payload: undefined as unknown };
     if (reliable) this.handling.add(key);
+    // An id is remembered only once the handler may have acted: a message refused before
+    // that (unauthorized sender, invalid payload) had no effect, and its copies are refused
+    // alike, so a flood of them does not grow the table.
+    let handled = false;
     try {
       try {
         this.opts.authorize?.(ctx.bare);
         ctx.payload = def.payload.decode(payload);
+        handled = true;
         await this.filters.run(ctx, () => fn(ctx.payload, ctx));
       } catch (err) {
         if (!(err instanceof StanzaError)) {
@@ -171,7 +178,7 @@ export class Reliable {
         this.warn(`${ctx.bare} ${err.condition} ${err.app}`, { from, id, message: payload.name, condition: err.condition, app: err.app, reason: err.message }, 'message refused');
         await this.replyError(el, err);
       }
-      if (reliable) this.seen.add(key);
+      if (reliable && handled) this.seen.add(key);
     } finally {
       this.handling.delete(key);
     }

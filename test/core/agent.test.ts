@@ -169,6 +169,29 @@ describe('reliable messages survive restarts on both sides', () => {
     await Promise.all([s2.stop(), r2.stop()]);
   });
 
+  test('a reliable message refused for its sender is receipted and answered, but its id is not kept', async () => {
+    const t = await startEjabberd();
+    const db = openStore(':memory:', []);
+    const got: string[] = [];
+    const r = await makeAgent(t, 'guarded', { db, trusted: (bare) => bare === `friend@${t.host}` });
+    r.onMessage(Work, (m, ctx) => { got.push(`${ctx.bare.split('@')[0]} ${m.n}`); });
+    const friend = await makeAgent(t, 'friend', { resendMs: 200 });
+    const stranger = await makeAgent(t, 'stranger', { resendMs: 200 });
+    await Promise.all([r.start(), friend.start(), stranger.start()]);
+    after(() => Promise.all([r.stop(), friend.stop(), stranger.stop()]));
+    const errors: string[] = [];
+    stranger.conn.on('stanza', (el: Element) => { if (el.is('message') && el.attrs.type === 'error') errors.push(el.getChild('error')!.getChildElements()[0]!.name); });
+
+    const kept = () => db.prepare('SELECT count(*) FROM cg_seen_messages').pluck().get() as number;
+    for (let n = 0; n < 20; n++) await stranger.delivered(await stranger.sendReliable(Work, r.bare, { n }));
+    await friend.delivered(await friend.sendReliable(Work, r.bare, { n: 99 }));
+    assert.deepEqual(got, ['friend 99']);
+    assert.equal(errors.length, 20, 'each refusal answered');
+    assert.ok(errors.every((c) => c === 'not-authorized'), errors.join());
+    assert.equal(stranger.outboxSize, 0, 'receipted: the sender stops re-sending');
+    assert.equal(kept(), 1, 'only the applied message is remembered');
+  });
+
   test('stop fails pending requests with a clear error', async () => {
     const t = await startEjabberd();
     const a = await makeAgent(t, 'x1');
