@@ -49,7 +49,35 @@ export function openStore(file: string, migrations: readonly Migration[], opts: 
     db.close();
     throw err;
   }
+  reuseStatements(db);
   return db;
+}
+
+/**
+ * Models call db.prepare(sql) at each use, which keeps each query beside the code that
+ * runs it; compiling the SQL each time was a tenth of the gateway's CPU in a 300-instance
+ * deployment. So a statement is compiled once per SQL text and handed out again with its
+ * modes reset (a caller may have turned pluck on), unless it is busy (an iteration over
+ * it has not finished), in which case the caller gets a fresh one. So a statement is
+ * prepared where it is used, never kept: a kept one would lose its modes when the same
+ * SQL is prepared elsewhere.
+ */
+const MAX_CACHED_STATEMENTS = 1000;
+function reuseStatements(db: Db): void {
+  const compile = db.prepare.bind(db);
+  const cache = new Map<string, Database.Statement>();
+  const prepare = (sql: string): Database.Statement => {
+    const s = cache.get(sql);
+    if (!s) {
+      const fresh = compile(sql);
+      if (cache.size < MAX_CACHED_STATEMENTS) cache.set(sql, fresh);
+      return fresh;
+    }
+    if (s.busy) return compile(sql);
+    if (s.reader) s.pluck(false).raw(false).expand(false);
+    return s;
+  };
+  db.prepare = prepare as Db['prepare'];
 }
 
 function migrate(db: Db, file: string, migrations: readonly Migration[], log?: Logger): void {

@@ -38,7 +38,6 @@ export function createConverger(deps: {
 }) {
   const { model, planner, allocator, removal, liveness, clouds, log } = deps;
   const now = deps.now ?? Date.now;
-  const changesStmt = model.db.prepare('SELECT total_changes()').pluck();
 
   /**
    * Clouds that failed `service` since `since` (refused, errors, never ready), with why,
@@ -105,7 +104,7 @@ export function createConverger(deps: {
       // cost of a step. total_changes() counts every write of this (the only) connection.
       let cached: { changes: number; list: Instance[] } | undefined;
       const load = (): Instance[] => {
-        const changes = changesStmt.get() as number;
+        const changes = model.db.prepare('SELECT total_changes()').pluck().get() as number;
         if (cached?.changes !== changes) cached = { changes, list: model.instances.list(dep.id) };
         return cached.list;
       };

@@ -108,3 +108,25 @@ test('seenIds rejects table names that would be SQL injection', () => {
   assert.throws(() => createSeenIds(db, 'x; DROP TABLE y'), TypeError);
   db.close();
 });
+
+test('statements are compiled once per SQL text, handed out with their modes reset, fresh while one is busy', () => {
+  const db = openStore(':memory:', [V1]);
+  try {
+    for (const n of ['x', 'y', 'z']) db.prepare('INSERT INTO a (name) VALUES (?)').run(n);
+    const sql = 'SELECT name FROM a ORDER BY id';
+    const first = db.prepare(sql);
+    assert.equal(db.prepare(sql), first, 'the same statement again');
+    assert.deepEqual(db.prepare(sql).pluck().all(), ['x', 'y', 'z']);
+    assert.deepEqual(db.prepare(sql).all(), [{ name: 'x' }, { name: 'y' }, { name: 'z' }], 'pluck does not stick to the next caller');
+    assert.deepEqual(db.prepare(sql).raw().get(), ['x']);
+    assert.deepEqual(db.prepare(sql).get(), { name: 'x' }, 'nor does raw');
+    // Preparing the query being iterated, inside the loop, works: it gets its own statement.
+    const seen: string[] = [];
+    for (const row of db.prepare(sql).iterate() as Iterable<{ name: string }>) {
+      seen.push(`${row.name}:${(db.prepare(sql).pluck().all() as string[]).length}`);
+    }
+    assert.deepEqual(seen, ['x:3', 'y:3', 'z:3']);
+  } finally {
+    db.close();
+  }
+});

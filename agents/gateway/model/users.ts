@@ -24,9 +24,9 @@ interface UserRow { jid: string; admin: number; created_at: number }
 
 export function createUsers(deps: RepoDeps) {
   const { db } = deps;
-  const groupsOf = db.prepare('SELECT grp FROM user_groups WHERE jid = ? ORDER BY grp').pluck();
+  const groupsOf = (jid: string) => db.prepare('SELECT grp FROM user_groups WHERE jid = ? ORDER BY grp').pluck().all(jid) as string[];
   const toUser = (r: UserRow): User => ({
-    jid: r.jid, admin: r.admin === 1, groups: groupsOf.all(r.jid) as string[], createdAt: r.created_at,
+    jid: r.jid, admin: r.admin === 1, groups: groupsOf(r.jid), createdAt: r.created_at,
   });
   const get = (jid: string): User | undefined => {
     const r = db.prepare('SELECT * FROM users WHERE jid = ?').get(bareJid(jid)) as UserRow | undefined;
