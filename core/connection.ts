@@ -168,8 +168,6 @@ export class Connection extends EventEmitter {
         }
         const d = backoffDelay(attempt, this.options.backoff);
         this.options.log.warn({ attempt: attempt + 1, delayMs: d, reason: describe(err) }, 'connect failed, retrying');
-        // A stalled attempt still holds its socket: the next one starts on a fresh one.
-        if (this.entity.socket) await this.entity.disconnect().catch(() => {});
         await sleep(d, this.abort.signal);
       }
     }
@@ -198,15 +196,21 @@ export class Connection extends EventEmitter {
     });
     online.catch(() => {});
     const onError = (err: Error) => this.attempting?.fail(err);
+    const waiting = attemptListeners(this.entity);
     this.entity.on('error', onError);
+    let socket: unknown;
     try {
       const opening = (async () => {
         await this.entity.connect(service);
         await this.entity.open({ domain });
       })();
+      socket = this.entity.socket; // connect() attaches it before its first await
       opening.catch(() => {}); // its failure also fails the attempt, through the race or a disconnect
       await Promise.race([opening, online]);
       await online;
+    } catch (err) {
+      this.abandon(socket, waiting);
+      throw err;
     } finally {
       clearTimeout(timer);
       clearTimeout(this.stallTimer);
@@ -214,6 +218,27 @@ export class Connection extends EventEmitter {
       this.entity.off('error', onError);
       this.attempting = undefined;
     }
+  }
+
+  /**
+   * Ends a failed login attempt for good, at once: its sockets (TCP, and TLS over it once
+   * STARTTLS began) stop feeding the stream and are closed, and whatever of xmpp.js's
+   * negotiation still waits (a STARTTLS answer, a SASL exchange, a stream header) stops
+   * listening, so it can never take an element of the next attempt for its own answer.
+   */
+  private abandon(socket: unknown, waiting: () => void): void {
+    const e = this.entity;
+    waiting();
+    const current = e.socket;
+    for (const s of new Set([socket, current, current?.socket])) {
+      if (!s) continue;
+      e.socket = s;
+      e._detachSocket(); // unsubscribes the entity's listeners from s, sets socket to null
+      (s as { destroy?: () => void }).destroy?.();
+    }
+    e.socket = null;
+    e._detachParser();
+    if (e.status !== 'disconnect' && e.status !== 'offline') e._status('disconnect', { clean: false });
   }
 
   /** One loop at a time, however many disconnects its own failed attempts cause. */
@@ -376,6 +401,18 @@ function guardStanzaSize(entity: any, limit: number, component: boolean): void {
  * 0.14 would write them to a null parser and throw from the socket's 'data' event, which
  * ends the process. Installed before the first connect, when the data listener is bound.
  */
+/**
+ * Snapshots the entity's listeners for what a login step waits on; the returned function
+ * removes those added since (by steps of an attempt that is being given up).
+ */
+function attemptListeners(entity: any): () => void {
+  const events = ['nonza', 'element', 'open', 'error', 'online'];
+  const before = new Map(events.map((ev) => [ev, new Set(entity.listeners(ev))]));
+  return () => {
+    for (const ev of events) for (const l of entity.listeners(ev)) if (!before.get(ev)!.has(l)) entity.off(ev, l);
+  };
+}
+
 function dropLateData(entity: any, log: Logger): void {
   const onData = entity._onData as (data: Buffer) => void;
   entity._onData = function (this: { parser: unknown }, data: Buffer): void {

@@ -22,6 +22,8 @@ import { promise } from '@xmpp/events';
 import SASLFactory from 'saslmechanisms';
 
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
+/** How long one login step (stream header, STARTTLS answer) or a closing stream may take. */
+export const STEP_TIMEOUT_MS = 10_000;
 
 export interface ClientOptions {
   /** xmpp://host:port */
@@ -43,7 +45,9 @@ export interface ClientOptions {
 export type XmppClient = any;
 
 export function createClient(o: ClientOptions): XmppClient {
-  const entity: XmppClient = new Client({ service: o.service, domain: o.domain });
+  // Each step of the login waits this long for the server (xmpp.js's default is 2 s, which
+  // a server busy with a login storm exceeds, and every attempt then fails alike).
+  const entity: XmppClient = new Client({ service: o.service, domain: o.domain, timeout: STEP_TIMEOUT_MS });
   entity.jid = parseJid(o.username, o.domain);
   tcp({ entity });
   const middleware = middlewareFactory({ entity });
@@ -55,10 +59,13 @@ export function createClient(o: ClientOptions): XmppClient {
     const socket = e.socket;
     if (!(socket instanceof net.Socket) || socket instanceof tls.TLSSocket) return;
     const reply = await e.sendReceive(xml('starttls', { xmlns: NS_TLS }));
-    if (!reply.is('proceed', NS_TLS)) throw new Error('STARTTLS refused by the server');
+    // An attempt given up meanwhile (core/connection.ts) is not continued on the next one's socket.
+    if (e.socket !== socket) return;
+    if (!reply.is('proceed', NS_TLS)) throw new Error(`STARTTLS refused by the server (it answered <${reply.name}>)`);
     const secure = new TlsSocket();
     secure.connect({ socket, host: o.domain, servername: o.servername ?? o.domain, ca: o.ca, minVersion: 'TLSv1.2' });
     await promise(secure, 'connect');
+    if (e.socket !== socket) { secure.destroy(); return; }
     e._attachSocket(secure);
     await e.restart();
   });
