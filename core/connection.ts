@@ -103,7 +103,12 @@ export class Connection extends EventEmitter {
     guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
     dropLateData(this.entity, o.log);
     // Whatever handling input writes (answers, acks) is corked with what follows.
-    this.entity.on('element', (el: Element) => { if (this.online) this.cork('turn'); else { this.lastInput = `<${el.name}${el.attrs.type ? ` type="${el.attrs.type}"` : ''}>`; this.stallTimer?.refresh(); } });
+    // While logging in, each element is progress: it restarts the stall timer.
+    this.entity.on('element', (el: Element) => {
+      if (this.online) { this.cork('turn'); return; }
+      this.lastInput = `<${el.name}${el.attrs.type ? ` type="${el.attrs.type}"` : ''}>`;
+      this.stallTimer?.refresh();
+    });
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
     this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));
     this.entity.on('online', (jid: unknown) => this.setOnline(false, String(jid)));
@@ -396,12 +401,6 @@ function guardStanzaSize(entity: any, limit: number, component: boolean): void {
 }
 
 /**
- * Bytes that arrive after the stream was closed (its parser detached) on a socket that is
- * still attached, as when a server goes down while we log in, are dropped: @xmpp/connection
- * 0.14 would write them to a null parser and throw from the socket's 'data' event, which
- * ends the process. Installed before the first connect, when the data listener is bound.
- */
-/**
  * Snapshots the entity's listeners for what a login step waits on; the returned function
  * removes those added since (by steps of an attempt that is being given up).
  */
@@ -413,6 +412,12 @@ function attemptListeners(entity: any): () => void {
   };
 }
 
+/**
+ * Bytes that arrive after the stream was closed (its parser detached) on a socket that is
+ * still attached, as when a server goes down while we log in, are dropped: @xmpp/connection
+ * 0.14 would write them to a null parser and throw from the socket's 'data' event, which
+ * ends the process. Installed before the first connect, when the data listener is bound.
+ */
 function dropLateData(entity: any, log: Logger): void {
   const onData = entity._onData as (data: Buffer) => void;
   entity._onData = function (this: { parser: unknown }, data: Buffer): void {

@@ -58,9 +58,9 @@ export function openStore(file: string, migrations: readonly Migration[], opts: 
  * runs it; compiling the SQL each time was a tenth of the gateway's CPU in a 300-instance
  * deployment. So a statement is compiled once per SQL text and handed out again with its
  * modes reset (a caller may have turned pluck on), unless it is busy (an iteration over
- * it has not finished), in which case the caller gets a fresh one. So a statement is
- * prepared where it is used, never kept: a kept one would lose its modes when the same
- * SQL is prepared elsewhere.
+ * it has not finished), in which case the caller gets a fresh one. Statements are
+ * therefore prepared where they are used, never kept: a kept one would lose its modes
+ * when the same SQL is prepared elsewhere.
  */
 const MAX_CACHED_STATEMENTS = 1000;
 function reuseStatements(db: Db): void {

@@ -14,6 +14,7 @@ import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import { capturingLogger } from '../helpers/log.js';
 import { prng, type Rng } from '../fuzz/rng.js';
+import { nested } from '../fuzz/mutate.js';
 import type { Agent, AgentEvent } from '../../core/index.js';
 import { defineRequest, defineMessage, object, str, int, text, list, oneOf, bool, optional, StanzaError, NS_STANZAS, NS_ERROR, type Condition } from '../../protocols/index.js';
 
@@ -57,14 +58,6 @@ function validPut(r: Rng): Element {
   el.c('value').t('v'.repeat(r.int(0, 100)));
   if (r.chance(0.5)) { const t = el.c('tags'); for (let i = r.int(0, 8); i > 0; i--) t.c('item').t(`t${i}`); }
   return el;
-}
-
-function nested(depth: number, ns?: string): Element {
-  const root = new Element('junk', ns ? { xmlns: ns } : {});
-  let cur = root;
-  for (let i = 0; i < depth; i++) cur = cur.c(i % 2 ? 'x' : 'y', { d: String(i) });
-  cur.t('bottom');
-  return root;
 }
 
 /** Adds unknown children and attributes, which a decoder ignores (forward compatibility). */

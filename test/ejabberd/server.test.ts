@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createServer } from 'node:net';
 import { startEjabberd } from '../helpers/ejabberd.js';
+import { listenLocal } from '../helpers/net.js';
 import { Connection } from '../../core/connection.js';
 import { loadJwtKey, mintToken } from '../../core/jwt.js';
 import { createLogger } from '../../core/log.js';
@@ -45,9 +46,8 @@ test('a project-local ejabberd accepts STARTTLS, JWT and component logins', asyn
 
 test('a port in use is reported with the port, and nothing is left running', async () => {
   const blocker = createServer();
-  await new Promise<void>((r) => blocker.listen(0, '127.0.0.1', r));
+  const port = await listenLocal(blocker);
   after(() => blocker.close());
-  const port = (blocker.address() as any).port as number;
   const s = await EjabberdServer.prepare({ dir: mkdtempSync(join(tmpdir(), 'cgt-ejabberd-')), c2sPort: port });
   after(() => s.remove());
   await assert.rejects(s.start(), (e: any) => e instanceof EjabberdError && e.message.includes(`127.0.0.1:${port} is already in use`));

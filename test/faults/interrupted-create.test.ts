@@ -34,36 +34,34 @@ async function forgetPid(stateDir: string, id: string): Promise<number> {
   return pid;
 }
 
-test('an instance whose pid was never recorded is adopted, found again by name, and stopped on terminate', { timeout: 30_000 }, async () => {
-  const stateDir = join(base, 'adopt');
+/** Creates `name` in a driver on `stateDir`, closes it, forgets the pid, and reopens the driver (a restarted cloud agent's). */
+async function interrupted(stateDir: string, name: string): Promise<{ id: string; pid: number; d: CloudDriver }> {
   const first = await open(stateDir);
-  const inst = await first.create(req('vm-1'));
+  const inst = await first.create(req(name));
   await first.close();
   const pid = await forgetPid(stateDir, inst.id);
+  return { id: inst.id, pid, d: await open(stateDir) };
+}
+
+test('an instance whose pid was never recorded is adopted, found again by name, and stopped on terminate', { timeout: 30_000 }, async () => {
+  const { id, pid, d } = await interrupted(join(base, 'adopt'), 'vm-1');
   assert.ok(alive(pid));
 
-  // The restarted cloud agent's driver.
-  const d = await open(stateDir);
   const [seen] = await d.describe();
   assert.equal(seen?.state, 'running', 'the running process is the instance');
   assert.equal(seen?.extra.pid, pid, 'its pid is recorded again');
   const again = await d.create(req('vm-1'));
-  assert.equal(again.id, inst.id, 'a resumed create finds it: no second instance');
+  assert.equal(again.id, id, 'a resumed create finds it: no second instance');
   assert.equal((await d.describe()).filter((i) => i.state !== 'terminated').length, 1);
 
-  await d.terminate(inst.id);
+  await d.terminate(id);
   assert.ok(!alive(pid), 'terminate stopped its process');
-  assert.equal((await d.describe([inst.id]))[0]?.state, 'terminated');
+  assert.equal((await d.describe([id]))[0]?.state, 'terminated');
 });
 
 test('terminate stops the process of a record without a pid even before anything adopted it', { timeout: 30_000 }, async () => {
-  const stateDir = join(base, 'terminate');
-  const first = await open(stateDir);
-  const inst = await first.create(req('vm-2'));
-  await first.close();
-  const pid = await forgetPid(stateDir, inst.id);
-  const d = await open(stateDir);
-  await d.terminate(inst.id);
+  const { id, pid, d } = await interrupted(join(base, 'terminate'), 'vm-2');
+  await d.terminate(id);
   for (let i = 0; i < 20 && alive(pid); i++) await sleep(100);
   assert.ok(!alive(pid), 'no orphan left running');
 });

@@ -9,13 +9,18 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:net';
 import { Connection, ConnectionError, createLogger } from '../../core/index.js';
+import { listenLocal } from '../helpers/net.js';
 
 async function resettingServer(): Promise<{ server: Server; port: number }> {
   const server = createServer((s) => { s.once('data', () => s.resetAndDestroy()); });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  return { server, port: typeof addr === 'object' && addr ? addr.port : 0 };
+  return { server, port: await listenLocal(server) };
 }
+
+/** A client of the bare listener on `port`, retrying quickly. */
+const clientOf = (port: number, maxStartAttempts: number) => new Connection({
+  kind: 'client', service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username: 'vm', password: 'token', resource: 'agent',
+  log: createLogger({ level: 'silent' }), maxStartAttempts, backoff: { baseMs: 10, maxMs: 20 },
+});
 
 test('a connection reset during the login is retried and then reported, never an unhandled rejection', { timeout: 20_000 }, async () => {
   const unhandled: unknown[] = [];
@@ -23,10 +28,7 @@ test('a connection reset during the login is retried and then reported, never an
   process.on('unhandledRejection', onUnhandled);
   const { server, port } = await resettingServer();
   try {
-    const c = new Connection({
-      kind: 'client', service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username: 'vm', password: 'token', resource: 'agent',
-      log: createLogger({ level: 'silent' }), maxStartAttempts: 4, backoff: { baseMs: 10, maxMs: 20 },
-    });
+    const c = clientOf(port, 4);
     await assert.rejects(c.start(), (e: unknown) => e instanceof ConnectionError && !e.permanent && /ECONNRESET/.test(e.message));
     // Rejections are reported after the microtask queue drains: give them a moment.
     await new Promise((r) => setTimeout(r, 300));
@@ -48,9 +50,7 @@ async function closingServer(): Promise<{ server: Server; port: number }> {
       setTimeout(() => { clearInterval(more); s.destroy(); }, 300);
     });
   });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
-  const addr = server.address();
-  return { server, port: typeof addr === 'object' && addr ? addr.port : 0 };
+  return { server, port: await listenLocal(server) };
 }
 
 test('bytes after the server closed the stream are dropped, never a crash of the process', { timeout: 20_000 }, async () => {
@@ -59,10 +59,7 @@ test('bytes after the server closed the stream are dropped, never a crash of the
   process.on('uncaughtException', onUncaught);
   const { server, port } = await closingServer();
   try {
-    const c = new Connection({
-      kind: 'client', service: `xmpp://127.0.0.1:${port}`, domain: 'localhost', username: 'vm', password: 'token', resource: 'agent',
-      log: createLogger({ level: 'silent' }), maxStartAttempts: 3, backoff: { baseMs: 10, maxMs: 20 },
-    });
+    const c = clientOf(port, 3);
     await assert.rejects(c.start(), (e: unknown) => e instanceof ConnectionError && !e.permanent);
     await new Promise((r) => setTimeout(r, 400));
     assert.deepEqual(uncaught.map((e) => String(e)), []);

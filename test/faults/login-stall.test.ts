@@ -7,9 +7,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { Writable } from 'node:stream';
 import { createServer, connect, type Socket } from 'node:net';
-import pino from 'pino';
+import { capturingLogger } from '../helpers/log.js';
+import { listenLocal } from '../helpers/net.js';
 import { startEjabberd } from '../helpers/ejabberd.js';
 import { tokenFor } from '../helpers/agents.js';
 import { Connection } from '../../core/index.js';
@@ -35,11 +35,9 @@ test('a login step the server never answers is abandoned after the stall time an
     client.on('close', () => { closed.push(n); upstream.destroy(); });
     upstream.on('close', () => client.destroy());
   });
-  await new Promise<void>((r) => relay.listen(0, '127.0.0.1', r));
-  const relayPort = (relay.address() as { port: number }).port;
+  const relayPort = await listenLocal(relay);
 
-  const lines: Array<{ msg: string; reason?: string }> = [];
-  const log = pino({ level: 'warn' }, new Writable({ write(chunk, _e, cb) { lines.push(JSON.parse(String(chunk))); cb(); } }));
+  const { log, lines } = capturingLogger();
   const c = new Connection({
     kind: 'client', service: `xmpp://127.0.0.1:${relayPort}`, domain: t.host, username: 'vm-stall', password: await tokenFor(t, 'vm-stall'),
     isToken: true, ca: t.ca, resource: 'agent', log, maxStartAttempts: 5, loginStallMs: 4000, backoff: { baseMs: 10, maxMs: 20 },
@@ -51,7 +49,7 @@ test('a login step the server never answers is abandoned after the stall time an
     assert.ok(stalled !== undefined && accepted > stalled, `retried after the stall (${accepted} connections, stalled #${stalled})`);
     assert.ok(closed.includes(stalled!), 'the stalled socket was closed');
     assert.ok(!closed.includes(accepted), 'the live one kept');
-    const reasons = lines.filter((l) => l.msg === 'connect failed, retrying').map((l) => l.reason ?? '');
+    const reasons = lines.map((l) => JSON.parse(l) as { msg: string; reason?: string }).filter((l) => l.msg === 'connect failed, retrying').map((l) => l.reason ?? '');
     assert.ok(reasons.some((r) => /^login stalled: nothing from the server for 4000 ms \(stream .*last from the server: <proceed>\)$/.test(r)), reasons.join('\n'));
   } finally {
     await c.stop();

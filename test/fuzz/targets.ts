@@ -24,6 +24,7 @@ import { makeAgent, silent, tokenFor } from '../helpers/agents.js';
 import { guestCommand } from '../helpers/guest.js';
 import { killProcessesOf, watchOver } from '../helpers/watchdog.js';
 import { INSTANCE_DOMAIN, startServer, writeConfig } from '../cloud/helpers.js';
+import { until } from '../helpers/wait.js';
 
 export { INSTANCE_DOMAIN };
 
@@ -148,12 +149,4 @@ export async function startTargets(logs: { gateway: Logger; cloud: Logger; insta
   }
 }
 
-export async function until<T>(what: string, check: () => T | undefined | false, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = check();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
+export { until };

@@ -14,6 +14,7 @@ import { renderCloudgate, type CloudgateSection } from '../../agents/instance/co
 import { startInstanceAgent, type InstanceAgent, type InstanceAgentOptions } from '../../agents/instance/index.js';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 import { makeAgent, silent } from '../helpers/agents.js';
+import { until } from '../helpers/wait.js';
 import { closedPort } from './helpers.js';
 
 export const INSTANCE_HOST = 'i.localhost';
@@ -68,14 +69,8 @@ export async function testGateway(t: TestServer, o: { user?: string; prepare?: (
 export type TestGateway = Awaited<ReturnType<typeof testGateway>>;
 
 /** Polls `probe` until it returns something truthy; fails after `ms` with `what`. */
-export async function waitFor<T>(what: string, probe: () => T | undefined | false | null, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = probe();
-    if (v) return v;
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
+export function waitFor<T>(what: string, probe: () => T | undefined | false | null, ms = 20_000): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+  return until(what, probe, ms, 20);
 }
 
 /** Where cleanups go: a test's context, or a suite's own list (for things that outlive one test). */

@@ -1,7 +1,7 @@
 /** Shared bits for the context tests: throwaway roots and a local HTTP server. */
 import { mkdtempSync, rmSync, readFileSync, statSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { listenLocal } from '../helpers/net.js';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestContext } from 'node:test';
@@ -19,16 +19,15 @@ export const mode = (root: string, p: string): number => statSync(join(root, p))
 /** A real HTTP server on 127.0.0.1 with a free port, closed when the test ends. */
 export async function serve(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
   const server = createServer(handler);
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
+  const port = await listenLocal(server);
   t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
-  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, server };
+  return { url: `http://127.0.0.1:${port}`, server };
 }
 
 /** A port nothing listens on (bound, then released), for "refused" cases. */
 export async function closedPort(): Promise<number> {
   const s = createServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
+  const port = await listenLocal(s);
   await new Promise<void>((r) => s.close(() => r()));
   return port;
 }
