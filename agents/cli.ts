@@ -1,7 +1,7 @@
 #!/usr/bin/env node
 /** The `cloudgate` command: runtime commands plus the gateway's client commands. */
 import { Command } from 'commander';
-import { registerCoreCommands } from '../core/cli.js';
+import { registerCoreCommands } from './runtime.js';
 
 const program = new Command('cloudgate').description('deploy, contextualize, watch and scale virtual machines and clusters over XMPP');
 registerCoreCommands(program);

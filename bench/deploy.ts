@@ -21,7 +21,7 @@ import type { Logger } from 'pino';
 import { ConnectionError, sleep } from '../core/index.js';
 import { cloud } from '../protocols/index.js';
 import { openDriver } from '../drivers/index.js';
-import { GatewayClient, GatewayUnreachableError, isReady } from '../agents/gateway/client.js';
+import { GatewayClient, GatewayUnreachableError, isReady } from '../agents/gateway/index.js';
 import { machine, progress, round, type Bench } from './lib.js';
 import {
   Arrivals, CLOUD, CLUSTER, CONTEXT, DRIVERS, unlessAborted, clusterIni, countingLogger, driverBaseline, driverOptions, ownCpuS,

@@ -17,8 +17,8 @@ import { openStore, type Db } from './store.js';
 import { createLogger } from './log.js';
 import { bareJid } from './ids.js';
 import { onceLogger } from './once-log.js';
-import type { RequestDef, MessageDef, PresenceDef, EventDef } from '../protocols/define.js';
-import { StanzaError } from '../protocols/errors.js';
+import type { RequestDef, MessageDef, PresenceDef, EventDef } from '../protocols/index.js';
+import { StanzaError } from '../protocols/index.js';
 import type { Hook } from './hooks.js';
 
 const NS_CHAT = 'urn:cloudgate:chat:1';

@@ -9,7 +9,7 @@ export { ChatRouter, ChatError, splitLine, parseArgs, type ChatCommand, type Cha
 export { HookChain, type Hook } from './hooks.js';
 export { CloudgateError, ConfigError } from './errors.js';
 export { createLogger, REDACT_KEYS, type Logger } from './log.js';
-export { openStore, createSeenIds, type Db, type Migration, type SeenIds } from './store.js';
+export { openStore, createSeenIds, type Db, type Migration, type SeenIds, type StoreOptions } from './store.js';
 export { loadJwtKey, mintToken, type JwtKey } from './jwt.js';
 export { backoffDelay, sleep } from './backoff.js';
 export { bareJid, uniqueId, idGenerator } from './ids.js';
@@ -17,3 +17,5 @@ export { bareJid, uniqueId, idGenerator } from './ids.js';
 // also the wire-schema builders of protocols/.
 export * as conf from './config.js';
 export { loadConfig, parseConfig, redacted, ConfigInvalidError, type Config, type Schema, type ConfigIssue } from './config.js';
+export { xmppSection, logSection, xmppOptions } from './agent-config.js';
+export { stopOnSignals, type RunningAgent, type RunAgent } from './run.js';

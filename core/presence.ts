@@ -6,7 +6,7 @@
 import { EventEmitter } from 'node:events';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
-import type { PresenceDef } from '../protocols/define.js';
+import type { PresenceDef } from '../protocols/index.js';
 import { bareJid } from './ids.js';
 
 export const NS_PRESENCE = 'urn:cloudgate:presence:1';

@@ -7,8 +7,8 @@
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
 import type { Db } from './store.js';
-import type { EventDef } from '../protocols/define.js';
-import { StanzaError } from '../protocols/errors.js';
+import type { EventDef } from '../protocols/index.js';
+import { StanzaError } from '../protocols/index.js';
 import { uniqueId } from './ids.js';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';

@@ -6,9 +6,9 @@
  */
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
-import type { RequestDef } from '../protocols/define.js';
-import { StanzaError, TimeoutError } from '../protocols/errors.js';
-import { FieldError } from '../protocols/schema.js';
+import type { RequestDef } from '../protocols/index.js';
+import { StanzaError, TimeoutError } from '../protocols/index.js';
+import { FieldError } from '../protocols/index.js';
 import { CloudgateError, StanzaTooLargeError } from './errors.js';
 import { HookChain } from './hooks.js';
 import { idGenerator, bareJid } from './ids.js';

@@ -2,7 +2,7 @@
 export type {
   Capacity, CloudDriver, CreateRequest, DriverContext, DriverFactory, DriverFeature, Flavor, Image,
   Instance, InstanceState, InstanceTags,
-} from './types.js';
-export { INSTANCE_STATES } from './types.js';
-export { CloudError, type CloudErrorKind } from './errors.js';
+} from './shared/index.js';
+export { INSTANCE_STATES } from './shared/index.js';
+export { CloudError, type CloudErrorKind } from './shared/index.js';
 export { driverNames, loadDriver, openDriver, type DriverName } from './registry.js';

@@ -3,8 +3,8 @@
  * and its SDK or native binding, is loaded only when a cloud agent asks for it, so a
  * missing libvirt library never breaks an agent that only uses ec2.
  */
-import { CloudError } from './errors.js';
-import type { CloudDriver, DriverContext, DriverFactory } from './types.js';
+import { CloudError } from './shared/index.js';
+import type { CloudDriver, DriverContext, DriverFactory } from './shared/index.js';
 
 const LOADERS = {
   local: () => import('./local/index.js'),

@@ -5,8 +5,7 @@
  * and names normalized, so no module re-reads strings.
  */
 import { readFileSync } from 'node:fs';
-import { conf, ConfigError, loadConfig, parseConfig, type Config } from '../../core/index.js';
-import { xmppSection, logSection } from '../../core/agent-config.js';
+import { conf, ConfigError, loadConfig, parseConfig, xmppSection, logSection, type Config } from '../../core/index.js';
 
 /** [driver] keys whose values are credentials: redacted, scrubbed from every message. */
 export const DRIVER_SECRET_KEYS = ['access_key_id', 'secret_access_key', 'session_token', 'password', 'secret', 'token', 'api_key'] as const;

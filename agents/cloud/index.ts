@@ -7,8 +7,7 @@
  *   cloudgate agent cloud --config cloud.ini        (see examples/cloud-local.ini)
  */
 import { Agent, createLogger, openStore, type Db, type Logger, type XmppOptions } from '../../core/index.js';
-import { xmppOptions } from '../../core/agent-config.js';
-import type { RunningAgent } from '../../core/run.js';
+import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud } from '../../protocols/index.js';
 import { openDriver, type CloudDriver } from '../../drivers/index.js';
 import { loadCloudConfig, type CloudConfig } from './config.js';
@@ -123,7 +122,7 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
   };
 }
 
-/** `cloudgate agent cloud --config f.ini` (core/cli.ts). */
+/** `cloudgate agent cloud --config f.ini` (agents/runtime.ts). */
 export async function run(configFile: string): Promise<RunningAgent> {
   const config = loadCloudConfig(configFile);
   const ca = await createCloudAgent(config);

@@ -13,8 +13,8 @@ import type { EjabberdServer } from '../../ejabberd/index.js';
 import {
   GatewayClient, GatewayUnreachableError, OperationFailedError, UsageError, describeError, exitCodeFor, isReady,
   type DeploymentEventView, type DeploymentView,
-} from '../gateway/client.js';
-import { createProgress, type Progress, type ProgressStream } from '../gateway/cli.js';
+  createProgress, type Progress, type ProgressStream,
+} from '../gateway/index.js';
 import { startServer, DEMO_HOST } from './server.js';
 import { writeConfigs, CLOUD_NAME, DEMO_USER, GATEWAY_JID } from './configs.js';
 import { spawnAgent, type AgentProcess } from './processes.js';

@@ -1,7 +1,7 @@
 /** What the demo tells a person once the cluster is up: what runs where, and how to talk to it. */
 import { existsSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
-import type { DeploymentView } from '../gateway/client.js';
+import type { DeploymentView } from '../gateway/index.js';
 import type { ServerInfo } from '../../ejabberd/index.js';
 import { CLOUD_JID, DEMO_USER, GATEWAY_JID, type DemoFiles } from './configs.js';
 

@@ -4,11 +4,9 @@
  * timeouts, PubSub), [users] (who may use the gateway) and [group.<name>] sections.
  * Parsed once, validated, frozen.
  */
-import { xmppSection, logSection } from '../../core/agent-config.js';
-import {
-  loadConfig, parseConfig, section, sections, path, duration, enumOf, field, FieldProblem, str, int, hostPort, normalizeJid,
-  type Config,
-} from '../../core/config.js';
+import { conf, xmppSection, logSection, loadConfig, parseConfig, type Config } from '../../core/index.js';
+
+const { section, sections, path, duration, enumOf, field, FieldProblem, str, int, hostPort, normalizeJid } = conf;
 
 /** Bare JIDs, space- or comma-separated, lower-cased. */
 const jids = () => field('jids', (raw) => Object.freeze(raw.split(/[\s,]+/).filter(Boolean).map((j) => {

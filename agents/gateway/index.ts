@@ -14,8 +14,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { Agent, ConfigError, createLogger, loadJwtKey, mintToken, type Db, type Logger, type XmppOptions } from '../../core/index.js';
-import { xmppOptions } from '../../core/agent-config.js';
-import type { RunningAgent } from '../../core/run.js';
+import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud as cloudProto } from '../../protocols/index.js';
 import { createAccess, type AccessPolicy } from './access.js';
 import { createAllocator } from './allocator.js';
@@ -39,6 +38,12 @@ export { loadGatewayConfig, parseGatewayConfig, gatewaySchema, engineSettings, t
 export { nodeOf } from './publisher.js';
 export { cloudName } from './allocator.js';
 export type { AccessPolicy } from './access.js';
+// The client library and its progress display, for programs that drive a gateway (the demo, the benchmark).
+export {
+  GatewayClient, GatewayUnreachableError, OperationFailedError, UsageError, describeError, exitCodeFor, isReady,
+  type DeploymentEventView, type DeploymentView,
+} from './client.js';
+export { createProgress, type Progress, type ProgressStream } from './cli.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
@@ -140,7 +145,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   };
 }
 
-/** `cloudgate agent gateway --config gateway.ini` (core/cli.ts). */
+/** `cloudgate agent gateway --config gateway.ini` (agents/runtime.ts). */
 export async function run(configFile: string): Promise<RunningAgent> {
   const cfg = loadGatewayConfig(configFile);
   const log = createLogger({ level: cfg.log?.level, destination: cfg.log?.file });

@@ -26,9 +26,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Agent, AgentModule } from '../../core/index.js';
-import { RenewToken } from '../../protocols/cloud.js';
-import { PairingCode } from '../../protocols/gateway.js';
-import { forbidden, notAcceptable, notFound, resourceConstraint } from '../../protocols/errors.js';
+import { cloud as cloudProto, gateway as gatewayProto, forbidden, notAcceptable, notFound, resourceConstraint } from '../../protocols/index.js';
 import { parseServer, withCloudgate, type CloudgateSection } from '../instance/context/index.js';
 import type { GatewayModel } from './model/index.js';
 
@@ -197,9 +195,9 @@ export function pairing(o: PairingOptions): AgentModule & { readonly url: string
     get url() { return url; },
     redeem,
     setup(agent) {
-      agent.handle(PairingCode, ({ context, version, ttl_s }, ctx) => createCode(ctx.bare, context, version, ttl_s));
+      agent.handle(gatewayProto.PairingCode, ({ context, version, ttl_s }, ctx) => createCode(ctx.bare, context, version, ttl_s));
       if (o.renewTokens === false) return;
-      agent.handle(RenewToken, async (_req, ctx) => {
+      agent.handle(cloudProto.RenewToken, async (_req, ctx) => {
         const paired = ctx.bare.endsWith(`@${domain}`) && db.prepare('SELECT 1 FROM pairing_codes WHERE jid = ?').get(ctx.bare);
         if (!paired) throw forbidden(`${ctx.bare} was not paired by this gateway`, 'not-paired');
         return o.mint(ctx.bare);

@@ -9,12 +9,13 @@ import { promises as fs } from 'node:fs';
 import { constants as osConstants } from 'node:os';
 import type { Logger } from 'pino';
 import type { Agent, AgentModule } from '../../core/index.js';
-import { StanzaError, notAuthorized } from '../../protocols/errors.js';
-import { NS_INSTANCE, RunScript, Drain, Shutdown, InstanceStatus } from '../../protocols/instance.js';
+import { StanzaError, notAuthorized, instance as proto } from '../../protocols/index.js';
 import { runScript, underRoot, writeAtomic } from './context/index.js';
 import type { Identity } from './identity.js';
 import type { Lifecycle } from './lifecycle.js';
 import { METRICS_FILE } from './metrics.js';
+
+const { NS_INSTANCE, RunScript, Drain, Shutdown, InstanceStatus } = proto;
 
 export const RUN_DIR = '/var/lib/cloudgate/run';
 const DEFAULT_RUN_TIMEOUT_S = 3600;

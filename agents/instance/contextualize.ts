@@ -6,12 +6,14 @@
  */
 import type { Logger } from 'pino';
 import type { Agent } from '../../core/index.js';
-import { ContextReport } from '../../protocols/instance.js';
+import { instance as proto } from '../../protocols/index.js';
 import {
   applyContext, loadPlugins, ContextError,
   type ApplyReport, type Context, type Plugin, type PluginRegistry,
 } from './context/index.js';
 import type { Identity } from './identity.js';
+
+const { ContextReport } = proto;
 
 export interface ContextualizerOptions {
   root: string;

@@ -1,4 +1,4 @@
-import { CloudgateError } from '../../core/errors.js';
+import { CloudgateError } from '../../core/index.js';
 
 /**
  * Failures of the instance agent itself (not of a context's plugins, which are reported

@@ -11,10 +11,12 @@
  */
 import type { Logger } from 'pino';
 import type { Agent, AgentModule } from '../../core/index.js';
-import { Heartbeat } from '../../protocols/instance.js';
+import { instance as proto } from '../../protocols/index.js';
 import type { Identity } from './identity.js';
 import type { Lifecycle } from './lifecycle.js';
 import type { Metrics, MetricsCollector } from './metrics.js';
+
+const { Heartbeat } = proto;
 
 export const DEFAULT_HEARTBEAT_S = 30;
 

@@ -11,7 +11,7 @@
 import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Agent, createLogger, openStore } from '../../core/index.js';
-import type { RunningAgent } from '../../core/run.js';
+import type { RunningAgent } from '../../core/index.js';
 import { underRoot, withCloudgate, type ApplyReport, type CloudgateSection } from './context/index.js';
 import { optionsFromFile, type InstanceAgentOptions } from './config.js';
 import { contextualizer, refusedReport } from './contextualize.js';

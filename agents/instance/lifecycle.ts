@@ -4,7 +4,9 @@
  * run), so presence and heartbeat can never disagree with each other.
  */
 import { EventEmitter } from 'node:events';
-import type { InstancePhase } from '../../protocols/instance.js';
+import type { instance as proto } from '../../protocols/index.js';
+
+type InstancePhase = proto.InstancePhase;
 
 export type ContextPhase = 'booting' | 'contextualizing' | 'ready' | 'failed';
 

@@ -15,7 +15,7 @@
  * no [cloudgate] section is applied and the status says whether it applied (0) or not (1).
  */
 import { createLogger } from '../../core/index.js';
-import { stopOnSignals } from '../../core/run.js';
+import { stopOnSignals } from '../../core/index.js';
 import { ContextNotFoundError } from './context/index.js';
 import { NoIdentityError, startInstanceAgent } from './index.js';
 

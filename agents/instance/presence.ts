@@ -6,9 +6,11 @@
  */
 import type { Logger } from 'pino';
 import type { Agent, AgentModule } from '../../core/index.js';
-import { InstancePresence } from '../../protocols/instance.js';
+import { instance as proto } from '../../protocols/index.js';
 import type { Identity } from './identity.js';
 import type { Lifecycle, LifeSnapshot } from './lifecycle.js';
+
+const { InstancePresence } = proto;
 
 export function instancePresence({ identity, life, log }: { identity: Identity; life: Lifecycle; log: Logger }): AgentModule & { refresh(): Promise<void> } {
   let agent: Agent | undefined;

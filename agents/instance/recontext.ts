@@ -12,13 +12,14 @@
  */
 import type { Logger } from 'pino';
 import type { Agent, AgentModule } from '../../core/index.js';
-import { badRequest, conflict, resourceConstraint } from '../../protocols/errors.js';
-import { Recontextualize } from '../../protocols/instance.js';
+import { badRequest, conflict, resourceConstraint, instance as proto } from '../../protocols/index.js';
 import { ContextError, parseContext, type CloudgateSection } from './context/index.js';
 import { refusedReport, type Contextualizer } from './contextualize.js';
 import { InstanceError } from './errors.js';
 import { mergeCloudgate, type Identity } from './identity.js';
 import type { Lifecycle } from './lifecycle.js';
+
+const { Recontextualize } = proto;
 
 export interface RecontextDeps {
   identity: Identity;

@@ -6,7 +6,9 @@
  */
 import type { Logger } from 'pino';
 import { backoffDelay, type Agent, type AgentModule } from '../../core/index.js';
-import { RenewToken } from '../../protocols/cloud.js';
+import { cloud as proto } from '../../protocols/index.js';
+
+const { RenewToken } = proto;
 
 export interface TokenHolder {
   token: string;

@@ -5,9 +5,11 @@
  * of them at once, timing every reply.
  */
 import type { Agent, PeerEvent } from '../../core/index.js';
-import { ContextReport, Heartbeat, InstancePresence, InstanceStatus } from '../../protocols/instance.js';
+import { instance as proto } from '../../protocols/index.js';
 import { percentile } from '../lib.js';
 import { unlessAborted, describe } from './outcome.js';
+
+const { ContextReport, Heartbeat, InstancePresence, InstanceStatus } = proto;
 
 export interface Fanout {
   ms: number;

@@ -3,7 +3,7 @@
  * exactly as the demo runs them (agents/demo/processes.ts: own process group, log file,
  * SIGTERM then SIGKILL, killed if this process exits first), plus their memory and CPU.
  */
-import { spawnAgent as spawnDemoAgent, type AgentProcess as DemoProcess } from '../../agents/demo/processes.js';
+import { spawnAgent as spawnDemoAgent, type AgentProcess as DemoProcess } from '../../agents/demo/index.js';
 import { processCpuS, processMemory, type Rss } from './proc.js';
 
 export interface AgentProcess extends DemoProcess {

@@ -8,9 +8,9 @@ import {
   type _InstanceType, type Filter, type Instance as Ec2Instance,
 } from '@aws-sdk/client-ec2';
 import type { Logger } from 'pino';
-import { CloudError } from '../errors.js';
-import { checkRequest, KeyedMutex } from '../shared/names.js';
-import type { CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../types.js';
+import { CloudError } from '../shared/index.js';
+import { checkRequest, KeyedMutex } from '../shared/index.js';
+import type { CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../shared/index.js';
 import { mapEc2Error } from './errors.js';
 import { isManaged, MANAGED_TAG, tagSpecifications, toInstance } from './mapping.js';
 import type { Ec2Options } from './options.js';

@@ -5,7 +5,7 @@
  * string-to-sign, which names the access key), so our message is rebuilt from the code,
  * the HTTP status and the request id only, and the raw error is not kept as `cause`.
  */
-import { CloudError, type CloudErrorKind } from '../errors.js';
+import { CloudError, type CloudErrorKind } from '../shared/index.js';
 
 const AUTH = new Set([
   'AuthFailure', 'UnauthorizedOperation', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken',

@@ -3,7 +3,7 @@
  * credentials go straight into the SDK client and are kept nowhere else.
  */
 import { EC2Client } from '@aws-sdk/client-ec2';
-import type { DriverFactory } from '../types.js';
+import type { DriverFactory } from '../shared/index.js';
 import { Ec2Driver } from './driver.js';
 import { readEc2Options } from './options.js';
 

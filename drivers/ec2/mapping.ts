@@ -1,6 +1,6 @@
 /** EC2 instance ↔ cloudgate Instance: state map, tags, generic flavor/image names. */
 import type { Instance as Ec2Instance, Tag, TagSpecification } from '@aws-sdk/client-ec2';
-import type { CreateRequest, Instance, InstanceState } from '../types.js';
+import type { CreateRequest, Instance, InstanceState } from '../shared/index.js';
 import type { Ec2Options } from './options.js';
 
 export const TAG_PREFIX = 'cloudgate:';

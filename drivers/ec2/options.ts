@@ -18,8 +18,8 @@
  *   page_size          = 500             DescribeInstances page size (5-1000)
  *   runs_agent         = true            the images run the instance agent from user-data
  */
-import type { Flavor, Image } from '../types.js';
-import { OptionReader } from '../shared/options.js';
+import type { Flavor, Image } from '../shared/index.js';
+import { OptionReader } from '../shared/index.js';
 
 export interface Ec2Flavor extends Flavor { instanceType: string }
 export interface Ec2Image extends Image { ami: string }

@@ -10,8 +10,8 @@ import { execFile } from 'node:child_process';
 import { mkdir, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { CloudError } from '../errors.js';
-import { findExecutable } from '../shared/command.js';
+import { CloudError } from '../shared/index.js';
+import { findExecutable } from '../shared/index.js';
 
 const run = promisify(execFile);
 

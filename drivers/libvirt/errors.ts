@@ -3,7 +3,7 @@
  * (code, domain and level arrive as -1), so the message is matched too; the numeric
  * virErrorNumber (libvirt/virterror.h) is honoured if a later binding fills it in.
  */
-import { CloudError, type CloudErrorKind } from '../errors.js';
+import { CloudError, type CloudErrorKind } from '../shared/index.js';
 
 const BY_CODE: Record<number, CloudErrorKind> = {
   2: 'capacity',      // VIR_ERR_NO_MEMORY

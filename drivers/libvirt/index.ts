@@ -1,5 +1,5 @@
 /** The libvirt driver's factory: the one name the registry imports from this folder. */
-import type { DriverFactory } from '../types.js';
+import type { DriverFactory } from '../shared/index.js';
 import { LibvirtDriver } from './driver.js';
 import { readLibvirtOptions } from './options.js';
 

@@ -21,10 +21,10 @@
  *                                          true elsewhere, where the image is expected to run the agent)
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Flavor, Image } from '../types.js';
-import { readCommand } from '../shared/command.js';
-import { readFlavors } from '../shared/flavors.js';
-import { OptionReader } from '../shared/options.js';
+import type { Flavor, Image } from '../shared/index.js';
+import { readCommand } from '../shared/index.js';
+import { readFlavors } from '../shared/index.js';
+import { OptionReader } from '../shared/index.js';
 
 export type DomainType = 'kvm' | 'qemu' | 'xen' | 'lxc' | 'test';
 const DOMAIN_TYPES: readonly DomainType[] = ['kvm', 'qemu', 'xen', 'lxc', 'test'];

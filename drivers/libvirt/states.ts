@@ -3,7 +3,7 @@
  * states (paused, pmsuspended, shutoff) map to 'stopping', as EC2's 'stopped' does; the
  * libvirt word stays in providerState.
  */
-import type { InstanceState } from '../types.js';
+import type { InstanceState } from '../shared/index.js';
 
 const WORDS = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'] as const;
 

@@ -5,10 +5,10 @@
  */
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { CloudError } from '../errors.js';
-import { checkRequest, KeyedMutex } from '../shared/names.js';
-import { CONSOLE_LOG, findGuest, guestStatus, spawnGuest, stopGuest } from '../shared/process.js';
-import type { Capacity, CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../types.js';
+import { CloudError } from '../shared/index.js';
+import { checkRequest, KeyedMutex } from '../shared/index.js';
+import { CONSOLE_LOG, findGuest, guestStatus, spawnGuest, stopGuest } from '../shared/index.js';
+import type { Capacity, CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../shared/index.js';
 import type { LocalOptions } from './options.js';
 import { LocalStore, type LocalRecord } from './store.js';
 

@@ -1,5 +1,5 @@
 /** The local driver's factory: the one name the registry imports from this folder. */
-import type { DriverFactory } from '../types.js';
+import type { DriverFactory } from '../shared/index.js';
 import { LocalDriver } from './driver.js';
 import { readLocalOptions } from './options.js';
 

@@ -13,10 +13,10 @@
  *   retain_terminated_s = 3600 how long terminated instances stay visible before their directory is removed
  */
 import { resolve } from 'node:path';
-import type { Flavor, Image } from '../types.js';
-import { readCommand } from '../shared/command.js';
-import { readFlavors } from '../shared/flavors.js';
-import { OptionReader } from '../shared/options.js';
+import type { Flavor, Image } from '../shared/index.js';
+import { readCommand } from '../shared/index.js';
+import { readFlavors } from '../shared/index.js';
+import { OptionReader } from '../shared/index.js';
 
 export interface LocalOptions {
   stateDir: string;

@@ -1,5 +1,5 @@
 /** Generic flavors and the `flavor.<id> = <cores> <memory_mb>` option format. */
-import type { Flavor } from '../types.js';
+import type { Flavor } from './types.js';
 import type { OptionReader } from './options.js';
 
 export const DEFAULT_FLAVORS: readonly Flavor[] = Object.freeze([

@@ -1,6 +1,6 @@
 /** Checks shared by every driver, and a small per-key mutex for idempotent create(). */
-import { CloudError } from '../errors.js';
-import type { CreateRequest, Flavor, Image } from '../types.js';
+import { CloudError } from './errors.js';
+import type { CreateRequest, Flavor, Image } from './types.js';
 
 /**
  * Instance names become directory names (local, config drives), libvirt domain names and

@@ -3,7 +3,7 @@
  * option is converted here once, at start-up, and a bad value fails fast with a message
  * naming the key (the caller adds file and section). Secret keys are never echoed.
  */
-import { ConfigError } from '../../core/errors.js';
+import { ConfigError } from '../../core/index.js';
 
 export class OptionReader {
   constructor(private readonly opts: Readonly<Record<string, string>>, private readonly driver: string) {}

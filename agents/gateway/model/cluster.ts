@@ -9,11 +9,9 @@
  * deploy order: dependencies first, fixed before scalable, then by order and name.
  */
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../../../core/errors.js';
-import {
-  ConfigInvalidError, enumOf, field, FieldProblem, int, list, nearest, parseConfig, readIni,
-  section, sections, str, type ConfigIssue,
-} from '../../../core/config.js';
+import { conf, ConfigError, ConfigInvalidError, parseConfig, type ConfigIssue } from '../../../core/index.js';
+
+const { enumOf, field, FieldProblem, int, list, nearest, readIni, section, sections, str } = conf;
 
 export type GenericFlavorName = 'small' | 'medium' | 'large';
 export type Flavor =

@@ -2,7 +2,7 @@
  * Typed errors of the gateway model. Front ends (chat, IQ, HTTP) branch on `code` to pick
  * a reply or stanza error condition; messages are for humans and never contain secrets.
  */
-import { CloudgateError } from '../../../core/errors.js';
+import { CloudgateError } from '../../../core/index.js';
 
 export class NotFoundError extends CloudgateError {
   constructor(readonly entity: string, readonly id: string) {

@@ -2,7 +2,7 @@
  * The gateway's model: every repository over one database, sharing a clock and an id
  * source. Built by the gateway's index.ts from the database core/store.ts opened.
  */
-import type { Db } from '../../../core/store.js';
+import type { Db } from '../../../core/index.js';
 import { createClusterDefs } from './cluster-defs.js';
 import { createContexts } from './contexts.js';
 import { createDeployments } from './deployments.js';

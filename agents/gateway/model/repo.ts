@@ -3,7 +3,7 @@
  * and the compare-and-set state change every lifecycle table uses.
  */
 import { randomBytes } from 'node:crypto';
-import type { Db } from '../../../core/store.js';
+import type { Db } from '../../../core/index.js';
 import { IllegalTransitionError, NotFoundError } from './errors.js';
 import { assertTransition, type Machine } from './states.js';
 

@@ -8,7 +8,7 @@
  * Immutability is also enforced by the database, not only by the repositories: context
  * versions and events refuse UPDATE through triggers, so no code path can rewrite history.
  */
-import { openStore, type Db, type Migration, type StoreOptions } from '../../../core/store.js';
+import { openStore, type Db, type Migration, type StoreOptions } from '../../../core/index.js';
 
 export const GATEWAY_MIGRATIONS: readonly Migration[] = [
   `

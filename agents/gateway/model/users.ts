@@ -2,7 +2,9 @@
  * Users (by bare JID: authorization never depends on the resource a client logs in
  * with) and the groups they belong to.
  */
-import { normalizeJid } from '../../../core/config.js';
+import { conf } from '../../../core/index.js';
+
+const { normalizeJid } = conf;
 import { ConflictError, InvalidError, NotFoundError } from './errors.js';
 import { isConstraint, type RepoDeps } from './repo.js';
 

@@ -9,7 +9,7 @@
 import { promises as fs } from 'node:fs';
 import { resolve } from 'node:path';
 import type { Logger } from 'pino';
-import { createLogger } from '../../../core/log.js';
+import { createLogger } from '../../../core/index.js';
 import { ContextError } from './errors.js';
 import { parseContext, type Context } from './parse.js';
 import { type Json, type Phase, type Plugin, type PluginContext, type PluginResult } from './plugin.js';

@@ -1,4 +1,4 @@
-import { CloudgateError } from '../../../core/errors.js';
+import { CloudgateError } from '../../../core/index.js';
 
 /**
  * Stable codes so the instance agent (and the gateway reading its reports) branch on the

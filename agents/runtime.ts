@@ -7,10 +7,9 @@ import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
 import type { Command } from 'commander';
 import { EjabberdServer, EjabberdError } from '../ejabberd/index.js';
-import { CloudgateError } from './errors.js';
-import { stopOnSignals, type RunAgent } from './run.js';
+import { CloudgateError, stopOnSignals, type RunAgent } from '../core/index.js';
 
-const agentsDir = join(dirname(fileURLToPath(import.meta.url)), '..', 'agents');
+const agentsDir = dirname(fileURLToPath(import.meta.url));
 
 export function knownKinds(): string[] {
   return ['gateway', 'cloud', 'instance'].filter((k) => existsSync(join(agentsDir, k, 'index.js')));

@@ -1,4 +1,4 @@
-import { CloudgateError } from '../core/errors.js';
+import { CloudgateError } from '../../core/index.js';
 
 /** Why a cloud refused; stable across drivers so the cloud agent maps each to a stanza error. */
 export type CloudErrorKind = 'quota' | 'capacity' | 'auth' | 'not-found' | 'invalid' | 'unavailable';
