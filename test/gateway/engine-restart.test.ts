@@ -71,10 +71,14 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     await until('lost worker terminated', () => ca.live().length === 3);
     assert.ok(!ca.live().some((i) => i.name === worker.name), 'the silent worker is terminated in the cloud');
 
-    [...ca.instances.values()].find((i) => i.service === 'head')!.agent!.silence();
-    d = await until('head replaced', async () => {
+    const head = [...ca.instances.values()].find((i) => i.service === 'head')!;
+    head.agent!.silence();
+    // The replacement can be ready while the lost head is still being terminated and so
+    // still listed: wait until it has left the view, then count.
+    const lostHead = head.name.slice(id.length + 1);
+    d = await until('head replaced and the lost head gone from the view', async () => {
       const x = await status(s.alice, g.agent.jid, id);
-      return replaced() === 2 && x.instances.some((i) => i.name === 'head-2' && i.ready) ? x : undefined;
+      return replaced() === 2 && x.instances.some((i) => i.name === 'head-2' && i.ready) && !x.instances.some((i) => i.name === lostHead) ? x : undefined;
     });
     assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 2, 2]]);
     assert.equal(d.instances.length, 3, 'three live instances, none duplicated');
