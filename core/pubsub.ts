@@ -80,6 +80,27 @@ export class PubSub {
     await this.iq(this.service, 'set', el);
   }
 
+  /**
+   * Ends every subscription to `node` of a bare JID not in `keep` (XEP-0060 §8.8): a node
+   * made whitelist keeps the subscriptions taken while it was open otherwise.
+   */
+  async pruneSubscriptions(node: string, keep: ReadonlySet<string>): Promise<string[]> {
+    const get = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
+    get.c('subscriptions', { node });
+    const res = await this.iq(this.service, 'get', get);
+    const subs = res?.getChild('subscriptions')?.getChildren('subscription') ?? [];
+    const drop = subs.filter((s) => {
+      const jid = String(s.attrs.jid ?? '');
+      return jid && s.attrs.subscription !== 'none' && !keep.has(jid.split('/')[0]!.toLowerCase());
+    });
+    if (drop.length === 0) return [];
+    const set = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
+    const el = set.c('subscriptions', { node });
+    for (const s of drop) el.c('subscription', { jid: String(s.attrs.jid), subscription: 'none', ...(s.attrs.subid ? { subid: String(s.attrs.subid) } : {}) });
+    await this.iq(this.service, 'set', set);
+    return drop.map((s) => String(s.attrs.jid));
+  }
+
   /** Publishes an item; ids are time-ordered so catch-up can sort them. */
   async publish<T>(def: EventDef<T>, node: string, payload: T, itemId = uniqueId()): Promise<string> {
     const el = new Element('pubsub', { xmlns: NS_PUBSUB });
