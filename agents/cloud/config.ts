@@ -39,6 +39,7 @@ export const cloudSchema = {
     ca: conf.path({ optional: true }),
     pubsub: conf.str({ optional: true }),
     token_ttl: conf.duration({ min: 60_000, default: '1h' }),
+    bootstrap_token_ttl: conf.duration({ min: 10_000, default: '10m' }),
     heartbeat_interval: conf.duration({ min: 1000, default: '30s' }),
     metrics_interval: conf.duration({ min: 1000, default: '60s' }),
   }),
@@ -71,7 +72,8 @@ export interface CloudConfig {
   readonly instances: {
     readonly domain: string; readonly jwtKey: string; readonly server: { host: string; port: number };
     readonly ca?: string; readonly pubsub?: string;
-    readonly tokenTtlS: number; readonly heartbeatS: number; readonly metricsS: number;
+    /** Life of a renewed login token, and of the one in user-data (only minutes: see userdata.ts). */
+    readonly tokenTtlS: number; readonly bootstrapTokenTtlS: number; readonly heartbeatS: number; readonly metricsS: number;
   };
   /** Credential values from this file: never in a stanza, log line, error or the database. */
   readonly secrets: readonly string[];
@@ -129,6 +131,7 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
       ca,
       pubsub: inst.pubsub,
       tokenTtlS: Math.round(inst.token_ttl / 1000),
+      bootstrapTokenTtlS: Math.round(inst.bootstrap_token_ttl / 1000),
       heartbeatS: inst.heartbeat_interval / 1000,
       metricsS: inst.metrics_interval / 1000,
     },

@@ -47,6 +47,7 @@ describe('cloud agent configuration', () => {
     assert.deepEqual(c.flavors.get('large'), { id: 'large', cores: 4, memoryMb: 8192 });
     assert.equal(c.images.get('cernvm-4'), 'cernvm-4');
     assert.ok(c.acl.users.has('alice@localhost') && c.acl.groups.has('physics'));
+    assert.equal(c.instances.bootstrapTokenTtlS, 600);
     assert.equal(c.quota.users.get('default')?.instances, 4);
     assert.equal(c.quota.users.get('alice@localhost')?.cores, 12);
     assert.equal(c.quota.groups.get('physics')?.instances, 8);

@@ -54,6 +54,8 @@ export interface ConfigOptions {
   requesters?: string;
   /** [log] file (default: none, the caller passes a logger). */
   logFile?: string;
+  /** Extra [instances] keys. */
+  instancesExtra?: string;
 }
 
 /** Writes `<dir>/cloud.ini` and returns its path. */
@@ -86,7 +88,7 @@ ${Object.entries(o.driverOptions).map(([k, v]) => `${k} = ${v}`).join('\n')}
 [acl]
 ${o.acl ?? `users = alice@${t.host}\ngroups = physics`}
 
-${instancesSection(t, '5s')}
+${instancesSection(t, '5s')}${o.instancesExtra ?? ''}
 
 ${o.extra ?? ''}
 `;
