@@ -46,7 +46,9 @@ describe('cloud agent configuration', () => {
     assert.deepEqual([...c.flavors.keys()], ['small', 'medium', 'large']);
     assert.deepEqual(c.flavors.get('large'), { id: 'large', cores: 4, memoryMb: 8192 });
     assert.equal(c.images.get('cernvm-4'), 'cernvm-4');
-    assert.ok(c.acl.users.has('alice@localhost') && c.acl.groups.has('physics'));
+    // The local driver without shared admits only its admins.
+    assert.deepEqual([...c.acl.users], [...c.admins]);
+    assert.equal(c.acl.groups.size, 0);
     assert.equal(c.instances.bootstrapTokenTtlS, 600);
     assert.equal(c.quota.users.get('default')?.instances, 4);
     assert.equal(c.quota.users.get('alice@localhost')?.cores, 12);
@@ -72,6 +74,21 @@ describe('cloud agent configuration', () => {
       && /\[cloud\] driver: 'openstack' is not one of local, libvirt, ec2/.test(e.message));
     assert.throws(() => parseCloudConfig(base().replace('requesters = GW@Example.org', 'requesters ='), 'c.ini'), /\[cloud\] requesters: expected at least 1/);
     assert.throws(() => parseCloudConfig(base('[quota.user.not a jid]\ninstances = 1\n'), 'c.ini'), /\[quota\.user\.not a jid\].*not a valid JID/);
+  });
+
+  it('refuses an ACL beyond the admins on the local driver unless it is shared', () => {
+    const local = (acl: string, driver = 'state_dir = st\n') => base(`[acl]\n${acl}\n`)
+      .replace('driver = ec2', 'driver = local').replace('requesters = GW@Example.org', 'requesters = GW@Example.org\nadmins = Owner@Example.org')
+      .replace(/\[driver\][^[]*/, `[driver]\n${driver}`);
+    const refused = (text: string, where: RegExp) => assert.throws(() => parseCloudConfig(text, 'cloud.ini'),
+      (e: Error) => e instanceof ConfigError && where.test(e.message) && /local driver/.test(e.message) && /shared = true/.test(e.message));
+    refused(local('users = *'), /^cloud\.ini \[acl\] users: "\*" is not one of the \[cloud\] admins/);
+    refused(local('users = owner@example.org bob@example.org'), /^cloud\.ini \[acl\] users: "bob@example\.org"/);
+    refused(local('users = owner@example.org\ngroups = physics'), /^cloud\.ini \[acl\] groups: "physics"/);
+    assert.deepEqual([...parseCloudConfig(local('users = owner@example.org'), 'cloud.ini').acl.users], ['owner@example.org']);
+    assert.ok(parseCloudConfig(local('users = *\ngroups = physics', 'state_dir = st\nshared = true\n'), 'cloud.ini').acl.users.has('*'));
+    // Other drivers do not run instances as the agent's user.
+    assert.ok(parseCloudConfig(base('[acl]\nusers = *\n'), 'cloud.ini').acl.users.has('*'));
   });
 
   it('knows its secrets and redacts them', () => {
