@@ -41,9 +41,10 @@ export async function tokens(config: CloudConfig): Promise<Tokens> {
   };
 }
 
-export interface UserDataDeps { config: CloudConfig; tokens: Tokens; pubsub: string }
+/** `cloud`: this agent's bare JID, which the instance asks for its next token (RenewToken). */
+export interface UserDataDeps { config: CloudConfig; tokens: Tokens; pubsub: string; cloud: string }
 
-export async function buildUserData({ config, tokens: t, pubsub }: UserDataDeps, req: RequestRow, inst: InstanceRow): Promise<string> {
+export async function buildUserData({ config, tokens: t, pubsub, cloud }: UserDataDeps, req: RequestRow, inst: InstanceRow): Promise<string> {
   const jid = instanceJid(config, inst.name);
   const { token, expires } = await t.bootstrap(jid);
   const i = config.instances;
@@ -61,6 +62,7 @@ export async function buildUserData({ config, tokens: t, pubsub }: UserDataDeps,
     ['service', inst.service],
     ['instance_id', inst.name],
     ['gateway', req.requester],
+    ['cloud', cloud],
     ['heartbeat_interval', i.heartbeatS],
     ['metrics_interval', i.metricsS],
     ['pubsub', i.pubsub ?? pubsub],

@@ -2,10 +2,11 @@
  * The login token in user-data (readable by any process of an EC2 guest through the
  * metadata service) lives only [instances] bootstrap_token_ttl, not the renewal lifetime:
  * a cloud agent on the ec2 driver (moto) launches an instance, the token is read back from
- * the instance's user-data, and once its life is over the real ejabberd refuses it.
+ * the instance's user-data, and once its life is over the real ejabberd refuses it. A real
+ * instance agent (local driver) replaces it with a renewed one from its cloud agent.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { DescribeImagesCommand, DescribeInstanceAttributeCommand, EC2Client } from '@aws-sdk/client-ec2';
@@ -20,7 +21,7 @@ import { Gateway, INSTANCE_DOMAIN, startCloud, startServer, tempDir, tokenOf, wr
 
 const BOOTSTRAP_S = 20;
 
-describe('bootstrap token in EC2 user-data', () => {
+describe('bootstrap token in user-data', () => {
   let t: TestServer;
   let gw: Gateway;
   let moto: Moto;
@@ -96,5 +97,33 @@ describe('bootstrap token in EC2 user-data', () => {
 
     await until('the bootstrap token to expire', () => Date.now() > (Number(claims.exp) + 1) * 1000, (BOOTSTRAP_S + 30) * 1000, 250);
     assert.match(await login('boot-1', token), /not-authorized/);
+  });
+
+  it('is replaced by the instance agent with a renewed token from its cloud agent', async () => {
+    // A real instance agent (the local driver's default command), whose bootstrap token is
+    // short: it must ask the cloud agent named in its user-data for one of token_ttl.
+    const dir = join(tmp.dir, 'local');
+    mkdirSync(dir);
+    const file = writeConfig(t, dir, {
+      name: 'cloud-l', driver: 'local', driverOptions: { state_dir: join(dir, 'state'), kill_grace_ms: '1000' },
+      instancesExtra: `bootstrap_token_ttl = ${BOOTSTRAP_S}s\n`,
+    });
+    const local = await startCloud(file);
+    try {
+      const rid = await gw.allocate(local.ca.agent.bare, { names: ['renew-1'], deployment: 'dep-renew' });
+      assert.deepEqual((await gw.result(rid)).accepted, ['renew-1']);
+      const [inst] = await until('the instance', async () => (await local.ca.driver.describe()).filter((i) => i.name === 'renew-1'));
+      const ud = readFileSync(join(String(inst!.extra.dir), 'user-data'), 'utf8');
+      assert.match(ud, new RegExp(`^cloud = ${local.ca.agent.bare}$`, 'm'));
+      const saved = join(String(inst!.extra.dir), 'root', 'var', 'lib', 'cloudgate', 'token.json');
+      const renewed = await until('the renewed token saved by the instance agent', () => existsSync(saved) && JSON.parse(readFileSync(saved, 'utf8')) as { jid: string; token: string }, 60_000, 200);
+      assert.equal(renewed.jid, `renew-1@${INSTANCE_DOMAIN}`);
+      const claims = decodeJwt(renewed.token);
+      assert.equal(Number(claims.exp) - Number(claims.iat), 600, 'the renewal lives token_ttl');
+      assert.equal(await login('renew-1-probe', renewed.token).then((r) => r !== 'ok' ? 'refused' : 'ok'), 'refused', 'a token names one JID');
+    } finally {
+      for (const i of await local.ca.driver.describe()) await local.ca.driver.terminate(i.id).catch(() => {});
+      await local.ca.stop();
+    }
   });
 });

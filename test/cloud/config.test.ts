@@ -111,7 +111,7 @@ describe('instance user-data', () => {
     const config = parseCloudConfig(base(`ca = ${caFile}\nheartbeat_interval = 15s\n`).replace('jwt_key = key.jwk', `jwt_key = ${keyFile}`), join(tmp.dir, 'c.ini'));
     const req = { requester: 'gw@example.org', allow: ['alice@example.org'], context: '#!/bin/sh\necho hi\n[amiconfig]\nplugins = environment\n[environment]\nA = 1\n', context_version: 3, context_id: 'ctx-9' } as RequestRow;
     const inst = { name: 'Web-1', deployment: 'd1', service: 'web' } as InstanceRow;
-    const ud = await buildUserData({ config, tokens: await tokens(config), pubsub: 'pubsub.example.org' }, req, inst);
+    const ud = await buildUserData({ config, tokens: await tokens(config), pubsub: 'pubsub.example.org', cloud: 'cloud@example.org' }, req, inst);
     const ctx = parseContext(ud);
     const cg = ctx.cloudgate!;
     assert.equal(cg.jid, 'web-1@vms.example.org');
@@ -119,6 +119,7 @@ describe('instance user-data', () => {
     assert.deepEqual(cg.server, { host: 'xmpp.example.org', port: 5222 });
     assert.deepEqual([...cg.allow], ['alice@example.org', 'gw@example.org']);
     assert.deepEqual([cg.contextVersion, cg.contextId, cg.deployment, cg.service, cg.instanceId, cg.gateway], [3, 'ctx-9', 'd1', 'web', 'Web-1', 'gw@example.org']);
+    assert.equal(cg.cloud, 'cloud@example.org', 'the instance knows whom to ask for its next token');
     assert.deepEqual([cg.heartbeatInterval, cg.metricsInterval, cg.pubsub], [15, 60, 'pubsub.example.org']);
     assert.equal(cg.ca, '-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n');
     assert.ok(cg.token && cg.tokenExpires! > Date.now() / 1000);
