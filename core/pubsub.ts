@@ -10,6 +10,7 @@ import type { Db } from './store.js';
 import type { EventDef } from '../protocols/index.js';
 import { StanzaError } from '../protocols/index.js';
 import { uniqueId } from './ids.js';
+import { onceLogger } from './once-log.js';
 
 export const NS_PUBSUB = 'http://jabber.org/protocol/pubsub';
 export const NS_PUBSUB_OWNER = 'http://jabber.org/protocol/pubsub#owner';
@@ -31,6 +32,7 @@ const SEEN = `CREATE TABLE IF NOT EXISTS cg_pubsub_seen (node TEXT PRIMARY KEY, 
 
 export class PubSub {
   private handlers = new Map<string, { def: EventDef<any>; fn: EventHandler<any> }>();
+  private readonly warn: ReturnType<typeof onceLogger>;
 
   constructor(
     readonly service: string,
@@ -40,6 +42,7 @@ export class PubSub {
     private readonly ownBare: () => string,
   ) {
     db.exec(SEEN);
+    this.warn = onceLogger(log);
   }
 
   on<T>(def: EventDef<T>, fn: EventHandler<T>): void {
@@ -75,6 +78,27 @@ export class PubSub {
     const a = el.c('affiliations', { node });
     for (const [jid, affiliation] of Object.entries(affiliations)) a.c('affiliation', { jid, affiliation });
     await this.iq(this.service, 'set', el);
+  }
+
+  /**
+   * Ends every subscription to `node` of a bare JID not in `keep` (XEP-0060 §8.8): a node
+   * made whitelist keeps the subscriptions taken while it was open otherwise.
+   */
+  async pruneSubscriptions(node: string, keep: ReadonlySet<string>): Promise<string[]> {
+    const get = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
+    get.c('subscriptions', { node });
+    const res = await this.iq(this.service, 'get', get);
+    const subs = res?.getChild('subscriptions')?.getChildren('subscription') ?? [];
+    const drop = subs.filter((s) => {
+      const jid = String(s.attrs.jid ?? '');
+      return jid && s.attrs.subscription !== 'none' && !keep.has(jid.split('/')[0]!.toLowerCase());
+    });
+    if (drop.length === 0) return [];
+    const set = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
+    const el = set.c('subscriptions', { node });
+    for (const s of drop) el.c('subscription', { jid: String(s.attrs.jid), subscription: 'none', ...(s.attrs.subid ? { subid: String(s.attrs.subid) } : {}) });
+    await this.iq(this.service, 'set', set);
+    return drop.map((s) => String(s.attrs.jid));
   }
 
   /** Publishes an item; ids are time-ordered so catch-up can sort them. */
@@ -121,10 +145,21 @@ export class PubSub {
     return n;
   }
 
-  /** Handles a pubsub event message; returns true if it was one. */
+  /**
+   * Handles a pubsub event message; returns true if it was one. Only the PubSub service
+   * sends event notifications (XEP-0060 §7.1.2.1): anyone else can message us a
+   * look-alike, and taking it would let a stranger fake an event or move the node's
+   * catch-up position past events not yet seen, so such a message is dropped (logged once
+   * per sender).
+   */
   async onMessage(el: Element): Promise<boolean> {
     const event = el.getChild('event', NS_PUBSUB_EVENT);
     if (!event) return false;
+    const from = String(el.attrs.from ?? '');
+    if (from.toLowerCase() !== this.service.toLowerCase()) {
+      this.warn(`forged-event ${from.split('/')[0]}`, { from }, 'pubsub event not from the PubSub service; ignored');
+      return true;
+    }
     const items = event.getChild('items');
     if (!items) return true;
     const node = String(items.attrs.node ?? '');

@@ -38,6 +38,7 @@ export const cloudSchema = {
     ca: conf.path({ optional: true }),
     pubsub: conf.str({ optional: true }),
     token_ttl: conf.duration({ min: 60_000, default: '1h' }),
+    bootstrap_token_ttl: conf.duration({ min: 10_000, default: '10m' }),
     heartbeat_interval: conf.duration({ min: 1000, default: '30s' }),
     metrics_interval: conf.duration({ min: 1000, default: '60s' }),
   }),
@@ -70,7 +71,8 @@ export interface CloudConfig {
   readonly instances: {
     readonly domain: string; readonly jwtKey: string; readonly server: { host: string; port: number };
     readonly ca?: string; readonly pubsub?: string;
-    readonly tokenTtlS: number; readonly heartbeatS: number; readonly metricsS: number;
+    /** Life of a renewed login token, and of the one in user-data (only minutes: see userdata.ts). */
+    readonly tokenTtlS: number; readonly bootstrapTokenTtlS: number; readonly heartbeatS: number; readonly metricsS: number;
   };
   /** Credential values from this file: never in a stanza, log line, error or the database. */
   readonly secrets: readonly string[];
@@ -91,6 +93,9 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
   const bare = (j: string, where: string) => {
     try { return conf.normalizeJid(j, { bare: true }); } catch (err) { throw new ConfigError(`${file} ${where}: ${(err as Error).message}`); }
   };
+  const admins = new Set(raw.cloud.admins.map((j) => bare(j, '[cloud] admins')));
+  const aclUsers = (raw.acl?.users ?? []).map((j) => (j === '*' ? j : bare(j, '[acl] users')));
+  localAclProblem(raw, admins, aclUsers, file);
   const users = new Map<string, Limits>();
   for (const [k, v] of Object.entries(raw['quota.user.*'])) users.set(k === 'default' ? k : bare(k, `[quota.user.${k}]`), limitsOf(v));
   const inst = raw.instances;
@@ -109,11 +114,11 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
     createConcurrency: raw.cloud.create_concurrency,
     db: raw.cloud.db,
     requesters: new Set(raw.cloud.requesters.map((j) => bare(j, '[cloud] requesters'))),
-    admins: new Set(raw.cloud.admins.map((j) => bare(j, '[cloud] admins'))),
+    admins,
     flavors: new Map(Object.entries(raw['flavor.*']).map(([k, v]) => [k, { id: v.id, cores: v.cores, memoryMb: v.memory_mb }])),
     images: new Map(Object.entries(raw['image.*']).map(([k, v]) => [k, v.id])),
     acl: {
-      users: new Set((raw.acl?.users ?? []).map((j) => (j === '*' ? j : bare(j, '[acl] users')))),
+      users: new Set(aclUsers),
       groups: new Set(raw.acl?.groups ?? []),
     },
     quota: {
@@ -128,11 +133,27 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
       ca,
       pubsub: inst.pubsub,
       tokenTtlS: Math.round(inst.token_ttl / 1000),
+      bootstrapTokenTtlS: Math.round(inst.bootstrap_token_ttl / 1000),
       heartbeatS: inst.heartbeat_interval / 1000,
       metricsS: inst.metrics_interval / 1000,
     },
     secrets: Object.freeze(secrets),
   });
+}
+
+/**
+ * The local driver runs instances as this agent's OS user unless `[driver] shared` is on,
+ * and a context's scripts could then read this file and its keys: without it, only the
+ * cloud's admins (the one trusted owner) may have instances here.
+ */
+function localAclProblem(raw: CloudFile, admins: ReadonlySet<string>, users: readonly string[], file: string): void {
+  if (raw.cloud.driver !== 'local' || /^(1|true|yes|on)$/i.test(String(raw.driver.shared ?? '').trim())) return;
+  const why = "with the local driver every instance runs as this agent's OS user, so its context's scripts could read this file and its keys; "
+    + 'allow only [cloud] admins, or set [driver] shared = true to run instances as an unprivileged user';
+  const open = users.find((u) => u === '*' || !admins.has(u));
+  if (open) throw new ConfigError(`${file} [acl] users: "${open}" is not one of the [cloud] admins: ${why}`);
+  const group = raw.acl?.groups?.[0];
+  if (group !== undefined) throw new ConfigError(`${file} [acl] groups: "${group}" admits users who are not [cloud] admins: ${why}`);
 }
 
 function readCa(p: string, file: string): string {

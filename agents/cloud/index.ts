@@ -6,6 +6,7 @@
  *
  *   cloudgate agent cloud --config cloud.ini        (see examples/cloud-local.ini)
  */
+import { chmodSync } from 'node:fs';
 import { Agent, createLogger, openStore, type Db, type Logger, type XmppOptions } from '../../core/index.js';
 import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud } from '../../protocols/index.js';
@@ -58,12 +59,16 @@ export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps
   const tokens = await makeTokens(config);
   const xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
   const db = openStore(config.db, MIGRATIONS, { log });
+  // It holds users' contexts: ours alone (SQLite gives its -wal and -shm the same mode).
+  if (config.db !== ':memory:' && config.db !== '') chmodSync(config.db, 0o600);
   const store = cloudStore(db);
   const scrub = scrubber(config.secrets);
   let driver: CloudDriver | undefined;
   let catalog: Catalog;
   try {
-    driver = deps.driver ?? await openDriver(config.driver, config.driverOptions, { log: log.child({ module: 'driver' }) });
+    // What instances running on this host must not read (a shared local driver checks).
+    const protectedFiles = [config.file, config.instances.jwtKey, config.raw.xmpp.jwt_key, config.db].filter((f): f is string => !!f);
+    driver = deps.driver ?? await openDriver(config.driver, config.driverOptions, { log: log.child({ module: 'driver' }), protectedFiles });
     if (deps.wrapDriver) driver = deps.wrapDriver(driver);
     catalog = await buildCatalog(config, driver);
   } catch (err) {

@@ -44,7 +44,7 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
     inFlight.add(row.name);
     try {
       if (!flavor || !image) throw new Error(`mapping for ${row.flavor}/${row.image} is gone`);
-      const userData = await buildUserData({ config, tokens, pubsub: agent.pubsub.service }, req, row);
+      const userData = await buildUserData({ config, tokens, pubsub: agent.pubsub.service, cloud: agent.bare }, req, row);
       const spec = {
         name: row.name, flavorId: flavor.id, imageId: image.id, userData,
         tags: { deployment: row.deployment, service: row.service, owner: row.owner, cloud: config.name },

@@ -2,7 +2,7 @@
  * Every state change of an instance goes through here: the database is updated first,
  * then the change is sent reliably to the requester of its deployment (stored in the
  * outbox, so a restart or an absent gateway loses nothing) and published on the cloud's
- * PubSub node for anyone watching. Changes of the provider's word or addresses alone are
+ * PubSub node for its requesters and admins. Changes of the provider's word or addresses alone are
  * recorded without a notification.
  */
 import type { Agent, Logger } from '../../core/index.js';
@@ -78,10 +78,21 @@ export function reporter({ agent, store, config, log, scrub, onChange }: {
       }
       return after;
     },
-    /** Sets up the PubSub node (open to read, only this agent publishes). */
+    /**
+     * Sets up the PubSub node. Its items name every deployment's instances, cloud ids,
+     * addresses and failure reasons, so it is a whitelist node: only the requesters (who
+     * are sent each change reliably anyway, and watch here) and the admins may subscribe
+     * or read; only this agent publishes. An existing node is reconfigured, so one left
+     * open by an older version is closed at the next start.
+     */
     async start(): Promise<void> {
       try {
-        await agent.pubsub.ensureNode(node, { maxItems: 1000, accessModel: 'open', publishModel: 'publishers' });
+        await agent.pubsub.ensureNode(node, { maxItems: 1000, accessModel: 'whitelist', publishModel: 'publishers' });
+        const members: Record<string, 'member'> = {};
+        for (const j of [...config.requesters, ...config.admins]) if (j !== agent.bare) members[j] = 'member';
+        await agent.pubsub.setAffiliations(node, members);
+        const dropped = await agent.pubsub.pruneSubscriptions(node, new Set([agent.bare, ...Object.keys(members)]));
+        if (dropped.length) log.warn({ node, dropped }, 'ended subscriptions of JIDs that are neither requesters nor admins');
       } catch (err) {
         log.warn({ err: String(err), node }, 'could not create the PubSub node; state events will only go to requesters');
       }

@@ -2,7 +2,8 @@
  * An instance's user-data: the user's context (amiconfig INI) followed by the [cloudgate]
  * section the instance agent reads to join XMPP (keys as parsed by
  * agents/instance/context/cloudgate.ts). The login token is minted here with this cloud's
- * instance-host key and travels only inside user-data to the cloud; it is never stored.
+ * instance-host key and travels only inside user-data to the cloud; it is never stored,
+ * and it lives only minutes (bootstrap_token_ttl).
  */
 import { loadJwtKey, mintToken, type JwtKey } from '../../core/index.js';
 import type { CloudConfig } from './config.js';
@@ -21,19 +22,31 @@ export function instanceJid(config: CloudConfig, name: string): string {
 }
 
 export interface Tokens {
+  /** A renewal (RenewToken): [instances] token_ttl. */
   mint(jid: string): Promise<{ token: string; expires: number }>;
+  /**
+   * The token written into user-data: [instances] bootstrap_token_ttl. User-data stays
+   * readable for the instance's whole life (every process in an EC2 guest may ask the
+   * metadata service for it; a config drive stays mounted), so the token in it must be
+   * dead soon after the first login; the agent renews its own from then on.
+   */
+  bootstrap(jid: string): Promise<{ token: string; expires: number }>;
 }
 
 export async function tokens(config: CloudConfig): Promise<Tokens> {
   const key: JwtKey = await loadJwtKey(config.instances.jwtKey);
-  return { mint: (jid) => mintToken(key, jid, config.instances.tokenTtlS) };
+  return {
+    mint: (jid) => mintToken(key, jid, config.instances.tokenTtlS),
+    bootstrap: (jid) => mintToken(key, jid, config.instances.bootstrapTokenTtlS),
+  };
 }
 
-export interface UserDataDeps { config: CloudConfig; tokens: Tokens; pubsub: string }
+/** `cloud`: this agent's bare JID, which the instance asks for its next token (RenewToken). */
+export interface UserDataDeps { config: CloudConfig; tokens: Tokens; pubsub: string; cloud: string }
 
-export async function buildUserData({ config, tokens: t, pubsub }: UserDataDeps, req: RequestRow, inst: InstanceRow): Promise<string> {
+export async function buildUserData({ config, tokens: t, pubsub, cloud }: UserDataDeps, req: RequestRow, inst: InstanceRow): Promise<string> {
   const jid = instanceJid(config, inst.name);
-  const { token, expires } = await t.mint(jid);
+  const { token, expires } = await t.bootstrap(jid);
   const i = config.instances;
   const allow = [...new Set([...req.allow, req.requester])];
   const lines: Array<[string, string | number | undefined]> = [
@@ -49,6 +62,7 @@ export async function buildUserData({ config, tokens: t, pubsub }: UserDataDeps,
     ['service', inst.service],
     ['instance_id', inst.name],
     ['gateway', req.requester],
+    ['cloud', cloud],
     ['heartbeat_interval', i.heartbeatS],
     ['metrics_interval', i.metricsS],
     ['pubsub', i.pubsub ?? pubsub],

@@ -84,7 +84,7 @@ id = medium
 id = large
 
 [acl]
-users = *
+users = ${DEMO_USER}
 
 [quota]
 instances = 20

@@ -102,6 +102,7 @@ name = ${CLOUD}
 driver = ${o.driver}
 db = ${files.cloudDb}
 requesters = gateway@${host}
+admins = ${o.user}
 poll_interval = ${o.pollS}s
 
 [driver]
@@ -114,7 +115,7 @@ id = tiny
 id = cernvm-4
 
 [acl]
-users = *
+users = ${o.driver === 'local' ? o.user : '*'}
 
 [quota]
 instances = ${o.count + 10}

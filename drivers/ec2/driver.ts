@@ -21,6 +21,13 @@ const MAX_USER_DATA = 16 * 1024;
 /** EC2 accepts at most 200 values per filter. */
 const FILTER_CHUNK = 200;
 const LIVE_STATES = ['pending', 'running', 'stopping', 'stopped'];
+/**
+ * The user-data (a login token among it) is served by the metadata service. IMDSv2 only:
+ * a plain GET (IMDSv1) is refused, so a server-side request forgery in a guest's web
+ * service cannot read it, and a hop limit of 1 keeps the session token from reaching
+ * containers or anything routed through the instance.
+ */
+const METADATA_OPTIONS = { HttpTokens: 'required', HttpPutResponseHopLimit: 1, HttpEndpoint: 'enabled' } as const;
 
 export class Ec2Driver implements CloudDriver {
   readonly name = 'ec2';
@@ -59,7 +66,7 @@ export class Ec2Driver implements CloudDriver {
         InstanceType: instanceType as _InstanceType, MinCount: 1, MaxCount: 1, ClientToken: req.name,
         UserData: Buffer.from(req.userData, 'utf8').toString('base64'), TagSpecifications: tagSpecifications(req),
         SubnetId: this.o.subnetId, SecurityGroupIds: this.o.securityGroupIds.length ? [...this.o.securityGroupIds] : undefined,
-        KeyName: this.o.keyName,
+        KeyName: this.o.keyName, MetadataOptions: METADATA_OPTIONS,
       })));
       const inst = out.Instances?.[0];
       if (!inst?.InstanceId) throw new CloudError('unavailable', 'ec2 run-instances answered without an instance');

@@ -3,14 +3,17 @@
  * (or any `command`), fed its context through CLOUDGATE_CONTEXT_FILE. The embedded
  * default of the demo; it needs no cloud and shows a real agent applying a real context.
  */
+import { chmod, chown, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { CloudError } from '../shared/index.js';
 import { checkRequest, KeyedMutex } from '../shared/index.js';
 import { CONSOLE_LOG, findGuest, guestStatus, spawnGuest, stopGuest } from '../shared/index.js';
 import type { Capacity, CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../shared/index.js';
+import { ConfigError } from '../../core/index.js';
 import type { LocalOptions } from './options.js';
 import { LocalStore, type LocalRecord } from './store.js';
+import { readableBy, unsearchableBy } from './guest-user.js';
 
 const FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'];
 
@@ -21,12 +24,24 @@ export class LocalDriver implements CloudDriver {
   private readonly createLock = new KeyedMutex();
   private readonly idLock = new KeyedMutex();
 
-  constructor(private readonly o: LocalOptions, private readonly log: Logger) {
+  constructor(private readonly o: LocalOptions, private readonly log: Logger, private readonly protectedFiles: readonly string[] = []) {
     this.store = new LocalStore(o.stateDir);
   }
 
   async init(): Promise<void> {
     await this.store.init();
+    const u = this.o.runAs;
+    if (!u) return;
+    // Shared: the instances' user must reach its own directories, and nothing of ours.
+    await chmod(this.o.stateDir, 0o711);
+    const blocked = unsearchableBy(this.o.stateDir, u);
+    if (blocked) {
+      throw new ConfigError(`local driver: option "state_dir": ${blocked.dir} (mode ${blocked.mode}) cannot be entered by "${u.name}", who runs the instances (shared = true); allow it to search (chmod o+x) or choose another state_dir`);
+    }
+    for (const f of this.protectedFiles) {
+      if (readableBy(f, u)) throw new ConfigError(`${f} is readable by "${u.name}", who runs this cloud's instances (shared = true): make it readable by the cloud agent's user only (chmod 600)`);
+    }
+    this.log.info({ user: u.name, uid: u.uid, gid: u.gid }, 'shared: instances run as an unprivileged user');
   }
 
   async listFlavors(): Promise<Flavor[]> {
@@ -46,16 +61,23 @@ export class LocalDriver implements CloudDriver {
       await this.reserve(flavor);
       const id = LocalStore.newId();
       return this.idLock.run(id, async () => {
+        const u = this.o.runAs;
         const rec: LocalRecord = {
           id, name: req.name, tags: { ...req.tags }, flavor: flavor.id, image: image.id,
-          cores: flavor.cores, memoryMb: flavor.memoryMb, pid: null, pidStartTime: null,
+          cores: flavor.cores, memoryMb: flavor.memoryMb, ...(u ? { guestUid: u.uid } : {}), pid: null, pidStartTime: null,
           createdAt: new Date().toISOString(), terminateRequested: false,
         };
         await this.store.write(rec);
-        const dir = this.store.dir(id);
-        const contextFile = await this.store.writeUserData(id, req.userData);
+        const dir = this.store.guestDir(rec);
+        if (u) {
+          await chmod(this.store.dir(id), 0o711);
+          await mkdir(dir, { mode: 0o700 });
+          await chown(dir, u.uid, u.gid);
+        }
+        const contextFile = await this.store.writeUserData(rec, req.userData);
         try {
-          const h = await spawnGuest(dir, this.o.command, { CLOUDGATE_CONTEXT_FILE: contextFile, CLOUDGATE_INSTANCE_ID: id });
+          if (u) await chown(contextFile, u.uid, u.gid);
+          const h = await spawnGuest(dir, this.o.command, { CLOUDGATE_CONTEXT_FILE: contextFile, CLOUDGATE_INSTANCE_ID: id }, u);
           rec.pid = h.pid;
           rec.pidStartTime = h.startTime;
         } catch (err) {
@@ -86,11 +108,11 @@ export class LocalDriver implements CloudDriver {
         rec.terminateRequested = true;
         await this.store.write(rec);
       }
-      const guest = rec.pid !== null ? { pid: rec.pid, startTime: rec.pidStartTime } : findGuest(this.store.dir(id));
+      const guest = rec.pid !== null ? { pid: rec.pid, startTime: rec.pidStartTime } : findGuest(this.store.guestDir(rec));
       if (guest) await stopGuest(guest, this.o.killGraceMs);
       rec.terminatedAt = new Date().toISOString();
       await this.store.write(rec);
-      await this.store.scrub(id);
+      await this.store.scrub(rec);
       this.log.info({ instanceId: id }, 'instance terminated');
     });
   }
@@ -135,7 +157,7 @@ export class LocalDriver implements CloudDriver {
     return this.idLock.run(rec.id, async () => {
       const cur = await this.store.read(rec.id);
       if (!cur || cur.pid !== null || cur.terminatedAt) return cur ?? rec;
-      const guest = findGuest(this.store.dir(rec.id));
+      const guest = findGuest(this.store.guestDir(cur));
       if (!guest) return cur;
       cur.pid = guest.pid;
       cur.pidStartTime = guest.startTime;
@@ -167,8 +189,9 @@ export class LocalDriver implements CloudDriver {
   }
 
   private async toInstance(rec: LocalRecord): Promise<Instance> {
-    const dir = this.store.dir(rec.id);
+    const dir = this.store.guestDir(rec);
     const extra: Record<string, unknown> = { pid: rec.pid, dir, consoleLog: join(dir, CONSOLE_LOG) };
+    if (rec.guestUid !== undefined) extra.uid = rec.guestUid;
     const base = {
       id: rec.id, name: rec.name, flavorId: rec.flavor, imageId: rec.image, tags: { ...rec.tags },
       addresses: ['127.0.0.1'], createdAt: rec.createdAt, extra,

@@ -11,12 +11,16 @@
  *   images          = cernvm-4 local            generic image ids accepted (the image is only a label here)
  *   kill_grace_ms   = 5000     SIGTERM → SIGKILL delay on terminate
  *   retain_terminated_s = 3600 how long terminated instances stay visible before their directory is removed
+ *   shared          = false    true: instances run as `run_as`, not as the cloud agent's user
+ *                              (needed for an [acl] beyond the cloud's admins; the agent must run as root)
+ *   run_as          = nobody   with shared: the unprivileged user (name or uid[:gid]) instances run as
  */
 import { resolve } from 'node:path';
 import type { Flavor, Image } from '../shared/index.js';
 import { readCommand } from '../shared/index.js';
 import { readFlavors } from '../shared/index.js';
 import { OptionReader } from '../shared/index.js';
+import { lookupUser, type GuestUser } from './guest-user.js';
 
 export interface LocalOptions {
   stateDir: string;
@@ -28,6 +32,8 @@ export interface LocalOptions {
   images: readonly Image[];
   killGraceMs: number;
   retainTerminatedMs: number;
+  /** Set with `shared = true`: every instance process runs as this user. */
+  runAs?: GuestUser;
 }
 
 export function readLocalOptions(raw: Readonly<Record<string, string>>): LocalOptions {
@@ -44,5 +50,19 @@ export function readLocalOptions(raw: Readonly<Record<string, string>>): LocalOp
     images: Object.freeze(imageIds.map((id) => ({ id, name: id }))),
     killGraceMs: r.int('kill_grace_ms', 5000),
     retainTerminatedMs: r.int('retain_terminated_s', 3600) * 1000,
+    runAs: readRunAs(r),
   });
+}
+
+function readRunAs(r: OptionReader): GuestUser | undefined {
+  if (!r.bool('shared', false)) {
+    if (r.has('run_as')) r.invalid('run_as', 'is used only with shared = true');
+    return undefined;
+  }
+  const u = lookupUser(r.string('run_as', 'nobody'));
+  if (typeof u === 'string') r.invalid('run_as', u);
+  if (u.uid === 0) r.invalid('run_as', `must be an unprivileged user, not "${u.name}" (uid 0)`);
+  const self = process.getuid?.();
+  if (self !== 0) r.invalid('shared', `needs the cloud agent to run as root, to start instances as "${u.name}" (it runs as uid ${self})`);
+  return Object.freeze(u);
 }

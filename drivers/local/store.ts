@@ -1,7 +1,9 @@
 /**
  * On-disk state of the local driver: `<state_dir>/<id>/` holds `instance.json` (the record
  * below), `user-data` (the context, 0600), `console.log` and `root/`. The directory is
- * the only state, so a new driver object on the same state_dir sees every instance.
+ * the only state, so a new driver object on the same state_dir sees every instance. A
+ * shared driver's instance gets `<id>/guest/` (its own, for user-data, console.log and
+ * root/) while `<id>/` stays the agent's, so an instance cannot rewrite its record.
  */
 import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, writeFile } from 'node:fs/promises';
@@ -16,6 +18,8 @@ export interface LocalRecord {
   /** Copied from the flavor so capacity stays right if the flavor list changes. */
   cores: number;
   memoryMb: number;
+  /** Set when created by a shared driver: the process runs as this uid in `<id>/guest`. */
+  guestUid?: number;
   /** null until the process is spawned (a crash in between leaves a record with no process). */
   pid: number | null;
   pidStartTime: string | null;
@@ -75,16 +79,21 @@ export class LocalStore {
     return recs.filter((r): r is LocalRecord => r !== undefined);
   }
 
-  async writeUserData(id: string, text: string): Promise<string> {
-    const file = join(this.dir(id), 'user-data');
+  /** Where the instance process runs: the instance's directory, or `guest/` in it for a shared driver. */
+  guestDir(rec: Pick<LocalRecord, 'id' | 'guestUid'>): string {
+    return rec.guestUid === undefined ? this.dir(rec.id) : join(this.dir(rec.id), 'guest');
+  }
+
+  async writeUserData(rec: LocalRecord, text: string): Promise<string> {
+    const file = join(this.guestDir(rec), 'user-data');
     await writeFile(file, text, { mode: 0o600 });
     return file;
   }
 
   /** After termination the context (it may hold tokens) and what was applied from it go. */
-  async scrub(id: string): Promise<void> {
-    await rm(join(this.dir(id), 'user-data'), { force: true });
-    await rm(join(this.dir(id), 'root'), { recursive: true, force: true });
+  async scrub(rec: LocalRecord): Promise<void> {
+    await rm(join(this.guestDir(rec), 'user-data'), { force: true });
+    await rm(join(this.guestDir(rec), 'root'), { recursive: true, force: true });
   }
 
   async remove(id: string): Promise<void> {

@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 import { constants as osConstants } from 'node:os';
-import { mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
+import { chown, mkdir, open, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { groupByCwd, groupExists, pidState, processStartTime, signalGroup } from './proc.js';
 
@@ -33,12 +33,15 @@ function guestEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
 /**
  * Starts `command` in `dir` with the parent's environment (minus credentials) plus `vars`
  * and CLOUDGATE_ROOT=dir/root, the directory the instance agent applies system changes
- * into. stdout and stderr are appended to dir/console.log.
+ * into. stdout and stderr are appended to dir/console.log. With `user`, the process runs
+ * as that uid/gid (the caller is root and has given it `dir`).
  */
-export async function spawnGuest(dir: string, command: readonly string[], vars: Record<string, string>): Promise<GuestHandle> {
+export async function spawnGuest(dir: string, command: readonly string[], vars: Record<string, string>, user?: { uid: number; gid: number }): Promise<GuestHandle> {
   const root = join(dir, 'root');
   await mkdir(root, { recursive: true, mode: 0o700 });
-  const env = guestEnv({ ...vars, CLOUDGATE_ROOT: root });
+  // Another user: `dir` is its own (the caller made it so), and so is root/; HOME too, not ours.
+  if (user) await chown(root, user.uid, user.gid);
+  const env = guestEnv({ ...vars, CLOUDGATE_ROOT: root, ...(user ? { HOME: dir } : {}) });
   const log = await open(join(dir, CONSOLE_LOG), 'a', 0o600);
   try {
     const child = spawn('/bin/sh', ['-c', WRAPPER, 'cloudgate-guest', join(dir, EXIT_FILE), ...command], {
@@ -46,6 +49,8 @@ export async function spawnGuest(dir: string, command: readonly string[], vars: 
       env,
       detached: true,
       stdio: ['ignore', log.fd, log.fd],
+      // libuv drops supplementary groups (setgroups(0)) before setgid/setuid.
+      ...(user ? { uid: user.uid, gid: user.gid } : {}),
     });
     await new Promise<void>((resolve, reject) => {
       child.once('spawn', resolve);

@@ -64,7 +64,14 @@ export interface CloudDriver {
   close(): Promise<void>;
 }
 
-export interface DriverContext { log: Logger }
+export interface DriverContext {
+  log: Logger;
+  /**
+   * Files of the cloud agent (its configuration, keys, database) that instances must not
+   * be able to read: a driver whose instances run on this host refuses to start otherwise.
+   */
+  protectedFiles?: readonly string[];
+}
 
 /** Options are the driver's own INI section, already split into key/value strings. */
 export type DriverFactory = (options: Readonly<Record<string, string>>, ctx: DriverContext) => Promise<CloudDriver>;

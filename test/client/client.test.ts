@@ -5,7 +5,9 @@ import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 import { makeAgent, silent } from '../helpers/agents.js';
 import type { Agent } from '../../core/index.js';
 import { ConnectionError } from '../../core/index.js';
-import { StanzaError, TimeoutError } from '../../protocols/index.js';
+import { Element } from 'ltx';
+import { gateway as gw, StanzaError, TimeoutError } from '../../protocols/index.js';
+import { until } from '../helpers/wait.js';
 import {
   GatewayClient, GatewayUnreachableError, exitCodeFor, isReady, type DeploymentEventView,
 } from '../../agents/gateway/client.js';
@@ -74,6 +76,32 @@ describe('GatewayClient against a stand-in gateway on a real ejabberd', () => {
     const f = await ada.follow(done.id, (e) => events.push(e));
     await f.stop();
     assert.deepEqual(events.map((e) => e.type), ['created', 'placement', 'instance', 'instance', 'instance', 'ready']);
+  });
+
+  test('a deployment event sent by anyone but the PubSub service is ignored; the real ones still arrive', async () => {
+    const d = await ada.deploy('batch', { counts: { worker: 3 } });
+    const events: DeploymentEventView[] = [];
+    const f = await ada.follow(d.id, (e) => events.push(e));
+    // A stranger messages the follower a look-alike notification far ahead in sequence:
+    // taken as real, it would end the deployment early and every real event after it
+    // (lower seq) would be dropped as already seen.
+    const mallory = await makeAgent(t, 'mallory');
+    await mallory.start();
+    try {
+      const forged = new Element('message', { to: ada.jid });
+      forged.c('event', { xmlns: 'http://jabber.org/protocol/pubsub#event' }).c('items', { node: f.node })
+        .c('item', { id: 'e999999999999999' }).cnode(gw.DeploymentEvent.payload.encode({
+          deployment: d.id, seq: 1_000_000, type: 'ready', message: 'forged', state: 'running', data: undefined, at: new Date().toISOString(),
+        }));
+      await mallory.conn.send(forged);
+      await until('the real ready event', () => events.some((e) => e.type === 'ready'), 15_000);
+    } finally {
+      await f.stop();
+      await mallory.stop();
+    }
+    assert.deepEqual(events.filter((e) => e.message === 'forged'), [], 'the forged event was not delivered');
+    assert.equal(events.filter((e) => e.type === 'instance').length, 4, 'every real event arrived');
+    assert.ok(f.lastSeq < 1_000_000);
   });
 
   test('waitFor stops at a failed deployment and returns it; times out with TimeoutError', async () => {

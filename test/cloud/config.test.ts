@@ -46,7 +46,10 @@ describe('cloud agent configuration', () => {
     assert.deepEqual([...c.flavors.keys()], ['small', 'medium', 'large']);
     assert.deepEqual(c.flavors.get('large'), { id: 'large', cores: 4, memoryMb: 8192 });
     assert.equal(c.images.get('cernvm-4'), 'cernvm-4');
-    assert.ok(c.acl.users.has('alice@localhost') && c.acl.groups.has('physics'));
+    // The local driver without shared admits only its admins.
+    assert.deepEqual([...c.acl.users], [...c.admins]);
+    assert.equal(c.acl.groups.size, 0);
+    assert.equal(c.instances.bootstrapTokenTtlS, 600);
     assert.equal(c.quota.users.get('default')?.instances, 4);
     assert.equal(c.quota.users.get('alice@localhost')?.cores, 12);
     assert.equal(c.quota.groups.get('physics')?.instances, 8);
@@ -73,6 +76,21 @@ describe('cloud agent configuration', () => {
     assert.throws(() => parseCloudConfig(base('[quota.user.not a jid]\ninstances = 1\n'), 'c.ini'), /\[quota\.user\.not a jid\].*not a valid JID/);
   });
 
+  it('refuses an ACL beyond the admins on the local driver unless it is shared', () => {
+    const local = (acl: string, driver = 'state_dir = st\n') => base(`[acl]\n${acl}\n`)
+      .replace('driver = ec2', 'driver = local').replace('requesters = GW@Example.org', 'requesters = GW@Example.org\nadmins = Owner@Example.org')
+      .replace(/\[driver\][^[]*/, `[driver]\n${driver}`);
+    const refused = (text: string, where: RegExp) => assert.throws(() => parseCloudConfig(text, 'cloud.ini'),
+      (e: Error) => e instanceof ConfigError && where.test(e.message) && /local driver/.test(e.message) && /shared = true/.test(e.message));
+    refused(local('users = *'), /^cloud\.ini \[acl\] users: "\*" is not one of the \[cloud\] admins/);
+    refused(local('users = owner@example.org bob@example.org'), /^cloud\.ini \[acl\] users: "bob@example\.org"/);
+    refused(local('users = owner@example.org\ngroups = physics'), /^cloud\.ini \[acl\] groups: "physics"/);
+    assert.deepEqual([...parseCloudConfig(local('users = owner@example.org'), 'cloud.ini').acl.users], ['owner@example.org']);
+    assert.ok(parseCloudConfig(local('users = *\ngroups = physics', 'state_dir = st\nshared = true\n'), 'cloud.ini').acl.users.has('*'));
+    // Other drivers do not run instances as the agent's user.
+    assert.ok(parseCloudConfig(base('[acl]\nusers = *\n'), 'cloud.ini').acl.users.has('*'));
+  });
+
   it('knows its secrets and redacts them', () => {
     const c = parseCloudConfig(base(), 'c.ini');
     assert.deepEqual([...c.secrets].sort(), ['AKIDEXAMPLE1234', 'very-secret-value-5678', 'xmpp-password-1234'].sort());
@@ -93,7 +111,7 @@ describe('instance user-data', () => {
     const config = parseCloudConfig(base(`ca = ${caFile}\nheartbeat_interval = 15s\n`).replace('jwt_key = key.jwk', `jwt_key = ${keyFile}`), join(tmp.dir, 'c.ini'));
     const req = { requester: 'gw@example.org', allow: ['alice@example.org'], context: '#!/bin/sh\necho hi\n[amiconfig]\nplugins = environment\n[environment]\nA = 1\n', context_version: 3, context_id: 'ctx-9' } as RequestRow;
     const inst = { name: 'Web-1', deployment: 'd1', service: 'web' } as InstanceRow;
-    const ud = await buildUserData({ config, tokens: await tokens(config), pubsub: 'pubsub.example.org' }, req, inst);
+    const ud = await buildUserData({ config, tokens: await tokens(config), pubsub: 'pubsub.example.org', cloud: 'cloud@example.org' }, req, inst);
     const ctx = parseContext(ud);
     const cg = ctx.cloudgate!;
     assert.equal(cg.jid, 'web-1@vms.example.org');
@@ -101,6 +119,7 @@ describe('instance user-data', () => {
     assert.deepEqual(cg.server, { host: 'xmpp.example.org', port: 5222 });
     assert.deepEqual([...cg.allow], ['alice@example.org', 'gw@example.org']);
     assert.deepEqual([cg.contextVersion, cg.contextId, cg.deployment, cg.service, cg.instanceId, cg.gateway], [3, 'ctx-9', 'd1', 'web', 'Web-1', 'gw@example.org']);
+    assert.equal(cg.cloud, 'cloud@example.org', 'the instance knows whom to ask for its next token');
     assert.deepEqual([cg.heartbeatInterval, cg.metricsInterval, cg.pubsub], [15, 60, 'pubsub.example.org']);
     assert.equal(cg.ca, '-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n');
     assert.ok(cg.token && cg.tokenExpires! > Date.now() / 1000);

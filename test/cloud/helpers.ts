@@ -52,8 +52,15 @@ export interface ConfigOptions {
   /** [cloud] create_concurrency (default: the agent's own). */
   createConcurrency?: number;
   requesters?: string;
+  /**
+   * [cloud] admins (default ops; on the local driver also alice, whose instances the
+   * tests create: without [driver] shared it admits only admins).
+   */
+  admins?: string;
   /** [log] file (default: none, the caller passes a logger). */
   logFile?: string;
+  /** Extra [instances] keys. */
+  instancesExtra?: string;
 }
 
 /** Writes `<dir>/cloud.ini` and returns its path. */
@@ -78,20 +85,21 @@ poll_interval = ${o.poll ?? '200ms'}
 ${o.createConcurrency ? `create_concurrency = ${o.createConcurrency}` : ''}
 db = ${join(dir, `${name}.sqlite`)}
 requesters = ${o.requesters ?? `gateway@${t.host}`}
-admins = ops@${t.host}
+admins = ${o.admins ?? (o.driver === 'local' ? `ops@${t.host} alice@${t.host}` : `ops@${t.host}`)}
 
 [driver]
 ${Object.entries(o.driverOptions).map(([k, v]) => `${k} = ${v}`).join('\n')}
 
 [acl]
-${o.acl ?? `users = alice@${t.host}\ngroups = physics`}
+${o.acl ?? (o.driver === 'local' ? `users = alice@${t.host}` : `users = alice@${t.host}\ngroups = physics`)}
 
-${instancesSection(t, '5s')}
+${instancesSection(t, '5s')}${o.instancesExtra ?? ''}
 
 ${o.extra ?? ''}
 `;
   const file = join(dir, 'cloud.ini');
-  writeFileSync(file, ini);
+  // Ours alone: a shared local driver refuses to start while its instances could read it.
+  writeFileSync(file, ini, { mode: 0o600 });
   return file;
 }
 

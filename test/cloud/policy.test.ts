@@ -4,7 +4,7 @@
  * called" is checked, not assumed.
  */
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
+import { chmodSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { Element } from 'ltx';
@@ -29,9 +29,12 @@ describe('cloud agent policy (local driver)', () => {
 
   before(async () => {
     t = await startServer();
+    // An ACL with groups and several users on the local driver needs it shared: instances
+    // then run as nobody, who must be able to enter the test directory.
+    chmodSync(tmp.dir, 0o711);
     const file = writeConfig(t, tmp.dir, {
-      driver: 'local',
-      driverOptions: { state_dir: join(tmp.dir, 'state'), command: guestCommand(tmp.dir), kill_grace_ms: '1000' },
+      driver: 'local', acl: `users = alice@${t.host}\ngroups = physics`,
+      driverOptions: { state_dir: join(tmp.dir, 'state'), command: guestCommand(tmp.dir), kill_grace_ms: '1000', shared: 'true' },
       extra: `[flavor.medium]\nid = medium\n[flavor.small]\nid = small\n[image.cernvm-4]\nid = local\n
 [quota]\ninstances = 4\n[quota.user.alice@${t.host}]\ninstances = 2\n[quota.group.physics]\ncores = 100\n`,
     });

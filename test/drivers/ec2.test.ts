@@ -3,7 +3,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
-  DescribeImagesCommand, DescribeInstanceAttributeCommand, EC2Client, RunInstancesCommand, StopInstancesCommand,
+  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CloudError, loadDriver, type CloudDriver } from '../../drivers/index.js';
@@ -94,6 +94,18 @@ describe('ec2 driver (moto)', () => {
     assert.equal(inst.name, 'ec2-tags');
     assert.deepEqual(inst.tags, { deployment: 'd', service: 's', owner: 'o', extra: 'x' });
     assert.ok(!driver.features.has('runs-agent'), 'runs_agent=false is honoured');
+  });
+
+  it('asks for IMDSv2 only, with a hop limit of 1, so user-data is not readable by a plain GET', async () => {
+    const inst = await driver.create(req('ec2-imds'));
+    const sdk = client();
+    try {
+      const out = await sdk.send(new DescribeInstancesCommand({ InstanceIds: [inst.id] }));
+      const mo = out.Reservations?.[0]?.Instances?.[0]?.MetadataOptions;
+      assert.deepEqual([mo?.HttpTokens, mo?.HttpPutResponseHopLimit, mo?.HttpEndpoint], ['required', 1, 'enabled']);
+    } finally {
+      sdk.destroy();
+    }
   });
 
   it('pages through DescribeInstances', async () => {

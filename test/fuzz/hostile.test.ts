@@ -18,7 +18,7 @@ import { Writable } from 'node:stream';
 import { Element } from 'ltx';
 import { pino } from 'pino';
 import type { Agent, AgentEvent } from '../../core/index.js';
-import { cloud, gateway as gw, instance, NS_STANZAS, type Condition } from '../../protocols/index.js';
+import { cloud, gateway as gw, instance, NS_STANZAS, StanzaError, type Condition } from '../../protocols/index.js';
 import { generate, type Case, type TargetName } from './cases.js';
 import { prng } from './rng.js';
 import { cloudState, gatewayState, instanceState } from './state.js';
@@ -155,6 +155,38 @@ describe('hostile input at the gateway, a cloud agent and an instance agent', ()
     const victimName = `${tg.victim.deployment}-head-1`;
     assert.deepEqual(results.filter((r) => r.accepted.includes(victimName)).map((r) => r.request_id), [], 'another requester is never told it holds the victim\'s instance');
     await stillServing();
+  });
+
+  test('forged PubSub events are ignored; strangers may not subscribe to or read event nodes', { timeout: 60_000 }, async () => {
+    const node = `deployments/${tg.victim.deployment}`;
+    const got: Array<{ seq: number; message: string }> = [];
+    tg.alice.onEvent(gw.DeploymentEvent, (e, meta) => { if (meta.node === node) got.push({ seq: e.seq, message: e.message }); });
+    // Look-alike notifications sent straight to the follower, far ahead in sequence and item id.
+    for (const from of [tg.mallory, tg.stranger, tg.fuzzgw]) {
+      for (let i = 0; i < 5; i++) {
+        const el = new Element('message', { to: tg.alice.jid, id: `forged-${from.bare}-${i}` });
+        el.c('event', { xmlns: 'http://jabber.org/protocol/pubsub#event' }).c('items', { node })
+          .c('item', { id: `e99999999999999${i}` }).cnode(gw.DeploymentEvent.payload.encode({
+            deployment: tg.victim.deployment, seq: 1_000_000 + i, type: 'state', message: 'forged', state: 'failed', data: undefined, at: new Date().toISOString(),
+          }));
+        await from.conn.send(el);
+      }
+    }
+    // A round trip from each sender after its forgeries: they have reached alice by now.
+    for (const from of [tg.mallory, tg.stranger, tg.fuzzgw]) await from.iq(tg.alice.jid, 'get', new Element('ping', { xmlns: 'urn:xmpp:ping' })).catch(() => undefined);
+    // The real events are still ahead of alice's catch-up position: the forged ids moved nothing.
+    const caught = await tg.alice.pubsub.catchUp(node);
+    assert.ok(caught > 0, 'the real stored events were delivered');
+    assert.deepEqual(got.filter((e) => e.message === 'forged'), [], 'no forged event reached the handler');
+    assert.ok(got.every((e) => e.seq < 1_000_000));
+
+    const refused = (e: unknown) => e instanceof StanzaError && /forbidden|not-authorized|not-allowed/.test(e.condition);
+    for (const who of [tg.mallory, tg.stranger]) {
+      for (const n of [node, 'clouds/cloud-a']) {
+        await assert.rejects(who.pubsub.subscribe(n), refused, `${who.bare} subscribing to ${n}`);
+        await assert.rejects(who.pubsub.items(n), refused, `${who.bare} reading ${n}`);
+      }
+    }
   });
 
   test('a replayed reliable message id has no second effect', { timeout: 60_000 }, async () => {

@@ -87,7 +87,7 @@ export async function startTargets(logs: { gateway: Logger; cloud: Logger; insta
 
     // The cloud agent: the gateway and fuzzgw are its requesters; instances are stand-ins.
     const cloudFile = writeConfig(t, dir, {
-      driver: 'local', acl: 'users = *', poll: '500ms', requesters: `gateway@${host} fuzzgw@${host}`,
+      driver: 'local', acl: `users = alice@${host}`, admins: `alice@${host}`, poll: '500ms', requesters: `gateway@${host} fuzzgw@${host}`,
       driverOptions: { state_dir: join(dir, 'instances'), command: guestCommand(dir), kill_grace_ms: '300', max_instances: '20' },
     });
     const cloud = await createCloudAgent(loadCloudConfig(cloudFile), { log: logs.cloud });

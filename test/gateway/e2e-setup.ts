@@ -19,7 +19,7 @@ export interface CloudSpec {
   name: string;
   driver: 'local' | 'libvirt';
   quota?: number;
-  /** [acl] users (default *). */
+  /** [acl] users (default * on libvirt, alice on local: there they are made the cloud's admins, as it requires). */
   users?: string;
   gateway: string;
 }
@@ -27,6 +27,7 @@ export interface CloudSpec {
 /** Writes a cloud agent configuration and starts the agent in this process. */
 export async function startCloud(t: TestServer, dir: string, c: CloudSpec): Promise<CloudAgent> {
   const d = join(dir, c.name);
+  const users = c.users ?? (c.driver === 'local' ? `alice@${t.host}` : '*');
   mkdirSync(d, { recursive: true });
   const driver = c.driver === 'local'
     ? `state_dir = ${join(d, 'state')}\nkill_grace_ms = 1000\nmax_instances = 10\nimages = test-image`
@@ -45,6 +46,7 @@ driver = ${c.driver}
 poll_interval = 200ms
 db = ${join(d, 'cloud.sqlite')}
 requesters = ${c.gateway}
+${c.driver === 'local' ? `admins = ${users}` : ''}
 
 [driver]
 ${driver}
@@ -55,7 +57,7 @@ id = small
 id = test-image
 
 [acl]
-users = ${c.users ?? '*'}
+users = ${users}
 
 [quota]
 instances = ${c.quota ?? 10}
