@@ -53,7 +53,7 @@ fi
 
 # Build: only when a source is newer than the last build.
 stamp=dist/.build-stamp
-if [ ! -f "$stamp" ] || [ -n "$(find core protocols agents drivers ejabberd test bench examples tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' -o -name '*.tpl' \) -print -quit 2>/dev/null)" ]; then
+if [ ! -f "$stamp" ] || [ -n "$(find core protocols images agents drivers ejabberd test bench examples tsconfig.json package.json -newer "$stamp" \( -name '*.ts' -o -name '*.json' -o -name '*.tpl' \) -print -quit 2>/dev/null)" ]; then
   say "building"
   npx tsc -p tsconfig.json
   touch "$stamp"
