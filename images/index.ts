@@ -7,3 +7,4 @@ export { pae, decodeEnvelope, encodeEnvelope, signEnvelope, verifyEnvelope, type
 export { ENDORSER_TYPE, keyIdOf, rawPublicKey, publicKeyFromRaw, generateEndorserKey, writePrivateKey, readPrivateKey, type Endorser } from './keys.js';
 export { makeEndorserFile, parseEndorserFile, readEndorserFile, endorserLabel, type EndorserFile } from './endorser.js';
 export { decideTrust, endorsedBy, type TrustPolicy, type TrustDecision } from './trust.js';
+export { registerImageCommands } from './cli.js';
