@@ -45,6 +45,10 @@ else
   fi
 fi
 
+# Go's standard library (crypto/ed25519) checks signed image envelopes independently in
+# the tests; nothing else needs it.
+command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || say "note: Go is not installed: test/images/vector.test.ts will fail until it is (Debian: golang-go)"
+
 # npm dependencies: reinstall only when the lock file changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
   say "installing npm dependencies"
