@@ -8,3 +8,4 @@ export { ENDORSER_TYPE, keyIdOf, rawPublicKey, publicKeyFromRaw, generateEndorse
 export { makeEndorserFile, parseEndorserFile, readEndorserFile, endorserLabel, type EndorserFile } from './endorser.js';
 export { decideTrust, endorsedBy, type TrustPolicy, type TrustDecision } from './trust.js';
 export { registerImageCommands } from './cli.js';
+export { isImageQuery, parseImageQuery, selectImage, compareVersions, requirementProblem, type ImageTerm, type Size } from './select.js';

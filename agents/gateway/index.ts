@@ -28,6 +28,7 @@ import { createContextTexts } from './contexts.js';
 import { createConverger } from './converge.js';
 import { createLiveness } from './liveness.js';
 import { createGatewayModel, openGatewayStore, type GatewayModel } from './model/index.js';
+import { loadImageRegistry, type ImageRegistry } from './images.js';
 import { createOperations } from './operations.js';
 import { pairing } from './pairing.js';
 import { createPlanner } from './planner.js';
@@ -39,6 +40,7 @@ export { loadGatewayConfig, parseGatewayConfig, gatewaySchema, engineSettings, t
 export { nodeOf } from './publisher.js';
 export { cloudName } from './allocator.js';
 export type { AccessPolicy } from './access.js';
+export { imageRegistry, loadImageRegistry, type ImageRegistry } from './images.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
@@ -52,6 +54,8 @@ export interface GatewayOptions {
   pubsubService?: string;
   /** Pairing of running machines (agents/gateway/pairing.ts); off when absent. */
   pairing?: Omit<Parameters<typeof pairing>[0], 'agent' | 'model' | 'log'>;
+  /** Image metadata for cluster definitions (agents/gateway/images.ts); none when absent. */
+  images?: ImageRegistry;
 }
 
 export interface Gateway {
@@ -68,7 +72,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   const log = o.log ?? createLogger();
   const db = typeof o.db === 'string' ? openGatewayStore(o.db, { log }) : o.db;
   let publisher: ReturnType<typeof createPublisher> | undefined;
-  const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e) });
+  const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e), checkCluster: o.images?.checkCluster });
   const agent = new Agent({
     kind: 'gateway', xmpp: o.xmpp, log, db, pubsubService: o.pubsubService,
     // Anyone may talk to the gateway; every request and report is authorized on its own.
@@ -157,6 +161,7 @@ export async function run(configFile: string): Promise<RunningAgent> {
     settings: engineSettings(cfg.gateway),
     ...(cfg.gateway.pubsub ? { pubsubService: cfg.gateway.pubsub } : {}),
     ...(p ? { pairing: await pairingOptions(p, configFile) } : {}),
+    ...(cfg.images ? { images: loadImageRegistry({ endorsers: cfg.images.endorsers, metadataDir: cfg.images.metadata_dir, log: log.child({ module: 'images' }), where: `${configFile} [images]` }) } : {}),
   });
   try {
     await gw.start();
