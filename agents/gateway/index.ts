@@ -29,6 +29,8 @@ import { createConverger } from './converge.js';
 import { createLiveness } from './liveness.js';
 import { createGatewayModel, openGatewayStore, type GatewayModel } from './model/index.js';
 import { loadImageRegistry, type ImageRegistry } from './images.js';
+import { createMarket, type Market } from './market.js';
+import { addMarketChat } from './market-chat.js';
 import { createOperations } from './operations.js';
 import { pairing } from './pairing.js';
 import { createPlanner } from './planner.js';
@@ -41,6 +43,7 @@ export { nodeOf } from './publisher.js';
 export { cloudName } from './allocator.js';
 export type { AccessPolicy } from './access.js';
 export { imageRegistry, loadImageRegistry, type ImageRegistry } from './images.js';
+export { parseQuery as parseMarketQuery, type Market, type MarketEntry, type MarketPage } from './market.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
@@ -61,6 +64,7 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly agent: Agent;
   readonly model: GatewayModel;
+  readonly market: Market;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves when no deployment step runs and every event is published (tests). */
@@ -104,6 +108,8 @@ export function createGateway(o: GatewayOptions): Gateway {
   const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner) });
   createApi({ agent, model, access, ops, clouds, texts });
   addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
+  const market = createMarket({ db, model, isAdmin: (j) => access.isAdmin(j) });
+  addMarketChat({ agent, market, access });
   if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
 
   clouds.events.on('online', (jid: string) => {
@@ -117,6 +123,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   return {
     agent,
     model,
+    market,
     async start() {
       access.syncGroups();
       await agent.start();
