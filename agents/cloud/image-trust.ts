@@ -5,12 +5,13 @@
  * one per generic image name (`<name>.json`); the file name says which image an envelope
  * is for, so nothing is parsed before its signature is checked. Files are read once at
  * start; the decision (images/trust.ts) is made at every request, so metadata expire on
- * time. Without a [trust] section images are not checked, as before the policy existed.
+ * time. This cloud's own flavor sizes are checked against the image's requirements too
+ * (the gateway checks only its generic estimates). Without a [trust] section images are not checked, as before the policy existed.
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, type Logger } from '../../core/index.js';
-import { decideTrust, endorsedBy, readEndorserFile, type Endorser, type TrustPolicy } from '../../images/index.js';
+import { decideTrust, endorsedBy, readEndorserFile, requirementProblem, type Endorser, type TrustPolicy } from '../../images/index.js';
 import type { CloudConfig } from './config.js';
 import type { Catalog } from './catalog.js';
 
@@ -18,8 +19,11 @@ const MAX_ENVELOPE = 1024 * 1024;
 
 export interface ImageTrust {
   readonly policy: TrustPolicy;
-  /** A refusal reason naming the image and why, or undefined when it may boot. */
-  check(image: string): string | undefined;
+  /**
+   * A refusal reason naming the image and why, or undefined when it may boot; with the
+   * flavor this cloud would use, also when that flavor is below the image's requirements.
+   */
+  check(image: string, flavor?: { name: string; cores: number; memoryMb: number }): string | undefined;
 }
 
 export function loadImageTrust(config: CloudConfig, log: Logger, now: () => Date = () => new Date()): ImageTrust | undefined {
@@ -52,12 +56,14 @@ export function loadImageTrust(config: CloudConfig, log: Logger, now: () => Date
   log.info({ endorsers: [...endorsers.values()].map((e) => `${e.email} ${e.keyid.slice(0, 16)}`), metadata: [...envelopes.keys()], allowUnsigned: policy.allowUnsigned }, 'image trust policy');
   return Object.freeze({
     policy,
-    check(image: string) {
+    check(image: string, flavor?: { name: string; cores: number; memoryMb: number }) {
       const d = decideTrust(image, envelopes.get(image), policy, now());
       if (!d.ok) {
         log.info({ image, code: d.code }, d.reason);
         return `${d.reason} [${d.code}]`;
       }
+      const short = flavor && d.metadata && requirementProblem(flavor.name, flavor, d.metadata);
+      if (short) return `image '${image}' refused: ${short} on cloud ${config.name}`;
       log.debug({ image }, endorsedBy(d));
       return undefined;
     },
@@ -91,7 +97,8 @@ export function withImageTrust(catalog: Catalog, trust: ImageTrust | undefined):
   return Object.freeze({
     ...catalog,
     check(flavor: string, image: string) {
-      return catalog.check(flavor, image) ?? trust.check(image);
+      const f = catalog.flavor(flavor);
+      return catalog.check(flavor, image) ?? trust.check(image, f && { name: flavor, cores: f.cores, memoryMb: f.memoryMb });
     },
   });
 }

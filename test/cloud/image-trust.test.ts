@@ -44,6 +44,11 @@ describe('cloud image trust policy', () => {
     // Decided at each request: the same metadata expire on time.
     assert.match(load('[trust]\nendorsers = ada.pub.json\n[images]\nmetadata_dir = meta\n', new Date('2026-08-01T00:00:00Z'))!.check('alma9-condor')!, /\[CG_IMAGE_EXPIRED\]$/);
     assert.equal(load('[trust]\nallow_unsigned = yes\n')!.check('cernvm-4'), undefined);
+    // This cloud's flavor against the image's requirements (2 cores, 2048 MB in the sample).
+    const t2 = load('[trust]\nendorsers = ada.pub.json\n[images]\nmetadata_dir = meta\n')!;
+    assert.equal(t2.check('alma9-condor', { name: 'medium', cores: 2, memoryMb: 4096 }), undefined);
+    assert.equal(t2.check('alma9-condor', { name: 'small', cores: 1, memoryMb: 256 }),
+      "image 'alma9-condor' refused: flavor small (1 core, 256 MB) is below what image alma9-condor@1.2.0 requires (2 cores, 2048 MB) on cloud c1");
     assert.match(load(`[trust]\nendorsers = ada.pub.json\nrefuse_endorsers = ${'0'.repeat(64)}, ${keyIdOf(ada)}\n[images]\nmetadata_dir = meta\n`)!.check('alma9-condor')!, /\[CG_IMAGE_UNKNOWN_KEY\]$/);
   });
 

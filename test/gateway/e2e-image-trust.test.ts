@@ -2,8 +2,9 @@
  * Image trust end to end: cloud-a (preferred) trusts one endorser and holds signed
  * metadata for its images; cloud-b allows unsigned images. Every image cloud-a must refuse
  * (unsigned, signed by an untrusted endorser, tampered, expired, deprecated, refused
- * checksum) is refused there with its reason and deployed on cloud-b instead, the trusted
- * one boots on cloud-a, and an image both clouds refuse fails the deployment saying why.
+ * checksum, requiring more than cloud-a's flavor) is refused there with its reason and
+ * deployed on cloud-b instead, the trusted one boots on cloud-a, and an image both clouds
+ * refuse fails the deployment saying why.
  * Real ejabberd, real cloud agents, local driver, real instance-agent processes.
  */
 import { describe, test, before, after } from 'node:test';
@@ -21,7 +22,9 @@ import { prepare, startGateway, status, until } from './harness.js';
 import { liveProcesses, startCloud, startServer } from './e2e-setup.js';
 import { bytesOf, sampleMetadata } from '../images/sample.js';
 
-const KINDS = ['good', 'unsigned', 'untrusted', 'tampered', 'expired', 'deprecated', 'refused'] as const;
+const KINDS = ['good', 'unsigned', 'untrusted', 'tampered', 'expired', 'deprecated', 'refused', 'toobig'] as const;
+/** Within the local driver's small flavor (1 core, 512 MB). */
+const FITS = { cores: 1, memory_mb: 256, disk_gb: 1 };
 const REFUSED_SUM = 'c'.repeat(64);
 
 /** One fixed service per image, each preferring cloud-a. */
@@ -47,15 +50,16 @@ describe('image trust at the cloud agents, end to end', { timeout: 240_000 }, ()
     const meta = join(dir, 'metadata');
     mkdirSync(meta);
     const put = (kind: string, over: Record<string, unknown>, key = ada) =>
-      writeFileSync(join(meta, `img-${kind}.json`), encodeEnvelope(signEnvelope(IMAGE_METADATA_TYPE, bytesOf(sampleMetadata({ name: `img-${kind}`, ...over })), key)));
+      writeFileSync(join(meta, `img-${kind}.json`), encodeEnvelope(signEnvelope(IMAGE_METADATA_TYPE, bytesOf(sampleMetadata({ name: `img-${kind}`, requires: FITS, ...over })), key)));
     put('good', {});
     put('untrusted', {}, eve);
     put('tampered', {});
-    const env = JSON.parse(encodeEnvelope(signEnvelope(IMAGE_METADATA_TYPE, bytesOf(sampleMetadata({ name: 'img-tampered' })), ada))) as Record<string, unknown>;
-    writeFileSync(join(meta, 'img-tampered.json'), JSON.stringify({ ...env, payload: bytesOf(sampleMetadata({ name: 'img-tampered', version: '6.6.6' })).toString('base64') }));
+    const env = JSON.parse(encodeEnvelope(signEnvelope(IMAGE_METADATA_TYPE, bytesOf(sampleMetadata({ name: 'img-tampered', requires: FITS })), ada))) as Record<string, unknown>;
+    writeFileSync(join(meta, 'img-tampered.json'), JSON.stringify({ ...env, payload: bytesOf(sampleMetadata({ name: 'img-tampered', requires: FITS, version: '6.6.6' })).toString('base64') }));
     put('expired', { created: '2020-01-01T00:00:00Z', valid_until: '2021-01-01T00:00:00Z' });
     put('deprecated', { deprecated: { reason: 'CVE-2026-0001 in the kernel' } });
     put('refused', { checksums: { sha256: REFUSED_SUM } });
+    put('toobig', { requires: { cores: 4, memory_mb: 256, disk_gb: 1 } });
 
     const all = [...KINDS, 'blocked'].map((k) => `img-${k}`);
     const maps = all.map((i) => `[image.${i}]\nid = ${i}\n`).join('');
@@ -97,6 +101,7 @@ describe('image trust at the cloud agents, end to end', { timeout: 240_000 }, ()
     assert.match(await reason('img-expired'), /metadata expired at 2021-01-01T00:00:00Z \[CG_IMAGE_EXPIRED\]$/);
     assert.match(await reason('img-deprecated'), /deprecated by its endorser: CVE-2026-0001 in the kernel \[CG_IMAGE_DEPRECATED\]$/);
     assert.match(await reason('img-refused'), /refuses its checksum cccccccccccccccc… \[CG_IMAGE_REFUSED\]$/);
+    assert.match(await reason('img-toobig'), /flavor small \(1 core, 512 MB\) is below what image img-toobig@1\.2\.0 requires \(4 cores, 256 MB\) on cloud cloud-a$/);
 
     await prepare(alice, g.agent.jid, clusterIni('images', KINDS));
     const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'images', counts: undefined, passphrase: undefined })).deployment.id;
