@@ -77,6 +77,10 @@ export interface Verified {
   readonly keyids: readonly string[];
 }
 
+/** Key ids for a message: the first few, shortened, so a reason stays short. */
+const ids = (sigs: readonly Signature[]): string =>
+  sigs.slice(0, 3).map((s) => s.keyid.slice(0, 16)).join(', ') + (sigs.length > 3 ? ` and ${sigs.length - 3} more` : '');
+
 const verifies = (type: string, body: Buffer, s: Signature, key: KeyObject): boolean => {
   try { return verify(null, pae(type, body), key, Buffer.from(s.sig, 'base64')); } catch { return false; }
 };
@@ -95,7 +99,7 @@ export function verifyEnvelope(envelope: Envelope, keyring: ReadonlyMap<string, 
   if (envelope.signatures.length === 0) throw new ImageError('CG_IMAGE_UNSIGNED', 'envelope has no signature');
   const known = envelope.signatures.filter((s) => keyring.has(s.keyid));
   if (known.length === 0) {
-    throw new ImageError('CG_IMAGE_UNKNOWN_KEY', `signed only by unknown key(s) ${envelope.signatures.map((s) => s.keyid.slice(0, 16)).join(', ')}`);
+    throw new ImageError('CG_IMAGE_UNKNOWN_KEY', `signed only by unknown key(s) ${ids(envelope.signatures)}`);
   }
   const body = Buffer.from(envelope.payload, 'base64');
   const good = known.filter((s) => verifies(payloadType, body, s, keyring.get(s.keyid)!));
@@ -105,5 +109,5 @@ export function verifyEnvelope(envelope: Envelope, keyring: ReadonlyMap<string, 
       throw new ImageError('CG_IMAGE_TYPE_SWAPPED', `payload type was swapped: the signature was made for '${t.slice(0, 100)}', not '${payloadType}'`);
     }
   }
-  throw new ImageError('CG_IMAGE_TAMPERED', `signature by ${known.map((s) => s.keyid.slice(0, 16)).join(', ')} does not match the payload (tampered)`);
+  throw new ImageError('CG_IMAGE_TAMPERED', `signature by ${ids(known)} does not match the payload (tampered)`);
 }

@@ -60,7 +60,9 @@ export function loadImageTrust(config: CloudConfig, log: Logger, now: () => Date
       const d = decideTrust(image, envelopes.get(image), policy, now());
       if (!d.ok) {
         log.info({ image, code: d.code }, d.reason);
-        return `${d.reason} [${d.code}]`;
+        // Discover carries at most 1024 characters of reason (an endorser's deprecation
+        // text alone may be that long).
+        return `${d.reason.length > 900 ? `${d.reason.slice(0, 899)}…` : d.reason} [${d.code}]`;
       }
       const short = flavor && d.metadata && requirementProblem(flavor.name, flavor, d.metadata);
       if (short) return `image '${image}' refused: ${short} on cloud ${config.name}`;

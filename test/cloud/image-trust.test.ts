@@ -44,6 +44,10 @@ describe('cloud image trust policy', () => {
     // Decided at each request: the same metadata expire on time.
     assert.match(load('[trust]\nendorsers = ada.pub.json\n[images]\nmetadata_dir = meta\n', new Date('2026-08-01T00:00:00Z'))!.check('alma9-condor')!, /\[CG_IMAGE_EXPIRED\]$/);
     assert.equal(load('[trust]\nallow_unsigned = yes\n')!.check('cernvm-4'), undefined);
+    // A long deprecation text still leaves a reason that fits a Discover answer.
+    writeFileSync(join(tmp.dir, 'meta', 'long.json'), encodeEnvelope(signEnvelope(IMAGE_METADATA_TYPE, bytesOf(sampleMetadata({ name: 'long', deprecated: { reason: 'x'.repeat(1024) } })), ada)));
+    const long = load('[trust]\nendorsers = ada.pub.json\n[images]\nmetadata_dir = meta\n')!.check('long')!;
+    assert.ok(long.length <= 1024 && long.endsWith('… [CG_IMAGE_DEPRECATED]'), long);
     // This cloud's flavor against the image's requirements (2 cores, 2048 MB in the sample).
     const t2 = load('[trust]\nendorsers = ada.pub.json\n[images]\nmetadata_dir = meta\n')!;
     assert.equal(t2.check('alma9-condor', { name: 'medium', cores: 2, memoryMb: 4096 }), undefined);

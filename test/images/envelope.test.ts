@@ -62,6 +62,9 @@ describe('DSSE envelope', () => {
     assert.throws(() => verifyEnvelope(other, ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_PAYLOAD_TYPE'));
 
     assert.throws(() => verifyEnvelope(signEnvelope(IMAGE_METADATA_TYPE, body, eve), ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_UNKNOWN_KEY'));
+    let many = signEnvelope(IMAGE_METADATA_TYPE, body, eve);
+    for (let i = 0; i < 5; i++) many = signEnvelope(many, generateEndorserKey());
+    assert.throws(() => verifyEnvelope(many, ring, IMAGE_METADATA_TYPE), (e: unknown) => code('CG_IMAGE_UNKNOWN_KEY')(e) && / and 3 more$/.test((e as Error).message));
     assert.throws(() => verifyEnvelope({ ...env, signatures: [] }, ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_UNSIGNED'));
     // A signature by an unknown key with the keyid of a trusted one does not verify.
     const forged: Envelope = { ...signEnvelope(IMAGE_METADATA_TYPE, body, eve), signatures: [{ keyid: keyIdOf(ada), sig: signEnvelope(IMAGE_METADATA_TYPE, body, eve).signatures[0]!.sig }] };
