@@ -4,7 +4,7 @@ import type { Access } from './access.js';
 import type { Market, MarketEntry } from './market.js';
 
 const line = (e: MarketEntry) =>
-  `${e.id}  ${e.name} v${e.contextVersion} by ${e.owner}  rank ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'})${e.tags.length ? `  [${e.tags.join(' ')}]` : ''}${e.encrypted ? '  (encrypted)' : ''}\n    ${e.summary}`;
+  `${e.id}  ${e.name} ${e.kind === 'cluster' ? '(cluster)' : `v${e.contextVersion}`} by ${e.owner}  rank ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'})${e.tags.length ? `  [${e.tags.join(' ')}]` : ''}${e.encrypted ? '  (encrypted)' : ''}\n    ${e.summary}`;
 
 export function addMarketChat({ agent, market, access }: { agent: Agent; market: Market; access: Access }): void {
   const allow = (bare: string) => access.mayUse(bare);
@@ -15,17 +15,18 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
   };
 
   chat.add({
-    name: 'publish', usage: 'publish <context> --summary "<one line>" [--tags a,b] [--description "<text>"]',
-    summary: 'share the newest version of one of your contexts in the marketplace', allow,
+    name: 'publish', usage: 'publish <context> | --cluster <name>  --summary "<one line>" [--tags a,b] [--description "<text>"]',
+    summary: 'share one of your contexts (its newest version) or cluster definitions in the marketplace', allow,
     run: (a, ctx) => {
       const context = a.positional[0];
-      if (!context || a.positional.length > 1) throw new ChatError('name one of your contexts');
+      const cluster = str(a.flags.cluster, 'cluster');
+      if ((!context && !cluster) || a.positional.length > 1 || (context && cluster)) throw new ChatError('name one of your contexts, or --cluster and one of your clusters');
       const summary = str(a.flags.summary, 'summary');
       if (!summary) throw new ChatError('--summary is required');
       const e = market.publish(ctx.bare, {
-        context, summary, description: str(a.flags.description, 'description'), tags: (str(a.flags.tags, 'tags') ?? '').split(','),
+        ...(cluster ? { cluster } : { context }), summary, description: str(a.flags.description, 'description'), tags: (str(a.flags.tags, 'tags') ?? '').split(','),
       });
-      return `Published ${e.name} v${e.contextVersion} as ${e.id}.`;
+      return `Published ${e.kind === 'cluster' ? `cluster ${e.name}` : `${e.name} v${e.contextVersion}`} as ${e.id}.`;
     },
   });
 
@@ -63,13 +64,15 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
   });
 
   chat.add({
-    name: 'clone', usage: 'clone <entry> [name]', summary: 'copy a marketplace entry into a context of your own', allow,
+    name: 'clone', usage: 'clone <entry> [name]', summary: 'copy a marketplace entry into a context (or cluster definition) of your own', allow,
     run: (a, ctx) => {
       const [id, name] = a.positional;
       if (!id) throw new ChatError('name an entry');
       access.requireUser(ctx.bare); // the copy's owner must have a row
       const c = market.clone(ctx.bare, id, name);
-      return `Cloned ${id} into your context ${c.name} (${c.id}).`;
+      return c.kind === 'cluster'
+        ? `Cloned ${id} into your cluster ${c.cluster.name} (services: ${c.cluster.definition.services.map((s) => s.name).join(', ')}); 'deploy ${c.cluster.name}' starts it.`
+        : `Cloned ${id} into your context ${c.context.name} (${c.context.id}).`;
     },
   });
 }

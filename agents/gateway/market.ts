@@ -1,8 +1,9 @@
 /**
  * The marketplace of shared contexts (CernVM Online's): a user publishes one version of a
- * context with a summary, a description and tags; anyone who may use the gateway searches
+ * context, or a cluster definition, with a summary, a description and tags; anyone who may use the gateway searches
  * (words match names, summaries and descriptions; `+tag` requires, `-tag` excludes),
- * votes once per entry (changeable), and clones an entry into a context of their own.
+ * votes once per entry (changeable), and clones an entry into a context (or cluster
+ * definition) of their own.
  * Entries show only what was written for them, never a context's content; a clone of an
  * encrypted version stays encrypted under its owner's passphrase.
  *
@@ -11,14 +12,19 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../core/index.js';
-import { ForbiddenError, InvalidError, NotFoundError, bareJid, type ContextInfo, type GatewayModel } from './model/index.js';
+import {
+  ConflictError, ForbiddenError, InvalidError, NotFoundError, bareJid, type ClusterRecord, type ContextInfo, type GatewayModel,
+} from './model/index.js';
 
 const TABLES = `
   CREATE TABLE IF NOT EXISTS market_entries (
     id TEXT PRIMARY KEY,
     owner TEXT NOT NULL,
-    context_id TEXT NOT NULL REFERENCES contexts(id) ON DELETE CASCADE,
-    context_version INTEGER NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('context', 'cluster')),
+    context_id TEXT REFERENCES contexts(id) ON DELETE CASCADE,
+    context_version INTEGER,
+    -- a cluster entry keeps the definition as it was published, as a context entry keeps its version
+    cluster_ini TEXT,
     name TEXT NOT NULL,
     summary TEXT NOT NULL,
     description TEXT NOT NULL,
@@ -41,9 +47,11 @@ const TABLES = `
 
 export interface MarketEntry {
   readonly id: string;
+  readonly kind: 'context' | 'cluster';
   readonly owner: string;
-  readonly contextId: string;
-  readonly contextVersion: number;
+  /** Context entries: the published version. */
+  readonly contextId?: string;
+  readonly contextVersion?: number;
   readonly name: string;
   readonly summary: string;
   readonly description: string;
@@ -58,7 +66,7 @@ export interface MarketEntry {
 export interface MarketPage { readonly entries: readonly MarketEntry[]; readonly total: number; readonly page: number; readonly pages: number }
 
 interface Row {
-  id: string; owner: string; context_id: string; context_version: number; name: string; summary: string; description: string;
+  id: string; kind: 'context' | 'cluster'; owner: string; context_id: string | null; context_version: number | null; cluster_ini: string | null; name: string; summary: string; description: string;
   encrypted: number; created_at: number; rank: number; votes: number; tags: string | null;
 }
 
@@ -69,7 +77,7 @@ const SELECT = `SELECT e.*, coalesce((SELECT sum(value) FROM market_votes v WHER
   FROM market_entries e`;
 
 const toEntry = (r: Row): MarketEntry => Object.freeze({
-  id: r.id, owner: r.owner, contextId: r.context_id, contextVersion: r.context_version, name: r.name, summary: r.summary,
+  id: r.id, kind: r.kind, owner: r.owner, ...(r.context_id !== null ? { contextId: r.context_id, contextVersion: r.context_version! } : {}), name: r.name, summary: r.summary,
   description: r.description, encrypted: r.encrypted === 1, tags: Object.freeze(r.tags ? r.tags.split(' ') : []),
   rank: r.rank, votes: r.votes, createdAt: r.created_at,
 });
@@ -103,28 +111,42 @@ export function createMarket({ db, model, isAdmin, now = Date.now }: { db: Db; m
 
   return {
     get,
-    /** Publishes `context` (one of the user's own, by name or id) at its newest version. */
-    publish(user: string, input: { context: string; summary: string; description?: string; tags?: readonly string[] }): MarketEntry {
+    /**
+     * Publishes one of the user's own contexts (by name or id) at its newest version, or
+     * with `cluster` one of the user's cluster definitions as it is now.
+     */
+    publish(user: string, input: { context?: string; cluster?: string; summary: string; description?: string; tags?: readonly string[] }): MarketEntry {
       const who = bareJid(user);
-      const ctx: ContextInfo | undefined = model.contexts.resolve(input.context, who);
-      if (!ctx) throw new NotFoundError('context', input.context);
-      if (ctx.owner !== who) throw new ForbiddenError(`context '${ctx.name}' belongs to ${ctx.owner}: clone it before publishing`);
       const summary = input.summary.trim();
       if (summary === '' || summary.length > 140 || /[\r\n]/.test(summary)) throw new InvalidError('summary: one line of 1-140 characters');
       const description = (input.description ?? '').trim();
       if (description.length > 4000) throw new InvalidError(`description: at most 4000 characters, got ${description.length}`);
       const tags = parseTags(input.tags ?? []);
-      const v = model.contexts.version(ctx.id)!;
-      if (db.prepare('SELECT 1 FROM market_entries WHERE context_id = ? AND context_version = ?').get(ctx.id, v.number)) {
-        throw new InvalidError(`${ctx.name} v${v.number} is already published`);
+      const entry = { id: `m-${randomBytes(6).toString('hex')}`, kind: 'context', owner: who, summary, description, created_at: now() } as Record<string, unknown>;
+      if (input.cluster !== undefined) {
+        const c = model.clusters.get(who, input.cluster);
+        if (!c) throw new NotFoundError('cluster', input.cluster);
+        if (db.prepare("SELECT 1 FROM market_entries WHERE kind = 'cluster' AND owner = ? AND name = ? AND cluster_ini = ?").get(who, c.name, c.ini)) {
+          throw new InvalidError(`cluster ${c.name} is already published as it is`);
+        }
+        Object.assign(entry, { kind: 'cluster', name: c.name, cluster_ini: c.ini, encrypted: 0 });
+      } else {
+        const ctx: ContextInfo | undefined = model.contexts.resolve(input.context ?? '', who);
+        if (!ctx) throw new NotFoundError('context', input.context ?? '');
+        if (ctx.owner !== who) throw new ForbiddenError(`context '${ctx.name}' belongs to ${ctx.owner}: clone it before publishing`);
+        const v = model.contexts.version(ctx.id)!;
+        if (db.prepare('SELECT 1 FROM market_entries WHERE context_id = ? AND context_version = ?').get(ctx.id, v.number)) {
+          throw new InvalidError(`${ctx.name} v${v.number} is already published`);
+        }
+        Object.assign(entry, { name: ctx.name, context_id: ctx.id, context_version: v.number, encrypted: v.encrypted ? 1 : 0 });
       }
-      const id = `m-${randomBytes(6).toString('hex')}`;
       db.transaction(() => {
-        db.prepare(`INSERT INTO market_entries (id, owner, context_id, context_version, name, summary, description, encrypted, created_at)
-          VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)`).run(id, who, ctx.id, v.number, ctx.name, summary, description, v.encrypted ? 1 : 0, now());
-        for (const t of tags) db.prepare('INSERT INTO market_tags (entry_id, tag) VALUES (?, ?)').run(id, t);
+        db.prepare(`INSERT INTO market_entries (id, kind, owner, context_id, context_version, cluster_ini, name, summary, description, encrypted, created_at)
+          VALUES (@id, @kind, @owner, @context_id, @context_version, @cluster_ini, @name, @summary, @description, @encrypted, @created_at)`)
+          .run({ context_id: null, context_version: null, cluster_ini: null, ...entry });
+        for (const t of tags) db.prepare('INSERT INTO market_tags (entry_id, tag) VALUES (?, ?)').run(entry.id, t);
       })();
-      return require(id);
+      return require(entry.id as string);
     },
     /** Its publisher or an admin removes an entry (the context itself stays). */
     unpublish(user: string, id: string): void {
@@ -162,12 +184,22 @@ export function createMarket({ db, model, isAdmin, now = Date.now }: { db: Db; m
         ON CONFLICT (entry_id, voter) DO UPDATE SET value = excluded.value, at = excluded.at`).run(id, who, value, now());
       return require(id);
     },
-    /** A new context of `user` holding the entry's version (still encrypted if it was). */
-    clone(user: string, id: string, name?: string): ContextInfo {
+    /**
+     * A new context of `user` holding the entry's version (still encrypted if it was), or
+     * for a cluster entry a cluster definition of the user's (never replacing one).
+     */
+    clone(user: string, id: string, name?: string): { kind: 'context'; context: ContextInfo } | { kind: 'cluster'; cluster: ClusterRecord } {
       const e = require(id);
-      const v = model.contexts.version(e.contextId, e.contextVersion);
+      const who = bareJid(user);
+      if (e.kind === 'cluster') {
+        if (name !== undefined) throw new InvalidError('a cluster is cloned under its own name (the one in its [cluster] section)');
+        if (model.clusters.get(who, e.name)) throw new ConflictError(`you already have a cluster '${e.name}'`);
+        const ini = (db.prepare('SELECT cluster_ini FROM market_entries WHERE id = ?').pluck().get(id) as string);
+        return { kind: 'cluster', cluster: model.clusters.put(who, ini) };
+      }
+      const v = model.contexts.version(e.contextId!, e.contextVersion);
       if (!v) throw new NotFoundError('context version', `${e.contextId}@${e.contextVersion}`);
-      return model.contexts.create({ owner: bareJid(user), name: name ?? e.name, content: v.content });
+      return { kind: 'context', context: model.contexts.create({ owner: who, name: name ?? e.name, content: v.content }) };
     },
   };
 }

@@ -110,6 +110,21 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
     assert.equal(opened.body, SECRET);
   });
 
+  test('a cluster definition is published as it is and cloned into the user\u2019s clusters', async () => {
+    const ini = '[cluster]\nname = condor-pool\n\n[service.head]\ntype = fixed\nflavor = small\nimage = alma9\n';
+    await s.alice.request(gw.PutCluster, g.agent.jid, { definition: ini });
+    ids.pool = idOf(await a.say('publish --cluster condor-pool --summary "A small HTCondor pool" --tags batch,cluster', /^Published cluster condor-pool as m-/));
+    assert.match(await a.say('publish --cluster condor-pool --summary "again"', /^publish failed/), /already published as it is/);
+    // Later changes to the publisher's definition do not change the entry.
+    await s.alice.request(gw.PutCluster, g.agent.jid, { definition: ini.replace('small', 'large') });
+    const found = await b.say('market +cluster', /entr/);
+    assert.match(found, /condor-pool \(cluster\) by alice@/);
+    assert.doesNotMatch(found, /\[service|flavor/);
+    assert.match(await b.say(`clone ${ids.pool}`, /^Cloned/), /into your cluster condor-pool \(services: head\); 'deploy condor-pool' starts it\./);
+    assert.equal(g.model.clusters.get(`bob@${s.t.host}`, 'condor-pool')?.ini, ini);
+    assert.match(await b.say(`clone ${ids.pool}`, /^clone failed/), /you already have a cluster 'condor-pool'/);
+  });
+
   test('unpublish: only by its publisher; the context stays', async () => {
     assert.match(await b.say(`unpublish ${ids.web}`, /^unpublish failed/), /was published by alice@/);
     assert.match(await a.say(`unpublish ${ids.web}`, /^Unpublished/), new RegExp(ids.web!));
