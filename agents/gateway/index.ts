@@ -43,7 +43,7 @@ export { nodeOf } from './publisher.js';
 export { cloudName } from './allocator.js';
 export type { AccessPolicy } from './access.js';
 export { imageRegistry, loadImageRegistry, type ImageRegistry } from './images.js';
-export { parseQuery as parseMarketQuery, type Market, type MarketEntry, type MarketPage } from './market.js';
+export type { Market, MarketEntry, MarketPage } from './market.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
