@@ -2,9 +2,11 @@
 /** The `cloudgate` command: runtime commands plus the gateway's client commands. */
 import { Command } from 'commander';
 import { registerCoreCommands } from './runtime.js';
+import { registerImageCommands } from '../images/index.js';
 
 const program = new Command('cloudgate').description('deploy, contextualize, watch and scale virtual machines and clusters over XMPP');
 registerCoreCommands(program);
+registerImageCommands(program);
 try {
   const clientCommands = './gateway/cli.js'; // absent in builds without the gateway
   const gw = (await import(clientCommands)) as { registerClientCommands?: (p: Command) => void };

@@ -31,6 +31,15 @@ export const cloudSchema = {
   quota: conf.section({ ...limits, instances: conf.int({ min: 0, default: 20 }) }, { optional: true }),
   'quota.user.*': conf.sections(limits),
   'quota.group.*': conf.sections(limits),
+  // Image trust (image-trust.ts): without [trust] images are not checked.
+  trust: conf.section({
+    endorsers: conf.list({ default: '' }),
+    refuse_endorsers: conf.list({ default: '' }),
+    refuse_checksums: conf.list({ default: '' }),
+    refuse_images: conf.list({ default: '' }),
+    allow_unsigned: conf.bool({ default: false }),
+  }, { optional: true }),
+  images: conf.section({ metadata_dir: conf.path() }, { optional: true }),
   instances: conf.section({
     xmpp_domain: conf.str({ pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/ }),
     jwt_key: conf.path(),

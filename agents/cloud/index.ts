@@ -14,6 +14,7 @@ import { openDriver, type CloudDriver } from '../../drivers/index.js';
 import { loadCloudConfig, type CloudConfig } from './config.js';
 import { cloudStore, MIGRATIONS, type CloudStore } from './store.js';
 import { buildCatalog, type Catalog } from './catalog.js';
+import { loadImageTrust, withImageTrust } from './image-trust.js';
 import { policy as makePolicy } from './policy.js';
 import { scrubber, type Scrub } from './errors.js';
 import { tokens as makeTokens, type Tokens } from './userdata.js';
@@ -29,6 +30,7 @@ import { cloudChat } from './chat.js';
 export { loadCloudConfig, parseCloudConfig, cloudSchema, DRIVER_SECRET_KEYS, type CloudConfig, type Limits } from './config.js';
 export { buildUserData, instanceJid } from './userdata.js';
 export { nodeOf } from './states.js';
+export { loadImageTrust, type ImageTrust } from './image-trust.js';
 export type { InstanceRow, RequestRow, StoredState } from './store.js';
 
 export interface CloudAgentDeps {
@@ -70,7 +72,7 @@ export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps
     const protectedFiles = [config.file, config.instances.jwtKey, config.raw.xmpp.jwt_key, config.db].filter((f): f is string => !!f);
     driver = deps.driver ?? await openDriver(config.driver, config.driverOptions, { log: log.child({ module: 'driver' }), protectedFiles });
     if (deps.wrapDriver) driver = deps.wrapDriver(driver);
-    catalog = await buildCatalog(config, driver);
+    catalog = withImageTrust(await buildCatalog(config, driver), loadImageTrust(config, log.child({ module: 'image-trust', cloud: config.name })));
   } catch (err) {
     await driver?.close().catch(() => {});
     db.close();

@@ -4,6 +4,7 @@
  * timeouts, PubSub), [users] (who may use the gateway) and [group.<name>] sections.
  * Parsed once, validated, frozen.
  */
+import { resolve } from 'node:path';
 import { conf, xmppSection, logSection, loadConfig, parseConfig, type Config } from '../../core/index.js';
 
 const { section, sections, path, duration, enumOf, field, FieldProblem, str, int, hostPort, normalizeJid } = conf;
@@ -25,6 +26,9 @@ const patterns = () => field('patterns', (raw) => Object.freeze(raw.split(/[\s,]
   }
   try { return normalizeJid(p, { bare: true }); } catch (err) { throw new FieldProblem((err as Error).message); }
 })), { optional: true });
+
+/** Paths, space- or comma-separated, relative to the file. */
+const paths = () => field('paths', (raw, ctx) => Object.freeze(raw.split(/[\s,]+/).filter(Boolean).map((p) => resolve(ctx.dir, p))), { default: [] as readonly string[] });
 
 export const gatewaySchema = {
   xmpp: xmppSection,
@@ -53,6 +57,8 @@ export const gatewaySchema = {
     node_access: enumOf(['whitelist', 'open'] as const, { default: 'whitelist' }),
   }),
   users: section({ allow: patterns(), deny: patterns() }, { optional: true }),
+  /** Signed image metadata for cluster definitions (images.ts): envelopes its endorsers sign. */
+  images: section({ endorsers: paths(), metadata_dir: path() }, { optional: true }),
   'group.*': sections({ members: jids(), description: str({ default: '' }) }),
   /** Pairing of already-running machines (a code, then POST /pair); off without this section. */
   pairing: section({

@@ -27,6 +27,9 @@ import { createContextTexts } from './contexts.js';
 import { createConverger } from './converge.js';
 import { createLiveness } from './liveness.js';
 import { createGatewayModel, openGatewayStore, type GatewayModel } from './model/index.js';
+import { loadImageRegistry, type ImageRegistry } from './images.js';
+import { createMarket, type Market } from './market.js';
+import { addMarketChat } from './market-chat.js';
 import { createOperations } from './operations.js';
 import { pairing } from './pairing.js';
 import { createPlanner } from './planner.js';
@@ -44,6 +47,8 @@ export {
   type DeploymentEventView, type DeploymentView,
 } from './client.js';
 export { createProgress, type Progress, type ProgressStream } from './cli.js';
+export { imageRegistry, loadImageRegistry, type ImageRegistry } from './images.js';
+export type { Market, MarketEntry, MarketPage } from './market.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
@@ -57,11 +62,14 @@ export interface GatewayOptions {
   pubsubService?: string;
   /** Pairing of running machines (agents/gateway/pairing.ts); off when absent. */
   pairing?: Omit<Parameters<typeof pairing>[0], 'agent' | 'model' | 'log'>;
+  /** Image metadata for cluster definitions (agents/gateway/images.ts); none when absent. */
+  images?: ImageRegistry;
 }
 
 export interface Gateway {
   readonly agent: Agent;
   readonly model: GatewayModel;
+  readonly market: Market;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves when no deployment step runs and every event is published (tests). */
@@ -73,7 +81,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   const log = o.log ?? createLogger();
   const db = typeof o.db === 'string' ? openGatewayStore(o.db, { log }) : o.db;
   let publisher: ReturnType<typeof createPublisher> | undefined;
-  const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e) });
+  const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e), checkCluster: o.images?.checkCluster });
   const agent = new Agent({
     kind: 'gateway', xmpp: o.xmpp, log, db, pubsubService: o.pubsubService,
     // Anyone may talk to the gateway; every request and report is authorized on its own.
@@ -105,6 +113,8 @@ export function createGateway(o: GatewayOptions): Gateway {
   const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner) });
   createApi({ agent, model, access, ops, clouds, texts });
   addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
+  const market = createMarket({ db, model, isAdmin: (j) => access.isAdmin(j) });
+  addMarketChat({ agent, market, access });
   if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
 
   clouds.events.on('online', (jid: string) => {
@@ -118,6 +128,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   return {
     agent,
     model,
+    market,
     async start() {
       access.syncGroups();
       await agent.start();
@@ -162,6 +173,7 @@ export async function run(configFile: string): Promise<RunningAgent> {
     settings: engineSettings(cfg.gateway),
     ...(cfg.gateway.pubsub ? { pubsubService: cfg.gateway.pubsub } : {}),
     ...(p ? { pairing: await pairingOptions(p, configFile) } : {}),
+    ...(cfg.images ? { images: loadImageRegistry({ endorsers: cfg.images.endorsers, metadataDir: cfg.images.metadata_dir, log: log.child({ module: 'images' }), where: `${configFile} [images]` }) } : {}),
   });
   try {
     await gw.start();

@@ -22,6 +22,10 @@ export interface CloudSpec {
   /** [acl] users (default * on libvirt, alice on local: there they are made the cloud's admins, as it requires). */
   users?: string;
   gateway: string;
+  /** local driver `images` (default test-image). */
+  images?: string;
+  /** INI text appended to the file (more [image.*] maps, [trust], [images]). */
+  extra?: string;
 }
 
 /** Writes a cloud agent configuration and starts the agent in this process. */
@@ -30,7 +34,7 @@ export async function startCloud(t: TestServer, dir: string, c: CloudSpec): Prom
   const users = c.users ?? (c.driver === 'local' ? `alice@${t.host}` : '*');
   mkdirSync(d, { recursive: true });
   const driver = c.driver === 'local'
-    ? `state_dir = ${join(d, 'state')}\nkill_grace_ms = 1000\nmax_instances = 10\nimages = test-image`
+    ? `state_dir = ${join(d, 'state')}\nkill_grace_ms = 1000\nmax_instances = 10\nimages = ${c.images ?? 'test-image'}`
     : `uri = test:///default\nconfig_drive_dir = ${join(d, 'drives')}\nimage.test-image = /var/lib/libvirt/images/test.qcow2\nsimulate_guest = true\nkill_grace_ms = 1000\nflavor.small = 1 256`;
   const ini = `
 [xmpp]
@@ -62,7 +66,8 @@ users = ${users}
 [quota]
 instances = ${c.quota ?? 10}
 
-${instancesSection(t, '1s')}`;
+${instancesSection(t, '1s')}
+${c.extra ?? ''}`;
   const file = join(d, 'cloud.ini');
   writeFileSync(file, ini);
   const ca = await createCloudAgent(loadCloudConfig(file), { log: silent });

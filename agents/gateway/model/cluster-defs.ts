@@ -24,7 +24,7 @@ const toRecord = (r: Row): ClusterRecord => ({
   createdAt: r.created_at, updatedAt: r.updated_at,
 });
 
-export function createClusterDefs(deps: RepoDeps) {
+export function createClusterDefs(deps: RepoDeps & { check?: (def: ClusterDef, file: string) => ClusterDef }) {
   const { db } = deps;
   const get = (owner: string, name: string): ClusterRecord | undefined => {
     const r = db.prepare('SELECT * FROM clusters WHERE owner = ? AND name = ?').get(bareJid(owner), name) as Row | undefined;
@@ -38,7 +38,8 @@ export function createClusterDefs(deps: RepoDeps) {
      */
     put(owner: string, ini: string, file = 'cluster.ini'): ClusterRecord {
       const who = bareJid(owner);
-      const def = parseCluster(ini, file);
+      const parsed = parseCluster(ini, file);
+      const def = deps.check ? deps.check(parsed, file) : parsed;
       if (!db.prepare('SELECT 1 FROM users WHERE jid = ?').get(who)) throw new NotFoundError('user', who);
       const now = deps.now();
       db.prepare(`INSERT INTO clusters (name, owner, ini, parsed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)

@@ -13,12 +13,15 @@ import { randomId, type RepoDeps } from './repo.js';
 import { createGroups, createUsers } from './users.js';
 import { createWanted } from './wanted.js';
 import type { DeploymentEvent } from './events.js';
+import type { ClusterDef } from './cluster.js';
 
 export interface ModelOptions {
   now?: () => number;
   newId?: (prefix: string) => string;
   /** Called after each event is appended (inside its transaction: schedule work, do not do it). */
   onEvent?: (e: DeploymentEvent) => void;
+  /** Checks (and may complete) a parsed cluster definition before it is stored. */
+  checkCluster?: (def: ClusterDef, file: string) => ClusterDef;
 }
 
 export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
@@ -29,7 +32,7 @@ export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
     users: createUsers(deps),
     groups: createGroups(deps),
     contexts: createContexts(deps),
-    clusters: createClusterDefs(deps),
+    clusters: createClusterDefs({ ...deps, check: opts.checkCluster }),
     deployments: createDeployments({ ...deps, events }),
     instances: createInstances({ ...deps, events }),
     jobs: createJobs({ ...deps, events }),

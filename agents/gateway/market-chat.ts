@@ -1,0 +1,78 @@
+/** Chat commands of the marketplace (market.ts): publish, unpublish, market, vote, clone. */
+import { ChatError, type Agent } from '../../core/index.js';
+import type { Access } from './access.js';
+import type { Market, MarketEntry } from './market.js';
+
+const line = (e: MarketEntry) =>
+  `${e.id}  ${e.name} ${e.kind === 'cluster' ? '(cluster)' : `v${e.contextVersion}`} by ${e.owner}  rank ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'})${e.tags.length ? `  [${e.tags.join(' ')}]` : ''}${e.encrypted ? '  (encrypted)' : ''}\n    ${e.summary}`;
+
+export function addMarketChat({ agent, market, access }: { agent: Agent; market: Market; access: Access }): void {
+  const allow = (bare: string) => access.mayUse(bare);
+  const chat = agent.chat;
+  const str = (v: string | true | undefined, what: string): string | undefined => {
+    if (v === true) throw new ChatError(`--${what} needs a value`);
+    return v;
+  };
+
+  chat.add({
+    name: 'publish', usage: 'publish <context> | --cluster <name>  --summary "<one line>" [--tags a,b] [--description "<text>"]',
+    summary: 'share one of your contexts (its newest version) or cluster definitions in the marketplace', allow,
+    run: (a, ctx) => {
+      const context = a.positional[0];
+      const cluster = str(a.flags.cluster, 'cluster');
+      if ((!context && !cluster) || a.positional.length > 1 || (context && cluster)) throw new ChatError('name one of your contexts, or --cluster and one of your clusters');
+      const summary = str(a.flags.summary, 'summary');
+      if (!summary) throw new ChatError('--summary is required');
+      const e = market.publish(ctx.bare, {
+        ...(cluster ? { cluster } : { context }), summary, description: str(a.flags.description, 'description'), tags: (str(a.flags.tags, 'tags') ?? '').split(','),
+      });
+      return `Published ${e.kind === 'cluster' ? `cluster ${e.name}` : `${e.name} v${e.contextVersion}`} as ${e.id}.`;
+    },
+  });
+
+  chat.add({
+    name: 'unpublish', usage: 'unpublish <entry>', summary: 'remove your entry from the marketplace', allow,
+    run: (a, ctx) => {
+      const id = a.positional[0];
+      if (!id) throw new ChatError('name an entry');
+      market.unpublish(ctx.bare, id);
+      return `Unpublished ${id}.`;
+    },
+  });
+
+  chat.add({
+    name: 'market', usage: 'market [words] [+tag] [-tag] [--page N]', summary: 'search the marketplace: words, +tag required, -tag excluded', allow,
+    run: (a) => {
+      const p = str(a.flags.page, 'page');
+      if (p !== undefined && !/^[1-9]\d{0,5}$/.test(p)) throw new ChatError('--page must be a whole number from 1');
+      const r = market.search(a.positional.join(' '), { page: p === undefined ? 1 : Number(p) });
+      if (r.total === 0) return 'Nothing in the marketplace matches.';
+      if (r.entries.length === 0) return `Page ${r.page} is past the last one (${r.pages}).`;
+      return `${r.total} entr${r.total === 1 ? 'y' : 'ies'}, page ${r.page} of ${r.pages}:\n${r.entries.map(line).join('\n')}`;
+    },
+  });
+
+  chat.add({
+    name: 'vote', usage: 'vote <entry> up|down|clear', summary: 'rank a marketplace entry (one vote each, changeable)', allow,
+    run: (a, ctx) => {
+      const [id, how] = a.positional;
+      const value = ({ up: 1, down: -1, clear: 0 } as const)[how as 'up' | 'down' | 'clear'];
+      if (!id || value === undefined) throw new ChatError('name an entry and up, down or clear');
+      const e = market.vote(ctx.bare, id, value);
+      return `${e.id} now ranks ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'}).`;
+    },
+  });
+
+  chat.add({
+    name: 'clone', usage: 'clone <entry> [name]', summary: 'copy a marketplace entry into a context (or cluster definition) of your own', allow,
+    run: (a, ctx) => {
+      const [id, name] = a.positional;
+      if (!id) throw new ChatError('name an entry');
+      access.requireUser(ctx.bare); // the copy's owner must have a row
+      const c = market.clone(ctx.bare, id, name);
+      return c.kind === 'cluster'
+        ? `Cloned ${id} into your cluster ${c.cluster.name} (services: ${c.cluster.definition.services.map((s) => s.name).join(', ')}); 'deploy ${c.cluster.name}' starts it.`
+        : `Cloned ${id} into your context ${c.context.name} (${c.context.id}).`;
+    },
+  });
+}
