@@ -4,20 +4,23 @@
  */
 import assert from 'node:assert/strict';
 import { readFileSync, statSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import { parse } from 'ini';
 import { Connection } from '../../core/connection.js';
 import { loadJwtKey, mintToken } from '../../core/jwt.js';
 import type { ServerInfo } from '../../ejabberd/index.js';
 import { silent } from './agents.js';
 
-/** No written file names the operator key's file or holds its secret; each is private. */
+/** No setting of a written file names the operator key's file, none holds its secret; each is private. */
 export function assertNoOperatorKey(info: ServerInfo, files: string[]): void {
   const secret = (JSON.parse(readFileSync(info.jwtKeyFile, 'utf8')) as { k: string }).k;
   assert.ok(secret.length >= 32);
   for (const f of files) {
     const text = readFileSync(f, 'utf8');
-    assert.ok(!text.includes(info.jwtKeyFile), `${f} names the operator key ${info.jwtKeyFile}`);
-    assert.ok(!/\bjwt\.jwk\b/.test(text), `${f} names a jwt.jwk`);
+    // Comments may warn about the key; no setting may name it.
+    const settings = text.split('\n').filter((l) => !/^\s*[;#]/.test(l)).join('\n');
+    assert.ok(!settings.includes(info.jwtKeyFile), `${f} names the operator key ${info.jwtKeyFile}`);
+    assert.ok(!/\bjwt\.jwk\b/.test(settings), `${f} names a jwt.jwk`);
     assert.ok(!text.includes(secret), `${f} holds the operator key's secret`);
     assert.equal(statSync(f).mode & 0o077, 0, `${f} is readable by others`);
   }
@@ -50,7 +53,7 @@ export async function assertCloudAgentScoped(info: ServerInfo, cloudIni: string,
   const c = readIni(cloudIni);
   const own = c.xmpp!.jid!;
   const password = c.xmpp!.password!;
-  const key = c.instances!.jwt_key!;
+  const key = resolve(dirname(cloudIni), c.instances!.jwt_key!);
   const domain = c.instances!.xmpp_domain!;
   assert.ok(password && key && domain, `${cloudIni} has [xmpp] password, [instances] jwt_key and xmpp_domain`);
   assert.equal(c.xmpp!.jwt_key, undefined, `${cloudIni} [xmpp] holds no key`);
