@@ -300,6 +300,7 @@ export class EjabberdServer {
     writeFileSync(file, password, { mode: 0o600 });
     try {
       const out = await this.erlEval(ACCOUNT_EVAL, [user, host, file, replace ? 'replace' : 'new']);
+      if (/\bnodedown\b/.test(out)) throw new EjabberdError(`account ${user}@${host}: the ejabberd in ${this.info.dir} is not running`);
       if (out !== 'ok') throw new EjabberdError(`account ${user}@${host}: ${/\bexists\b/.test(out) ? 'already registered' : out}`);
     } finally {
       rmSync(tmp, { recursive: true, force: true });

@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
+import { EjabberdServer } from '../../ejabberd/index.js';
 import { login, readIni } from '../helpers/credentials.js';
 
 const cli = fileURLToPath(new URL('../../agents/cli.js', import.meta.url));
@@ -22,9 +23,11 @@ before(async () => {
 });
 after(async () => { rmSync(dir, { recursive: true, force: true }); await t?.stop(); });
 
-function run(args: string[]): Promise<{ code: number; out: string }> {
+const run = (args: string[]) => execCli(['ejabberd', 'account', '--dir', t.server.dir, ...args]);
+
+function execCli(args: string[]): Promise<{ code: number; out: string }> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cli, 'ejabberd', 'account', '--dir', t.server.dir, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
+    execFile(process.execPath, [cli, ...args], { timeout: 60_000 }, (err, stdout, stderr) => {
       resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr });
     });
   });
@@ -52,7 +55,7 @@ test("an agent's account is registered and its password written into its file al
   await assert.rejects(login(t.server.info, `gateway@${t.host}`, old, false), /not-authorized/);
 });
 
-test('a JID on a host the server does not serve, or a file without one, is refused and nothing is written', { timeout: 60_000 }, async () => {
+test('a JID on a host the server does not serve, a server that is not running, or no file: refused, and nothing is written', { timeout: 60_000 }, async () => {
   const f = join(dir, 'other.ini');
   const text = '[xmpp]\njid = cloud@example.org\njwt_key = /k.jwk\n';
   writeFileSync(f, text);
@@ -60,6 +63,13 @@ test('a JID on a host the server does not serve, or a file without one, is refus
   assert.notEqual(r.code, 0);
   assert.match(r.out, /\[xmpp\] jid: example\.org is not a host of the server in .* \(hosts: localhost\)/);
   assert.equal(readFileSync(f, 'utf8'), text);
+  const stopped = await EjabberdServer.prepare({ dir: join(dir, 'stopped') });
+  const local = join(dir, 'local.ini');
+  writeFileSync(local, '[xmpp]\njid = cloud@localhost\n');
+  const down = await execCli(['ejabberd', 'account', '--dir', stopped.dir, '--config', local]);
+  assert.equal(down.code, 1, down.out);
+  assert.match(down.out, /account cloud@localhost: the ejabberd in \S+stopped is not running/);
+  assert.equal(readFileSync(local, 'utf8'), '[xmpp]\njid = cloud@localhost\n');
   const missing = await run(['--config', join(dir, 'missing.ini')]);
   assert.equal(missing.code, 2);
   assert.match(missing.out, /missing\.ini: cannot read it \(ENOENT\)/);
