@@ -1,13 +1,14 @@
 /**
  * Operator commands that belong to the runtime: `cloudgate agent <kind> --config f.ini`
- * and `cloudgate ejabberd start|stop|status`.
+ * and `cloudgate ejabberd start|stop|status|account`.
  */
 import { resolve, join, dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { EjabberdServer, EjabberdError } from '../ejabberd/index.js';
-import { CloudgateError, stopOnSignals, type RunAgent } from '../core/index.js';
+import { CloudgateError, iniAccount, stopOnSignals, writeIniPassword, type RunAgent } from '../core/index.js';
 
 const agentsDir = dirname(fileURLToPath(import.meta.url));
 
@@ -48,7 +49,8 @@ export function registerCoreCommands(program: Command): void {
     .option('--c2s-port <port>', 'client port', '15222')
     .option('--component-port <port>', 'external component port', '15347')
     .option('--component <domain=secret...>', 'external component(s) to accept')
-    .action(async (o: { dir: string; host: string; c2sPort: string; componentPort: string; component?: string[] }) => {
+    .option('--jwt-host <domain...>', "extra XMPP host(s) with their own JWT key (a cloud agent's instances, paired machines)")
+    .action(async (o: { dir: string; host: string; c2sPort: string; componentPort: string; component?: string[]; jwtHost?: string[] }) => {
       try {
         const components = (o.component ?? []).map((c) => {
           const [domain, secret] = c.split('=');
@@ -60,9 +62,32 @@ export function registerCoreCommands(program: Command): void {
           const s = EjabberdServer.load(dir);
           if ((await s.status()).running) { console.log(`ejabberd already running in ${dir} (c2s ${s.info.c2sPort})`); return; }
         }
-        const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components });
+        const extraHosts = (o.jwtHost ?? []).map((name) => {
+          if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(name) || name === o.host) throw new CloudgateError('CG_USAGE', `--jwt-host expects a domain other than the main host ${o.host}, got '${name}'`);
+          return { name, ownJwtKey: true };
+        });
+        const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components, extraHosts });
         await s.start({ detached: true });
-        console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, JWT key ${s.info.jwtKeyFile}, CA ${s.info.certFile}`);
+        const keys = Object.entries(s.info.hostJwtKeyFiles).map(([h, f]) => `, ${h} JWT key ${f}`).join('');
+        console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, CA ${s.info.certFile}${keys}`);
+        console.log(`${o.host} takes passwords only: give each agent its account with 'cloudgate ejabberd account --config <its ini>'`);
+        process.exit(0);
+      } catch (err) { fail(err); }
+    });
+  ej.command('account')
+    .description("registers the [xmpp] jid of an agent's or client's INI file with a new random password, written only into that file (made private); an existing account gets the new password")
+    .option(...dirOpt)
+    .requiredOption('-c, --config <file>', 'INI file whose [xmpp] jid names the account')
+    .action(async (o: { dir: string; config: string }) => {
+      try {
+        const file = resolve(o.config);
+        const { user, domain } = iniAccount(file);
+        const s = EjabberdServer.load(o.dir);
+        if (!s.info.hosts.includes(domain)) throw new CloudgateError('CG_USAGE', `${file} [xmpp] jid: ${domain} is not a host of the server in ${s.dir} (hosts: ${s.info.hosts.join(', ')})`);
+        const password = randomBytes(18).toString('base64url');
+        await s.account(user, domain, password);
+        writeIniPassword(file, password);
+        console.log(`account ${user}@${domain} ready; its password is in ${file}`);
         process.exit(0);
       } catch (err) { fail(err); }
     });

@@ -47,7 +47,7 @@ function run(o: Opts): Promise<Result> {
     const logs = countingLogger();
     const dir = mkdtempSync(join(tmpdir(), 'cg-bench-agents-'));
     try {
-      await withEjabberd({ extraHosts: [{ name: VMS, ownJwtKey: true }] }, async (s) => {
+      await withEjabberd({ extraHosts: [{ name: VMS, ownJwtKey: true }], operatorJwt: true }, async (s) => {
         r.machine = machine(s.version);
         const { token } = await mintToken(await s.key(), `collector@${s.host}`, 3600);
         const agent = new Agent({

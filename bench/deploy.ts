@@ -14,6 +14,7 @@
  * instance agent as one process per instance, so keep N small there.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -30,6 +31,7 @@ import {
 } from './lib/index.js';
 
 const VMS = 'vms.localhost';
+const secret = () => randomBytes(18).toString('base64url');
 const USER = 'bench';
 /** A wait that sees nothing new for this long has failed. */
 const STALL_MS = 30_000;
@@ -74,7 +76,9 @@ function run(o: Opts): Promise<Result> {
 }
 
 async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, log: Logger, signal: AbortSignal): Promise<void> {
-  const files = writeDeployFiles({ dir, info: s.info, instanceHost: VMS, user: `${USER}@${s.host}`, driver: o.driver, count: o.count, pollS: o.pollS });
+  const passwords = { gateway: secret(), cloud: secret(), user: secret() };
+  await Promise.all([['gateway', passwords.gateway], [CLOUD, passwords.cloud], [USER, passwords.user]].map(([u, p]) => s.server.account(u!, s.host, p!)));
+  const files = writeDeployFiles({ dir, info: s.info, instanceHost: VMS, user: `${USER}@${s.host}`, driver: o.driver, count: o.count, pollS: o.pollS, passwords });
   const cli = fileURLToPath(new URL('../agents/cli.js', import.meta.url));
   // CLOUDGATE_BENCH_PROFILE=<dir>: each agent writes a V8 CPU profile there when it stops.
   const profile = process.env.CLOUDGATE_BENCH_PROFILE;
@@ -92,7 +96,7 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
     const wait = <T>(p: Promise<T>) => unlessAborted(Promise.race([p, died]), signal);
 
     progress(`gateway (pid ${gateway.pid}) and cloud agent (pid ${cloudAgent.pid}, ${o.driver}) starting`);
-    gw = await wait(connect(s, log, signal));
+    gw = await wait(connect(s, passwords.user, log, signal));
     await wait(cloudOnline(gw, signal));
     await gw.putContext('node', CONTEXT);
     await gw.putCluster(clusterIni(o.count));
@@ -167,12 +171,12 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
 }
 
 /** The bench user's session; the gateway may still be starting, so transient failures are retried. */
-async function connect(s: BenchEjabberd, log: Logger, signal: AbortSignal): Promise<GatewayClient> {
+async function connect(s: BenchEjabberd, password: string, log: Logger, signal: AbortSignal): Promise<GatewayClient> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       return await GatewayClient.connect({
-        server: `${s.info.ip}:${s.info.c2sPort}`, jid: `${USER}@${s.host}`, jwtKey: s.info.jwtKeyFile, ca: s.ca,
+        server: `${s.info.ip}:${s.info.c2sPort}`, jid: `${USER}@${s.host}`, password, ca: s.ca,
         gateway: `gateway@${s.host}`, gatewayTimeoutMs: 2000, log,
       });
     } catch (err) {

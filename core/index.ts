@@ -19,3 +19,4 @@ export * as conf from './config.js';
 export { loadConfig, parseConfig, redacted, ConfigInvalidError, type Config, type Schema, type ConfigIssue } from './config.js';
 export { xmppSection, logSection, xmppOptions } from './agent-config.js';
 export { stopOnSignals, type RunningAgent, type RunAgent } from './run.js';
+export { iniAccount, writeIniPassword } from './ini-password.js';

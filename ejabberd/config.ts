@@ -7,7 +7,13 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 
 export interface ComponentSpec { /** e.g. gateway.localhost */ domain: string; secret: string }
-export interface HostSpec { name: string; /** JWK file scoping JWT logins to this host */ jwtKeyFile?: string }
+export interface HostSpec {
+  name: string;
+  /** JWK file scoping JWT logins to this host */
+  jwtKeyFile?: string;
+  /** Passwords only: no JWT login at all, whatever key a client holds. */
+  passwordOnly?: boolean;
+}
 
 export interface RenderOptions {
   hosts: HostSpec[];
@@ -65,8 +71,10 @@ export function renderConfig(o: RenderOptions): string {
   });
 }
 
+/** Per-host authentication: a host's own JWT key, or the internal store alone. */
 function renderHostConfig(hosts: HostSpec[]): string {
-  const scoped = hosts.filter((h) => h.jwtKeyFile);
+  if (hosts.some((h) => h.jwtKeyFile && h.passwordOnly)) throw new Error('a host cannot have a JWT key and take passwords only');
+  const scoped = hosts.filter((h) => h.jwtKeyFile || h.passwordOnly);
   if (scoped.length === 0) return '';
-  return 'host_config:\n' + scoped.map((h) => `  ${q(h.name)}:\n    jwt_key: ${q(h.jwtKeyFile!)}`).join('\n') + '\n';
+  return 'host_config:\n' + scoped.map((h) => `  ${q(h.name)}:\n    ${h.passwordOnly ? 'auth_method: [mnesia]' : `jwt_key: ${q(h.jwtKeyFile!)}`}`).join('\n') + '\n';
 }

@@ -5,7 +5,8 @@
  * (or a system one) never meet.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync, existsSync, chownSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, chownSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -21,8 +22,16 @@ export interface ServerOptions {
   dir: string;
   /** Main XMPP domain (users, agents, pubsub.<host>). */
   host?: string;
-  /** Further hosts; a host with `jwtKey: true` gets its own JWT key (see jwtKeyFor). */
+  /** Further hosts; a host with `ownJwtKey` gets its own JWT key (hostJwtKeyFiles). */
   extraHosts?: Array<{ name: string; ownJwtKey?: boolean }>;
+  /**
+   * The main host (and extra hosts without a key of their own) also take JWT logins minted
+   * with conf/jwt.jwk, the operator's key: whoever holds it logs in as any of their JIDs,
+   * admins and the gateway included. Off by default: there, agents and people log in with
+   * their own passwords and no key mints a main-host login. Tests and benchmarks that mint
+   * many throw-away identities turn it on; no agent configuration ever names that key.
+   */
+  operatorJwt?: boolean;
   ip?: string;
   c2sPort?: number;
   componentPort?: number;
@@ -46,7 +55,9 @@ export interface ServerInfo {
   distPort: number;
   node: string;
   cookie: string;
+  /** The operator's key; it logs in to the main host only where `operatorJwt` is true. */
   jwtKeyFile: string;
+  operatorJwt?: boolean;
   hostJwtKeyFiles: Record<string, string>;
   components: ComponentSpec[];
   certFile: string;
@@ -109,11 +120,15 @@ export class EjabberdServer {
       distPort: opts.distPort || (await freePort(ip)),
       node: `${opts.nodeName ?? `cg${process.pid}x${randomBytes(3).toString('hex')}`}@localhost`,
       cookie: readFileSync(cookieFile, 'utf8').trim(),
-      jwtKeyFile, hostJwtKeyFiles,
+      jwtKeyFile, operatorJwt: opts.operatorJwt === true, hostJwtKeyFiles,
       components: opts.components ?? [],
       certFile,
     };
-    const hosts: HostSpec[] = [{ name: host }, ...(opts.extraHosts ?? []).map((h) => ({ name: h.name, jwtKeyFile: hostJwtKeyFiles[h.name] }))];
+    const passwordOnly = !info.operatorJwt;
+    const hosts: HostSpec[] = [{ name: host, passwordOnly }, ...(opts.extraHosts ?? []).map((h) => {
+      const jwtKeyFile = hostJwtKeyFiles[h.name];
+      return jwtKeyFile ? { name: h.name, jwtKeyFile } : { name: h.name, passwordOnly };
+    })];
     writeFileSync(join(conf, 'ejabberd.yml'), renderConfig({
       hosts, ip, c2sPort: info.c2sPort, componentPort: info.componentPort, certFile, jwtKeyFile,
       components: info.components, admins: opts.admins ?? [], logLevel: opts.logLevel,
@@ -268,8 +283,47 @@ export class EjabberdServer {
     }
   }
 
+  /** Registers an account; fails if it exists. The password never appears in a process's arguments. */
   async register(user: string, host: string, password: string): Promise<void> {
-    await this.ctl('register', user, host, password);
+    await this.account(user, host, password, { replace: false });
+  }
+
+  /**
+   * Registers an account, or gives an existing one this password (`replace`). ejabberdctl
+   * takes the password as an argument, readable by anyone in the process list: instead a
+   * hidden node reads it from a private file and calls ejabberd_auth on the server.
+   */
+  async account(user: string, host: string, password: string, { replace = true } = {}): Promise<void> {
+    if (!password) throw new EjabberdError(`account ${user}@${host}: the password is empty`);
+    const tmp = mkdtempSync(join(tmpdir(), 'cg-account-'));
+    const file = join(tmp, 'password');
+    writeFileSync(file, password, { mode: 0o600 });
+    try {
+      const out = await this.erlEval(ACCOUNT_EVAL, [user, host, file, replace ? 'replace' : 'new']);
+      if (/\bnodedown\b/.test(out)) throw new EjabberdError(`account ${user}@${host}: the ejabberd in ${this.info.dir} is not running`);
+      if (out !== 'ok') throw new EjabberdError(`account ${user}@${host}: ${/\bexists\b/.test(out) ? 'already registered' : out}`);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
+  }
+
+  /** Runs `code` on a hidden node connected to this server; its output, trimmed. */
+  private async erlEval(code: string, args: string[]): Promise<string> {
+    const { info } = this;
+    const sys = erlangSystem();
+    const erlArgs = [
+      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden', '-noinput',
+      '-setcookie', info.cookie,
+      '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false', '-dist_listen', 'false',
+      '-eval', code, '-extra', info.node, ...args,
+    ];
+    try {
+      const { stdout } = await execFileP(sys.erl, erlArgs, { env: this.env(), cwd: info.dir, timeout: 60000 });
+      return stdout.trim();
+    } catch (err) {
+      const e = err as { stdout?: string; stderr?: string; code?: number };
+      throw new EjabberdError(`ejabberd command failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
+    }
   }
 
   /** The last lines of ejabberd's log, or of the Erlang VM's output if ejabberd wrote none. */
@@ -299,6 +353,21 @@ function watchParent(pgid: number): void {
   });
   w.unref();
 }
+
+/**
+ * Arguments: node, user, host, password file, new|replace. Prints ok or the error term;
+ * a non-zero exit means the node itself failed. ejabberd_auth:try_register/3 and set_password/3 (ejabberd 23.01).
+ */
+const ACCOUNT_EVAL = `
+[N, U, H, F, Mode] = init:get_plain_arguments(),
+Node = list_to_atom(N), User = list_to_binary(U), Host = list_to_binary(H),
+{ok, P} = file:read_file(F),
+R = case rpc:call(Node, ejabberd_auth, try_register, [User, Host, P]) of
+  {error, exists} when Mode =:= "replace" -> rpc:call(Node, ejabberd_auth, set_password, [User, Host, P]);
+  Other -> Other
+end,
+io:format("~p~n", [R]),
+halt(0).`;
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }

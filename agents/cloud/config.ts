@@ -108,6 +108,7 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
   const users = new Map<string, Limits>();
   for (const [k, v] of Object.entries(raw['quota.user.*'])) users.set(k === 'default' ? k : bare(k, `[quota.user.${k}]`), limitsOf(v));
   const inst = raw.instances;
+  checkInstanceHost(raw, file);
   const ca = inst.ca === undefined ? undefined : readCa(inst.ca, file);
   const secrets = [
     raw.xmpp.password, raw.xmpp.token,
@@ -163,6 +164,22 @@ function localAclProblem(raw: CloudFile, admins: ReadonlySet<string>, users: rea
   if (open) throw new ConfigError(`${file} [acl] users: "${open}" is not one of the [cloud] admins: ${why}`);
   const group = raw.acl?.groups?.[0];
   if (group !== undefined) throw new ConfigError(`${file} [acl] groups: "${group}" admits users who are not [cloud] admins: ${why}`);
+}
+
+/**
+ * The instance host's key mints a login for any JID of that host, and the agent trusts
+ * every JID there as one of its instances: the host must be its instances' alone, never
+ * the agent's own, a requester's or an admin's.
+ */
+function checkInstanceHost(raw: CloudFile, file: string): void {
+  const host = raw.instances.xmpp_domain;
+  const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1).split('/')[0]!.toLowerCase();
+  if ([raw.xmpp.jid, ...raw.cloud.requesters, ...raw.cloud.admins].some((j) => domainOf(j) === host)) {
+    throw new ConfigError(`${file} [instances] xmpp_domain: ${host} is also this agent's, a requester's or an admin's host; its key would mint their logins (give the instances a host of their own)`);
+  }
+  if (raw.xmpp.jwt_key && raw.xmpp.jwt_key === raw.instances.jwt_key) {
+    throw new ConfigError(`${file} [instances] jwt_key: the same key as [xmpp] jwt_key; the instances' key must serve their host alone`);
+  }
 }
 
 function readCa(p: string, file: string): string {

@@ -1,33 +1,35 @@
 /**
  * The demo's INI files, written into its directory so a person can read (and reuse) what
  * each agent was started with: the gateway, one cloud agent with the local driver, and a
- * client file for the CLI. Logins are JWTs minted from the server's keys; the cloud
- * agent's instances get the instance host's own key.
+ * client file for the CLI. Each logs in with its own account's password (accounts.ts);
+ * the cloud agent also holds the instance host's own key, which mints only its
+ * instances' logins. The server's operator key is in none of them.
  */
 import { existsSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServerInfo } from '../../ejabberd/index.js';
 import { DEMO_HOST, INSTANCE_HOST } from './server.js';
+import { CLOUD_NAME, GATEWAY_USER, USER, type DemoPasswords } from './accounts.js';
 
-export const GATEWAY_JID = `gateway@${DEMO_HOST}`;
-export const CLOUD_NAME = 'cloud-a';
+export { CLOUD_NAME };
+export const GATEWAY_JID = `${GATEWAY_USER}@${DEMO_HOST}`;
 export const CLOUD_JID = `${CLOUD_NAME}@${DEMO_HOST}`;
-export const DEMO_USER = `demo@${DEMO_HOST}`;
+export const DEMO_USER = `${USER}@${DEMO_HOST}`;
 
 export interface DemoFiles { gateway: string; cloud: string; client: string; cloudState: string; gatewayDb: string }
 
-function xmpp(info: ServerInfo, jid: string, resource?: string): string {
+function xmpp(info: ServerInfo, jid: string, password: string, resource?: string): string {
   // server.pem also holds the server's private key; clients need only the certificate.
   const crt = join(dirname(info.certFile), 'server.crt');
   return `[xmpp]
 jid = ${jid}
 server = ${info.ip}:${info.c2sPort}
-jwt_key = ${info.jwtKeyFile}
+password = ${password}
 ca = ${existsSync(crt) ? crt : info.certFile}
 ${resource ? `resource = ${resource}\n` : ''}`;
 }
 
-export function writeConfigs(dir: string, info: ServerInfo): DemoFiles {
+export function writeConfigs(dir: string, info: ServerInfo, passwords: DemoPasswords): DemoFiles {
   const files: DemoFiles = {
     gateway: join(dir, 'gateway.ini'),
     cloud: join(dir, `${CLOUD_NAME}.ini`),
@@ -36,7 +38,7 @@ export function writeConfigs(dir: string, info: ServerInfo): DemoFiles {
     gatewayDb: join(dir, 'gateway.db'),
   };
   writeFileSync(files.gateway, `; The demo's gateway (written by agents/demo; see examples/ for documented files).
-${xmpp(info, GATEWAY_JID, 'gateway')}
+${xmpp(info, GATEWAY_JID, passwords.gateway, 'gateway')}
 [log]
 level = info
 
@@ -56,7 +58,7 @@ allow = @${DEMO_HOST}
 `, { mode: 0o600 });
 
   writeFileSync(files.cloud, `; The demo's cloud agent: the local driver runs each instance as a local process.
-${xmpp(info, CLOUD_JID, 'cloud')}
+${xmpp(info, CLOUD_JID, passwords.cloud, 'cloud')}
 [log]
 level = info
 
@@ -100,7 +102,7 @@ metrics_interval = 30s
 
   writeFileSync(files.client, `; For the cloudgate CLI as the demo user, e.g.
 ;   node dist/agents/cli.js status --config ${files.client}
-${xmpp(info, DEMO_USER)}
+${xmpp(info, DEMO_USER, passwords.user)}
 [gateway]
 jid = ${GATEWAY_JID}
 `, { mode: 0o600 });

@@ -7,7 +7,6 @@
  */
 import { existsSync, mkdirSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { randomBytes } from 'node:crypto';
 import { createLogger, sleep, ConnectionError } from '../../core/index.js';
 import type { EjabberdServer } from '../../ejabberd/index.js';
 import {
@@ -17,6 +16,7 @@ import {
 } from '../gateway/index.js';
 import { startServer, DEMO_HOST } from './server.js';
 import { writeConfigs, CLOUD_NAME, DEMO_USER, GATEWAY_JID } from './configs.js';
+import { createAccounts } from './accounts.js';
 import { spawnAgent, type AgentProcess } from './processes.js';
 import { recordPids, stopLeftovers, terminateLocalInstances } from './leftovers.js';
 import { summary } from './summary.js';
@@ -75,7 +75,11 @@ export async function runDemo(s: DemoSettings): Promise<number> {
     server = await race(startServer({ dir: join(s.dir, 'ejabberd'), c2sPort: s.c2sPort, componentPort: s.componentPort, say }));
     const info = server.info;
     say(`ejabberd is up on ${info.ip}:${info.c2sPort} (domain ${info.host})`);
-    const files = writeConfigs(s.dir, info);
+    const passwords = await race(createAccounts(server));
+    const files = writeConfigs(s.dir, info, passwords);
+    // The demo user's password, for people's chat clients (client.ini holds it too).
+    const chatPasswordFile = join(s.dir, 'chat-password');
+    writeFileSync(chatPasswordFile, `${passwords.user}\n`, { mode: 0o600 });
 
     const cli = join(s.root, 'dist', 'agents', 'cli.js');
     for (const [name, kind, file] of [['gateway', 'gateway', files.gateway], [CLOUD_NAME, 'cloud', files.cloud]] as const) {
@@ -86,15 +90,7 @@ export async function runDemo(s: DemoSettings): Promise<number> {
     recordPids(s.dir, agents.map((a) => a.pid));
     say(`started the gateway (pid ${agents[0]!.pid}) and cloud agent ${CLOUD_NAME} (pid ${agents[1]!.pid}); logs in ${s.dir}`);
 
-    // A password account for people's chat clients; the agents and the demo use JWTs.
-    const chatPasswordFile = join(s.dir, 'chat-password');
-    const chatPassword = randomBytes(12).toString('base64url');
-    const chatDone = chatAccount(server, chatPassword).then(
-      () => { writeFileSync(chatPasswordFile, `${chatPassword}\n`, { mode: 0o600 }); return true; },
-      (err: unknown) => { say(`could not create the chat account: ${describeError(err)}`); return false; },
-    );
-
-    gw = await race(connect(info, s.stop));
+    gw = await race(connect(info, passwords.user, s.stop));
     say(`connected as ${DEMO_USER} (a gateway admin) to ${GATEWAY_JID}`);
     for (const name of ['head', 'worker']) {
       const c = await race(gw.putContext(name, readFileSync(join(s.root, 'examples', `${name}.context.ini`), 'utf8')));
@@ -123,7 +119,7 @@ export async function runDemo(s: DemoSettings): Promise<number> {
     s.out.write(summary({
       root: s.root, dir: s.dir, files, info, d: final, readyAfterS: (Date.now() - t0) / 1000,
       logs: { gateway: agents[0]!.logFile, cloud: agents[1]!.logFile },
-      chatPasswordFile: (await chatDone) ? chatPasswordFile : undefined,
+      chatPasswordFile,
     }) + '\n');
     if (!s.exitWhenReady) await race(new Promise<never>(() => {}));
   } catch (err) {
@@ -149,13 +145,13 @@ export async function runDemo(s: DemoSettings): Promise<number> {
   say('stopped');
   return failure ? exitCodeFor(failure) : 0;
 
-  async function connect(info: EjabberdServer['info'], stop: AbortSignal): Promise<GatewayClient> {
+  async function connect(info: EjabberdServer['info'], password: string, stop: AbortSignal): Promise<GatewayClient> {
     const deadline = Date.now() + 30_000;
     for (;;) {
       try {
         return await GatewayClient.connect({
-          server: `${info.ip}:${info.c2sPort}`, jid: DEMO_USER, jwtKey: info.jwtKeyFile, ca: readFileSync(info.certFile, 'utf8'),
-          gateway: GATEWAY_JID, gatewayTimeoutMs: 2000, log, tokenTtlS: 24 * 3600,
+          server: `${info.ip}:${info.c2sPort}`, jid: DEMO_USER, password, ca: readFileSync(info.certFile, 'utf8'),
+          gateway: GATEWAY_JID, gatewayTimeoutMs: 2000, log,
         });
       } catch (err) {
         const transient = err instanceof GatewayUnreachableError || (err instanceof ConnectionError && !err.permanent);
@@ -181,24 +177,6 @@ function checkDemoDir(dir: string): void {
   if (!existsSync(dir) || readdirSync(dir).length === 0) return;
   if (existsSync(join(dir, 'gateway.ini')) || existsSync(join(dir, 'ejabberd', 'server.json'))) return;
   throw new UsageError(`${dir} exists and is not a demo directory (no gateway.ini, no ejabberd/server.json): the demo would delete it; choose another CLOUDGATE_DEMO_DIR`);
-}
-
-/** demo@localhost with a password; an account left by an earlier run gets the new one. */
-async function chatAccount(server: EjabberdServer, password: string): Promise<void> {
-  for (let attempt = 1; ; attempt++) {
-    try {
-      await server.register('demo', DEMO_HOST, password);
-      return;
-    } catch (err) {
-      if (/already registered|conflict/i.test((err as Error).message)) {
-        await server.ctl('change_password', 'demo', DEMO_HOST, password);
-        return;
-      }
-      // Right after start-up ejabberd may accept connections before its commands are ready.
-      if (attempt >= 4) throw err;
-      await sleep(1000);
-    }
-  }
 }
 
 function reportFailure(say: (l: string) => void, err: unknown, agents: AgentProcess[], events: DeploymentEventView[], out: ProgressStream): void {

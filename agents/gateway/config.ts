@@ -5,7 +5,7 @@
  * Parsed once, validated, frozen.
  */
 import { resolve } from 'node:path';
-import { conf, xmppSection, logSection, loadConfig, parseConfig, type Config } from '../../core/index.js';
+import { conf, ConfigError, xmppSection, logSection, loadConfig, parseConfig, type Config } from '../../core/index.js';
 
 const { section, sections, path, duration, enumOf, field, FieldProblem, str, int, hostPort, normalizeJid } = conf;
 
@@ -79,11 +79,25 @@ export const gatewaySchema = {
 export type GatewayConfig = Config<typeof gatewaySchema>;
 
 export function loadGatewayConfig(file: string): GatewayConfig {
-  return loadConfig(file, gatewaySchema);
+  return checkPairingHost(loadConfig(file, gatewaySchema), file);
 }
 
 export function parseGatewayConfig(text: string, file = 'gateway.ini'): GatewayConfig {
-  return parseConfig(text, file, gatewaySchema);
+  return checkPairingHost(parseConfig(text, file, gatewaySchema), file);
+}
+
+/**
+ * The pairing key mints a login for any JID of [pairing] xmpp_domain: that host must hold
+ * paired machines only, never the gateway itself, its admins, its cloud agents or its users.
+ */
+function checkPairingHost(c: GatewayConfig, file: string): GatewayConfig {
+  const host = c.pairing?.xmpp_domain;
+  if (!host) return c;
+  const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1).split('/')[0]!.toLowerCase();
+  const users = (c.users?.allow ?? []).filter((a) => a.startsWith('@')).map((a) => a.slice(1));
+  const clash = [domainOf(c.xmpp.jid), ...c.gateway.admins.map(domainOf), ...c.gateway.clouds.map(domainOf), ...users].find((d) => d === host);
+  if (clash) throw new ConfigError(`${file} [pairing] xmpp_domain: ${host} is also the gateway's, an admin's, a cloud agent's or its users' host; its key would mint their logins (give paired machines a host of their own)`);
+  return c;
 }
 
 /** The settings the engine uses, in milliseconds, with defaults for tests that build it directly. */

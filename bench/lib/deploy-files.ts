@@ -1,7 +1,8 @@
 /**
  * What the deploy benchmark writes into its directory: INI files for a gateway and one
- * cloud agent (logins are JWTs minted from the server's keys; instances get the instance
- * host's own key), the driver's options, a one-service cluster and its context.
+ * cloud agent (each logs in with its own account's password; instances get the instance
+ * host's own key; the server's operator key is in neither), the driver's options, a
+ * one-service cluster and its context.
  *
  * The libvirt driver runs on libvirt's test hypervisor with a node description of our own
  * (test:///<dir>/node.xml): test:///default describes a 16-CPU, 3 GiB host, on which the
@@ -31,6 +32,8 @@ export interface FileOptions {
   driver: DriverKind;
   count: number;
   pollS: number;
+  /** The passwords of the gateway's and the cloud agent's accounts on the main host. */
+  passwords: { gateway: string; cloud: string };
 }
 
 /** The driver's own options; `dir` holds its state (drives, instance directories). */
@@ -70,14 +73,14 @@ export function writeDeployFiles(o: FileOptions): DeployFiles {
   // server.pem also holds the server's private key; agents need only the certificate.
   const crt = join(dirname(info.certFile), 'server.crt');
   const ca = existsSync(crt) ? crt : info.certFile;
-  const xmpp = (jid: string, resource: string) =>
-    `[xmpp]\njid = ${jid}\nserver = ${info.ip}:${info.c2sPort}\njwt_key = ${info.jwtKeyFile}\nca = ${ca}\nresource = ${resource}\n`;
+  const xmpp = (jid: string, password: string, resource: string) =>
+    `[xmpp]\njid = ${jid}\nserver = ${info.ip}:${info.c2sPort}\npassword = ${password}\nca = ${ca}\nresource = ${resource}\n`;
   const level = process.env.CLOUDGATE_LOG_LEVEL ?? 'warn';
   const files: DeployFiles = {
     gateway: join(dir, 'gateway.ini'), cloud: join(dir, `${CLOUD}.ini`), cluster: join(dir, 'cluster.ini'), cloudDb: join(dir, CLOUD, 'cloud.db'),
   };
   writeFileSync(files.gateway, `; The deploy benchmark's gateway.
-${xmpp(`gateway@${host}`, 'gateway')}
+${xmpp(`gateway@${host}`, o.passwords.gateway, 'gateway')}
 [log]
 level = ${level}
 
@@ -93,7 +96,7 @@ allow = @${host}
 
   const driver = Object.entries(driverOptions(o.driver, join(dir, CLOUD), o.count)).map(([k, v]) => `${k} = ${v}`).join('\n');
   writeFileSync(files.cloud, `; The deploy benchmark's cloud agent.
-${xmpp(`${CLOUD}@${host}`, 'cloud')}
+${xmpp(`${CLOUD}@${host}`, o.passwords.cloud, 'cloud')}
 [log]
 level = ${level}
 

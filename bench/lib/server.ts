@@ -20,7 +20,7 @@ export interface BenchEjabberd {
   /** PEM of the CA that signed the server's certificate. */
   ca: string;
   version: string;
-  /** The JWT key of `host` (default: the main host). */
+  /** The JWT key of `host` (default: the main host, if it takes the operator's key). */
   key(host?: string): Promise<JwtKey>;
   /** Its Erlang VM's RSS now and at its peak. */
   memory(): Rss | undefined;
@@ -28,11 +28,15 @@ export interface BenchEjabberd {
   cpuS(): number | undefined;
 }
 
-export interface EjabberdOptions { extraHosts?: Array<{ name: string; ownJwtKey?: boolean }> }
+export interface EjabberdOptions {
+  extraHosts?: Array<{ name: string; ownJwtKey?: boolean }>;
+  /** The benchmark's own sessions on the main host log in with the operator's key. */
+  operatorJwt?: boolean;
+}
 
 export async function withEjabberd<T>(o: EjabberdOptions, use: (s: BenchEjabberd) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'cg-bench-'));
-  const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', extraHosts: o.extraHosts });
+  const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', extraHosts: o.extraHosts, operatorJwt: o.operatorJwt });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= server.stop().finally(() => server.remove()));
   const onSignal = () => { void stop().finally(() => process.exit(130)); };
@@ -50,8 +54,8 @@ export async function withEjabberd<T>(o: EjabberdOptions, use: (s: BenchEjabberd
       ca: readFileSync(info.certFile, 'utf8'),
       version: /ejabberd (\S+) is running/.exec(status)?.[1] ?? 'unknown',
       key(host = info.host) {
-        const file = host === info.host ? info.jwtKeyFile : info.hostJwtKeyFiles[host];
-        if (!file) return Promise.reject(new Error(`host ${host} has no JWT key of its own`));
+        const file = host === info.host ? (info.operatorJwt ? info.jwtKeyFile : undefined) : info.hostJwtKeyFiles[host];
+        if (!file) return Promise.reject(new Error(`host ${host} takes no JWT login (no key of its own, and not the operator's)`));
         if (!keys.has(host)) keys.set(host, loadJwtKey(file));
         return keys.get(host)!;
       },

@@ -14,6 +14,7 @@ import { openDriver } from '../../drivers/index.js';
 import type { ServerInfo } from '../../ejabberd/index.js';
 import { clusterIni, driverBaseline, driverOptions, writeDeployFiles, CLOUD } from '../../bench/lib/index.js';
 import { silent } from '../helpers/agents.js';
+import { assertNoOperatorKey, readIni } from '../helpers/credentials.js';
 
 function fakeServer(dir: string): ServerInfo {
   const conf = join(dir, 'conf');
@@ -32,7 +33,12 @@ for (const driver of ['libvirt', 'local'] as const) {
   test(`the ${driver} gateway, cloud and cluster files parse, sized for the count`, (t) => {
     const dir = mkdtempSync(join(tmpdir(), 'cgt-bench-files-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
-    const files = writeDeployFiles({ dir, info: fakeServer(dir), instanceHost: 'vms.localhost', user: 'bench@localhost', driver, count: 100, pollS: 5 });
+    const info = fakeServer(dir);
+    const files = writeDeployFiles({ dir, info, instanceHost: 'vms.localhost', user: 'bench@localhost', driver, count: 100, pollS: 5, passwords: { gateway: 'gw-pw', cloud: 'cloud-pw' } });
+    // Each agent logs in with its own password; the operator's key is in neither file.
+    assertNoOperatorKey(info, [files.gateway, files.cloud]);
+    assert.equal(readIni(files.gateway).xmpp!.password, 'gw-pw');
+    assert.equal(readIni(files.cloud).xmpp!.password, 'cloud-pw');
     const cloud = loadCloudConfig(files.cloud);
     assert.equal(cloud.driver, driver);
     assert.equal(cloud.pollMs, 5000);

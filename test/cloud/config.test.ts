@@ -99,6 +99,16 @@ describe('cloud agent configuration', () => {
     assert.match(shown, /eu-west-1/);
     assert.equal(scrubber(c.secrets)('denied for very-secret-value-5678!'), 'denied for [redacted]!');
   });
+
+  it("refuses an instance host that is the agent's own, a requester's or an admin's, and a shared key", () => {
+    const host = /\[instances\] xmpp_domain: \S+ is also this agent's, a requester's or an admin's host/;
+    assert.throws(() => parseCloudConfig(base().replace('xmpp_domain = vms.example.org', 'xmpp_domain = example.org'), 'c.ini'), host);
+    assert.throws(() => parseCloudConfig(base().replace('[acl]', '').replace('requesters = GW@Example.org', 'requesters = gw@Example.org gw@VMS.example.org'), 'c.ini'), host);
+    assert.throws(() => parseCloudConfig(base().replace('requesters = GW@Example.org', 'requesters = GW@Example.org\nadmins = root@vms.example.org'), 'c.ini'), host);
+    const sameKey = base().replace('password = xmpp-password-1234', 'jwt_key = key.jwk');
+    assert.throws(() => parseCloudConfig(sameKey, join(tmp.dir, 'c.ini')), /c\.ini \[instances\] jwt_key: the same key as \[xmpp\] jwt_key/);
+    assert.equal(parseCloudConfig(sameKey.replace('jwt_key = key.jwk\n[cloud]', 'jwt_key = own.jwk\n[cloud]'), 'c.ini').instances.domain, 'vms.example.org');
+  });
 });
 
 describe('instance user-data', () => {

@@ -16,6 +16,7 @@ import { GatewayClient } from '../../agents/gateway/client.js';
 import { startServer } from '../../agents/demo/server.js';
 import { writeConfigs, CLOUD_JID, CLOUD_NAME, DEMO_USER, GATEWAY_JID, type DemoFiles } from '../../agents/demo/configs.js';
 import { spawnAgent, type AgentProcess } from '../../agents/demo/processes.js';
+import { createAccounts } from '../../agents/demo/accounts.js';
 import { terminateLocalInstances } from '../../agents/demo/leftovers.js';
 import { editIniFile } from '../helpers/ini.js';
 import { killProcessesOf, watchOver } from '../helpers/watchdog.js';
@@ -74,7 +75,8 @@ export async function startSystem(prefix: string): Promise<System> {
   try {
     server = await startServer({ dir: join(dir, 'ejabberd'), c2sPort: 0, componentPort: 0, say: () => {} });
     const info = server.info;
-    const files = writeConfigs(dir, info);
+    const passwords = await createAccounts(server);
+    const files = writeConfigs(dir, info, passwords);
     mkdirSync(files.cloudState, { recursive: true });
     editIniFile(files.gateway, {
       gateway: {
@@ -96,7 +98,7 @@ export async function startSystem(prefix: string): Promise<System> {
     };
     spawn('cloud');
     spawn('gateway');
-    client = await connect(info, log);
+    client = await connect(info, passwords.user, log);
     const sys: System = {
       dir, server, files, stateDir: join(files.cloudState, 'instances'), client,
       get gateway() { return procs.gateway!; },
@@ -128,13 +130,13 @@ export async function startSystem(prefix: string): Promise<System> {
   }
 }
 
-async function connect(info: EjabberdServer['info'], log: ReturnType<typeof createLogger>): Promise<GatewayClient> {
+async function connect(info: EjabberdServer['info'], password: string, log: ReturnType<typeof createLogger>): Promise<GatewayClient> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       return await GatewayClient.connect({
-        server: `${info.ip}:${info.c2sPort}`, jid: `${DEMO_USER}/faults`, jwtKey: info.jwtKeyFile, ca: readFileSync(info.certFile, 'utf8'),
-        gateway: GATEWAY_JID, gatewayTimeoutMs: 15_000, log, tokenTtlS: 3600,
+        server: `${info.ip}:${info.c2sPort}`, jid: `${DEMO_USER}/faults`, password, ca: readFileSync(info.certFile, 'utf8'),
+        gateway: GATEWAY_JID, gatewayTimeoutMs: 15_000, log,
       });
     } catch (err) {
       if (Date.now() > deadline) throw err;

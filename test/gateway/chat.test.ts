@@ -62,6 +62,8 @@ class Person {
   }
 }
 
+const PAIRED = 'paired.localhost';
+
 describe('chat commands from a plain XMPP client', { timeout: 120_000 }, () => {
   let t: TestServer;
   let dir: string;
@@ -71,7 +73,7 @@ describe('chat commands from a plain XMPP client', { timeout: 120_000 }, () => {
   let dave: Person;
 
   before(async () => {
-    t = await startEjabberd({}, { cleanup: false });
+    t = await startEjabberd({ extraHosts: [{ name: PAIRED, ownJwtKey: true }] }, { cleanup: false });
     dir = mkdtempSync(join(tmpdir(), 'cgt-gw-chat-'));
     const gwBare = `gateway@${t.host}`;
     cloudA = new StandInCloud(t, 'cloud-a', { name: 'cloud-a' });
@@ -82,7 +84,7 @@ describe('chat commands from a plain XMPP client', { timeout: 120_000 }, () => {
 [log]\nlevel = ${process.env.TEST_LOG ?? 'silent'}\n
 [gateway]\ndb = gateway.db\nadmins = admin@${t.host}\nclouds = ${cloudA.jid}\ntick = 100ms\nplacement_timeout = 3s\n
 [users]\nallow = carol@${t.host}\n
-[pairing]\nhttp_port = 0\nxmpp_domain = ${t.host}\njwt_key = ${t.server.info.jwtKeyFile}\nserver = ${t.server.info.ip}:${t.server.info.c2sPort}\n`);
+[pairing]\nhttp_port = 0\nxmpp_domain = ${PAIRED}\njwt_key = ${t.server.info.hostJwtKeyFiles[PAIRED]}\nserver = ${t.server.info.ip}:${t.server.info.c2sPort}\n`);
     g = await run(file);
     await until('cloud online', () => g.agent.peers('cloud').length === 1);
     carol = await Person.login(t, 'carol', 'carol-secret-1', g.agent.jid);

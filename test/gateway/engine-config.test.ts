@@ -34,6 +34,17 @@ test('defaults, and errors naming file, section and key', () => {
   assert.throws(() => parseGatewayConfig(`${min}admin = x@y\n`, 'gw.ini'), /unknown key \(did you mean 'admins'\?\)/);
 });
 
+test("the pairing host is paired machines' alone: not the gateway's, an admin's, a cloud agent's or its users'", () => {
+  const pairing = (domain: string) => `[pairing]\nxmpp_domain = ${domain}\njwt_key = /k.jwk\nserver = 127.0.0.1\n`;
+  const gw = (gateway: string, users = '', domain = 'paired.example.org') => `[xmpp]\njid = gw@example.org/gw\npassword = x\n[gateway]\n${gateway}\n${users}\n${pairing(domain)}`;
+  const clash = /gw\.ini \[pairing\] xmpp_domain: \S+ is also the gateway's, an admin's, a cloud agent's or its users' host/;
+  assert.throws(() => parseGatewayConfig(gw('', '', 'example.org'), 'gw.ini'), clash);
+  assert.throws(() => parseGatewayConfig(gw('admins = root@paired.example.org'), 'gw.ini'), clash);
+  assert.throws(() => parseGatewayConfig(gw('clouds = c@Paired.example.org'), 'gw.ini'), clash);
+  assert.throws(() => parseGatewayConfig(gw('', '[users]\nallow = @paired.example.org'), 'gw.ini'), clash);
+  assert.equal(parseGatewayConfig(gw('admins = root@example.org\nclouds = c@example.org', '[users]\nallow = @example.org'), 'gw.ini').pairing?.xmpp_domain, 'paired.example.org');
+});
+
 test('access: own domain by default, allow patterns, deny wins, admins always', () => {
   const model = memoryModel();
   const a = createAccess({ model, domain: 'example.org', policy: { admins: ['root@other.net'] } });

@@ -2,6 +2,11 @@
  * Each integration test (or suite) gets its own real ejabberd: free ports, a temp dir,
  * its own node name; stopped and removed in after(), and killed on process exit even
  * when a test throws.
+ *
+ * Test servers take the operator's JWT key on the main host (`operatorJwt`), so tests
+ * mint throw-away identities without registering accounts. Only the test helpers do so:
+ * the demo, the benchmarks' deployments and `cloudgate ejabberd start` leave it off.
+ * Tests of that hardening pass `{ operatorJwt: false }`.
  */
 import { mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,7 +36,7 @@ export async function startEjabberd(opts: Partial<ServerOptions> = {}, { cleanup
   // between, so a clash is retried with fresh ports.
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'cgt-ejabberd-'));
-    const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', ...opts });
+    const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', operatorJwt: true, ...opts });
     try {
       await server.start();
     } catch (err) {
