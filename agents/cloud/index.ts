@@ -14,6 +14,7 @@ import { loadCloudConfig, type CloudConfig } from './config.js';
 import { cloudStore, MIGRATIONS, type CloudStore } from './store.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import { policy as makePolicy } from './policy.js';
+import { admissionGate } from './decision.js';
 import { scrubber, type Scrub } from './errors.js';
 import { tokens as makeTokens, type Tokens } from './userdata.js';
 import { reporter, nodeOf } from './states.js';
@@ -80,15 +81,16 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
   const mlog = (module: string) => agent.log.child({ module, cloud: config.name });
 
   const policy = makePolicy({ config, store });
-  const presence = cloudPresence({ agent, config, driver, catalog, policy, log: mlog('presence') });
+  const gate = admissionGate({ config, store, policy, driver, log: mlog('admission') });
+  const presence = cloudPresence({ agent, config, catalog, policy, gate, log: mlog('presence') });
   const states = reporter({ agent, store, config, log: mlog('states'), scrub, onChange: () => presence.changed() });
   const provisioner = makeProvisioner({ agent, store, config, driver, catalog, states, tokens, log: mlog('provisioner'), scrub });
   const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate'), scrub });
   const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch'), scrub });
 
-  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, policy, driver, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }));
+  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, gate, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }));
   agent.onMessage(cloud.Terminate, (msg, ctx) => terminator.onTerminate(msg, ctx));
-  queries({ agent, config, store, catalog, policy, driver, states, tokens });
+  queries({ agent, config, store, catalog, policy, gate, driver, states, tokens });
   cloudChat({ agent, config, store, status: () => presence.compute() });
   agent.use({
     name: 'cloud',
