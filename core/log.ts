@@ -10,15 +10,22 @@ export const REDACT_KEYS = [
   'credentials', 'passphrase', 'authorization', 'userData', 'cookie',
 ];
 
-const paths = REDACT_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+/** pino redact paths for `keys` at the depths listed. */
+export function redactPaths(keys: readonly string[]): string[] {
+  return [...new Set(keys)].flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+}
 
-export interface LogOptions { level?: string; name?: string; destination?: string }
+export interface LogOptions {
+  level?: string; name?: string; destination?: string;
+  /** Further keys to redact: a cloud agent gives every driver's secret option names. */
+  secretKeys?: readonly string[];
+}
 
 export function createLogger(opts: LogOptions = {}): Logger {
   const options: LoggerOptions = {
     name: opts.name,
     level: opts.level ?? process.env.CLOUDGATE_LOG_LEVEL ?? 'info',
-    redact: { paths, censor: '[redacted]' },
+    redact: { paths: redactPaths([...REDACT_KEYS, ...(opts.secretKeys ?? [])]), censor: '[redacted]' },
     base: { pid: process.pid },
   };
   if (opts.destination) return pino(options, pino.destination({ dest: opts.destination, sync: false, mkdir: true }));

@@ -9,7 +9,7 @@
 import { Agent, createLogger, openStore, type Db, type Logger, type XmppOptions } from '../../core/index.js';
 import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud } from '../../protocols/index.js';
-import { openDriver, type CloudDriver } from '../../drivers/index.js';
+import { driverSecretKeys, openDriver, type CloudDriver } from '../../drivers/index.js';
 import { loadCloudConfig, type CloudConfig } from './config.js';
 import { cloudStore, MIGRATIONS, type CloudStore } from './store.js';
 import { buildCatalog, type Catalog } from './catalog.js';
@@ -26,7 +26,7 @@ import { cloudPresence } from './presence.js';
 import { queries } from './queries.js';
 import { cloudChat } from './chat.js';
 
-export { loadCloudConfig, parseCloudConfig, cloudSchema, DRIVER_SECRET_KEYS, type CloudConfig, type Limits } from './config.js';
+export { loadCloudConfig, parseCloudConfig, cloudSchema, cloudSchemaFor, type CloudConfig, type Limits } from './config.js';
 export { buildUserData, instanceJid } from './userdata.js';
 export { nodeOf } from './states.js';
 export type { InstanceRow, RequestRow, StoredState } from './store.js';
@@ -54,7 +54,7 @@ export interface CloudAgent {
 }
 
 export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps = {}): Promise<CloudAgent> {
-  const log = deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file });
+  const log = deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file, secretKeys: driverSecretKeys() });
   // Keys first: a missing key file fails before anything is opened or created on disk.
   const tokens = await makeTokens(config);
   const xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);

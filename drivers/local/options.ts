@@ -13,10 +13,18 @@
  *   retain_terminated_s = 3600 how long terminated instances stay visible before their directory is removed
  */
 import { resolve } from 'node:path';
-import type { Flavor, Image } from '../shared/index.js';
+import type { DriverFeature, DriverOptionSpec, Flavor, Image } from '../shared/index.js';
 import { readCommand } from '../shared/index.js';
 import { readFlavors } from '../shared/index.js';
 import { OptionReader } from '../shared/index.js';
+
+export const LOCAL_OPTIONS: DriverOptionSpec = {
+  keys: ['state_dir', 'command', 'max_instances', 'cores', 'memory_mb', 'images', 'kill_grace_ms', 'retain_terminated_s'],
+  prefixes: ['flavor'],
+  secrets: [],
+};
+
+export const LOCAL_FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'];
 
 export interface LocalOptions {
   stateDir: string;
