@@ -6,7 +6,7 @@
  *
  *   cloudgate agent cloud --config cloud.ini        (see examples/cloud-local.ini)
  */
-import { Agent, createLogger, openStore, type Db, type Logger, type XmppOptions } from '../../core/index.js';
+import { Agent, createLogger, openStore, withSecretsScrubbed, type Db, type Logger, type XmppOptions } from '../../core/index.js';
 import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud } from '../../protocols/index.js';
 import { driverSecretKeys, openDriver, type CloudDriver } from '../../drivers/index.js';
@@ -54,7 +54,9 @@ export interface CloudAgent {
 }
 
 export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps = {}): Promise<CloudAgent> {
-  const log = deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file, secretKeys: driverSecretKeys() });
+  // The one place secrets are kept out of the logs: every driver's secret option names
+  // are redacted wherever they appear, and this file's credential values in any string.
+  const log = withSecretsScrubbed(deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file, secretKeys: driverSecretKeys() }), config.secrets);
   // Keys first: a missing key file fails before anything is opened or created on disk.
   const tokens = await makeTokens(config);
   const xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
@@ -85,8 +87,8 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
   const presence = cloudPresence({ agent, config, catalog, policy, gate, log: mlog('presence') });
   const states = reporter({ agent, store, config, log: mlog('states'), scrub, onChange: () => presence.changed() });
   const provisioner = makeProvisioner({ agent, store, config, driver, catalog, states, tokens, log: mlog('provisioner'), scrub });
-  const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate'), scrub });
-  const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch'), scrub });
+  const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate') });
+  const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch') });
 
   agent.onMessage(cloud.Allocate, admission({ config, store, catalog, gate, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }));
   agent.onMessage(cloud.Terminate, (msg, ctx) => terminator.onTerminate(msg, ctx));
@@ -117,7 +119,7 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
       if (stopped) return;
       stopped = true;
       await agent.stop();
-      await driver.close().catch((err) => log.warn({ error: scrub(String((err as Error)?.message)) }, 'driver close failed'));
+      await driver.close().catch((err) => log.warn({ error: String((err as Error)?.message) }, 'driver close failed'));
       db.close();
     },
     pollNow: () => watch.pollNow(),
