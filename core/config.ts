@@ -32,9 +32,13 @@ export type Fields = Record<string, Field<unknown, boolean>>;
 export interface SectionSpec<F extends Fields, O extends boolean> {
   readonly kind: 'section'; readonly fields: F; readonly optional: O;
 }
-/** Free-form `key = value` pairs (a driver's own options), all converted by one field. */
+/**
+ * `key = value` pairs (a driver's own options), all converted by one field. With `keys`,
+ * only those keys and `<prefix>.<id>` keys are allowed; without, any key is.
+ */
 export interface RecordSpec<V> {
   readonly kind: 'record'; readonly value: Field<V, boolean>; readonly secret: boolean | readonly string[];
+  readonly keys?: { readonly names: readonly string[]; readonly prefixes?: readonly string[] };
 }
 /** `[prefix.<name>]` sections, under a schema key `prefix.*`, keyed by `<name>`. */
 export interface SectionsSpec<F extends Fields> { readonly kind: 'sections'; readonly fields: F }
@@ -67,8 +71,8 @@ export function section<const F extends Fields, const O extends boolean = false>
   return Object.freeze({ kind: 'section', fields, optional: (opts?.optional ?? false) as O });
 }
 
-export function record<V = string>(opts: { value?: Field<V, boolean>; secret?: boolean | readonly string[] } = {}): RecordSpec<V> {
-  return Object.freeze({ kind: 'record', value: opts.value ?? (str() as unknown as Field<V, boolean>), secret: opts.secret ?? false });
+export function record<V = string>(opts: { value?: Field<V, boolean>; secret?: boolean | readonly string[]; keys?: RecordSpec<V>['keys'] } = {}): RecordSpec<V> {
+  return Object.freeze({ kind: 'record', value: opts.value ?? (str() as unknown as Field<V, boolean>), secret: opts.secret ?? false, keys: opts.keys });
 }
 
 export function sections<const F extends Fields>(fields: F): SectionsSpec<F> {
@@ -202,6 +206,13 @@ function convertRecord(
   for (const e of s?.entries ?? []) {
     // Assigning '__proto__' would replace the object's prototype instead of adding a key.
     if (e.key === '__proto__') { issues.push({ file, line: e.line, section: name, key: e.key, message: 'reserved name' }); continue; }
+    const k = spec.keys;
+    if (k && !k.names.includes(e.key) && !(k.prefixes ?? []).some((p) => e.key.startsWith(`${p}.`) && e.key.length > p.length + 1)) {
+      const prefix = (k.prefixes ?? []).find((p) => e.key === p || e.key === `${p}.`);
+      const near = prefix ? `${prefix}.<id>` : nearest(e.key, k.names);
+      issues.push({ file, line: e.line, section: name, key: e.key, message: `unknown key${near ? ` (did you mean '${near}'?)` : ''}` });
+      continue;
+    }
     try {
       values[e.key] = spec.value.convert(e.value, ctx);
     } catch (err) {

@@ -8,7 +8,7 @@ export type { NodeConfig, EventMeta } from './pubsub.js';
 export { ChatRouter, ChatError, splitLine, parseArgs, type ChatCommand, type ChatContext, type ChatArgs } from './chat.js';
 export { HookChain, type Hook } from './hooks.js';
 export { CloudgateError, ConfigError } from './errors.js';
-export { createLogger, REDACT_KEYS, type Logger } from './log.js';
+export { createLogger, redactPaths, scrubber, withSecretsScrubbed, REDACT_KEYS, type Logger, type LogOptions } from './log.js';
 export { openStore, createSeenIds, type Db, type Migration, type SeenIds, type StoreOptions } from './store.js';
 export { loadJwtKey, mintToken, type JwtKey } from './jwt.js';
 export { backoffDelay, sleep } from './backoff.js';

@@ -1,29 +1,37 @@
 /**
- * Lazy registry from driver name to module (libcloud's get_driver): a driver's module,
- * and its SDK or native binding, is loaded only when a cloud agent asks for it, so a
- * missing libvirt library never breaks an agent that only uses ec2.
+ * The registry from driver name to descriptor (libcloud's get_driver). A descriptor is
+ * light: the driver's module, and its SDK or native binding, is loaded only when a cloud
+ * agent opens it, so a missing libvirt library never breaks an agent that only uses ec2.
+ * Adding a driver is adding its folder and one line here.
  */
-import { CloudError } from './shared/index.js';
-import type { CloudDriver, DriverContext, DriverFactory } from './shared/index.js';
+import { CloudError, type CloudDriver, type DriverContext, type DriverDescriptor, type DriverFactory } from './shared/index.js';
+import { descriptor as local } from './local/index.js';
+import { descriptor as libvirt } from './libvirt/index.js';
+import { descriptor as ec2 } from './ec2/index.js';
 
-const LOADERS = {
-  local: () => import('./local/index.js'),
-  libvirt: () => import('./libvirt/index.js'),
-  ec2: () => import('./ec2/index.js'),
-} satisfies Record<string, () => Promise<{ createDriver: DriverFactory }>>;
+const DESCRIPTORS = [local, libvirt, ec2] as const;
 
-export type DriverName = keyof typeof LOADERS;
+export type DriverName = (typeof DESCRIPTORS)[number]['name'];
 
 export function driverNames(): DriverName[] {
-  return Object.keys(LOADERS) as DriverName[];
+  return DESCRIPTORS.map((d) => d.name);
+}
+
+/** The descriptor of `name`, or undefined for a name no driver has. */
+export function driverDescriptor(name: string): DriverDescriptor | undefined {
+  return DESCRIPTORS.find((d) => d.name === name);
+}
+
+/** Every driver's secret option names: what the logger redacts wherever they appear. */
+export function driverSecretKeys(): string[] {
+  return [...new Set(DESCRIPTORS.flatMap((d) => d.options.secrets))];
 }
 
 export async function loadDriver(name: string): Promise<DriverFactory> {
-  if (!Object.hasOwn(LOADERS, name)) {
-    throw new CloudError('invalid', `unknown driver "${name}" (known: ${driverNames().join(', ')})`);
-  }
+  const d = driverDescriptor(name);
+  if (!d) throw new CloudError('invalid', `unknown driver "${name}" (known: ${driverNames().join(', ')})`);
   try {
-    return (await LOADERS[name as DriverName]()).createDriver;
+    return await d.load();
   } catch (err) {
     throw new CloudError('unavailable', `driver "${name}" could not be loaded: ${(err as Error).message}`, { cause: err });
   }

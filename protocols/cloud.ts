@@ -9,6 +9,7 @@
  */
 import { defineRequest, defineMessage, definePresence, defineEvent } from './define.js';
 import { object, str, int, bool, jid, text, list, optional, oneOf, record } from './schema.js';
+import { INSTANCE_NAME_MAX, INSTANCE_NAME_PATTERN } from './names.js';
 
 export const NS_CLOUD = 'urn:cloudgate:cloud:1';
 
@@ -16,6 +17,8 @@ export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'terminated', 
 export type CloudInstanceState = (typeof INSTANCE_STATES)[number];
 
 const name = () => str({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ });
+/** An instance's name in its cloud (names.ts). */
+const instanceName = () => str({ max: INSTANCE_NAME_MAX, pattern: INSTANCE_NAME_PATTERN });
 
 /** What a cloud agent says in its presence: who it is and what it can still host. */
 export const CloudPresence = definePresence(NS_CLOUD, 'cloud', object({
@@ -57,7 +60,7 @@ export const Allocate = defineMessage(NS_CLOUD, 'allocate', object({
   groups: optional(list(str({ max: 128 }), { max: 100, itemName: 'group' })),
   flavor: str({ max: 64 }),
   image: str({ max: 128 }),
-  names: list(name(), { max: 1000, itemName: 'name' }),
+  names: list(instanceName(), { max: 1000, itemName: 'name' }),
   /** The user's context (amiconfig INI); the cloud agent adds the [cloudgate] section. */
   context: text({ max: 256 * 1024 }),
   context_version: int({ min: 0 }),
@@ -71,8 +74,8 @@ export const AllocateResult = defineMessage(NS_CLOUD, 'allocate-result', object(
   request_id: str({ max: 128 }),
   deployment: name(),
   service: name(),
-  accepted: list(name(), { max: 1000, itemName: 'name' }),
-  refused: list(name(), { max: 1000, itemName: 'name' }),
+  accepted: list(instanceName(), { max: 1000, itemName: 'name' }),
+  refused: list(instanceName(), { max: 1000, itemName: 'name' }),
   /** Application condition when refused: not-in-acl, quota-exceeded, capacity, cloud-refused, invalid-field. */
   condition: optional(str({ max: 64 })),
   reason: optional(str({ max: 2048 })),
@@ -83,13 +86,13 @@ export const Terminate = defineMessage(NS_CLOUD, 'terminate', object({
   deployment: name(),
   owner: jid(),
   /** Instance names; empty = every instance of the deployment. */
-  names: list(name(), { max: 10000, itemName: 'name' }),
+  names: list(instanceName(), { max: 10000, itemName: 'name' }),
 }));
 
 const instanceFields = {
   deployment: name(),
   service: name(),
-  name: name(),
+  name: instanceName(),
   id: optional(str({ max: 256 })),
   jid: optional(jid()),
   state: oneOf(INSTANCE_STATES),

@@ -53,7 +53,8 @@ function kindOf(file) {
   return top === 'test' ? 'test' : top === 'bench' || top === 'examples' ? 'consumer' : 'source';
 }
 
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)/g;
+// `import … from`, `export … from`, `import 'x'` (side effects only) and `import('x')`.
+const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s*['"]([^'"]+)['"]/g;
 
 export function analyse(root) {
   const files = [];
@@ -67,7 +68,7 @@ export function analyse(root) {
     const text = readFileSync(abs, 'utf8');
     const from = folderOf(root, file);
     for (const m of text.matchAll(IMPORT_RE)) {
-      const spec = m[1] ?? m[2];
+      const spec = m[1] ?? m[2] ?? m[3];
       if (!spec.startsWith('.')) continue;
       if (KNOWN.includes(`${file}: ${spec}`)) { known.add(`${file}: ${spec}`); continue; }
       const target = relative(root, resolve(dirname(abs), spec.replace(/\.js$/, '.ts'))).split(sep).join('/');

@@ -8,10 +8,9 @@
  */
 import type { Logger, MessageContext } from '../../core/index.js';
 import { forbidden, type cloud } from '../../protocols/index.js';
-import type { CloudDriver } from '../../drivers/index.js';
 import type { CloudConfig } from './config.js';
 import type { Catalog } from './catalog.js';
-import type { Policy } from './policy.js';
+import type { AdmissionGate } from './decision.js';
 import { GONE, requestKey, type CloudStore, type NewInstance } from './store.js';
 import type { Provisioner } from './provisioner.js';
 import type { RefusalCondition } from './errors.js';
@@ -19,27 +18,11 @@ import { contextProblem } from './userdata.js';
 
 type AllocateMsg = ReturnType<typeof cloud.Allocate.payload.decode>;
 
-export function admission({ config, store, catalog, policy, driver, provisioner, log, onChange }: {
-  config: CloudConfig; store: CloudStore; catalog: Catalog; policy: Policy; driver: CloudDriver; provisioner: Provisioner; log: Logger;
+export function admission({ config, store, catalog, gate, provisioner, log, onChange }: {
+  config: CloudConfig; store: CloudStore; catalog: Catalog; gate: AdmissionGate; provisioner: Provisioner; log: Logger;
   /** Quota usage changed (requested instances count). */
   onChange: () => void;
 }) {
-  /** The driver's free capacity less what is recorded but not created yet. */
-  async function driverFits(size: { cores: number; memoryMb: number }, count: number): Promise<number> {
-    if (!driver.features.has('capacity') || !driver.capacity) return count;
-    let free;
-    try { free = await driver.capacity(); } catch (err) {
-      log.warn({ error: String((err as Error)?.message) }, 'capacity query failed; the cloud will decide');
-      return count;
-    }
-    const waiting = store.requested();
-    const left = (v: number | undefined, used: number, each: number) => (v === undefined || each === 0 ? count : Math.max(0, Math.floor((v - used) / each)));
-    return Math.min(count,
-      left(free.instances, waiting.length, 1),
-      left(free.cores, waiting.reduce((s, r) => s + r.cores, 0), size.cores),
-      left(free.memoryMb, waiting.reduce((s, r) => s + r.memory_mb, 0), size.memoryMb));
-  }
-
   // Allocations are decided one at a time, in arrival order: the capacity query awaits the
   // driver, and without the queue a later message carrying the same request id (a re-send
   // under a new stanza id) could be recorded before the first one.
@@ -72,28 +55,28 @@ export function admission({ config, store, catalog, policy, driver, provisioner,
 
     const mappingProblem = catalog.check(msg.flavor, msg.image) ?? contextProblem(msg.context);
     if (mappingProblem) refuse(names, 'invalid-field', mappingProblem);
-    else if (!policy.allowed(owner, groups)) refuse(names, 'not-in-acl', `${owner} may not use cloud ${config.name} (not in its ACL)`);
-
-    let fresh = names.filter((n) => !refused.includes(n));
-    // Names are idempotent: one that is ours already (same requester and deployment) is
-    // accepted again, not re-created; another requester's is taken, even under the same
-    // deployment name (it must not learn of it, or be told it holds it).
-    const taken = fresh.filter((n) => {
-      const r = store.instance(n);
-      return r && (r.deployment !== msg.deployment || r.owner !== owner || r.requester !== ctx.bare || GONE.includes(r.state));
-    });
-    refuse(taken, 'name-taken', `name(s) ${taken.join(', ')} already used on cloud ${config.name} by another or a terminated instance`);
-    fresh = fresh.filter((n) => !taken.includes(n) && !store.instance(n));
 
     const flavor = catalog.flavor(msg.flavor);
-    if (flavor && fresh.length > 0) {
+    let fresh: string[] = [];
+    if (flavor && !mappingProblem) {
+      // Names are idempotent: one that is ours already (same requester and deployment) is
+      // accepted again, not re-created; another requester's is taken, even under the same
+      // deployment name (it must not learn of it, or be told it holds it).
+      const taken = names.filter((n) => {
+        const r = store.instance(n);
+        return r && (r.deployment !== msg.deployment || r.owner !== owner || r.requester !== ctx.bare || GONE.includes(r.state));
+      });
+      fresh = names.filter((n) => !taken.includes(n) && !store.instance(n));
       const size = { cores: flavor.cores, memoryMb: flavor.memoryMb };
-      const capacity = await driverFits(size, fresh.length);
-      const fit = policy.fit(owner, groups, size, fresh.length);
-      if (fit.fits < fresh.length) refuse(fresh.slice(fit.fits), 'quota-exceeded', `quota exceeded: ${fit.limit}`);
-      fresh = fresh.slice(0, fit.fits);
-      if (capacity < fresh.length) refuse(fresh.slice(capacity), 'capacity', `cloud ${config.name} has no free capacity for more than ${capacity} more ${msg.flavor} instance(s)`);
-      fresh = fresh.slice(0, capacity);
+      const d = await gate.decide({ owner, groups, flavor: msg.flavor, size, count: fresh.length });
+      if (d.condition === 'not-in-acl') {
+        refuse(names, d.condition, d.reason!);
+        fresh = [];
+      } else {
+        refuse(taken, 'name-taken', `name(s) ${taken.join(', ')} already used on cloud ${config.name} by another or a terminated instance`);
+        if (d.condition) refuse(fresh.slice(d.admitted), d.condition, d.reason!);
+        fresh = fresh.slice(0, d.admitted);
+      }
     }
 
     const instances: NewInstance[] = fresh.map((name) => ({ name, flavor: msg.flavor, image: msg.image, cores: flavor!.cores, memory_mb: flavor!.memoryMb }));

@@ -6,25 +6,35 @@
  */
 import { readFileSync } from 'node:fs';
 import { conf, ConfigError, loadConfig, parseConfig, xmppSection, logSection, type Config } from '../../core/index.js';
-
-/** [driver] keys whose values are credentials: redacted, scrubbed from every message. */
-export const DRIVER_SECRET_KEYS = ['access_key_id', 'secret_access_key', 'session_token', 'password', 'secret', 'token', 'api_key'] as const;
+import { driverDescriptor, driverNames, driverSecretKeys, type DriverName } from '../../drivers/index.js';
 
 const limits = { instances: conf.int({ min: 0, optional: true }), cores: conf.int({ min: 0, optional: true }), memory_mb: conf.int({ min: 0, optional: true }) };
+
+/**
+ * The schema of a cloud agent's file whose [cloud] names `driver`: its [driver] section may
+ * hold only that driver's keys (any key while the driver is unknown, which [cloud] reports).
+ */
+export function cloudSchemaFor(driver: string | undefined) {
+  const d = driver === undefined ? undefined : driverDescriptor(driver);
+  return {
+    ...cloudSchema,
+    driver: conf.record({ secret: d?.options.secrets ?? driverSecretKeys(), keys: d && { names: d.options.keys, prefixes: d.options.prefixes } }),
+  };
+}
 
 export const cloudSchema = {
   xmpp: xmppSection,
   log: logSection,
   cloud: conf.section({
     name: conf.str({ pattern: /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/ }),
-    driver: conf.enumOf(['local', 'libvirt', 'ec2'] as const),
+    driver: conf.enumOf(driverNames()),
     poll_interval: conf.duration({ min: 50, default: '10s' }),
     create_concurrency: conf.int({ min: 1, max: 64, default: 4 }),
     db: conf.path(),
     requesters: conf.list({ minItems: 1 }),
     admins: conf.list({ default: '' }),
   }),
-  driver: conf.record({ secret: DRIVER_SECRET_KEYS }),
+  driver: conf.record({ secret: driverSecretKeys() }),
   'flavor.*': conf.sections({ id: conf.str({ nonEmpty: true }), cores: conf.int({ min: 1, optional: true }), memory_mb: conf.int({ min: 1, optional: true }) }),
   'image.*': conf.sections({ id: conf.str({ nonEmpty: true }) }),
   acl: conf.section({ users: conf.list({ default: '' }), groups: conf.list({ default: '' }) }, { optional: true }),
@@ -63,7 +73,7 @@ export interface CloudConfig {
   /** The whole parsed file ([xmpp] and [log] are read by core/agent-config.ts). */
   readonly raw: CloudFile;
   readonly name: string;
-  readonly driver: 'local' | 'libvirt' | 'ec2';
+  readonly driver: DriverName;
   readonly driverOptions: Readonly<Record<string, string>>;
   readonly pollMs: number;
   /** How many create() calls may be under way at once. */
@@ -88,11 +98,19 @@ export interface CloudConfig {
 }
 
 export function loadCloudConfig(file: string): CloudConfig {
-  return toCloudConfig(loadConfig(file, cloudSchema), file);
+  let text: string | undefined;
+  try { text = readFileSync(file, 'utf8'); } catch { /* loadConfig reports it */ }
+  return toCloudConfig(loadConfig(file, cloudSchemaFor(text === undefined ? undefined : driverIn(text))), file);
 }
 
 export function parseCloudConfig(text: string, file: string): CloudConfig {
-  return toCloudConfig(parseConfig(text, file, cloudSchema), file);
+  return toCloudConfig(parseConfig(text, file, cloudSchemaFor(driverIn(text))), file);
+}
+
+/** The driver [cloud] names, read ahead so that [driver] is checked against it. */
+function driverIn(text: string): string | undefined {
+  const cloud = conf.readIni(text).doc.sections.find((s) => s.name === 'cloud');
+  return cloud?.entries.find((e) => e.key === 'driver')?.value;
 }
 
 const limitsOf = (s: { instances?: number; cores?: number; memory_mb?: number } | undefined): Limits =>
@@ -112,7 +130,7 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
   const ca = inst.ca === undefined ? undefined : readCa(inst.ca, file);
   const secrets = [
     raw.xmpp.password, raw.xmpp.token,
-    ...DRIVER_SECRET_KEYS.map((k) => raw.driver[k]),
+    ...(driverDescriptor(raw.cloud.driver)?.options.secrets ?? []).map((k) => raw.driver[k]),
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
   return Object.freeze({
     file,

@@ -4,6 +4,7 @@
  * messages are not supposed to carry credentials; every text that leaves this agent still
  * goes through scrub(), so a provider that echoes a key in an error cannot leak it.
  */
+import { scrubber } from '../../core/index.js';
 import { CloudError, type CloudErrorKind } from '../../drivers/index.js';
 
 /** AllocateResult conditions (protocols/cloud.ts). */
@@ -22,12 +23,5 @@ export function refusalOf(err: unknown): { condition: RefusalCondition; message:
 
 export type Scrub = (text: string) => string;
 
-/** Replaces every configured secret value in `text` by [redacted]. */
-export function scrubber(secrets: readonly string[]): Scrub {
-  const list = [...new Set(secrets.filter((s) => s.length >= 4))].sort((a, b) => b.length - a.length);
-  return (text) => {
-    let out = text;
-    for (const s of list) out = out.split(s).join('[redacted]');
-    return out;
-  };
-}
+/** Replaces every configured secret value in `text` by [redacted] (log lines are scrubbed by the logger itself). */
+export { scrubber };

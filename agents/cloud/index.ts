@@ -7,15 +7,16 @@
  *   cloudgate agent cloud --config cloud.ini        (see examples/cloud-local.ini)
  */
 import { chmodSync } from 'node:fs';
-import { Agent, createLogger, openStore, type Db, type Logger, type XmppOptions } from '../../core/index.js';
+import { Agent, createLogger, openStore, withSecretsScrubbed, type Db, type Logger, type XmppOptions } from '../../core/index.js';
 import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud } from '../../protocols/index.js';
-import { openDriver, type CloudDriver } from '../../drivers/index.js';
+import { driverSecretKeys, openDriver, type CloudDriver } from '../../drivers/index.js';
 import { loadCloudConfig, type CloudConfig } from './config.js';
 import { cloudStore, MIGRATIONS, type CloudStore } from './store.js';
 import { buildCatalog, type Catalog } from './catalog.js';
 import { loadImageTrust, withImageTrust } from './image-trust.js';
 import { policy as makePolicy } from './policy.js';
+import { admissionGate } from './decision.js';
 import { scrubber, type Scrub } from './errors.js';
 import { tokens as makeTokens, type Tokens } from './userdata.js';
 import { reporter, nodeOf } from './states.js';
@@ -27,7 +28,7 @@ import { cloudPresence } from './presence.js';
 import { queries } from './queries.js';
 import { cloudChat } from './chat.js';
 
-export { loadCloudConfig, parseCloudConfig, cloudSchema, DRIVER_SECRET_KEYS, type CloudConfig, type Limits } from './config.js';
+export { loadCloudConfig, parseCloudConfig, cloudSchema, cloudSchemaFor, type CloudConfig, type Limits } from './config.js';
 export { buildUserData, instanceJid } from './userdata.js';
 export { nodeOf } from './states.js';
 export { loadImageTrust, type ImageTrust } from './image-trust.js';
@@ -56,7 +57,9 @@ export interface CloudAgent {
 }
 
 export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps = {}): Promise<CloudAgent> {
-  const log = deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file });
+  // The one place secrets are kept out of the logs: every driver's secret option names
+  // are redacted wherever they appear, and this file's credential values in any string.
+  const log = withSecretsScrubbed(deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file, secretKeys: driverSecretKeys() }), config.secrets);
   // Keys first: a missing key file fails before anything is opened or created on disk.
   const tokens = await makeTokens(config);
   const xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
@@ -87,15 +90,16 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
   const mlog = (module: string) => agent.log.child({ module, cloud: config.name });
 
   const policy = makePolicy({ config, store });
-  const presence = cloudPresence({ agent, config, driver, catalog, policy, log: mlog('presence') });
+  const gate = admissionGate({ config, store, policy, driver, log: mlog('admission') });
+  const presence = cloudPresence({ agent, config, catalog, policy, gate, log: mlog('presence') });
   const states = reporter({ agent, store, config, log: mlog('states'), scrub, onChange: () => presence.changed() });
   const provisioner = makeProvisioner({ agent, store, config, driver, catalog, states, tokens, log: mlog('provisioner'), scrub });
-  const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate'), scrub });
-  const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch'), scrub });
+  const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate') });
+  const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch') });
 
-  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, policy, driver, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }));
+  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, gate, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }));
   agent.onMessage(cloud.Terminate, (msg, ctx) => terminator.onTerminate(msg, ctx));
-  queries({ agent, config, store, catalog, policy, driver, states, tokens });
+  queries({ agent, config, store, catalog, policy, gate, driver, states, tokens });
   cloudChat({ agent, config, store, status: () => presence.compute() });
   agent.use({
     name: 'cloud',
@@ -122,7 +126,7 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
       if (stopped) return;
       stopped = true;
       await agent.stop();
-      await driver.close().catch((err) => log.warn({ error: scrub(String((err as Error)?.message)) }, 'driver close failed'));
+      await driver.close().catch((err) => log.warn({ error: String((err as Error)?.message) }, 'driver close failed'));
       db.close();
     },
     pollNow: () => watch.pollNow(),

@@ -65,7 +65,7 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
       const { condition, message } = refusalOf(err);
       const reason = scrub(message);
       log.warn({ name: row.name, condition, reason }, 'instance creation refused');
-      if (!(err instanceof Error && 'kind' in err)) log.error({ err: scrub(String((err as Error)?.stack ?? err)) }, 'unexpected create failure');
+      if (!(err instanceof Error && 'kind' in err)) log.error({ err: String((err as Error)?.stack ?? err) }, 'unexpected create failure');
       store.refuse(row.request, row.name, condition, reason);
       states.apply(row.name, { state: 'failed', reason });
     } finally {
@@ -117,7 +117,7 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
     kick(): Promise<void> {
       if (stopped) return Promise.resolve();
       if (running) { again = true; return running; }
-      running = pass().catch((err) => log.error({ err: scrub(String((err as Error)?.stack ?? err)) }, 'provisioning pass failed'))
+      running = pass().catch((err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'provisioning pass failed'))
         .finally(() => { running = undefined; });
       return running;
     },

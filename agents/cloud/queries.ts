@@ -10,12 +10,13 @@ import type { CloudDriver } from '../../drivers/index.js';
 import type { CloudConfig } from './config.js';
 import type { Catalog } from './catalog.js';
 import type { Policy } from './policy.js';
+import type { AdmissionGate } from './decision.js';
 import { GONE, type CloudStore } from './store.js';
 import type { Reporter } from './states.js';
 import { instanceJid, type Tokens } from './userdata.js';
 
-export function queries({ agent, config, store, catalog, policy, driver, states, tokens }: {
-  agent: Agent; config: CloudConfig; store: CloudStore; catalog: Catalog; policy: Policy; driver: CloudDriver; states: Reporter; tokens: Tokens;
+export function queries({ agent, config, store, catalog, policy, gate, driver, states, tokens }: {
+  agent: Agent; config: CloudConfig; store: CloudStore; catalog: Catalog; policy: Policy; gate: AdmissionGate; driver: CloudDriver; states: Reporter; tokens: Tokens;
 }) {
   const requester = (ctx: RequestContext) => {
     if (!config.requesters.has(ctx.bare)) throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
@@ -24,23 +25,11 @@ export function queries({ agent, config, store, catalog, policy, driver, states,
   agent.handle(cloud.Discover, async (q, ctx) => {
     requester(ctx);
     const owner = q.owner.toLowerCase();
-    const no = (reason: string) => ({ accept: false, max: 0, reason });
     const problem = catalog.check(q.flavor, q.image);
-    if (problem) return no(problem);
-    if (!policy.allowed(owner, q.groups ?? [])) return no(`${owner} may not use cloud ${config.name} (not in its ACL)`);
+    if (problem) return { accept: false, max: 0, reason: problem };
     const f = catalog.flavor(q.flavor)!;
-    const fit = policy.fit(owner, q.groups ?? [], { cores: f.cores, memoryMb: f.memoryMb }, q.count);
-    let max = fit.fits;
-    let reason = fit.fits < q.count ? `quota: ${fit.limit}` : undefined;
-    if (driver.features.has('capacity') && driver.capacity) {
-      const cap = await driver.capacity().catch(() => ({} as { instances?: number; cores?: number; memoryMb?: number }));
-      const byCap = Math.min(
-        cap.instances ?? max,
-        cap.cores === undefined ? max : Math.floor(cap.cores / Math.max(1, f.cores)),
-        cap.memoryMb === undefined || f.memoryMb === 0 ? max : Math.floor(cap.memoryMb / f.memoryMb));
-      if (byCap < max) { max = byCap; reason = `cloud ${config.name} has free capacity for ${byCap} more ${q.flavor} instance(s)`; }
-    }
-    return { accept: max >= q.count, max, reason: max >= q.count ? undefined : reason };
+    const d = await gate.decide({ owner, groups: q.groups ?? [], flavor: q.flavor, size: { cores: f.cores, memoryMb: f.memoryMb }, count: q.count });
+    return { accept: d.admitted >= q.count, max: d.admitted, reason: d.admitted >= q.count ? undefined : d.reason };
   });
 
   agent.handle(cloud.ListInstances, (q, ctx) => {

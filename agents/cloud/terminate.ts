@@ -11,14 +11,13 @@ import type { CloudConfig } from './config.js';
 import { GONE, type CloudStore } from './store.js';
 import type { Reporter } from './states.js';
 import type { Provisioner } from './provisioner.js';
-import type { Scrub } from './errors.js';
 
 type TerminateMsg = ReturnType<typeof cloud.Terminate.payload.decode>;
 
 export type Terminator = ReturnType<typeof terminator>;
 
-export function terminator({ config, store, driver, states, provisioner, log, scrub }: {
-  config: CloudConfig; store: CloudStore; driver: CloudDriver; states: Reporter; provisioner: Provisioner; log: Logger; scrub: Scrub;
+export function terminator({ config, store, driver, states, provisioner, log }: {
+  config: CloudConfig; store: CloudStore; driver: CloudDriver; states: Reporter; provisioner: Provisioner; log: Logger;
 }) {
   const busy = new Set<string>();
 
@@ -37,7 +36,7 @@ export function terminator({ config, store, driver, states, provisioner, log, sc
       await driver.terminate(row.cloud_id);
       log.info({ name, cloudId: row.cloud_id }, 'terminate requested from the cloud');
     } catch (err) {
-      log.warn({ name, error: scrub(String((err as Error)?.message ?? err)) }, 'terminate failed; retried on the next poll');
+      log.warn({ name, error: String((err as Error)?.message ?? err) }, 'terminate failed; retried on the next poll');
     } finally {
       busy.delete(name);
     }

@@ -10,10 +10,9 @@ import type { CloudConfig } from './config.js';
 import type { CloudStore } from './store.js';
 import type { Reporter } from './states.js';
 import type { Terminator } from './terminate.js';
-import type { Scrub } from './errors.js';
 
-export function watcher({ config, store, driver, states, terminator, log, scrub }: {
-  config: CloudConfig; store: CloudStore; driver: CloudDriver; states: Reporter; terminator: Terminator; log: Logger; scrub: Scrub;
+export function watcher({ config, store, driver, states, terminator, log }: {
+  config: CloudConfig; store: CloudStore; driver: CloudDriver; states: Reporter; terminator: Terminator; log: Logger;
 }) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
@@ -26,7 +25,7 @@ export function watcher({ config, store, driver, states, terminator, log, scrub 
     try {
       seen = await driver.describe();
     } catch (err) {
-      log.warn({ error: scrub(String((err as Error)?.message ?? err)) }, 'describe failed; retrying on the next poll');
+      log.warn({ error: String((err as Error)?.message ?? err) }, 'describe failed; retrying on the next poll');
       return;
     }
     if (stopped) return;
@@ -44,7 +43,7 @@ export function watcher({ config, store, driver, states, terminator, log, scrub 
   }
 
   const tick = () => {
-    current = poll().catch((err) => log.error({ err: scrub(String((err as Error)?.stack ?? err)) }, 'watch poll failed'))
+    current = poll().catch((err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'watch poll failed'))
       .finally(() => {
         current = undefined;
         if (!stopped) { timer = setTimeout(tick, config.pollMs); timer.unref(); }

@@ -13,7 +13,7 @@ import { checkRequest, KeyedMutex } from '../shared/index.js';
 import type { CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../shared/index.js';
 import { mapEc2Error } from './errors.js';
 import { isManaged, MANAGED_TAG, tagSpecifications, toInstance } from './mapping.js';
-import type { Ec2Options } from './options.js';
+import { EC2_FEATURES, type Ec2Options } from './options.js';
 
 const ID_RE = /^i-[0-9a-f]{8,32}$/;
 /** EC2 refuses user-data over 16 KB (before base64). */
@@ -35,9 +35,7 @@ export class Ec2Driver implements CloudDriver {
   private readonly locks = new KeyedMutex();
 
   constructor(private readonly o: Ec2Options, private readonly client: EC2Client, private readonly log: Logger) {
-    const f: DriverFeature[] = ['userdata', 'tags', 'flavors', 'images'];
-    if (o.runsAgent) f.push('runs-agent');
-    this.features = new Set(f);
+    this.features = new Set(EC2_FEATURES.filter((f) => f !== 'runs-agent' || o.runsAgent));
   }
 
   async listFlavors(): Promise<Flavor[]> {

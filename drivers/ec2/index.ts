@@ -1,21 +1,13 @@
 /**
- * The ec2 driver's factory: the one name the registry imports from this folder. The
- * credentials go straight into the SDK client and are kept nowhere else.
+ * The ec2 driver as the registry knows it: its name, options and features. The driver
+ * itself (factory.ts) is loaded only when a cloud agent opens it.
  */
-import { EC2Client } from '@aws-sdk/client-ec2';
-import type { DriverFactory } from '../shared/index.js';
-import { Ec2Driver } from './driver.js';
-import { readEc2Options } from './options.js';
+import type { DriverDescriptor } from '../shared/index.js';
+import { EC2_FEATURES, EC2_OPTIONS } from './options.js';
 
-export const createDriver: DriverFactory = async (raw, ctx) => {
-  const { options, credentials } = readEc2Options(raw);
-  const client = new EC2Client({
-    region: options.region,
-    endpoint: options.endpoint,
-    credentials,
-    // Bounded: a cloud agent must answer the gateway in seconds, not hang on a dead endpoint.
-    maxAttempts: options.maxAttempts,
-    requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(3000, options.requestTimeoutMs) },
-  });
-  return new Ec2Driver(options, client, ctx.log.child({ driver: 'ec2' }));
-};
+export const descriptor = {
+  name: 'ec2',
+  options: EC2_OPTIONS,
+  features: EC2_FEATURES,
+  load: async () => (await import('./factory.js')).createDriver,
+} as const satisfies DriverDescriptor;

@@ -18,8 +18,20 @@
  *   page_size          = 500             DescribeInstances page size (5-1000)
  *   runs_agent         = true            the images run the instance agent from user-data
  */
-import type { Flavor, Image } from '../shared/index.js';
+import type { DriverFeature, DriverOptionSpec, Flavor, Image } from '../shared/index.js';
 import { OptionReader } from '../shared/index.js';
+
+export const EC2_OPTIONS: DriverOptionSpec = {
+  keys: [
+    'region', 'endpoint', 'access_key_id', 'secret_access_key', 'session_token', 'subnet_id', 'security_group_ids', 'key_name',
+    'request_timeout_ms', 'max_attempts', 'page_size', 'runs_agent',
+  ],
+  prefixes: ['image', 'flavor'],
+  secrets: ['access_key_id', 'secret_access_key', 'session_token'],
+};
+
+/** Every instance of the driver declares these but 'runs-agent', which follows runs_agent. */
+export const EC2_FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'flavors', 'images', 'runs-agent'];
 
 export interface Ec2Flavor extends Flavor { instanceType: string }
 export interface Ec2Image extends Image { ami: string }

@@ -14,7 +14,7 @@ import type { Capacity, CloudDriver, CreateRequest, DriverFeature, Flavor, Image
 import { guestDir, removeConfigDrive, writeConfigDrive } from './config-drive.js';
 import { buildDomainXml, parseDomainXml, type ParsedDomain } from './domain-xml.js';
 import { isConnectionLost, isNotFound, mapLibvirtError } from './errors.js';
-import type { LibvirtOptions } from './options.js';
+import { LIBVIRT_FEATURES, type LibvirtOptions } from './options.js';
 import { normalizeDomainState } from './states.js';
 
 export class LibvirtDriver implements CloudDriver {
@@ -24,9 +24,7 @@ export class LibvirtDriver implements CloudDriver {
   private readonly locks = new KeyedMutex();
 
   constructor(private readonly o: LibvirtOptions, private readonly log: Logger) {
-    const f: DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images'];
-    if (o.runsAgent) f.push('runs-agent');
-    this.features = new Set(f);
+    this.features = new Set(LIBVIRT_FEATURES.filter((f) => f !== 'runs-agent' || o.runsAgent));
   }
 
   /** Opens the connection now, so a wrong URI or missing permission fails at start-up. */

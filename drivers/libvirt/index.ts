@@ -1,10 +1,13 @@
-/** The libvirt driver's factory: the one name the registry imports from this folder. */
-import type { DriverFactory } from '../shared/index.js';
-import { LibvirtDriver } from './driver.js';
-import { readLibvirtOptions } from './options.js';
+/**
+ * The libvirt driver as the registry knows it: its name, options and features. The driver
+ * itself (factory.ts) is loaded only when a cloud agent opens it.
+ */
+import type { DriverDescriptor } from '../shared/index.js';
+import { LIBVIRT_FEATURES, LIBVIRT_OPTIONS } from './options.js';
 
-export const createDriver: DriverFactory = async (options, ctx) => {
-  const driver = new LibvirtDriver(readLibvirtOptions(options), ctx.log.child({ driver: 'libvirt' }));
-  await driver.init();
-  return driver;
-};
+export const descriptor = {
+  name: 'libvirt',
+  options: LIBVIRT_OPTIONS,
+  features: LIBVIRT_FEATURES,
+  load: async () => (await import('./factory.js')).createDriver,
+} as const satisfies DriverDescriptor;

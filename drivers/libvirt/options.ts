@@ -21,7 +21,7 @@
  *                                          true elsewhere, where the image is expected to run the agent)
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { Flavor, Image } from '../shared/index.js';
+import type { DriverFeature, DriverOptionSpec, Flavor, Image } from '../shared/index.js';
 import { readCommand } from '../shared/index.js';
 import { readFlavors } from '../shared/index.js';
 import { OptionReader } from '../shared/index.js';
@@ -30,6 +30,15 @@ export type DomainType = 'kvm' | 'qemu' | 'xen' | 'lxc' | 'test';
 const DOMAIN_TYPES: readonly DomainType[] = ['kvm', 'qemu', 'xen', 'lxc', 'test'];
 
 export interface LibvirtImage extends Image { path: string; format: 'qcow2' | 'raw' }
+
+export const LIBVIRT_OPTIONS: DriverOptionSpec = {
+  keys: ['uri', 'config_drive_dir', 'network', 'domain_type', 'transient_disk', 'simulate_guest', 'command', 'kill_grace_ms', 'runs_agent'],
+  prefixes: ['image', 'flavor'],
+  secrets: [],
+};
+
+/** Every instance of the driver declares these but 'runs-agent', which follows runs_agent. */
+export const LIBVIRT_FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'];
 
 export interface LibvirtOptions {
   uri: string;

@@ -11,15 +11,14 @@ import { checkRequest, KeyedMutex } from '../shared/index.js';
 import { CONSOLE_LOG, findGuest, guestStatus, spawnGuest, stopGuest } from '../shared/index.js';
 import type { Capacity, CloudDriver, CreateRequest, DriverFeature, Flavor, Image, Instance } from '../shared/index.js';
 import { ConfigError } from '../../core/index.js';
-import type { LocalOptions } from './options.js';
+import { LOCAL_FEATURES, type LocalOptions } from './options.js';
 import { LocalStore, type LocalRecord } from './store.js';
 import { readableBy, unsearchableBy } from './guest-user.js';
 
-const FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'];
 
 export class LocalDriver implements CloudDriver {
   readonly name = 'local';
-  readonly features: ReadonlySet<DriverFeature> = new Set(FEATURES);
+  readonly features: ReadonlySet<DriverFeature> = new Set(LOCAL_FEATURES);
   private readonly store: LocalStore;
   private readonly createLock = new KeyedMutex();
   private readonly idLock = new KeyedMutex();

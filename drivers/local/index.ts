@@ -1,10 +1,13 @@
-/** The local driver's factory: the one name the registry imports from this folder. */
-import type { DriverFactory } from '../shared/index.js';
-import { LocalDriver } from './driver.js';
-import { readLocalOptions } from './options.js';
+/**
+ * The local driver as the registry knows it: its name, options and features. The driver
+ * itself (factory.ts) is loaded only when a cloud agent opens it.
+ */
+import type { DriverDescriptor } from '../shared/index.js';
+import { LOCAL_FEATURES, LOCAL_OPTIONS } from './options.js';
 
-export const createDriver: DriverFactory = async (options, ctx) => {
-  const driver = new LocalDriver(readLocalOptions(options), ctx.log.child({ driver: 'local' }), ctx.protectedFiles ?? []);
-  await driver.init();
-  return driver;
-};
+export const descriptor = {
+  name: 'local',
+  options: LOCAL_OPTIONS,
+  features: LOCAL_FEATURES,
+  load: async () => (await import('./factory.js')).createDriver,
+} as const satisfies DriverDescriptor;

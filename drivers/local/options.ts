@@ -16,11 +16,19 @@
  *   run_as          = nobody   with shared: the unprivileged user (name or uid[:gid]) instances run as
  */
 import { resolve } from 'node:path';
-import type { Flavor, Image } from '../shared/index.js';
+import type { DriverFeature, DriverOptionSpec, Flavor, Image } from '../shared/index.js';
 import { readCommand } from '../shared/index.js';
 import { readFlavors } from '../shared/index.js';
 import { OptionReader } from '../shared/index.js';
 import { lookupUser, type GuestUser } from './guest-user.js';
+
+export const LOCAL_OPTIONS: DriverOptionSpec = {
+  keys: ['state_dir', 'command', 'max_instances', 'cores', 'memory_mb', 'images', 'kill_grace_ms', 'retain_terminated_s', 'shared', 'run_as'],
+  prefixes: ['flavor'],
+  secrets: [],
+};
+
+export const LOCAL_FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'];
 
 export interface LocalOptions {
   stateDir: string;

@@ -1,7 +1,7 @@
 /** Public face of drivers/shared/: the driver interface and errors, and the helpers every driver uses. */
 export type {
   Capacity, CloudDriver, CreateRequest, DriverContext, DriverFactory, DriverFeature, Flavor, Image,
-  Instance, InstanceState, InstanceTags,
+  Instance, InstanceState, InstanceTags, DriverDescriptor, DriverOptionSpec,
 } from './types.js';
 export { INSTANCE_STATES } from './types.js';
 export { CloudError, type CloudErrorKind } from './errors.js';

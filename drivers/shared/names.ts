@@ -1,18 +1,13 @@
 /** Checks shared by every driver, and a small per-key mutex for idempotent create(). */
+import { instanceNameProblem } from '../../protocols/index.js';
 import { CloudError } from './errors.js';
 import type { CreateRequest, Flavor, Image } from './types.js';
 
-/**
- * Instance names become directory names (local, config drives), libvirt domain names and
- * EC2 client tokens (at most 64 ASCII characters), so they are restricted to a set that is
- * safe for all three.
- */
-const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
-
 export function checkRequest(req: CreateRequest, flavors: readonly Flavor[], images: readonly Image[]): { flavor: Flavor; image: Image } {
-  if (typeof req.name !== 'string' || !NAME_RE.test(req.name)) {
-    throw new CloudError('invalid', `instance name ${JSON.stringify(req.name)} must be 1-63 characters of A-Z a-z 0-9 . _ - starting with a letter or digit`);
-  }
+  // Instance names become directory names (local, config drives), libvirt domain names
+  // and EC2 client tokens: one rule for all, the wire's (protocols/names.ts).
+  const problem = typeof req.name === 'string' ? instanceNameProblem(req.name) : 'instance name must be a string';
+  if (problem) throw new CloudError('invalid', problem);
   if (typeof req.userData !== 'string') throw new CloudError('invalid', 'userData must be a string');
   for (const k of ['deployment', 'service', 'owner'] as const) {
     if (typeof req.tags?.[k] !== 'string') throw new CloudError('invalid', `tag "${k}" is required`);

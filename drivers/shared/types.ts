@@ -75,3 +75,26 @@ export interface DriverContext {
 
 /** Options are the driver's own INI section, already split into key/value strings. */
 export type DriverFactory = (options: Readonly<Record<string, string>>, ctx: DriverContext) => Promise<CloudDriver>;
+
+/**
+ * The keys a driver's INI section may hold: plain keys, and `<prefix>.<id>` keys (e.g.
+ * `image.cernvm-4`). Anything else is a configuration error naming file, section and key.
+ */
+export interface DriverOptionSpec {
+  readonly keys: readonly string[];
+  readonly prefixes: readonly string[];
+  /** Keys whose values are credentials: never logged, echoed or stored. */
+  readonly secrets: readonly string[];
+}
+
+/**
+ * What the registry knows of a driver without loading it (its SDK or native binding stays
+ * unloaded until `load`): its name, its options, and the features it can declare (an
+ * instance may declare fewer, depending on its options).
+ */
+export interface DriverDescriptor {
+  readonly name: string;
+  readonly options: DriverOptionSpec;
+  readonly features: readonly DriverFeature[];
+  load(): Promise<DriverFactory>;
+}

@@ -46,6 +46,7 @@ describe('folder boundaries', () => {
       'protocols/b.ts': "import { x } from '../core/x.js';\nexport const b = x;\n",
       'core/x.ts': 'export const x = 1;\n',
       'agents/demo/main.ts': "import { b } from '../../protocols/b.js';\nexport const c = b;\n",
+      'agents/demo/side.ts': "import '../../core/x.js';\n",
       'test/unit.test.ts': "import { x } from '../core/x.js';\n",
     });
     try {
@@ -53,6 +54,7 @@ describe('folder boundaries', () => {
       const bad = script.violations(a);
       assert.deepEqual(bad.bypasses.map((b) => `${b.file}: ${b.spec}`).sort(), [
         'agents/demo/main.ts: ../../protocols/b.js',
+        'agents/demo/side.ts: ../../core/x.js',
         'protocols/b.ts: ../core/x.js',
       ]);
       assert.deepEqual(bad.cycles, ['core <-> protocols']);

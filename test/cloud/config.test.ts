@@ -91,6 +91,18 @@ describe('cloud agent configuration', () => {
     assert.ok(parseCloudConfig(base('[acl]\nusers = *\n'), 'cloud.ini').acl.users.has('*'));
   });
 
+  it('checks [driver] against the keys of the driver [cloud] names', () => {
+    const local = (driver: string) => base().replace('driver = ec2', 'driver = local')
+      .replace(/\[driver\][^[]*/, `[driver]\n${driver}\n`);
+    assert.throws(() => parseCloudConfig(local('state_dir = /tmp/x\nmax_instance = 5'), 'c.ini'), (e: Error) => e instanceof ConfigError
+      && /^c\.ini:\d+ \[driver\] max_instance: unknown key \(did you mean 'max_instances'\?\)$/.test(e.message));
+    // Keys of another driver are unknown too; <prefix>.<id> keys are the driver's own.
+    assert.throws(() => parseCloudConfig(local('state_dir = /tmp/x\nregion = eu-west-1'), 'c.ini'), /\[driver\] region: unknown key/);
+    const ok = parseCloudConfig(local('state_dir = /tmp/x\nmax_instances = 5\nflavor.tiny = 1 64'), 'c.ini');
+    assert.deepEqual(ok.driverOptions, { state_dir: '/tmp/x', max_instances: '5', 'flavor.tiny': '1 64' });
+    assert.throws(() => parseCloudConfig(local('state_dir = /tmp/x\nflavor = 1 64'), 'c.ini'), /\[driver\] flavor: unknown key \(did you mean 'flavor\.<id>'\?\)/);
+  });
+
   it('knows its secrets and redacts them', () => {
     const c = parseCloudConfig(base(), 'c.ini');
     assert.deepEqual([...c.secrets].sort(), ['AKIDEXAMPLE1234', 'very-secret-value-5678', 'xmpp-password-1234'].sort());

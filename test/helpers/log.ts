@@ -1,7 +1,8 @@
 /** Loggers for tests: silent, or capturing every line (trace level) for assertions. */
 import { Writable } from 'node:stream';
 import { pino, type Logger } from 'pino';
-import { REDACT_KEYS } from '../../core/log.js';
+import { REDACT_KEYS, redactPaths } from '../../core/index.js';
+import { driverSecretKeys } from '../../drivers/index.js';
 
 export function silentLogger(): Logger {
   return pino({ level: 'silent' });
@@ -15,7 +16,7 @@ export function capturingLogger(): { log: Logger; lines: string[] } {
       cb();
     },
   });
-  // Same redaction as core/log.ts, so the test sees what production would write.
-  const paths = REDACT_KEYS.flatMap((k) => [k, `*.${k}`, `*.*.${k}`]);
+  // Same redaction as a cloud agent's logger, so the test sees what production would write.
+  const paths = redactPaths([...REDACT_KEYS, ...driverSecretKeys()]);
   return { log: pino({ level: 'trace', redact: { paths, censor: '[redacted]' } }, sink), lines };
 }

@@ -10,6 +10,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { conf, ConfigError, ConfigInvalidError, parseConfig, type ConfigIssue } from '../../../core/index.js';
+import { serviceNameProblem } from '../../../protocols/index.js';
 
 const { enumOf, field, FieldProblem, int, list, nearest, readIni, section, sections, str } = conf;
 
@@ -114,6 +115,8 @@ export function parseCluster(text: string, file = 'cluster.ini'): ClusterDef {
   for (const name of names) {
     const s = raw[name]!;
     if (!NAME.test(name)) fail(name, undefined, `service name must match ${NAME}`);
+    const tooLong = serviceNameProblem(name);
+    if (tooLong) fail(name, undefined, tooLong);
     const wrong = s.type === 'fixed' ? ONLY_SCALABLE : ONLY_FIXED;
     for (const k of wrong) if (s[k] !== undefined) fail(name, k, `only for ${s.type === 'fixed' ? 'scalable' : 'fixed'} services`);
     if (s.context_version !== undefined && s.context === undefined) fail(name, 'context_version', 'needs a context');
