@@ -9,6 +9,7 @@
  */
 import { defineRequest, defineMessage, definePresence, defineEvent } from './define.js';
 import { object, str, int, bool, jid, text, list, optional, oneOf, record } from './schema.js';
+import { APP_CONDITION_NAMES } from '../errors/index.js';
 
 export const NS_CLOUD = 'urn:cloudgate:cloud:1';
 
@@ -73,8 +74,8 @@ export const AllocateResult = defineMessage(NS_CLOUD, 'allocate-result', object(
   service: name(),
   accepted: list(name(), { max: 1000, itemName: 'name' }),
   refused: list(name(), { max: 1000, itemName: 'name' }),
-  /** Application condition when refused: not-in-acl, quota-exceeded, capacity, cloud-refused, invalid-field. */
-  condition: optional(str({ max: 64 })),
+  /** Application condition when refused: not-in-acl, quota-exceeded, capacity, cloud-refused, invalid-field, name-taken. */
+  condition: optional(oneOf(APP_CONDITION_NAMES)),
   reason: optional(str({ max: 2048 })),
 }));
 
