@@ -5,3 +5,6 @@ export { StanzaError, TimeoutError, badRequest, forbidden, notAuthorized, notFou
 export * as cloud from './cloud.js';
 export * as instance from './instance.js';
 export * as gateway from './gateway.js';
+export * as chat from './chat.js';
+export * as flow from './flow.js';
+export * as presence from './presence.js';
