@@ -13,6 +13,9 @@ import { APP_CONDITION_NAMES } from '../errors/index.js';
 
 export const NS_CLOUD = 'urn:cloudgate:cloud:1';
 
+/** A cloud agent's address: its account's full JID with this resource, unless its [xmpp] resource says otherwise (see GATEWAY_RESOURCE). */
+export const CLOUD_RESOURCE = 'cloud';
+
 export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'terminated', 'error', 'unknown'] as const;
 export type CloudInstanceState = (typeof INSTANCE_STATES)[number];
 

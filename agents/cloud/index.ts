@@ -57,7 +57,9 @@ export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps
   const log = deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file });
   // Keys first: a missing key file fails before anything is opened or created on disk.
   const tokens = await makeTokens(config);
-  const xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
+  const given = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
+  // A fixed resource gives requesters one address for this agent (protocols/cloud.ts).
+  const xmpp = given.kind === 'component' || given.resource ? given : { ...given, resource: cloud.CLOUD_RESOURCE };
   const db = openStore(config.db, MIGRATIONS, { log });
   const store = cloudStore(db);
   const scrub = scrubber(config.secrets);
