@@ -14,6 +14,10 @@ export interface RawClient {
   jid: string;
   /** Sends an IQ (its XML without the id) and resolves with the parsed answer. */
   iq(xml: string): Promise<Element>;
+  /** Writes raw XML to the stream. */
+  send(xml: string): void;
+  /** Waits for `re` in what arrived since the last match, returns everything up to and including it. */
+  expect(what: string, re: RegExp): Promise<string>;
   close(): void;
 }
 
@@ -27,8 +31,10 @@ export async function rawLogin(o: { host: string; port: number; domain: string; 
   plain.on('data', (d: string) => { buf += d; });
   plain.on('error', () => {});
   /** Waits for `re` in what arrived since the last step and consumes up to it. */
+  let consumed = '';
   const expect = async (what: string, re: RegExp): Promise<RegExpMatchArray> => {
     const m = await until(what, () => buf.match(re), 20_000, 10);
+    consumed = buf.slice(0, m.index! + m[0].length);
     buf = buf.slice(m.index! + m[0].length);
     return m;
   };
@@ -65,6 +71,8 @@ export async function rawLogin(o: { host: string; port: number; domain: string; 
       const m = await expect(`the answer to ${id}`, new RegExp(`<iq\\b[^>]*\\bid=['"]${id}['"][^>]*?(?:/>|>[\\s\\S]*?</iq>)`));
       return parse(m[0]) as Element;
     },
+    send(xml: string) { sock.write(xml); },
+    async expect(what: string, re: RegExp) { await expect(what, re); return consumed; },
     close() { sock.end('</stream:stream>'); },
   };
 }
