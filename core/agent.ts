@@ -12,16 +12,15 @@ import { Reliable, type MessageHandler, type MessageContext } from './reliable.j
 import { Presence, type Peer, type PeerEvent } from './presence.js';
 import { PubSub } from './pubsub.js';
 import { ChatRouter, type ChatContext } from './chat.js';
-import { FlowControl, NS_FLOW } from './flow.js';
+import { FlowControl } from './flow.js';
 import { openStore, type Db } from './store.js';
 import { createLogger } from './log.js';
 import { bareJid } from './ids.js';
 import { onceLogger } from './once-log.js';
 import type { RequestDef, MessageDef, PresenceDef, EventDef } from '../protocols/index.js';
 import { StanzaError } from '../protocols/index.js';
+import { chat as chatWire, flow as flowWire } from '../protocols/index.js';
 import type { Hook } from './hooks.js';
-
-const NS_CHAT = 'urn:cloudgate:chat:1';
 
 /** Connection settings of an agent: those of core/connection.ts minus what the agent sets. */
 export type XmppOptions = Omit<ConnectionOptions, 'kind' | 'log'> & { kind?: 'client' | 'component' };
@@ -263,16 +262,21 @@ export class Agent extends EventEmitter {
         this.warn(`msg-error ${bareJid(from)}`, { from, condition: err.condition, reason: err.message }, 'message bounced');
         return;
       }
-      const ack = el.getChild('credit-ack', NS_FLOW);
-      if (ack) { this.flow.onAck(bareJid(from), Number(ack.attrs.seq)); return; }
+      const ack = el.getChild('credit-ack', flowWire.NS_FLOW);
+      if (ack) {
+        const seq = decodedSeq(flowWire.CreditAck, ack);
+        if (seq) this.flow.onAck(bareJid(from), seq);
+        return;
+      }
       if (el.attrs.type === 'chat') { await this.onChat(el); return; }
       if (await this.pubsub.onMessage(el)) return;
       const handled = await this.reliable.onMessage(el);
       if (!handled) this.onUnknownMessage(el);
-      const credit = el.getChild('credit', NS_FLOW);
-      if (credit) {
+      const credit = el.getChild('credit', flowWire.NS_FLOW);
+      const seq = credit && decodedSeq(flowWire.Credit, credit);
+      if (seq) {
         const a = new Element('message', { to: from, type: 'normal' });
-        a.c('credit-ack', { xmlns: NS_FLOW, seq: String(credit.attrs.seq) });
+        a.cnode(flowWire.CreditAck.payload.encode({ seq }));
         await this.conn.send(a).catch(() => {});
       }
     } catch (err) {
@@ -296,11 +300,19 @@ export class Agent extends EventEmitter {
   }
 
   private async onChat(el: Element): Promise<void> {
-    const body = el.getChildText('body');
     const from = String(el.attrs.from ?? '');
-    if (body === null || body === undefined || !from || bareJid(from) === this.bare) return;
+    if (!from || bareJid(from) === this.bare) return;
+    let line: chatWire.ChatLine;
+    try {
+      line = chatWire.ChatMessage.decode(el);
+    } catch (err) {
+      // No body is a chat state notification, not a command; a body too long gets told so.
+      if (el.getChild('body') && !el.getChild('reply', chatWire.NS_CHAT)) await this.sendChat(from, `Could not read that: ${(err as Error).message}.`);
+      return;
+    }
     // Another agent's reply is not a command: answering it would start a reply loop.
-    if (el.getChild('reply', NS_CHAT)) return;
+    if (line.reply) return;
+    const body = line.body;
     const ctx: ChatContext = {
       from, bare: bareJid(from), log: this.log.child({ module: 'chat', from }),
       reply: async (text: string) => { await this.sendChat(from, text); },
@@ -310,9 +322,13 @@ export class Agent extends EventEmitter {
   }
 
   async sendChat(to: string, text: string): Promise<void> {
-    const m = new Element('message', { to, type: 'chat' });
-    m.c('body').t(text);
-    m.c('reply', { xmlns: NS_CHAT });
+    const m = chatWire.ChatMessage.encode({ body: text, reply: true });
+    m.attrs.to = to;
     await this.conn.send(m);
   }
+}
+
+/** The seq of a credit or credit-ack, or undefined when it does not decode (it is dropped). */
+function decodedSeq(def: MessageDef<flowWire.CreditPayload>, el: Element): number | undefined {
+  try { return def.payload.decode(el).seq; } catch { return undefined; }
 }

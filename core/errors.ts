@@ -1,13 +1,11 @@
 /**
- * Errors carry a stable `code` (CG_*), so callers branch on codes, not messages, and a
- * `cause` through ErrorOptions. Errors that cross the wire live in protocols/errors.ts.
+ * Errors carry a stable `code` (CG_*, registered in errors/codes.ts), so callers branch on
+ * codes, not messages, and a `cause` through ErrorOptions. The base class lives in errors/,
+ * which imports nothing of the project; errors that cross the wire live in protocols/errors.ts.
  */
-export class CloudgateError extends Error {
-  constructor(readonly code: string, message: string, options?: ErrorOptions) {
-    super(message, options);
-    this.name = new.target.name;
-  }
-}
+import { CloudgateError } from '../errors/index.js';
+
+export { CloudgateError };
 
 /** Configuration could not be read or is invalid; the message names file, section and key. */
 export class ConfigError extends CloudgateError {

@@ -3,7 +3,7 @@
  * that the *server* took a stanza; if the receiver reads slower than the sender writes,
  * ejabberd's queue towards the receiver grows until it closes that stream ("Too many
  * unacked stanzas"). So every `every`-th message to a peer asks for a credit
- * (<credit xmlns='urn:cloudgate:flow:1' seq='n'/>), the receiver answers after handling
+ * (<credit xmlns='urn:cloudgate:flow:1' seq='n'/>, protocols/flow.ts), the receiver answers after handling
  * it, and a sender keeps at most `window` messages beyond the last answered one.
  * A peer that stops answering (offline, not a cloudgate agent) releases the window
  * after `stallMs`.
@@ -12,9 +12,10 @@
  * it freed, so a burst of 100,000 queued sends costs one promise each, not one per
  * answer (waking everyone to re-check is quadratic in the burst).
  */
-import { Element } from 'ltx';
+import type { Element } from 'ltx';
+import { flow } from '../protocols/index.js';
 
-export const NS_FLOW = 'urn:cloudgate:flow:1';
+export const NS_FLOW = flow.NS_FLOW;
 
 type Slot = Element | undefined;
 
@@ -54,7 +55,7 @@ export class FlowControl {
 
   private take(s: PeerState): Slot {
     s.seq++;
-    return s.seq % this.o.every === 0 ? new Element('credit', { xmlns: NS_FLOW, seq: String(s.seq) }) : undefined;
+    return s.seq % this.o.every === 0 ? flow.Credit.payload.encode({ seq: s.seq }) : undefined;
   }
 
   /** The receiver's answer arrived. */

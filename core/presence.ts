@@ -1,15 +1,16 @@
 /**
  * Presence is liveness. An agent's available presence carries
- * <agent xmlns='urn:cloudgate:presence:1' kind='…'> with its kind's typed payload inside;
+ * <agent xmlns='urn:cloudgate:presence:1' kind='…'> with its kind's typed payload inside
+ * (protocols/presence.ts);
  * the live view of peers emits discriminated change events.
  */
 import { EventEmitter } from 'node:events';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
-import type { PresenceDef } from '../protocols/index.js';
+import { presence as wire, type PresenceDef } from '../protocols/index.js';
 import { bareJid } from './ids.js';
 
-export const NS_PRESENCE = 'urn:cloudgate:presence:1';
+export const NS_PRESENCE = wire.NS_PRESENCE;
 
 export interface Peer {
   jid: string;
@@ -51,8 +52,7 @@ export class Presence extends EventEmitter {
   /** Our presence stanza (available), with the typed payload if one is set. */
   stanza(to?: string): Element {
     const p = new Element('presence', to ? { to } : {});
-    const agent = p.c('agent', { xmlns: NS_PRESENCE, kind: this.kind });
-    if (this.own) agent.cnode(this.own.def.payload.encode(this.own.data));
+    p.cnode(wire.encodeAgent(this.kind, this.own && this.own.def.payload.encode(this.own.data)));
     return p;
   }
 
@@ -95,10 +95,11 @@ export class Presence extends EventEmitter {
     if (!agent) return;
     const bare = bareJid(from);
     if (!this.trusted(bare)) return;
-    const kind = String(agent.attrs.kind ?? 'unknown');
+    let decoded: wire.AgentElement;
+    try { decoded = wire.decodeAgent(agent); } catch (err) { this.log.debug({ err, from }, 'undecodable presence'); return; }
+    const { kind, payload } = decoded;
     let data: unknown;
     const def = this.defs.get(kind);
-    const payload = agent.getChildElements()[0];
     if (def && payload) {
       try { data = def.payload.decode(payload); } catch (err) { this.log.debug({ err, from }, 'undecodable presence payload'); }
     }

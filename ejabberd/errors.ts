@@ -1,4 +1,4 @@
-import { CloudgateError } from '../core/errors.js';
+import { CloudgateError } from '../errors/index.js';
 
 /** ejabberd could not be prepared, started or stopped; `logTail` holds its last log lines. */
 export class EjabberdError extends CloudgateError {

@@ -10,8 +10,12 @@
 import { defineRequest, defineMessage, definePresence, defineEvent } from './define.js';
 import { object, str, int, bool, jid, text, list, optional, oneOf, record } from './schema.js';
 import { INSTANCE_NAME_MAX, INSTANCE_NAME_PATTERN } from './names.js';
+import { APP_CONDITION_NAMES } from '../errors/index.js';
 
 export const NS_CLOUD = 'urn:cloudgate:cloud:1';
+
+/** A cloud agent's address: its account's full JID with this resource, unless its [xmpp] resource says otherwise (see GATEWAY_RESOURCE). */
+export const CLOUD_RESOURCE = 'cloud';
 
 export const INSTANCE_STATES = ['pending', 'running', 'stopping', 'terminated', 'error', 'unknown'] as const;
 export type CloudInstanceState = (typeof INSTANCE_STATES)[number];
@@ -76,8 +80,8 @@ export const AllocateResult = defineMessage(NS_CLOUD, 'allocate-result', object(
   service: name(),
   accepted: list(instanceName(), { max: 1000, itemName: 'name' }),
   refused: list(instanceName(), { max: 1000, itemName: 'name' }),
-  /** Application condition when refused: not-in-acl, quota-exceeded, capacity, cloud-refused, invalid-field. */
-  condition: optional(str({ max: 64 })),
+  /** Application condition when refused: not-in-acl, quota-exceeded, capacity, cloud-refused, invalid-field, name-taken. */
+  condition: optional(oneOf(APP_CONDITION_NAMES)),
   reason: optional(str({ max: 2048 })),
 }));
 

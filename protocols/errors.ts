@@ -1,37 +1,16 @@
 /**
  * Errors that cross the wire: an RFC 6120 §8.3 stanza error with a defined condition,
- * plus an application condition in urn:cloudgate:error:1 so programs branch on it.
+ * plus an application condition in urn:cloudgate:error:1 so programs branch on it. The
+ * conditions and their CG_* codes are registered in errors/ (docs/errors.md lists them).
  * (After xmpp.js packages/error: toElement/fromElement.)
  */
 import { Element } from 'ltx';
-import { CloudgateError } from '../core/errors.js';
+import { CloudgateError, CONDITIONS, APP_CONDITIONS, isCondition, isAppCondition, type Condition, type AppCondition, type ErrorType } from '../errors/index.js';
+
+export type { Condition, AppCondition, ErrorType };
 
 export const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 export const NS_ERROR = 'urn:cloudgate:error:1';
-
-export type Condition =
-  | 'bad-request' | 'conflict' | 'feature-not-implemented' | 'forbidden' | 'internal-server-error'
-  | 'item-not-found' | 'not-acceptable' | 'not-allowed' | 'not-authorized' | 'policy-violation'
-  | 'recipient-unavailable' | 'remote-server-timeout' | 'resource-constraint' | 'service-unavailable'
-  | 'undefined-condition' | 'unexpected-request';
-
-export type ErrorType = 'auth' | 'cancel' | 'continue' | 'modify' | 'wait';
-
-/** The error type RFC 6120 suggests for each condition. */
-const DEFAULT_TYPE: Record<Condition, ErrorType> = {
-  'bad-request': 'modify', conflict: 'cancel', 'feature-not-implemented': 'cancel', forbidden: 'auth',
-  'internal-server-error': 'cancel', 'item-not-found': 'cancel', 'not-acceptable': 'modify', 'not-allowed': 'cancel',
-  'not-authorized': 'auth', 'policy-violation': 'modify', 'recipient-unavailable': 'wait',
-  'remote-server-timeout': 'wait', 'resource-constraint': 'wait', 'service-unavailable': 'cancel',
-  'undefined-condition': 'cancel', 'unexpected-request': 'wait',
-};
-
-/**
- * Application conditions used across cloudgate. Stable names: clients switch on them.
- * quota-exceeded, capacity, not-in-acl, cloud-refused, invalid-field, unknown-payload,
- * timeout, unauthorized-sender, passphrase, not-found, busy, stopped.
- */
-export type AppCondition = string;
 
 export class StanzaError extends CloudgateError {
   readonly type: ErrorType;
@@ -42,8 +21,8 @@ export class StanzaError extends CloudgateError {
     type?: ErrorType,
     options?: ErrorOptions,
   ) {
-    super(`CG_STANZA_${(app ?? condition).toUpperCase().replace(/-/g, '_')}`, message, options);
-    this.type = type ?? DEFAULT_TYPE[condition] ?? 'cancel';
+    super(app ? APP_CONDITIONS[app].code : CONDITIONS[condition].code, message, options);
+    this.type = type ?? CONDITIONS[condition].type;
   }
 
   toElement(): Element {
@@ -54,33 +33,41 @@ export class StanzaError extends CloudgateError {
     return el;
   }
 
+  /**
+   * Reads a stanza error as a peer or the server sent it. A condition or application
+   * condition this version does not know reads as undefined-condition or no application
+   * condition, so `code` is always a registered one; the text is kept.
+   */
   static fromElement(error: Element | undefined): StanzaError {
     if (!error) return new StanzaError('undefined-condition', 'error without an <error/> element');
     let condition: Condition = 'undefined-condition';
     let text = '';
-    let app: string | undefined;
+    let app: AppCondition | undefined;
     for (const c of error.getChildElements()) {
       const ns = c.attrs.xmlns;
       if (ns === NS_STANZAS) {
         if (c.name === 'text') text = c.getText();
-        else condition = c.name as Condition;
-      } else if (ns === NS_ERROR) {
+        else if (isCondition(c.name)) condition = c.name;
+      } else if (ns === NS_ERROR && isAppCondition(c.name)) {
         app = c.name;
       }
     }
-    return new StanzaError(condition, text || condition, app, (error.attrs.type as ErrorType) ?? undefined);
+    const type = ERROR_TYPES.has(String(error.attrs.type)) ? (error.attrs.type as ErrorType) : undefined;
+    return new StanzaError(condition, text || condition, app, type);
   }
 }
 
+const ERROR_TYPES = new Set<string>(['auth', 'cancel', 'continue', 'modify', 'wait']);
+
 // Short constructors for handlers: `throw forbidden('not in ACL', 'not-in-acl')`.
-export const badRequest = (m: string, app = 'invalid-field') => new StanzaError('bad-request', m, app);
-export const forbidden = (m: string, app?: string) => new StanzaError('forbidden', m, app);
-export const notAuthorized = (m: string, app?: string) => new StanzaError('not-authorized', m, app);
-export const notFound = (m: string, app = 'not-found') => new StanzaError('item-not-found', m, app);
-export const conflict = (m: string, app?: string) => new StanzaError('conflict', m, app);
-export const resourceConstraint = (m: string, app?: string) => new StanzaError('resource-constraint', m, app);
-export const serviceUnavailable = (m: string, app?: string) => new StanzaError('service-unavailable', m, app);
-export const notAcceptable = (m: string, app?: string) => new StanzaError('not-acceptable', m, app);
+export const badRequest = (m: string, app: AppCondition = 'invalid-field') => new StanzaError('bad-request', m, app);
+export const forbidden = (m: string, app?: AppCondition) => new StanzaError('forbidden', m, app);
+export const notAuthorized = (m: string, app?: AppCondition) => new StanzaError('not-authorized', m, app);
+export const notFound = (m: string, app: AppCondition = 'not-found') => new StanzaError('item-not-found', m, app);
+export const conflict = (m: string, app?: AppCondition) => new StanzaError('conflict', m, app);
+export const resourceConstraint = (m: string, app?: AppCondition) => new StanzaError('resource-constraint', m, app);
+export const serviceUnavailable = (m: string, app?: AppCondition) => new StanzaError('service-unavailable', m, app);
+export const notAcceptable = (m: string, app?: AppCondition) => new StanzaError('not-acceptable', m, app);
 
 /** A request got no answer in time. */
 export class TimeoutError extends CloudgateError {

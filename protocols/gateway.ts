@@ -8,6 +8,14 @@ import { object, str, int, bool, jid, text, json, list, optional, oneOf, record 
 
 export const NS_GATEWAY = 'urn:cloudgate:gateway:1';
 
+/**
+ * The gateway's address for programs is its account's full JID with this resource
+ * (`gateway@example.org/gateway`) unless its [xmpp] resource says otherwise. A request
+ * to the bare JID is answered by the server itself (RFC 6120 §10.5.3.1: an IQ to an
+ * account's bare JID is handled on the account's behalf), with service-unavailable.
+ */
+export const GATEWAY_RESOURCE = 'gateway';
+
 export const DEPLOYMENT_STATES = ['pending', 'running', 'completed', 'failed', 'aborted'] as const;
 const id = () => str({ max: 128 });
 

@@ -62,7 +62,9 @@ export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps
   const log = withSecretsScrubbed(deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file, secretKeys: driverSecretKeys() }), config.secrets);
   // Keys first: a missing key file fails before anything is opened or created on disk.
   const tokens = await makeTokens(config);
-  const xmpp = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
+  const given = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
+  // A fixed resource gives requesters one address for this agent (protocols/cloud.ts).
+  const xmpp = given.kind === 'component' || given.resource ? given : { ...given, resource: cloud.CLOUD_RESOURCE };
   const db = openStore(config.db, MIGRATIONS, { log });
   // It holds users' contexts: ours alone (SQLite gives its -wal and -shm the same mode).
   if (config.db !== ':memory:' && config.db !== '') chmodSync(config.db, 0o600);

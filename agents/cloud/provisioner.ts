@@ -15,6 +15,7 @@ import type { Reporter } from './states.js';
 import { refusalOf, type Scrub } from './errors.js';
 import { buildUserData, type Tokens } from './userdata.js';
 import { createHash } from 'node:crypto';
+import { isAppCondition } from '../../errors/index.js';
 
 export type Provisioner = ReturnType<typeof provisioner>;
 
@@ -83,7 +84,8 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
     await agent.sendReliable(cloud.AllocateResult, req.requester, {
       request_id: req.request_id, deployment: req.deployment, service: req.service,
       accepted, refused: [...refused],
-      condition: refused.size ? (req.condition ?? undefined) : undefined,
+      // Stored from a RefusalCondition; read back as text.
+      condition: refused.size && req.condition && isAppCondition(req.condition) ? req.condition : undefined,
       reason: refused.size && req.reason ? scrub(req.reason).slice(0, 2048) : undefined,
     }, id);
     store.markResultSent(key);

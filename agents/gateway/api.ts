@@ -20,7 +20,7 @@ export function checkContextBody(body: string): void {
     const c = parseContext(body);
     if (c.sections.has('cloudgate')) throw badRequest('the [cloudgate] section is written by the cloud agent; remove it from the context');
   } catch (err) {
-    if ((err as { code?: string }).code?.startsWith('CG_CONTEXT')) throw badRequest(`context body: ${(err as Error).message}`);
+    if ((err as { code?: string }).code?.startsWith('CG_CONTEXT_')) throw badRequest(`context body: ${(err as Error).message}`);
     throw err;
   }
 }

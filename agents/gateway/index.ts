@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { Agent, ConfigError, createLogger, loadJwtKey, mintToken, type Db, type Logger, type XmppOptions } from '../../core/index.js';
 import { xmppOptions, type RunningAgent } from '../../core/index.js';
-import { cloud as cloudProto } from '../../protocols/index.js';
+import { cloud as cloudProto, gateway as gatewayProto } from '../../protocols/index.js';
 import { createAccess, type AccessPolicy } from './access.js';
 import { createAllocator } from './allocator.js';
 import { createApi } from './api.js';
@@ -82,8 +82,10 @@ export function createGateway(o: GatewayOptions): Gateway {
   const db = typeof o.db === 'string' ? openGatewayStore(o.db, { log }) : o.db;
   let publisher: ReturnType<typeof createPublisher> | undefined;
   const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e), checkCluster: o.images?.checkCluster });
+  // A fixed resource gives programs one address to send requests to (protocols/gateway.ts).
+  const xmpp = o.xmpp.kind === 'component' || o.xmpp.resource ? o.xmpp : { ...o.xmpp, resource: gatewayProto.GATEWAY_RESOURCE };
   const agent = new Agent({
-    kind: 'gateway', xmpp: o.xmpp, log, db, pubsubService: o.pubsubService,
+    kind: 'gateway', xmpp, log, db, pubsubService: o.pubsubService,
     // Anyone may talk to the gateway; every request and report is authorized on its own.
     trusted: () => true,
   });

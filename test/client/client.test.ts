@@ -138,16 +138,16 @@ describe('GatewayClient against a stand-in gateway on a real ejabberd', () => {
     await assert.rejects(ada.deploy('nonexistent'), is('item-not-found', 'not-found', 4));
     await assert.rejects(ada.deploy('quota-batch'), is('resource-constraint', 'quota-exceeded', 3));
     await assert.rejects(ada.status('d999'), is('item-not-found', 'not-found', 4));
-    await assert.rejects(ada.putCluster('[cluster]\nname = broken\n'), is('bad-request', 'invalid-cluster', 2));
+    await assert.rejects(ada.putCluster('[cluster]\nname = broken\n'), is('bad-request', 'invalid-field', 2));
     const d = (await ada.status())[0]!;
-    await assert.rejects(ada.scale(d.id, 'head', 2), is('bad-request', 'not-scalable', 2));
+    await assert.rejects(ada.scale(d.id, 'head', 2), is('bad-request', 'invalid-field', 2));
     const bob = await connect('bob');
     try {
       await assert.rejects(bob.status(d.id), is('item-not-found', 'not-found', 4), "another user's deployment is not found");
     } finally { await bob.close(); }
     const eve = await connect('eve');
     try {
-      await assert.rejects(eve.whoami(), is('forbidden', 'not-a-user', 3));
+      await assert.rejects(eve.whoami(), is('forbidden', 'not-in-acl', 3));
     } finally { await eve.close(); }
   });
 

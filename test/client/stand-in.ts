@@ -32,7 +32,7 @@ export function standInGateway(agent: Agent, o: { users: Record<string, { admin?
   const now = () => new Date().toISOString();
 
   agent.filterRequests('users', 10, async (ctx, next) => {
-    if (!o.users[ctx.bare]) throw forbidden(`${ctx.bare} is not a user of this gateway`, 'not-a-user');
+    if (!o.users[ctx.bare]) throw forbidden(`${ctx.bare} is not a user of this gateway`, 'not-in-acl');
     await next();
   });
 
@@ -103,7 +103,7 @@ export function standInGateway(agent: Agent, o: { users: Record<string, { admin?
     const d = mine(deployment, ctx.bare);
     const s = d.services.find((x) => x.name === service);
     if (!s) throw notFound(`no service '${service}' in ${deployment}`);
-    if (s.type !== 'scalable') throw badRequest(`${service} is a fixed service`, 'not-scalable');
+    if (s.type !== 'scalable') throw badRequest(`${service} is a fixed service`, 'invalid-field');
     s.wanted = count;
     s.ready = Math.min(s.ready, count);
     addInstances(d);
@@ -155,7 +155,7 @@ export function standInGateway(agent: Agent, o: { users: Record<string, { admin?
   agent.handle(gw.ListClusters, () => ({ clusters: [...clusters.values()].map(({ defText: _, ...v }) => v) }));
   agent.handle(gw.PutCluster, ({ definition }, ctx) => {
     let def;
-    try { def = parseCluster(definition); } catch (err) { throw badRequest((err as Error).message, 'invalid-cluster'); }
+    try { def = parseCluster(definition); } catch (err) { throw badRequest((err as Error).message, 'invalid-field'); }
     const view = { name: def.name, owner: ctx.bare, services: def.services.map((s) => s.name) };
     clusters.set(def.name, { ...view, defText: definition });
     return { cluster: view };

@@ -1,6 +1,6 @@
 /**
  * urn:cloudgate:test:cases:1 — a protocol that exists only for the golden round-trip
- * tests (test/protocol-cases/). It uses every schema kind once, so a change to the wire
+ * tests (test/protocol-cases/test/). It uses every schema kind once, so a change to the wire
  * encoding of any kind shows up as a golden-file difference.
  *
  *   <order xmlns='urn:cloudgate:test:cases:1' id='…' count='…' weight='…' gift='…'
@@ -19,7 +19,7 @@
  * Error conditions: bad-request / invalid-field naming the field path; bad-request /
  * unknown-payload for a payload of another name or namespace.
  */
-import { defineRequest, defineMessage, object, str, int, num, bool, jid, text, json, oneOf, optional, list, record, type PayloadDef } from '../../protocols/index.js';
+import { defineRequest, defineMessage, object, str, int, num, bool, jid, text, json, oneOf, optional, list, record } from '../../protocols/index.js';
 
 export const NS_CASES = 'urn:cloudgate:test:cases:1';
 
@@ -45,9 +45,3 @@ export const Order = defineRequest(NS_CASES, 'order', {
 
 export const Note = defineMessage(NS_CASES, 'note', object({ from: jid(), body: text() }));
 
-/** Every payload of the protocol, by root element name. */
-export const payloads: Record<string, PayloadDef<any>> = {
-  order: Order.request,
-  'order-result': Order.response,
-  note: Note.payload,
-};
