@@ -58,7 +58,7 @@ describe('admission gate (store, policy, local driver)', () => {
 
   it('decides from the configured ACL and quota, the recorded instances and the driver capacity', async () => {
     const config = parseCloudConfig(`[xmpp]\njid = cloud@x\nserver = 127.0.0.1:5222\npassword = pw-12345\n
-[cloud]\nname = c1\ndriver = local\ndb = ${join(tmp.dir, 'c.db')}\nrequesters = gw@x\n
+[cloud]\nname = c1\ndriver = local\ndb = ${join(tmp.dir, 'c.db')}\nrequesters = gw@x\nadmins = ann@x cat@x\n
 [driver]\nstate_dir = ${join(tmp.dir, 'state')}\nmax_instances = 2\n
 [acl]\nusers = ann@x cat@x\n[quota]\ninstances = 3\n[quota.user.cat@x]\ninstances = 1\n
 [instances]\nxmpp_domain = vms.x\njwt_key = ${join(tmp.dir, 'key.jwk')}\nserver = 127.0.0.1:5222\n`, join(tmp.dir, 'c.ini'));
