@@ -3,9 +3,14 @@
  * and ports. It never reads /etc/ejabberd and never talks to a system server: Erlang
  * distribution runs on its own port with no epmd (ERL_DIST_PORT style), so two servers
  * (or a system one) never meet.
+ *
+ * The cookie lets whoever knows it run code in the server (and read every key it holds),
+ * so it is never put on a command line or in an environment, which any local user can
+ * read from /proc: it lives in <dir>/.erlang.cookie (0400, the server's user), where
+ * Erlang looks for it, HOME being <dir> for the server and for ejabberdctl calls alike.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync, existsSync, chownSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
+import { mkdirSync, writeFileSync, readFileSync, existsSync, chownSync, chmodSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -45,7 +50,6 @@ export interface ServerInfo {
   componentPort: number;
   distPort: number;
   node: string;
-  cookie: string;
   jwtKeyFile: string;
   hostJwtKeyFiles: Record<string, string>;
   components: ComponentSpec[];
@@ -99,8 +103,7 @@ export class EjabberdServer {
       if (!existsSync(f)) writeJwk(f);
       hostJwtKeyFiles[h.name] = f;
     }
-    const cookieFile = join(conf, 'cookie');
-    if (!existsSync(cookieFile)) writeFileSync(cookieFile, randomBytes(18).toString('hex'), { mode: 0o600 });
+    writeCookie(dir);
 
     const info: ServerInfo = {
       dir, host, hosts: hostNames, ip,
@@ -108,7 +111,6 @@ export class EjabberdServer {
       componentPort: opts.componentPort || (await freePort(ip)),
       distPort: opts.distPort || (await freePort(ip)),
       node: `${opts.nodeName ?? `cg${process.pid}x${randomBytes(3).toString('hex')}`}@localhost`,
-      cookie: readFileSync(cookieFile, 'utf8').trim(),
       jwtKeyFile, hostJwtKeyFiles,
       components: opts.components ?? [],
       certFile,
@@ -138,7 +140,6 @@ export class EjabberdServer {
       '-sname', info.node,
       '+K', 'true', '+P', '250000',
       '-env', 'ERL_CRASH_DUMP_BYTES', '0',
-      '-setcookie', info.cookie,
       '-kernel', 'inet_dist_use_interface', '{127,0,0,1}',
       '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false',
       '-mnesia', 'dir', JSON.stringify(join(info.dir, 'spool')),
@@ -255,12 +256,11 @@ export class EjabberdServer {
     const sys = erlangSystem();
     const ctlArgs = [
       '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden', '-noinput',
-      '-setcookie', info.cookie,
       '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false', '-dist_listen', 'false',
       '-s', 'ejabberd_ctl', '-extra', info.node, ...args,
     ];
     try {
-      const { stdout } = await execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000 });
+      const { stdout } = await execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000, uid: sys.runAs?.uid, gid: sys.runAs?.gid });
       return stdout.trim();
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; code?: number };
@@ -302,6 +302,21 @@ function watchParent(pgid: number): void {
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/**
+ * Erlang reads the cookie from $HOME/.erlang.cookie and refuses one that others can read.
+ * A cookie an earlier version kept in conf/cookie is moved there, so a running node
+ * prepared by it can still be reached.
+ */
+function writeCookie(dir: string): void {
+  const file = join(dir, '.erlang.cookie');
+  const old = join(dir, 'conf', 'cookie');
+  if (!existsSync(file)) {
+    writeFileSync(file, existsSync(old) ? readFileSync(old, 'utf8').trim() : randomBytes(18).toString('hex'), { mode: 0o400 });
+  }
+  rmSync(old, { force: true });
+  chmodSync(file, 0o400);
 }
 
 function writeJwk(file: string): void {
