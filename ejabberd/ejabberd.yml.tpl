@@ -44,6 +44,8 @@ listen:
     ip: "{{IP}}"
     module: ejabberd_c2s
     starttls: true
+    # No SASL (and so no password or token) before the stream is encrypted.
+    starttls_required: true
     shaper: c2s_shaper
     access: c2s
     max_stanza_size: {{MAX_STANZA}}
