@@ -49,7 +49,8 @@ export function registerCoreCommands(program: Command): void {
     .option('--c2s-port <port>', 'client port', '15222')
     .option('--component-port <port>', 'external component port', '15347')
     .option('--component <domain=secret...>', 'external component(s) to accept')
-    .action(async (o: { dir: string; host: string; c2sPort: string; componentPort: string; component?: string[] }) => {
+    .option('--agent <jid...>', 'gateway and cloud agent JIDs (or a host for all its accounts): they alone create PubSub nodes and are not shaped')
+    .action(async (o: { dir: string; host: string; c2sPort: string; componentPort: string; component?: string[]; agent?: string[] }) => {
       try {
         const components = (o.component ?? []).map((c) => {
           const [domain, secret] = c.split('=');
@@ -61,7 +62,7 @@ export function registerCoreCommands(program: Command): void {
           const s = EjabberdServer.load(dir);
           if ((await s.status()).running) { console.log(`ejabberd already running in ${dir} (c2s ${s.info.c2sPort})`); return; }
         }
-        const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components });
+        const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components, agents: o.agent });
         await s.start({ detached: true });
         console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, JWT key ${s.info.jwtKeyFile}, CA ${s.info.certFile}`);
         process.exit(0);

@@ -34,6 +34,14 @@ export interface ServerOptions {
   distPort?: number;
   components?: ComponentSpec[];
   admins?: string[];
+  /**
+   * The gateway and cloud agents (bare JIDs, or host names for all of a host's accounts):
+   * they alone may create PubSub nodes, and they are not shaped. Everyone else on the
+   * main host counts as a person (see renderConfig).
+   */
+  agents?: string[];
+  /** Offline messages kept for a person's account (default PEOPLE_LIMITS.maxOffline). */
+  maxOfflinePeople?: number;
   logLevel?: 'critical' | 'error' | 'warning' | 'info' | 'debug';
   /** Erlang short node name; defaults to a unique one. */
   nodeName?: string;
@@ -119,6 +127,7 @@ export class EjabberdServer {
     writeFileSync(join(conf, 'ejabberd.yml'), renderConfig({
       hosts, ip, c2sPort: info.c2sPort, componentPort: info.componentPort, certFile, jwtKeyFile,
       components: info.components, admins: opts.admins ?? [], logLevel: opts.logLevel,
+      agents: opts.agents, maxOfflinePeople: opts.maxOfflinePeople,
     }));
     // Erlang resolves names through this file; an empty one means the system resolver.
     writeFileSync(join(conf, 'inetrc'), '{lookup, [file, native]}.\n{host,{127,0,0,1}, ["localhost"]}.\n');
