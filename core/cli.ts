@@ -64,7 +64,7 @@ export function registerCoreCommands(program: Command): void {
         }
         const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components, agents: o.agent });
         await s.start({ detached: true });
-        console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, JWT key ${s.info.jwtKeyFile}, CA ${s.info.certFile}`);
+        console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, JWT key ${s.info.jwtKeyFile}, CA ${s.info.certFile}, agents (create PubSub nodes, unshaped) ${o.agent?.join(' ') || 'none: name them with --agent'}`);
         process.exit(0);
       } catch (err) { fail(err); }
     });

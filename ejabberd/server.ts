@@ -11,7 +11,7 @@
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
 import { mkdirSync, writeFileSync, readFileSync, existsSync, chownSync, chmodSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { renderConfig, type ComponentSpec, type HostSpec } from './config.js';
@@ -98,6 +98,7 @@ export class EjabberdServer {
     const sys = erlangSystem();
     const conf = join(dir, 'conf');
     for (const d of [dir, conf, join(dir, 'spool'), join(dir, 'logs')]) mkdirSync(d, { recursive: true, mode: 0o750 });
+    if (sys.runAs) checkReachable(dir, sys.runAs);
 
     const certFile = join(conf, 'server.pem');
     const hostNames = [host, ...(opts.extraHosts ?? []).map((h) => h.name)];
@@ -311,6 +312,21 @@ function watchParent(pgid: number): void {
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
+}
+
+/**
+ * The server runs as the package's user with no supplementary groups: each directory above
+ * its own must let that user through, or it dies at start reading its cookie.
+ */
+function checkReachable(dir: string, runAs: { uid: number; gid: number; name: string }): void {
+  for (let d = dirname(dir); ; d = dirname(d)) {
+    const st = statSync(d);
+    const through = st.uid === runAs.uid ? st.mode & 0o100 : st.gid === runAs.gid ? st.mode & 0o010 : st.mode & 0o001;
+    if (!through) {
+      throw new EjabberdError(`cannot use ${dir} for ejabberd: it runs as user ${runAs.name}, which may not enter ${d} (mode ${(st.mode & 0o777).toString(8)}); choose a directory that user can reach, or chmod o+x ${d}`);
+    }
+    if (d === dirname(d)) return;
+  }
 }
 
 /**

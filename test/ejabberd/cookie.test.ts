@@ -6,11 +6,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
+import { EjabberdServer, EjabberdError } from '../../ejabberd/index.js';
 
 const execFileP = promisify(execFile);
 
@@ -75,4 +76,12 @@ test('the Erlang cookie is in no process\'s arguments or environment, only in a 
   // The distribution port answers the right cookie only.
   assert.equal(await ping(t, 'not-the-cookie'), 'pang');
   assert.equal(await ping(t, cookie), 'pong');
+});
+
+test('a server directory its user cannot reach is refused at set-up, naming the directory in the way', { skip: process.getuid?.() !== 0 && 'the server changes user only when started by root' }, async () => {
+  const closed = mkdtempSync(join(tmpdir(), 'cgt-closed-'));
+  chmodSync(closed, 0o700);
+  await assert.rejects(EjabberdServer.prepare({ dir: join(closed, 'ejabberd') }),
+    (e: any) => e instanceof EjabberdError && e.message.includes(`may not enter ${closed} (mode 700)`) && e.message.includes(`chmod o+x ${closed}`));
+  rmSync(closed, { recursive: true, force: true });
 });
