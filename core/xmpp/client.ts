@@ -48,7 +48,7 @@ export interface ClientOptions {
 }
 
 /** A login refused before any secret was sent: retrying cannot help. */
-export class EncryptionRequiredError extends Error {
+class EncryptionRequiredError extends Error {
   readonly condition = 'encryption-required';
 }
 
