@@ -260,26 +260,50 @@ export class EjabberdServer {
     try { return Number(readFileSync(join(this.info.dir, 'ejabberd.pid'), 'utf8').trim()) || undefined; } catch { return undefined; }
   }
 
-  /** Runs an ejabberdctl command against this node (e.g. register u host pw). */
+  /** Runs an ejabberdctl command against this node (e.g. status). Arguments are public: no secrets. */
   async ctl(...args: string[]): Promise<string> {
+    return this.runCtl(['-noinput', '-s', 'ejabberd_ctl'], args);
+  }
+
+  /**
+   * Registers an account or sets its password. Not through ejabberdctl's argument list,
+   * which is world-readable in /proc (and which stores a non-ASCII password mis-encoded):
+   * the password goes through stdin as UTF-8 bytes to ejabberd_auth on the node.
+   */
+  private async setPassword(how: 'try_register' | 'set_password', user: string, host: string, password: string): Promise<void> {
+    if (/[\r\n]/.test(password)) throw new EjabberdError(`${how === 'try_register' ? 'register' : 'change_password'} ${user}@${host}: a password may not contain a line break`);
+    const code = `[N, F, U, H] = init:get_plain_arguments(), io:setopts(standard_io, [binary, {encoding, unicode}]),`
+      + ` P = string:trim(io:get_line(""), trailing, "\\r\\n"),`
+      + ` R = rpc:call(list_to_atom(N), ejabberd_auth, list_to_atom(F), [unicode:characters_to_binary(U), unicode:characters_to_binary(H), P]),`
+      + ` case R of ok -> halt(0); {error, exists} -> io:format("already registered~n"), halt(1); _ -> io:format("~p~n", [R]), halt(1) end.`;
+    await this.runCtl(['-noshell', '-eval', code], [how, user, host], `${password}\n`);
+  }
+
+  private async runCtl(how: string[], args: string[], input?: string): Promise<string> {
     const { info } = this;
     const sys = erlangSystem();
     const ctlArgs = [
-      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden', '-noinput',
+      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden',
       '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false', '-dist_listen', 'false',
-      '-s', 'ejabberd_ctl', '-extra', info.node, ...args,
+      ...how, '-extra', info.node, ...args,
     ];
     try {
-      const { stdout } = await execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000, uid: sys.runAs?.uid, gid: sys.runAs?.gid });
+      const run = execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000, uid: sys.runAs?.uid, gid: sys.runAs?.gid });
+      run.child.stdin?.end(input ?? '');
+      const { stdout } = await run;
       return stdout.trim();
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; code?: number };
-      throw new EjabberdError(`ejabberdctl ${args[0]} failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
+      throw new EjabberdError(`${input === undefined ? 'ejabberdctl ' : ''}${args[0]} failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
     }
   }
 
   async register(user: string, host: string, password: string): Promise<void> {
-    await this.ctl('register', user, host, password);
+    await this.setPassword('try_register', user, host, password);
+  }
+
+  async changePassword(user: string, host: string, password: string): Promise<void> {
+    await this.setPassword('set_password', user, host, password);
   }
 
   /** The last lines of ejabberd's log, or of the Erlang VM's output if ejabberd wrote none. */

@@ -191,7 +191,7 @@ async function chatAccount(server: EjabberdServer, password: string): Promise<vo
       return;
     } catch (err) {
       if (/already registered|conflict/i.test((err as Error).message)) {
-        await server.ctl('change_password', 'demo', DEMO_HOST, password);
+        await server.changePassword('demo', DEMO_HOST, password);
         return;
       }
       // Right after start-up ejabberd may accept connections before its commands are ready.

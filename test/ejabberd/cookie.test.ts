@@ -10,8 +10,11 @@ import { chmodSync, mkdtempSync, readFileSync, readdirSync, rmSync, statSync, wr
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
+import { randomBytes } from 'node:crypto';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 import { EjabberdServer, EjabberdError } from '../../ejabberd/index.js';
+import { Connection } from '../../core/connection.js';
+import { createLogger } from '../../core/log.js';
 
 const execFileP = promisify(execFile);
 
@@ -19,15 +22,16 @@ function readProc(pid: string, what: 'cmdline' | 'environ'): string {
   try { return readFileSync(`/proc/${pid}/${what}`, 'latin1'); } catch { return ''; }
 }
 
-/** Every process on the machine whose command line or environment holds `secret`, and those naming `mark`. */
-function scan(secret: string, mark: string): { leaks: string[]; marked: number } {
+/** Every process on the machine whose command line or environment holds one of `secrets`, and those naming `mark`. */
+function scan(secrets: string[], mark: string): { leaks: string[]; marked: number } {
   const leaks: string[] = [];
   let marked = 0;
   for (const pid of readdirSync('/proc').filter((p) => /^\d+$/.test(p))) {
     const cmd = readProc(pid, 'cmdline');
     if (cmd.includes(mark)) marked++;
     for (const what of ['cmdline', 'environ'] as const) {
-      if ((what === 'cmdline' ? cmd : readProc(pid, what)).includes(secret)) leaks.push(`${pid} ${what}: ${cmd.replaceAll('\0', ' ').slice(0, 200)}`);
+      const text = what === 'cmdline' ? cmd : readProc(pid, what);
+      if (secrets.some((x) => text.includes(x))) leaks.push(`${pid} ${what}: ${cmd.replaceAll('\0', ' ').slice(0, 200)}`);
     }
   }
   return { leaks, marked };
@@ -46,7 +50,7 @@ async function ping(t: TestServer, cookie: string): Promise<string> {
   return stdout.trim();
 }
 
-test('the Erlang cookie is in no process\'s arguments or environment, only in a file the server\'s user alone reads', { timeout: 120_000 }, async () => {
+test('the Erlang cookie and registered passwords are in no process\'s arguments or environment; the cookie is in a file the server\'s user alone reads', { timeout: 120_000 }, async () => {
   const t = await startEjabberd();
   const file = join(t.server.dir, '.erlang.cookie');
   const cookie = readFileSync(file, 'utf8').trim();
@@ -56,22 +60,36 @@ test('the Erlang cookie is in no process\'s arguments or environment, only in a 
   assert.equal(st.uid, statSync(join(t.server.dir, 'spool')).uid, 'owned by the server\'s user');
   assert.ok(!readFileSync(join(t.server.dir, 'server.json'), 'utf8').includes(cookie), 'server.json does not hold it');
 
-  // The server itself, and each ejabberdctl call while it runs (it names the server's node).
+  // The server itself, and each ejabberdctl call while it runs (it names the server's node),
+  // which must not show the password it registers either.
+  const password = `pw-${randomBytes(9).toString('hex')}`;
   let done = false;
-  const ctl = t.register('cookie-user', 'pw-cookie-user').finally(() => { done = true; });
+  const ctl = t.register('cookie-user', password).finally(() => { done = true; });
   let sawCtl = 0;
   const leaks = new Set<string>();
   do {
-    const s = scan(cookie, `-extra\0${t.server.info.node}`);
+    const s = scan([cookie, password], `-extra\0${t.server.info.node}`);
     sawCtl += s.marked;
     for (const l of s.leaks) leaks.add(l);
     await new Promise((r) => setImmediate(r));
   } while (!done);
   await ctl;
   assert.ok(sawCtl > 0, 'the ejabberdctl call was seen while it ran');
-  const beam = scan(cookie, t.server.info.node);
+  const beam = scan([cookie, password], t.server.info.node);
   assert.ok(beam.marked > 0, 'the server process was seen');
   assert.deepEqual([...leaks, ...beam.leaks], []);
+
+  // The password reached the server all the same, and so does a changed one (spaces and quotes too).
+  const login = async (pw: string) => {
+    const c = new Connection({ kind: 'client', service: t.service, domain: t.host, username: 'cookie-user', password: pw, ca: t.ca, log: createLogger({ level: 'silent' }), maxStartAttempts: 1 });
+    await c.start();
+    await c.stop();
+  };
+  await login(password);
+  const changed = `new pw "with' quotes ${randomBytes(3).toString('hex')}`;
+  await t.server.changePassword('cookie-user', t.host, changed);
+  await login(changed);
+  await assert.rejects(t.server.changePassword('cookie-user', t.host, 'two\nlines'), (e: any) => e instanceof EjabberdError && /may not contain a line break/.test(e.message));
 
   // The distribution port answers the right cookie only.
   assert.equal(await ping(t, 'not-the-cookie'), 'pang');
