@@ -10,14 +10,15 @@
  * Erlang looks for it, HOME being <dir> for the server and for ejabberdctl calls alike.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, writeFileSync, readFileSync, existsSync, chownSync, chmodSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync, writeFileSync, readFileSync, existsSync, openSync, closeSync, rmSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
 import { renderConfig, type ComponentSpec, type HostSpec } from './config.js';
 import { erlangSystem } from './system.js';
 import { freePort, portInUse, canConnect, listenerOwnedBy } from './ports.js';
 import { EjabberdError } from './errors.js';
+import { checkReachable, chownTree, makeCertificate, writeCookie, writeJwk } from './files.js';
 
 const execFileP = promisify(execFile);
 
@@ -336,56 +337,4 @@ function watchParent(pgid: number): void {
 
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-/**
- * The server runs as the package's user with no supplementary groups: each directory above
- * its own must let that user through, or it dies at start reading its cookie.
- */
-function checkReachable(dir: string, runAs: { uid: number; gid: number; name: string }): void {
-  for (let d = dirname(dir); ; d = dirname(d)) {
-    const st = statSync(d);
-    const through = st.uid === runAs.uid ? st.mode & 0o100 : st.gid === runAs.gid ? st.mode & 0o010 : st.mode & 0o001;
-    if (!through) {
-      throw new EjabberdError(`cannot use ${dir} for ejabberd: it runs as user ${runAs.name}, which may not enter ${d} (mode ${(st.mode & 0o777).toString(8)}); choose a directory that user can reach, or chmod o+x ${d}`);
-    }
-    if (d === dirname(d)) return;
-  }
-}
-
-/**
- * Erlang reads the cookie from $HOME/.erlang.cookie and refuses one that others can read.
- * A cookie an earlier version kept in conf/cookie is moved there, so a running node
- * prepared by it can still be reached.
- */
-function writeCookie(dir: string): void {
-  const file = join(dir, '.erlang.cookie');
-  const old = join(dir, 'conf', 'cookie');
-  if (!existsSync(file)) {
-    writeFileSync(file, existsSync(old) ? readFileSync(old, 'utf8').trim() : randomBytes(18).toString('hex'), { mode: 0o400 });
-  }
-  rmSync(old, { force: true });
-  chmodSync(file, 0o400);
-}
-
-function writeJwk(file: string): void {
-  writeFileSync(file, JSON.stringify({ kty: 'oct', k: randomBytes(32).toString('base64url') }), { mode: 0o600 });
-}
-
-async function makeCertificate(conf: string, hosts: string[]): Promise<void> {
-  const san = [...new Set(hosts.flatMap((h) => [h, `*.${h}`]))].map((h) => `DNS:${h}`).join(',');
-  const key = join(conf, 'server.key');
-  const crt = join(conf, 'server.crt');
-  try {
-    await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '3650', '-subj', `/CN=${hosts[0]}`, '-addext', `subjectAltName=${san}`]);
-  } catch (err) {
-    throw new EjabberdError('could not create the self-signed certificate (is the Debian package "openssl" installed?)', '', { cause: err });
-  }
-  writeFileSync(join(conf, 'server.pem'), readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'), { mode: 0o600 });
-}
-
-function chownTree(path: string, uid: number, gid: number): void {
-  chownSync(path, uid, gid);
-  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid, gid);
 }
