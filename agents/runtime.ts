@@ -50,7 +50,8 @@ export function registerCoreCommands(program: Command): void {
     .option('--component-port <port>', 'external component port', '15347')
     .option('--component <domain=secret...>', 'external component(s) to accept')
     .option('--jwt-host <domain...>', "extra XMPP host(s) with their own JWT key (a cloud agent's instances, paired machines)")
-    .action(async (o: { dir: string; host: string; c2sPort: string; componentPort: string; component?: string[]; jwtHost?: string[] }) => {
+    .option('--agent <jid...>', 'gateway and cloud agent JIDs (or a host for all its accounts): they alone create PubSub nodes and are not shaped')
+    .action(async (o: { dir: string; host: string; c2sPort: string; componentPort: string; component?: string[]; jwtHost?: string[]; agent?: string[] }) => {
       try {
         const components = (o.component ?? []).map((c) => {
           const [domain, secret] = c.split('=');
@@ -66,10 +67,10 @@ export function registerCoreCommands(program: Command): void {
           if (!/^[a-z0-9-]+(\.[a-z0-9-]+)*$/i.test(name) || name === o.host) throw new CloudgateError('CG_USAGE', `--jwt-host expects a domain other than the main host ${o.host}, got '${name}'`);
           return { name, ownJwtKey: true };
         });
-        const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components, extraHosts });
+        const s = await EjabberdServer.prepare({ dir, host: o.host, c2sPort: Number(o.c2sPort), componentPort: Number(o.componentPort), components, extraHosts, agents: o.agent });
         await s.start({ detached: true });
         const keys = Object.entries(s.info.hostJwtKeyFiles).map(([h, f]) => `, ${h} JWT key ${f}`).join('');
-        console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, CA ${s.info.certFile}${keys}`);
+        console.log(`ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, CA ${s.info.certFile}${keys}, agents (create PubSub nodes, unshaped) ${o.agent?.join(' ') || 'none: name them with --agent'}`);
         console.log(`${o.host} takes passwords only: give each agent its account with 'cloudgate ejabberd account --config <its ini>'`);
         process.exit(0);
       } catch (err) { fail(err); }

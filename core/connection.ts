@@ -38,6 +38,8 @@ export interface ConnectionOptions {
   refresh?: () => Promise<string>;
   resource?: string;
   ca?: string;
+  /** SASL on an unencrypted stream to a loopback address (tests without TLS only). */
+  insecureLoopback?: boolean;
   backoff?: BackoffOptions;
   /** Attempts before start() gives up (default: keep trying). */
   maxStartAttempts?: number;
@@ -98,7 +100,7 @@ export class Connection extends EventEmitter {
     this.window = options.window ?? 8192;
     const o = options;
     this.entity = o.kind === 'client'
-      ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, refresh: o.refresh, resource: o.resource, ca: o.ca })
+      ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, refresh: o.refresh, resource: o.resource, ca: o.ca, insecureLoopback: o.insecureLoopback })
       : createComponent({ service: o.service, domain: o.domain, password: o.password });
     guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
     dropLateData(this.entity, o.log);
@@ -437,5 +439,5 @@ function describe(err: unknown): string {
 /** Wrong credentials or policy refusals do not get better by retrying. */
 function isPermanent(err: unknown): boolean {
   const c = (err as { condition?: string })?.condition;
-  return c === 'not-authorized' || c === 'account-disabled' || c === 'credentials-expired' || c === 'invalid-mechanism' || c === 'host-unknown';
+  return c === 'not-authorized' || c === 'encryption-required' || c === 'account-disabled' || c === 'credentials-expired' || c === 'invalid-mechanism' || c === 'host-unknown';
 }

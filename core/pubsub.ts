@@ -60,8 +60,25 @@ export class PubSub {
       if (!(err instanceof StanzaError) || err.condition !== 'conflict') throw err;
       const cfg = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
       cfg.c('configure', { node }).cnode(configForm(config));
-      await this.iq(this.service, 'set', cfg);
+      try {
+        await this.iq(this.service, 'set', cfg);
+      } catch (e) {
+        if (e instanceof StanzaError && e.condition === 'forbidden') await this.reportSquatted(node);
+        throw e;
+      }
     }
+  }
+
+  /** The node exists and is someone else's: whoever reads it may be reading a squatter's items. */
+  private async reportSquatted(node: string): Promise<void> {
+    let owners = 'unknown';
+    try {
+      const q = new Element('query', { xmlns: 'http://jabber.org/protocol/disco#info', node });
+      const form = (await this.iq(this.service, 'get', q))?.getChild('x', 'jabber:x:data');
+      const field = form?.getChildren('field').find((f) => f.attrs.var === 'pubsub#owner');
+      owners = field?.getChildren('value').map((v) => v.getText()).join(', ') || owners;
+    } catch { /* the owner stays unknown; the refusal is reported all the same */ }
+    this.log.error({ node, owner: owners, self: this.ownBare() }, `PubSub node ${node} is owned by ${owners}, not by this agent: it was created (squatted) by another account; delete it or have its owner hand it over`);
   }
 
   async deleteNode(node: string): Promise<void> {

@@ -5,6 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
+import { EjabberdError } from './errors.js';
 
 export interface ComponentSpec { /** e.g. gateway.localhost */ domain: string; secret: string }
 export interface HostSpec {
@@ -29,7 +30,21 @@ export interface RenderOptions {
   maxAckQueue?: number;
   maxStanzaSize?: number;
   maxOffline?: number;
+  /**
+   * The gateway and cloud agents, as bare JIDs, or host names for every account of a host:
+   * they alone create PubSub nodes. With the instance hosts (those with their own JWT key)
+   * they are the agents: unshaped, with the deep offline queue.
+   */
+  agents?: string[];
+  /** Offline messages kept for an account that is not an agent (a person). */
+  maxOfflinePeople?: number;
+  /** People's connections: bytes per second, and the burst allowed above it. */
+  peopleRate?: number;
+  peopleBurst?: number;
 }
+
+/** Figures for people's accounts (README "Security"): agents are neither shaped nor capped this low. */
+export const PEOPLE_LIMITS = { maxOffline: 500, rate: 50_000, burst: 1_048_576 } as const;
 
 const here = dirname(fileURLToPath(import.meta.url));
 
@@ -57,6 +72,11 @@ export function renderConfig(o: RenderOptions): string {
     MAX_ACK_QUEUE: String(o.maxAckQueue ?? 10000),
     MAX_STANZA: String(o.maxStanzaSize ?? 1048576),
     MAX_OFFLINE: String(o.maxOffline ?? 100000),
+    MAX_OFFLINE_PEOPLE: String(o.maxOfflinePeople ?? PEOPLE_LIMITS.maxOffline),
+    PEOPLE_RATE: String(o.peopleRate ?? PEOPLE_LIMITS.rate),
+    PEOPLE_BURST: String(o.peopleBurst ?? PEOPLE_LIMITS.burst),
+    NODE_CREATORS: renderAcl(agentSpecs(o.agents ?? [], o.hosts)),
+    AGENTS: renderAcl([...agentSpecs(o.agents ?? [], o.hosts), ...o.hosts.filter((h) => h.jwtKeyFile).map((h) => h.name)]),
     COMPONENTS: o.components.length
       ? o.components.map((c) => `      ${q(c.domain)}:\n        password: ${q(c.secret)}`).join('\n')
       : '      {}',
@@ -69,6 +89,25 @@ export function renderConfig(o: RenderOptions): string {
     if (v === undefined) throw new Error(`ejabberd template: unknown placeholder {{${k}}}`);
     return v;
   });
+}
+
+/** Checks each agent entry (a bare JID or a host name) names a host this server serves. */
+function agentSpecs(agents: string[], hosts: HostSpec[]): string[] {
+  const served = new Set(hosts.map((h) => h.name));
+  for (const a of agents) {
+    const m = /^(?:([^@\s"/]+)@)?([^@\s"/]+)$/.exec(a);
+    if (!m) throw new EjabberdError(`ejabberd agents: '${a}' is neither a bare JID (user@host) nor a host name`);
+    if (!served.has(m[2])) throw new EjabberdError(`ejabberd agents: '${a}' names host '${m[2]}', which this server does not serve (${[...served].join(', ')})`);
+  }
+  return agents;
+}
+
+/** An ejabberd ACL body: `user` for bare JIDs, `server` for whole hosts. */
+function renderAcl(specs: string[]): string {
+  const users = [...new Set(specs.filter((s) => s.includes('@')))];
+  const servers = [...new Set(specs.filter((s) => !s.includes('@')))];
+  const list = (xs: string[]) => (xs.length ? xs.map((x) => `\n      - ${q(x)}`).join('') : ' []');
+  return `    user:${list(users)}\n    server:${list(servers)}`;
 }
 
 /** Per-host authentication: a host's own JWT key, or the internal store alone. */

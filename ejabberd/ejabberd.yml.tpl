@@ -30,13 +30,22 @@ auth_password_format: scram
 jwt_key: "{{JWT_KEY}}"
 jwt_jid_field: "jid"
 
-# Agents send in bursts; the default c2s shaper (a few kB/s) would throttle them.
+# Agents send in bursts and must not be throttled; people's accounts (anyone not in the
+# agents ACL) get a shaper and a short offline queue, so one account cannot flood the
+# server or fill its spool for a recipient who is away.
 shaper:
   fast: 10000000
+  people:
+    rate: {{PEOPLE_RATE}}
+    burst_size: {{PEOPLE_BURST}}
 shaper_rules:
   max_user_sessions: 10
-  max_user_offline_messages: {{MAX_OFFLINE}}
-  c2s_shaper: none
+  max_user_offline_messages:
+    - {{MAX_OFFLINE}}: agents
+    - {{MAX_OFFLINE_PEOPLE}}: all
+  c2s_shaper:
+    - none: agents
+    - people: all
 
 listen:
   -
@@ -44,6 +53,8 @@ listen:
     ip: "{{IP}}"
     module: ejabberd_c2s
     starttls: true
+    # No SASL (and so no password or token) before the stream is encrypted.
+    starttls_required: true
     shaper: c2s_shaper
     access: c2s
     max_stanza_size: {{MAX_STANZA}}
@@ -66,6 +77,13 @@ acl:
 {{ADMINS}}
   local:
     user_regexp: ""
+  # The gateway and cloud agents: they own the PubSub nodes (clouds/<name>,
+  # deployments/<id>), so they alone may create them and nobody can squat one first.
+  node_creators:
+{{NODE_CREATORS}}
+  # Every agent: the above and all accounts of the instance hosts (JWT logins only).
+  agents:
+{{AGENTS}}
   loopback:
     ip:
       - 127.0.0.0/8
@@ -77,7 +95,8 @@ access_rules:
   c2s:
     allow: all
   pubsub_createnode:
-    allow: all
+    - allow: node_creators
+    - allow: admin
   configure:
     allow: admin
 

@@ -3,10 +3,14 @@
  * and ports. It never reads /etc/ejabberd and never talks to a system server: Erlang
  * distribution runs on its own port with no epmd (ERL_DIST_PORT style), so two servers
  * (or a system one) never meet.
+ *
+ * The cookie lets whoever knows it run code in the server (and read every key it holds),
+ * so it is never put on a command line or in an environment, which any local user can
+ * read from /proc: it lives in <dir>/.erlang.cookie (0400, the server's user), where
+ * Erlang looks for it, HOME being <dir> for the server and for ejabberdctl calls alike.
  */
 import { spawn, execFile, type ChildProcess } from 'node:child_process';
-import { mkdirSync, mkdtempSync, writeFileSync, readFileSync, existsSync, chownSync, readdirSync, statSync, openSync, closeSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync, readFileSync, existsSync, openSync, closeSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { promisify } from 'node:util';
@@ -14,6 +18,7 @@ import { renderConfig, type ComponentSpec, type HostSpec } from './config.js';
 import { erlangSystem } from './system.js';
 import { freePort, portInUse, canConnect, listenerOwnedBy } from './ports.js';
 import { EjabberdError } from './errors.js';
+import { checkReachable, chownTree, makeCertificate, writeCookie, writeJwk } from './files.js';
 
 const execFileP = promisify(execFile);
 
@@ -38,6 +43,14 @@ export interface ServerOptions {
   distPort?: number;
   components?: ComponentSpec[];
   admins?: string[];
+  /**
+   * The gateway and cloud agents (bare JIDs, or host names for all of a host's accounts):
+   * they alone may create PubSub nodes, and they are not shaped. Everyone else on the
+   * main host counts as a person (see renderConfig).
+   */
+  agents?: string[];
+  /** Offline messages kept for a person's account (default PEOPLE_LIMITS.maxOffline). */
+  maxOfflinePeople?: number;
   logLevel?: 'critical' | 'error' | 'warning' | 'info' | 'debug';
   /** Erlang short node name; defaults to a unique one. */
   nodeName?: string;
@@ -54,7 +67,6 @@ export interface ServerInfo {
   componentPort: number;
   distPort: number;
   node: string;
-  cookie: string;
   /** The operator's key; it logs in to the main host only where `operatorJwt` is true. */
   jwtKeyFile: string;
   operatorJwt?: boolean;
@@ -97,6 +109,7 @@ export class EjabberdServer {
     const sys = erlangSystem();
     const conf = join(dir, 'conf');
     for (const d of [dir, conf, join(dir, 'spool'), join(dir, 'logs')]) mkdirSync(d, { recursive: true, mode: 0o750 });
+    if (sys.runAs) checkReachable(dir, sys.runAs);
 
     const certFile = join(conf, 'server.pem');
     const hostNames = [host, ...(opts.extraHosts ?? []).map((h) => h.name)];
@@ -110,8 +123,7 @@ export class EjabberdServer {
       if (!existsSync(f)) writeJwk(f);
       hostJwtKeyFiles[h.name] = f;
     }
-    const cookieFile = join(conf, 'cookie');
-    if (!existsSync(cookieFile)) writeFileSync(cookieFile, randomBytes(18).toString('hex'), { mode: 0o600 });
+    writeCookie(dir);
 
     const info: ServerInfo = {
       dir, host, hosts: hostNames, ip,
@@ -119,7 +131,6 @@ export class EjabberdServer {
       componentPort: opts.componentPort || (await freePort(ip)),
       distPort: opts.distPort || (await freePort(ip)),
       node: `${opts.nodeName ?? `cg${process.pid}x${randomBytes(3).toString('hex')}`}@localhost`,
-      cookie: readFileSync(cookieFile, 'utf8').trim(),
       jwtKeyFile, operatorJwt: opts.operatorJwt === true, hostJwtKeyFiles,
       components: opts.components ?? [],
       certFile,
@@ -132,6 +143,7 @@ export class EjabberdServer {
     writeFileSync(join(conf, 'ejabberd.yml'), renderConfig({
       hosts, ip, c2sPort: info.c2sPort, componentPort: info.componentPort, certFile, jwtKeyFile,
       components: info.components, admins: opts.admins ?? [], logLevel: opts.logLevel,
+      agents: opts.agents, maxOfflinePeople: opts.maxOfflinePeople,
     }));
     // Erlang resolves names through this file; an empty one means the system resolver.
     writeFileSync(join(conf, 'inetrc'), '{lookup, [file, native]}.\n{host,{127,0,0,1}, ["localhost"]}.\n');
@@ -153,7 +165,6 @@ export class EjabberdServer {
       '-sname', info.node,
       '+K', 'true', '+P', '250000',
       '-env', 'ERL_CRASH_DUMP_BYTES', '0',
-      '-setcookie', info.cookie,
       '-kernel', 'inet_dist_use_interface', '{127,0,0,1}',
       '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false',
       '-mnesia', 'dir', JSON.stringify(join(info.dir, 'spool')),
@@ -264,22 +275,41 @@ export class EjabberdServer {
     try { return Number(readFileSync(join(this.info.dir, 'ejabberd.pid'), 'utf8').trim()) || undefined; } catch { return undefined; }
   }
 
-  /** Runs an ejabberdctl command against this node (e.g. register u host pw). */
+  /** Runs an ejabberdctl command against this node (e.g. status). Arguments are public: no secrets. */
   async ctl(...args: string[]): Promise<string> {
+    return this.runCtl(['-noinput', '-s', 'ejabberd_ctl'], args);
+  }
+
+  /**
+   * Registers an account or sets its password. Not through ejabberdctl's argument list,
+   * which is world-readable in /proc (and which stores a non-ASCII password mis-encoded):
+   * the password goes through stdin as UTF-8 bytes to ejabberd_auth on the node.
+   */
+  private async setPassword(how: 'try_register' | 'set_password', user: string, host: string, password: string): Promise<void> {
+    if (/[\r\n]/.test(password)) throw new EjabberdError(`${how === 'try_register' ? 'register' : 'change_password'} ${user}@${host}: a password may not contain a line break`);
+    const code = `[N, F, U, H] = init:get_plain_arguments(), io:setopts(standard_io, [binary, {encoding, unicode}]),`
+      + ` P = string:trim(io:get_line(""), trailing, "\\r\\n"),`
+      + ` R = rpc:call(list_to_atom(N), ejabberd_auth, list_to_atom(F), [unicode:characters_to_binary(U), unicode:characters_to_binary(H), P]),`
+      + ` case R of ok -> halt(0); {error, exists} -> io:format("already registered~n"), halt(1); _ -> io:format("~p~n", [R]), halt(1) end.`;
+    await this.runCtl(['-noshell', '-eval', code], [how, user, host], `${password}\n`);
+  }
+
+  private async runCtl(how: string[], args: string[], input?: string): Promise<string> {
     const { info } = this;
     const sys = erlangSystem();
     const ctlArgs = [
-      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden', '-noinput',
-      '-setcookie', info.cookie,
+      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden',
       '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false', '-dist_listen', 'false',
-      '-s', 'ejabberd_ctl', '-extra', info.node, ...args,
+      ...how, '-extra', info.node, ...args,
     ];
     try {
-      const { stdout } = await execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000 });
+      const run = execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000, uid: sys.runAs?.uid, gid: sys.runAs?.gid });
+      run.child.stdin?.end(input ?? '');
+      const { stdout } = await run;
       return stdout.trim();
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; code?: number };
-      throw new EjabberdError(`ejabberdctl ${args[0]} failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
+      throw new EjabberdError(`${input === undefined ? 'ejabberdctl ' : ''}${args[0]} failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
     }
   }
 
@@ -288,41 +318,24 @@ export class EjabberdServer {
     await this.account(user, host, password, { replace: false });
   }
 
-  /**
-   * Registers an account, or gives an existing one this password (`replace`). ejabberdctl
-   * takes the password as an argument, readable by anyone in the process list: instead a
-   * hidden node reads it from a private file and calls ejabberd_auth on the server.
-   */
-  async account(user: string, host: string, password: string, { replace = true } = {}): Promise<void> {
-    if (!password) throw new EjabberdError(`account ${user}@${host}: the password is empty`);
-    const tmp = mkdtempSync(join(tmpdir(), 'cg-account-'));
-    const file = join(tmp, 'password');
-    writeFileSync(file, password, { mode: 0o600 });
-    try {
-      const out = await this.erlEval(ACCOUNT_EVAL, [user, host, file, replace ? 'replace' : 'new']);
-      if (/\bnodedown\b/.test(out)) throw new EjabberdError(`account ${user}@${host}: the ejabberd in ${this.info.dir} is not running`);
-      if (out !== 'ok') throw new EjabberdError(`account ${user}@${host}: ${/\bexists\b/.test(out) ? 'already registered' : out}`);
-    } finally {
-      rmSync(tmp, { recursive: true, force: true });
-    }
+  /** Gives an existing account this password. */
+  async changePassword(user: string, host: string, password: string): Promise<void> {
+    await this.setPassword('set_password', user, host, password);
   }
 
-  /** Runs `code` on a hidden node connected to this server; its output, trimmed. */
-  private async erlEval(code: string, args: string[]): Promise<string> {
-    const { info } = this;
-    const sys = erlangSystem();
-    const erlArgs = [
-      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden', '-noinput',
-      '-setcookie', info.cookie,
-      '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false', '-dist_listen', 'false',
-      '-eval', code, '-extra', info.node, ...args,
-    ];
+  /** Registers an account, or gives an existing one this password (`replace`). */
+  async account(user: string, host: string, password: string, { replace = true } = {}): Promise<void> {
+    if (!password) throw new EjabberdError(`account ${user}@${host}: the password is empty`);
     try {
-      const { stdout } = await execFileP(sys.erl, erlArgs, { env: this.env(), cwd: info.dir, timeout: 60000 });
-      return stdout.trim();
+      await this.setPassword('try_register', user, host, password);
     } catch (err) {
-      const e = err as { stdout?: string; stderr?: string; code?: number };
-      throw new EjabberdError(`ejabberd command failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
+      const why = (err as Error).message;
+      if (/already registered/.test(why)) {
+        if (replace) return this.setPassword('set_password', user, host, password);
+        throw new EjabberdError(`account ${user}@${host}: already registered`, '', { cause: err });
+      }
+      if (/\bnodedown\b/.test(why)) throw new EjabberdError(`account ${user}@${host}: the ejabberd in ${this.info.dir} is not running`, '', { cause: err });
+      throw new EjabberdError(`account ${user}@${host}: ${why}`, '', { cause: err });
     }
   }
 
@@ -354,43 +367,6 @@ function watchParent(pgid: number): void {
   w.unref();
 }
 
-/**
- * Arguments: node, user, host, password file, new|replace. Prints ok or the error term;
- * a non-zero exit means the node itself failed. ejabberd_auth:try_register/3 and set_password/3 (ejabberd 23.01).
- */
-const ACCOUNT_EVAL = `
-[N, U, H, F, Mode] = init:get_plain_arguments(),
-Node = list_to_atom(N), User = list_to_binary(U), Host = list_to_binary(H),
-{ok, P} = file:read_file(F),
-R = case rpc:call(Node, ejabberd_auth, try_register, [User, Host, P]) of
-  {error, exists} when Mode =:= "replace" -> rpc:call(Node, ejabberd_auth, set_password, [User, Host, P]);
-  Other -> Other
-end,
-io:format("~p~n", [R]),
-halt(0).`;
-
 function alive(pid: number): boolean {
   try { process.kill(pid, 0); return true; } catch { return false; }
-}
-
-function writeJwk(file: string): void {
-  writeFileSync(file, JSON.stringify({ kty: 'oct', k: randomBytes(32).toString('base64url') }), { mode: 0o600 });
-}
-
-async function makeCertificate(conf: string, hosts: string[]): Promise<void> {
-  const san = [...new Set(hosts.flatMap((h) => [h, `*.${h}`]))].map((h) => `DNS:${h}`).join(',');
-  const key = join(conf, 'server.key');
-  const crt = join(conf, 'server.crt');
-  try {
-    await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '3650', '-subj', `/CN=${hosts[0]}`, '-addext', `subjectAltName=${san}`]);
-  } catch (err) {
-    throw new EjabberdError('could not create the self-signed certificate (is the Debian package "openssl" installed?)', '', { cause: err });
-  }
-  writeFileSync(join(conf, 'server.pem'), readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'), { mode: 0o600 });
-}
-
-function chownTree(path: string, uid: number, gid: number): void {
-  chownSync(path, uid, gid);
-  if (statSync(path).isDirectory()) for (const e of readdirSync(path)) chownTree(join(path, e), uid, gid);
 }

@@ -15,7 +15,7 @@ import {
   createProgress, type Progress, type ProgressStream,
 } from '../gateway/index.js';
 import { startServer, DEMO_HOST } from './server.js';
-import { writeConfigs, CLOUD_NAME, DEMO_USER, GATEWAY_JID } from './configs.js';
+import { writeConfigs, CLOUD_NAME, CLOUD_JID, DEMO_USER, GATEWAY_JID } from './configs.js';
 import { createAccounts } from './accounts.js';
 import { spawnAgent, type AgentProcess } from './processes.js';
 import { recordPids, stopLeftovers, terminateLocalInstances } from './leftovers.js';
@@ -72,7 +72,7 @@ export async function runDemo(s: DemoSettings): Promise<number> {
       if (!existsSync(join(s.root, 'dist', 'agents', kind, 'index.js'))) throw new OperationFailedError(`the ${kind} agent is not built (dist/agents/${kind}/index.js is missing): run npm run build`);
     }
 
-    server = await race(startServer({ dir: join(s.dir, 'ejabberd'), c2sPort: s.c2sPort, componentPort: s.componentPort, say }));
+    server = await race(startServer({ dir: join(s.dir, 'ejabberd'), c2sPort: s.c2sPort, componentPort: s.componentPort, say, agents: [GATEWAY_JID, CLOUD_JID] }));
     const info = server.info;
     say(`ejabberd is up on ${info.ip}:${info.c2sPort} (domain ${info.host})`);
     const passwords = await race(createAccounts(server));

@@ -11,7 +11,11 @@ import { EjabberdServer, freePort, portInUse } from '../../ejabberd/index.js';
 export const DEMO_HOST = 'localhost';
 export const INSTANCE_HOST = 'instances.localhost';
 
-export interface ServerSettings { dir: string; c2sPort: number; componentPort: number; say: (line: string) => void }
+export interface ServerSettings {
+  dir: string; c2sPort: number; componentPort: number; say: (line: string) => void;
+  /** The gateway and cloud agents: they alone create PubSub nodes and are not shaped. */
+  agents: string[];
+}
 
 /** Stops an ejabberd a previous run left behind in `dir` (killed before it could clean up). */
 export async function stopStaleServer(dir: string, say: (line: string) => void): Promise<void> {
@@ -36,7 +40,7 @@ export async function startServer(s: ServerSettings): Promise<EjabberdServer> {
   const componentPort = await pickPort(s.componentPort, 'XMPP components', s.say);
   const server = await EjabberdServer.prepare({
     dir: s.dir, host: DEMO_HOST, extraHosts: [{ name: INSTANCE_HOST, ownJwtKey: true }],
-    c2sPort, componentPort, logLevel: 'warning', nodeName: `cgdemo${process.pid}`,
+    c2sPort, componentPort, logLevel: 'warning', nodeName: `cgdemo${process.pid}`, agents: s.agents,
   });
   // Not detached: the server must not outlive the demo, even if the demo is killed.
   await server.start();

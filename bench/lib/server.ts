@@ -36,7 +36,8 @@ export interface EjabberdOptions {
 
 export async function withEjabberd<T>(o: EjabberdOptions, use: (s: BenchEjabberd) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'cg-bench-'));
-  const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', extraHosts: o.extraHosts, operatorJwt: o.operatorJwt });
+  // Benchmark agents log in under many names: all of the hosts' accounts are agents.
+  const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', extraHosts: o.extraHosts, operatorJwt: o.operatorJwt, agents: ['localhost', ...(o.extraHosts ?? []).map((h) => h.name)] });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= server.stop().finally(() => server.remove()));
   const onSignal = () => { void stop().finally(() => process.exit(130)); };

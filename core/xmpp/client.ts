@@ -40,6 +40,22 @@ export interface ClientOptions {
   ca?: string | Buffer;
   /** Host name the certificate must name; defaults to `domain`. */
   servername?: string;
+  /**
+   * Lets SASL run on an unencrypted stream, and only to a loopback address: for a test
+   * server without TLS. Off, a stream the server did not encrypt never carries a secret.
+   */
+  insecureLoopback?: boolean;
+}
+
+/** A login refused before any secret was sent: retrying cannot help. */
+class EncryptionRequiredError extends Error {
+  readonly condition = 'encryption-required';
+}
+
+function loopbackService(service: string): boolean {
+  let host: string;
+  try { host = new URL(service).hostname; } catch { return false; }
+  return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
 export type XmppClient = any;
@@ -74,9 +90,13 @@ export function createClient(o: ClientOptions): XmppClient {
   scramsha1(saslFactory);
   plain(saslFactory);
   saslFactoryFn({ streamFeatures, saslFactory }, async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {
+    // RFC 6120 §13.8: a password (even as SCRAM, which an eavesdropper can attack offline)
+    // or a token goes only over TLS; a server that offered no STARTTLS gets nothing.
+    if (!entity.isSecure() && !(o.insecureLoopback && loopbackService(o.service))) {
+      throw new EncryptionRequiredError(`refusing SASL on an unencrypted stream to ${o.service}: the server did not offer STARTTLS`);
+    }
     const wanted = o.isToken ? 'PLAIN' : mechanisms.includes('SCRAM-SHA-1') ? 'SCRAM-SHA-1' : 'PLAIN';
     if (!mechanisms.includes(wanted)) throw new Error(`server does not offer SASL ${wanted} (offers ${mechanisms.join(', ')})`);
-    if (wanted === 'PLAIN' && !entity.isSecure()) throw new Error('refusing SASL PLAIN over an unencrypted stream');
     const password = o.refresh ? await o.refresh() : o.password;
     await authenticate({ username: o.username, password }, wanted);
   });

@@ -24,7 +24,7 @@ function fakeServer(dir: string): ServerInfo {
   writeFileSync(join(conf, 'server.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
   return {
     dir, host: 'localhost', hosts: ['localhost', 'vms.localhost'], ip: '127.0.0.1', c2sPort: 15222, componentPort: 15347, distPort: 15400,
-    node: 'x@localhost', cookie: 'c', jwtKeyFile: join(conf, 'jwt.jwk'), hostJwtKeyFiles: { 'vms.localhost': join(conf, 'jwt-vms.localhost.jwk') },
+    node: 'x@localhost', jwtKeyFile: join(conf, 'jwt.jwk'), hostJwtKeyFiles: { 'vms.localhost': join(conf, 'jwt-vms.localhost.jwk') },
     components: [], certFile: join(conf, 'server.pem'),
   };
 }

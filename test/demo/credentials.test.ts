@@ -10,14 +10,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { startServer, DEMO_HOST } from '../../agents/demo/server.js';
 import { createAccounts } from '../../agents/demo/accounts.js';
-import { writeConfigs, DEMO_USER, GATEWAY_JID } from '../../agents/demo/configs.js';
+import { writeConfigs, CLOUD_JID, DEMO_USER, GATEWAY_JID } from '../../agents/demo/configs.js';
 import { assertCloudAgentScoped, assertNoOperatorKey, login, readIni } from '../helpers/credentials.js';
 
 test("the demo's files hold no operator key; its cloud agent can pose as no user, admin or gateway", { timeout: 120_000 }, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-demo-creds-'));
   chmodSync(dir, 0o711); // ejabberd runs as its own user and must reach its directory
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const server = await startServer({ dir: join(dir, 'ejabberd'), c2sPort: 0, componentPort: 0, say: () => {} });
+  const server = await startServer({ dir: join(dir, 'ejabberd'), c2sPort: 0, componentPort: 0, say: () => {}, agents: [GATEWAY_JID, CLOUD_JID] });
   after(() => server.stop());
   const info = server.info;
   const files = writeConfigs(dir, info, await createAccounts(server));

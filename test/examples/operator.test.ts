@@ -45,7 +45,7 @@ test('the examples run with their own accounts on a server whose main host takes
     await EjabberdServer.load(serverDir).stop().catch(() => {});
   });
 
-  const started = await cg(['ejabberd', 'start', '--dir', serverDir, '--c2s-port', String(c2s), '--component-port', String(comp), '--jwt-host', 'vms.localhost']);
+  const started = await cg(['ejabberd', 'start', '--dir', serverDir, '--c2s-port', String(c2s), '--component-port', String(comp), '--jwt-host', 'vms.localhost', '--agent', 'gateway@localhost', '--agent', 'cloud-local@localhost']);
   assert.equal(started.code, 0, started.out);
   assert.match(started.out, /vms\.localhost JWT key \S+jwt-vms\.localhost\.jwk/);
   assert.match(started.out, /localhost takes passwords only/);

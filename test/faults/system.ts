@@ -73,7 +73,7 @@ export async function startSystem(prefix: string): Promise<System> {
     if (!process.env.FAULTS_KEEP) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    server = await startServer({ dir: join(dir, 'ejabberd'), c2sPort: 0, componentPort: 0, say: () => {} });
+    server = await startServer({ dir: join(dir, 'ejabberd'), c2sPort: 0, componentPort: 0, say: () => {}, agents: [GATEWAY_JID, CLOUD_JID] });
     const info = server.info;
     const passwords = await createAccounts(server);
     const files = writeConfigs(dir, info, passwords);

@@ -36,7 +36,10 @@ export async function startEjabberd(opts: Partial<ServerOptions> = {}, { cleanup
   // between, so a clash is retried with fresh ports.
   for (let attempt = 0; attempt < 3; attempt++) {
     const dir = mkdtempSync(join(tmpdir(), 'cgt-ejabberd-'));
-    const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', operatorJwt: true, ...opts });
+    // Test agents log in under many names: every account of the test hosts may create
+    // PubSub nodes unless a test names its agents (the restriction's own tests do).
+    const agents = [opts.host ?? 'localhost', ...(opts.extraHosts ?? []).map((h) => h.name)];
+    const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', operatorJwt: true, agents, ...opts });
     try {
       await server.start();
     } catch (err) {
