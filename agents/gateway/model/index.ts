@@ -34,6 +34,8 @@ export {
   type ClusterDef, type ServiceDef, type FixedService, type ScalableService, type Flavor, type GenericFlavorName,
 } from './cluster.js';
 
+export { BUILTIN_METRICS, type AutoscalePolicy, type TargetPolicy, type QueuePolicy } from './autoscale-policy.js';
+
 export {
   planPlacement,
   type PlacementInput, type PlacementPlan, type Placement, type ServiceRequest, type CloudCandidate, type Resources,

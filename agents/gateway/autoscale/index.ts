@@ -1,0 +1,6 @@
+/**
+ * Autoscaling: the pure decision (decide.ts, with the target and queue policies) and the
+ * engine part that feeds it reports and applies what it decides (scaler.ts).
+ */
+export { decide } from './decide.js';
+export type { Decision, DecisionInput, DecisionState, Report, ScaledInstance } from './types.js';
