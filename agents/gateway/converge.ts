@@ -88,7 +88,7 @@ export function createConverger(deps: {
 
   async function scaleIn(dep: Deployment, active: readonly Instance[], n: number): Promise<void> {
     const victims = pickScaleIn(active.map((i) => ({
-      id: i.id, inst: i, busy: liveness.busy(i.id), load: liveness.load(i.id), cloudRank: clouds.get(i.cloud).rank, createdAt: i.createdAt,
+      id: i.id, inst: i, busy: liveness.busy(i.id), ready: i.ready, load: liveness.load(i.id), cloudRank: clouds.get(i.cloud).rank, createdAt: i.createdAt,
     })), n).map((c) => c.inst);
     log.info({ deployment: dep.id, victims: victims.map((v) => v.name) }, 'scaling in');
     await removal.remove(dep, victims);
