@@ -20,6 +20,7 @@ import { cloud as cloudProto } from '../../protocols/index.js';
 import { createAccess, type AccessPolicy } from './access.js';
 import { createAllocator } from './allocator.js';
 import { createApi } from './api.js';
+import { createAutoscaleControl, createScaler, type AutoscaleControl } from './autoscale/index.js';
 import { addChatCommands } from './chat.js';
 import { createClouds } from './clouds.js';
 import { createConductor } from './conductor.js';
@@ -97,9 +98,17 @@ export function createGateway(o: GatewayOptions): Gateway {
   conductor = createConductor({
     model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
   });
-  const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner) });
-  createApi({ agent, model, access, ops, clouds, texts });
-  addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
+  const scaler = createScaler({
+    model, report: (id) => liveness.report(id), kick: changed, log: mlog('autoscale'), intervalMs: settings.autoscaleIntervalMs,
+  });
+  let autoscale: AutoscaleControl | undefined;
+  const ops = createOperations({
+    model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner),
+    onManualScale: (d, service, user) => autoscale?.pauseForManualScale(d, service, user),
+  });
+  autoscale = createAutoscaleControl({ model, scaler, visible: ops.visible });
+  createApi({ agent, model, access, ops, clouds, texts, autoscale });
+  addChatCommands({ agent, model, access, ops, clouds, events: publisher.events, autoscale });
   if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
 
   clouds.events.on('online', (jid: string) => {
@@ -122,11 +131,13 @@ export function createGateway(o: GatewayOptions): Gateway {
       await allocator.resendRequested();
       publisher!.kick();
       conductor!.start();
+      scaler.start();
       agent.log.info({ clouds: o.clouds }, 'gateway ready');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      scaler.stop();
       await conductor!.stop();
       publisher!.stop();
       await agent.stop();

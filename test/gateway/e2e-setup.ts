@@ -22,6 +22,8 @@ export interface CloudSpec {
   /** [acl] users (default *). */
   users?: string;
   gateway: string;
+  /** [instances] metrics_interval (default: the cloud agent's). */
+  metricsInterval?: string;
 }
 
 /** Writes a cloud agent configuration and starts the agent in this process. */
@@ -60,7 +62,7 @@ users = ${c.users ?? '*'}
 [quota]
 instances = ${c.quota ?? 10}
 
-${instancesSection(t, '1s')}`;
+${instancesSection(t, '1s')}${c.metricsInterval ? `metrics_interval = ${c.metricsInterval}\n` : ''}`;
   const file = join(d, 'cloud.ini');
   writeFileSync(file, ini);
   const ca = await createCloudAgent(loadCloudConfig(file), { log: silent });

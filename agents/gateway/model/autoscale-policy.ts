@@ -14,7 +14,9 @@
  * window per direction (`up_window`, `down_window`): a move goes to the lowest
  * recommendation of the up window, or the highest of the down window.
  */
-import { bool, duration, enumOf, FieldProblem, field, int, num, str } from '../../../core/config.js';
+import {
+  bool, ConfigInvalidError, duration, enumOf, FieldProblem, field, int, num, parseConfig, sections, str, type ConfigIssue,
+} from '../../../core/config.js';
 
 export const BUILTIN_METRICS = ['load1', 'mem_used_pct', 'disk_used_pct'] as const;
 const METRIC = /^[A-Za-z_][A-Za-z0-9_.-]{0,63}$/;
@@ -113,4 +115,18 @@ export function toPolicy(service: string, s: Raw, services: ReadonlyMap<string, 
     ...base, type: 'queue', perInstance: s.per_instance ?? 1, delayMs: s.delay ?? 30_000, warmupMs: s.warmup ?? 120_000,
     idleMs: s.idle ?? 600_000, ...(s.busy_metric !== undefined ? { busyMetric: s.busy_metric } : {}),
   };
+}
+
+/**
+ * A policy written as the body of an `[autoscale.<service>]` section (`key = value`
+ * lines), for changing a deployed service's policy; ConfigInvalidError names each bad key.
+ */
+export function parsePolicy(service: string, body: string, services: ReadonlyMap<string, 'fixed' | 'scalable'>): AutoscalePolicy {
+  const file = 'autoscale';
+  const sec = `autoscale.${service}`;
+  const cfg = parseConfig(`[${sec}]\n${body}\n`, file, { 'autoscale.*': sections(autoscaleFields) });
+  const issues: ConfigIssue[] = [];
+  const policy = toPolicy(service, cfg['autoscale.*'][service]!, services, (key, message) => issues.push({ file, section: sec, key, message }));
+  if (issues.length > 0) throw new ConfigInvalidError(file, issues);
+  return policy;
 }

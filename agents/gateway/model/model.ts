@@ -3,6 +3,7 @@
  * source. Built by the gateway's index.ts from the database core/store.ts opened.
  */
 import type { Db } from '../../../core/store.js';
+import { createAutoscale } from './autoscale.js';
 import { createClusterDefs } from './cluster-defs.js';
 import { createContexts } from './contexts.js';
 import { createDeployments } from './deployments.js';
@@ -34,6 +35,7 @@ export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
     instances: createInstances({ ...deps, events }),
     jobs: createJobs({ ...deps, events }),
     wanted: createWanted(deps),
+    autoscale: createAutoscale(deps),
     events,
     /** Runs `fn` in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
