@@ -8,7 +8,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -24,6 +24,7 @@ import { liveProcesses, startCloud, startServer } from '../gateway/e2e-setup.js'
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/workqueue/', import.meta.url));
 const example = (f: string) => readFileSync(join(EXAMPLES, f), 'utf8');
+const CLI = fileURLToPath(new URL('../../agents/cli.js', import.meta.url));
 
 describe('work-queue example with the local driver', { timeout: 300_000 }, () => {
   let t: TestServer;
@@ -118,7 +119,20 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
     execFileSync('sh', [join(EXAMPLES, 'submit.sh'), queue, '10', '0.2']);
     await until('the queue drained by the one worker', () => readFileSync(join(queue, 'done'), 'utf8').trim().split('\n').length === 50, 60_000, 200);
     assert.equal((await workers()).wanted, 1, 'a paused policy decides nothing');
-    assert.equal((await ask({ deployment: id, action: 'resume', service: 'worker', policy: undefined })).policies[0]!.paused, false);
+    // The CLI, as a child process (asynchronously: the gateway lives in this process).
+    const env = {
+      PATH: process.env.PATH, CLOUDGATE_SERVER: t.service.replace('xmpp://', ''), CLOUDGATE_JID: `alice@${t.host}`,
+      CLOUDGATE_JWT_KEY: t.server.info.jwtKeyFile, CLOUDGATE_CA: t.server.info.certFile, XDG_CONFIG_HOME: dir,
+    };
+    const cli = (...args: string[]) => new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+      execFile(process.execPath, [CLI, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) => resolve({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr }));
+    });
+    const resumed = await cli('autoscale', id, 'worker', 'resume', '--json');
+    assert.equal(resumed.code, 0, resumed.stderr);
+    assert.equal(JSON.parse(resumed.stdout).policies[0].paused, false);
+    const wrong = await cli('autoscale', id, 'worker', 'stop');
+    assert.equal(wrong.code, 2);
+    assert.match(wrong.stderr, /\[action\]: expected pause, resume, set, got 'stop'/);
 
     await assert.rejects(ask({ deployment: id, action: 'set', service: 'worker', policy: 'policy = queue\nmetric = queue_length\nper_instance = 0' }),
       (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request' && /\[autoscale\.worker\] per_instance: must be above 0/.test(e.message));
