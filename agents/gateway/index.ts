@@ -20,7 +20,7 @@ import { cloud as cloudProto } from '../../protocols/index.js';
 import { createAccess, type AccessPolicy } from './access.js';
 import { createAllocator } from './allocator.js';
 import { createApi } from './api.js';
-import { createAutoscaleControl, createScaler, type AutoscaleControl } from './autoscale/index.js';
+import { createAutoscaleControl, createScaler, type AutoscaleControl, type Scaler } from './autoscale/index.js';
 import { addChatCommands } from './chat.js';
 import { createClouds } from './clouds.js';
 import { createConductor } from './conductor.js';
@@ -84,7 +84,8 @@ export function createGateway(o: GatewayOptions): Gateway {
   const allocator = createAllocator({ agent, model, access, texts, log: mlog('allocator') });
 
   let conductor: ReturnType<typeof createConductor> | undefined;
-  const changed = (id: string) => conductor?.kick(id);
+  let scaler: Scaler | undefined;
+  const changed = (id: string) => { scaler?.touch(id); conductor?.kick(id); };
   const liveness = createLiveness({
     agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: (i) => conductor?.lost(i),
   });
@@ -98,7 +99,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   conductor = createConductor({
     model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
   });
-  const scaler = createScaler({
+  scaler = createScaler({
     model, report: (id) => liveness.report(id), kick: changed, log: mlog('autoscale'), intervalMs: settings.autoscaleIntervalMs,
   });
   let autoscale: AutoscaleControl | undefined;
@@ -131,13 +132,13 @@ export function createGateway(o: GatewayOptions): Gateway {
       await allocator.resendRequested();
       publisher!.kick();
       conductor!.start();
-      scaler.start();
+      scaler!.start();
       agent.log.info({ clouds: o.clouds }, 'gateway ready');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      scaler.stop();
+      scaler!.stop();
       await conductor!.stop();
       publisher!.stop();
       await agent.stop();

@@ -46,3 +46,32 @@ export function createAutoscale(deps: RepoDeps) {
 }
 
 export type Autoscale = ReturnType<typeof createAutoscale>;
+
+/** What one autoscaling tick reads, in a few lean queries (a tick covers every deployment). */
+export interface ScaledRow { readonly id: string; readonly service: string; readonly replica: boolean; readonly ready: boolean; readonly createdAt: number }
+
+export function createAutoscaleReads(deps: RepoDeps) {
+  const { db } = deps;
+  return {
+    /** Completed, not destroyed deployments: the ones policies act on. */
+    live(): string[] {
+      return db.prepare("SELECT id FROM deployments WHERE state = 'completed' AND destroyed_at IS NULL").pluck().all() as string[];
+    },
+    /** Every changed setting, by `deployment service`. */
+    overrides(): Map<string, { policy?: AutoscalePolicy; paused: boolean }> {
+      const rows = db.prepare('SELECT deployment_id, service, policy, paused FROM autoscale').all() as Array<{ deployment_id: string; service: string; policy: string | null; paused: number }>;
+      return new Map(rows.map((r) => [`${r.deployment_id} ${r.service}`, { ...(r.policy ? { policy: fromJson<AutoscalePolicy>(r.policy)! } : {}), paused: r.paused === 1 }]));
+    },
+    /** Every wanted count, by `deployment service`. */
+    wanted(): Map<string, number> {
+      const rows = db.prepare('SELECT deployment_id, service, wanted FROM deployment_services').all() as Array<{ deployment_id: string; service: string; wanted: number }>;
+      return new Map(rows.map((r) => [`${r.deployment_id} ${r.service}`, r.wanted]));
+    },
+    /** Active (requested, booting, running) instances of a deployment. */
+    active(deploymentId: string): ScaledRow[] {
+      const rows = db.prepare(`SELECT id, service, replica, ready, created_at FROM instances
+        WHERE deployment_id = ? AND state IN ('requested', 'booting', 'running')`).raw().all(deploymentId) as Array<[string, string, number, number, number]>;
+      return rows.map(([id, service, replica, ready, createdAt]) => ({ id, service, replica: replica === 1, ready: ready === 1, createdAt }));
+    },
+  };
+}

@@ -34,7 +34,7 @@ export {
   type ClusterDef, type ServiceDef, type FixedService, type ScalableService, type Flavor, type GenericFlavorName,
 } from './cluster.js';
 
-export { type AutoscaleSetting, type Autoscale } from './autoscale.js';
+export { type AutoscaleSetting, type Autoscale, type ScaledRow } from './autoscale.js';
 export { BUILTIN_METRICS, parsePolicy, type AutoscalePolicy, type TargetPolicy, type QueuePolicy } from './autoscale-policy.js';
 
 export {

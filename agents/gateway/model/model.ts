@@ -3,7 +3,7 @@
  * source. Built by the gateway's index.ts from the database core/store.ts opened.
  */
 import type { Db } from '../../../core/store.js';
-import { createAutoscale } from './autoscale.js';
+import { createAutoscale, createAutoscaleReads } from './autoscale.js';
 import { createClusterDefs } from './cluster-defs.js';
 import { createContexts } from './contexts.js';
 import { createDeployments } from './deployments.js';
@@ -36,6 +36,7 @@ export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
     jobs: createJobs({ ...deps, events }),
     wanted: createWanted(deps),
     autoscale: createAutoscale(deps),
+    autoscaleReads: createAutoscaleReads(deps),
     events,
     /** Runs `fn` in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {
