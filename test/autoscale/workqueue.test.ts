@@ -3,7 +3,8 @@
  * local driver whose instances are real instance agents running the example's contexts
  * (the head reports the queue, workers take jobs and report running=1), and the gateway
  * autoscaling on their heartbeats. Jobs submitted with the example's submit.sh scale the
- * workers up; once the queue drains and they idle, back to min. Then the typed API:
+ * workers up, overflowing to a second cloud; once the queue drains and they idle, back to
+ * min, the overflow cloud emptied first. Then the typed API:
  * show, pause, resume, a bad policy, a manual scale that pauses the policy.
  */
 import { describe, test, before, after } from 'node:test';
@@ -20,7 +21,7 @@ import { gateway as gw, StanzaError } from '../../protocols/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import { startGateway, status, until } from '../gateway/harness.js';
-import { liveProcesses, startCloud, startServer } from '../gateway/e2e-setup.js';
+import { liveProcesses, running, startCloud, startServer } from '../gateway/e2e-setup.js';
 
 const EXAMPLES = fileURLToPath(new URL('../../../examples/workqueue/', import.meta.url));
 const example = (f: string) => readFileSync(join(EXAMPLES, f), 'utf8');
@@ -32,6 +33,7 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
   let queue: string;
   let alice: Agent;
   let cloud: CloudAgent;
+  let overflow: CloudAgent;
   let g: Gateway;
   let id = '';
 
@@ -41,19 +43,22 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
     queue = join(dir, 'queue');
     const gateway = `gateway@${t.host}`;
     // Heartbeats carry fresh metrics every second (the default samples them every minute).
-    cloud = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', gateway, metricsInterval: '1s' });
+    // cloud-a holds the head and two workers; more overflow to cloud-b (with a head replica).
+    cloud = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', gateway, metricsInterval: '1s', quota: 3 });
+    overflow = await startCloud(t, dir, { name: 'cloud-b', driver: 'local', gateway, metricsInterval: '1s' });
     alice = await makeAgent(t, 'alice');
     await alice.start();
     g = await startGateway(t, {
-      dir, clouds: [cloud.config.raw.xmpp.jid],
+      dir, clouds: [cloud.config.raw.xmpp.jid, overflow.config.raw.xmpp.jid],
       settings: { autoscaleIntervalMs: 300, heartbeatTimeoutMs: 30_000, readyTimeoutMs: 60_000, drainTimeoutMs: 5000 },
     });
-    await until('cloud online', () => g.agent.peers('cloud').length === 1);
+    await until('clouds online', () => g.agent.peers('cloud').length === 2);
   });
   after(async () => {
     await g?.stop().catch(() => {});
     await alice?.stop().catch(() => {});
     await cloud?.stop().catch(() => {});
+    await overflow?.stop().catch(() => {});
     await t?.stop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -89,6 +94,10 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
     const up = events('autoscale').find((m) => /waiting/.test(m));
     assert.match(up ?? '', /^worker: queue_length \d+ waiting for [\d.]+ s: ceil\(\d+ \/ 5\) = \d+ needed, \d+ warming up, \d+ more; limited by max 4: 1 -> 4$/, events('autoscale').join('\n'));
 
+    await until('4 workers ready', async () => (await workers()).ready === 4, 60_000, 200);
+    const onB = (await status(alice, g.agent.jid, id)).instances.filter((i) => i.cloud === overflow.config.raw.xmpp.jid && i.state !== 'terminated');
+    assert.ok(onB.some((i) => i.service === 'worker') && onB.some((i) => i.service === 'head'), 'the scale-up overflowed to cloud-b, with a head replica');
+
     await until('every job done', () => existsSync(join(queue, 'done')) && readFileSync(join(queue, 'done'), 'utf8').trim().split('\n').length === 40, 120_000, 200);
     const takers = new Set(readFileSync(join(queue, 'done'), 'utf8').trim().split('\n').map((l) => l.split('.').pop()));
     assert.ok(takers.size >= 2, `jobs were shared by several workers (${takers.size})`);
@@ -98,6 +107,7 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
       const d = await status(alice, g.agent.jid, id);
       return w.wanted === 1 && d.instances.filter((i) => i.service === 'worker' && i.state !== 'terminated').length === 1;
     }, 90_000, 200);
+    await until('the overflow cloud emptied first, replica included', async () => (await running(overflow)).length === 0, 30_000, 200);
     assert.ok(events('autoscale').some((m) => /nothing waiting, \d+ instance\(s\) idle for 2 s or more/.test(m)), events('autoscale').join('\n'));
     const changes = events('autoscale').length;
     assert.ok(changes <= 6, `no flapping: ${changes} autoscaling events`);
@@ -112,6 +122,14 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
     assert.match(shown[0]!.policy, /^queue: queue_length, 5 per instance, delay 1 s, warm-up 30 s, idle 2 s, busy when running > 0 from head/);
     assert.equal(shown[0]!.paused, false);
     assert.ok(shown[0]!.last, 'the latest decision is shown');
+
+    // Another user does not see the deployment, so cannot pause its policy.
+    const bob = await makeAgent(t, 'bob');
+    await bob.start();
+    await assert.rejects(bob.request(gw.Autoscale, g.agent.jid, { deployment: id, action: 'pause', service: 'worker', policy: undefined }),
+      (e: unknown) => e instanceof StanzaError && e.condition === 'item-not-found');
+    await bob.stop();
+    assert.equal((await ask({ deployment: id, action: 'show', service: 'worker', policy: undefined })).policies[0]!.paused, false);
 
     const paused = (await ask({ deployment: id, action: 'pause', service: 'worker', policy: undefined })).policies[0]!;
     assert.equal(paused.paused, true);
@@ -149,6 +167,6 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
     assert.equal((await workers()).wanted, 2, 'the owner\'s count stands');
 
     await alice.request(gw.Destroy, g.agent.jid, { deployment: id });
-    await until('no process left', async () => (await liveProcesses(cloud)).length === 0, 30_000, 200);
+    await until('no process left', async () => (await liveProcesses(cloud)).length + (await liveProcesses(overflow)).length === 0, 30_000, 200);
   });
 });
