@@ -2,7 +2,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ConfigInvalidError } from '../../core/config.js';
-import { parseCluster, type ScalableService } from '../../agents/gateway/model/index.js';
+import { parseCluster, parsePolicy, type ScalableService } from '../../agents/gateway/model/index.js';
 
 const BASE = `[cluster]
 name = c
@@ -66,4 +66,13 @@ test('only scalable services autoscale', () => {
   assert.match(issues(`${BASE}\n[autoscale.head]\npolicy = target\nmetric = load1\ntarget = 1\n`)[0]!,
     /^c\.ini:\d+ \[autoscale\.head\]: 'head' is a fixed service: only scalable services autoscale$/);
   assert.match(issues(`${BASE}\n[autoscale.x]\npolicy = target\nmetric = load1\ntarget = 1\n`)[0]!, /\[autoscale\.x\]: no \[service\.x\] to scale/);
+});
+
+test('a policy given alone (to change a deployed service) is checked the same way and cannot reach other sections', () => {
+  const services = new Map([['head', 'fixed'], ['w', 'scalable']] as const);
+  assert.equal(parsePolicy('w', 'policy = queue\nmetric = q\nper_instance = 4', services).type, 'queue');
+  assert.throws(() => parsePolicy('w', 'policy = target\nmetric = q', services), /autoscale \[autoscale\.w\] target: missing required key/);
+  assert.throws(() => parsePolicy('w', 'policy = queue\nmetric = q\nper_instance = 4\n[autoscale.head]\npolicy = queue\nmetric = q\nper_instance = 1', services),
+    /\[autoscale\.head\]: only keys of \[autoscale\.w\] may be given here/);
+  assert.throws(() => parsePolicy('w', 'policy = queue\n[cluster]\nname = x', services), /\[cluster\]: unknown section/);
 });

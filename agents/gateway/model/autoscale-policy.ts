@@ -126,6 +126,9 @@ export function parsePolicy(service: string, body: string, services: ReadonlyMap
   const sec = `autoscale.${service}`;
   const cfg = parseConfig(`[${sec}]\n${body}\n`, file, { 'autoscale.*': sections(autoscaleFields) });
   const issues: ConfigIssue[] = [];
+  for (const other of Object.keys(cfg['autoscale.*'])) {
+    if (other !== service) issues.push({ file, section: `autoscale.${other}`, message: `only keys of [${sec}] may be given here` });
+  }
   const policy = toPolicy(service, cfg['autoscale.*'][service]!, services, (key, message) => issues.push({ file, section: sec, key, message }));
   if (issues.length > 0) throw new ConfigInvalidError(file, issues);
   return policy;
