@@ -79,6 +79,28 @@ export const Destroy = defineRequest(NS_GATEWAY, 'destroy', {
   timeoutMs: 60000,
 });
 
+/**
+ * Autoscaling policies of a deployment's services: show them, pause or resume one, or
+ * set one (`policy`: the body of an `[autoscale.<service>]` section, `key = value` lines).
+ */
+export const Autoscale = defineRequest(NS_GATEWAY, 'autoscale', {
+  request: object({
+    deployment: id(),
+    action: oneOf(['show', 'pause', 'resume', 'set'] as const),
+    service: optional(str({ max: 128 })),
+    policy: optional(text({ max: 16 * 1024 })),
+  }),
+  response: object({
+    policies: list(object({
+      service: str({ max: 128 }),
+      policy: str({ max: 1024 }),
+      paused: bool(),
+      note: optional(str({ max: 1024 })),
+      last: optional(str({ max: 4096 })),
+    }), { itemName: 'policy' }),
+  }),
+});
+
 const ContextView = object({
   id: id(),
   name: str({ max: 128 }),

@@ -7,6 +7,7 @@ import type { Agent } from '../../core/index.js';
 import { badRequest, gateway as proto, notFound } from '../../protocols/index.js';
 import { parseContext } from '../instance/context/index.js';
 import type { Access } from './access.js';
+import { autoscaleRequest, type AutoscaleControl } from './autoscale/index.js';
 import type { Clouds } from './clouds.js';
 import type { ContextTexts } from './contexts.js';
 import { toStanzaError } from './errors.js';
@@ -25,7 +26,9 @@ export function checkContextBody(body: string): void {
   }
 }
 
-export function createApi(deps: { agent: Agent; model: GatewayModel; access: Access; ops: Operations; clouds: Clouds; texts: ContextTexts }) {
+export function createApi(deps: {
+  agent: Agent; model: GatewayModel; access: Access; ops: Operations; clouds: Clouds; texts: ContextTexts; autoscale: AutoscaleControl;
+}) {
   const { agent, model, access, ops, clouds, texts } = deps;
 
   agent.filterRequests('gateway-users', 10, async (ctx, next) => {
@@ -44,6 +47,7 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; access: Acc
   agent.handle(proto.Scale, (q, ctx) => ({ deployment: deploymentView(model, ops.scale(ctx.bare, q)) }));
   agent.handle(proto.Destroy, (q, ctx) => ({ deployment: deploymentView(model, ops.destroy(ctx.bare, q)) }));
   agent.handle(proto.Status, (q, ctx) => ({ deployments: ops.status(ctx.bare, q.deployment).map((d) => deploymentView(model, d)) }));
+  agent.handle(proto.Autoscale, (q, ctx) => ({ policies: autoscaleRequest(deps.autoscale, ctx.bare, q) }));
 
   agent.handle(proto.ListContexts, (_q, ctx) => ({ contexts: model.contexts.list(ctx.bare).map((c) => contextView(model, c)) }));
 

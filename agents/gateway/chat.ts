@@ -6,6 +6,7 @@ import type { EventEmitter } from 'node:events';
 import type { Agent, ChatArgs } from '../../core/index.js';
 import { ChatError } from '../../core/index.js';
 import type { Access } from './access.js';
+import { autoscaleChatCommand, statusLines, type AutoscaleControl } from './autoscale/index.js';
 import type { Clouds } from './clouds.js';
 import { summarize } from './desired.js';
 import type { Deployment, GatewayModel } from './model/index.js';
@@ -37,7 +38,7 @@ const positiveInt = (s: string | undefined, what: string): number => {
 };
 
 export function addChatCommands(deps: {
-  agent: Agent; model: GatewayModel; access: Access; ops: Operations; clouds: Clouds; events: EventEmitter;
+  agent: Agent; model: GatewayModel; access: Access; ops: Operations; clouds: Clouds; events: EventEmitter; autoscale: AutoscaleControl;
 }) {
   const { agent, model, access, ops, clouds, events } = deps;
   const allow = (bare: string) => access.mayUse(bare);
@@ -102,7 +103,7 @@ export function addChatCommands(deps: {
     name: 'status', usage: 'status [deployment]', summary: 'your deployments, or one in detail', allow,
     run: (a, ctx) => {
       const id = a.positional[0];
-      if (id) return details(model, ops.status(ctx.bare, id)[0]!);
+      if (id) return [details(model, ops.status(ctx.bare, id)[0]!), ...statusLines(deps.autoscale, ctx.bare, ops.status(ctx.bare, id)[0]!)].join('\n');
       const list = ops.status(ctx.bare);
       return list.length ? list.map((d) => describe(model, d)).join('\n') : 'No deployments.';
     },
@@ -116,9 +117,12 @@ export function addChatCommands(deps: {
       const d = ops.scale(ctx.bare, { deployment, service, count: positiveInt(count, 'count') });
       const job = model.jobs.list(d.id).filter((j) => j.kind === 'scale').pop();
       watchProgress({ model, events, deploymentId: d.id, until: 'job', services: [service], ...(job ? { jobId: job.id } : {}), say: ctx.reply });
-      return `Scaling ${service} of ${d.id} to ${count}.`;
+      const paused = deps.autoscale.show(ctx.bare, d.id).find((v) => v.service === service && v.paused && v.note?.includes('manual scale'));
+      return `Scaling ${service} of ${d.id} to ${count}.${paused ? ` Note: ${paused.note}.` : ''}`;
     },
   });
+
+  chat.add(autoscaleChatCommand(deps.autoscale, allow));
 
   chat.add({
     name: 'destroy', usage: 'destroy <deployment>', summary: 'terminate every instance of a deployment', allow,

@@ -9,7 +9,7 @@ export { type WaitOptions, matches } from './client/wait.js';
 export {
   isReady, isTerminal, isGone, TERMINAL_STATES,
   type DeploymentView, type ServiceView, type InstanceView, type DeploymentState, type DeploymentEventView,
-  type ContextView, type ClusterView, type CloudView, type WhoAmIView, type PairingCodeView, type WaitTarget,
+  type ContextView, type ClusterView, type CloudView, type WhoAmIView, type PairingCodeView, type AutoscalePolicyView, type WaitTarget,
 } from './client/types.js';
 export {
   GatewayUnreachableError, UsageError, OperationFailedError, EXIT, EXIT_CODES_HELP, exitCodeFor, describeError, errorJson,

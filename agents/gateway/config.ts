@@ -51,6 +51,8 @@ export const gatewaySchema = {
     terminate_timeout: duration({ default: '60s', min: 100 }),
     /** How often unfinished jobs are re-examined (timeouts, offline peers). */
     tick: duration({ default: '1s', min: 10 }),
+    /** How often autoscaling policies decide (each decision reads the latest heartbeats). */
+    autoscale_interval: duration({ default: '15s', min: 10 }),
     /** PubSub service for deployment event nodes; default pubsub.<xmpp domain>. */
     pubsub: str({ optional: true }),
     /** whitelist: only the owner and admins may subscribe to a deployment's node; open: anyone. */
@@ -108,6 +110,7 @@ export interface EngineSettings {
   readonly drainTimeoutMs: number;
   readonly terminateTimeoutMs: number;
   readonly tickMs: number;
+  readonly autoscaleIntervalMs: number;
   readonly nodeAccess: 'whitelist' | 'open';
 }
 
@@ -119,6 +122,7 @@ export function engineSettings(g?: GatewayConfig['gateway']): EngineSettings {
     drainTimeoutMs: g?.drain_timeout ?? 300_000,
     terminateTimeoutMs: g?.terminate_timeout ?? 60_000,
     tickMs: g?.tick ?? 1000,
+    autoscaleIntervalMs: g?.autoscale_interval ?? 15_000,
     nodeAccess: g?.node_access ?? 'whitelist',
   };
 }

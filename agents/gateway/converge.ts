@@ -87,8 +87,12 @@ export function createConverger(deps: {
   }
 
   async function scaleIn(dep: Deployment, active: readonly Instance[], n: number): Promise<void> {
+    // A work-queue policy names the metric that says an instance runs a job (autoscale/queue.ts).
+    const policy = active[0] && model.autoscale.setting(dep, active[0].service).policy;
+    const metric = policy?.type === 'queue' ? policy.busyMetric : undefined;
+    const busy = (id: string) => liveness.busy(id) || (metric !== undefined && (liveness.report(id)?.values[metric] ?? 0) > 0);
     const victims = pickScaleIn(active.map((i) => ({
-      id: i.id, inst: i, busy: liveness.busy(i.id), load: liveness.load(i.id), cloudRank: clouds.get(i.cloud).rank, createdAt: i.createdAt,
+      id: i.id, inst: i, busy: busy(i.id), ready: i.ready, load: liveness.load(i.id), cloudRank: clouds.get(i.cloud).rank, createdAt: i.createdAt,
     })), n).map((c) => c.inst);
     log.info({ deployment: dep.id, victims: victims.map((v) => v.name) }, 'scaling in');
     await removal.remove(dep, victims);

@@ -19,6 +19,7 @@ import { cloud as cloudProto, gateway as gatewayProto } from '../../protocols/in
 import { createAccess, type AccessPolicy } from './access.js';
 import { createAllocator } from './allocator.js';
 import { createApi } from './api.js';
+import { createAutoscaleControl, createScaler, type AutoscaleControl, type Scaler } from './autoscale/index.js';
 import { addChatCommands } from './chat.js';
 import { createClouds } from './clouds.js';
 import { createConductor } from './conductor.js';
@@ -98,7 +99,8 @@ export function createGateway(o: GatewayOptions): Gateway {
   const allocator = createAllocator({ agent, model, access, texts, log: mlog('allocator') });
 
   let conductor: ReturnType<typeof createConductor> | undefined;
-  const changed = (id: string) => conductor?.kick(id);
+  let scaler: Scaler | undefined;
+  const changed = (id: string) => { scaler?.touch(id); conductor?.kick(id); };
   const liveness = createLiveness({
     agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: (i) => conductor?.lost(i),
   });
@@ -112,9 +114,17 @@ export function createGateway(o: GatewayOptions): Gateway {
   conductor = createConductor({
     model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
   });
-  const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner) });
-  createApi({ agent, model, access, ops, clouds, texts });
-  addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
+  scaler = createScaler({
+    model, report: (id) => liveness.report(id), kick: changed, log: mlog('autoscale'), intervalMs: settings.autoscaleIntervalMs,
+  });
+  let autoscale: AutoscaleControl | undefined;
+  const ops = createOperations({
+    model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner),
+    onManualScale: (d, service, user) => autoscale?.pauseForManualScale(d, service, user),
+  });
+  autoscale = createAutoscaleControl({ model, scaler, visible: ops.visible });
+  createApi({ agent, model, access, ops, clouds, texts, autoscale });
+  addChatCommands({ agent, model, access, ops, clouds, events: publisher.events, autoscale });
   const market = createMarket({ db, model, isAdmin: (j) => access.isAdmin(j) });
   addMarketChat({ agent, market, access });
   if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
@@ -140,11 +150,13 @@ export function createGateway(o: GatewayOptions): Gateway {
       await allocator.resendRequested();
       publisher!.kick();
       conductor!.start();
+      scaler!.start();
       agent.log.info({ clouds: o.clouds }, 'gateway ready');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      scaler!.stop();
       await conductor!.stop();
       publisher!.stop();
       await agent.stop();

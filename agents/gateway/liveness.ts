@@ -24,6 +24,18 @@ interface Live {
   busyAt?: number;
   load?: number;
   phase?: string;
+  /** The latest heartbeat's metrics (built-in and custom), for autoscaling. */
+  report?: { at: number; values: Record<string, number>; busy: boolean };
+}
+
+/** Built-in and script-emitted values of a heartbeat as numbers (custom ones arrive as text). */
+function metricValues(m: HeartbeatMsg): Record<string, number> {
+  const values: Record<string, number> = { load1: m.load1, mem_used_pct: m.mem_used_pct, disk_used_pct: m.disk_used_pct };
+  for (const [k, v] of Object.entries(m.custom ?? {})) {
+    const n = Number(v);
+    if (v !== '' && Number.isFinite(n) && !Object.hasOwn(values, k)) values[k] = n;
+  }
+  return values;
 }
 
 export function createLiveness(deps: {
@@ -96,6 +108,7 @@ export function createLiveness(deps: {
     if (!i) return;
     const l = entry(i.id);
     Object.assign(l, { heartbeatAt: now(), busy: m.busy, busyAt: now(), load: m.load1, phase: m.phase });
+    l.report = { at: now(), values: metricValues(m), busy: m.busy };
     model.instances.heartbeat(i.id);
   });
 
@@ -133,6 +146,8 @@ export function createLiveness(deps: {
       return l?.busy !== undefined && l.busyAt !== undefined ? { busy: l.busy, at: l.busyAt } : undefined;
     },
     load: (id: string): number | undefined => live.get(id)?.load,
+    /** The latest heartbeat's metrics, if one arrived (the decision judges their age). */
+    report: (id: string) => live.get(id)?.report,
     phase: (id: string): string | undefined => live.get(id)?.phase,
     /** Since when an online agent has been in its current readiness (undefined when offline or unknown). */
     readySince: (id: string): number | undefined => (live.get(id)?.online ? live.get(id)?.readySince : undefined),

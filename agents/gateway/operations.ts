@@ -16,6 +16,8 @@ export function createOperations(deps: {
   model: GatewayModel; access: Access; texts: ContextTexts; conductor: Conductor;
   /** Creates the deployment's event node, so the answer names a node the owner can subscribe to. */
   prepareNode: (deploymentId: string, owner: string) => Promise<void>;
+  /** Inside a manual scale's transaction (autoscale/control.ts pauses an active policy). */
+  onManualScale?: (d: Deployment, service: string, user: string) => void;
 }) {
   const { model, access, texts, conductor } = deps;
 
@@ -73,6 +75,7 @@ export function createOperations(deps: {
         model.wanted.set(d.id, s.name, req.count);
         model.jobs.create(d.id, 'scale', { service: s.name, count: req.count, from: before });
         model.events.append(d.id, { type: 'scale', message: `${s.name}: ${before ?? '?'} -> ${req.count} requested by ${bareJid(user)}`, data: { service: s.name, from: before, to: req.count } });
+        deps.onManualScale?.(d, s.name, user);
       });
       conductor.kick(d.id);
       return model.deployments.require(d.id);

@@ -26,6 +26,8 @@ export interface CloudSpec {
   images?: string;
   /** INI text appended to the file (more [image.*] maps, [trust], [images]). */
   extra?: string;
+  /** [instances] metrics_interval (default: the cloud agent's). */
+  metricsInterval?: string;
 }
 
 /** Writes a cloud agent configuration and starts the agent in this process. */
@@ -66,7 +68,7 @@ users = ${users}
 [quota]
 instances = ${c.quota ?? 10}
 
-${instancesSection(t, '1s')}
+${instancesSection(t, '1s')}${c.metricsInterval ? `metrics_interval = ${c.metricsInterval}\n` : ''}
 ${c.extra ?? ''}`;
   const file = join(d, 'cloud.ini');
   writeFileSync(file, ini);

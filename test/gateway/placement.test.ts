@@ -133,6 +133,16 @@ test('pickScaleIn never takes a busy instance while an idle one remains, whateve
   assert.deepEqual(pickScaleIn(inst, 2).map((i) => i.id), ['i', 'd']);
 });
 
+test('pickScaleIn: instances not ready yet go before idle ready ones, never before a busy one is spared', () => {
+  const inst = [
+    { id: 'idle', busy: false, ready: true, createdAt: 9 },
+    { id: 'busy', busy: true, ready: true, createdAt: 1 },
+    { id: 'booting', busy: false, ready: false, createdAt: 2 },
+    { id: 'draining', busy: false, ready: true, draining: true, createdAt: 3 },
+  ];
+  assert.deepEqual(pickScaleIn(inst, 4).map((i) => i.id), ['booting', 'draining', 'idle', 'busy']);
+});
+
 test('pickScaleIn ties: less-preferred cloud, then newest, then id; input order does not matter', () => {
   const inst = [
     { id: 'x2', busy: false, cloudRank: 1, createdAt: 5 },

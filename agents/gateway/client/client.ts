@@ -16,6 +16,7 @@ import { createLocator, type Locator } from './locate.js';
 import { createFollower, type EventListener, type Following } from './follow.js';
 import { waitFor, type WaitOptions } from './wait.js';
 import type {
+  AutoscalePolicyView,
   ClusterView, CloudView, ContextView, DeploymentView, PairingCodeView, WaitTarget, WhoAmIView,
 } from './types.js';
 
@@ -97,6 +98,11 @@ export class GatewayClient {
 
   async scale(id: string, service: string, count: number): Promise<DeploymentView> {
     return (await this.request(gw.Scale, { deployment: id, service, count })).deployment;
+  }
+
+  /** Autoscaling policies of a deployment: show them, pause or resume one, or set one (`key = value` lines). */
+  async autoscale(id: string, action: 'show' | 'pause' | 'resume' | 'set', o: { service?: string; policy?: string } = {}): Promise<AutoscalePolicyView[]> {
+    return (await this.request(gw.Autoscale, { deployment: id, action, service: o.service, policy: o.policy })).policies;
   }
 
   async destroy(id: string): Promise<DeploymentView> {

@@ -15,6 +15,7 @@ export type ClusterView = ResponseOf<typeof gateway.ListClusters>['clusters'][nu
 export type CloudView = ResponseOf<typeof gateway.ListClouds>['clouds'][number];
 export type WhoAmIView = ResponseOf<typeof gateway.WhoAmI>;
 export type PairingCodeView = ResponseOf<typeof gateway.PairingCode>;
+export type AutoscalePolicyView = ResponseOf<typeof gateway.Autoscale>['policies'][number];
 
 /**
  * What `waitFor` can wait for: a deployment state, `ready` (every service at its wanted

@@ -13,6 +13,7 @@ import { conf, ConfigError, ConfigInvalidError, parseConfig, type ConfigIssue } 
 import { serviceNameProblem } from '../../../protocols/index.js';
 
 const { enumOf, field, FieldProblem, int, list, nearest, readIni, section, sections, str } = conf;
+import { autoscaleFields, toPolicy, type AutoscalePolicy } from './autoscale-policy.js';
 
 export type GenericFlavorName = 'small' | 'medium' | 'large';
 export type Flavor =
@@ -43,6 +44,8 @@ interface ServiceBase {
 export interface FixedService extends ServiceBase { readonly type: 'fixed'; readonly order: number; readonly count: number }
 export interface ScalableService extends ServiceBase {
   readonly type: 'scalable'; readonly min: number; readonly max: number; readonly initial: number;
+  /** From its `[autoscale.<name>]` section, if any. */
+  readonly autoscale?: AutoscalePolicy;
 }
 export type ServiceDef = FixedService | ScalableService;
 
@@ -86,6 +89,7 @@ const schema = {
     context_version: int({ min: 1, optional: true }),
     clouds: list({ default: [] }),
   }),
+  'autoscale.*': sections(autoscaleFields),
 };
 
 const ONLY_FIXED = ['order', 'count'] as const;
@@ -142,6 +146,15 @@ export function parseCluster(text: string, file = 'cluster.ini'): ClusterDef {
       else if (initial < min || initial > max) fail(name, 'initial', `initial ${initial} is outside min..max (${min}..${max})`);
       services.push({ ...base, type: 'scalable', min, max, initial });
     }
+  }
+
+  const types = new Map(services.map((s) => [s.name, s.type]));
+  for (const [name, a] of Object.entries(cfg['autoscale.*'])) {
+    const sec = `autoscale.${name}`;
+    const policy = toPolicy(name, a, types, (key, message) =>
+      issues.push({ file, line: lines.get(`${sec}\n${key ?? ''}`) ?? lines.get(`${sec}\n`), section: sec, key, message }));
+    const i = services.findIndex((s) => s.name === name);
+    if (services[i]?.type === 'scalable') services[i] = { ...services[i], autoscale: policy };
   }
 
   const byName = new Map(services.map((s) => [s.name, s]));

@@ -34,6 +34,9 @@ export {
   type ClusterDef, type ServiceDef, type FixedService, type ScalableService, type Flavor, type GenericFlavorName,
 } from './cluster.js';
 
+export { type AutoscaleSetting, type Autoscale, type ScaledRow } from './autoscale.js';
+export { BUILTIN_METRICS, parsePolicy, type AutoscalePolicy, type TargetPolicy, type QueuePolicy } from './autoscale-policy.js';
+
 export {
   planPlacement,
   type PlacementInput, type PlacementPlan, type Placement, type ServiceRequest, type CloudCandidate, type Resources,

@@ -3,6 +3,7 @@
  * source. Built by the gateway's index.ts from the database core/store.ts opened.
  */
 import type { Db } from '../../../core/index.js';
+import { createAutoscale, createAutoscaleReads } from './autoscale.js';
 import { createClusterDefs } from './cluster-defs.js';
 import { createContexts } from './contexts.js';
 import { createDeployments } from './deployments.js';
@@ -37,6 +38,8 @@ export function createGatewayModel(db: Db, opts: ModelOptions = {}) {
     instances: createInstances({ ...deps, events }),
     jobs: createJobs({ ...deps, events }),
     wanted: createWanted(deps),
+    autoscale: createAutoscale(deps),
+    autoscaleReads: createAutoscaleReads(deps),
     events,
     /** Runs `fn` in one transaction (nested calls become savepoints). */
     transaction<T>(fn: () => T): T {

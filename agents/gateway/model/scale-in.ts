@@ -1,7 +1,8 @@
 /**
  * Scale-in choice: which instances of a scalable service to remove. Removing a busy
  * instance loses work, so no busy instance is chosen while an idle one remains; among the
- * idle, those already draining go first (they were picked before and stopped taking
+ * idle, those not ready yet go first (booting: nothing of theirs is lost, and an
+ * autoscaler that counted them as warming up asks for fewer), then those already draining (they were picked before and stopped taking
  * work), then the least loaded. Remaining ties prefer instances on less-preferred clouds,
  * so overflow clouds empty first and their fixed-service replicas can go too, then the
  * newest instance, then the id, so the same input always gives the same answer.
@@ -11,6 +12,8 @@ export interface ScaleInCandidate {
   readonly id: string;
   /** Running work (jobs, sessions) that removal would lose. */
   readonly busy: boolean;
+  /** Ready (serving); absent counts as ready. */
+  readonly ready?: boolean;
   /** Already draining or drained: takes no new work. */
   readonly draining?: boolean;
   /** Current load, any consistent unit (running jobs, CPU share); absent counts as 0. */
@@ -25,6 +28,7 @@ export function pickScaleIn<T extends ScaleInCandidate>(instances: readonly T[],
   if (n <= 0) return [];
   const sorted = [...instances].sort((a, b) =>
     Number(a.busy) - Number(b.busy)
+    || Number(a.ready ?? true) - Number(b.ready ?? true)
     || Number(b.draining ?? false) - Number(a.draining ?? false)
     || (a.load ?? 0) - (b.load ?? 0)
     || (b.cloudRank ?? 0) - (a.cloudRank ?? 0)

@@ -147,6 +147,19 @@ export const GATEWAY_MIGRATIONS: readonly Migration[] = [
 
   CREATE TABLE cursors (name TEXT PRIMARY KEY, value INTEGER NOT NULL);
   `,
+  // Autoscaling per deployment and service: a policy set after deployment (JSON; NULL
+  // keeps the definition's) and whether it is paused, and why (by whom, a manual scale).
+  `
+  CREATE TABLE autoscale (
+    deployment_id TEXT NOT NULL REFERENCES deployments(id) ON DELETE CASCADE,
+    service TEXT NOT NULL,
+    policy TEXT,
+    paused INTEGER NOT NULL DEFAULT 0 CHECK (paused IN (0, 1)),
+    note TEXT,
+    updated_at INTEGER NOT NULL,
+    PRIMARY KEY (deployment_id, service)
+  ) WITHOUT ROWID;
+  `,
 ];
 
 /** Opens (creating or migrating) the gateway database; ':memory:' for tests. */
