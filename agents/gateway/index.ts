@@ -28,6 +28,7 @@ import { createContextTexts } from './contexts.js';
 import { createConverger } from './converge.js';
 import { createLiveness } from './liveness.js';
 import { createGatewayModel, openGatewayStore, type GatewayModel } from './model/index.js';
+import { createNotifier } from './notifier.js';
 import { createOperations } from './operations.js';
 import { pairing } from './pairing.js';
 import { createPlanner } from './planner.js';
@@ -67,8 +68,8 @@ export function createGateway(o: GatewayOptions): Gateway {
   const settings = { ...engineSettings(), ...o.settings };
   const log = o.log ?? createLogger();
   const db = typeof o.db === 'string' ? openGatewayStore(o.db, { log }) : o.db;
-  let publisher: ReturnType<typeof createPublisher> | undefined;
-  const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e) });
+  const notify = createNotifier();
+  const model = createGatewayModel(db, { onEvent: notify.appended });
   const agent = new Agent({
     kind: 'gateway', xmpp: o.xmpp, log, db, pubsubService: o.pubsubService,
     // Anyone may talk to the gateway; every request and report is authorized on its own.
@@ -76,16 +77,16 @@ export function createGateway(o: GatewayOptions): Gateway {
   });
   const mlog = (module: string) => agent.log.child({ module });
   const access = createAccess({ model, policy: o.policy, domain: o.xmpp.domain });
-  publisher = createPublisher({ agent, model, log: mlog('publisher'), admins: access.admins, access: settings.nodeAccess });
+  const publisher = createPublisher({ agent, model, log: mlog('publisher'), admins: access.admins, access: settings.nodeAccess });
   agent.registerPresence(cloudProto.CloudPresence);
   const clouds = createClouds({ agent, jids: o.clouds, log: mlog('clouds') });
   const texts = createContextTexts({ model });
   const allocator = createAllocator({ agent, model, access, texts, log: mlog('allocator') });
 
-  let conductor: ReturnType<typeof createConductor> | undefined;
-  const changed = (id: string) => conductor?.kick(id);
+  notify.attach({ appended: publisher.appended });
+  const { changed } = notify;
   const liveness = createLiveness({
-    agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: (i) => conductor?.lost(i),
+    agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: notify.lost,
   });
   const tracker = createTracker({ agent, model, clouds, allocator, log: mlog('tracker'), changed, instanceJid: (i) => liveness.known(i) });
   const removal = createRemoval({
@@ -94,10 +95,11 @@ export function createGateway(o: GatewayOptions): Gateway {
   });
   const planner = createPlanner({ clouds, access, log: mlog('planner') });
   const converger = createConverger({ model, planner, allocator, removal, liveness, clouds, log: mlog('converge'), readyTimeoutMs: settings.readyTimeoutMs });
-  conductor = createConductor({
+  const conductor = createConductor({
     model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
   });
-  const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner) });
+  notify.attach({ changed: conductor.kick, lost: conductor.lost });
+  const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher.prepare(id, owner) });
   createApi({ agent, model, access, ops, clouds, texts });
   addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
   if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
@@ -106,7 +108,7 @@ export function createGateway(o: GatewayOptions): Gateway {
     // A cloud (re)appeared: compare its list with ours, then let every open job go on.
     tracker.reconcile(jid)
       .catch((err) => agent.log.warn({ err, cloud: jid }, 'reconciliation failed'))
-      .finally(() => { for (const j of model.jobs.unfinished()) conductor!.kick(j.deploymentId); });
+      .finally(() => { for (const j of model.jobs.unfinished()) conductor.kick(j.deploymentId); });
   });
 
   let stopped = false;
@@ -120,22 +122,22 @@ export function createGateway(o: GatewayOptions): Gateway {
       // After a restart: instance agents learn we are back (they answer with their presence).
       for (const i of model.instances.inStates(['requested', 'booting', 'running', 'draining'])) if (i.jid) liveness.known(i);
       await allocator.resendRequested();
-      publisher!.kick();
-      conductor!.start();
+      publisher.kick();
+      conductor.start();
       agent.log.info({ clouds: o.clouds }, 'gateway ready');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      await conductor!.stop();
-      publisher!.stop();
+      await conductor.stop();
+      publisher.stop();
       await agent.stop();
-      await conductor!.stop(1000);
+      await conductor.stop(1000);
       db.close();
     },
     async settle() {
-      await conductor!.idle();
-      await publisher!.idle();
+      await conductor.idle();
+      await publisher.idle();
     },
   };
 }
