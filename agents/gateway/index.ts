@@ -34,12 +34,15 @@ import { pairing } from './pairing.js';
 import { createPlanner } from './planner.js';
 import { createPublisher } from './publisher.js';
 import { createRemoval } from './removal.js';
+import { createService, type Service } from './service.js';
 import { createTracker } from './tracker.js';
 
 export { loadGatewayConfig, parseGatewayConfig, gatewaySchema, engineSettings, type GatewayConfig, type EngineSettings } from './config.js';
 export { nodeOf } from './publisher.js';
 export { cloudName } from './allocator.js';
 export type { AccessPolicy } from './access.js';
+export type { Service, WhoAmI, PutContextRequest, ReadContextRequest, ContextText, PairingRequest, PairingAnswer } from './service.js';
+export type { DeployRequest, ScaleRequest } from './operations.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
@@ -58,6 +61,8 @@ export interface GatewayOptions {
 export interface Gateway {
   readonly agent: Agent;
   readonly model: GatewayModel;
+  /** The use cases every front (IQ, chat, HTTP) calls, authorized by the caller's JID. */
+  readonly service: Service;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves when no deployment step runs and every event is published (tests). */
@@ -100,9 +105,11 @@ export function createGateway(o: GatewayOptions): Gateway {
   });
   notify.attach({ changed: conductor.kick, lost: conductor.lost });
   const ops = createOperations({ model, access, texts, conductor, prepareNode: (id, owner) => publisher.prepare(id, owner) });
-  createApi({ agent, model, access, ops, clouds, texts });
-  addChatCommands({ agent, model, access, ops, clouds, events: publisher.events });
-  if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
+  const pairer = o.pairing ? pairing({ ...o.pairing, agent, model, log: mlog('pairing'), serveCodes: false }) : undefined;
+  if (pairer) agent.use(pairer);
+  const service = createService({ model, access, texts, ops, clouds, ...(pairer ? { pairing: pairer.createCode } : {}) });
+  createApi({ agent, model, service });
+  addChatCommands({ agent, model, service, events: publisher.events });
 
   clouds.events.on('online', (jid: string) => {
     // A cloud (re)appeared: compare its list with ours, then let every open job go on.
@@ -115,6 +122,7 @@ export function createGateway(o: GatewayOptions): Gateway {
   return {
     agent,
     model,
+    service,
     async start() {
       access.syncGroups();
       await agent.start();
