@@ -35,6 +35,8 @@ import { createPlanner } from './planner.js';
 import { createPublisher } from './publisher.js';
 import { createRemoval } from './removal.js';
 import { createService, type Service } from './service.js';
+import { createHttpFront, type HttpFront, type HttpOptions } from './http.js';
+import { createLoginCheck } from './http-login.js';
 import { createTracker } from './tracker.js';
 
 export { loadGatewayConfig, parseGatewayConfig, gatewaySchema, engineSettings, type GatewayConfig, type EngineSettings } from './config.js';
@@ -43,6 +45,7 @@ export { cloudName } from './allocator.js';
 export type { AccessPolicy } from './access.js';
 export type { Service, WhoAmI, PutContextRequest, ReadContextRequest, ContextText, PairingRequest, PairingAnswer } from './service.js';
 export type { DeployRequest, ScaleRequest } from './operations.js';
+export type { HttpOptions, HttpFront } from './http.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
@@ -56,6 +59,8 @@ export interface GatewayOptions {
   pubsubService?: string;
   /** Pairing of running machines (agents/gateway/pairing.ts); off when absent. */
   pairing?: Omit<Parameters<typeof pairing>[0], 'agent' | 'model' | 'log'>;
+  /** The HTTP API (agents/gateway/http.ts); off when absent. */
+  http?: HttpOptions;
 }
 
 export interface Gateway {
@@ -63,6 +68,8 @@ export interface Gateway {
   readonly model: GatewayModel;
   /** The use cases every front (IQ, chat, HTTP) calls, authorized by the caller's JID. */
   readonly service: Service;
+  /** The HTTP API, when configured; its `url` is set once started. */
+  readonly http?: HttpFront;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves when no deployment step runs and every event is published (tests). */
@@ -110,6 +117,10 @@ export function createGateway(o: GatewayOptions): Gateway {
   const service = createService({ model, access, texts, ops, clouds, ...(pairer ? { pairing: pairer.createCode } : {}) });
   createApi({ agent, model, service });
   addChatCommands({ agent, model, service, events: publisher.events });
+  const http = o.http && createHttpFront({
+    ...o.http, service, model, events: publisher.events, log: mlog('http'),
+    login: createLoginCheck({ service: o.xmpp.service, domain: o.xmpp.domain, ca: o.xmpp.ca, log: mlog('http-login'), maxFailures: o.http.loginFailures }),
+  });
 
   clouds.events.on('online', (jid: string) => {
     // A cloud (re)appeared: compare its list with ours, then let every open job go on.
@@ -123,6 +134,7 @@ export function createGateway(o: GatewayOptions): Gateway {
     agent,
     model,
     service,
+    ...(http ? { http } : {}),
     async start() {
       access.syncGroups();
       await agent.start();
@@ -132,11 +144,13 @@ export function createGateway(o: GatewayOptions): Gateway {
       await allocator.resendRequested();
       publisher.kick();
       conductor.start();
-      agent.log.info({ clouds: o.clouds }, 'gateway ready');
+      await http?.start();
+      agent.log.info({ clouds: o.clouds, ...(http ? { http: http.url } : {}) }, 'gateway ready');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
+      await http?.stop().catch((err) => agent.log.warn({ err }, 'HTTP API did not close cleanly'));
       await conductor.stop();
       publisher.stop();
       await agent.stop();
@@ -167,6 +181,7 @@ export async function run(configFile: string): Promise<RunningAgent> {
     settings: engineSettings(cfg.gateway),
     ...(cfg.gateway.pubsub ? { pubsubService: cfg.gateway.pubsub } : {}),
     ...(p ? { pairing: await pairingOptions(p, configFile) } : {}),
+    ...(cfg.http ? { http: httpOptions(cfg.http, configFile) } : {}),
   });
   try {
     await gw.start();
@@ -175,6 +190,20 @@ export async function run(configFile: string): Promise<RunningAgent> {
     throw err;
   }
   return { agent: gw.agent, stop: () => gw.stop() };
+}
+
+function httpOptions(h: NonNullable<ReturnType<typeof loadGatewayConfig>['http']>, file: string): HttpOptions {
+  if (!!h.cert !== !!h.key) throw new ConfigError(`${file} [http]: give both cert and key, or neither (loopback only)`);
+  const read = (k: 'cert' | 'key', f: string) => {
+    try { return readFileSync(f, 'utf8'); } catch (err) {
+      throw new ConfigError(`${file} [http] ${k}: cannot read ${f} (${(err as Error).message})`, { cause: err });
+    }
+  };
+  return {
+    host: h.host, port: h.port, accessTtlS: Math.round(h.access_ttl / 1000), refreshTtlS: Math.round(h.refresh_ttl / 1000),
+    bodyLimit: h.body_limit, loginFailures: h.login_failures,
+    ...(h.cert && h.key ? { tls: { cert: read('cert', h.cert), key: read('key', h.key) } } : {}),
+  };
 }
 
 async function pairingOptions(p: NonNullable<ReturnType<typeof loadGatewayConfig>['pairing']>, file: string) {
