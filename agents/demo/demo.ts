@@ -15,7 +15,7 @@ import {
   type DeploymentEventView, type DeploymentView,
 } from '../gateway/client.js';
 import { createProgress, type Progress, type ProgressStream } from '../gateway/cli.js';
-import { startServer, DEMO_HOST } from './server.js';
+import { pickPort, startServer, DEMO_HOST } from './server.js';
 import { writeConfigs, CLOUD_NAME, DEMO_USER, GATEWAY_JID } from './configs.js';
 import { spawnAgent, type AgentProcess } from './processes.js';
 import { recordPids, stopLeftovers, terminateLocalInstances } from './leftovers.js';
@@ -26,6 +26,8 @@ export interface DemoSettings {
   dir: string;
   c2sPort: number;
   componentPort: number;
+  /** The gateway's HTTP API (HTTPS with the project-local certificate, on loopback). */
+  httpPort: number;
   /** Stop as soon as the cluster is ready (tests, CI). */
   exitWhenReady: boolean;
   readyTimeoutMs: number;
@@ -75,7 +77,10 @@ export async function runDemo(s: DemoSettings): Promise<number> {
     server = await race(startServer({ dir: join(s.dir, 'ejabberd'), c2sPort: s.c2sPort, componentPort: s.componentPort, say }));
     const info = server.info;
     say(`ejabberd is up on ${info.ip}:${info.c2sPort} (domain ${info.host})`);
-    const files = writeConfigs(s.dir, info);
+    const httpPort = await race(pickPort(s.httpPort, 'HTTP API', say));
+    const files = writeConfigs(s.dir, info, httpPort);
+    // The certificate names localhost (not the address): that is the name to use.
+    const httpUrl = `https://localhost:${httpPort}`;
 
     const cli = join(s.root, 'dist', 'agents', 'cli.js');
     for (const [name, kind, file] of [['gateway', 'gateway', files.gateway], [CLOUD_NAME, 'cloud', files.cloud]] as const) {
@@ -123,7 +128,7 @@ export async function runDemo(s: DemoSettings): Promise<number> {
     s.out.write(summary({
       root: s.root, dir: s.dir, files, info, d: final, readyAfterS: (Date.now() - t0) / 1000,
       logs: { gateway: agents[0]!.logFile, cloud: agents[1]!.logFile },
-      chatPasswordFile: (await chatDone) ? chatPasswordFile : undefined,
+      chatPasswordFile: (await chatDone) ? chatPasswordFile : undefined, httpUrl,
     }) + '\n');
     if (!s.exitWhenReady) await race(new Promise<never>(() => {}));
   } catch (err) {
