@@ -32,7 +32,7 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
     if (key === undefined) r = await run();
     else {
       const k = `${who} ${req.url.split('?')[0]} ${key}`;
-      r = model.db && tokens.idempotency.get(who, k);
+      r = tokens.idempotency.get(who, k);
       if (!r) {
         let p = inFlight.get(k);
         if (!p) {

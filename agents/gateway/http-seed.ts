@@ -45,7 +45,7 @@ export function addSeedRoutes(api: App, d: RouteDeps): void {
     if (!req.headers.authorization && !field(req.query, 'access_token') && field(req.body, 'access_token')) {
       (req.query as Record<string, unknown>).access_token = field(req.body, 'access_token');
     }
-    const p = await authenticate(req, tokens, true);
+    const p = await authenticate(req, tokens, true, true);
     const cluster = field(req.body, 'cluster') ?? field(req.query, 'cluster');
     if (!cluster) throw new HttpProblem(400, 'invalid-field', 'cluster: name the cluster definition to deploy', { field: 'cluster' });
     const counts: Record<string, number> = {};
@@ -61,5 +61,5 @@ export function addSeedRoutes(api: App, d: RouteDeps): void {
 
   api.get('/jobstatus.json', {
     schema: { summary: 'Seed compatibility: a deployment\'s state (id, access_token)', querystring: Type.Object({ id: S.Id, access_token: Type.Optional(Type.String({ maxLength: 4096 })) }, { additionalProperties: false }), response: { 200: Type.Object({ id: Type.String(), status: Type.String(), cluster: Type.String(), services: Type.Array(Type.Unknown()), instances: Type.Array(Type.Unknown()) }), 400: S.ProblemT, 401: S.ProblemT, 404: S.ProblemT } },
-  }, async (req) => status(req.query.id, (await authenticate(req, tokens, false)).user));
+  }, async (req) => status(req.query.id, (await authenticate(req, tokens, false, true)).user));
 }

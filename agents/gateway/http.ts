@@ -55,10 +55,13 @@ export interface RouteDeps {
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 
-/** The principal of a request, or 401; `write` needs a full-scope token. */
-export async function authenticate(req: FastifyRequest, tokens: HttpTokens, write: boolean): Promise<Principal> {
+/**
+ * The principal of a request, or 401; `write` needs a full-scope token. Only the seed's
+ * calls take the token from the query (`queryToken`): URLs end up in logs and histories.
+ */
+export async function authenticate(req: FastifyRequest, tokens: HttpTokens, write: boolean, queryToken = false): Promise<Principal> {
   const h = req.headers.authorization;
-  const q = (req.query as { access_token?: unknown } | undefined)?.access_token;
+  const q = queryToken ? (req.query as { access_token?: unknown } | undefined)?.access_token : undefined;
   const bearer = h?.startsWith('Bearer ') ? h.slice(7).trim() : typeof q === 'string' ? q : undefined;
   if (!bearer) throw new HttpProblem(401, 'unauthenticated', 'an Authorization: Bearer token is needed (POST /api/v1/login)');
   const p = await tokens.verify(bearer);
@@ -77,7 +80,6 @@ export function createHttpFront(o: HttpOptions & { service: Service; model: Gate
     loggerInstance: o.log.child({}, { level: (o.log.levels.values[o.log.level] ?? 30) > 40 ? o.log.level : 'warn' }),
     bodyLimit: o.bodyLimit ?? 512 * 1024,
     ...(o.tls ? { https: { cert: o.tls.cert, key: o.tls.key } } : {}),
-    ajv: { customOptions: { removeAdditional: false, coerceTypes: 'array', allErrors: false } },
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
 

@@ -174,6 +174,8 @@ describe('HTTP API', { timeout: 240_000 }, () => {
     const before = g.model.contexts.list(`hana@${host}`).length;
     isProblem(await call('GET', '/api/v1/deployments'), 401, 'unauthenticated');
     isProblem(await call('GET', '/api/v1/deployments', { token: 'nonsense' }), 401, 'invalid-token');
+    // Only the seed's calls take a token from the URL (URLs end up in logs).
+    isProblem(await call('GET', `/api/v1/whoami?access_token=${encodeURIComponent(t.access_token)}`), 401, 'unauthenticated');
     isProblem(await call('POST', '/api/v1/contexts', { token: t.access_token, body: '{"name": "x",', type: 'application/json' }), 400, 'malformed-json');
     const unknown = await call('POST', '/api/v1/contexts', { token: t.access_token, json: { name: 'x', body: CONTEXT, colour: 'red' } });
     isProblem(unknown, 400, 'invalid-field');
