@@ -20,8 +20,11 @@ export interface ChatCommand {
   name: string;
   usage: string;
   summary: string;
-  /** Who may run it; absent = everyone who may talk to the agent. */
-  allow?: (bare: string) => boolean | Promise<boolean>;
+  /**
+   * Who may run it. Every command must say (`() => true` for anyone who may talk to the
+   * agent); one that does not is refused to everyone, so a forgotten check denies.
+   */
+  allow: (bare: string) => boolean | Promise<boolean>;
   run(args: ChatArgs, ctx: ChatContext): Promise<string | void> | string | void;
 }
 
@@ -69,7 +72,7 @@ export class ChatRouter {
 
   constructor(private readonly intro = 'cloudgate agent') {
     this.add({
-      name: 'help', usage: 'help [command]', summary: 'list the commands you may run',
+      name: 'help', usage: 'help [command]', summary: 'list the commands you may run', allow: () => true,
       run: async (args, ctx) => this.help(ctx.bare, args.positional[0]),
     });
   }
@@ -80,7 +83,7 @@ export class ChatRouter {
   }
 
   private async allowed(cmd: ChatCommand, bare: string): Promise<boolean> {
-    return cmd.allow ? !!(await cmd.allow(bare)) : true;
+    return typeof cmd.allow === 'function' ? !!(await cmd.allow(bare)) : false;
   }
 
   async help(bare: string, name?: string): Promise<string> {

@@ -86,6 +86,8 @@ export const CODES = {
   CG_CONTEXT_PASSPHRASE: { description: "an encrypted context's passphrase is missing or wrong", condition: 'not-authorized' },
   CG_CONTEXT_ENVELOPE: { description: 'a stored encrypted context is damaged (its envelope does not parse)' },
   CG_CONTEXT_UNAVAILABLE: { description: 'the context of a service cannot be used for a deployment now (encrypted without its passphrase, or gone)' },
+  CG_CONTEXT_REJECTED: { description: 'a context body the instance agent would refuse: each problem named with its line, section and key; nothing stored', condition: 'bad-request' },
+  CG_CONTEXT_PASSPHRASE_REQUIRED: { description: 'an encrypted context was asked for without its passphrase', condition: 'bad-request' },
 
   // Contexts (the instance agent reads them; the gateway checks them).
   CG_CONTEXT_SYNTAX: { description: 'a context line is not INI: bad section header, key without "=", stray continuation' },

@@ -4,7 +4,7 @@
  * The sender's bare JID is the user; the gateway authorizes every request by it.
  */
 import { defineRequest, defineEvent } from './define.js';
-import { object, str, int, bool, jid, text, json, list, optional, oneOf, record } from './schema.js';
+import { object, str, int, bool, jid, text, json, list, optional, oneOf, intRecord } from './schema.js';
 
 export const NS_GATEWAY = 'urn:cloudgate:gateway:1';
 
@@ -27,6 +27,8 @@ const InstanceView = object({
   ready: bool(),
   context_version: int({ min: 0 }),
   cloud_instance_id: optional(str({ max: 256 })),
+  /** Why it failed or was replaced (a failed context says which plugin found what, where). */
+  reason: optional(str({ max: 16384 })),
 });
 
 const DeploymentView = object({
@@ -53,7 +55,7 @@ export const Deploy = defineRequest(NS_GATEWAY, 'deploy', {
   request: object({
     cluster: str({ max: 128 }),
     /** Initial counts per scalable service, overriding the definition. */
-    counts: optional(record({ max: 100 })),
+    counts: optional(intRecord({ max: 100, min: 0 })),
     /** Passphrase for encrypted contexts (never stored). */
     passphrase: optional(str({ max: 1024 })),
   }),
@@ -125,7 +127,8 @@ export const PutContext = defineRequest(NS_GATEWAY, 'put-context', {
     visibility: optional(oneOf(['public', 'private'] as const)),
     passphrase: optional(str({ max: 1024 })),
   }),
-  response: object({ context: ContextView }),
+  /** `warnings`: what the body's check found that may still be fine (e.g. a section no built-in plugin reads), one line each. */
+  response: object({ context: ContextView, warnings: optional(list(str({ max: 4096 }), { max: 1000, itemName: 'warning' })) }),
 });
 
 export const GetContext = defineRequest(NS_GATEWAY, 'get-context', {

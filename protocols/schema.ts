@@ -216,3 +216,23 @@ export function record(o: { max?: number; maxValue?: number } = {}): Codec<Recor
     },
   };
 }
+
+/**
+ * The same `<entry k="…">` map as record(), with integer values: the decoder checks each
+ * value once (naming its key) and hands out numbers, so no receiver re-parses text.
+ */
+export function intRecord(o: { max?: number; min?: number; maxValue?: number } = {}): Codec<Record<string, number>> {
+  const each = int({ min: o.min, max: o.maxValue });
+  const raw = record({ max: o.max, maxValue: 32 });
+  return {
+    kind: 'child', optional: false,
+    toChild: (parent, name, v) => raw.toChild!(parent, name, Object.fromEntries(Object.entries(v).map(([k, n]) => [k, String(n)]))),
+    fromChild: (parent, name, path) => {
+      const texts = raw.fromChild!(parent, name, path);
+      if (texts === undefined) return undefined;
+      const out: Record<string, number> = Object.create(null);
+      for (const [k, s] of Object.entries(texts)) out[k] = each.fromAttr!(s, `${path}[${k}]`);
+      return out;
+    },
+  };
+}

@@ -29,7 +29,8 @@ ca = ${existsSync(crt) ? crt : info.certFile}
 ${resource ? `resource = ${resource}\n` : ''}`;
 }
 
-export function writeConfigs(dir: string, info: ServerInfo, passwords: DemoPasswords): DemoFiles {
+/** `httpPort`: serve the HTTP API there (left out: no [http] section). */
+export function writeConfigs(dir: string, info: ServerInfo, passwords: DemoPasswords, httpPort?: number): DemoFiles {
   const files: DemoFiles = {
     gateway: join(dir, 'gateway.ini'),
     cloud: join(dir, `${CLOUD_NAME}.ini`),
@@ -55,7 +56,14 @@ tick = 500ms
 
 [users]
 allow = @${DEMO_HOST}
-`, { mode: 0o600 });
+${httpPort === undefined ? '' : `
+; The HTTP API over HTTPS with the project-local certificate (server.pem holds its key too).
+[http]
+host = 127.0.0.1
+port = ${httpPort}
+cert = ${info.certFile}
+key = ${info.certFile}
+`}`, { mode: 0o600 });
 
   writeFileSync(files.cloud, `; The demo's cloud agent: the local driver runs each instance as a local process.
 ${xmpp(info, CLOUD_JID, passwords.cloud, 'cloud')}

@@ -14,7 +14,7 @@ import {
   type DeploymentEventView, type DeploymentView,
   createProgress, type Progress, type ProgressStream,
 } from '../gateway/index.js';
-import { startServer, DEMO_HOST } from './server.js';
+import { pickPort, startServer, DEMO_HOST } from './server.js';
 import { writeConfigs, CLOUD_NAME, CLOUD_JID, DEMO_USER, GATEWAY_JID } from './configs.js';
 import { createAccounts } from './accounts.js';
 import { spawnAgent, type AgentProcess } from './processes.js';
@@ -26,6 +26,8 @@ export interface DemoSettings {
   dir: string;
   c2sPort: number;
   componentPort: number;
+  /** The gateway's HTTP API (HTTPS with the project-local certificate, on loopback). */
+  httpPort: number;
   /** Stop as soon as the cluster is ready (tests, CI). */
   exitWhenReady: boolean;
   readyTimeoutMs: number;
@@ -76,7 +78,10 @@ export async function runDemo(s: DemoSettings): Promise<number> {
     const info = server.info;
     say(`ejabberd is up on ${info.ip}:${info.c2sPort} (domain ${info.host})`);
     const passwords = await race(createAccounts(server));
-    const files = writeConfigs(s.dir, info, passwords);
+    const httpPort = await race(pickPort(s.httpPort, 'HTTP API', say));
+    const files = writeConfigs(s.dir, info, passwords, httpPort);
+    // The certificate names localhost (not the address): that is the name to use.
+    const httpUrl = `https://localhost:${httpPort}`;
     // The demo user's password, for people's chat clients (client.ini holds it too).
     const chatPasswordFile = join(s.dir, 'chat-password');
     writeFileSync(chatPasswordFile, `${passwords.user}\n`, { mode: 0o600 });
@@ -119,7 +124,7 @@ export async function runDemo(s: DemoSettings): Promise<number> {
     s.out.write(summary({
       root: s.root, dir: s.dir, files, info, d: final, readyAfterS: (Date.now() - t0) / 1000,
       logs: { gateway: agents[0]!.logFile, cloud: agents[1]!.logFile },
-      chatPasswordFile,
+      chatPasswordFile, httpUrl,
     }) + '\n');
     if (!s.exitWhenReady) await race(new Promise<never>(() => {}));
   } catch (err) {

@@ -50,6 +50,7 @@ const code = await runDemo({
   dir: resolve(env.CLOUDGATE_DEMO_DIR || resolve(root, 'var', 'demo')),
   c2sPort: port('CLOUDGATE_DEMO_C2S_PORT', 15222),
   componentPort: port('CLOUDGATE_DEMO_COMPONENT_PORT', 15347),
+  httpPort: port('CLOUDGATE_DEMO_HTTP_PORT', 8443),
   exitWhenReady: env.CLOUDGATE_DEMO_EXIT_WHEN_READY === '1',
   readyTimeoutMs: (Number.isFinite(ready) && ready > 0 ? ready : 300) * 1000,
   out: process.stdout,

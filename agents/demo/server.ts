@@ -27,7 +27,7 @@ export async function stopStaleServer(dir: string, say: (line: string) => void):
   }
 }
 
-async function pickPort(wanted: number, what: string, say: (line: string) => void): Promise<number> {
+export async function pickPort(wanted: number, what: string, say: (line: string) => void): Promise<number> {
   if (wanted === 0) return freePort('127.0.0.1');
   if (!(await portInUse(wanted, '127.0.0.1'))) return wanted;
   const p = await freePort('127.0.0.1');

@@ -8,6 +8,8 @@ import { CLOUD_JID, DEMO_USER, GATEWAY_JID, type DemoFiles } from './configs.js'
 export interface SummaryInput {
   root: string; dir: string; files: DemoFiles; info: ServerInfo; d: DeploymentView; readyAfterS: number;
   logs: { gateway: string; cloud: string }; chatPasswordFile?: string;
+  /** The gateway's HTTP API. */
+  httpUrl: string;
 }
 
 export function summary(s: SummaryInput): string {
@@ -44,6 +46,8 @@ export function summary(s: SummaryInput): string {
     `         ${cli} scale ${s.d.id} worker 5 --wait ${cfg}`,
     `         ${cli} contexts ${cfg}    (--json for scripts; --help for more)`,
     ...chat,
+    `  HTTP:  ${s.httpUrl}/api/v1 (docs ${s.httpUrl}/api/docs); log in as ${DEMO_USER} with the chat password:`,
+    `         CLOUDGATE_API_URL=${s.httpUrl} CLOUDGATE_API_CA=${rel(cert)} CLOUDGATE_API_USER=${DEMO_USER} CLOUDGATE_API_PASSWORD=... examples/api.sh`,
     '',
     'Press Ctrl-C to stop everything the demo started.',
   ].join('\n');

@@ -7,9 +7,8 @@
  * [users] allow list the gateway serves the JIDs of its own XMPP domain. Deny wins over
  * allow; admins are always allowed.
  */
-import type { GatewayModel, User } from './model/index.js';
+import { ForbiddenError, type GatewayModel, type User } from './model/index.js';
 import { bareJid } from '../../core/index.js';
-import { forbidden } from '../../protocols/index.js';
 
 export interface AccessPolicy {
   readonly admins: readonly string[];
@@ -63,9 +62,9 @@ export function createAccess({ model, policy, domain }: { model: GatewayModel; p
     mayUse,
     groupsOf,
     ensureUser,
-    /** The caller as a user, or `forbidden` (application condition not-in-acl). */
+    /** The caller as a user, or a ForbiddenError (CG_FORBIDDEN; on the wire: not-in-acl). */
     requireUser(jid: string): User {
-      if (!mayUse(jid)) throw forbidden(`${bareJid(jid)} may not use this gateway`, 'not-in-acl');
+      if (!mayUse(jid)) throw new ForbiddenError(`${bareJid(jid)} may not use this gateway`);
       return ensureUser(jid);
     },
     /** Whether `jid` may see or change something owned by `owner`. */

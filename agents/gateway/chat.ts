@@ -1,18 +1,18 @@
 /**
- * Chat commands for people in any XMPP client. Replies are plain text; deploy, scale and
- * destroy answer at once and then send progress lines until the work is done.
+ * Chat commands for people in any XMPP client: a thin adapter over the service layer
+ * (service.ts), which authorizes every use case; each command also declares who may run
+ * it, so help lists only those. Replies are plain text; deploy, scale and destroy answer
+ * at once and then send progress lines until the work is done.
  */
 import type { EventEmitter } from 'node:events';
 import type { Agent, ChatArgs } from '../../core/index.js';
 import { ChatError } from '../../core/index.js';
-import type { Access } from './access.js';
 import { autoscaleChatCommand, statusLines, type AutoscaleControl } from './autoscale/index.js';
-import type { Clouds } from './clouds.js';
 import { summarize } from './desired.js';
 import type { Deployment, GatewayModel } from './model/index.js';
-import type { Operations } from './operations.js';
 import { watchProgress } from './progress.js';
-import { cloudViews, clusterView, contextView, destroyStage } from './views.js';
+import type { Service } from './service.js';
+import { clusterView, contextView, destroyStage } from './views.js';
 
 function describe(model: GatewayModel, d: Deployment): string {
   const all = model.instances.list(d.id);
@@ -37,26 +37,26 @@ const positiveInt = (s: string | undefined, what: string): number => {
   return Number(s);
 };
 
-export function addChatCommands(deps: {
-  agent: Agent; model: GatewayModel; access: Access; ops: Operations; clouds: Clouds; events: EventEmitter; autoscale: AutoscaleControl;
-}) {
-  const { agent, model, access, ops, clouds, events } = deps;
-  const allow = (bare: string) => access.mayUse(bare);
+export function addChatCommands(deps: { agent: Agent; model: GatewayModel; service: Service; events: EventEmitter; autoscale: AutoscaleControl }) {
+  const { agent, model, service, events } = deps;
+  const ops = service.deployments;
+  const anyone = () => true;
+  const allow = (bare: string) => service.users.whoami(bare).allowed;
   const chat = agent.chat;
 
   chat.add({
-    name: 'whoami', usage: 'whoami', summary: 'who the gateway thinks you are',
+    name: 'whoami', usage: 'whoami', summary: 'who the gateway thinks you are', allow: anyone,
     run: (_a, ctx) => {
-      const groups = access.groupsOf(ctx.bare);
-      const rights = access.isAdmin(ctx.bare) ? 'an admin' : access.mayUse(ctx.bare) ? 'a user' : 'not allowed to use this gateway';
-      return `You are ${ctx.bare}, ${rights}${groups.length ? `; groups: ${groups.join(', ')}` : ''}.`;
+      const me = service.users.whoami(ctx.bare);
+      const rights = me.admin ? 'an admin' : me.allowed ? 'a user' : 'not allowed to use this gateway';
+      return `You are ${me.jid}, ${rights}${me.groups.length ? `; groups: ${me.groups.join(', ')}` : ''}.`;
     },
   });
 
   chat.add({
     name: 'clouds', usage: 'clouds', summary: 'the clouds and what they can still host', allow,
-    run: () => {
-      const list = cloudViews(clouds);
+    run: (_a, ctx) => {
+      const list = service.clouds.list(ctx.bare);
       if (!list.length) return 'No clouds are configured.';
       return list.map((c) => `${c.name} (${c.jid}): ${c.online ? `online, ${c.driver}, ${c.instances} instance(s), room for ${c.free_instances}` : 'offline'}`).join('\n');
     },
@@ -65,7 +65,7 @@ export function addChatCommands(deps: {
   chat.add({
     name: 'contexts', usage: 'contexts', summary: 'the contexts you may use', allow,
     run: (_a, ctx) => {
-      const list = model.contexts.list(ctx.bare).map((c) => contextView(model, c));
+      const list = service.contexts.list(ctx.bare).map((c) => contextView(model, c));
       if (!list.length) return 'No contexts yet.';
       return list.map((c) => `${c.name} v${c.version} (${c.id}, ${c.visibility}${c.encrypted ? ', encrypted' : ''}${c.owner === ctx.bare ? '' : `, of ${c.owner}`})`).join('\n');
     },
@@ -74,7 +74,7 @@ export function addChatCommands(deps: {
   chat.add({
     name: 'clusters', usage: 'clusters', summary: 'your cluster definitions', allow,
     run: (_a, ctx) => {
-      const list = (access.isAdmin(ctx.bare) ? model.clusters.list() : model.clusters.list(ctx.bare)).map(clusterView);
+      const list = service.clusters.list(ctx.bare).map(clusterView);
       if (!list.length) return 'No cluster definitions yet.';
       return list.map((c) => `${c.name}${c.owner === ctx.bare ? '' : ` (of ${c.owner})`}: ${c.services.join(', ')}`).join('\n');
     },
@@ -85,11 +85,11 @@ export function addChatCommands(deps: {
     run: async (a: ChatArgs, ctx) => {
       const cluster = a.positional[0];
       if (!cluster || a.positional.length > 1) throw new ChatError('name one cluster');
-      const counts: Record<string, string> = {};
+      const counts: Record<string, number> = {};
       let passphrase: string | undefined;
       for (const [k, v] of Object.entries(a.flags)) {
         if (v === true) throw new ChatError(`--${k} needs a value`);
-        if (k === 'passphrase') passphrase = v; else counts[k] = v;
+        if (k === 'passphrase') passphrase = v; else counts[k] = positiveInt(v, `--${k}`);
       }
       ctx.reply(`Deploying ${cluster}…`).catch(() => {});
       const d = await ops.deploy(ctx.bare, { cluster, counts, ...(passphrase !== undefined ? { passphrase } : {}) });
@@ -103,7 +103,7 @@ export function addChatCommands(deps: {
     name: 'status', usage: 'status [deployment]', summary: 'your deployments, or one in detail', allow,
     run: (a, ctx) => {
       const id = a.positional[0];
-      if (id) return [details(model, ops.status(ctx.bare, id)[0]!), ...statusLines(deps.autoscale, ctx.bare, ops.status(ctx.bare, id)[0]!)].join('\n');
+      if (id) { const d = ops.get(ctx.bare, id); return [details(model, d), ...statusLines(deps.autoscale, ctx.bare, d)].join('\n'); }
       const list = ops.status(ctx.bare);
       return list.length ? list.map((d) => describe(model, d)).join('\n') : 'No deployments.';
     },

@@ -76,6 +76,19 @@ export const gatewaySchema = {
     ttl: duration({ min: 30_000, default: '10m' }),
     max_ttl: duration({ min: 30_000, default: '1h' }),
   }, { optional: true }),
+  /** The HTTP API (agents/gateway/http.ts); off without this section. Plain HTTP only on loopback. */
+  http: section({
+    host: str({ default: '127.0.0.1' }),
+    port: int({ min: 0, max: 65535, default: 8443 }),
+    /** PEM certificate (chain) and key; needed for any address but loopback. */
+    cert: path({ optional: true }),
+    key: path({ optional: true }),
+    access_ttl: duration({ min: 60_000, default: '15m' }),
+    refresh_ttl: duration({ min: 60_000, default: '30d' }),
+    body_limit: int({ min: 1024, max: 16 * 1024 * 1024, default: 524288 }),
+    /** Failed logins allowed per address and per account each minute. */
+    login_failures: int({ min: 1, max: 1000, default: 5 }),
+  }, { optional: true }),
 };
 
 export type GatewayConfig = Config<typeof gatewaySchema>;

@@ -8,8 +8,7 @@
  * encrypted context cannot be sent again until the owner deploys anew.
  */
 import type { ClusterDef, GatewayModel } from './model/index.js';
-import { decryptContext, PassphraseError } from './model/index.js';
-import { badRequest, notAuthorized, notFound } from '../../protocols/index.js';
+import { decryptContext, NotFoundError, PassphraseError, PassphraseRequiredError } from './model/index.js';
 
 export interface PinnedContext { readonly id: string; readonly version: number }
 
@@ -24,15 +23,15 @@ export function createContextTexts({ model }: { model: GatewayModel }) {
    */
   async function read(id: string, version: number, passphrase?: string): Promise<string> {
     const v = model.contexts.version(id, version);
-    if (!v) throw notFound(`context version ${id}@${version} not found`);
+    if (!v) throw new NotFoundError('context version', `${id}@${version}`);
     if (v.content.type === 'plain') return v.content.body;
-    if (passphrase === undefined) throw badRequest(`context ${id}@${version} is encrypted: a passphrase is needed`, 'passphrase');
+    if (passphrase === undefined) throw new PassphraseRequiredError(`context ${id}@${version} is encrypted: a passphrase is needed`);
     try {
       const text = await decryptContext(v.content.blob, passphrase);
       decrypted.set(`${id}@${version}`, text);
       return text;
     } catch (err) {
-      if (err instanceof PassphraseError) throw notAuthorized(`wrong passphrase for context ${id}@${version}`, 'passphrase');
+      if (err instanceof PassphraseError) throw new PassphraseError(`wrong passphrase for context ${id}@${version}`, { cause: err });
       throw err;
     }
   }
@@ -45,7 +44,7 @@ export function createContextTexts({ model }: { model: GatewayModel }) {
       for (const s of def.services) {
         if (!s.context) { services.push(s); continue; }
         const info = model.contexts.resolve(s.context.ref, owner);
-        if (!info) throw notFound(`service '${s.name}': context '${s.context.ref}' not found (or not readable by ${owner})`);
+        if (!info) throw new NotFoundError(`service '${s.name}': context`, s.context.ref);
         const version = s.context.version ?? info.latest;
         await read(info.id, version, passphrase);
         services.push({ ...s, context: { ref: info.id, version } });

@@ -19,7 +19,7 @@ import { cloud as cloudProto, gateway as gatewayProto } from '../../protocols/in
 import { createAccess, type AccessPolicy } from './access.js';
 import { createAllocator } from './allocator.js';
 import { createApi } from './api.js';
-import { createAutoscaleControl, createScaler, type AutoscaleControl, type Scaler } from './autoscale/index.js';
+import { createAutoscaleControl, createScaler } from './autoscale/index.js';
 import { addChatCommands } from './chat.js';
 import { createClouds } from './clouds.js';
 import { createConductor } from './conductor.js';
@@ -31,11 +31,15 @@ import { createGatewayModel, openGatewayStore, type GatewayModel } from './model
 import { loadImageRegistry, type ImageRegistry } from './images.js';
 import { createMarket, type Market } from './market.js';
 import { addMarketChat } from './market-chat.js';
-import { createOperations } from './operations.js';
+import { createNotifier } from './notifier.js';
+import { createOperations, visibleDeployment } from './operations.js';
 import { pairing } from './pairing.js';
 import { createPlanner } from './planner.js';
 import { createPublisher } from './publisher.js';
 import { createRemoval } from './removal.js';
+import { createService, type Service } from './service.js';
+import { createHttpFront, type HttpFront, type HttpOptions } from './http.js';
+import { createLoginCheck } from './http-login.js';
 import { createTracker } from './tracker.js';
 
 export { loadGatewayConfig, parseGatewayConfig, gatewaySchema, engineSettings, type GatewayConfig, type EngineSettings } from './config.js';
@@ -50,6 +54,9 @@ export {
 export { createProgress, type Progress, type ProgressStream } from './cli.js';
 export { imageRegistry, loadImageRegistry, type ImageRegistry } from './images.js';
 export type { Market, MarketEntry, MarketPage } from './market.js';
+export type { Service, WhoAmI, PutContextRequest, ReadContextRequest, ContextText, PairingRequest, PairingAnswer } from './service.js';
+export type { DeployRequest, ScaleRequest } from './operations.js';
+export type { HttpOptions, HttpFront } from './http.js';
 
 export interface GatewayOptions {
   xmpp: XmppOptions;
@@ -65,12 +72,18 @@ export interface GatewayOptions {
   pairing?: Omit<Parameters<typeof pairing>[0], 'agent' | 'model' | 'log'>;
   /** Image metadata for cluster definitions (agents/gateway/images.ts); none when absent. */
   images?: ImageRegistry;
+  /** The HTTP API (agents/gateway/http.ts); off when absent. */
+  http?: HttpOptions;
 }
 
 export interface Gateway {
   readonly agent: Agent;
   readonly model: GatewayModel;
   readonly market: Market;
+  /** The use cases every front (IQ, chat, HTTP) calls, authorized by the caller's JID. */
+  readonly service: Service;
+  /** The HTTP API, when configured; its `url` is set once started. */
+  readonly http?: HttpFront;
   start(): Promise<void>;
   stop(): Promise<void>;
   /** Resolves when no deployment step runs and every event is published (tests). */
@@ -81,8 +94,8 @@ export function createGateway(o: GatewayOptions): Gateway {
   const settings = { ...engineSettings(), ...o.settings };
   const log = o.log ?? createLogger();
   const db = typeof o.db === 'string' ? openGatewayStore(o.db, { log }) : o.db;
-  let publisher: ReturnType<typeof createPublisher> | undefined;
-  const model = createGatewayModel(db, { onEvent: (e) => publisher?.appended(e), checkCluster: o.images?.checkCluster });
+  const notify = createNotifier();
+  const model = createGatewayModel(db, { onEvent: notify.appended, checkCluster: o.images?.checkCluster });
   // A fixed resource gives programs one address to send requests to (protocols/gateway.ts).
   const xmpp = o.xmpp.kind === 'component' || o.xmpp.resource ? o.xmpp : { ...o.xmpp, resource: gatewayProto.GATEWAY_RESOURCE };
   const agent = new Agent({
@@ -92,17 +105,16 @@ export function createGateway(o: GatewayOptions): Gateway {
   });
   const mlog = (module: string) => agent.log.child({ module });
   const access = createAccess({ model, policy: o.policy, domain: o.xmpp.domain });
-  publisher = createPublisher({ agent, model, log: mlog('publisher'), admins: access.admins, access: settings.nodeAccess });
+  const publisher = createPublisher({ agent, model, log: mlog('publisher'), admins: access.admins, access: settings.nodeAccess });
   agent.registerPresence(cloudProto.CloudPresence);
   const clouds = createClouds({ agent, jids: o.clouds, log: mlog('clouds') });
   const texts = createContextTexts({ model });
   const allocator = createAllocator({ agent, model, access, texts, log: mlog('allocator') });
 
-  let conductor: ReturnType<typeof createConductor> | undefined;
-  let scaler: Scaler | undefined;
-  const changed = (id: string) => { scaler?.touch(id); conductor?.kick(id); };
+  notify.attach({ appended: publisher.appended });
+  const { changed } = notify;
   const liveness = createLiveness({
-    agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: (i) => conductor?.lost(i),
+    agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: notify.lost,
   });
   const tracker = createTracker({ agent, model, clouds, allocator, log: mlog('tracker'), changed, instanceJid: (i) => liveness.known(i) });
   const removal = createRemoval({
@@ -111,29 +123,36 @@ export function createGateway(o: GatewayOptions): Gateway {
   });
   const planner = createPlanner({ clouds, access, log: mlog('planner') });
   const converger = createConverger({ model, planner, allocator, removal, liveness, clouds, log: mlog('converge'), readyTimeoutMs: settings.readyTimeoutMs });
-  conductor = createConductor({
+  const conductor = createConductor({
     model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
   });
-  scaler = createScaler({
-    model, report: (id) => liveness.report(id), kick: changed, log: mlog('autoscale'), intervalMs: settings.autoscaleIntervalMs,
+  const scaler = createScaler({
+    model, report: (id) => liveness.report(id), kick: notify.changed, log: mlog('autoscale'), intervalMs: settings.autoscaleIntervalMs,
   });
-  let autoscale: AutoscaleControl | undefined;
+  notify.attach({ changed: (id) => { scaler.touch(id); conductor.kick(id); }, lost: conductor.lost });
+  const visible = visibleDeployment({ model, access });
+  const autoscale = createAutoscaleControl({ model, scaler, visible });
   const ops = createOperations({
-    model, access, texts, conductor, prepareNode: (id, owner) => publisher!.prepare(id, owner),
-    onManualScale: (d, service, user) => autoscale?.pauseForManualScale(d, service, user),
+    model, access, texts, conductor, visible, prepareNode: (id, owner) => publisher.prepare(id, owner),
+    onManualScale: autoscale.pauseForManualScale,
   });
-  autoscale = createAutoscaleControl({ model, scaler, visible: ops.visible });
-  createApi({ agent, model, access, ops, clouds, texts, autoscale });
-  addChatCommands({ agent, model, access, ops, clouds, events: publisher.events, autoscale });
+  const pairer = o.pairing ? pairing({ ...o.pairing, agent, model, log: mlog('pairing'), serveCodes: false }) : undefined;
+  if (pairer) agent.use(pairer);
+  const service = createService({ model, access, texts, ops, clouds, ...(pairer ? { pairing: pairer.createCode } : {}) });
+  createApi({ agent, model, service, autoscale });
+  addChatCommands({ agent, model, service, events: publisher.events, autoscale });
   const market = createMarket({ db, model, isAdmin: (j) => access.isAdmin(j) });
   addMarketChat({ agent, market, access });
-  if (o.pairing) agent.use(pairing({ ...o.pairing, agent, model, log: mlog('pairing') }));
+  const http = o.http && createHttpFront({
+    ...o.http, service, model, events: publisher.events, log: mlog('http'),
+    login: createLoginCheck({ service: o.xmpp.service, domain: o.xmpp.domain, ca: o.xmpp.ca, log: mlog('http-login'), maxFailures: o.http.loginFailures }),
+  });
 
   clouds.events.on('online', (jid: string) => {
     // A cloud (re)appeared: compare its list with ours, then let every open job go on.
     tracker.reconcile(jid)
       .catch((err) => agent.log.warn({ err, cloud: jid }, 'reconciliation failed'))
-      .finally(() => { for (const j of model.jobs.unfinished()) conductor!.kick(j.deploymentId); });
+      .finally(() => { for (const j of model.jobs.unfinished()) conductor.kick(j.deploymentId); });
   });
 
   let stopped = false;
@@ -141,6 +160,8 @@ export function createGateway(o: GatewayOptions): Gateway {
     agent,
     model,
     market,
+    service,
+    ...(http ? { http } : {}),
     async start() {
       access.syncGroups();
       await agent.start();
@@ -148,24 +169,26 @@ export function createGateway(o: GatewayOptions): Gateway {
       // After a restart: instance agents learn we are back (they answer with their presence).
       for (const i of model.instances.inStates(['requested', 'booting', 'running', 'draining'])) if (i.jid) liveness.known(i);
       await allocator.resendRequested();
-      publisher!.kick();
-      conductor!.start();
-      scaler!.start();
-      agent.log.info({ clouds: o.clouds }, 'gateway ready');
+      publisher.kick();
+      conductor.start();
+      scaler.start();
+      await http?.start();
+      agent.log.info({ clouds: o.clouds, ...(http ? { http: http.url } : {}) }, 'gateway ready');
     },
     async stop() {
       if (stopped) return;
       stopped = true;
-      scaler!.stop();
-      await conductor!.stop();
-      publisher!.stop();
+      await http?.stop().catch((err) => agent.log.warn({ err }, 'HTTP API did not close cleanly'));
+      scaler.stop();
+      await conductor.stop();
+      publisher.stop();
       await agent.stop();
-      await conductor!.stop(1000);
+      await conductor.stop(1000);
       db.close();
     },
     async settle() {
-      await conductor!.idle();
-      await publisher!.idle();
+      await conductor.idle();
+      await publisher.idle();
     },
   };
 }
@@ -188,6 +211,7 @@ export async function run(configFile: string): Promise<RunningAgent> {
     ...(cfg.gateway.pubsub ? { pubsubService: cfg.gateway.pubsub } : {}),
     ...(p ? { pairing: await pairingOptions(p, configFile) } : {}),
     ...(cfg.images ? { images: loadImageRegistry({ endorsers: cfg.images.endorsers, metadataDir: cfg.images.metadata_dir, log: log.child({ module: 'images' }), where: `${configFile} [images]` }) } : {}),
+    ...(cfg.http ? { http: httpOptions(cfg.http, configFile) } : {}),
   });
   try {
     await gw.start();
@@ -196,6 +220,20 @@ export async function run(configFile: string): Promise<RunningAgent> {
     throw err;
   }
   return { agent: gw.agent, stop: () => gw.stop() };
+}
+
+function httpOptions(h: NonNullable<ReturnType<typeof loadGatewayConfig>['http']>, file: string): HttpOptions {
+  if (!!h.cert !== !!h.key) throw new ConfigError(`${file} [http]: give both cert and key, or neither (loopback only)`);
+  const read = (k: 'cert' | 'key', f: string) => {
+    try { return readFileSync(f, 'utf8'); } catch (err) {
+      throw new ConfigError(`${file} [http] ${k}: cannot read ${f} (${(err as Error).message})`, { cause: err });
+    }
+  };
+  return {
+    host: h.host, port: h.port, accessTtlS: Math.round(h.access_ttl / 1000), refreshTtlS: Math.round(h.refresh_ttl / 1000),
+    bodyLimit: h.body_limit, loginFailures: h.login_failures,
+    ...(h.cert && h.key ? { tls: { cert: read('cert', h.cert), key: read('key', h.key) } } : {}),
+  };
 }
 
 async function pairingOptions(p: NonNullable<ReturnType<typeof loadGatewayConfig>['pairing']>, file: string) {

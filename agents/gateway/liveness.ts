@@ -9,6 +9,7 @@ import type { Agent, AgentEvent, Logger, MessageContext, PeerEvent } from '../..
 import { instance as proto } from '../../protocols/index.js';
 import type { GatewayModel, Instance } from './model/index.js';
 import { advance, fail } from './tracker.js';
+import { describeProblems, reportProblems } from './report-problems.js';
 import type { ContextReportMsg, HeartbeatMsg, InstancePresenceData } from './wire.js';
 
 interface Live {
@@ -115,12 +116,14 @@ export function createLiveness(deps: {
   agent.onMessage(proto.ContextReport, (m: ContextReportMsg, ctx: MessageContext) => {
     const i = current(ctx.bare);
     if (!i) return;
-    const failed = (m.results as Array<{ plugin?: string; status?: string; message?: string }>).filter((r) => r?.status === 'failed');
+    // The per-plugin problems travel on to the user: in the event, and in the instance's reason.
+    const problems = m.ok ? [] : reportProblems(m.results);
+    const why = problems.length ? `: ${describeProblems(problems)}` : '';
     model.events.append(i.deploymentId, {
-      type: 'context', message: `${i.name}: context version ${m.version} ${m.ok ? 'applied' : `failed${failed.length ? ` (${failed.map((f) => f.plugin).join(', ')})` : ''}`}`,
-      data: { instance: i.id, version: m.version, ok: m.ok },
+      type: 'context', message: `${i.name}: context version ${m.version} ${m.ok ? 'applied' : `failed${why}`}`,
+      data: { instance: i.id, version: m.version, ok: m.ok, ...(problems.length ? { problems } : {}) },
     });
-    if (!m.ok && i.context?.version === m.version) fail(model, i, `context version ${m.version} failed`);
+    if (!m.ok && i.context?.version === m.version) fail(model, i, `context version ${m.version} failed${why}`);
     changed(i.deploymentId);
   });
 

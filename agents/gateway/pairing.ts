@@ -54,6 +54,11 @@ export interface PairingOptions {
   maxCodesPerOwner?: number;
   /** Answer RenewToken for identities paired here (default true). */
   renewTokens?: boolean;
+  /**
+   * Answer PairingCode requests here (default). The gateway turns this off: its service
+   * layer answers them, after authorizing the caller like every other use case.
+   */
+  serveCodes?: boolean;
   now?: () => number;
 }
 
@@ -92,7 +97,14 @@ const TABLE = `CREATE TABLE IF NOT EXISTS pairing_codes (
 interface Row { hash: string; owner: string; context_id: string; version: number; expires_at: number; used_at: number | null }
 export interface Redeemed { status: number; body: { context?: string; jid?: string; version?: number; expires?: number; error?: string; message?: string } }
 
-export function pairing(o: PairingOptions): AgentModule & { readonly url: string; redeem(code: string): Promise<Redeemed> } {
+export interface PairingModule extends AgentModule {
+  readonly url: string;
+  redeem(code: string): Promise<Redeemed>;
+  /** A new code for `owner`'s context (the caller is authorized by the service layer first). */
+  createCode(owner: string, ref: string, version: number | undefined, ttlS: number | undefined): { code: string; expires: number };
+}
+
+export function pairing(o: PairingOptions): PairingModule {
   const { model, log } = o;
   const db = model.db;
   // Not one of the model's numbered migrations: the table belongs to this module and
@@ -194,8 +206,9 @@ export function pairing(o: PairingOptions): AgentModule & { readonly url: string
     name: 'pairing',
     get url() { return url; },
     redeem,
+    createCode,
     setup(agent) {
-      agent.handle(gatewayProto.PairingCode, ({ context, version, ttl_s }, ctx) => createCode(ctx.bare, context, version, ttl_s));
+      if (o.serveCodes !== false) agent.handle(gatewayProto.PairingCode, ({ context, version, ttl_s }, ctx) => createCode(ctx.bare, context, version, ttl_s));
       if (o.renewTokens === false) return;
       agent.handle(cloudProto.RenewToken, async (_req, ctx) => {
         const paired = ctx.bare.endsWith(`@${domain}`) && db.prepare('SELECT 1 FROM pairing_codes WHERE jid = ?').get(ctx.bare);

@@ -28,7 +28,7 @@ export function deploymentView(model: GatewayModel, dep: Deployment): Deployment
     services: summarize(dep.definition, model.wanted.all(dep.id), all).map((s) => ({ name: s.name, type: s.type, wanted: s.wanted, ready: s.ready })),
     instances: shown.map((i) => ({
       name: i.name, service: i.service, cloud: i.cloud, state: i.state, ready: i.ready,
-      context_version: i.context?.version ?? 0, cloud_instance_id: i.cloudInstanceId,
+      context_version: i.context?.version ?? 0, cloud_instance_id: i.cloudInstanceId, reason: i.reason,
     })),
   };
 }

@@ -20,7 +20,7 @@ const agent = new Agent({
 });
 agent.handle(Add, ({ a, b }) => ({ sum: a + b }));
 agent.chat.add({
-  name: 'add', usage: 'add <a> <b>', summary: 'add two numbers',
+  name: 'add', usage: 'add <a> <b>', summary: 'add two numbers', allow: () => true,
   run: ({ positional: [a, b] }) => String(Number(a) + Number(b)),
 });
 await agent.start();

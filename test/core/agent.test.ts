@@ -91,7 +91,7 @@ describe('agent runtime against a real ejabberd', () => {
   });
 
   test('chat commands with permissions and generated help', async () => {
-    b.chat.add({ name: 'echo', usage: 'echo <words…>', summary: 'say it back', run: (args) => args.positional.join(' ') });
+    b.chat.add({ name: 'echo', usage: 'echo <words…>', summary: 'say it back', allow: () => true, run: (args) => args.positional.join(' ') });
     b.chat.add({ name: 'secret', usage: 'secret', summary: 'admins only', allow: () => false, run: () => 'no' });
     const replies: string[] = [];
     const got = (n: number) => new Promise<void>((r) => {

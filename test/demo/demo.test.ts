@@ -6,6 +6,7 @@
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile, spawn } from 'node:child_process';
+import { request as httpsRequest } from 'node:https';
 import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -21,7 +22,7 @@ interface Run { code: number | null; out: string }
 function demo(dir: string, env: Record<string, string>, timeoutMs: number, onOutput?: (out: string, stop: () => void) => void): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [main], {
-      env: { ...process.env, CLOUDGATE_DEMO_DIR: dir, CLOUDGATE_DEMO_C2S_PORT: '0', CLOUDGATE_DEMO_COMPONENT_PORT: '0', ...env },
+      env: { ...process.env, CLOUDGATE_DEMO_DIR: dir, CLOUDGATE_DEMO_C2S_PORT: '0', CLOUDGATE_DEMO_COMPONENT_PORT: '0', CLOUDGATE_DEMO_HTTP_PORT: '0', ...env },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
@@ -32,6 +33,22 @@ function demo(dir: string, env: Record<string, string>, timeoutMs: number, onOut
     const t2 = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 30_000);
     child.once('exit', (code) => { clearTimeout(t1); clearTimeout(t2); resolve({ code, out }); });
   });
+}
+
+/** Logs in to the demo's HTTP API as the chat account and asks whoami (stdout: its JSON). */
+async function httpWhoami(url: string | undefined, ca: string, password: string): Promise<CliRun> {
+  if (!url) return { code: 1, stdout: 'no HTTP address in the summary', stderr: '' };
+  const call = (method: string, path: string, body?: string, token?: string) => new Promise<{ status: number; text: string }>((resolve, reject) => {
+    const req = httpsRequest(`${url}${path}`, {
+      method, ca, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    }, (res) => { let text = ''; res.on('data', (c) => { text += c; }); res.on('end', () => resolve({ status: res.statusCode ?? 0, text })); });
+    req.on('error', reject);
+    req.end(body);
+  });
+  const login = await call('POST', '/api/v1/login', JSON.stringify({ username: 'demo@localhost', password }));
+  if (login.status !== 200) return { code: 1, stdout: login.text, stderr: '' };
+  const who = await call('GET', '/api/v1/whoami', undefined, (JSON.parse(login.text) as { access_token: string }).access_token);
+  return { code: who.status === 200 ? 0 : 1, stdout: who.text, stderr: '' };
 }
 
 const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
@@ -86,10 +103,15 @@ test('while it runs the CLI and the chat account work; Ctrl-C stops everything a
       cli(['status', '--json', '--config', client], {}),
       // The chat account's password logs in too (as a person's chat client would).
       cli(['whoami', '--config', client], { CLOUDGATE_JWT_KEY: undefined, CLOUDGATE_PASSWORD: readFileSync(join(dir, 'chat-password'), 'utf8').trim() }),
+      // The HTTP API the summary names answers over HTTPS with the project-local certificate.
+      httpWhoami(/HTTP: {2}(https:\/\/localhost:\d+)\/api\/v1/.exec(out)?.[1], readFileSync(join(dir, 'ejabberd', 'conf', 'server.crt'), 'utf8'),
+        readFileSync(join(dir, 'chat-password'), 'utf8').trim()),
     ]).finally(stop);
   });
   assert.ok(checked, r.out);
-  const [status, whoami] = await checked;
+  const [status, whoami, http] = await checked;
+  assert.equal(http!.code, 0, http!.stdout);
+  assert.match(http!.stdout, /"jid":"demo@localhost","admin":true/);
   assert.equal(status!.code, 0, status!.stderr);
   const [d] = JSON.parse(status!.stdout).deployments;
   assert.deepEqual(d.services.map((s: { name: string; ready: number }) => `${s.name} ${s.ready}`), ['head 1', 'worker 3']);

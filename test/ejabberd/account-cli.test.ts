@@ -5,7 +5,7 @@
 import { test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -20,6 +20,7 @@ let dir: string;
 before(async () => {
   t = await startEjabberd({ operatorJwt: false }, { cleanup: false });
   dir = mkdtempSync(join(tmpdir(), 'cgt-account-'));
+  chmodSync(dir, 0o711); // a server prepared below it runs as its own user, which must reach it
 });
 after(async () => { rmSync(dir, { recursive: true, force: true }); await t?.stop(); });
 

@@ -45,7 +45,7 @@ export function generate(r: Rng, tg: Targets, counts: Record<TargetName, number>
   const run = () => `touch "$CLOUDGATE_ROOT/pwned-${++n}"`;
 
   const gatewaySamples: Sample[] = [
-    { def: gw.Deploy, valid: { cluster: victim.cluster, counts: { head: '1' } } },
+    { def: gw.Deploy, valid: { cluster: victim.cluster, counts: { head: 1 } } },
     { def: gw.Status, valid: { deployment: victim.deployment } },
     { def: gw.Scale, valid: { deployment: victim.deployment, service: 'head', count: 3 } },
     { def: gw.Destroy, valid: { deployment: victim.deployment } },

@@ -142,7 +142,7 @@ describe('chat commands from a plain XMPP client', { timeout: 120_000 }, () => {
     assert.match((await carol.say('status', /batch/)).join('\n'), new RegExp(`${id} \\(batch, carol@`));
 
     assert.match((await carol.say(`scale ${id} worker 3`, /scale of .* done/)).join('\n'), /worker: 3\/3 ready/);
-    assert.match((await carol.say(`scale ${id} worker 99`, /failed/)).join('\n'), /scale failed: count for 'worker' must be in 1\.\.6/);
+    assert.match((await carol.say(`scale ${id} worker 99`, /failed/)).join('\n'), /scale failed: count for 'worker' must be an integer in 1\.\.6, got 99/);
     assert.match((await carol.say('scale', /Usage/)).join('\n'), /scale: name a deployment and a service/);
     assert.match((await carol.say(`destroy ${id}`, /destroyed: nothing left running/)).join('\n'), /Destroying/);
     await until('nothing left', () => cloudA.live().length === 0);

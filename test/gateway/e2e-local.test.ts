@@ -67,7 +67,7 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
 
   test('deploy with overflow, scale up and down, destroy leaves nothing behind', () => withGateway('main', async (g) => {
     await prepare(alice, g.agent.jid, ini);
-    const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: { worker: '2' }, passphrase: undefined })).deployment.id;
+    const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: { worker: 2 }, passphrase: undefined })).deployment.id;
     let d = await completed(g, id);
     const A = a.config.raw.xmpp.jid;
     const B = b.config.raw.xmpp.jid;
@@ -121,7 +121,7 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
     let id = '';
     await withGateway('restart', async (g1) => {
       await prepare(alice, g1.agent.jid, ini);
-      id = (await alice.request(gw.Deploy, g1.agent.jid, { cluster: 'batch', counts: { worker: '3' }, passphrase: undefined })).deployment.id;
+      id = (await alice.request(gw.Deploy, g1.agent.jid, { cluster: 'batch', counts: { worker: 3 }, passphrase: undefined })).deployment.id;
       // Stopped while the head is being created; the workers wait for it to be ready.
       await until('head requested', () => g1.model.instances.list(id).length === 1, 10_000, 5);
     });

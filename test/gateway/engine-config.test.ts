@@ -59,5 +59,5 @@ test('access: own domain by default, allow patterns, deny wins, admins always', 
   b.syncGroups();
   const u = b.ensureUser('alice@example.org');
   assert.deepEqual([u.admin, u.groups], [false, ['physics']]);
-  assert.throws(() => b.requireUser('dave@example.org'), (e: { condition?: string; app?: string }) => e.condition === 'forbidden' && e.app === 'not-in-acl');
+  assert.throws(() => b.requireUser('dave@example.org'), (e: { code?: string }) => e.code === 'CG_FORBIDDEN');
 });

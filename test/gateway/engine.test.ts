@@ -35,7 +35,7 @@ describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
     return { ca, cb, g, gwJid: g.agent.jid, gwBare };
   }
 
-  async function deploy(g: Gateway, gwJid: string, ini: string, counts?: Record<string, string>) {
+  async function deploy(g: Gateway, gwJid: string, ini: string, counts?: Record<string, number>) {
     await prepare(s.alice, gwJid, ini.replace(/^image = /gm, 'context = node\nimage = '));
     const r = await s.alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts, passphrase: undefined });
     assert.equal(r.deployment.owner, s.alice.bare);
@@ -206,7 +206,7 @@ describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
     const deploy = (passphrase?: string) => s.alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts: undefined, passphrase });
     await assert.rejects(deploy(), (e: unknown) => e instanceof StanzaError && e.app === 'passphrase');
     await assert.rejects(deploy('wrong'), (e: unknown) => e instanceof StanzaError && e.app === 'passphrase');
-    await assert.rejects(s.alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts: { worker: '99' }, passphrase: 'sesame' }), (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request');
+    await assert.rejects(s.alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts: { worker: 99 }, passphrase: 'sesame' }), (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request');
     const id = (await deploy('sesame')).deployment.id;
     const d = await completed(s.alice, gwJid, id);
     assert.ok(d.instances.every((i) => i.context_version === 2));

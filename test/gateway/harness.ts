@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before } from 'node:test';
-import { createGateway, type Gateway, type AccessPolicy, type EngineSettings, type ImageRegistry } from '../../agents/gateway/index.js';
+import { createGateway, type Gateway, type AccessPolicy, type EngineSettings, type ImageRegistry, type HttpOptions } from '../../agents/gateway/index.js';
 import type { Agent } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
@@ -40,7 +40,7 @@ export function engineSuite(dirPrefix: string): EngineSuite {
 }
 
 export async function startGateway(t: TestServer, o: {
-  dir: string; clouds: readonly string[]; policy?: Partial<AccessPolicy>; settings?: Partial<EngineSettings>; dbName?: string; user?: string;
+  dir: string; clouds: readonly string[]; policy?: Partial<AccessPolicy>; settings?: Partial<EngineSettings>; dbName?: string; user?: string; http?: HttpOptions;
   images?: ImageRegistry;
 }): Promise<Gateway> {
   const user = o.user ?? 'gateway';
@@ -50,6 +50,7 @@ export async function startGateway(t: TestServer, o: {
     log: silent,
     clouds: o.clouds,
     policy: { admins: [`admin@${t.host}`], ...o.policy },
+    ...(o.http ? { http: o.http } : {}),
     settings: { tickMs: 100, placementTimeoutMs: 3000, terminateTimeoutMs: 3000, readyTimeoutMs: 20_000, heartbeatTimeoutMs: 20_000, drainTimeoutMs: 3000, ...o.settings },
     ...(o.images ? { images: o.images } : {}),
   });

@@ -37,7 +37,8 @@ export function registerCatalogCommands(program: Command): void {
       try { body = readInput(file); passphrase = passphraseFrom(o.passphraseEnv); } catch (err) { fail(o, err); }
       await withClient(o, async (gw) => {
         const c = await gw.putContext(name, body, { visibility: o.public ? 'public' : undefined, passphrase });
-        return { json: { context: c }, text: `stored ${contextLine(c)}` };
+        const warnings = c.warnings?.length ? `\n${c.warnings.map((w) => `warning: ${w}`).join('\n')}` : '';
+        return { json: { context: c }, text: `stored ${contextLine(c)}${warnings}` };
       });
     });
   connectionOptions(ctx.command('get')

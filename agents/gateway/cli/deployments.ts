@@ -33,6 +33,10 @@ export function passphraseFrom(envVar: string | undefined): string | undefined {
   return v;
 }
 
+/** Why instances failed (a rejected context names plugin, line, section and key), one per line. */
+const failureReasons = (d: DeploymentView): string =>
+  d.instances.filter((i) => i.state === 'failed' && i.reason).map((i) => `\n  ${i.name}: ${i.reason}`).join('');
+
 /** Waits with progress on stderr; a deployment that failed or was aborted is exit 1. */
 async function waitAndReport(gw: GatewayClient, d: DeploymentView, targets: WaitTarget[], o: WaitOpts, what: string, afterSeq?: number): Promise<Outcome> {
   const progress = o.json || o.progress === false ? undefined : createProgress({ start: Date.now() });
@@ -46,7 +50,7 @@ async function waitAndReport(gw: GatewayClient, d: DeploymentView, targets: Wait
     progress?.end();
     const ok = matches(final, targets);
     if (!ok) {
-      return { json: { deployment: final }, text: deploymentDetail(final), exit: EXIT.failed, message: `deployment ${final.id} ${final.state} (${serviceSummary(final)})` };
+      return { json: { deployment: final }, text: deploymentDetail(final), exit: EXIT.failed, message: `deployment ${final.id} ${final.state} (${serviceSummary(final)})${failureReasons(final)}` };
     }
     return { json: { deployment: final }, text: `deployment ${final.id} ${what} (${serviceSummary(final)})` };
   } finally {

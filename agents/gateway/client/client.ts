@@ -80,9 +80,7 @@ export class GatewayClient {
   // ---- deployments ------------------------------------------------------------------
 
   async deploy(cluster: string, o: { counts?: Record<string, number>; passphrase?: string } = {}): Promise<DeploymentView> {
-    const counts = o.counts && Object.keys(o.counts).length
-      ? Object.fromEntries(Object.entries(o.counts).map(([k, v]) => [k, String(v)]))
-      : undefined;
+    const counts = o.counts && Object.keys(o.counts).length ? o.counts : undefined;
     return (await this.request(gw.Deploy, { cluster, counts, passphrase: o.passphrase })).deployment;
   }
 
@@ -143,8 +141,10 @@ export class GatewayClient {
 
   async contexts(): Promise<ContextView[]> { return (await this.request(gw.ListContexts, {})).contexts; }
 
-  async putContext(name: string, body: string, o: { visibility?: 'public' | 'private'; passphrase?: string } = {}): Promise<ContextView> {
-    return (await this.request(gw.PutContext, { name, body, visibility: o.visibility, passphrase: o.passphrase })).context;
+  /** The stored context; `warnings` lists what the gateway's check found that may still be fine. */
+  async putContext(name: string, body: string, o: { visibility?: 'public' | 'private'; passphrase?: string } = {}): Promise<ContextView & { warnings?: string[] }> {
+    const r = await this.request(gw.PutContext, { name, body, visibility: o.visibility, passphrase: o.passphrase });
+    return r.warnings?.length ? { ...r.context, warnings: r.warnings } : r.context;
   }
 
   getContext(ref: string, o: { version?: number; passphrase?: string } = {}): Promise<{ context: ContextView; body: string }> {

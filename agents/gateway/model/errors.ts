@@ -19,7 +19,8 @@ export class ConflictError extends CloudgateError {
 
 /** A request that can never succeed as given (a bad name, a malformed value). */
 export class InvalidError extends CloudgateError {
-  constructor(message: string) {
+  /** `field` names the input at fault, when there is one (fronts show it: HTTP problem details). */
+  constructor(message: string, readonly field?: string) {
     super('CG_INVALID', message);
   }
 }
@@ -41,6 +42,23 @@ export class IllegalTransitionError extends CloudgateError {
 export class PassphraseError extends CloudgateError {
   constructor(message = 'wrong passphrase, or the encrypted context was altered', options?: ErrorOptions) {
     super('CG_CONTEXT_PASSPHRASE', message, options);
+  }
+}
+
+/** One thing wrong with a context body; `plugin` is the plugin whose section it is. */
+export interface ContextProblem { plugin?: string; line?: number; section?: string; key?: string; message: string }
+
+/** A context body that the instance agent would refuse; `problems` says where and why. */
+export class ContextRejectedError extends CloudgateError {
+  constructor(readonly problems: readonly ContextProblem[], format: (p: ContextProblem) => string) {
+    super('CG_CONTEXT_REJECTED', `context body: ${problems.length} problem(s):\n${problems.map((p) => `  ${format(p)}`).join('\n')}`);
+  }
+}
+
+/** An encrypted context was asked for without a passphrase. */
+export class PassphraseRequiredError extends CloudgateError {
+  constructor(message: string) {
+    super('CG_CONTEXT_PASSPHRASE_REQUIRED', message);
   }
 }
 

@@ -7,8 +7,8 @@ export { createGatewayModel, type GatewayModel, type ModelOptions } from './mode
 export { openGatewayStore, GATEWAY_MIGRATIONS } from './schema.js';
 
 export {
-  NotFoundError, ConflictError, InvalidError, ForbiddenError, IllegalTransitionError, PassphraseError,
-  EnvelopeError, PlacementError, type CloudRefusal,
+  NotFoundError, ConflictError, InvalidError, ForbiddenError, IllegalTransitionError, PassphraseError, PassphraseRequiredError,
+  EnvelopeError, PlacementError, ContextRejectedError, type CloudRefusal, type ContextProblem,
 } from './errors.js';
 
 export {

@@ -7,6 +7,7 @@ export { parseCloudgate, parseServer, normalizeJid, CLOUDGATE_KEYS, type Cloudga
 export { ContextError, ContextNotFoundError, type ContextErrorCode, type ContextLocation, type SourceAttempt } from './errors.js';
 export { applyContext, type ApplyOptions, type ApplyReport } from './apply.js';
 export { loadPlugins, BUILTIN_PLUGINS, type PluginRegistry } from './registry.js';
+export { planContext, type Plan, type PlanIssue } from './plan.js';
 export { readState, STATE_FILE, type AppliedState, type StepState } from './state.js';
 export { findContext, DEFAULT_METADATA_URL, DEFAULT_CONFIG_DRIVE_DIRS, type FindOptions, type ContextSource, type SourceKind } from './sources.js';
 export { decodeUserData, type DecodedUserData, type Encoding } from './userdata.js';

@@ -10,10 +10,15 @@ import type { PluginRegistry } from './registry.js';
 
 export interface Step { plugin: Plugin; phase: Phase; id: string; section: Section }
 
+/** One problem, with where it is, for callers that show or sort them (the gateway on store). */
+export interface PlanIssue { plugin: string; line?: number; section?: string; key?: string; reason: string; kind: 'unknown-plugin' | 'invalid' }
+
 export interface Plan {
   steps: Step[];
   /** Problems by plugin name; empty when the context may be applied. */
   problems: Map<string, string[]>;
+  /** The same problems, with their location apart. */
+  issues: PlanIssue[];
   /** Sections that are present but will not be applied, with why. */
   ignored: PluginResult[];
   /** Plugins in plugins= order, known or not, for reporting. */
@@ -28,8 +33,12 @@ export function stepId(name: string, phase: Phase): string {
 
 export async function planContext(ctx: Context, registry: PluginRegistry, root: string): Promise<Plan> {
   const problems = new Map<string, string[]>();
+  const issues: PlanIssue[] = [];
   const ignored: PluginResult[] = [];
-  const note = (name: string, msg: string) => problems.set(name, [...(problems.get(name) ?? []), msg]);
+  const note = (name: string, where: { line?: number; section?: string; key?: string }, reason: string, kind: PlanIssue['kind'] = 'invalid') => {
+    problems.set(name, [...(problems.get(name) ?? []), `${formatLocation(where)}: ${reason}`]);
+    issues.push({ plugin: name, ...where, reason, kind });
+  };
   const pluginsLine = ctx.positions.get('amiconfig')?.keys.get('plugins');
 
   // Without plugins= every section is a candidate; old amiconfig contexts carry sections
@@ -38,7 +47,7 @@ export async function planContext(ctx: Context, registry: PluginRegistry, root: 
   for (const name of ctx.plugins) {
     if (registry.has(name)) continue;
     if (ctx.pluginsListed) {
-      note(name, `${formatLocation({ line: pluginsLine, section: 'amiconfig', key: 'plugins' })}: unknown plugin "${name}" (known: ${[...registry.keys()].sort().join(', ')})`);
+      note(name, { line: pluginsLine, section: 'amiconfig', key: 'plugins' }, `unknown plugin "${name}" (known: ${[...registry.keys()].sort().join(', ')})`, 'unknown-plugin');
     } else {
       ignored.push({ plugin: name, status: 'disabled', message: 'no such plugin; section ignored' });
     }
@@ -60,13 +69,13 @@ export async function planContext(ctx: Context, registry: PluginRegistry, root: 
     for (const p of await validateOne(plugin, section, ctx, root)) {
       const pos = ctx.positions.get(name);
       const line = p.key !== undefined ? pos?.keys.get(p.key) ?? pos?.line : pos?.line;
-      note(name, `${formatLocation({ line, section: name, key: p.key })}: ${p.message}`);
+      note(name, { line, section: name, key: p.key }, p.message);
     }
     for (const phase of plugin.phases ?? ['main']) steps.push({ plugin, phase, id: stepId(name, phase), section });
   }
   // Stable sort: phases in order, plugins= order within a phase.
   steps.sort((a, b) => PHASES.indexOf(a.phase) - PHASES.indexOf(b.phase));
-  return { steps, problems, ignored, enabled };
+  return { steps, problems, issues, ignored, enabled };
 }
 
 async function validateOne(plugin: Plugin, section: Section, context: Context, root: string): Promise<Problem[]> {

@@ -1,0 +1,135 @@
+/**
+ * The gateway's use cases, one layer under every front (IQ in api.ts, chat in chat.ts,
+ * HTTP): typed input, typed results, the model's CG_* errors, and authorization decided
+ * here, once — each use case first makes the caller a user (ForbiddenError otherwise) and
+ * only ever shows them what they may see: their own rows, public contexts, or everything
+ * for an admin. Fronts translate their wire to these calls and the results and errors back.
+ *
+ * Deployments live in operations.ts; new deployment use cases (a scaling policy, pausing
+ * and resuming it) belong there too, so every front gets them at once.
+ */
+import { bareJid } from '../../core/index.js';
+import type { Access } from './access.js';
+import type { Clouds } from './clouds.js';
+import type { ContextTexts } from './contexts.js';
+import {
+  encryptContext, NotFoundError, type ClusterRecord, type ContextContent, type ContextInfo, type GatewayModel, type Visibility,
+} from './model/index.js';
+import type { Operations } from './operations.js';
+import { createContextChecker, formatProblem, type ContextProblem } from './context-check.js';
+import type { CloudView } from './wire.js';
+import { cloudViews } from './views.js';
+
+export interface WhoAmI { jid: string; admin: boolean; groups: string[]; allowed: boolean }
+export interface PutContextRequest { name: string; body: string; visibility?: Visibility; passphrase?: string }
+export interface ReadContextRequest { ref: string; version?: number; passphrase?: string }
+export interface ContextText { context: ContextInfo; version: number; body: string }
+/** A stored context with what its check found that may still be fine. */
+export interface StoredContext { context: ContextInfo; warnings: ContextProblem[] }
+export interface PairingRequest { context: string; version?: number; ttlS?: number }
+/** `expires`: seconds since the epoch. */
+export interface PairingAnswer { code: string; expires: number }
+
+/** The pairing module's use case, when pairing is configured (pairing.ts). */
+export type CreatePairingCode = (owner: string, ref: string, version: number | undefined, ttlS: number | undefined) => PairingAnswer;
+
+export { formatProblem };
+
+export function createService(deps: {
+  model: GatewayModel; access: Access; texts: ContextTexts; ops: Operations; clouds: Clouds;
+  pairing?: CreatePairingCode;
+}) {
+  const { model, access, texts, ops, clouds, pairing } = deps;
+  /** The caller's bare JID once they may use the gateway. */
+  const authorize = (caller: string): string => access.requireUser(caller).jid;
+  const checker = createContextChecker();
+
+  const readable = (me: string, ref: string): ContextInfo => {
+    const c = model.contexts.resolve(ref, me);
+    if (!c) throw new NotFoundError('context', ref);
+    return c;
+  };
+
+  return {
+    authorize,
+    users: {
+      /** Anyone may ask who they are, allowed or not. */
+      whoami(caller: string): WhoAmI {
+        const jid = bareJid(caller);
+        return { jid, admin: access.isAdmin(jid), groups: access.groupsOf(jid), allowed: access.mayUse(jid) };
+      },
+    },
+
+    deployments: ops,
+
+    contexts: {
+      list: (caller: string): ContextInfo[] => model.contexts.list(authorize(caller)),
+      get: (caller: string, ref: string): ContextInfo => readable(authorize(caller), ref),
+      /** Checks `body` as an instance agent would, without storing anything. */
+      check: (caller: string, body: string) => { authorize(caller); return checker.check(body); },
+      /**
+       * Stores a new context, or a new version of the caller's context of that name, if
+       * its body passes the check (ContextRejectedError naming every problem otherwise).
+       */
+      async put(caller: string, req: PutContextRequest): Promise<StoredContext> {
+        const me = authorize(caller);
+        const warnings = await checker.accept(req.body);
+        const content: ContextContent = req.passphrase !== undefined
+          ? { type: 'encrypted', blob: await encryptContext(req.body, req.passphrase) }
+          : { type: 'plain', body: req.body };
+        const own = model.contexts.byName(me, req.name);
+        if (!own) return { context: model.contexts.create({ owner: me, name: req.name, visibility: req.visibility ?? 'private', content }), warnings };
+        model.transaction(() => {
+          model.contexts.newVersion(own.id, content);
+          if (req.visibility && req.visibility !== own.visibility) model.contexts.setVisibility(own.id, req.visibility);
+        });
+        return { context: model.contexts.require(own.id), warnings };
+      },
+      async read(caller: string, req: ReadContextRequest): Promise<ContextText> {
+        const c = readable(authorize(caller), req.ref);
+        const version = req.version ?? c.latest;
+        if (!Number.isSafeInteger(version) || version < 1 || version > c.latest) throw new NotFoundError(`context '${c.name}' version`, String(version));
+        return { context: c, version, body: await texts.read(c.id, version, req.passphrase) };
+      },
+      clone(caller: string, req: { ref: string; name?: string }): ContextInfo {
+        const me = authorize(caller);
+        const c = readable(me, req.ref);
+        return model.contexts.clone(c.id, me, req.name ? { name: req.name } : {});
+      },
+      /** Only the owner (or an admin) changes who may read a context. */
+      setVisibility(caller: string, req: { ref: string; visibility: Visibility }): ContextInfo {
+        const me = authorize(caller);
+        const c = readable(me, req.ref);
+        if (!access.canManage(me, c.owner)) throw new NotFoundError('context', req.ref);
+        return model.contexts.setVisibility(c.id, req.visibility);
+      },
+    },
+
+    clusters: {
+      list(caller: string): ClusterRecord[] {
+        const me = authorize(caller);
+        return access.isAdmin(me) ? model.clusters.list() : model.clusters.list(me);
+      },
+      get(caller: string, name: string): ClusterRecord {
+        const rec = model.clusters.get(authorize(caller), name);
+        if (!rec) throw new NotFoundError('cluster', name);
+        return rec;
+      },
+      put: (caller: string, ini: string): ClusterRecord => model.clusters.put(authorize(caller), ini),
+    },
+
+    clouds: {
+      list(caller: string): CloudView[] {
+        authorize(caller);
+        return cloudViews(clouds);
+      },
+    },
+
+    /** Absent when pairing is not configured. */
+    pairing: pairing && {
+      code: (caller: string, req: PairingRequest): PairingAnswer => pairing(authorize(caller), req.context, req.version, req.ttlS),
+    },
+  };
+}
+
+export type Service = ReturnType<typeof createService>;
