@@ -193,8 +193,6 @@ export class Agent extends EventEmitter {
     this.log.info({ jid: this.jid }, 'agent started');
   }
 
-  private sessionJid = '';
-
   private async onStatus(e: ConnectionEvent): Promise<void> {
     if (e.type === 'offline') {
       this.emit('status', { type: 'offline', reason: e.reason } satisfies AgentEvent);
@@ -207,7 +205,6 @@ export class Agent extends EventEmitter {
       return;
     }
     // A new session (first, or after the server lost the old one): peers do not know us.
-    this.sessionJid = e.jid;
     this.presence.clear();
     try {
       await this.presence.broadcast();

@@ -5,7 +5,7 @@ export interface BackoffOptions { baseMs?: number; maxMs?: number; factor?: numb
 export function backoffDelay(attempt: number, o: BackoffOptions = {}): number {
   const base = o.baseMs ?? 250;
   const max = o.maxMs ?? 30000;
-  const cap = Math.min(max, base * Math.pow(o.factor ?? 2, Math.max(0, attempt)));
+  const cap = Math.min(max, base * (o.factor ?? 2) ** Math.max(0, attempt));
   return Math.floor(Math.random() * cap);
 }
 

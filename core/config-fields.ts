@@ -193,7 +193,7 @@ export function normalizeJid(text: string, opts: { bare?: boolean } = {}): strin
   }
   if (resource !== undefined) {
     if (opts.bare) throw bad('a bare JID (no /resource) is required');
-    // eslint-disable-next-line no-control-regex
+    // biome-ignore lint/suspicious/noControlCharactersInRegex: a resourcepart may not hold control characters (RFC 7622)
     if (resource === '' || /[\u0000-\u001f]/.test(resource)) throw bad('bad resourcepart');
   }
   for (const part of [local, domain, resource]) {

@@ -52,7 +52,7 @@ export class Presence extends EventEmitter {
   /** Our presence stanza (available), with the typed payload if one is set. */
   stanza(to?: string): Element {
     const p = new Element('presence', to ? { to } : {});
-    p.cnode(wire.encodeAgent(this.kind, this.own && this.own.def.payload.encode(this.own.data)));
+    p.cnode(wire.encodeAgent(this.kind, this.own?.def.payload.encode(this.own.data)));
     return p;
   }
 

@@ -139,7 +139,10 @@ export class Rpc {
       p.resolve(iq);
       return;
     }
-    if (type !== 'get' && type !== 'set') return this.warn(`iq-type ${bareJid(String(iq.attrs.from ?? ''))}`, { from: iq.attrs.from }, 'IQ without a valid type ignored');
+    if (type !== 'get' && type !== 'set') {
+      this.warn(`iq-type ${bareJid(String(iq.attrs.from ?? ''))}`, { from: iq.attrs.from }, 'IQ without a valid type ignored');
+      return;
+    }
     void this.serve(iq);
   }
 

@@ -34,7 +34,7 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
   async function create(snapshot: InstanceRow): Promise<void> {
     // Re-read: a Terminate may have arrived since the pass listed it.
     const row = store.instance(snapshot.name);
-    if (!row || row.state !== 'requested') return;
+    if (row?.state !== 'requested') return;
     const req = store.request(row.request)!;
     if (row.terminate_requested) {
       states.apply(row.name, { state: 'terminated', reason: 'terminated before it was created' });

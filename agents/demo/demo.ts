@@ -14,7 +14,7 @@ import {
   type DeploymentEventView, type DeploymentView,
   createProgress, type Progress, type ProgressStream,
 } from '../gateway/index.js';
-import { pickPort, startServer, DEMO_HOST } from './server.js';
+import { pickPort, startServer, } from './server.js';
 import { writeConfigs, CLOUD_NAME, CLOUD_JID, DEMO_USER, GATEWAY_JID } from './configs.js';
 import { createAccounts } from './accounts.js';
 import { spawnAgent, type AgentProcess } from './processes.js';

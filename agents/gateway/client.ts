@@ -4,7 +4,7 @@
  */
 export { GatewayClient } from './client/client.js';
 export { type ClientOptions, parseServer } from './client/options.js';
-export { type Following, type EventListener } from './client/follow.js';
+export type { Following, EventListener } from './client/follow.js';
 export { type WaitOptions, matches } from './client/wait.js';
 export {
   isReady, isTerminal, isGone, TERMINAL_STATES,

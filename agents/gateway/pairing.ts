@@ -148,7 +148,7 @@ export function pairing(o: PairingOptions): PairingModule {
     if (!row || row.used_at !== null) return gone;
     if (row.expires_at <= now()) return { status: 410, body: { error: 'expired', message: 'pairing code expired; ask the gateway for a new one' } };
     const v = model.contexts.version(row.context_id, row.version);
-    if (!v || v.content.type !== 'plain') return { status: 410, body: { error: 'context-gone', message: 'the context of this pairing code no longer exists' } };
+    if (v?.content.type !== 'plain') return { status: 410, body: { error: 'context-gone', message: 'the context of this pairing code no longer exists' } };
     const local = `pair-${randomBytes(6).toString('hex')}`;
     const jid = `${local}@${domain}`;
     const { token, expires } = await o.mint(jid);

@@ -1,6 +1,6 @@
 /** Short names for the wire types the gateway speaks (inferred from the protocol definitions). */
 import type { PresenceDef, MessageDef, EventDef, RequestOf, ResponseOf } from '../../protocols/index.js';
-import { cloud, instance, gateway } from '../../protocols/index.js';
+import type { cloud, instance, gateway } from '../../protocols/index.js';
 
 type PresenceOf<D> = D extends PresenceDef<infer T> ? T : never;
 type MessageOf<D> = D extends MessageDef<infer T> ? T : never;

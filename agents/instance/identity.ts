@@ -48,7 +48,7 @@ export function mergeCloudgate(current: CloudgateSection, incoming: CloudgateSec
     ...current,
     ...(newerToken ? { token: incoming!.token, tokenExpires: incoming!.tokenExpires } : {}),
     // An empty allow list would lock everyone out of a running instance: keep the old one.
-    allow: incoming && incoming.allow.length ? incoming.allow : current.allow,
+    allow: incoming?.allow.length ? incoming.allow : current.allow,
     gateway: incoming?.gateway ?? current.gateway,
     cloud: incoming?.cloud ?? current.cloud,
     deployment: incoming?.deployment ?? current.deployment,

@@ -67,7 +67,7 @@ function compose(fns: MiddlewareFn[]): (ctx: Context) => Promise<unknown> {
 }
 
 export default function middleware({ entity }: { entity: any }) {
-  const incoming: MiddlewareFn[] = [(ctx, next) => {
+  const incoming: MiddlewareFn[] = [(_ctx, next) => {
     // As the stock errorHandler: a middleware may return a reply stanza to send.
     next()
       .then((reply) => reply && entity.send(reply))

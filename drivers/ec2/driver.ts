@@ -4,7 +4,7 @@
  * finds them again; the context travels as EC2 user-data.
  */
 import {
-  EC2Client, paginateDescribeInstances, RunInstancesCommand, TerminateInstancesCommand,
+  type EC2Client, paginateDescribeInstances, RunInstancesCommand, TerminateInstancesCommand,
   type _InstanceType, type Filter, type Instance as Ec2Instance,
 } from '@aws-sdk/client-ec2';
 import type { Logger } from 'pino';

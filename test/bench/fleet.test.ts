@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Agent, loadJwtKey } from '../../core/index.js';
+import { type Agent, loadJwtKey } from '../../core/index.js';
 import { collector, startFleet, type Collector, type FleetOptions } from '../../bench/lib/index.js';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 import { makeAgent, silent } from '../helpers/agents.js';

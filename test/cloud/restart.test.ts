@@ -64,7 +64,7 @@ describe('cloud agent restart', () => {
       child.stdout!.on('data', (d) => { out += String(d); });
       await eventually('the first cloud agent to start', () => (out.includes('ready') ? true : undefined), 15_000);
       const names = ['r1', 'r2', 'r3'];
-      const rid = await gw.allocate(`cloud-a@${t.host}`, { names, deployment: 'dep-r' });
+      const _rid = await gw.allocate(`cloud-a@${t.host}`, { names, deployment: 'dep-r' });
       await gw.stateIs(['r1'], 'running');
       await eventually('the second instance to exist in the cloud', () => (out.includes('holding r2') ? true : undefined));
       assert.equal(gw.lastState('r2'), undefined, 'r2 was not reported: the agent never learned it exists');

@@ -19,12 +19,12 @@ const base = { ip: '127.0.0.1', c2sPort: 1, componentPort: 2, certFile: '/c.pem'
 test('the rendered configuration: agents create nodes and are unshaped, people are shaped with a short offline queue', () => {
   const yml = renderConfig({ ...base, hosts: [{ name: 'localhost' }, { name: 'vms.localhost', jwtKeyFile: '/v.jwk' }], agents: ['gateway@localhost', 'cloud-a@localhost'] });
   assert.match(yml, /starttls_required: true/);
-  assert.match(yml, /node_creators:\n    user:\n      - "gateway@localhost"\n      - "cloud-a@localhost"\n    server: \[\]/);
+  assert.match(yml, /node_creators:\n {4}user:\n {6}- "gateway@localhost"\n {6}- "cloud-a@localhost"\n {4}server: \[\]/);
   // Instances (a host of their own) are agents for the limits, but create no nodes.
-  assert.match(yml, /  agents:\n    user:\n      - "gateway@localhost"\n      - "cloud-a@localhost"\n    server:\n      - "vms.localhost"/);
-  assert.match(yml, /pubsub_createnode:\n    - allow: node_creators\n    - allow: admin\n/);
+  assert.match(yml, / {2}agents:\n {4}user:\n {6}- "gateway@localhost"\n {6}- "cloud-a@localhost"\n {4}server:\n {6}- "vms.localhost"/);
+  assert.match(yml, /pubsub_createnode:\n {4}- allow: node_creators\n {4}- allow: admin\n/);
   assert.match(yml, new RegExp(`max_user_offline_messages:\\n    - 100000: agents\\n    - ${PEOPLE_LIMITS.maxOffline}: all`));
-  assert.match(yml, /c2s_shaper:\n    - none: agents\n    - people: all/);
+  assert.match(yml, /c2s_shaper:\n {4}- none: agents\n {4}- people: all/);
   assert.match(yml, new RegExp(`people:\\n    rate: ${PEOPLE_LIMITS.rate}\\n    burst_size: ${PEOPLE_LIMITS.burst}`));
   assert.ok(PEOPLE_LIMITS.maxOffline < 100000 && PEOPLE_LIMITS.burst >= 1048576, 'a burst lets one maximal stanza through');
 });

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { Element, parse } from 'ltx';
+import { type Element, parse } from 'ltx';
 import { CODES, APP_CONDITIONS, CONDITIONS, isCode } from '../../errors/index.js';
 import { StanzaError } from '../../protocols/index.js';
 

@@ -5,7 +5,7 @@
  * which stanza errors are acceptable answers (an IQ must always get one; a message gets
  * one, or none when the receiver is right to ignore it).
  */
-import { Element } from 'ltx';
+import type { Element } from 'ltx';
 import type { Agent } from '../../core/index.js';
 import { cloud, gateway as gw, instance, type Condition, type MessageDef, type RequestDef } from '../../protocols/index.js';
 import { malformed, unknownPayload } from './mutate.js';

@@ -35,7 +35,7 @@ describe('gateway engine with stand-in clouds', { timeout: 240_000 }, () => {
     return { ca, cb, g, gwJid: g.agent.jid, gwBare };
   }
 
-  async function deploy(g: Gateway, gwJid: string, ini: string, counts?: Record<string, number>) {
+  async function deploy(_g: Gateway, gwJid: string, ini: string, counts?: Record<string, number>) {
     await prepare(s.alice, gwJid, ini.replace(/^image = /gm, 'context = node\nimage = '));
     const r = await s.alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts, passphrase: undefined });
     assert.equal(r.deployment.owner, s.alice.bare);

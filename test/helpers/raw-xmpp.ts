@@ -6,7 +6,7 @@
  */
 import { connect, type Socket } from 'node:net';
 import { connect as tlsConnect, type TLSSocket } from 'node:tls';
-import { Element, parse } from 'ltx';
+import { type Element, parse } from 'ltx';
 import { until } from './wait.js';
 
 export interface RawClient {

@@ -3,7 +3,7 @@
  * the gateway can never disagree about them.
  */
 import type { ResponseOf } from '../../../protocols/index.js';
-import { gateway } from '../../../protocols/index.js';
+import type { gateway } from '../../../protocols/index.js';
 
 export type DeploymentView = ResponseOf<typeof gateway.Status>['deployments'][number];
 export type ServiceView = DeploymentView['services'][number];

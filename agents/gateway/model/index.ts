@@ -17,15 +17,15 @@ export {
 } from './states.js';
 
 export { bareJid, type User, type Group, type Users, type Groups } from './users.js';
-export {
-  type ContextContent, type ContextInfo, type ContextVersion, type ContextVersionMeta, type Visibility, type Contexts,
+export type {
+  ContextContent, ContextInfo, ContextVersion, ContextVersionMeta, Visibility, Contexts,
 } from './contexts.js';
-export { type ClusterRecord, type ClusterDefs } from './cluster-defs.js';
-export { type Deployment, type Deployments } from './deployments.js';
-export { type Instance, type ContextRef, type Instances } from './instances.js';
-export { type Job, type JobKind, type Jobs } from './jobs.js';
-export { type DeploymentEvent, type Events } from './events.js';
-export { type Wanted } from './wanted.js';
+export type { ClusterRecord, ClusterDefs } from './cluster-defs.js';
+export type { Deployment, Deployments } from './deployments.js';
+export type { Instance, ContextRef, Instances } from './instances.js';
+export type { Job, JobKind, Jobs } from './jobs.js';
+export type { DeploymentEvent, Events } from './events.js';
+export type { Wanted } from './wanted.js';
 
 export { encryptContext, decryptContext, isEncryptedContext, DEFAULT_KDF, type KdfParams } from './crypto.js';
 
@@ -34,7 +34,7 @@ export {
   type ClusterDef, type ServiceDef, type FixedService, type ScalableService, type Flavor, type GenericFlavorName,
 } from './cluster.js';
 
-export { type AutoscaleSetting, type Autoscale, type ScaledRow } from './autoscale.js';
+export type { AutoscaleSetting, Autoscale, ScaledRow } from './autoscale.js';
 export { BUILTIN_METRICS, parsePolicy, type AutoscalePolicy, type TargetPolicy, type QueuePolicy } from './autoscale-policy.js';
 
 export {

@@ -12,7 +12,7 @@ import type { Logger } from 'pino';
 import { createLogger } from '../../../core/index.js';
 import { ContextError } from './errors.js';
 import { parseContext, type Context } from './parse.js';
-import { type Json, type Phase, type Plugin, type PluginContext, type PluginResult } from './plugin.js';
+import type { Json, Phase, Plugin, PluginContext, PluginResult } from './plugin.js';
 import { loadPlugins, type PluginRegistry } from './registry.js';
 import { planContext, type Step } from './plan.js';
 import { hashOf, readState, writeState, type AppliedState } from './state.js';

@@ -82,7 +82,7 @@ export async function readIfExists(path: string): Promise<Buffer | undefined> {
 /** True when `path` exists with exactly this content (and mode/owner when given). */
 export async function sameFile(path: string, data: string | Uint8Array, opts: WriteOptions = {}): Promise<boolean> {
   const st = await fs.stat(path).catch(() => undefined);
-  if (!st || !st.isFile()) return false;
+  if (!st?.isFile()) return false;
   if (opts.mode !== undefined && (st.mode & 0o7777) !== opts.mode) return false;
   if (opts.uid !== undefined && st.uid !== opts.uid) return false;
   if (opts.gid !== undefined && st.gid !== opts.gid) return false;

@@ -66,7 +66,7 @@ export async function readAccounts(root: string): Promise<Accounts> {
 export async function writeAccounts(a: Accounts): Promise<string[]> {
   const written: string[] = [];
   for (const t of [a.group, a.gshadow, a.passwd, a.shadow]) {
-    if (!t || !t.changed()) continue;
+    if (!t?.changed()) continue;
     const exists = (await readIfExists(t.path)) !== undefined;
     await writeAtomic(t.path, t.text(), exists ? {} : { mode: t.newMode });
     written.push(t.target);
