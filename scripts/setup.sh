@@ -17,6 +17,9 @@ missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
+# Go's standard library (crypto/ed25519) checks signed image envelopes independently in
+# the tests (test/images/vector); nothing else needs it. Any Go will do.
+if ! command -v go >/dev/null 2>&1 && [ ! -x /usr/local/go/bin/go ]; then missing+=(golang-go); fi
 # pip from another Python (pyenv, venv) is as good as Debian's.
 if [[ " ${missing[*]} " == *" python3-pip "* ]] && python3 -m pip --version >/dev/null 2>&1; then
   missing=("${missing[@]/python3-pip}"); read -r -a missing <<<"${missing[*]}"
@@ -45,9 +48,6 @@ else
   fi
 fi
 
-# Go's standard library (crypto/ed25519) checks signed image envelopes independently in
-# the tests; nothing else needs it.
-command -v go >/dev/null 2>&1 || [ -x /usr/local/go/bin/go ] || say "note: Go is not installed: test/images/vector.test.ts will fail until it is (Debian: golang-go)"
 
 # npm dependencies: reinstall only when the lock file changed since the last install.
 if [ ! -f node_modules/.package-lock.json ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
