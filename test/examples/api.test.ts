@@ -25,7 +25,7 @@ describe('examples/api.sh against a gateway on the local driver', { timeout: 300
     t = await startServer();
     dir = mkdtempSync(join(tmpdir(), 'cgt-api-sh-'));
     const gateway = `gateway@${t.host}`;
-    cloud = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', gateway });
+    cloud = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', gateway, users: `walker@${t.host}` });
     g = await startGateway(t, {
       dir, clouds: [cloud.config.raw.xmpp.jid], http: { host: '127.0.0.1', port: 0 },
       settings: { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 60_000 },
