@@ -36,6 +36,7 @@ name = cloud-a
 driver = local
 db = ${join(dir, 'cloud.sqlite')}
 requesters = gateway@${t.host}, script@${t.host}
+admins = script@${t.host}
 
 [driver]
 state_dir = ${join(dir, 'state')}
@@ -47,7 +48,7 @@ id = small
 id = test-image
 
 [acl]
-users = *
+users = script@${t.host}
 
 ${instancesSection(t, '1s')}`);
   writeFileSync(join(dir, 'gateway.ini'), `${xmpp('gateway')}
