@@ -36,6 +36,12 @@ function hopeless(d: DeploymentView, targets: readonly WaitTarget[]): boolean {
   return isTerminal(d) && !targets.includes('gone');
 }
 
+/** The gateway did not answer or is not online: worth asking again. */
+function transient(err: unknown): boolean {
+  const code = (err as { code?: string }).code;
+  return code === 'CG_UNREACHABLE' || code === 'CG_TIMEOUT' || err instanceof TimeoutError;
+}
+
 export async function waitFor(deps: WaitDeps, id: string, targets: readonly WaitTarget[], o: WaitOptions = {}): Promise<DeploymentView> {
   const timeoutMs = o.timeoutMs ?? 10 * 60_000;
   let settle!: (v: DeploymentView) => void;
@@ -46,6 +52,7 @@ export async function waitFor(deps: WaitDeps, id: string, targets: readonly Wait
   let reading = false;
   let again = false;
   let last: DeploymentView | undefined;
+  let lastError: Error | undefined;
 
   const check = async (): Promise<void> => {
     if (finished) return;
@@ -61,6 +68,9 @@ export async function waitFor(deps: WaitDeps, id: string, targets: readonly Wait
         if (matches(view, targets) || hopeless(view, targets)) { finished = true; settle(view); return; }
       } while (again);
     } catch (err) {
+      // A gateway that is briefly away (restarting, or its server is) is waited out like
+      // a slow deployment: the next poll asks again, until the wait's own deadline.
+      if (transient(err)) { lastError = err as Error; return; }
       finished = true;
       fail(err);
     } finally {
@@ -71,7 +81,8 @@ export async function waitFor(deps: WaitDeps, id: string, targets: readonly Wait
   const timer = setTimeout(() => {
     finished = true;
     const where = last ? ` (state ${last.state}; ${last.services.map((s) => `${s.name} ${s.ready}/${s.wanted}`).join(', ')})` : '';
-    fail(new TimeoutError(`deployment ${id} did not reach ${targets.join(' or ')} within ${Math.round(timeoutMs / 1000)} s${where}`));
+    const why = lastError ? `; last error: ${lastError.message}` : '';
+    fail(new TimeoutError(`deployment ${id} did not reach ${targets.join(' or ')} within ${Math.round(timeoutMs / 1000)} s${where}${why}`));
   }, timeoutMs);
   const poll = setInterval(() => void check(), o.pollMs ?? 2000);
   const onAbort = () => { finished = true; fail(o.signal?.reason ?? new Error('aborted')); };
