@@ -5,13 +5,12 @@
  */
 import type { Agent } from '../../core/index.js';
 import { gateway as proto } from '../../protocols/index.js';
-import { autoscaleRequest, type AutoscaleControl } from './autoscale/index.js';
 import { toStanzaError } from './errors.js';
 import type { GatewayModel } from './model/index.js';
 import { formatProblem, type Service } from './service.js';
 import { clusterView, contextView, deploymentView } from './views.js';
 
-export function createApi(deps: { agent: Agent; model: GatewayModel; service: Service; autoscale: AutoscaleControl }) {
+export function createApi(deps: { agent: Agent; model: GatewayModel; service: Service }) {
   const { agent, model, service } = deps;
   const dep = service.deployments;
 
@@ -33,7 +32,7 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
   agent.handle(proto.Scale, (q, ctx) => ({ deployment: deploymentView(model, dep.scale(ctx.bare, q)) }));
   agent.handle(proto.Destroy, (q, ctx) => ({ deployment: deploymentView(model, dep.destroy(ctx.bare, q)) }));
   agent.handle(proto.Status, (q, ctx) => ({ deployments: dep.status(ctx.bare, q.deployment).map((d) => deploymentView(model, d)) }));
-  agent.handle(proto.Autoscale, (q, ctx) => ({ policies: autoscaleRequest(deps.autoscale, ctx.bare, q) }));
+  agent.handle(proto.Autoscale, (q, ctx) => ({ policies: service.autoscale.request(ctx.bare, q) }));
 
   agent.handle(proto.ListContexts, (_q, ctx) => ({ contexts: service.contexts.list(ctx.bare).map((c) => contextView(model, c)) }));
   agent.handle(proto.PutContext, async (q, ctx) => {

@@ -1,6 +1,7 @@
 /** The /api/v1 resources: each handler authenticates, calls one service use case and shapes its answer. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { addAutoscaleRoutes } from './http-autoscale.js';
 import { HttpProblem } from './http-problems.js';
 import * as S from './http-schemas.js';
 import { authenticate, type App, type RouteDeps } from './http.js';
@@ -178,8 +179,11 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
     const more = from + limit < all.length;
     return { deployments: page.map(depView), ...(more ? { next: Buffer.from(page[page.length - 1]!.id).toString('base64url') } : {}) };
   });
-  api.get('/deployments/:id', { schema: { summary: 'One deployment', params: S.IdParam, response: { 200: S.DeploymentT, ...problems(401, 404) } } },
-    async (req) => depView(service.deployments.get(await user(req), req.params.id)));
+  api.get('/deployments/:id', { schema: { summary: 'One deployment, with the state of its autoscaling policies', params: S.IdParam, response: { 200: S.DeploymentT, ...problems(401, 404) } } }, async (req) => {
+    const me = await user(req);
+    const dep = service.deployments.get(me, req.params.id);
+    return { ...depView(dep), autoscale: service.autoscale.show(me, dep.id) };
+  });
   api.post('/deployments/:id/scale', {
     schema: { summary: 'Scale a scalable service: 202, follow the deployment', params: S.IdParam, body: S.ScaleBody, response: { 202: S.DeploymentT, ...problems(400, 401, 404, 409, 422) } },
   }, async (req, reply) => {
@@ -202,6 +206,8 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
   }, async (req) => ({
     events: service.deployments.events(await user(req), req.params.id, { afterSeq: req.query.since ?? 0, limit: req.query.limit ?? 1000 }).map(eventView),
   }));
+
+  addAutoscaleRoutes(api, d, user);
 
   // ---- clouds and pairing --------------------------------------------------------------
   api.get('/clouds', { schema: { summary: 'The clouds and what they can still host', response: { 200: Type.Object({ clouds: Type.Array(S.CloudT) }), ...problems(401, 403) } } },

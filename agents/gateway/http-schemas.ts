@@ -45,6 +45,7 @@ const InstanceT = Type.Object({
 export const DeploymentT = Type.Object({
   id: Type.String(), cluster: Type.String(), owner: Type.String(), state: Type.String(), created: Type.String(), updated: Type.String(),
   node: Type.String(), destroyed: Type.Optional(Type.String()), services: Type.Array(ServiceT), instances: Type.Array(InstanceT),
+  autoscale: Type.Optional(Type.Array(Type.Object({ service: Type.String(), policy: Type.String(), paused: Type.Boolean(), note: Type.Optional(Type.String()), last: Type.Optional(Type.String()) }))),
 });
 export const DeployBody = Type.Object({
   cluster: Name,
@@ -72,3 +73,7 @@ export const TokenT = Type.Object({
 export const TokenBody = Type.Object({ name: Name, scope: ScopeT, ttl_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 366 * 86400 })) }, closed);
 export const PairingBody = Type.Object({ context: Id, version: Type.Optional(Type.Integer({ minimum: 1 })), ttl_s: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400 })) }, closed);
 export const IdParam = Type.Object({ id: Id });
+
+export const AutoscaleT = Type.Object({ service: Type.String(), policy: Type.String(), paused: Type.Boolean(), note: Type.Optional(Type.String()), last: Type.Optional(Type.String()) });
+export const AutoscaleBody = Type.Object({ policy: Type.String({ minLength: 1, maxLength: 16 * 1024 }) }, closed);
+export const ServiceParam = Type.Object({ id: Id, service: Name });

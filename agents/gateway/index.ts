@@ -138,9 +138,9 @@ export function createGateway(o: GatewayOptions): Gateway {
   });
   const pairer = o.pairing ? pairing({ ...o.pairing, agent, model, log: mlog('pairing'), serveCodes: false }) : undefined;
   if (pairer) agent.use(pairer);
-  const service = createService({ model, access, texts, ops, clouds, ...(pairer ? { pairing: pairer.createCode } : {}) });
-  createApi({ agent, model, service, autoscale });
-  addChatCommands({ agent, model, service, events: publisher.events, autoscale });
+  const service = createService({ model, access, texts, ops, clouds, autoscale, ...(pairer ? { pairing: pairer.createCode } : {}) });
+  createApi({ agent, model, service });
+  addChatCommands({ agent, model, service, events: publisher.events });
   const market = createMarket({ db, model, isAdmin: (j) => access.isAdmin(j) });
   addMarketChat({ agent, market, access });
   const http = o.http && createHttpFront({

@@ -10,6 +10,7 @@
  */
 import { bareJid } from '../../core/index.js';
 import type { Access } from './access.js';
+import { autoscaleRequest, type AutoscaleAction, type AutoscaleUseCases, type AutoscaleView } from './autoscale/index.js';
 import type { Clouds } from './clouds.js';
 import type { ContextTexts } from './contexts.js';
 import {
@@ -31,15 +32,18 @@ export interface PairingRequest { context: string; version?: number; ttlS?: numb
 export interface PairingAnswer { code: string; expires: number }
 
 /** The pairing module's use case, when pairing is configured (pairing.ts). */
+/** One request over the autoscale use cases: `service` for all but show, `policy` only for set. */
+export interface AutoscaleRequest { deployment: string; action: AutoscaleAction; service?: string; policy?: string }
+
 export type CreatePairingCode = (owner: string, ref: string, version: number | undefined, ttlS: number | undefined) => PairingAnswer;
 
 export { formatProblem };
 
 export function createService(deps: {
   model: GatewayModel; access: Access; texts: ContextTexts; ops: Operations; clouds: Clouds;
-  pairing?: CreatePairingCode;
+  autoscale: AutoscaleUseCases; pairing?: CreatePairingCode;
 }) {
-  const { model, access, texts, ops, clouds, pairing } = deps;
+  const { model, access, texts, ops, clouds, pairing, autoscale } = deps;
   /** The caller's bare JID once they may use the gateway. */
   const authorize = (caller: string): string => access.requireUser(caller).jid;
   const checker = createContextChecker();
@@ -61,6 +65,19 @@ export function createService(deps: {
     },
 
     deployments: ops,
+
+    /** A deployment's autoscaling policies (CG_NOT_FOUND, CG_CONFLICT, CG_INVALID). */
+    autoscale: {
+      show: (caller: string, deployment: string): AutoscaleView[] => autoscale.show(authorize(caller), deployment),
+      pause: (caller: string, deployment: string, service: string): AutoscaleView => autoscale.pause(authorize(caller), deployment, service),
+      resume: (caller: string, deployment: string, service: string): AutoscaleView => autoscale.resume(authorize(caller), deployment, service),
+      /** Replaces a service's policy with `key = value` lines (an `[autoscale.<service>]` section's body). */
+      set: (caller: string, deployment: string, service: string, policy: string): AutoscaleView => autoscale.set(authorize(caller), deployment, service, policy),
+      request(caller: string, req: AutoscaleRequest): AutoscaleView[] {
+        const me = authorize(caller);
+        return autoscaleRequest(autoscale, me, req);
+      },
+    },
 
     contexts: {
       list: (caller: string): ContextInfo[] => model.contexts.list(authorize(caller)),

@@ -135,6 +135,56 @@ describe('HTTP API', { timeout: 240_000 }, () => {
     await until('destroyed', async () => (await call('GET', `/api/v1/deployments/${id}`, { token: t.access_token })).body.destroyed === 'destroyed');
   });
 
+  test('autoscaling: shown with the deployment, paused, resumed and replaced; bad requests named', async () => {
+    const t = await login('hana', 'hana-secret-1');
+    const ini = `${clusterIni({ name: 'auto', context: 'node', initial: 1 })}\n[autoscale.worker]\npolicy = target\nmetric = load1\ntarget = 0.7\n`;
+    assert.equal((await call('PUT', '/api/v1/clusters', { token: t.access_token, body: ini, type: 'text/plain' })).status, 200);
+    const dep = await call('POST', '/api/v1/deployments', { token: t.access_token, json: { cluster: 'auto' } });
+    assert.equal(dep.status, 202, JSON.stringify(dep.body));
+    const id = dep.body.id as string;
+    const path = `/api/v1/deployments/${id}/autoscale`;
+
+    const one = await call('GET', `/api/v1/deployments/${id}`, { token: t.access_token });
+    assert.deepEqual(one.body.autoscale.map((v: { service: string; paused: boolean }) => [v.service, v.paused]), [['worker', false]]);
+    assert.match(one.body.autoscale[0].policy, /^target: load1 average at 0\.7/);
+    const shown = await call('GET', path, { token: t.access_token });
+    assert.equal(shown.status, 200);
+    assert.deepEqual(shown.body.policies, one.body.autoscale);
+
+    const paused = await call('POST', `${path}/worker/pause`, { token: t.access_token });
+    assert.equal(paused.status, 200, JSON.stringify(paused.body));
+    assert.equal(paused.body.paused, true);
+    assert.match(paused.body.note, /paused by hana@/);
+    assert.equal((await call('GET', `/api/v1/deployments/${id}`, { token: t.access_token })).body.autoscale[0].paused, true);
+    assert.ok(g.model.events.list(id).some((e) => e.type === 'autoscale' && /autoscaling paused by hana@/.test(e.message)), 'the pause is an event');
+    const resumed = await call('POST', `${path}/worker/resume`, { token: t.access_token });
+    assert.equal(resumed.status, 200);
+    assert.equal(resumed.body.paused, false);
+
+    const set = await call('PUT', `${path}/worker`, { token: t.access_token, body: 'policy = target\nmetric = load1\ntarget = 0.4\n', type: 'text/plain' });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.match(set.body.policy, /^target: load1 average at 0\.4/);
+    const json = await call('PUT', `${path}/worker`, { token: t.access_token, json: { policy: 'policy = target\nmetric = load1\ntarget = 0.5' } });
+    assert.match(json.body.policy, /at 0\.5/);
+
+    isProblem(await call('PUT', `${path}/worker`, { token: t.access_token, json: { policy: 'policy = target\nmetric = load1\ntarget = 0.5\nsurprise = 1' } }), 422, 'invalid-field');
+    assert.match(g.service.autoscale.show(`hana@${host}`, id)[0]!.policy, /at 0\.5/, 'a rejected policy changes nothing');
+    const fixed = await call('POST', `${path}/head/pause`, { token: t.access_token });
+    isProblem(fixed, 422, 'invalid-field');
+    assert.match(fixed.body.detail, /'head' is a fixed service/);
+    const missing = await call('POST', `${path}/nope/resume`, { token: t.access_token });
+    isProblem(missing, 404, 'not-found');
+    assert.match(missing.body.detail, /nope/);
+    const ben = await login('ben', 'ben-secret-1');
+    isProblem(await call('GET', path, { token: ben.access_token }), 404, 'not-found');
+    isProblem(await call('POST', `${path}/worker/pause`, { token: ben.access_token }), 404, 'not-found');
+    assert.equal(g.service.autoscale.show(`hana@${host}`, id)[0]!.paused, false, "another user's request changes nothing");
+
+    assert.equal((await call('DELETE', `/api/v1/deployments/${id}`, { token: t.access_token })).status, 202);
+    await until('destroyed', () => g.model.deployments.require(id).destroyedAt !== undefined);
+    isProblem(await call('POST', `${path}/worker/pause`, { token: t.access_token }), 409, 'conflict');
+  });
+
   test("another user gets 404 for the first user's deployment, context and cluster", async () => {
     const hana = await login('hana', 'hana-secret-1');
     const ben = await login('ben', 'ben-secret-1');
