@@ -8,7 +8,7 @@ import { gateway as proto } from '../../protocols/index.js';
 import { toStanzaError } from './errors.js';
 import type { GatewayModel } from './model/index.js';
 import { formatProblem, type Service } from './service.js';
-import { clusterView, contextView, deploymentView } from './views.js';
+import { clusterView, contextView, deploymentView, marketEntryView } from './views.js';
 
 export function createApi(deps: { agent: Agent; model: GatewayModel; service: Service }) {
   const { agent, model, service } = deps;
@@ -47,6 +47,19 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
 
   agent.handle(proto.ListClusters, (_q, ctx) => ({ clusters: service.clusters.list(ctx.bare).map(clusterView) }));
   agent.handle(proto.PutCluster, (q, ctx) => ({ cluster: clusterView(service.clusters.put(ctx.bare, q.definition)) }));
+
+  const market = service.market;
+  agent.handle(proto.Publish, (q, ctx) => ({ entry: marketEntryView(market.publish(ctx.bare, q)) }));
+  agent.handle(proto.Unpublish, (q, ctx) => { market.unpublish(ctx.bare, q.id); return {}; });
+  agent.handle(proto.MarketSearch, (q, ctx) => {
+    const r = market.search(ctx.bare, q);
+    return { entries: r.entries.map(marketEntryView), total: r.total, page: r.page, pages: r.pages };
+  });
+  agent.handle(proto.Vote, (q, ctx) => ({ entry: marketEntryView(market.vote(ctx.bare, q.id, q.value)) }));
+  agent.handle(proto.CloneEntry, (q, ctx) => {
+    const c = market.clone(ctx.bare, q.id, q.name);
+    return c.kind === 'cluster' ? { cluster: clusterView(c.cluster) } : { context: contextView(model, c.context) };
+  });
 
   agent.handle(proto.ListClouds, (_q, ctx) => ({ clouds: service.clouds.list(ctx.bare) }));
 

@@ -2,6 +2,7 @@
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { addAutoscaleRoutes } from './http-autoscale.js';
+import { addMarketRoutes } from './http-market.js';
 import { HttpProblem } from './http-problems.js';
 import * as S from './http-schemas.js';
 import { authenticate, type App, type RouteDeps } from './http.js';
@@ -208,6 +209,7 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
   }));
 
   addAutoscaleRoutes(api, d, user);
+  addMarketRoutes(api, d, user);
 
   // ---- clouds and pairing --------------------------------------------------------------
   api.get('/clouds', { schema: { summary: 'The clouds and what they can still host', response: { 200: Type.Object({ clouds: Type.Array(S.CloudT) }), ...problems(401, 403) } } },

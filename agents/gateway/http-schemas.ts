@@ -77,3 +77,18 @@ export const IdParam = Type.Object({ id: Id });
 export const AutoscaleT = Type.Object({ service: Type.String(), policy: Type.String(), paused: Type.Boolean(), note: Type.Optional(Type.String()), last: Type.Optional(Type.String()) });
 export const AutoscaleBody = Type.Object({ policy: Type.String({ minLength: 1, maxLength: 16 * 1024 }) }, closed);
 export const ServiceParam = Type.Object({ id: Id, service: Name });
+
+export const MarketEntryT = Type.Object({
+  id: Type.String(), kind: Type.Union([Type.Literal('context'), Type.Literal('cluster')]), owner: Type.String(), name: Type.String(), summary: Type.String(),
+  description: Type.Optional(Type.String()), context: Type.Optional(Type.String()), version: Type.Optional(Type.Integer()), encrypted: Type.Boolean(),
+  tags: Type.Array(Type.String()), rank: Type.Integer(), votes: Type.Integer(), created: Type.String(),
+});
+export const MarketQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 1024 })), cursor: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
+export const MarketPageT = Type.Object({ entries: Type.Array(MarketEntryT), total: Type.Integer(), next: Type.Optional(Type.String()) });
+export const PublishBody = Type.Object({
+  context: Type.Optional(Id), cluster: Type.Optional(Name), summary: Type.String({ minLength: 1, maxLength: 140 }),
+  description: Type.Optional(Type.String({ maxLength: 4000 })), tags: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 })),
+}, closed);
+export const VoteBody = Type.Object({ value: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('clear')]) }, closed);
+export const CloneBody = Type.Object({ name: Type.Optional(Name) }, closed);
+export const CloneAnswer = Type.Object({ context: Type.Optional(ContextT), cluster: Type.Optional(ClusterT) });

@@ -16,6 +16,8 @@ import type { ContextTexts } from './contexts.js';
 import {
   encryptContext, NotFoundError, type ClusterRecord, type ContextContent, type ContextInfo, type GatewayModel, type Visibility,
 } from './model/index.js';
+import type { Market } from './market.js';
+import { marketUseCases } from './market-service.js';
 import type { Operations } from './operations.js';
 import { createContextChecker, formatProblem, type ContextProblem } from './context-check.js';
 import type { CloudView } from './wire.js';
@@ -41,7 +43,7 @@ export { formatProblem };
 
 export function createService(deps: {
   model: GatewayModel; access: Access; texts: ContextTexts; ops: Operations; clouds: Clouds;
-  autoscale: AutoscaleUseCases; pairing?: CreatePairingCode;
+  autoscale: AutoscaleUseCases; market: Market; pairing?: CreatePairingCode;
 }) {
   const { model, access, texts, ops, clouds, pairing, autoscale } = deps;
   /** The caller's bare JID once they may use the gateway. */
@@ -134,6 +136,9 @@ export function createService(deps: {
       },
       put: (caller: string, ini: string): ClusterRecord => model.clusters.put(authorize(caller), ini),
     },
+
+    /** The marketplace of shared contexts and cluster definitions (market-service.ts). */
+    market: marketUseCases(deps.market, authorize),
 
     clouds: {
       list(caller: string): CloudView[] {

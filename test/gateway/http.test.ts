@@ -185,6 +185,58 @@ describe('HTTP API', { timeout: 240_000 }, () => {
     isProblem(await call('POST', `${path}/worker/pause`, { token: t.access_token }), 409, 'conflict');
   });
 
+  test('marketplace: two users publish, search (+tag, -tag, words), vote, clone and unpublish', async () => {
+    const hana = await login('hana', 'hana-secret-1');
+    const ben = await login('ben', 'ben-secret-1');
+    assert.equal((await call('POST', '/api/v1/contexts', { token: hana.access_token, json: { name: 'shop', body: CONTEXT } })).status, 201);
+    assert.equal((await call('PUT', '/api/v1/clusters', { token: hana.access_token, body: clusterIni({ name: 'grid' }), type: 'text/plain' })).status, 200);
+    const pub = await call('POST', '/api/v1/market', { token: hana.access_token, json: { context: 'shop', summary: 'A web shop node', description: 'serves the storefront', tags: ['web', 'shop'] } });
+    assert.equal(pub.status, 201, JSON.stringify(pub.body));
+    assert.equal(pub.headers.get('location'), `/api/v1/market/${pub.body.id}`);
+    assert.deepEqual([pub.body.kind, pub.body.owner, pub.body.version, pub.body.tags], ['context', `hana@${host}`, 1, ['shop', 'web']]);
+    const grid = await call('POST', '/api/v1/market', { token: hana.access_token, json: { cluster: 'grid', summary: 'A head and its workers', tags: ['batch', 'web'] } });
+    assert.equal(grid.status, 201, JSON.stringify(grid.body));
+    assert.equal(grid.body.kind, 'cluster');
+
+    const ids = async (q: string) => {
+      const r = await call('GET', `/api/v1/market?q=${encodeURIComponent(q)}`, { token: ben.access_token });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body.entries.map((e: { id: string }) => e.id).sort();
+    };
+    assert.deepEqual(await ids('+web'), [pub.body.id, grid.body.id].sort());
+    assert.deepEqual(await ids('+web -batch'), [pub.body.id]);
+    assert.deepEqual(await ids('storefront'), [pub.body.id], 'words match the description');
+    assert.deepEqual(await ids('workers +batch'), [grid.body.id]);
+    assert.deepEqual(await ids('+nosuchtag'), []);
+    isProblem(await call('GET', '/api/v1/market?cursor=bm9wZQ', { token: ben.access_token }), 400, 'invalid-field');
+    isProblem(await call('GET', '/api/v1/market?q=%2BBad!Tag', { token: ben.access_token }), 422, 'invalid-field');
+
+    const up = await call('PUT', `/api/v1/market/${grid.body.id}/vote`, { token: ben.access_token, json: { value: 'up' } });
+    assert.equal(up.status, 200, JSON.stringify(up.body));
+    assert.deepEqual([up.body.rank, up.body.votes], [1, 1]);
+    const first = await call('GET', '/api/v1/market?q=%2Bweb', { token: ben.access_token });
+    assert.equal(first.body.entries[0].id, grid.body.id, 'ranked first once voted up');
+    isProblem(await call('PUT', `/api/v1/market/${grid.body.id}/vote`, { token: hana.access_token, json: { value: 'up' } }), 403, 'not-in-acl');
+    isProblem(await call('PUT', `/api/v1/market/${grid.body.id}/vote`, { token: ben.access_token, json: { value: 'sideways' } }), 400, 'invalid-field');
+
+    const cc = await call('POST', `/api/v1/market/${pub.body.id}/clone`, { token: ben.access_token, json: { name: 'my-shop' } });
+    assert.equal(cc.status, 201, JSON.stringify(cc.body));
+    assert.deepEqual([cc.body.context.name, cc.body.context.owner], ['my-shop', `ben@${host}`]);
+    const body = await call('GET', `/api/v1/contexts/${cc.body.context.id}/versions/1`, { token: ben.access_token });
+    assert.equal(body.body.body, CONTEXT);
+    const cg = await call('POST', `/api/v1/market/${grid.body.id}/clone`, { token: ben.access_token, json: {} });
+    assert.equal(cg.status, 201, JSON.stringify(cg.body));
+    assert.deepEqual([cg.body.cluster.name, cg.body.cluster.owner], ['grid', `ben@${host}`]);
+    isProblem(await call('POST', `/api/v1/market/${grid.body.id}/clone`, { token: ben.access_token, json: {} }), 409, 'conflict');
+
+    isProblem(await call('DELETE', `/api/v1/market/${pub.body.id}`, { token: ben.access_token }), 403, 'not-in-acl');
+    isProblem(await call('POST', '/api/v1/market', { token: ben.access_token, json: { context: 'shop', summary: 'not mine' } }), 404, 'not-found');
+    isProblem(await call('POST', '/api/v1/market', { token: ben.access_token, json: { summary: 'nothing named' } }), 422, 'invalid-field');
+    assert.equal((await call('DELETE', `/api/v1/market/${pub.body.id}`, { token: hana.access_token })).status, 204);
+    assert.deepEqual(await ids('+web'), [grid.body.id]);
+    isProblem(await call('POST', `/api/v1/market/${pub.body.id}/clone`, { token: ben.access_token, json: {} }), 404, 'not-found');
+  });
+
   test("another user gets 404 for the first user's deployment, context and cluster", async () => {
     const hana = await login('hana', 'hana-secret-1');
     const ben = await login('ben', 'ben-secret-1');
