@@ -143,9 +143,15 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
     const rec = service.clusters.put(await user(req), ini);
     return { ...clusterView(rec), definition: rec.ini };
   });
-  api.get('/clusters/:id', { schema: { summary: 'One definition, with its INI text', params: S.IdParam, response: { 200: S.ClusterT, ...problems(401, 404) } } }, async (req) => {
+  api.get('/clusters/:id', {
+    schema: { summary: 'One definition: JSON with its INI text and `spec`, the definition as parsed (the INI alone with Accept: text/plain)', params: S.IdParam, response: { 200: S.ClusterT, ...problems(401, 404) } },
+  }, async (req, reply) => {
     const rec = service.clusters.get(await user(req), req.params.id);
-    return { ...clusterView(rec), definition: rec.ini };
+    const accept = req.headers.accept ?? '';
+    if (/\btext\/plain\b/.test(accept) && !/\bapplication\/(json|\*)|\*\/\*/.test(accept)) {
+      return reply.type('text/plain; charset=utf-8').serializer(String).send(rec.ini as never);
+    }
+    return { ...clusterView(rec), definition: rec.ini, spec: rec.definition as unknown as { name: string; services: Array<{ name: string; type: string }> } };
   });
 
   // ---- deployments ---------------------------------------------------------------------
@@ -202,6 +208,8 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
   });
   api.get('/deployments/:id/jobs', { schema: { summary: 'The jobs of a deployment', params: S.IdParam, response: { 200: Type.Object({ jobs: Type.Array(S.JobT) }), ...problems(401, 404) } } },
     async (req) => ({ jobs: service.deployments.jobs(await user(req), req.params.id).map(jobView) }));
+  api.get('/jobs/:id', { schema: { summary: 'One job (deploy, scale, replace, destroy) of your deployments', params: S.IdParam, response: { 200: S.JobT, ...problems(401, 404) } } },
+    async (req) => jobView(service.jobs.get(await user(req), req.params.id)));
   api.get('/deployments/:id/events', {
     schema: { summary: 'Events after `since` (polling; the stream is /events/stream)', params: S.IdParam, querystring: S.EventsQuery, response: { 200: Type.Object({ events: Type.Array(S.EventT) }), ...problems(400, 401, 404) } },
   }, async (req) => ({

@@ -34,7 +34,11 @@ export const ContextVersionBody = Type.Object({
 export const ContextStored = Type.Object({ context: ContextT, warnings: Type.Array(Type.String()) });
 export const ContextRead = Type.Object({ context: ContextT, version: Type.Integer(), body: Type.String() });
 
-export const ClusterT = Type.Object({ name: Type.String(), owner: Type.String(), services: Type.Array(Type.String()), definition: Type.Optional(Type.String()) });
+export const ClusterT = Type.Object({
+  name: Type.String(), owner: Type.String(), services: Type.Array(Type.String()), definition: Type.Optional(Type.String()),
+  /** The definition as parsed: services in deploy order with their counts, flavors, images and policies. */
+  spec: Type.Optional(Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), services: Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: true })) }, { additionalProperties: true })),
+});
 export const ClusterBody = Type.Object({ definition: Type.String({ minLength: 1, maxLength: 256 * 1024 }) }, closed);
 
 const ServiceT = Type.Object({ name: Type.String(), type: Type.String(), wanted: Type.Integer(), ready: Type.Integer() });

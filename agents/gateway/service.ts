@@ -14,7 +14,7 @@ import { autoscaleRequest, type AutoscaleAction, type AutoscaleUseCases, type Au
 import type { Clouds } from './clouds.js';
 import type { ContextTexts } from './contexts.js';
 import {
-  encryptContext, NotFoundError, type ClusterRecord, type ContextContent, type ContextInfo, type GatewayModel, type Visibility,
+  encryptContext, NotFoundError, type ClusterRecord, type Job, type ContextContent, type ContextInfo, type GatewayModel, type Visibility,
 } from './model/index.js';
 import type { Market } from './market.js';
 import { marketUseCases } from './market-service.js';
@@ -67,6 +67,17 @@ export function createService(deps: {
     },
 
     deployments: ops,
+
+    jobs: {
+      /** One job of a deployment the caller may see (CG_NOT_FOUND for any other). */
+      get(caller: string, id: string): Job {
+        const me = authorize(caller);
+        const j = model.jobs.get(id);
+        const d = j && model.deployments.get(j.deploymentId);
+        if (!j || !d || !access.canManage(me, d.owner)) throw new NotFoundError('job', id);
+        return j;
+      },
+    },
 
     /** A deployment's autoscaling policies (CG_NOT_FOUND, CG_CONFLICT, CG_INVALID). */
     autoscale: {

@@ -237,6 +237,36 @@ describe('HTTP API', { timeout: 240_000 }, () => {
     isProblem(await call('POST', `/api/v1/market/${pub.body.id}/clone`, { token: ben.access_token, json: {} }), 404, 'not-found');
   });
 
+  test('a cluster definition as parsed JSON or as its INI text; one job by its id', async () => {
+    const t = await login('hana', 'hana-secret-1');
+    const ini = `${clusterIni({ name: 'spec', context: 'node', initial: 1, max: 4 })}\n[autoscale.worker]\npolicy = target\nmetric = load1\ntarget = 0.7\n`;
+    assert.equal((await call('PUT', '/api/v1/clusters', { token: t.access_token, body: ini, type: 'text/plain' })).status, 200);
+    const json = await call('GET', '/api/v1/clusters/spec', { token: t.access_token, headers: { accept: 'application/json' } });
+    assert.equal(json.status, 200, JSON.stringify(json.body));
+    assert.equal(json.body.definition, ini);
+    assert.deepEqual(json.body.spec.services.map((x: { name: string; type: string }) => [x.name, x.type]), [['head', 'fixed'], ['worker', 'scalable']]);
+    const worker = json.body.spec.services[1];
+    assert.deepEqual([worker.min, worker.initial, worker.max, worker.image, worker.autoscale.metric, worker.autoscale.target], [1, 1, 4, 'test-image', 'load1', 0.7]);
+    const text = await call('GET', '/api/v1/clusters/spec', { token: t.access_token, headers: { accept: 'text/plain' } });
+    assert.equal(text.status, 200);
+    assert.match(text.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(text.body, ini);
+
+    const dep = await call('POST', '/api/v1/deployments', { token: t.access_token, json: { cluster: 'spec' } });
+    assert.equal(dep.status, 202, JSON.stringify(dep.body));
+    const jobs = await call('GET', `/api/v1/deployments/${dep.body.id}/jobs`, { token: t.access_token });
+    const first = jobs.body.jobs[0];
+    assert.equal(first.kind, 'deploy');
+    const one = await call('GET', `/api/v1/jobs/${first.id}`, { token: t.access_token });
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.deepEqual([one.body.id, one.body.kind, one.body.request.cluster], [first.id, 'deploy', 'spec']);
+    await until('the deploy job succeeded', async () => (await call('GET', `/api/v1/jobs/${first.id}`, { token: t.access_token })).body.state === 'succeeded');
+    const ben = await login('ben', 'ben-secret-1');
+    isProblem(await call('GET', `/api/v1/jobs/${first.id}`, { token: ben.access_token }), 404, 'not-found');
+    isProblem(await call('GET', '/api/v1/jobs/no-such-job', { token: t.access_token }), 404, 'not-found');
+    assert.equal((await call('DELETE', `/api/v1/deployments/${dep.body.id}`, { token: t.access_token })).status, 202);
+  });
+
   test("another user gets 404 for the first user's deployment, context and cluster", async () => {
     const hana = await login('hana', 'hana-secret-1');
     const ben = await login('ben', 'ben-secret-1');
