@@ -45,7 +45,7 @@ export function createAutoscaleControl(deps: {
       throw new ConflictError(`deployment '${d.id}' is ${d.destroyedAt !== undefined ? 'destroyed' : d.state}: autoscaling does not apply`);
     }
     const svc = d.definition.services.find((x) => x.name === service);
-    if (!svc) throw new NotFoundError(`service of deployment '${d.id}'`, service);
+    if (!svc) throw new NotFoundError(`service of ${d.id}`, service);
     if (svc.type !== 'scalable') throw new InvalidError(`'${service}' is a fixed service: it does not scale`, 'service');
     return { d, svc };
   };
@@ -53,7 +53,7 @@ export function createAutoscaleControl(deps: {
   const setPaused = (user: string, deployment: string, service: string, paused: boolean): AutoscaleView => {
     const { d } = target(user, deployment, service);
     const cur = model.autoscale.setting(d, service);
-    if (!cur.policy) throw new NotFoundError(`autoscaling policy (set one first) of deployment '${d.id}' service`, service);
+    if (!cur.policy) throw new NotFoundError(`autoscaling policy (set one first) of ${d.id} service`, service);
     const who = bareJid(user);
     if (cur.paused !== paused) {
       model.transaction(() => {
