@@ -155,6 +155,64 @@ export const PutCluster = defineRequest(NS_GATEWAY, 'put-cluster', {
   response: object({ cluster: ClusterView }),
 });
 
+/** A marketplace entry: what was written for it, never the content it shares. */
+const MarketEntryView = object({
+  id: id(),
+  kind: oneOf(['context', 'cluster'] as const),
+  owner: jid(),
+  name: str({ max: 128 }),
+  summary: str({ max: 140 }),
+  description: optional(text({ max: 4000 })),
+  /** Context entries: the published context and version. */
+  context: optional(id()),
+  version: optional(int({ min: 1 })),
+  encrypted: bool(),
+  tags: list(str({ max: 32 }), { max: 16, itemName: 'tag' }),
+  rank: int(),
+  votes: int({ min: 0 }),
+  created: str({ max: 64 }),
+});
+
+/** Shares one of the sender's contexts (its newest version) or, with `cluster`, a cluster definition. */
+export const Publish = defineRequest(NS_GATEWAY, 'publish', {
+  request: object({
+    context: optional(str({ max: 128 })),
+    cluster: optional(str({ max: 128 })),
+    summary: str({ max: 140 }),
+    description: optional(text({ max: 4000 })),
+    tags: optional(list(str({ max: 32 }), { max: 16, itemName: 'tag' })),
+  }),
+  response: object({ entry: MarketEntryView }),
+});
+
+export const Unpublish = defineRequest(NS_GATEWAY, 'unpublish', {
+  request: object({ id: id() }),
+  response: object({}),
+});
+
+/** `q`: words, +tag (required) and -tag (excluded); `page` counts from 1. */
+export const MarketSearch = defineRequest(NS_GATEWAY, 'market', {
+  iqType: 'get',
+  request: object({ q: optional(str({ max: 1024 })), page: optional(int({ min: 1, max: 1000000 })) }),
+  response: object({
+    entries: list(MarketEntryView, { max: 100, itemName: 'entry' }),
+    total: int({ min: 0 }),
+    page: int({ min: 1 }),
+    pages: int({ min: 1 }),
+  }),
+});
+
+export const Vote = defineRequest(NS_GATEWAY, 'vote', {
+  request: object({ id: id(), value: oneOf(['up', 'down', 'clear'] as const) }),
+  response: object({ entry: MarketEntryView }),
+});
+
+/** Copies an entry into a context (or, for a cluster entry, a cluster definition) of the sender's. */
+export const CloneEntry = defineRequest(NS_GATEWAY, 'clone-entry', {
+  request: object({ id: id(), name: optional(str({ max: 128 })) }),
+  response: object({ context: optional(ContextView), cluster: optional(ClusterView) }),
+});
+
 export const ListClouds = defineRequest(NS_GATEWAY, 'clouds', {
   iqType: 'get',
   request: object({}),

@@ -5,13 +5,12 @@
  */
 import type { Agent } from '../../core/index.js';
 import { gateway as proto } from '../../protocols/index.js';
-import { autoscaleRequest, type AutoscaleControl } from './autoscale/index.js';
 import { toStanzaError } from './errors.js';
 import type { GatewayModel } from './model/index.js';
 import { formatProblem, type Service } from './service.js';
-import { clusterView, contextView, deploymentView } from './views.js';
+import { clusterView, contextView, deploymentView, marketEntryView } from './views.js';
 
-export function createApi(deps: { agent: Agent; model: GatewayModel; service: Service; autoscale: AutoscaleControl }) {
+export function createApi(deps: { agent: Agent; model: GatewayModel; service: Service }) {
   const { agent, model, service } = deps;
   const dep = service.deployments;
 
@@ -33,7 +32,7 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
   agent.handle(proto.Scale, (q, ctx) => ({ deployment: deploymentView(model, dep.scale(ctx.bare, q)) }));
   agent.handle(proto.Destroy, (q, ctx) => ({ deployment: deploymentView(model, dep.destroy(ctx.bare, q)) }));
   agent.handle(proto.Status, (q, ctx) => ({ deployments: dep.status(ctx.bare, q.deployment).map((d) => deploymentView(model, d)) }));
-  agent.handle(proto.Autoscale, (q, ctx) => ({ policies: autoscaleRequest(deps.autoscale, ctx.bare, q) }));
+  agent.handle(proto.Autoscale, (q, ctx) => ({ policies: service.autoscale.request(ctx.bare, q) }));
 
   agent.handle(proto.ListContexts, (_q, ctx) => ({ contexts: service.contexts.list(ctx.bare).map((c) => contextView(model, c)) }));
   agent.handle(proto.PutContext, async (q, ctx) => {
@@ -48,6 +47,19 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
 
   agent.handle(proto.ListClusters, (_q, ctx) => ({ clusters: service.clusters.list(ctx.bare).map(clusterView) }));
   agent.handle(proto.PutCluster, (q, ctx) => ({ cluster: clusterView(service.clusters.put(ctx.bare, q.definition)) }));
+
+  const market = service.market;
+  agent.handle(proto.Publish, (q, ctx) => ({ entry: marketEntryView(market.publish(ctx.bare, q)) }));
+  agent.handle(proto.Unpublish, (q, ctx) => { market.unpublish(ctx.bare, q.id); return {}; });
+  agent.handle(proto.MarketSearch, (q, ctx) => {
+    const r = market.search(ctx.bare, q);
+    return { entries: r.entries.map(marketEntryView), total: r.total, page: r.page, pages: r.pages };
+  });
+  agent.handle(proto.Vote, (q, ctx) => ({ entry: marketEntryView(market.vote(ctx.bare, q.id, q.value)) }));
+  agent.handle(proto.CloneEntry, (q, ctx) => {
+    const c = market.clone(ctx.bare, q.id, q.name);
+    return c.kind === 'cluster' ? { cluster: clusterView(c.cluster) } : { context: contextView(model, c.context) };
+  });
 
   agent.handle(proto.ListClouds, (_q, ctx) => ({ clouds: service.clouds.list(ctx.bare) }));
 

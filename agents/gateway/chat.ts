@@ -7,7 +7,7 @@
 import type { EventEmitter } from 'node:events';
 import type { Agent, ChatArgs } from '../../core/index.js';
 import { ChatError } from '../../core/index.js';
-import { autoscaleChatCommand, statusLines, type AutoscaleControl } from './autoscale/index.js';
+import { autoscaleChatCommand, statusLines } from './autoscale/index.js';
 import { summarize } from './desired.js';
 import type { Deployment, GatewayModel } from './model/index.js';
 import { watchProgress } from './progress.js';
@@ -37,7 +37,7 @@ const positiveInt = (s: string | undefined, what: string): number => {
   return Number(s);
 };
 
-export function addChatCommands(deps: { agent: Agent; model: GatewayModel; service: Service; events: EventEmitter; autoscale: AutoscaleControl }) {
+export function addChatCommands(deps: { agent: Agent; model: GatewayModel; service: Service; events: EventEmitter }) {
   const { agent, model, service, events } = deps;
   const ops = service.deployments;
   const anyone = () => true;
@@ -103,7 +103,7 @@ export function addChatCommands(deps: { agent: Agent; model: GatewayModel; servi
     name: 'status', usage: 'status [deployment]', summary: 'your deployments, or one in detail', allow,
     run: (a, ctx) => {
       const id = a.positional[0];
-      if (id) { const d = ops.get(ctx.bare, id); return [details(model, d), ...statusLines(deps.autoscale, ctx.bare, d)].join('\n'); }
+      if (id) { const d = ops.get(ctx.bare, id); return [details(model, d), ...statusLines(deps.service.autoscale, ctx.bare, d)].join('\n'); }
       const list = ops.status(ctx.bare);
       return list.length ? list.map((d) => describe(model, d)).join('\n') : 'No deployments.';
     },
@@ -117,12 +117,12 @@ export function addChatCommands(deps: { agent: Agent; model: GatewayModel; servi
       const d = ops.scale(ctx.bare, { deployment, service, count: positiveInt(count, 'count') });
       const job = model.jobs.list(d.id).filter((j) => j.kind === 'scale').pop();
       watchProgress({ model, events, deploymentId: d.id, until: 'job', services: [service], ...(job ? { jobId: job.id } : {}), say: ctx.reply });
-      const paused = deps.autoscale.show(ctx.bare, d.id).find((v) => v.service === service && v.paused && v.note?.includes('manual scale'));
+      const paused = deps.service.autoscale.show(ctx.bare, d.id).find((v) => v.service === service && v.paused && v.note?.includes('manual scale'));
       return `Scaling ${service} of ${d.id} to ${count}.${paused ? ` Note: ${paused.note}.` : ''}`;
     },
   });
 
-  chat.add(autoscaleChatCommand(deps.autoscale, allow));
+  chat.add(autoscaleChatCommand(deps.service.autoscale, allow));
 
   chat.add({
     name: 'destroy', usage: 'destroy <deployment>', summary: 'terminate every instance of a deployment', allow,

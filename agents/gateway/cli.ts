@@ -1,7 +1,7 @@
 /**
  * The gateway's client commands for `cloudgate` (agents/cli.ts calls
  * registerClientCommands): deploy, status, scale, destroy, contexts, context, clusters,
- * cluster, clouds, whoami, pair, autoscale — each one session with the gateway through the client
+ * cluster, clouds, whoami, pair, autoscale, market, publish, unpublish, vote, clone — each one session with the gateway through the client
  * library, `--json` for scripts, and exit codes that mean something.
  */
 import type { Command, CommanderError } from 'commander';
@@ -9,6 +9,7 @@ import { EXIT, EXIT_CODES_HELP } from './client.js';
 import { registerDeploymentCommands } from './cli/deployments.js';
 import { registerCatalogCommands } from './cli/catalog.js';
 import { registerAutoscaleCommands } from './cli/autoscale.js';
+import { registerMarketCommands } from './cli/market.js';
 import { CONNECTION_HELP } from './cli/run.js';
 
 export { createProgress, elapsed, bar, type Progress, type ProgressOptions, type ProgressStream } from './cli/progress.js';
@@ -21,7 +22,8 @@ export function registerClientCommands(program: Command): void {
   registerDeploymentCommands(program);
   registerCatalogCommands(program);
   registerAutoscaleCommands(program);
-  const mine = new Set(['deploy', 'status', 'scale', 'destroy', 'contexts', 'context', 'clusters', 'cluster', 'clouds', 'whoami', 'pair', 'autoscale']);
+  registerMarketCommands(program);
+  const mine = new Set(['deploy', 'status', 'scale', 'destroy', 'contexts', 'context', 'clusters', 'cluster', 'clouds', 'whoami', 'pair', 'autoscale', 'market', 'publish', 'unpublish', 'vote', 'clone']);
   const help = `\n${CONNECTION_HELP}\n\n${EXIT_CODES_HELP}`;
   for (const cmd of program.commands) {
     if (!mine.has(cmd.name())) continue;

@@ -10,6 +10,7 @@ export {
   isReady, isTerminal, isGone, TERMINAL_STATES,
   type DeploymentView, type ServiceView, type InstanceView, type DeploymentState, type DeploymentEventView,
   type ContextView, type ClusterView, type CloudView, type WhoAmIView, type PairingCodeView, type AutoscalePolicyView, type WaitTarget,
+  type MarketEntryView, type MarketPageView, type CloneEntryView,
 } from './client/types.js';
 export {
   GatewayUnreachableError, UsageError, OperationFailedError, EXIT, EXIT_CODES_HELP, exitCodeFor, describeError, errorJson,

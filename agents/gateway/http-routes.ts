@@ -1,6 +1,8 @@
 /** The /api/v1 resources: each handler authenticates, calls one service use case and shapes its answer. */
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
+import { addAutoscaleRoutes } from './http-autoscale.js';
+import { addMarketRoutes } from './http-market.js';
 import { HttpProblem } from './http-problems.js';
 import * as S from './http-schemas.js';
 import { authenticate, type App, type RouteDeps } from './http.js';
@@ -141,9 +143,15 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
     const rec = service.clusters.put(await user(req), ini);
     return { ...clusterView(rec), definition: rec.ini };
   });
-  api.get('/clusters/:id', { schema: { summary: 'One definition, with its INI text', params: S.IdParam, response: { 200: S.ClusterT, ...problems(401, 404) } } }, async (req) => {
+  api.get('/clusters/:id', {
+    schema: { summary: 'One definition: JSON with its INI text and `spec`, the definition as parsed (the INI alone with Accept: text/plain)', params: S.IdParam, response: { 200: S.ClusterT, ...problems(401, 404) } },
+  }, async (req, reply) => {
     const rec = service.clusters.get(await user(req), req.params.id);
-    return { ...clusterView(rec), definition: rec.ini };
+    const accept = req.headers.accept ?? '';
+    if (/\btext\/plain\b/.test(accept) && !/\bapplication\/(json|\*)|\*\/\*/.test(accept)) {
+      return reply.type('text/plain; charset=utf-8').serializer(String).send(rec.ini as never);
+    }
+    return { ...clusterView(rec), definition: rec.ini, spec: rec.definition as unknown as { name: string; services: Array<{ name: string; type: string }> } };
   });
 
   // ---- deployments ---------------------------------------------------------------------
@@ -178,8 +186,11 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
     const more = from + limit < all.length;
     return { deployments: page.map(depView), ...(more ? { next: Buffer.from(page[page.length - 1]!.id).toString('base64url') } : {}) };
   });
-  api.get('/deployments/:id', { schema: { summary: 'One deployment', params: S.IdParam, response: { 200: S.DeploymentT, ...problems(401, 404) } } },
-    async (req) => depView(service.deployments.get(await user(req), req.params.id)));
+  api.get('/deployments/:id', { schema: { summary: 'One deployment, with the state of its autoscaling policies', params: S.IdParam, response: { 200: S.DeploymentT, ...problems(401, 404) } } }, async (req) => {
+    const me = await user(req);
+    const dep = service.deployments.get(me, req.params.id);
+    return { ...depView(dep), autoscale: service.autoscale.show(me, dep.id) };
+  });
   api.post('/deployments/:id/scale', {
     schema: { summary: 'Scale a scalable service: 202, follow the deployment', params: S.IdParam, body: S.ScaleBody, response: { 202: S.DeploymentT, ...problems(400, 401, 404, 409, 422) } },
   }, async (req, reply) => {
@@ -197,11 +208,16 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
   });
   api.get('/deployments/:id/jobs', { schema: { summary: 'The jobs of a deployment', params: S.IdParam, response: { 200: Type.Object({ jobs: Type.Array(S.JobT) }), ...problems(401, 404) } } },
     async (req) => ({ jobs: service.deployments.jobs(await user(req), req.params.id).map(jobView) }));
+  api.get('/jobs/:id', { schema: { summary: 'One job (deploy, scale, replace, destroy) of your deployments', params: S.IdParam, response: { 200: S.JobT, ...problems(401, 404) } } },
+    async (req) => jobView(service.jobs.get(await user(req), req.params.id)));
   api.get('/deployments/:id/events', {
     schema: { summary: 'Events after `since` (polling; the stream is /events/stream)', params: S.IdParam, querystring: S.EventsQuery, response: { 200: Type.Object({ events: Type.Array(S.EventT) }), ...problems(400, 401, 404) } },
   }, async (req) => ({
     events: service.deployments.events(await user(req), req.params.id, { afterSeq: req.query.since ?? 0, limit: req.query.limit ?? 1000 }).map(eventView),
   }));
+
+  addAutoscaleRoutes(api, d, user);
+  addMarketRoutes(api, d, user);
 
   // ---- clouds and pairing --------------------------------------------------------------
   api.get('/clouds', { schema: { summary: 'The clouds and what they can still host', response: { 200: Type.Object({ clouds: Type.Array(S.CloudT) }), ...problems(401, 403) } } },

@@ -34,7 +34,11 @@ export const ContextVersionBody = Type.Object({
 export const ContextStored = Type.Object({ context: ContextT, warnings: Type.Array(Type.String()) });
 export const ContextRead = Type.Object({ context: ContextT, version: Type.Integer(), body: Type.String() });
 
-export const ClusterT = Type.Object({ name: Type.String(), owner: Type.String(), services: Type.Array(Type.String()), definition: Type.Optional(Type.String()) });
+export const ClusterT = Type.Object({
+  name: Type.String(), owner: Type.String(), services: Type.Array(Type.String()), definition: Type.Optional(Type.String()),
+  /** The definition as parsed: services in deploy order with their counts, flavors, images and policies. */
+  spec: Type.Optional(Type.Object({ name: Type.String(), description: Type.Optional(Type.String()), services: Type.Array(Type.Object({ name: Type.String(), type: Type.String() }, { additionalProperties: true })) }, { additionalProperties: true })),
+});
 export const ClusterBody = Type.Object({ definition: Type.String({ minLength: 1, maxLength: 256 * 1024 }) }, closed);
 
 const ServiceT = Type.Object({ name: Type.String(), type: Type.String(), wanted: Type.Integer(), ready: Type.Integer() });
@@ -45,6 +49,7 @@ const InstanceT = Type.Object({
 export const DeploymentT = Type.Object({
   id: Type.String(), cluster: Type.String(), owner: Type.String(), state: Type.String(), created: Type.String(), updated: Type.String(),
   node: Type.String(), destroyed: Type.Optional(Type.String()), services: Type.Array(ServiceT), instances: Type.Array(InstanceT),
+  autoscale: Type.Optional(Type.Array(Type.Object({ service: Type.String(), policy: Type.String(), paused: Type.Boolean(), note: Type.Optional(Type.String()), last: Type.Optional(Type.String()) }))),
 });
 export const DeployBody = Type.Object({
   cluster: Name,
@@ -72,3 +77,22 @@ export const TokenT = Type.Object({
 export const TokenBody = Type.Object({ name: Name, scope: ScopeT, ttl_s: Type.Optional(Type.Integer({ minimum: 60, maximum: 366 * 86400 })) }, closed);
 export const PairingBody = Type.Object({ context: Id, version: Type.Optional(Type.Integer({ minimum: 1 })), ttl_s: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400 })) }, closed);
 export const IdParam = Type.Object({ id: Id });
+
+export const AutoscaleT = Type.Object({ service: Type.String(), policy: Type.String(), paused: Type.Boolean(), note: Type.Optional(Type.String()), last: Type.Optional(Type.String()) });
+export const AutoscaleBody = Type.Object({ policy: Type.String({ minLength: 1, maxLength: 16 * 1024 }) }, closed);
+export const ServiceParam = Type.Object({ id: Id, service: Name });
+
+export const MarketEntryT = Type.Object({
+  id: Type.String(), kind: Type.Union([Type.Literal('context'), Type.Literal('cluster')]), owner: Type.String(), name: Type.String(), summary: Type.String(),
+  description: Type.Optional(Type.String()), context: Type.Optional(Type.String()), version: Type.Optional(Type.Integer()), encrypted: Type.Boolean(),
+  tags: Type.Array(Type.String()), rank: Type.Integer(), votes: Type.Integer(), created: Type.String(),
+});
+export const MarketQuery = Type.Object({ q: Type.Optional(Type.String({ maxLength: 1024 })), cursor: Type.Optional(Type.String({ maxLength: 64 })) }, closed);
+export const MarketPageT = Type.Object({ entries: Type.Array(MarketEntryT), total: Type.Integer(), next: Type.Optional(Type.String()) });
+export const PublishBody = Type.Object({
+  context: Type.Optional(Id), cluster: Type.Optional(Name), summary: Type.String({ minLength: 1, maxLength: 140 }),
+  description: Type.Optional(Type.String({ maxLength: 4000 })), tags: Type.Optional(Type.Array(Type.String({ maxLength: 32 }), { maxItems: 16 })),
+}, closed);
+export const VoteBody = Type.Object({ value: Type.Union([Type.Literal('up'), Type.Literal('down'), Type.Literal('clear')]) }, closed);
+export const CloneBody = Type.Object({ name: Type.Optional(Name) }, closed);
+export const CloneAnswer = Type.Object({ context: Type.Optional(ContextT), cluster: Type.Optional(ClusterT) });

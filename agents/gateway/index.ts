@@ -138,11 +138,11 @@ export function createGateway(o: GatewayOptions): Gateway {
   });
   const pairer = o.pairing ? pairing({ ...o.pairing, agent, model, log: mlog('pairing'), serveCodes: false }) : undefined;
   if (pairer) agent.use(pairer);
-  const service = createService({ model, access, texts, ops, clouds, ...(pairer ? { pairing: pairer.createCode } : {}) });
-  createApi({ agent, model, service, autoscale });
-  addChatCommands({ agent, model, service, events: publisher.events, autoscale });
   const market = createMarket({ db, model, isAdmin: (j) => access.isAdmin(j) });
-  addMarketChat({ agent, market, access });
+  const service = createService({ model, access, texts, ops, clouds, autoscale, market, ...(pairer ? { pairing: pairer.createCode } : {}) });
+  createApi({ agent, model, service });
+  addChatCommands({ agent, model, service, events: publisher.events });
+  addMarketChat({ agent, market: service.market, access });
   const http = o.http && createHttpFront({
     ...o.http, service, model, events: publisher.events, log: mlog('http'),
     login: createLoginCheck({ service: o.xmpp.service, domain: o.xmpp.domain, ca: o.xmpp.ca, log: mlog('http-login'), maxFailures: o.http.loginFailures }),

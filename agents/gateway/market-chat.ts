@@ -1,12 +1,13 @@
 /** Chat commands of the marketplace (market.ts): publish, unpublish, market, vote, clone. */
 import { ChatError, type Agent } from '../../core/index.js';
 import type { Access } from './access.js';
-import type { Market, MarketEntry } from './market.js';
+import type { MarketEntry } from './market.js';
+import type { MarketUseCases } from './market-service.js';
 
 const line = (e: MarketEntry) =>
   `${e.id}  ${e.name} ${e.kind === 'cluster' ? '(cluster)' : `v${e.contextVersion}`} by ${e.owner}  rank ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'})${e.tags.length ? `  [${e.tags.join(' ')}]` : ''}${e.encrypted ? '  (encrypted)' : ''}\n    ${e.summary}`;
 
-export function addMarketChat({ agent, market, access }: { agent: Agent; market: Market; access: Access }): void {
+export function addMarketChat({ agent, market, access }: { agent: Agent; market: MarketUseCases; access: Access }): void {
   const allow = (bare: string) => access.mayUse(bare);
   const chat = agent.chat;
   const str = (v: string | true | undefined, what: string): string | undefined => {
@@ -42,10 +43,10 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
 
   chat.add({
     name: 'market', usage: 'market [words] [+tag] [-tag] [--page N]', summary: 'search the marketplace: words, +tag required, -tag excluded', allow,
-    run: (a) => {
+    run: (a, ctx) => {
       const p = str(a.flags.page, 'page');
       if (p !== undefined && !/^[1-9]\d{0,5}$/.test(p)) throw new ChatError('--page must be a whole number from 1');
-      const r = market.search(a.positional.join(' '), { page: p === undefined ? 1 : Number(p) });
+      const r = market.search(ctx.bare, { q: a.positional.join(' '), page: p === undefined ? 1 : Number(p) });
       if (r.total === 0) return 'Nothing in the marketplace matches.';
       if (r.entries.length === 0) return `Page ${r.page} is past the last one (${r.pages}).`;
       return `${r.total} entr${r.total === 1 ? 'y' : 'ies'}, page ${r.page} of ${r.pages}:\n${r.entries.map(line).join('\n')}`;
@@ -56,9 +57,8 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
     name: 'vote', usage: 'vote <entry> up|down|clear', summary: 'rank a marketplace entry (one vote each, changeable)', allow,
     run: (a, ctx) => {
       const [id, how] = a.positional;
-      const value = ({ up: 1, down: -1, clear: 0 } as const)[how as 'up' | 'down' | 'clear'];
-      if (!id || value === undefined) throw new ChatError('name an entry and up, down or clear');
-      const e = market.vote(ctx.bare, id, value);
+      if (!id || (how !== 'up' && how !== 'down' && how !== 'clear')) throw new ChatError('name an entry and up, down or clear');
+      const e = market.vote(ctx.bare, id, how);
       return `${e.id} now ranks ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'}).`;
     },
   });
@@ -68,7 +68,6 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
     run: (a, ctx) => {
       const [id, name] = a.positional;
       if (!id) throw new ChatError('name an entry');
-      access.requireUser(ctx.bare); // the copy's owner must have a row
       const c = market.clone(ctx.bare, id, name);
       return c.kind === 'cluster'
         ? `Cloned ${id} into your cluster ${c.cluster.name} (services: ${c.cluster.definition.services.map((s) => s.name).join(', ')}); 'deploy ${c.cluster.name}' starts it.`

@@ -10,11 +10,14 @@
  */
 import { bareJid } from '../../core/index.js';
 import type { Access } from './access.js';
+import { autoscaleRequest, type AutoscaleAction, type AutoscaleUseCases, type AutoscaleView } from './autoscale/index.js';
 import type { Clouds } from './clouds.js';
 import type { ContextTexts } from './contexts.js';
 import {
-  encryptContext, NotFoundError, type ClusterRecord, type ContextContent, type ContextInfo, type GatewayModel, type Visibility,
+  encryptContext, NotFoundError, type ClusterRecord, type Job, type ContextContent, type ContextInfo, type GatewayModel, type Visibility,
 } from './model/index.js';
+import type { Market } from './market.js';
+import { marketUseCases } from './market-service.js';
 import type { Operations } from './operations.js';
 import { createContextChecker, formatProblem, type ContextProblem } from './context-check.js';
 import type { CloudView } from './wire.js';
@@ -31,15 +34,18 @@ export interface PairingRequest { context: string; version?: number; ttlS?: numb
 export interface PairingAnswer { code: string; expires: number }
 
 /** The pairing module's use case, when pairing is configured (pairing.ts). */
+/** One request over the autoscale use cases: `service` for all but show, `policy` only for set. */
+export interface AutoscaleRequest { deployment: string; action: AutoscaleAction; service?: string; policy?: string }
+
 export type CreatePairingCode = (owner: string, ref: string, version: number | undefined, ttlS: number | undefined) => PairingAnswer;
 
 export { formatProblem };
 
 export function createService(deps: {
   model: GatewayModel; access: Access; texts: ContextTexts; ops: Operations; clouds: Clouds;
-  pairing?: CreatePairingCode;
+  autoscale: AutoscaleUseCases; market: Market; pairing?: CreatePairingCode;
 }) {
-  const { model, access, texts, ops, clouds, pairing } = deps;
+  const { model, access, texts, ops, clouds, pairing, autoscale } = deps;
   /** The caller's bare JID once they may use the gateway. */
   const authorize = (caller: string): string => access.requireUser(caller).jid;
   const checker = createContextChecker();
@@ -61,6 +67,30 @@ export function createService(deps: {
     },
 
     deployments: ops,
+
+    jobs: {
+      /** One job of a deployment the caller may see (CG_NOT_FOUND for any other). */
+      get(caller: string, id: string): Job {
+        const me = authorize(caller);
+        const j = model.jobs.get(id);
+        const d = j && model.deployments.get(j.deploymentId);
+        if (!j || !d || !access.canManage(me, d.owner)) throw new NotFoundError('job', id);
+        return j;
+      },
+    },
+
+    /** A deployment's autoscaling policies (CG_NOT_FOUND, CG_CONFLICT, CG_INVALID). */
+    autoscale: {
+      show: (caller: string, deployment: string): AutoscaleView[] => autoscale.show(authorize(caller), deployment),
+      pause: (caller: string, deployment: string, service: string): AutoscaleView => autoscale.pause(authorize(caller), deployment, service),
+      resume: (caller: string, deployment: string, service: string): AutoscaleView => autoscale.resume(authorize(caller), deployment, service),
+      /** Replaces a service's policy with `key = value` lines (an `[autoscale.<service>]` section's body). */
+      set: (caller: string, deployment: string, service: string, policy: string): AutoscaleView => autoscale.set(authorize(caller), deployment, service, policy),
+      request(caller: string, req: AutoscaleRequest): AutoscaleView[] {
+        const me = authorize(caller);
+        return autoscaleRequest(autoscale, me, req);
+      },
+    },
 
     contexts: {
       list: (caller: string): ContextInfo[] => model.contexts.list(authorize(caller)),
@@ -117,6 +147,9 @@ export function createService(deps: {
       },
       put: (caller: string, ini: string): ClusterRecord => model.clusters.put(authorize(caller), ini),
     },
+
+    /** The marketplace of shared contexts and cluster definitions (market-service.ts). */
+    market: marketUseCases(deps.market, authorize),
 
     clouds: {
       list(caller: string): CloudView[] {

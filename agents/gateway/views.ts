@@ -3,7 +3,8 @@ import { summarize } from './desired.js';
 import type { Clouds } from './clouds.js';
 import type { ClusterRecord, ContextInfo, Deployment, GatewayModel, Instance } from './model/index.js';
 import { nodeOf } from './publisher.js';
-import type { CloudView, ClusterView, ContextView, DeploymentView } from './wire.js';
+import type { MarketEntry } from './market.js';
+import type { CloudView, ClusterView, ContextView, DeploymentView, MarketEntryView } from './wire.js';
 
 /** For a deployment a destroy was asked of: 'destroying' until every instance is terminated. */
 export function destroyStage(dep: Deployment, instances: readonly Instance[]): 'destroying' | 'destroyed' | undefined {
@@ -45,6 +46,15 @@ export function contextView(model: GatewayModel, c: ContextInfo): ContextView {
 
 export function clusterView(c: ClusterRecord): ClusterView {
   return { name: c.name, owner: c.owner, services: c.definition.services.map((s) => s.name) };
+}
+
+/** A marketplace entry as IQ and HTTP show it (no description when none was written). */
+export function marketEntryView(e: MarketEntry): MarketEntryView {
+  return {
+    id: e.id, kind: e.kind, owner: e.owner, name: e.name, summary: e.summary, ...(e.description ? { description: e.description } : {}),
+    ...(e.contextId !== undefined ? { context: e.contextId, version: e.contextVersion } : {}), encrypted: e.encrypted, tags: [...e.tags],
+    rank: e.rank, votes: e.votes, created: new Date(e.createdAt).toISOString(),
+  };
 }
 
 export function cloudViews(clouds: Clouds): CloudView[] {

@@ -21,5 +21,6 @@ export type ContextReportMsg = MessageOf<typeof instance.ContextReport>;
 export type DeploymentView = ResponseOf<typeof gateway.Deploy>['deployment'];
 export type ContextView = ResponseOf<typeof gateway.PutContext>['context'];
 export type ClusterView = ResponseOf<typeof gateway.PutCluster>['cluster'];
+export type MarketEntryView = ResponseOf<typeof gateway.Publish>['entry'];
 export type CloudView = ResponseOf<typeof gateway.ListClouds>['clouds'][number];
 export type DeploymentEventItem = EventOf<typeof gateway.DeploymentEvent>;

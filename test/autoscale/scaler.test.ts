@@ -111,5 +111,5 @@ test('the chat command shows, pauses and sets, and names bad input', async () =>
   assert.match(await say(`autoscale ${d.id} front stop`), /^autoscale: say pause, resume or set after the service, not 'stop'/);
   assert.match(await say(`autoscale ${d.id} front set policy=queue metric=q`), /autoscale failed: .*\[autoscale\.front\] per_instance: missing required key/);
   assert.match(await say(`autoscale ${d.id} front set policy=queue metric=q per_instance=4 source=front`), /autoscale front: active, queue: q, 4 per instance/);
-  assert.match(await say(`autoscale ${d.id} nosuch pause`), /no service 'nosuch'/);
+  assert.match(await say(`autoscale ${d.id} nosuch pause`), /^autoscale failed: service of \S+ 'nosuch' not found$/);
 });

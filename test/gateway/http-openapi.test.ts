@@ -78,7 +78,7 @@ describe('requests generated from the OpenAPI document', { timeout: 240_000 }, (
     g.service.clusters.put(olga, clusterIni({ context: 'node', initial: 1 }));
     const dep = await g.service.deployments.deploy(olga, { cluster: 'batch' });
     const doc = await (await fetch(`${base}/api/openapi.json`)).json() as { paths: Record<string, Record<string, Schema>> };
-    const real: Record<string, string> = { id: dep.id, version: '1' };
+    const real: Record<string, string> = { id: dep.id, version: '1', service: 'worker' };
 
     let calls = 0;
     const check = async (method: string, path: string, op: Schema, url: string, body: string | undefined, what: string) => {

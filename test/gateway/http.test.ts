@@ -135,6 +135,138 @@ describe('HTTP API', { timeout: 240_000 }, () => {
     await until('destroyed', async () => (await call('GET', `/api/v1/deployments/${id}`, { token: t.access_token })).body.destroyed === 'destroyed');
   });
 
+  test('autoscaling: shown with the deployment, paused, resumed and replaced; bad requests named', async () => {
+    const t = await login('hana', 'hana-secret-1');
+    const ini = `${clusterIni({ name: 'auto', context: 'node', initial: 1 })}\n[autoscale.worker]\npolicy = target\nmetric = load1\ntarget = 0.7\n`;
+    assert.equal((await call('PUT', '/api/v1/clusters', { token: t.access_token, body: ini, type: 'text/plain' })).status, 200);
+    const dep = await call('POST', '/api/v1/deployments', { token: t.access_token, json: { cluster: 'auto' } });
+    assert.equal(dep.status, 202, JSON.stringify(dep.body));
+    const id = dep.body.id as string;
+    const path = `/api/v1/deployments/${id}/autoscale`;
+
+    const one = await call('GET', `/api/v1/deployments/${id}`, { token: t.access_token });
+    assert.deepEqual(one.body.autoscale.map((v: { service: string; paused: boolean }) => [v.service, v.paused]), [['worker', false]]);
+    assert.match(one.body.autoscale[0].policy, /^target: load1 average at 0\.7/);
+    const shown = await call('GET', path, { token: t.access_token });
+    assert.equal(shown.status, 200);
+    assert.deepEqual(shown.body.policies, one.body.autoscale);
+
+    const paused = await call('POST', `${path}/worker/pause`, { token: t.access_token });
+    assert.equal(paused.status, 200, JSON.stringify(paused.body));
+    assert.equal(paused.body.paused, true);
+    assert.match(paused.body.note, /paused by hana@/);
+    assert.equal((await call('GET', `/api/v1/deployments/${id}`, { token: t.access_token })).body.autoscale[0].paused, true);
+    assert.ok(g.model.events.list(id).some((e) => e.type === 'autoscale' && /autoscaling paused by hana@/.test(e.message)), 'the pause is an event');
+    const resumed = await call('POST', `${path}/worker/resume`, { token: t.access_token });
+    assert.equal(resumed.status, 200);
+    assert.equal(resumed.body.paused, false);
+
+    const set = await call('PUT', `${path}/worker`, { token: t.access_token, body: 'policy = target\nmetric = load1\ntarget = 0.4\n', type: 'text/plain' });
+    assert.equal(set.status, 200, JSON.stringify(set.body));
+    assert.match(set.body.policy, /^target: load1 average at 0\.4/);
+    const json = await call('PUT', `${path}/worker`, { token: t.access_token, json: { policy: 'policy = target\nmetric = load1\ntarget = 0.5' } });
+    assert.match(json.body.policy, /at 0\.5/);
+
+    isProblem(await call('PUT', `${path}/worker`, { token: t.access_token, json: { policy: 'policy = target\nmetric = load1\ntarget = 0.5\nsurprise = 1' } }), 422, 'invalid-field');
+    assert.match(g.service.autoscale.show(`hana@${host}`, id)[0]!.policy, /at 0\.5/, 'a rejected policy changes nothing');
+    const fixed = await call('POST', `${path}/head/pause`, { token: t.access_token });
+    isProblem(fixed, 422, 'invalid-field');
+    assert.match(fixed.body.detail, /'head' is a fixed service/);
+    const missing = await call('POST', `${path}/nope/resume`, { token: t.access_token });
+    isProblem(missing, 404, 'not-found');
+    assert.match(missing.body.detail, /nope/);
+    const ben = await login('ben', 'ben-secret-1');
+    isProblem(await call('GET', path, { token: ben.access_token }), 404, 'not-found');
+    isProblem(await call('POST', `${path}/worker/pause`, { token: ben.access_token }), 404, 'not-found');
+    assert.equal(g.service.autoscale.show(`hana@${host}`, id)[0]!.paused, false, "another user's request changes nothing");
+
+    assert.equal((await call('DELETE', `/api/v1/deployments/${id}`, { token: t.access_token })).status, 202);
+    await until('destroyed', () => g.model.deployments.require(id).destroyedAt !== undefined);
+    isProblem(await call('POST', `${path}/worker/pause`, { token: t.access_token }), 409, 'conflict');
+  });
+
+  test('marketplace: two users publish, search (+tag, -tag, words), vote, clone and unpublish', async () => {
+    const hana = await login('hana', 'hana-secret-1');
+    const ben = await login('ben', 'ben-secret-1');
+    assert.equal((await call('POST', '/api/v1/contexts', { token: hana.access_token, json: { name: 'shop', body: CONTEXT } })).status, 201);
+    assert.equal((await call('PUT', '/api/v1/clusters', { token: hana.access_token, body: clusterIni({ name: 'grid' }), type: 'text/plain' })).status, 200);
+    const pub = await call('POST', '/api/v1/market', { token: hana.access_token, json: { context: 'shop', summary: 'A web shop node', description: 'serves the storefront', tags: ['web', 'shop'] } });
+    assert.equal(pub.status, 201, JSON.stringify(pub.body));
+    assert.equal(pub.headers.get('location'), `/api/v1/market/${pub.body.id}`);
+    assert.deepEqual([pub.body.kind, pub.body.owner, pub.body.version, pub.body.tags], ['context', `hana@${host}`, 1, ['shop', 'web']]);
+    const grid = await call('POST', '/api/v1/market', { token: hana.access_token, json: { cluster: 'grid', summary: 'A head and its workers', tags: ['batch', 'web'] } });
+    assert.equal(grid.status, 201, JSON.stringify(grid.body));
+    assert.equal(grid.body.kind, 'cluster');
+
+    const ids = async (q: string) => {
+      const r = await call('GET', `/api/v1/market?q=${encodeURIComponent(q)}`, { token: ben.access_token });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body.entries.map((e: { id: string }) => e.id).sort();
+    };
+    assert.deepEqual(await ids('+web'), [pub.body.id, grid.body.id].sort());
+    assert.deepEqual(await ids('+web -batch'), [pub.body.id]);
+    assert.deepEqual(await ids('storefront'), [pub.body.id], 'words match the description');
+    assert.deepEqual(await ids('workers +batch'), [grid.body.id]);
+    assert.deepEqual(await ids('+nosuchtag'), []);
+    isProblem(await call('GET', '/api/v1/market?cursor=bm9wZQ', { token: ben.access_token }), 400, 'invalid-field');
+    isProblem(await call('GET', '/api/v1/market?q=%2BBad!Tag', { token: ben.access_token }), 422, 'invalid-field');
+
+    const up = await call('PUT', `/api/v1/market/${grid.body.id}/vote`, { token: ben.access_token, json: { value: 'up' } });
+    assert.equal(up.status, 200, JSON.stringify(up.body));
+    assert.deepEqual([up.body.rank, up.body.votes], [1, 1]);
+    const first = await call('GET', '/api/v1/market?q=%2Bweb', { token: ben.access_token });
+    assert.equal(first.body.entries[0].id, grid.body.id, 'ranked first once voted up');
+    isProblem(await call('PUT', `/api/v1/market/${grid.body.id}/vote`, { token: hana.access_token, json: { value: 'up' } }), 403, 'not-in-acl');
+    isProblem(await call('PUT', `/api/v1/market/${grid.body.id}/vote`, { token: ben.access_token, json: { value: 'sideways' } }), 400, 'invalid-field');
+
+    const cc = await call('POST', `/api/v1/market/${pub.body.id}/clone`, { token: ben.access_token, json: { name: 'my-shop' } });
+    assert.equal(cc.status, 201, JSON.stringify(cc.body));
+    assert.deepEqual([cc.body.context.name, cc.body.context.owner], ['my-shop', `ben@${host}`]);
+    const body = await call('GET', `/api/v1/contexts/${cc.body.context.id}/versions/1`, { token: ben.access_token });
+    assert.equal(body.body.body, CONTEXT);
+    const cg = await call('POST', `/api/v1/market/${grid.body.id}/clone`, { token: ben.access_token, json: {} });
+    assert.equal(cg.status, 201, JSON.stringify(cg.body));
+    assert.deepEqual([cg.body.cluster.name, cg.body.cluster.owner], ['grid', `ben@${host}`]);
+    isProblem(await call('POST', `/api/v1/market/${grid.body.id}/clone`, { token: ben.access_token, json: {} }), 409, 'conflict');
+
+    isProblem(await call('DELETE', `/api/v1/market/${pub.body.id}`, { token: ben.access_token }), 403, 'not-in-acl');
+    isProblem(await call('POST', '/api/v1/market', { token: ben.access_token, json: { context: 'shop', summary: 'not mine' } }), 404, 'not-found');
+    isProblem(await call('POST', '/api/v1/market', { token: ben.access_token, json: { summary: 'nothing named' } }), 422, 'invalid-field');
+    assert.equal((await call('DELETE', `/api/v1/market/${pub.body.id}`, { token: hana.access_token })).status, 204);
+    assert.deepEqual(await ids('+web'), [grid.body.id]);
+    isProblem(await call('POST', `/api/v1/market/${pub.body.id}/clone`, { token: ben.access_token, json: {} }), 404, 'not-found');
+  });
+
+  test('a cluster definition as parsed JSON or as its INI text; one job by its id', async () => {
+    const t = await login('hana', 'hana-secret-1');
+    const ini = `${clusterIni({ name: 'spec', context: 'node', initial: 1, max: 4 })}\n[autoscale.worker]\npolicy = target\nmetric = load1\ntarget = 0.7\n`;
+    assert.equal((await call('PUT', '/api/v1/clusters', { token: t.access_token, body: ini, type: 'text/plain' })).status, 200);
+    const json = await call('GET', '/api/v1/clusters/spec', { token: t.access_token, headers: { accept: 'application/json' } });
+    assert.equal(json.status, 200, JSON.stringify(json.body));
+    assert.equal(json.body.definition, ini);
+    assert.deepEqual(json.body.spec.services.map((x: { name: string; type: string }) => [x.name, x.type]), [['head', 'fixed'], ['worker', 'scalable']]);
+    const worker = json.body.spec.services[1];
+    assert.deepEqual([worker.min, worker.initial, worker.max, worker.image, worker.autoscale.metric, worker.autoscale.target], [1, 1, 4, 'test-image', 'load1', 0.7]);
+    const text = await call('GET', '/api/v1/clusters/spec', { token: t.access_token, headers: { accept: 'text/plain' } });
+    assert.equal(text.status, 200);
+    assert.match(text.headers.get('content-type') ?? '', /^text\/plain/);
+    assert.equal(text.body, ini);
+
+    const dep = await call('POST', '/api/v1/deployments', { token: t.access_token, json: { cluster: 'spec' } });
+    assert.equal(dep.status, 202, JSON.stringify(dep.body));
+    const jobs = await call('GET', `/api/v1/deployments/${dep.body.id}/jobs`, { token: t.access_token });
+    const first = jobs.body.jobs[0];
+    assert.equal(first.kind, 'deploy');
+    const one = await call('GET', `/api/v1/jobs/${first.id}`, { token: t.access_token });
+    assert.equal(one.status, 200, JSON.stringify(one.body));
+    assert.deepEqual([one.body.id, one.body.kind, one.body.request.cluster], [first.id, 'deploy', 'spec']);
+    await until('the deploy job succeeded', async () => (await call('GET', `/api/v1/jobs/${first.id}`, { token: t.access_token })).body.state === 'succeeded');
+    const ben = await login('ben', 'ben-secret-1');
+    isProblem(await call('GET', `/api/v1/jobs/${first.id}`, { token: ben.access_token }), 404, 'not-found');
+    isProblem(await call('GET', '/api/v1/jobs/no-such-job', { token: t.access_token }), 404, 'not-found');
+    assert.equal((await call('DELETE', `/api/v1/deployments/${dep.body.id}`, { token: t.access_token })).status, 202);
+  });
+
   test("another user gets 404 for the first user's deployment, context and cluster", async () => {
     const hana = await login('hana', 'hana-secret-1');
     const ben = await login('ben', 'ben-secret-1');

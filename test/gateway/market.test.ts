@@ -131,4 +131,40 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
     assert.equal(g.market.get(ids.web!), undefined);
     assert.ok(g.model.contexts.byName(`alice@${s.t.host}`, 'web-frontend'));
   });
+  test('typed IQ: publish, search (words, +tag, -tag), vote, clone and unpublish across two users', async () => {
+    const me = `alice@${s.t.host}`;
+    await s.alice.request(gw.PutContext, g.agent.jid, { name: 'iq-grid', body: WORKER, visibility: undefined, passphrase: undefined });
+    const pub = await s.alice.request(gw.Publish, g.agent.jid, { context: 'iq-grid', cluster: undefined, summary: 'Grid worker over IQ', description: 'zebrafish pipeline', tags: ['iqgrid', 'Batch'] });
+    assert.equal(pub.entry.owner, me);
+    assert.equal(pub.entry.kind, 'context');
+    assert.deepEqual(pub.entry.tags, ['batch', 'iqgrid']);
+    assert.equal(pub.entry.version, 1);
+    const id = pub.entry.id;
+
+    const search = (q: string) => bob.request(gw.MarketSearch, g.agent.jid, { q, page: undefined });
+    assert.deepEqual((await search('zebrafish')).entries.map((e) => e.id), [id], 'words match the description');
+    assert.deepEqual((await search('+iqgrid')).entries.map((e) => e.id), [id]);
+    assert.deepEqual((await search('+iqgrid -batch')).entries, []);
+    assert.equal((await search('zebrafish +nosuchtag')).total, 0);
+
+    const up = await bob.request(gw.Vote, g.agent.jid, { id, value: 'up' });
+    assert.deepEqual([up.entry.rank, up.entry.votes], [1, 1]);
+    const down = await bob.request(gw.Vote, g.agent.jid, { id, value: 'down' });
+    assert.deepEqual([down.entry.rank, down.entry.votes], [-1, 1], 'a vote is changed, not added');
+    await assert.rejects(s.alice.request(gw.Vote, g.agent.jid, { id, value: 'up' }), (e: unknown) => e instanceof StanzaError && e.app === 'not-in-acl' && /your own entry/.test(e.message));
+
+    const cl = await bob.request(gw.CloneEntry, g.agent.jid, { id, name: 'my-grid' });
+    assert.equal(cl.context?.owner, `bob@${s.t.host}`);
+    assert.equal(cl.context?.name, 'my-grid');
+    assert.ok(g.model.contexts.byName(`bob@${s.t.host}`, 'my-grid'));
+
+    await assert.rejects(bob.request(gw.Unpublish, g.agent.jid, { id }), (e: unknown) => e instanceof StanzaError && e.app === 'not-in-acl');
+    await assert.rejects(s.alice.request(gw.Publish, g.agent.jid, { context: 'iq-grid', cluster: 'x', summary: 'both', description: undefined, tags: undefined }),
+      (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request' && /not both/.test(e.message));
+    await assert.rejects(s.alice.request(gw.Publish, g.agent.jid, { context: 'iq-grid', cluster: undefined, summary: 'x', description: undefined, tags: ['Bad Tag!'] }),
+      (e: unknown) => e instanceof StanzaError && e.app === 'invalid-field' && /tag 'bad tag!'/.test(e.message));
+    await s.alice.request(gw.Unpublish, g.agent.jid, { id });
+    assert.equal(g.market.get(id), undefined);
+    await assert.rejects(bob.request(gw.CloneEntry, g.agent.jid, { id, name: undefined }), (e: unknown) => e instanceof StanzaError && e.app === 'not-found');
+  });
 });

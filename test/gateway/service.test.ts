@@ -91,12 +91,36 @@ describe('gateway service layer', { timeout: 180_000 }, () => {
       (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request' && e.app === 'invalid-field' && /worker/.test(e.message));
     const viaIq = await s.alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: { worker: 4 }, passphrase: undefined });
     assert.equal(viaIq.deployment.services.find((x) => x.name === 'worker')?.wanted, 4);
+    // Autoscaling and the marketplace answer with the same typed errors, and the IQ front translates them.
+    assert.throws(() => svc.autoscale.show(mallory, d.id), code('CG_FORBIDDEN'));
+    assert.throws(() => svc.autoscale.show(bob, d.id), code('CG_NOT_FOUND'));
+    assert.throws(() => svc.autoscale.pause(alice, d.id, 'worker'), code('CG_NOT_FOUND'));
+    assert.throws(() => svc.autoscale.pause(alice, d.id, 'nosuch'), code('CG_NOT_FOUND'));
+    assert.throws(() => svc.autoscale.pause(alice, d.id, 'head'), code('CG_INVALID', 'service'));
+    assert.throws(() => svc.autoscale.request(alice, { deployment: d.id, action: 'pause' }), code('CG_INVALID', 'service'));
+    assert.throws(() => svc.autoscale.request(alice, { deployment: d.id, action: 'set', service: 'worker' }), code('CG_INVALID', 'policy'));
+    assert.equal(svc.autoscale.set(alice, d.id, 'worker', 'policy = target\nmetric = load1\ntarget = 0.7').paused, false);
+    assert.equal(svc.autoscale.pause(alice, d.id, 'worker').paused, true);
+    assert.deepEqual(svc.autoscale.show(alice, d.id).map((v) => [v.service, v.paused]), [['worker', true]]);
+    await assert.rejects(s.alice.request(gw.Autoscale, g.agent.jid, { deployment: d.id, action: 'pause', service: 'head', policy: undefined }),
+      (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request' && e.app === 'invalid-field' && /fixed service/.test(e.message));
+    assert.throws(() => svc.market.publish(mallory, { context: 'node', summary: 'x' }), code('CG_FORBIDDEN'));
+    assert.throws(() => svc.market.publish(alice, { summary: 'nothing named' }), code('CG_INVALID', 'context'));
+    assert.throws(() => svc.market.publish(alice, { context: 'node', cluster: 'batch', summary: 'both' }), code('CG_INVALID'));
+    assert.throws(() => svc.market.search(alice, { page: 0 }), code('CG_INVALID', 'page'));
+    const entry = svc.market.publish(alice, { context: 'node', summary: 'a node' });
+    assert.throws(() => svc.market.vote(bob, entry.id, 'sideways' as 'up'), code('CG_INVALID', 'value'));
+    assert.throws(() => svc.market.vote(alice, entry.id, 'up'), code('CG_FORBIDDEN'));
+    assert.throws(() => svc.market.unpublish(bob, entry.id), code('CG_FORBIDDEN'));
+    assert.throws(() => svc.market.clone(bob, 'm-nosuch'), code('CG_NOT_FOUND'));
+
     // Ended cleanly: every stand-in machine up, then all terminated.
     for (const id of [d.id, viaIq.deployment.id]) {
       await until(`${id} completed`, () => g.model.deployments.require(id).state === 'completed');
       svc.deployments.destroy(alice, { deployment: id });
       await until(`${id} terminated`, () => g.model.instances.list(id).every((i) => i.state === 'terminated'));
     }
+    assert.throws(() => svc.autoscale.resume(alice, d.id, 'worker'), code('CG_CONFLICT'));
   });
 
   test('an instance that rejects its context: each plugin problem reaches the events, status and the instance reason', async () => {

@@ -6,8 +6,7 @@
  * `resume` hands the service back. Each change is an event of the deployment.
  */
 import { bareJid } from '../../../core/index.js';
-import { badRequest, conflict, notFound } from '../../../protocols/index.js';
-import { parsePolicy, type AutoscalePolicy, type Deployment, type GatewayModel, type ScalableService } from '../model/index.js';
+import { ConflictError, InvalidError, NotFoundError, parsePolicy, type AutoscalePolicy, type Deployment, type GatewayModel, type ScalableService } from '../model/index.js';
 import { fmt } from './metrics.js';
 import type { Scaler } from './scaler.js';
 
@@ -43,18 +42,18 @@ export function createAutoscaleControl(deps: {
   const target = (user: string, deployment: string, service: string): { d: Deployment; svc: ScalableService } => {
     const d = deps.visible(user, deployment);
     if (d.destroyedAt !== undefined || d.state === 'failed' || d.state === 'aborted') {
-      throw conflict(`deployment '${d.id}' is ${d.destroyedAt !== undefined ? 'destroyed' : d.state}: autoscaling does not apply`, 'conflict');
+      throw new ConflictError(`deployment '${d.id}' is ${d.destroyedAt !== undefined ? 'destroyed' : d.state}: autoscaling does not apply`);
     }
     const svc = d.definition.services.find((x) => x.name === service);
-    if (!svc) throw notFound(`no service '${service}' in deployment '${d.id}'`);
-    if (svc.type !== 'scalable') throw badRequest(`'${service}' is a fixed service: it does not scale`);
+    if (!svc) throw new NotFoundError(`service of ${d.id}`, service);
+    if (svc.type !== 'scalable') throw new InvalidError(`'${service}' is a fixed service: it does not scale`, 'service');
     return { d, svc };
   };
 
   const setPaused = (user: string, deployment: string, service: string, paused: boolean): AutoscaleView => {
     const { d } = target(user, deployment, service);
     const cur = model.autoscale.setting(d, service);
-    if (!cur.policy) throw notFound(`'${service}' of '${d.id}' has no autoscaling policy (set one first)`);
+    if (!cur.policy) throw new NotFoundError(`autoscaling policy (set one first) of ${d.id} service`, service);
     const who = bareJid(user);
     if (cur.paused !== paused) {
       model.transaction(() => {
@@ -99,3 +98,5 @@ export function createAutoscaleControl(deps: {
 }
 
 export type AutoscaleControl = ReturnType<typeof createAutoscaleControl>;
+/** What users do (the service layer's part; pauseForManualScale is the engine's). */
+export type AutoscaleUseCases = Pick<AutoscaleControl, 'show' | 'pause' | 'resume' | 'set'>;

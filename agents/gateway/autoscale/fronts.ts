@@ -4,21 +4,20 @@
  * shows.
  */
 import { ChatError, type ChatCommand } from '../../../core/index.js';
-import { badRequest } from '../../../protocols/index.js';
-import type { Deployment } from '../model/index.js';
-import type { AutoscaleControl, AutoscaleView } from './control.js';
+import { InvalidError, type Deployment } from '../model/index.js';
+import type { AutoscaleUseCases, AutoscaleView } from './control.js';
 
 export type AutoscaleAction = 'show' | 'pause' | 'resume' | 'set';
 
 /** The typed request: `service` for every action but show, `policy` only for set. */
-export function autoscaleRequest(c: AutoscaleControl, user: string, q: { deployment: string; action: AutoscaleAction; service?: string; policy?: string }): AutoscaleView[] {
+export function autoscaleRequest(c: AutoscaleUseCases, user: string, q: { deployment: string; action: AutoscaleAction; service?: string; policy?: string }): AutoscaleView[] {
   if (q.action === 'show') return c.show(user, q.deployment).filter((v) => q.service === undefined || v.service === q.service);
-  if (q.service === undefined) throw badRequest(`service: required for ${q.action}`);
+  if (q.service === undefined) throw new InvalidError(`service: required for ${q.action}`, 'service');
   if (q.action === 'set') {
-    if (q.policy === undefined) throw badRequest('policy: required for set (key = value lines of an [autoscale.<service>] section)');
+    if (q.policy === undefined) throw new InvalidError('policy: required for set (key = value lines of an [autoscale.<service>] section)', 'policy');
     return [c.set(user, q.deployment, q.service, q.policy)];
   }
-  if (q.policy !== undefined) throw badRequest(`policy: only for set, not ${q.action}`);
+  if (q.policy !== undefined) throw new InvalidError(`policy: only for set, not ${q.action}`, 'policy');
   return [q.action === 'pause' ? c.pause(user, q.deployment, q.service) : c.resume(user, q.deployment, q.service)];
 }
 
@@ -27,11 +26,11 @@ export function formatViews(views: readonly AutoscaleView[], indent = ''): strin
 }
 
 /** Lines for `status <deployment>` (none without a policy). */
-export function statusLines(c: AutoscaleControl, user: string, d: Deployment): string[] {
+export function statusLines(c: AutoscaleUseCases, user: string, d: Deployment): string[] {
   return formatViews(c.show(user, d.id), '  ');
 }
 
-export function autoscaleChatCommand(c: AutoscaleControl, allow: (bare: string) => boolean): ChatCommand {
+export function autoscaleChatCommand(c: AutoscaleUseCases, allow: (bare: string) => boolean): ChatCommand {
   return {
     name: 'autoscale', usage: 'autoscale <deployment> [<service> pause|resume|set key=value…]', allow,
     summary: 'show, pause, resume or set autoscaling policies',

@@ -16,7 +16,7 @@ import { createLocator, type Locator } from './locate.js';
 import { createFollower, type EventListener, type Following } from './follow.js';
 import { waitFor, type WaitOptions } from './wait.js';
 import type {
-  AutoscalePolicyView,
+  AutoscalePolicyView, CloneEntryView, MarketEntryView, MarketPageView,
   ClusterView, CloudView, ContextView, DeploymentView, PairingCodeView, WaitTarget, WhoAmIView,
 } from './types.js';
 
@@ -101,6 +101,29 @@ export class GatewayClient {
   /** Autoscaling policies of a deployment: show them, pause or resume one, or set one (`key = value` lines). */
   async autoscale(id: string, action: 'show' | 'pause' | 'resume' | 'set', o: { service?: string; policy?: string } = {}): Promise<AutoscalePolicyView[]> {
     return (await this.request(gw.Autoscale, { deployment: id, action, service: o.service, policy: o.policy })).policies;
+  }
+
+  /** Publishes one of your contexts (its newest version) or, with `cluster`, one of your cluster definitions. */
+  async publish(o: { context?: string; cluster?: string; summary: string; description?: string; tags?: string[] }): Promise<MarketEntryView> {
+    return (await this.request(gw.Publish, { context: o.context, cluster: o.cluster, summary: o.summary, description: o.description, tags: o.tags })).entry;
+  }
+
+  async unpublish(id: string): Promise<void> {
+    await this.request(gw.Unpublish, { id });
+  }
+
+  /** Searches the marketplace: words, +tag required, -tag excluded; `page` from 1. */
+  async market(q: string, page?: number): Promise<MarketPageView> {
+    return this.request(gw.MarketSearch, { q: q === '' ? undefined : q, page });
+  }
+
+  async vote(id: string, value: 'up' | 'down' | 'clear'): Promise<MarketEntryView> {
+    return (await this.request(gw.Vote, { id, value })).entry;
+  }
+
+  /** Copies a marketplace entry into a context (or cluster definition) of yours. */
+  async cloneEntry(id: string, name?: string): Promise<CloneEntryView> {
+    return this.request(gw.CloneEntry, { id, name });
   }
 
   async destroy(id: string): Promise<DeploymentView> {

@@ -16,6 +16,9 @@ export type CloudView = ResponseOf<typeof gateway.ListClouds>['clouds'][number];
 export type WhoAmIView = ResponseOf<typeof gateway.WhoAmI>;
 export type PairingCodeView = ResponseOf<typeof gateway.PairingCode>;
 export type AutoscalePolicyView = ResponseOf<typeof gateway.Autoscale>['policies'][number];
+export type MarketEntryView = ResponseOf<typeof gateway.Publish>['entry'];
+export type MarketPageView = ResponseOf<typeof gateway.MarketSearch>;
+export type CloneEntryView = ResponseOf<typeof gateway.CloneEntry>;
 
 /**
  * What `waitFor` can wait for: a deployment state, `ready` (every service at its wanted
