@@ -152,7 +152,11 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         await page.getByRole('button', { name: 'Scale' }).click();
         await page.waitForURL(new RegExp(`/web/deployments/${id}$`));
         navigations = 0;
-        await until('two workers ready', async () => (await page.locator('#instances tbody tr', { hasText: 'worker' }).filter({ hasText: /\bready\b/ }).filter({ hasNotText: 'not ready' }).count()) === 2, SLOW, 200);
+        await until('two workers ready', async () => (await page.locator('#instances tbody tr').evaluateAll((rows) =>
+          rows.filter((r) => r.children[1]?.textContent === 'worker' && r.children[5]?.textContent === 'ready').length)) === 2, SLOW, 200)
+          .catch(async (err: Error) => {
+            throw new Error(`${err.message}: wanted ${g.model.wanted.get(id, 'worker')}, instances ${g.model.instances.list(id).map((i) => `${i.name} ${i.state} ${i.ready}`).join(', ')}; page: ${await page.locator('#instances').innerText()}`);
+          });
         assert.equal(navigations, 0);
 
         // The dashboard shows it with its services' progress.
