@@ -11,8 +11,9 @@ if [ "$major" -lt 20 ]; then say "Node.js 20 or newer is required (found $(node 
 
 # ejabberd: the XMPP server; openssl: its certificate; libvirt-dev, pkg-config, g++,
 # make, python3: to build the libvirt binding; genisoimage: config-drive ISOs for
-# libvirt guests; python3-pip: the local EC2 API for tests.
-DEBS=(ejabberd openssl libvirt-dev pkg-config g++ make python3 python3-pip genisoimage)
+# libvirt guests; python3-pip: the local EC2 API for tests; chromium: the browser test
+# of the web pages.
+DEBS=(ejabberd openssl libvirt-dev pkg-config g++ make python3 python3-pip genisoimage chromium)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

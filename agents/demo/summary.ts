@@ -46,6 +46,7 @@ export function summary(s: SummaryInput): string {
     `         ${cli} scale ${s.d.id} worker 5 --wait ${cfg}`,
     `         ${cli} contexts ${cfg}    (--json for scripts; --help for more)`,
     ...chat,
+    `  web:   ${s.httpUrl}/web/ (log in as ${DEMO_USER} with the chat password)`,
     `  HTTP:  ${s.httpUrl}/api/v1 (docs ${s.httpUrl}/api/docs); log in as ${DEMO_USER} with the chat password:`,
     `         CLOUDGATE_API_URL=${s.httpUrl} CLOUDGATE_API_CA=${rel(cert)} CLOUDGATE_API_USER=${DEMO_USER} CLOUDGATE_API_PASSWORD=... examples/api.sh`,
     '',

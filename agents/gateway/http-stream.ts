@@ -58,7 +58,7 @@ export function addStreamRoutes(api: App, d: RouteDeps): void {
       produces: ['text/event-stream'], response: { 200: Type.String({ description: 'text/event-stream' }), 401: S.ProblemT, 404: S.ProblemT },
     },
   }, async (req, reply) => {
-    const p = await authenticate(req, d.tokens, false);
+    const p = await authenticate(req, d.tokens, false, false, d.sessions);
     const id = req.params.id;
     service.deployments.get(p.user, id);
     stream(req, reply, resumeFrom(req, req.query.since), (after) => service.deployments.events(p.user, id, { afterSeq: after, limit: 100_000 }),
@@ -72,7 +72,7 @@ export function addStreamRoutes(api: App, d: RouteDeps): void {
       produces: ['text/event-stream'], response: { 200: Type.String({ description: 'text/event-stream' }), 401: S.ProblemT, 403: S.ProblemT },
     },
   }, async (req, reply) => {
-    const p = await authenticate(req, d.tokens, false);
+    const p = await authenticate(req, d.tokens, false, false, d.sessions);
     const mine = service.deployments.status(p.user).map((x) => x.id);
     stream(req, reply, resumeFrom(req, req.query.since), (after) => mine.flatMap((id) => model.events.list(id, { afterSeq: after, limit: 100_000 })).sort((a, b) => a.seq - b.seq),
       (e) => service.deployments.canSee(p.user, e.deploymentId));

@@ -21,6 +21,8 @@ import { addStreamRoutes } from './http-stream.js';
 import { createHttpTokens, type HttpTokens, type Principal } from './http-tokens.js';
 import type { GatewayModel } from './model/index.js';
 import type { Service } from './service.js';
+import { addWebRoutes } from './web-routes.js';
+import { cookies, createSessions, SESSION_COOKIE, type WebSessions } from './web-session.js';
 
 export interface HttpOptions {
   host: string;
@@ -40,6 +42,8 @@ export interface HttpFront {
   readonly app: App;
   /** https://host:port or http://127.0.0.1:port, once listening. */
   readonly url: string;
+  /** The web pages: `${url}/web/`, once listening. */
+  readonly webUrl: string;
   start(): Promise<void>;
   stop(): Promise<void>;
 }
@@ -51,6 +55,8 @@ declare module 'fastify' {
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export interface RouteDeps {
   service: Service; model: GatewayModel; tokens: HttpTokens; login: LoginCheck; events: EventEmitter; log: Logger;
+  /** The web pages' sessions: a GET (the pages' event streams) may use one instead of a token. */
+  sessions: WebSessions;
 }
 
 const isLoopback = (host: string) => host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
@@ -59,10 +65,16 @@ const isLoopback = (host: string) => host === 'localhost' || host === '::1' || (
  * The principal of a request, or 401; `write` needs a full-scope token. Only the seed's
  * calls take the token from the query (`queryToken`): URLs end up in logs and histories.
  */
-export async function authenticate(req: FastifyRequest, tokens: HttpTokens, write: boolean, queryToken = false): Promise<Principal> {
+export async function authenticate(req: FastifyRequest, tokens: HttpTokens, write: boolean, queryToken = false, sessions?: WebSessions): Promise<Principal> {
   const h = req.headers.authorization;
   const q = queryToken ? (req.query as { access_token?: unknown } | undefined)?.access_token : undefined;
   const bearer = h?.startsWith('Bearer ') ? h.slice(7).trim() : typeof q === 'string' ? q : undefined;
+  // A web session reads only: its writes go through the pages' forms, which check CSRF.
+  const web = !bearer && !write && req.method === 'GET' ? sessions?.get(cookies(req.headers.cookie).get(SESSION_COOKIE)) : undefined;
+  if (web) {
+    req.principal = { user: web.user, scope: 'read', via: 'access' };
+    return req.principal;
+  }
   if (!bearer) throw new HttpProblem(401, 'unauthenticated', 'an Authorization: Bearer token is needed (POST /api/v1/login)');
   const p = await tokens.verify(bearer);
   if (!p) throw new HttpProblem(401, 'invalid-token', 'the token is malformed, expired or revoked');
@@ -84,7 +96,8 @@ export function createHttpFront(o: HttpOptions & { service: Service; model: Gate
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
 
   const tokens = createHttpTokens({ model: o.model, accessTtlS: o.accessTtlS ?? 900, refreshTtlS: o.refreshTtlS ?? 30 * 86400, issuer: 'cloudgate-gateway' });
-  const deps: RouteDeps = { service: o.service, model: o.model, tokens, login: o.login, events: o.events, log: o.log };
+  const sessions = createSessions();
+  const deps: RouteDeps = { service: o.service, model: o.model, tokens, login: o.login, events: o.events, log: o.log, sessions };
 
   app.register(swagger, {
     openapi: {
@@ -110,6 +123,8 @@ export function createHttpFront(o: HttpOptions & { service: Service; model: Gate
     addStreamRoutes(api as unknown as App, deps);
   }, { prefix: '/api/v1' });
   app.register(async (seed) => addSeedRoutes(seed as unknown as App, deps), { prefix: '/api' });
+  app.register(async (web) => addWebRoutes(web as unknown as App, { ...deps, secure: !!o.tls }), { prefix: '/web' });
+  app.get('/', { schema: { hide: true } }, async (_req, reply: FastifyReply) => reply.redirect('/web/', 302));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async (_req, reply: FastifyReply) => reply.type('text/html').send(DOCS_PAGE));
 
@@ -117,6 +132,7 @@ export function createHttpFront(o: HttpOptions & { service: Service; model: Gate
   return {
     app,
     get url() { return url; },
+    get webUrl() { return url && `${url}/web/`; },
     async start() {
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address();
