@@ -4,7 +4,9 @@ import { Command } from 'commander';
 import { registerCoreCommands } from './runtime.js';
 import { registerImageCommands } from '../images/index.js';
 
-const program = new Command('cloudgate').description('deploy, contextualize, watch and scale virtual machines and clusters over XMPP');
+const program = new Command('cloudgate').description(
+  'deploy, contextualize, watch and scale virtual machines and clusters over XMPP',
+);
 registerCoreCommands(program);
 registerImageCommands(program);
 try {

@@ -18,11 +18,30 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { Agent, mintToken, type AgentEvent } from '../core/index.js';
 import { machine, percentile, progress, round, type Bench } from './lib.js';
-import { collector, countingLogger, ownCpuS, ownMemory, outcome, startFleet, topCounts, withEjabberd, type BenchEjabberd, type Collector, type Result } from './lib/index.js';
+import {
+  collector,
+  countingLogger,
+  ownCpuS,
+  ownMemory,
+  outcome,
+  startFleet,
+  topCounts,
+  withEjabberd,
+  type BenchEjabberd,
+  type Collector,
+  type Result,
+} from './lib/index.js';
 
 const VMS = 'vms.localhost';
 
-interface Opts { count: number; baseline: number; concurrency: number; rounds: number; timeout: number; heartbeat: number }
+interface Opts {
+  count: number;
+  baseline: number;
+  concurrency: number;
+  rounds: number;
+  timeout: number;
+  heartbeat: number;
+}
 
 export const bench: Bench = {
   name: 'agents',
@@ -35,15 +54,26 @@ export const bench: Bench = {
     heartbeat: 'heartbeat interval of each agent in seconds (default 30)',
     timeout: 'seconds before the whole run gives up (default 600)',
   },
-  run: (f) => run({
-    count: f.count ?? 1000, baseline: f.baseline ?? 10, concurrency: Math.max(1, f.concurrency ?? 50),
-    rounds: Math.max(1, f.rounds ?? 5), timeout: f.timeout ?? 600, heartbeat: Math.max(1, f.heartbeat ?? 30),
-  }),
+  run: (f) =>
+    run({
+      count: f.count ?? 1000,
+      baseline: f.baseline ?? 10,
+      concurrency: Math.max(1, f.concurrency ?? 50),
+      rounds: Math.max(1, f.rounds ?? 5),
+      timeout: f.timeout ?? 600,
+      heartbeat: Math.max(1, f.heartbeat ?? 30),
+    }),
 };
 
 function run(o: Opts): Promise<Result> {
   return outcome(o.timeout, async (r, signal) => {
-    Object.assign(r, { bench: 'agents', agents: o.count, online: 0, concurrency: o.concurrency, load_average_start: loadavg().map((x) => round(x, 2)) });
+    Object.assign(r, {
+      bench: 'agents',
+      agents: o.count,
+      online: 0,
+      concurrency: o.concurrency,
+      load_average_start: loadavg().map((x) => round(x, 2)),
+    });
     const logs = countingLogger();
     const dir = mkdtempSync(join(tmpdir(), 'cg-bench-agents-'));
     try {
@@ -51,11 +81,23 @@ function run(o: Opts): Promise<Result> {
         r.machine = machine(s.version);
         const { token } = await mintToken(await s.key(), `collector@${s.host}`, 3600);
         const agent = new Agent({
-          kind: 'bench', log: logs.log,
-          xmpp: { service: s.service, domain: s.host, username: 'collector', password: token, isToken: true, ca: s.ca, resource: 'collector', maxStartAttempts: 3 },
+          kind: 'bench',
+          log: logs.log,
+          xmpp: {
+            service: s.service,
+            domain: s.host,
+            username: 'collector',
+            password: token,
+            isToken: true,
+            ca: s.ca,
+            resource: 'collector',
+            maxStartAttempts: 3,
+          },
         });
         let collectorDisconnects = 0;
-        agent.on('status', (e: AgentEvent) => { if (e.type === 'offline') collectorDisconnects++; });
+        agent.on('status', (e: AgentEvent) => {
+          if (e.type === 'offline') collectorDisconnects++;
+        });
         const c = collector(agent);
         await agent.start();
         try {
@@ -81,25 +123,48 @@ function run(o: Opts): Promise<Result> {
   });
 }
 
-interface StormContext { s: BenchEjabberd; c: Collector; commander: string; dir: string; log: Logger; signal: AbortSignal }
+interface StormContext {
+  s: BenchEjabberd;
+  c: Collector;
+  commander: string;
+  dir: string;
+  log: Logger;
+  signal: AbortSignal;
+}
 
 /** One storm and its fan-out rounds; fields go into `r` under `prefix`. The fleet is stopped after. */
 async function storm(x: StormContext, o: Opts, name: string, prefix: string, r: Result): Promise<void> {
   const { s, c, signal } = x;
-  const put = (k: string, v: unknown) => { r[prefix + k] = v; };
+  const put = (k: string, v: unknown) => {
+    r[prefix + k] = v;
+  };
   const cpu = () => ({ node: ownCpuS(), ejabberd: s.cpuS() ?? 0 });
   /** CPU seconds each side used since `from`, divided by `n`: load-independent, unlike wall time. */
   const cpuSince = (from: { node: number; ejabberd: number }, n = 1, unit = 1) => {
     const now = cpu();
-    return { node: round(((now.node - from.node) * unit) / n, 2), ejabberd: round(((now.ejabberd - from.ejabberd) * unit) / n, 2) };
+    return {
+      node: round(((now.node - from.node) * unit) / n, 2),
+      ejabberd: round(((now.ejabberd - from.ejabberd) * unit) / n, 2),
+    };
   };
   const cpu0 = cpu();
   const rss0 = { node: ownMemory().rss_mb, ejabberd: s.memory()?.rss_mb ?? 0 };
   const t0 = performance.now();
   const fleet = await startFleet({
-    prefix: name, count: o.count, domain: VMS, key: await s.key(VMS),
-    server: { host: s.info.ip, port: s.info.c2sPort }, ca: s.ca, commander: x.commander, dir: x.dir,
-    concurrency: o.concurrency, attempts: 5, loginTimeoutMs: 30_000, heartbeatS: o.heartbeat, log: x.log, signal,
+    prefix: name,
+    count: o.count,
+    domain: VMS,
+    key: await s.key(VMS),
+    server: { host: s.info.ip, port: s.info.c2sPort },
+    ca: s.ca,
+    commander: x.commander,
+    dir: x.dir,
+    concurrency: o.concurrency,
+    attempts: 5,
+    loginTimeoutMs: 30_000,
+    heartbeatS: o.heartbeat,
+    log: x.log,
+    signal,
   });
   try {
     put('logins_failed', fleet.failed);
@@ -136,9 +201,15 @@ async function storm(x: StormContext, o: Opts, name: string, prefix: string, r: 
         put('reply_ms_p50', round(f.reply_ms_p50, 1));
         put('reply_ms_p99', round(f.reply_ms_p99, 1));
       }
-      if (f.failed) { put('fanout_failed', f.failed); throw new Error(`fan-out round ${i + 1}: ${f.failed} of ${jids.length} requests failed (${f.error})`); }
+      if (f.failed) {
+        put('fanout_failed', f.failed);
+        throw new Error(`fan-out round ${i + 1}: ${f.failed} of ${jids.length} requests failed (${f.error})`);
+      }
     }
-    put('fanout_ms_rounds', rounds.map((v) => round(v, 1)));
+    put(
+      'fanout_ms_rounds',
+      rounds.map((v) => round(v, 1)),
+    );
     put('fanout_ms_p50', round(percentile(rounds, 50), 1));
     put('fanout_ms_p99', round(percentile(rounds, 99), 1));
     put('fanout_cpu_ms_per_round', cpuSince(cpu1, o.rounds, 1000));

@@ -16,7 +16,12 @@ import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createLogger } from '../core/index.js';
 import { createScaler, decide, type Report } from '../agents/gateway/autoscale/index.js';
-import { createGatewayModel, openGatewayStore, parseCluster, type GatewayModel } from '../agents/gateway/model/index.js';
+import {
+  createGatewayModel,
+  openGatewayStore,
+  parseCluster,
+  type GatewayModel,
+} from '../agents/gateway/model/index.js';
 import { machine, percentile, progress, round, type Bench } from './lib.js';
 
 const cluster = (max: number) => `[cluster]
@@ -41,7 +46,8 @@ function populate(model: GatewayModel, services: number, instances: number): str
   const def = parseCluster(cluster(instances * 4));
   const ids: string[] = [];
   const now = Date.now();
-  const ins = model.db.prepare(`INSERT INTO instances (id, deployment_id, service, name, cloud, replica, state, ready, created_at, updated_at)
+  const ins =
+    model.db.prepare(`INSERT INTO instances (id, deployment_id, service, name, cloud, replica, state, ready, created_at, updated_at)
     VALUES (?, ?, 'front', ?, 'cloud@example.org', 0, 'running', 1, ?, ?)`);
   model.transaction(() => {
     for (let s = 0; s < services; s++) {
@@ -67,7 +73,13 @@ export const bench: Bench = {
     trials: 'reaction trials (default 10)',
   },
   async run(f) {
-    const o = { services: f.services ?? 1000, instances: f.instances ?? 100, ticks: Math.max(1, f.ticks ?? 20), interval: Math.max(10, f.interval ?? 1000), trials: Math.max(1, f.trials ?? 10) };
+    const o = {
+      services: f.services ?? 1000,
+      instances: f.instances ?? 100,
+      ticks: Math.max(1, f.ticks ?? 20),
+      interval: Math.max(10, f.interval ?? 1000),
+      trials: Math.max(1, f.trials ?? 10),
+    };
     const dir = mkdtempSync(join(tmpdir(), 'cg-bench-autoscale-'));
     const log = createLogger({ level: 'silent' });
     try {
@@ -79,19 +91,27 @@ export const bench: Bench = {
       const at = (rps: number, depIndex?: number) => {
         const t = Date.now();
         const list = depIndex === undefined ? ids : [ids[depIndex]!];
-        for (const d of list) for (let k = 0; k < o.instances; k++) reports.set(`${d}-i${k}`, { at: t, values: { rps }, busy: false });
+        for (const d of list)
+          for (let k = 0; k < o.instances; k++) reports.set(`${d}-i${k}`, { at: t, values: { rps }, busy: false });
       };
       at(100);
 
       let kicks: Array<{ id: string; at: number }> = [];
-      const scaler = createScaler({ model, report, kick: (id) => kicks.push({ id, at: performance.now() }), log, intervalMs: o.interval });
+      const scaler = createScaler({
+        model,
+        report,
+        kick: (id) => kicks.push({ id, at: performance.now() }),
+        log,
+        intervalMs: o.interval,
+      });
       scaler.tick();
       const ticks: number[] = [];
       for (let k = 0; k < o.ticks; k++) {
         const t0 = performance.now();
         const r = scaler.tick();
         ticks.push(performance.now() - t0);
-        if (r.decided !== o.services || r.changed !== 0) throw new Error(`tick decided ${r.decided}, changed ${r.changed}`);
+        if (r.decided !== o.services || r.changed !== 0)
+          throw new Error(`tick decided ${r.decided}, changed ${r.changed}`);
       }
       progress(`tick p50 ${round(percentile(ticks, 50), 1)} ms`);
 
@@ -99,8 +119,17 @@ export const bench: Bench = {
       const policy = parseCluster(cluster(o.instances * 4)).services[0]!;
       if (policy.type !== 'scalable' || !policy.autoscale) throw new Error('no policy');
       const inputs = ids.map((d) => ({
-        policy: policy.autoscale!, min: 1, max: o.instances * 4, wanted: o.instances, now: Date.now(),
-        instances: Array.from({ length: o.instances }, (_, k) => ({ id: `${d}-i${k}`, createdAt: 0, ready: true, report: reports.get(`${d}-i${k}`)! })),
+        policy: policy.autoscale!,
+        min: 1,
+        max: o.instances * 4,
+        wanted: o.instances,
+        now: Date.now(),
+        instances: Array.from({ length: o.instances }, (_, k) => ({
+          id: `${d}-i${k}`,
+          createdAt: 0,
+          ready: true,
+          report: reports.get(`${d}-i${k}`)!,
+        })),
       }));
       const decides: number[] = [];
       for (let k = 0; k < o.ticks; k++) {
@@ -119,15 +148,26 @@ export const bench: Bench = {
         at(400, k);
         while (!kicks.some((x) => x.id === ids[k])) await new Promise((r) => setTimeout(r, 1));
         reactions.push(kicks.find((x) => x.id === ids[k])!.at - t0);
-        if ((model.wanted.get(ids[k]!, 'front') ?? 0) <= o.instances) throw new Error(`trial ${k}: wanted ${model.wanted.get(ids[k]!, 'front')}`);
+        if ((model.wanted.get(ids[k]!, 'front') ?? 0) <= o.instances)
+          throw new Error(`trial ${k}: wanted ${model.wanted.get(ids[k]!, 'front')}`);
       }
       scaler.stop();
       model.db.close();
-      const stats = (xs: number[]) => ({ p50: round(percentile(xs, 50), 2), p99: round(percentile(xs, 99), 2), max: round(Math.max(...xs), 2) });
+      const stats = (xs: number[]) => ({
+        p50: round(percentile(xs, 50), 2),
+        p99: round(percentile(xs, 99), 2),
+        max: round(Math.max(...xs), 2),
+      });
       return {
-        benchmark: 'autoscale', ...o, machine: machine('none'), load_avg_1m: round(loadavg()[0]!, 1),
-        tick_ms: stats(ticks), decide_ms: stats(decides), reaction_ms: stats(reactions),
-        target_tick_ms: 50, tick_under_target: percentile(ticks, 99) < 50,
+        benchmark: 'autoscale',
+        ...o,
+        machine: machine('none'),
+        load_avg_1m: round(loadavg()[0]!, 1),
+        tick_ms: stats(ticks),
+        decide_ms: stats(decides),
+        reaction_ms: stats(reactions),
+        target_tick_ms: 50,
+        tick_under_target: percentile(ticks, 99) < 50,
       };
     } finally {
       rmSync(dir, { recursive: true, force: true });

@@ -25,9 +25,28 @@ import { openDriver } from '../drivers/index.js';
 import { GatewayClient, GatewayUnreachableError, isReady } from '../agents/gateway/index.js';
 import { machine, progress, round, type Bench } from './lib.js';
 import {
-  Arrivals, CLOUD, CLUSTER, CONTEXT, DRIVERS, unlessAborted, clusterIni, countingLogger, driverBaseline, driverOptions, ownCpuS,
-  outcome, removeAll, spawnAgent, wordOf, writeDeployFiles, withEjabberd,
-  type AgentProcess, type BenchEjabberd, type DriverKind, type Result, type WordFlags,
+  Arrivals,
+  CLOUD,
+  CLUSTER,
+  CONTEXT,
+  DRIVERS,
+  unlessAborted,
+  clusterIni,
+  countingLogger,
+  driverBaseline,
+  driverOptions,
+  ownCpuS,
+  outcome,
+  removeAll,
+  spawnAgent,
+  wordOf,
+  writeDeployFiles,
+  withEjabberd,
+  type AgentProcess,
+  type BenchEjabberd,
+  type DriverKind,
+  type Result,
+  type WordFlags,
 } from './lib/index.js';
 
 const VMS = 'vms.localhost';
@@ -36,7 +55,12 @@ const USER = 'bench';
 /** A wait that sees nothing new for this long has failed. */
 const STALL_MS = 30_000;
 
-interface Opts { driver: DriverKind; count: number; pollS: number; timeout: number }
+interface Opts {
+  driver: DriverKind;
+  count: number;
+  pollS: number;
+  timeout: number;
+}
 
 export const bench: Bench & WordFlags = {
   name: 'deploy',
@@ -44,19 +68,31 @@ export const bench: Bench & WordFlags = {
   flags: {
     driver: 'libvirt (test hypervisor; default) or local (real instance agent processes)',
     instances: 'instances of the one scalable service (default 100 on libvirt, 10 on local)',
-    poll: 'the cloud agent\'s poll interval in seconds (default 5)',
+    poll: "the cloud agent's poll interval in seconds (default 5)",
     timeout: 'seconds before the whole run gives up (default 300)',
   },
   words: { driver: DRIVERS },
   run: (f) => {
     const driver = wordOf(DRIVERS, f.driver, 'libvirt');
-    return run({ driver, count: Math.max(1, f.instances ?? (driver === 'local' ? 10 : 100)), pollS: Math.max(1, f.poll ?? 5), timeout: f.timeout ?? 300 });
+    return run({
+      driver,
+      count: Math.max(1, f.instances ?? (driver === 'local' ? 10 : 100)),
+      pollS: Math.max(1, f.poll ?? 5),
+      timeout: f.timeout ?? 300,
+    });
   },
 };
 
 function run(o: Opts): Promise<Result> {
   return outcome(o.timeout, async (r, signal) => {
-    Object.assign(r, { bench: 'deploy', driver: o.driver, instances: o.count, running: 0, poll_interval_s: o.pollS, load_average_start: loadavg().map((x) => round(x, 2)) });
+    Object.assign(r, {
+      bench: 'deploy',
+      driver: o.driver,
+      instances: o.count,
+      running: 0,
+      poll_interval_s: o.pollS,
+      load_average_start: loadavg().map((x) => round(x, 2)),
+    });
     const dir = mkdtempSync(join(tmpdir(), 'cg-bench-deploy-'));
     const logs = countingLogger();
     try {
@@ -75,10 +111,32 @@ function run(o: Opts): Promise<Result> {
   });
 }
 
-async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, log: Logger, signal: AbortSignal): Promise<void> {
+async function throughAgents(
+  s: BenchEjabberd,
+  o: Opts,
+  r: Result,
+  dir: string,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<void> {
   const passwords = { gateway: secret(), cloud: secret(), user: secret() };
-  await Promise.all([['gateway', passwords.gateway], [CLOUD, passwords.cloud], [USER, passwords.user]].map(([u, p]) => s.server.account(u!, s.host, p!)));
-  const files = writeDeployFiles({ dir, info: s.info, instanceHost: VMS, user: `${USER}@${s.host}`, driver: o.driver, count: o.count, pollS: o.pollS, passwords });
+  await Promise.all(
+    [
+      ['gateway', passwords.gateway],
+      [CLOUD, passwords.cloud],
+      [USER, passwords.user],
+    ].map(([u, p]) => s.server.account(u!, s.host, p!)),
+  );
+  const files = writeDeployFiles({
+    dir,
+    info: s.info,
+    instanceHost: VMS,
+    user: `${USER}@${s.host}`,
+    driver: o.driver,
+    count: o.count,
+    pollS: o.pollS,
+    passwords,
+  });
   const cli = fileURLToPath(new URL('../agents/cli.js', import.meta.url));
   // CLOUDGATE_BENCH_PROFILE=<dir>: each agent writes a V8 CPU profile there when it stops.
   const profile = process.env.CLOUDGATE_BENCH_PROFILE;
@@ -86,12 +144,21 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
   const agents: AgentProcess[] = [];
   let gw: GatewayClient | undefined;
   try {
-    for (const [name, kind, file] of [['gateway', 'gateway', files.gateway], [CLOUD, 'cloud', files.cloud]] as const) {
+    for (const [name, kind, file] of [
+      ['gateway', 'gateway', files.gateway],
+      [CLOUD, 'cloud', files.cloud],
+    ] as const) {
       agents.push(spawnAgent(name, [...node, cli, 'agent', kind, '--config', file], join(dir, `${name}.log`)));
     }
     const [gateway, cloudAgent] = agents as [AgentProcess, AgentProcess];
     // Every wait also ends when an agent dies (with its last log lines) or time is up.
-    const died = Promise.race(agents.map((a) => a.exited.then((how): never => { throw new Error(`the ${a.name} agent exited (${how}): ${a.logTail(8)}`); })));
+    const died = Promise.race(
+      agents.map((a) =>
+        a.exited.then((how): never => {
+          throw new Error(`the ${a.name} agent exited (${how}): ${a.logTail(8)}`);
+        }),
+      ),
+    );
     died.catch(() => {});
     const wait = <T>(p: Promise<T>) => unlessAborted(Promise.race([p, died]), signal);
 
@@ -104,7 +171,10 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
     // The cloud's reports, per deployment: the id is known only once Deploy is answered.
     const running = new Map<string, Arrivals>();
     const cloudAt = new Map<string, number>();
-    const runningOf = (dep: string) => { if (!running.has(dep)) running.set(dep, new Arrivals('instances running at the cloud')); return running.get(dep)!; };
+    const runningOf = (dep: string) => {
+      if (!running.has(dep)) running.set(dep, new Arrivals('instances running at the cloud'));
+      return running.get(dep)!;
+    };
     gw.agent.onEvent(cloud.InstanceStateEvent, (e) => {
       if (e.state !== 'running') return;
       runningOf(e.deployment).add(e.name);
@@ -113,7 +183,12 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
     await gw.agent.pubsub.subscribe(`clouds/${CLOUD}`);
 
     progress(`deploying ${o.count} instances`);
-    const cpu = () => ({ gateway: gateway.cpuS() ?? 0, cloud: cloudAgent.cpuS() ?? 0, ejabberd: s.cpuS() ?? 0, bench: ownCpuS() });
+    const cpu = () => ({
+      gateway: gateway.cpuS() ?? 0,
+      cloud: cloudAgent.cpuS() ?? 0,
+      ejabberd: s.cpuS() ?? 0,
+      bench: ownCpuS(),
+    });
     const cpu0 = cpu();
     const wall0 = Date.now();
     const t0 = performance.now();
@@ -123,7 +198,8 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
     const booting = new Arrivals('instances booting at the gateway');
     const following = await gw.follow(d.id, (e) => {
       const data = e.data as { instance?: string; to?: string } | undefined;
-      if (e.type === 'instance' && data?.instance && (data.to === 'booting' || data.to === 'running')) booting.add(data.instance);
+      if (e.type === 'instance' && data?.instance && (data.to === 'booting' || data.to === 'running'))
+        booting.add(data.instance);
     });
     try {
       const arrived = runningOf(d.id);
@@ -149,7 +225,11 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
       }
       const c1 = cpu();
       r.cpu_s = Object.fromEntries(Object.entries(c1).map(([k, v]) => [k, round(v - cpu0[k as keyof typeof cpu0], 2)]));
-      r.rss_mb = { gateway: gateway.memory()?.rss_mb, cloud: cloudAgent.memory()?.rss_mb, ejabberd: s.memory()?.rss_mb };
+      r.rss_mb = {
+        gateway: gateway.memory()?.rss_mb,
+        cloud: cloudAgent.memory()?.rss_mb,
+        ejabberd: s.memory()?.rss_mb,
+      };
 
       progress(`destroying ${d.id}`);
       const t1 = performance.now();
@@ -165,7 +245,11 @@ async function throughAgents(s: BenchEjabberd, o: Opts, r: Result, dir: string, 
     if (o.driver === 'local') {
       // Instances are process groups: whatever the cloud agent did not terminate goes now.
       const d = await openDriver('local', driverOptions('local', join(dir, CLOUD), o.count), { log });
-      try { r.leftover_instances = await removeAll(d); } finally { await d.close(); }
+      try {
+        r.leftover_instances = await removeAll(d);
+      } finally {
+        await d.close();
+      }
     }
   }
 }
@@ -176,8 +260,13 @@ async function connect(s: BenchEjabberd, password: string, log: Logger, signal: 
   for (;;) {
     try {
       return await GatewayClient.connect({
-        server: `${s.info.ip}:${s.info.c2sPort}`, jid: `${USER}@${s.host}`, password, ca: s.ca,
-        gateway: `gateway@${s.host}`, gatewayTimeoutMs: 2000, log,
+        server: `${s.info.ip}:${s.info.c2sPort}`,
+        jid: `${USER}@${s.host}`,
+        password,
+        ca: s.ca,
+        gateway: `gateway@${s.host}`,
+        gatewayTimeoutMs: 2000,
+        log,
       });
     } catch (err) {
       const transient = err instanceof GatewayUnreachableError || (err instanceof ConnectionError && !err.permanent);

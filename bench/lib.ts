@@ -21,7 +21,8 @@ export function parseFlags(args: string[], known: string[]): Record<string, numb
   const out: Record<string, number> = {};
   for (let i = 0; i < args.length; i++) {
     const m = /^--([a-z][a-z0-9-]*)(?:=(.*))?$/.exec(args[i]);
-    if (!m || !known.includes(m[1])) throw new Error(`unknown argument '${args[i]}' (flags: ${known.map((k) => `--${k}`).join(' ')})`);
+    if (!m || !known.includes(m[1]))
+      throw new Error(`unknown argument '${args[i]}' (flags: ${known.map((k) => `--${k}`).join(' ')})`);
     const v = m[2] ?? args[++i];
     if (v === undefined || !/^\d+$/.test(v)) throw new Error(`--${m[1]} needs a whole number, got '${v ?? ''}'`);
     out[m[1]] = Number(v);
@@ -47,8 +48,13 @@ export async function withServer<T>(use: (s: BenchServer) => Promise<T>): Promis
   // Its many throw-away sessions log in with the operator's key under many names: all of
   // the host's accounts are agents. A benchmark, not a set-up.
   const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', operatorJwt: true, agents: ['localhost'] });
-  const stop = async () => { await server.stop(); server.remove(); };
-  const onSignal = () => { void stop().finally(() => process.exit(130)); };
+  const stop = async () => {
+    await server.stop();
+    server.remove();
+  };
+  const onSignal = () => {
+    void stop().finally(() => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   try {
     await server.start();
@@ -60,10 +66,29 @@ export async function withServer<T>(use: (s: BenchServer) => Promise<T>): Promis
     const version = /ejabberd (\S+) is running/.exec(status)?.[1] ?? 'unknown';
     const log = createLogger({ level: process.env.CLOUDGATE_LOG_LEVEL ?? 'warn' });
     return await use({
-      server, host, service, ca, version, stop,
+      server,
+      host,
+      service,
+      ca,
+      version,
+      stop,
       async agent(user, o = {}) {
         const { token } = await mintToken(key, `${user}@${host}`, 3600);
-        return new Agent({ kind: 'bench', log, ...o, xmpp: { service, domain: host, username: user, password: token, isToken: true, ca, resource: 'bench', maxStartAttempts: 3 } });
+        return new Agent({
+          kind: 'bench',
+          log,
+          ...o,
+          xmpp: {
+            service,
+            domain: host,
+            username: user,
+            password: token,
+            isToken: true,
+            ca,
+            resource: 'bench',
+            maxStartAttempts: 3,
+          },
+        });
       },
     });
   } finally {
@@ -97,12 +122,23 @@ export class Counter {
   private timer?: NodeJS.Timeout;
   readonly reached: Promise<number>;
 
-  constructor(readonly target: number, stallMs: number, what: string) {
-    this.reached = new Promise((res, rej) => { this.resolve = res; this.reject = rej; });
+  constructor(
+    readonly target: number,
+    stallMs: number,
+    what: string,
+  ) {
+    this.reached = new Promise((res, rej) => {
+      this.resolve = res;
+      this.reject = rej;
+    });
     this.reached.catch(() => {});
-    this.timer = setInterval(() => {
-      if (Date.now() - this.lastAt > stallMs) this.fail(new Error(`${what}: ${this.count}/${this.target} after ${stallMs} ms without progress`));
-    }, Math.min(1000, stallMs));
+    this.timer = setInterval(
+      () => {
+        if (Date.now() - this.lastAt > stallMs)
+          this.fail(new Error(`${what}: ${this.count}/${this.target} after ${stallMs} ms without progress`));
+      },
+      Math.min(1000, stallMs),
+    );
     if (target === 0) this.finish();
   }
 
@@ -112,6 +148,12 @@ export class Counter {
     if (this.count === this.target) this.finish();
   }
 
-  private finish(): void { clearInterval(this.timer); this.resolve(performance.now()); }
-  fail(err: Error): void { clearInterval(this.timer); this.reject(err); }
+  private finish(): void {
+    clearInterval(this.timer);
+    this.resolve(performance.now());
+  }
+  fail(err: Error): void {
+    clearInterval(this.timer);
+    this.reject(err);
+  }
 }

@@ -18,15 +18,24 @@ async function load(name: string): Promise<Bench | undefined> {
     const mod = (await import(`./${name}.js`)) as { bench?: Bench };
     return mod.bench?.name === name ? mod.bench : undefined;
   } catch (err) {
-    if ((err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' && String((err as Error).message).includes(`${name}.js`)) return undefined;
+    if (
+      (err as { code?: string }).code === 'ERR_MODULE_NOT_FOUND' &&
+      String((err as Error).message).includes(`${name}.js`)
+    )
+      return undefined;
     throw err;
   }
 }
 
 async function available(): Promise<Bench[]> {
-  const names = readdirSync(here).filter((f) => f.endsWith('.js') && f !== 'main.js' && f !== 'lib.js').map((f) => f.slice(0, -3));
+  const names = readdirSync(here)
+    .filter((f) => f.endsWith('.js') && f !== 'main.js' && f !== 'lib.js')
+    .map((f) => f.slice(0, -3));
   const out: Bench[] = [];
-  for (const n of names.sort()) { const b = await load(n).catch(() => undefined); if (b) out.push(b); }
+  for (const n of names.sort()) {
+    const b = await load(n).catch(() => undefined);
+    if (b) out.push(b);
+  }
   return out;
 }
 
@@ -41,18 +50,34 @@ async function usage(): Promise<string> {
 
 async function main(argv: string[]): Promise<number> {
   const [name, ...rest] = argv;
-  if (!name || name === '--help' || name === '-h') { process.stderr.write(`${await usage()}\n`); return name ? 0 : 2; }
+  if (!name || name === '--help' || name === '-h') {
+    process.stderr.write(`${await usage()}\n`);
+    return name ? 0 : 2;
+  }
   const bench = await load(name);
-  if (!bench) { process.stderr.write(`unknown benchmark '${name}'\n${await usage()}\n`); return 2; }
+  if (!bench) {
+    process.stderr.write(`unknown benchmark '${name}'\n${await usage()}\n`);
+    return 2;
+  }
   let flags: Record<string, number>;
-  try { flags = parseFlags(wordsToIndexes(bench as Bench & WordFlags, rest), Object.keys(bench.flags)); } catch (err) { process.stderr.write(`${(err as Error).message}\n`); return 2; }
+  try {
+    flags = parseFlags(wordsToIndexes(bench as Bench & WordFlags, rest), Object.keys(bench.flags));
+  } catch (err) {
+    process.stderr.write(`${(err as Error).message}\n`);
+    return 2;
+  }
   const result = await bench.run(flags);
   process.stdout.write(`${JSON.stringify(result)}\n`);
   // A run that failed part-way still prints what it measured, with an `error` field.
   return result.error === undefined ? 0 : 1;
 }
 
-main(process.argv.slice(2)).then((code) => { process.exitCode = code; }, (err) => {
-  process.stderr.write(`benchmark failed: ${err?.stack ?? err}\n`);
-  process.exitCode = 1;
-});
+main(process.argv.slice(2)).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err) => {
+    process.stderr.write(`benchmark failed: ${err?.stack ?? err}\n`);
+    process.exitCode = 1;
+  },
+);

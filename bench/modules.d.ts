@@ -2,5 +2,11 @@
 declare module '@xmpp/client' {
   import type { Element } from 'ltx';
   export const xml: (name: string, attrs?: Record<string, unknown> | null, ...children: unknown[]) => Element;
-  export function client(options: { service: string; domain: string; username?: string; password?: string; resource?: string }): any;
+  export function client(options: {
+    service: string;
+    domain: string;
+    username?: string;
+    password?: string;
+    resource?: string;
+  }): any;
 }

@@ -15,7 +15,11 @@ import type { Agent, AgentEvent } from '../core/index.js';
 import { withServer, machine, percentile, round, progress, Counter, type Bench, type BenchServer } from './lib.js';
 
 const NS = 'urn:cloudgate:bench:1';
-const Echo = defineRequest(NS, 'echo', { request: object({ seq: int(), data: str() }), response: object({ seq: int() }), timeoutMs: 10000 });
+const Echo = defineRequest(NS, 'echo', {
+  request: object({ seq: int(), data: str() }),
+  response: object({ seq: int() }),
+  timeoutMs: 10000,
+});
 const Tick = defineMessage(NS, 'tick', object({ seq: int(), data: str() }));
 const DATA = 'payload-0123456789';
 const STALL_MS = 20000;
@@ -32,20 +36,38 @@ export const bench: Bench = {
     warmup: 'requests and messages sent first and not measured (default 1000)',
     rounds: 'one-way rounds of --messages, typed and baseline alternating; the best of each counts (default 3)',
   },
-  run: (f) => run({ requests: f.requests ?? 5000, messages: f.messages ?? 50000, burst: f.burst ?? 100000, warmup: f.warmup ?? 1000, rounds: Math.max(1, f.rounds ?? 3) }),
+  run: (f) =>
+    run({
+      requests: f.requests ?? 5000,
+      messages: f.messages ?? 50000,
+      burst: f.burst ?? 100000,
+      warmup: f.warmup ?? 1000,
+      rounds: Math.max(1, f.rounds ?? 3),
+    }),
 };
 
-interface Opts { requests: number; messages: number; burst: number; warmup: number; rounds: number }
+interface Opts {
+  requests: number;
+  messages: number;
+  burst: number;
+  warmup: number;
+  rounds: number;
+}
 
 async function run(o: Opts): Promise<Record<string, unknown>> {
   return withServer(async (s) => {
     const a = await s.agent('bench-a');
     const b = await s.agent('bench-b');
     let disconnects = 0;
-    for (const x of [a, b]) x.on('status', (e: AgentEvent) => { if (e.type === 'offline') disconnects++; });
+    for (const x of [a, b])
+      x.on('status', (e: AgentEvent) => {
+        if (e.type === 'offline') disconnects++;
+      });
     b.handle(Echo, (q) => ({ seq: q.seq }));
     let ticks: Counter | undefined;
-    b.onMessage(Tick, () => { ticks?.hit(); });
+    b.onMessage(Tick, () => {
+      ticks?.hit();
+    });
     await Promise.all([a.start(), b.start()]);
     const raw = await rawPair(s);
     try {
@@ -65,7 +87,7 @@ async function run(o: Opts): Promise<Record<string, unknown>> {
           if (i % PIPELINE === PIPELINE - 1) await sends[sends.length - 1];
         }
         await Promise.all(sends);
-        return { perS: n / ((await ticks.reached) - t0) * 1000, cpuUs: cpu(n) };
+        return { perS: (n / ((await ticks.reached) - t0)) * 1000, cpuUs: cpu(n) };
       };
       await typedRate(o.warmup);
       await rawRate(raw, o.warmup);
@@ -90,25 +112,38 @@ async function run(o: Opts): Promise<Record<string, unknown>> {
       for (let i = 0; i < o.burst; i++) sends.push(a.send(Tick, b.jid, { seq: i, data: DATA }));
       const failed = (await Promise.allSettled(sends)).filter((r) => r.status === 'rejected').length;
       let burstMs: number | null = null;
-      try { burstMs = (await ticks.reached) - t0; } catch (err) { progress(String(err)); }
+      try {
+        burstMs = (await ticks.reached) - t0;
+      } catch (err) {
+        progress(String(err));
+      }
 
       return {
         bench: 'rpc',
-        rtt_p50_ms: round(rtt.p50), rtt_p99_ms: round(rtt.p99),
+        rtt_p50_ms: round(rtt.p50),
+        rtt_p99_ms: round(rtt.p99),
         msgs_per_s: Math.round(rate.perS),
-        baseline_rtt_p50_ms: round(baseRtt.p50), baseline_rtt_p99_ms: round(baseRtt.p99),
+        baseline_rtt_p50_ms: round(baseRtt.p50),
+        baseline_rtt_p99_ms: round(baseRtt.p99),
         baseline_msgs_per_s: Math.round(baseRate.perS),
         throughput_ratio: round(rate.perS / baseRate.perS),
-        burst: o.burst, burst_delivered: ticks.count, burst_send_failures: failed,
+        burst: o.burst,
+        burst_delivered: ticks.count,
+        burst_send_failures: failed,
         burst_ms: burstMs === null ? null : Math.round(burstMs),
         disconnects,
         // CPU time of this process (both ends) per operation: comparable even when
         // other work shares the machine, unlike rates.
-        cpu_us_per_request: round(rtt.cpuUs, 1), baseline_cpu_us_per_request: round(baseRtt.cpuUs, 1),
-        cpu_us_per_msg: round(rate.cpuUs, 1), baseline_cpu_us_per_msg: round(baseRate.cpuUs, 1),
+        cpu_us_per_request: round(rtt.cpuUs, 1),
+        baseline_cpu_us_per_request: round(baseRtt.cpuUs, 1),
+        cpu_us_per_msg: round(rate.cpuUs, 1),
+        baseline_cpu_us_per_msg: round(baseRate.cpuUs, 1),
         msgs_per_s_rounds: rates.map((x) => Math.round(x.perS)),
         baseline_msgs_per_s_rounds: baseRates.map((x) => Math.round(x.perS)),
-        requests: o.requests, messages: o.messages, warmup: o.warmup, rounds: o.rounds,
+        requests: o.requests,
+        messages: o.messages,
+        warmup: o.warmup,
+        rounds: o.rounds,
         machine: { ...machine(s.version), load_average: loadavg().map((x) => round(x, 2)) },
       };
     } finally {
@@ -117,15 +152,25 @@ async function run(o: Opts): Promise<Record<string, unknown>> {
   });
 }
 
-interface Rtt { p50: number; p99: number; cpuUs: number }
-interface Rate { perS: number; cpuUs: number }
+interface Rtt {
+  p50: number;
+  p99: number;
+  cpuUs: number;
+}
+interface Rate {
+  perS: number;
+  cpuUs: number;
+}
 
 const best = (rs: Rate[]): Rate => rs.reduce((x, y) => (y.perS > x.perS ? y : x));
 
 /** CPU time of this process per operation, from now. */
 function cpuMeter(): (n: number) => number {
   const u0 = process.cpuUsage();
-  return (n) => { const u = process.cpuUsage(u0); return (u.user + u.system) / n; };
+  return (n) => {
+    const u = process.cpuUsage(u0);
+    return (u.user + u.system) / n;
+  };
 }
 
 async function typedRtt(a: Agent, b: Agent, n: number): Promise<Rtt> {
@@ -142,7 +187,13 @@ async function typedRtt(a: Agent, b: Agent, n: number): Promise<Rtt> {
 
 // ---- the stock @xmpp/client pair ---------------------------------------------------
 
-interface RawPair { a: any; b: any; bJid: string; onMessage?: () => void; stop(): Promise<void> }
+interface RawPair {
+  a: any;
+  b: any;
+  bJid: string;
+  onMessage?: () => void;
+  stop(): Promise<void>;
+}
 
 /**
  * Two stock clients with password accounts (the stock client picks SCRAM, which
@@ -154,7 +205,13 @@ async function rawPair(s: BenchServer): Promise<RawPair> {
   await s.server.register('raw-a', s.host, 'raw-a-pw');
   await s.server.register('raw-b', s.host, 'raw-b-pw');
   const make = (user: string) => {
-    const c = xmppClient({ service: s.service, domain: s.host, username: user, password: `${user}-pw`, resource: 'raw' });
+    const c = xmppClient({
+      service: s.service,
+      domain: s.host,
+      username: user,
+      password: `${user}-pw`,
+      resource: 'raw',
+    });
     c.reconnect.stop();
     c.on('error', (err: Error) => progress(`baseline ${user}: ${err.message}`));
     c.on('disconnect', () => progress(`baseline ${user}: disconnected`));
@@ -176,10 +233,16 @@ async function rawPair(s: BenchServer): Promise<RawPair> {
     process.emitWarning = origEmit;
   }
   const pair: RawPair = {
-    a, b, bJid: String(b.jid),
-    async stop() { await Promise.all([a.stop().catch(() => {}), b.stop().catch(() => {})]); },
+    a,
+    b,
+    bJid: String(b.jid),
+    async stop() {
+      await Promise.all([a.stop().catch(() => {}), b.stop().catch(() => {})]);
+    },
   };
-  b.on('stanza', (el: any) => { if (el.name === 'message') pair.onMessage?.(); });
+  b.on('stanza', (el: any) => {
+    if (el.name === 'message') pair.onMessage?.();
+  });
   await Promise.all([a.send(xml('presence')), b.send(xml('presence'))]);
   return pair;
 }
@@ -193,7 +256,8 @@ async function rawPair(s: BenchServer): Promise<RawPair> {
  */
 async function settle(raw: RawPair): Promise<void> {
   const deadline = Date.now() + 20_000;
-  while (raw.a.streamManagement.outbound_q.length > 0 && Date.now() < deadline) await new Promise((r) => setTimeout(r, 20));
+  while (raw.a.streamManagement.outbound_q.length > 0 && Date.now() < deadline)
+    await new Promise((r) => setTimeout(r, 20));
   await new Promise((r) => setTimeout(r, 300));
 }
 
@@ -202,7 +266,10 @@ async function rawRtt(raw: RawPair, n: number): Promise<Rtt> {
   const cpu = cpuMeter();
   for (let i = 0; i < n; i++) {
     const t = performance.now();
-    await raw.a.iqCaller.request(xml('iq', { type: 'get', to: raw.bJid }, xml('ping', { xmlns: 'urn:xmpp:ping' })), 10000);
+    await raw.a.iqCaller.request(
+      xml('iq', { type: 'get', to: raw.bJid }, xml('ping', { xmlns: 'urn:xmpp:ping' })),
+      10000,
+    );
     ms[i] = performance.now() - t;
   }
   return { p50: percentile(ms, 50), p99: percentile(ms, 99), cpuUs: cpu(n) };
@@ -222,16 +289,30 @@ async function rawRate(raw: RawPair, n: number): Promise<Rate> {
   let room: (() => void) | undefined;
   raw.onMessage = () => {
     c.hit();
-    if (room) { const r = room; room = undefined; r(); }
+    if (room) {
+      const r = room;
+      room = undefined;
+      r();
+    }
   };
   const t0 = performance.now();
   const cpu = cpuMeter();
   const sends: Array<Promise<void>> = [];
   for (let i = 0; i < n; i++) {
-    while (i - c.count >= WINDOW) await Promise.race([new Promise<void>((r) => { room = r; }), c.reached]);
-    sends.push(raw.a.send(xml('message', { to: raw.bJid, type: 'normal' }, xml('tick', { xmlns: NS, seq: String(i), data: DATA }))));
+    while (i - c.count >= WINDOW)
+      await Promise.race([
+        new Promise<void>((r) => {
+          room = r;
+        }),
+        c.reached,
+      ]);
+    sends.push(
+      raw.a.send(
+        xml('message', { to: raw.bJid, type: 'normal' }, xml('tick', { xmlns: NS, seq: String(i), data: DATA })),
+      ),
+    );
     if (i % PIPELINE === PIPELINE - 1) await sends[sends.length - 1];
   }
   await Promise.all(sends);
-  return { perS: n / ((await c.reached) - t0) * 1000, cpuUs: cpu(n) };
+  return { perS: (n / ((await c.reached) - t0)) * 1000, cpuUs: cpu(n) };
 }

@@ -23,14 +23,24 @@ export const xmppSection = section({
   resource: str({ optional: true }),
 });
 
-export const logSection = section({
-  level: enumOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
-  file: path({ optional: true }),
-}, { optional: true });
+export const logSection = section(
+  {
+    level: enumOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
+    file: path({ optional: true }),
+  },
+  { optional: true },
+);
 
 type XmppSection = {
-  jid: string; mode: 'client' | 'component'; server: { host: string; port: number };
-  password?: string; token?: string; jwt_key?: string; token_ttl_s: number; ca?: string; resource?: string;
+  jid: string;
+  mode: 'client' | 'component';
+  server: { host: string; port: number };
+  password?: string;
+  token?: string;
+  jwt_key?: string;
+  token_ttl_s: number;
+  ca?: string;
+  resource?: string;
 };
 
 /** Turns a validated [xmpp] section into connection options (minting a token if asked). */
@@ -46,16 +56,35 @@ export async function xmppOptions(x: XmppSection, file: string): Promise<XmppOpt
   const username = x.jid.slice(0, at);
   const domain = x.jid.slice(at + 1).split('/')[0];
   const given = [x.password && 'password', x.token && 'token', x.jwt_key && 'jwt_key'].filter(Boolean);
-  if (given.length !== 1) throw new ConfigError(`${file} [xmpp]: set exactly one of password, token, jwt_key (found ${given.length ? given.join(', ') : 'none'})`);
+  if (given.length !== 1)
+    throw new ConfigError(
+      `${file} [xmpp]: set exactly one of password, token, jwt_key (found ${given.length ? given.join(', ') : 'none'})`,
+    );
   if (x.password) return { kind: 'client', service, domain, username, password: x.password, ca, resource: x.resource };
-  if (x.token) return { kind: 'client', service, domain, username, password: x.token, isToken: true, ca, resource: x.resource };
+  if (x.token)
+    return { kind: 'client', service, domain, username, password: x.token, isToken: true, ca, resource: x.resource };
   const key = await loadJwtKey(x.jwt_key!);
   const mint = async () => (await mintToken(key, `${username}@${domain}`, x.token_ttl_s)).token;
-  return { kind: 'client', service, domain, username, password: await mint(), refresh: mint, isToken: true, ca, resource: x.resource };
+  return {
+    kind: 'client',
+    service,
+    domain,
+    username,
+    password: await mint(),
+    refresh: mint,
+    isToken: true,
+    ca,
+    resource: x.resource,
+  };
 }
 
 function readCa(p: string, file: string): string {
-  try { return readFileSync(p, 'utf8'); } catch (err) {
-    throw new ConfigError(`${file} [xmpp] ca: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  try {
+    return readFileSync(p, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `${file} [xmpp] ca: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
 }

@@ -48,9 +48,7 @@ export interface AgentModule {
   stop?(agent: Agent): void | Promise<void>;
 }
 
-export type AgentEvent =
-  | { type: 'online'; resumed: boolean }
-  | { type: 'offline'; reason?: string };
+export type AgentEvent = { type: 'online'; resumed: boolean } | { type: 'offline'; reason?: string };
 
 export class Agent extends EventEmitter {
   readonly kind: string;
@@ -80,15 +78,18 @@ export class Agent extends EventEmitter {
     this.db = options.db ?? openStore(':memory:', []);
     const domain = x.domain.toLowerCase();
     const serverDomain = x.kind === 'component' ? domain.split('.').slice(1).join('.') || domain : domain;
-    this.trusted = options.trusted ?? ((bare) => {
-      const d = bare.slice(bare.indexOf('@') + 1);
-      return d === serverDomain || d.endsWith(`.${serverDomain}`);
-    });
+    this.trusted =
+      options.trusted ??
+      ((bare) => {
+        const d = bare.slice(bare.indexOf('@') + 1);
+        return d === serverDomain || d.endsWith(`.${serverDomain}`);
+      });
     this.conn = new Connection({ ...x, kind: x.kind ?? 'client', log: this.log.child({ module: 'connection' }) });
     const send = (el: Element) => this.conn.send(el);
     // Senders we do not trust get not-authorized before their payload is even decoded.
     const authorize = (bare: string) => {
-      if (!this.trusted(bare)) throw new StanzaError('not-authorized', `${bare} is not allowed to talk to this agent`, 'unauthorized-sender');
+      if (!this.trusted(bare))
+        throw new StanzaError('not-authorized', `${bare} is not allowed to talk to this agent`, 'unauthorized-sender');
     };
     this.rpc = new Rpc(send, this.log.child({ module: 'rpc' }), {
       maxConcurrent: options.maxConcurrentRequests ?? 2000,
@@ -96,26 +97,42 @@ export class Agent extends EventEmitter {
       authorize,
     });
     this.reliable = new Reliable(this.db, send, this.log.child({ module: 'reliable' }), {
-      resendMs: options.resendMs ?? 5000, maxResendMs: 60000, maxStanzaSize: x.maxStanzaSize ?? 1024 * 1024, authorize,
+      resendMs: options.resendMs ?? 5000,
+      maxResendMs: 60000,
+      maxStanzaSize: x.maxStanzaSize ?? 1024 * 1024,
+      authorize,
     });
     this.presence = new Presence(this.kind, send, this.log.child({ module: 'presence' }), (b) => this.trusted(b));
-    this.pubsub = new PubSub(options.pubsubService ?? `pubsub.${serverDomain}`, (to, type, p, t) => this.rpc.iq(to, type, p, t), this.db, this.log.child({ module: 'pubsub' }), () => this.bare);
+    this.pubsub = new PubSub(
+      options.pubsubService ?? `pubsub.${serverDomain}`,
+      (to, type, p, t) => this.rpc.iq(to, type, p, t),
+      this.db,
+      this.log.child({ module: 'pubsub' }),
+      () => this.bare,
+    );
     this.chat = new ChatRouter(`cloudgate ${this.kind}`);
     this.flow = new FlowControl({ window: options.flowWindow ?? 4096, every: 256, stallMs: 5000 });
 
-
     this.conn.on('stanza', (el: Element) => this.onStanza(el));
     // While start() runs, it announces the first session itself (and awaits that).
-    this.conn.on('status', (e: ConnectionEvent) => { if (!this.starting || e.type === 'offline') void this.onStatus(e); });
+    this.conn.on('status', (e: ConnectionEvent) => {
+      if (!this.starting || e.type === 'offline') void this.onStatus(e);
+    });
     this.presence.on('peer', (e: PeerEvent) => {
       if (e.type === 'offline') this.flow.release(e.peer.bare);
       this.emit('peer', e);
     });
   }
 
-  get jid(): string { return this.conn.jid; }
-  get bare(): string { return bareJid(this.conn.jid); }
-  get isOnline(): boolean { return this.conn.isOnline; }
+  get jid(): string {
+    return this.conn.jid;
+  }
+  get bare(): string {
+    return bareJid(this.conn.jid);
+  }
+  get isOnline(): boolean {
+    return this.conn.isOnline;
+  }
 
   use(module: AgentModule): this {
     this.modules.push(module);
@@ -124,7 +141,9 @@ export class Agent extends EventEmitter {
 
   // ---- requests -------------------------------------------------------------------
 
-  handle<Q, R>(def: RequestDef<Q, R>, fn: Handler<Q, R>): void { this.rpc.handle(def, fn); }
+  handle<Q, R>(def: RequestDef<Q, R>, fn: Handler<Q, R>): void {
+    this.rpc.handle(def, fn);
+  }
 
   request<Q, R>(def: RequestDef<Q, R>, to: string, req: Q, o?: { timeoutMs?: number }): Promise<R> {
     if (this.stopped) return Promise.reject(new StoppedError());
@@ -141,13 +160,19 @@ export class Agent extends EventEmitter {
     return this.rpc.filters.add(name, priority, hook);
   }
 
-  filterMessages(name: string, priority: number, hook: Hook<MessageContext & { def: MessageDef<any>; payload: unknown }>): () => void {
+  filterMessages(
+    name: string,
+    priority: number,
+    hook: Hook<MessageContext & { def: MessageDef<any>; payload: unknown }>,
+  ): () => void {
     return this.reliable.filters.add(name, priority, hook);
   }
 
   // ---- messages -------------------------------------------------------------------
 
-  onMessage<T>(def: MessageDef<T>, fn: MessageHandler<T>): void { this.reliable.handle(def, fn); }
+  onMessage<T>(def: MessageDef<T>, fn: MessageHandler<T>): void {
+    this.reliable.handle(def, fn);
+  }
 
   /** One-way, flow-controlled; not stored by us (ejabberd stores it if the peer is away). */
   async send<T>(def: MessageDef<T>, to: string, msg: T): Promise<void> {
@@ -164,16 +189,33 @@ export class Agent extends EventEmitter {
     return this.reliable.sendReliable(def, to, msg, id);
   }
 
-  delivered(id: string): Promise<void> { return this.reliable.delivered(id); }
-  get outboxSize(): number { return this.reliable.pending(); }
+  delivered(id: string): Promise<void> {
+    return this.reliable.delivered(id);
+  }
+  get outboxSize(): number {
+    return this.reliable.pending();
+  }
 
   // ---- presence & pubsub ------------------------------------------------------------
 
-  registerPresence(def: PresenceDef<any>): void { this.presence.register(def); }
-  setPresence<T>(def: PresenceDef<T>, data: T): Promise<void> { return this.presence.set(def, data); }
-  announceTo(jid: string): Promise<void> { return this.presence.announceTo(jid); }
-  peers(kind?: string): Peer[] { return this.presence.list(kind); }
-  onEvent<T>(def: EventDef<T>, fn: (payload: T, meta: { node: string; itemId: string; catchUp: boolean }) => Promise<void> | void): void { this.pubsub.on(def, fn); }
+  registerPresence(def: PresenceDef<any>): void {
+    this.presence.register(def);
+  }
+  setPresence<T>(def: PresenceDef<T>, data: T): Promise<void> {
+    return this.presence.set(def, data);
+  }
+  announceTo(jid: string): Promise<void> {
+    return this.presence.announceTo(jid);
+  }
+  peers(kind?: string): Peer[] {
+    return this.presence.list(kind);
+  }
+  onEvent<T>(
+    def: EventDef<T>,
+    fn: (payload: T, meta: { node: string; itemId: string; catchUp: boolean }) => Promise<void> | void,
+  ): void {
+    this.pubsub.on(def, fn);
+  }
 
   // ---- life cycle ---------------------------------------------------------------------
 
@@ -220,14 +262,19 @@ export class Agent extends EventEmitter {
     if (this.stopped) return;
     this.stopped = true;
     for (const m of [...this.modules].reverse()) {
-      try { await m.stop?.(this); } catch (err) { this.log.warn({ err, module: m.name }, 'module stop failed'); }
+      try {
+        await m.stop?.(this);
+      } catch (err) {
+        this.log.warn({ err, module: m.name }, 'module stop failed');
+      }
     }
     this.reliable.stop();
     this.flow.releaseAll();
     if (this.conn.isOnline) {
       const bye = new Element('presence', { type: 'unavailable' });
       await this.conn.send(bye).catch(() => {});
-      for (const t of this.presence.allTargets()) await this.conn.send(new Element('presence', { type: 'unavailable', to: t })).catch(() => {});
+      for (const t of this.presence.allTargets())
+        await this.conn.send(new Element('presence', { type: 'unavailable', to: t })).catch(() => {});
     }
     this.rpc.failAll(new StoppedError(`agent ${this.kind} stopped before the request completed`));
     await this.conn.stop();
@@ -239,10 +286,17 @@ export class Agent extends EventEmitter {
   private onStanza(el: Element): void {
     try {
       switch (el.name) {
-        case 'iq': this.rpc.onIq(el); break;
-        case 'presence': this.presence.onPresence(el); break;
-        case 'message': void this.onMessageStanza(el); break;
-        default: break;
+        case 'iq':
+          this.rpc.onIq(el);
+          break;
+        case 'presence':
+          this.presence.onPresence(el);
+          break;
+        case 'message':
+          void this.onMessageStanza(el);
+          break;
+        default:
+          break;
       }
     } catch (err) {
       this.log.error({ err }, 'stanza dispatch failed');
@@ -254,9 +308,14 @@ export class Agent extends EventEmitter {
     try {
       if (el.attrs.type === 'error') {
         const err = StanzaError.fromElement(el.getChild('error'));
-        if (err.condition === 'service-unavailable' || err.condition === 'recipient-unavailable') this.flow.release(bareJid(from));
+        if (err.condition === 'service-unavailable' || err.condition === 'recipient-unavailable')
+          this.flow.release(bareJid(from));
         // Keyed by sender only: the condition is whatever the (maybe hostile) sender wrote.
-        this.warn(`msg-error ${bareJid(from)}`, { from, condition: err.condition, reason: err.message }, 'message bounced');
+        this.warn(
+          `msg-error ${bareJid(from)}`,
+          { from, condition: err.condition, reason: err.message },
+          'message bounced',
+        );
         return;
       }
       const ack = el.getChild('credit-ack', flowWire.NS_FLOW);
@@ -265,7 +324,10 @@ export class Agent extends EventEmitter {
         if (seq) this.flow.onAck(bareJid(from), seq);
         return;
       }
-      if (el.attrs.type === 'chat') { await this.onChat(el); return; }
+      if (el.attrs.type === 'chat') {
+        await this.onChat(el);
+        return;
+      }
       if (await this.pubsub.onMessage(el)) return;
       const handled = await this.reliable.onMessage(el);
       if (!handled) this.onUnknownMessage(el);
@@ -282,14 +344,24 @@ export class Agent extends EventEmitter {
   }
 
   private onUnknownMessage(el: Element): void {
-    const payload = el.getChildElements().find((c) => c.attrs.xmlns && c.name !== 'body' && c.name !== 'delay' && c.name !== 'request');
+    const payload = el
+      .getChildElements()
+      .find((c) => c.attrs.xmlns && c.name !== 'body' && c.name !== 'delay' && c.name !== 'request');
     if (!payload || el.attrs.type === 'headline' || !el.attrs.from || !String(el.attrs.from).includes('@')) return;
     const from = String(el.attrs.from);
     const bare = bareJid(from);
     // Keyed by sender only: a hostile one can send a new namespace every time.
-    this.warn(`unknown-msg ${bare}`, { from, ns: payload.attrs.xmlns, name: payload.name }, 'message with an unknown payload');
+    this.warn(
+      `unknown-msg ${bare}`,
+      { from, ns: payload.attrs.xmlns, name: payload.name },
+      'message with an unknown payload',
+    );
     const err = this.trusted(bare)
-      ? new StanzaError('service-unavailable', `no handler for <${payload.name} xmlns='${payload.attrs.xmlns}'/>`, 'unknown-payload')
+      ? new StanzaError(
+          'service-unavailable',
+          `no handler for <${payload.name} xmlns='${payload.attrs.xmlns}'/>`,
+          'unknown-payload',
+        )
       : new StanzaError('not-authorized', `${bare} is not allowed to talk to this agent`, 'unauthorized-sender');
     const r = new Element('message', { to: from, type: 'error', id: el.attrs.id });
     r.cnode(err.toElement());
@@ -304,15 +376,20 @@ export class Agent extends EventEmitter {
       line = chatWire.ChatMessage.decode(el);
     } catch (err) {
       // No body is a chat state notification, not a command; a body too long gets told so.
-      if (el.getChild('body') && !el.getChild('reply', chatWire.NS_CHAT)) await this.sendChat(from, `Could not read that: ${(err as Error).message}.`);
+      if (el.getChild('body') && !el.getChild('reply', chatWire.NS_CHAT))
+        await this.sendChat(from, `Could not read that: ${(err as Error).message}.`);
       return;
     }
     // Another agent's reply is not a command: answering it would start a reply loop.
     if (line.reply) return;
     const body = line.body;
     const ctx: ChatContext = {
-      from, bare: bareJid(from), log: this.log.child({ module: 'chat', from }),
-      reply: async (text: string) => { await this.sendChat(from, text); },
+      from,
+      bare: bareJid(from),
+      log: this.log.child({ module: 'chat', from }),
+      reply: async (text: string) => {
+        await this.sendChat(from, text);
+      },
     };
     const out = await this.chat.dispatch(body.slice(0, 4096), ctx);
     await this.sendChat(from, out);
@@ -327,5 +404,9 @@ export class Agent extends EventEmitter {
 
 /** The seq of a credit or credit-ack, or undefined when it does not decode (it is dropped). */
 function decodedSeq(def: MessageDef<flowWire.CreditPayload>, el: Element): number | undefined {
-  try { return def.payload.decode(el).seq; } catch { return undefined; }
+  try {
+    return def.payload.decode(el).seq;
+  } catch {
+    return undefined;
+  }
 }

@@ -6,7 +6,11 @@
  */
 import type { Logger } from 'pino';
 
-export interface ChatArgs { positional: string[]; flags: Record<string, string | true>; raw: string }
+export interface ChatArgs {
+  positional: string[];
+  flags: Record<string, string | true>;
+  raw: string;
+}
 
 export interface ChatContext {
   from: string;
@@ -42,10 +46,17 @@ export function splitLine(line: string): string[] {
       if (ch === quote) quote = null;
       else if (ch === '\\' && quote === '"' && i + 1 < line.length) cur += line[++i];
       else cur += ch;
-    } else if (ch === '"' || ch === "'") { quote = ch; had = true; }
-    else if (ch === '\\' && i + 1 < line.length) { cur += line[++i]; had = true; }
-    else if (/\s/.test(ch)) { if (cur || had) out.push(cur); cur = ''; had = false; }
-    else cur += ch;
+    } else if (ch === '"' || ch === "'") {
+      quote = ch;
+      had = true;
+    } else if (ch === '\\' && i + 1 < line.length) {
+      cur += line[++i];
+      had = true;
+    } else if (/\s/.test(ch)) {
+      if (cur || had) out.push(cur);
+      cur = '';
+      had = false;
+    } else cur += ch;
   }
   if (quote) throw new ChatError(`unbalanced ${quote} quote`);
   if (cur || had) out.push(cur);
@@ -72,7 +83,10 @@ export class ChatRouter {
 
   constructor(private readonly intro = 'cloudgate agent') {
     this.add({
-      name: 'help', usage: 'help [command]', summary: 'list the commands you may run', allow: () => true,
+      name: 'help',
+      usage: 'help [command]',
+      summary: 'list the commands you may run',
+      allow: () => true,
       run: async (args, ctx) => this.help(ctx.bare, args.positional[0]),
     });
   }
@@ -93,14 +107,19 @@ export class ChatRouter {
       return `${c.usage}\n  ${c.summary}`;
     }
     const lines = [`${this.intro}: commands you may run`];
-    for (const c of this.commands.values()) if (await this.allowed(c, bare)) lines.push(`  ${c.usage.padEnd(36)} ${c.summary}`);
+    for (const c of this.commands.values())
+      if (await this.allowed(c, bare)) lines.push(`  ${c.usage.padEnd(36)} ${c.summary}`);
     return lines.join('\n');
   }
 
   /** Runs a chat line; always resolves with the reply text. */
   async dispatch(body: string, ctx: ChatContext): Promise<string> {
     let words: string[];
-    try { words = splitLine(body.trim()); } catch (err) { return `Could not read that: ${(err as Error).message}.`; }
+    try {
+      words = splitLine(body.trim());
+    } catch (err) {
+      return `Could not read that: ${(err as Error).message}.`;
+    }
     if (words.length === 0) return `Type 'help' for the commands.`;
     const [name, ...rest] = words;
     const cmd = this.commands.get(name.toLowerCase());

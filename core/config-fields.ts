@@ -44,7 +44,11 @@ export type Present<O> = O extends { default: unknown } ? true : O extends { opt
  * Builds a field of a new kind: `convert` turns the raw string into T or throws
  * FieldProblem. The kinds below are all made this way.
  */
-export function field<T, const O extends Common<T | string> = {}>(kind: string, convert: (raw: string, ctx: FieldContext) => T, opts?: O): Field<T, Present<O>> {
+export function field<T, const O extends Common<T | string> = {}>(
+  kind: string,
+  convert: (raw: string, ctx: FieldContext) => T,
+  opts?: O,
+): Field<T, Present<O>> {
   const o: Common<unknown> = opts ?? {};
   const f = {
     kind,
@@ -56,22 +60,33 @@ export function field<T, const O extends Common<T | string> = {}>(kind: string, 
   };
   // A bad default is a programming error: fail where the schema is written, not at load.
   if (typeof o.default === 'string' && kind !== 'path') {
-    try { convert(o.default, { dir: '.' }); } catch (err) {
+    try {
+      convert(o.default, { dir: '.' });
+    } catch (err) {
       throw new TypeError(`invalid default for ${kind} field: ${(err as Error).message}`);
     }
   }
   return Object.freeze(f);
 }
 
-export function str<const O extends Common<string> & { pattern?: RegExp; nonEmpty?: boolean } = {}>(opts?: O): Field<string, Present<O>> {
-  return field('str', (raw) => {
-    if (opts?.nonEmpty && raw === '') throw new FieldProblem('must not be empty');
-    if (opts?.pattern && !opts.pattern.test(raw)) throw new FieldProblem(`'${raw}' does not match ${opts.pattern}`);
-    return raw;
-  }, opts);
+export function str<const O extends Common<string> & { pattern?: RegExp; nonEmpty?: boolean } = {}>(
+  opts?: O,
+): Field<string, Present<O>> {
+  return field(
+    'str',
+    (raw) => {
+      if (opts?.nonEmpty && raw === '') throw new FieldProblem('must not be empty');
+      if (opts?.pattern && !opts.pattern.test(raw)) throw new FieldProblem(`'${raw}' does not match ${opts.pattern}`);
+      return raw;
+    },
+    opts,
+  );
 }
 
-interface Range { min?: number; max?: number }
+interface Range {
+  min?: number;
+  max?: number;
+}
 
 function inRange(n: number, r: Range | undefined, unit = ''): number {
   if (r?.min !== undefined && n < r.min) throw new FieldProblem(`${n}${unit} is below the minimum ${r.min}${unit}`);
@@ -80,98 +95,152 @@ function inRange(n: number, r: Range | undefined, unit = ''): number {
 }
 
 export function int<const O extends Common<number> & Range = {}>(opts?: O): Field<number, Present<O>> {
-  return field('int', (raw) => {
-    const n = Number(raw);
-    if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(n)) throw new FieldProblem(`expected an integer, got '${raw}'`);
-    return inRange(n, opts);
-  }, opts);
+  return field(
+    'int',
+    (raw) => {
+      const n = Number(raw);
+      if (!/^[+-]?\d+$/.test(raw) || !Number.isSafeInteger(n))
+        throw new FieldProblem(`expected an integer, got '${raw}'`);
+      return inRange(n, opts);
+    },
+    opts,
+  );
 }
 
 export function num<const O extends Common<number> & Range = {}>(opts?: O): Field<number, Present<O>> {
-  return field('num', (raw) => {
-    const n = Number(raw);
-    if (raw.trim() === '' || !Number.isFinite(n)) throw new FieldProblem(`expected a number, got '${raw}'`);
-    return inRange(n, opts);
-  }, opts);
+  return field(
+    'num',
+    (raw) => {
+      const n = Number(raw);
+      if (raw.trim() === '' || !Number.isFinite(n)) throw new FieldProblem(`expected a number, got '${raw}'`);
+      return inRange(n, opts);
+    },
+    opts,
+  );
 }
 
 const TRUE = new Set(['true', 'yes', 'on', '1']);
 const FALSE = new Set(['false', 'no', 'off', '0']);
 
 export function bool<const O extends Common<boolean> = {}>(opts?: O): Field<boolean, Present<O>> {
-  return field('bool', (raw) => {
-    const v = raw.toLowerCase();
-    if (TRUE.has(v)) return true;
-    if (FALSE.has(v)) return false;
-    throw new FieldProblem(`expected true/false/yes/no/on/off/1/0, got '${raw}'`);
-  }, opts);
+  return field(
+    'bool',
+    (raw) => {
+      const v = raw.toLowerCase();
+      if (TRUE.has(v)) return true;
+      if (FALSE.has(v)) return false;
+      throw new FieldProblem(`expected true/false/yes/no/on/off/1/0, got '${raw}'`);
+    },
+    opts,
+  );
 }
 
 /** Space- and/or comma-separated strings; an empty value is an empty list. */
-export function list<const O extends Common<readonly string[] | string> & { minItems?: number } = {}>(opts?: O): Field<readonly string[], Present<O>> {
-  return field('list', (raw) => {
-    const items = raw.split(/[\s,]+/).filter((s) => s !== '');
-    if (opts?.minItems !== undefined && items.length < opts.minItems) {
-      throw new FieldProblem(`expected at least ${opts.minItems} item(s), got ${items.length}`);
-    }
-    return Object.freeze(items);
-  }, opts);
+export function list<const O extends Common<readonly string[] | string> & { minItems?: number } = {}>(
+  opts?: O,
+): Field<readonly string[], Present<O>> {
+  return field(
+    'list',
+    (raw) => {
+      const items = raw.split(/[\s,]+/).filter((s) => s !== '');
+      if (opts?.minItems !== undefined && items.length < opts.minItems) {
+        throw new FieldProblem(`expected at least ${opts.minItems} item(s), got ${items.length}`);
+      }
+      return Object.freeze(items);
+    },
+    opts,
+  );
 }
 
-export function enumOf<const V extends readonly string[], const O extends Common<V[number]> = {}>(values: V, opts?: O): Field<V[number], Present<O>> {
-  return field('enum', (raw) => {
-    if ((values as readonly string[]).includes(raw)) return raw as V[number];
-    const near = nearest(raw, values);
-    throw new FieldProblem(`'${raw}' is not one of ${values.join(', ')}${near ? ` (did you mean '${near}'?)` : ''}`);
-  }, opts);
+export function enumOf<const V extends readonly string[], const O extends Common<V[number]> = {}>(
+  values: V,
+  opts?: O,
+): Field<V[number], Present<O>> {
+  return field(
+    'enum',
+    (raw) => {
+      if ((values as readonly string[]).includes(raw)) return raw as V[number];
+      const near = nearest(raw, values);
+      throw new FieldProblem(`'${raw}' is not one of ${values.join(', ')}${near ? ` (did you mean '${near}'?)` : ''}`);
+    },
+    opts,
+  );
 }
 
 export function jid<const O extends Common<string> & { bare?: boolean } = {}>(opts?: O): Field<string, Present<O>> {
-  return field('jid', (raw) => {
-    try { return normalizeJid(raw, { bare: opts?.bare }); } catch (err) { throw new FieldProblem((err as Error).message); }
-  }, opts);
+  return field(
+    'jid',
+    (raw) => {
+      try {
+        return normalizeJid(raw, { bare: opts?.bare });
+      } catch (err) {
+        throw new FieldProblem((err as Error).message);
+      }
+    },
+    opts,
+  );
 }
 
 const UNITS: Record<string, number> = { ms: 1, s: 1000, m: 60_000, h: 3_600_000, d: 86_400_000 };
 
 /** '250ms', '30s', '5m', '1h30m', '2d'; a plain number is seconds. The value is milliseconds. */
 export function duration<const O extends Common<number | string> & Range = {}>(opts?: O): Field<number, Present<O>> {
-  return field('duration', (raw) => {
-    let ms: number;
-    if (/^\d+(\.\d+)?$/.test(raw)) ms = Number(raw) * 1000;
-    else if (/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(raw)) {
-      ms = 0;
-      for (const m of raw.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(m[1]) * UNITS[m[2]!]!;
-    } else throw new FieldProblem(`expected a duration like 250ms, 30s, 5m, 1h, got '${raw}'`);
-    return inRange(Math.round(ms), opts, 'ms');
-  }, opts);
+  return field(
+    'duration',
+    (raw) => {
+      let ms: number;
+      if (/^\d+(\.\d+)?$/.test(raw)) ms = Number(raw) * 1000;
+      else if (/^(\d+(\.\d+)?(ms|s|m|h|d))+$/.test(raw)) {
+        ms = 0;
+        for (const m of raw.matchAll(/(\d+(?:\.\d+)?)(ms|s|m|h|d)/g)) ms += Number(m[1]) * UNITS[m[2]!]!;
+      } else throw new FieldProblem(`expected a duration like 250ms, 30s, 5m, 1h, got '${raw}'`);
+      return inRange(Math.round(ms), opts, 'ms');
+    },
+    opts,
+  );
 }
 
 /** A filesystem path; relative paths resolve against the configuration file's directory. */
-export function path<const O extends Common<string> & { mustExist?: boolean } = {}>(opts?: O): Field<string, Present<O>> {
-  return field('path', (raw, ctx) => {
-    if (raw === '') throw new FieldProblem('expected a path, got an empty value');
-    const p = isAbsolute(raw) ? raw : resolve(ctx.dir, raw);
-    if (opts?.mustExist && !existsSync(p)) throw new FieldProblem(`${p} does not exist`);
-    return p;
-  }, opts);
+export function path<const O extends Common<string> & { mustExist?: boolean } = {}>(
+  opts?: O,
+): Field<string, Present<O>> {
+  return field(
+    'path',
+    (raw, ctx) => {
+      if (raw === '') throw new FieldProblem('expected a path, got an empty value');
+      const p = isAbsolute(raw) ? raw : resolve(ctx.dir, raw);
+      if (opts?.mustExist && !existsSync(p)) throw new FieldProblem(`${p} does not exist`);
+      return p;
+    },
+    opts,
+  );
 }
 
-export interface HostPort { readonly host: string; readonly port: number }
+export interface HostPort {
+  readonly host: string;
+  readonly port: number;
+}
 
 /** 'host:port', '[v6addr]:port', or 'host' when defaultPort is given. */
-export function hostPort<const O extends Common<string | HostPort> & { defaultPort?: number } = {}>(opts?: O): Field<HostPort, Present<O>> {
-  return field('hostPort', (raw) => {
-    const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:/[\]]+))(?::(\d+))?$/.exec(raw);
-    if (!m) {
-      const hint = (raw.match(/:/g) ?? []).length > 1 ? ' (write IPv6 addresses in brackets: [::1]:5222)' : '';
-      throw new FieldProblem(`expected host:port, got '${raw}'${hint}`);
-    }
-    const port = m[3] !== undefined ? Number(m[3]) : opts?.defaultPort;
-    if (port === undefined) throw new FieldProblem(`'${raw}' has no port`);
-    if (!Number.isInteger(port) || port < 1 || port > 65535) throw new FieldProblem(`port ${port} is out of range 1-65535`);
-    return Object.freeze({ host: (m[1] ?? m[2])!, port });
-  }, opts);
+export function hostPort<const O extends Common<string | HostPort> & { defaultPort?: number } = {}>(
+  opts?: O,
+): Field<HostPort, Present<O>> {
+  return field(
+    'hostPort',
+    (raw) => {
+      const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:/[\]]+))(?::(\d+))?$/.exec(raw);
+      if (!m) {
+        const hint = (raw.match(/:/g) ?? []).length > 1 ? ' (write IPv6 addresses in brackets: [::1]:5222)' : '';
+        throw new FieldProblem(`expected host:port, got '${raw}'${hint}`);
+      }
+      const port = m[3] !== undefined ? Number(m[3]) : opts?.defaultPort;
+      if (port === undefined) throw new FieldProblem(`'${raw}' has no port`);
+      if (!Number.isInteger(port) || port < 1 || port > 65535)
+        throw new FieldProblem(`port ${port} is out of range 1-65535`);
+      return Object.freeze({ host: (m[1] ?? m[2])!, port });
+    },
+    opts,
+  );
 }
 
 /**
@@ -209,7 +278,10 @@ export function nearest(word: string, candidates: Iterable<string>): string | un
   let bestD = Math.max(1, Math.floor(word.length / 3)) + 1;
   for (const c of candidates) {
     const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestD) { best = c; bestD = d; }
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
   }
   return best;
 }

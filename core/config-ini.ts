@@ -14,11 +14,27 @@
  *   preamble there); `preamble: 'error'` reports them instead.
  */
 
-export interface IniEntry { readonly key: string; readonly value: string; readonly line: number }
-export interface IniSection { readonly name: string; readonly line: number; readonly entries: readonly IniEntry[] }
-export interface IniDocument { readonly preamble: readonly string[]; readonly sections: readonly IniSection[] }
+export interface IniEntry {
+  readonly key: string;
+  readonly value: string;
+  readonly line: number;
+}
+export interface IniSection {
+  readonly name: string;
+  readonly line: number;
+  readonly entries: readonly IniEntry[];
+}
+export interface IniDocument {
+  readonly preamble: readonly string[];
+  readonly sections: readonly IniSection[];
+}
 /** A syntax problem; `section`/`key` are set when the line belongs to one. */
-export interface IniProblem { readonly line: number; readonly section?: string; readonly key?: string; readonly message: string }
+export interface IniProblem {
+  readonly line: number;
+  readonly section?: string;
+  readonly key?: string;
+  readonly message: string;
+}
 
 export interface ReadIniOptions {
   /** What to do with non-blank, non-comment lines before the first section. Default 'error'. */
@@ -39,7 +55,10 @@ export function readIni(text: string, opts: ReadIniOptions = {}): { doc: IniDocu
     const line = i + 1;
     const trimmed = raw.trim();
     if (current === undefined && !SECTION.test(trimmed)) {
-      if (opts.preamble === 'keep') { preamble.push(raw); return; }
+      if (opts.preamble === 'keep') {
+        preamble.push(raw);
+        return;
+      }
       if (trimmed === '' || trimmed.startsWith(';') || trimmed.startsWith('#')) return;
       problems.push({ line, message: 'line outside any [section]' });
       return;
@@ -49,7 +68,9 @@ export function readIni(text: string, opts: ReadIniOptions = {}): { doc: IniDocu
     const sec = SECTION.exec(trimmed);
     if (sec) {
       const name = sec[1]!.trim();
-      if (name === '') { problems.push({ line, message: 'empty section name' }); }
+      if (name === '') {
+        problems.push({ line, message: 'empty section name' });
+      }
       const first = seenSections.get(name);
       if (first !== undefined) {
         problems.push({ line, section: name, message: `duplicate section (first on line ${first})` });

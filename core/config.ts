@@ -20,7 +20,19 @@ import { readIni, type IniEntry, type IniSection } from './config-ini.js';
 import { nearest, str, type Field, type FieldContext } from './config-fields.js';
 
 export {
-  field, str, int, num, bool, list, enumOf, jid, duration, path, hostPort, normalizeJid, nearest,
+  field,
+  str,
+  int,
+  num,
+  bool,
+  list,
+  enumOf,
+  jid,
+  duration,
+  path,
+  hostPort,
+  normalizeJid,
+  nearest,
   FieldProblem,
 } from './config-fields.js';
 export type { Field, FieldContext, HostPort, Common, Present } from './config-fields.js';
@@ -30,18 +42,25 @@ export type { IniDocument, IniSection, IniEntry, IniProblem, ReadIniOptions } fr
 export type Fields = Record<string, Field<unknown, boolean>>;
 
 export interface SectionSpec<F extends Fields, O extends boolean> {
-  readonly kind: 'section'; readonly fields: F; readonly optional: O;
+  readonly kind: 'section';
+  readonly fields: F;
+  readonly optional: O;
 }
 /**
  * `key = value` pairs (a driver's own options), all converted by one field. With `keys`,
  * only those keys and `<prefix>.<id>` keys are allowed; without, any key is.
  */
 export interface RecordSpec<V> {
-  readonly kind: 'record'; readonly value: Field<V, boolean>; readonly secret: boolean | readonly string[];
+  readonly kind: 'record';
+  readonly value: Field<V, boolean>;
+  readonly secret: boolean | readonly string[];
   readonly keys?: { readonly names: readonly string[]; readonly prefixes?: readonly string[] };
 }
 /** `[prefix.<name>]` sections, under a schema key `prefix.*`, keyed by `<name>`. */
-export interface SectionsSpec<F extends Fields> { readonly kind: 'sections'; readonly fields: F }
+export interface SectionsSpec<F extends Fields> {
+  readonly kind: 'sections';
+  readonly fields: F;
+}
 
 export type Spec = SectionSpec<Fields, boolean> | RecordSpec<unknown> | SectionsSpec<Fields>;
 export type Schema = Record<string, Spec>;
@@ -51,28 +70,43 @@ type ValueOf<F> = F extends Field<infer T, boolean> ? T : never;
 type IsPresent<F> = F extends Field<unknown, infer P> ? P : never;
 
 export type SectionValue<F extends Fields> = Simplify<
-  { readonly [K in keyof F as IsPresent<F[K]> extends true ? K : never]: ValueOf<F[K]> } &
-  { readonly [K in keyof F as IsPresent<F[K]> extends true ? never : K]?: ValueOf<F[K]> }
+  { readonly [K in keyof F as IsPresent<F[K]> extends true ? K : never]: ValueOf<F[K]> } & {
+    readonly [K in keyof F as IsPresent<F[K]> extends true ? never : K]?: ValueOf<F[K]>;
+  }
 >;
 type SpecValue<S> =
-  S extends SectionSpec<infer F, boolean> ? SectionValue<F>
-  : S extends RecordSpec<infer V> ? Readonly<Record<string, V>>
-  : S extends SectionsSpec<infer F> ? Readonly<Record<string, SectionValue<F>>>
-  : never;
+  S extends SectionSpec<infer F, boolean>
+    ? SectionValue<F>
+    : S extends RecordSpec<infer V>
+      ? Readonly<Record<string, V>>
+      : S extends SectionsSpec<infer F>
+        ? Readonly<Record<string, SectionValue<F>>>
+        : never;
 type IsOptional<S> = S extends SectionSpec<Fields, infer O> ? O : false;
 
 /** The frozen result of parsing with schema S. */
 export type Config<S extends Schema> = Simplify<
-  { readonly [K in keyof S as IsOptional<S[K]> extends true ? never : K]: SpecValue<S[K]> } &
-  { readonly [K in keyof S as IsOptional<S[K]> extends true ? K : never]?: SpecValue<S[K]> }
+  { readonly [K in keyof S as IsOptional<S[K]> extends true ? never : K]: SpecValue<S[K]> } & {
+    readonly [K in keyof S as IsOptional<S[K]> extends true ? K : never]?: SpecValue<S[K]>;
+  }
 >;
 
-export function section<const F extends Fields, const O extends boolean = false>(fields: F, opts?: { optional?: O }): SectionSpec<F, O> {
+export function section<const F extends Fields, const O extends boolean = false>(
+  fields: F,
+  opts?: { optional?: O },
+): SectionSpec<F, O> {
   return Object.freeze({ kind: 'section', fields, optional: (opts?.optional ?? false) as O });
 }
 
-export function record<V = string>(opts: { value?: Field<V, boolean>; secret?: boolean | readonly string[]; keys?: RecordSpec<V>['keys'] } = {}): RecordSpec<V> {
-  return Object.freeze({ kind: 'record', value: opts.value ?? (str() as unknown as Field<V, boolean>), secret: opts.secret ?? false, keys: opts.keys });
+export function record<V = string>(
+  opts: { value?: Field<V, boolean>; secret?: boolean | readonly string[]; keys?: RecordSpec<V>['keys'] } = {},
+): RecordSpec<V> {
+  return Object.freeze({
+    kind: 'record',
+    value: opts.value ?? (str() as unknown as Field<V, boolean>),
+    secret: opts.secret ?? false,
+    keys: opts.keys,
+  });
 }
 
 export function sections<const F extends Fields>(fields: F): SectionsSpec<F> {
@@ -81,7 +115,11 @@ export function sections<const F extends Fields>(fields: F): SectionsSpec<F> {
 
 /** One problem; `line` is absent for keys or sections that are missing. */
 export interface ConfigIssue {
-  readonly file: string; readonly line?: number; readonly section?: string; readonly key?: string; readonly message: string;
+  readonly file: string;
+  readonly line?: number;
+  readonly section?: string;
+  readonly key?: string;
+  readonly message: string;
 }
 
 export function formatIssue(i: ConfigIssue): string {
@@ -91,7 +129,10 @@ export function formatIssue(i: ConfigIssue): string {
 
 /** Invalid configuration; `issues` lists every problem found, the message one per line. */
 export class ConfigInvalidError extends ConfigError {
-  constructor(readonly file: string, readonly issues: readonly ConfigIssue[]) {
+  constructor(
+    readonly file: string,
+    readonly issues: readonly ConfigIssue[],
+  ) {
     super(issues.map(formatIssue).join('\n'));
   }
 }
@@ -131,7 +172,10 @@ export function parseConfig<S extends Schema>(text: string, file: string, schema
         if (!s.name.startsWith(prefix) || s.name.length === prefix.length) continue;
         claimed.add(s.name);
         const suffix = s.name.slice(prefix.length);
-        if (suffix === '__proto__') { issues.push({ file, line: s.line, section: s.name, message: 'reserved name' }); continue; }
+        if (suffix === '__proto__') {
+          issues.push({ file, line: s.line, section: s.name, message: 'reserved name' });
+          continue;
+        }
         group[suffix] = convertSection(file, s.name, s, spec.fields, ctx, issues, [name, suffix], secrets);
       }
       out[name] = group;
@@ -149,9 +193,15 @@ export function parseConfig<S extends Schema>(text: string, file: string, schema
   for (const s of doc.sections) {
     if (claimed.has(s.name)) continue;
     const candidates = Object.entries(schema).map(([n, spec]) =>
-      spec.kind === 'sections' ? `${n.slice(0, -1)}${s.name.split('.').slice(1).join('.') || '<name>'}` : n);
+      spec.kind === 'sections' ? `${n.slice(0, -1)}${s.name.split('.').slice(1).join('.') || '<name>'}` : n,
+    );
     const near = nearest(s.name, candidates);
-    issues.push({ file, line: s.line, section: s.name, message: `unknown section${near ? ` (did you mean [${near}]?)` : ''}` });
+    issues.push({
+      file,
+      line: s.line,
+      section: s.name,
+      message: `unknown section${near ? ` (did you mean [${near}]?)` : ''}`,
+    });
   }
 
   if (issues.length > 0) throw new ConfigInvalidError(file, issues);
@@ -169,15 +219,27 @@ function checkSchema(schema: Schema): void {
 }
 
 function convertSection(
-  file: string, name: string, s: IniSection | undefined, fields: Fields, ctx: FieldContext,
-  issues: ConfigIssue[], at: string[], secrets: string[][],
+  file: string,
+  name: string,
+  s: IniSection | undefined,
+  fields: Fields,
+  ctx: FieldContext,
+  issues: ConfigIssue[],
+  at: string[],
+  secrets: string[][],
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   const given = new Map<string, IniEntry>();
   for (const e of s?.entries ?? []) {
     if (!Object.hasOwn(fields, e.key)) {
       const near = nearest(e.key, Object.keys(fields));
-      issues.push({ file, line: e.line, section: name, key: e.key, message: `unknown key${near ? ` (did you mean '${near}'?)` : ''}` });
+      issues.push({
+        file,
+        line: e.line,
+        section: name,
+        key: e.key,
+        message: `unknown key${near ? ` (did you mean '${near}'?)` : ''}`,
+      });
       continue;
     }
     given.set(e.key, e);
@@ -199,18 +261,36 @@ function convertSection(
 }
 
 function convertRecord(
-  file: string, name: string, s: IniSection | undefined, spec: RecordSpec<unknown>, ctx: FieldContext,
-  issues: ConfigIssue[], secrets: string[][],
+  file: string,
+  name: string,
+  s: IniSection | undefined,
+  spec: RecordSpec<unknown>,
+  ctx: FieldContext,
+  issues: ConfigIssue[],
+  secrets: string[][],
 ): Record<string, unknown> {
   const values: Record<string, unknown> = {};
   for (const e of s?.entries ?? []) {
     // Assigning '__proto__' would replace the object's prototype instead of adding a key.
-    if (e.key === '__proto__') { issues.push({ file, line: e.line, section: name, key: e.key, message: 'reserved name' }); continue; }
+    if (e.key === '__proto__') {
+      issues.push({ file, line: e.line, section: name, key: e.key, message: 'reserved name' });
+      continue;
+    }
     const k = spec.keys;
-    if (k && !k.names.includes(e.key) && !(k.prefixes ?? []).some((p) => e.key.startsWith(`${p}.`) && e.key.length > p.length + 1)) {
+    if (
+      k &&
+      !k.names.includes(e.key) &&
+      !(k.prefixes ?? []).some((p) => e.key.startsWith(`${p}.`) && e.key.length > p.length + 1)
+    ) {
       const prefix = (k.prefixes ?? []).find((p) => e.key === p || e.key === `${p}.`);
       const near = prefix ? `${prefix}.<id>` : nearest(e.key, k.names);
-      issues.push({ file, line: e.line, section: name, key: e.key, message: `unknown key${near ? ` (did you mean '${near}'?)` : ''}` });
+      issues.push({
+        file,
+        line: e.line,
+        section: name,
+        key: e.key,
+        message: `unknown key${near ? ` (did you mean '${near}'?)` : ''}`,
+      });
       continue;
     }
     try {
@@ -218,7 +298,8 @@ function convertRecord(
     } catch (err) {
       issues.push({ file, line: e.line, section: name, key: e.key, message: (err as Error).message });
     }
-    if (spec.secret === true || (Array.isArray(spec.secret) && spec.secret.includes(e.key))) secrets.push([name, e.key]);
+    if (spec.secret === true || (Array.isArray(spec.secret) && spec.secret.includes(e.key)))
+      secrets.push([name, e.key]);
   }
   return values;
 }

@@ -58,14 +58,16 @@ export interface ConnectionOptions {
 }
 
 export class ConnectionError extends CloudgateError {
-  constructor(message: string, readonly permanent: boolean, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly permanent: boolean,
+    options?: ErrorOptions,
+  ) {
     super('CG_CONNECTION', message, options);
   }
 }
 
-export type ConnectionEvent =
-  | { type: 'online'; resumed: boolean; jid: string }
-  | { type: 'offline'; reason?: string };
+export type ConnectionEvent = { type: 'online'; resumed: boolean; jid: string } | { type: 'offline'; reason?: string };
 
 export class Connection extends EventEmitter {
   private entity: any;
@@ -99,15 +101,29 @@ export class Connection extends EventEmitter {
     super();
     this.window = options.window ?? 8192;
     const o = options;
-    this.entity = o.kind === 'client'
-      ? createClient({ service: o.service, domain: o.domain, username: o.username ?? '', password: o.password, isToken: o.isToken, refresh: o.refresh, resource: o.resource, ca: o.ca, insecureLoopback: o.insecureLoopback })
-      : createComponent({ service: o.service, domain: o.domain, password: o.password });
+    this.entity =
+      o.kind === 'client'
+        ? createClient({
+            service: o.service,
+            domain: o.domain,
+            username: o.username ?? '',
+            password: o.password,
+            isToken: o.isToken,
+            refresh: o.refresh,
+            resource: o.resource,
+            ca: o.ca,
+            insecureLoopback: o.insecureLoopback,
+          })
+        : createComponent({ service: o.service, domain: o.domain, password: o.password });
     guardStanzaSize(this.entity, options.maxStanzaSize ?? 1024 * 1024, o.kind === 'component');
     dropLateData(this.entity, o.log);
     // Whatever handling input writes (answers, acks) is corked with what follows.
     // While logging in, each element is progress: it restarts the stall timer.
     this.entity.on('element', (el: Element) => {
-      if (this.online) { this.cork('turn'); return; }
+      if (this.online) {
+        this.cork('turn');
+        return;
+      }
       this.lastInput = `<${el.name}${el.attrs.type ? ` type="${el.attrs.type}"` : ''}>`;
       this.stallTimer?.refresh();
     });
@@ -125,8 +141,12 @@ export class Connection extends EventEmitter {
     }
   }
 
-  get isOnline(): boolean { return this.online; }
-  get status(): string { return this.entity.status; }
+  get isOnline(): boolean {
+    return this.online;
+  }
+  get status(): string {
+    return this.entity.status;
+  }
 
   private setOnline(resumed: boolean, jid: string): void {
     this.attempting?.resolve();
@@ -142,7 +162,11 @@ export class Connection extends EventEmitter {
     const wasOnline = this.online;
     this.online = false;
     if (wasOnline) this.emit('status', { type: 'offline', reason: reason?.message } satisfies ConnectionEvent);
-    this.attempting?.fail(new ConnectionError(`disconnected while logging in${reason ? `: ${describe(reason)}` : ''}`, false, { cause: reason }));
+    this.attempting?.fail(
+      new ConnectionError(`disconnected while logging in${reason ? `: ${describe(reason)}` : ''}`, false, {
+        cause: reason,
+      }),
+    );
     if (!this.stopping && !this.starting && !this.reconnecting) void this.reconnectLoop();
   }
 
@@ -171,7 +195,11 @@ export class Connection extends EventEmitter {
           this.stopping = true; // a connection that failed to start is finished: no reconnect loop
           this.abort.abort();
           await this.entity.stop().catch(() => {});
-          throw new ConnectionError(`cannot log in to ${this.options.service} as ${this.who()}: ${describe(err)}`, permanent, { cause: err });
+          throw new ConnectionError(
+            `cannot log in to ${this.options.service} as ${this.who()}: ${describe(err)}`,
+            permanent,
+            { cause: err },
+          );
         }
         const d = backoffDelay(attempt, this.options.backoff);
         this.options.log.warn({ attempt: attempt + 1, delayMs: d, reason: describe(err) }, 'connect failed, retrying');
@@ -196,10 +224,18 @@ export class Connection extends EventEmitter {
     this.lastInput = '';
     const online = new Promise<void>((resolve, reject) => {
       this.attempting = { resolve, fail: reject };
-      const where = () => `stream ${this.entity.status}${this.lastInput ? `, last from the server: ${this.lastInput}` : ''}`;
-      timer = setTimeout(() => reject(new ConnectionError(`no session within ${LOGIN_TIMEOUT_MS} ms (${where()})`, false)), LOGIN_TIMEOUT_MS);
+      const where = () =>
+        `stream ${this.entity.status}${this.lastInput ? `, last from the server: ${this.lastInput}` : ''}`;
+      timer = setTimeout(
+        () => reject(new ConnectionError(`no session within ${LOGIN_TIMEOUT_MS} ms (${where()})`, false)),
+        LOGIN_TIMEOUT_MS,
+      );
       const stallMs = this.options.loginStallMs ?? LOGIN_STALL_MS;
-      this.stallTimer = setTimeout(() => reject(new ConnectionError(`login stalled: nothing from the server for ${stallMs} ms (${where()})`, false)), stallMs);
+      this.stallTimer = setTimeout(
+        () =>
+          reject(new ConnectionError(`login stalled: nothing from the server for ${stallMs} ms (${where()})`, false)),
+        stallMs,
+      );
     });
     online.catch(() => {});
     const onError = (err: Error) => this.attempting?.fail(err);
@@ -265,14 +301,18 @@ export class Connection extends EventEmitter {
       if (this.stopping || this.online) return;
       // A half-closed stream (a stream error before the socket closed) is closed first:
       // returning here would leave the agent offline for good.
-      if (this.entity.status !== 'disconnect' && this.entity.status !== 'offline') await this.entity.disconnect().catch(() => {});
+      if (this.entity.status !== 'disconnect' && this.entity.status !== 'offline')
+        await this.entity.disconnect().catch(() => {});
       if (this.stopping || this.online) return;
       try {
         await this.connectOpen();
         return;
       } catch (err) {
         this.options.log.warn({ attempt: this.attempt, reason: describe(err) }, 'reconnect failed');
-        if (isPermanent(err)) { this.emit('fatal', err); return; }
+        if (isPermanent(err)) {
+          this.emit('fatal', err);
+          return;
+        }
         if (this.entity.socket) await this.entity.disconnect().catch(() => {});
       }
     }
@@ -345,8 +385,10 @@ export class Connection extends EventEmitter {
       this.granted++;
       w();
     }
-    if (this.drainHead === this.waitingDrain.length) { this.waitingDrain = []; this.drainHead = 0; }
-    else this.requestAck();
+    if (this.drainHead === this.waitingDrain.length) {
+      this.waitingDrain = [];
+      this.drainHead = 0;
+    } else this.requestAck();
   }
 
   /**
@@ -360,7 +402,10 @@ export class Connection extends EventEmitter {
     if (!raw?.cork || this.corked === raw) return;
     raw.cork();
     this.corked = raw;
-    const uncork = () => { this.corked = null; raw.uncork(); };
+    const uncork = () => {
+      this.corked = null;
+      raw.uncork();
+    };
     if (until === 'turn') setImmediate(uncork);
     else process.nextTick(uncork);
   }
@@ -370,11 +415,18 @@ export class Connection extends EventEmitter {
     this.stopping = true;
     this.abort.abort();
     for (const w of this.waitingOnline.splice(0)) w.reject(new ConnectionError('connection stopped', true));
-    for (const w of this.waitingDrain.splice(this.drainHead)) { this.granted++; w(); }
+    for (const w of this.waitingDrain.splice(this.drainHead)) {
+      this.granted++;
+      w();
+    }
     this.waitingDrain = [];
     this.drainHead = 0;
     this.online = false;
-    try { await this.entity.stop(); } catch { /* already closed */ }
+    try {
+      await this.entity.stop();
+    } catch {
+      /* already closed */
+    }
   }
 
   /** Drops the TCP connection without closing the stream (tests of resumption). */
@@ -433,11 +485,20 @@ function dropLateData(entity: any, log: Logger): void {
 
 function describe(err: unknown): string {
   const e = err as { condition?: string; message?: string; code?: string };
-  return e?.condition ? `${e.condition}${e.message && e.message !== e.condition ? ` (${e.message})` : ''}` : e?.message || e?.code || String(err);
+  return e?.condition
+    ? `${e.condition}${e.message && e.message !== e.condition ? ` (${e.message})` : ''}`
+    : e?.message || e?.code || String(err);
 }
 
 /** Wrong credentials or policy refusals do not get better by retrying. */
 function isPermanent(err: unknown): boolean {
   const c = (err as { condition?: string })?.condition;
-  return c === 'not-authorized' || c === 'encryption-required' || c === 'account-disabled' || c === 'credentials-expired' || c === 'invalid-mechanism' || c === 'host-unknown';
+  return (
+    c === 'not-authorized' ||
+    c === 'encryption-required' ||
+    c === 'account-disabled' ||
+    c === 'credentials-expired' ||
+    c === 'invalid-mechanism' ||
+    c === 'host-unknown'
+  );
 }

@@ -20,8 +20,14 @@ export class ConfigError extends CloudgateError {
  * and every stanza not yet acknowledged, so it is refused here before it is written.
  */
 export class StanzaTooLargeError extends CloudgateError {
-  constructor(readonly bytes: number, readonly limit: number) {
-    super('CG_STANZA_TOO_LARGE', `stanza of ${bytes} bytes is over the server's limit of ${limit} bytes (max_stanza_size): not sent`);
+  constructor(
+    readonly bytes: number,
+    readonly limit: number,
+  ) {
+    super(
+      'CG_STANZA_TOO_LARGE',
+      `stanza of ${bytes} bytes is over the server's limit of ${limit} bytes (max_stanza_size): not sent`,
+    );
   }
 }
 

@@ -36,7 +36,10 @@ export class FlowControl {
 
   private state(to: string): PeerState {
     let s = this.peers.get(to);
-    if (!s) { s = { seq: 0, acked: 0, waiters: [], head: 0, lastProgress: Date.now() }; this.peers.set(to, s); }
+    if (!s) {
+      s = { seq: 0, acked: 0, waiters: [], head: 0, lastProgress: Date.now() };
+      this.peers.set(to, s);
+    }
     return s;
   }
 
@@ -70,7 +73,11 @@ export class FlowControl {
   /** A peer went away: its messages go to offline storage, not to a session queue. */
   release(bare: string): void {
     const s = this.peers.get(bare);
-    if (s) { s.acked = s.seq; s.lastProgress = Date.now(); this.wake(s); }
+    if (s) {
+      s.acked = s.seq;
+      s.lastProgress = Date.now();
+      this.wake(s);
+    }
   }
 
   /** Grants slots to waiters, in order, while the window has room. */
@@ -98,7 +105,11 @@ export class FlowControl {
       s.stall = undefined;
       if (s.head === s.waiters.length) return;
       const idle = Date.now() - s.lastProgress;
-      if (idle >= this.o.stallMs) { s.acked = s.seq; s.lastProgress = Date.now(); this.wake(s); }
+      if (idle >= this.o.stallMs) {
+        s.acked = s.seq;
+        s.lastProgress = Date.now();
+        this.wake(s);
+      }
       if (s.head < s.waiters.length) {
         s.stall = setTimeout(check, Math.max(1, this.o.stallMs - (Date.now() - s.lastProgress)));
         s.stall.unref();
@@ -108,7 +119,9 @@ export class FlowControl {
     s.stall.unref();
   }
 
-  releaseAll(): void { for (const bare of this.peers.keys()) this.release(bare); }
+  releaseAll(): void {
+    for (const bare of this.peers.keys()) this.release(bare);
+  }
 
   /** Messages waiting for room towards `to` (tests, metrics). */
   waiting(to: string): number {

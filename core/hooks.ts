@@ -5,7 +5,12 @@
  */
 export type Hook<C> = (ctx: C, next: () => Promise<void>) => Promise<void> | void;
 
-interface Entry<C> { name: string; priority: number; run: Hook<C>; seq: number }
+interface Entry<C> {
+  name: string;
+  priority: number;
+  run: Hook<C>;
+  seq: number;
+}
 
 export class HookChain<C> {
   private entries: Entry<C>[] = [];
@@ -15,16 +20,23 @@ export class HookChain<C> {
     const e = { name, priority, run, seq: this.seq++ };
     this.entries.push(e);
     this.entries.sort((a, b) => a.priority - b.priority || a.seq - b.seq);
-    return () => { this.entries = this.entries.filter((x) => x !== e); };
+    return () => {
+      this.entries = this.entries.filter((x) => x !== e);
+    };
   }
 
-  get size(): number { return this.entries.length; }
+  get size(): number {
+    return this.entries.length;
+  }
 
   /** Runs the chain, then `last` if every hook called next(). */
   async run(ctx: C, last: () => Promise<void> | void): Promise<void> {
     const list = this.entries;
     const step = async (i: number): Promise<void> => {
-      if (i === list.length) { await last(); return; }
+      if (i === list.length) {
+        await last();
+        return;
+      }
       let called = false;
       await list[i].run(ctx, () => {
         if (called) throw new Error(`hook ${list[i].name} called next() twice`);

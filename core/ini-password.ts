@@ -22,7 +22,10 @@ function read(file: string): string {
   try {
     return readFileSync(file, 'utf8');
   } catch (err) {
-    throw new ConfigError(`${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+    throw new ConfigError(
+      `${file}: cannot read it (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
 }
 
@@ -30,7 +33,8 @@ function read(file: string): string {
 export function iniAccount(file: string): { user: string; domain: string } {
   const sec = xmppSection(file, read(file));
   const get = (k: string) => sec.entries.find((e) => e.key === k);
-  if (get('mode')?.value === 'component') throw new ConfigError(`${file} [xmpp] mode: a component logs in with its component secret, not an account`);
+  if (get('mode')?.value === 'component')
+    throw new ConfigError(`${file} [xmpp] mode: a component logs in with its component secret, not an account`);
   const jid = get('jid');
   if (!jid) throw new ConfigError(`${file} [xmpp] jid: required (user@domain)`);
   const m = /^([^@/\s]+)@([^@/\s]+)$/.exec(jid.value);
@@ -40,7 +44,8 @@ export function iniAccount(file: string): { user: string; domain: string } {
 
 /** Writes `password = …` under the [xmpp] jid, removing the section's other logins. */
 export function writeIniPassword(file: string, password: string): void {
-  if (!/^[\w.~+/=-]+$/.test(password)) throw new ConfigError('a generated password must be plain characters (no blanks, quotes or comment marks)');
+  if (!/^[\w.~+/=-]+$/.test(password))
+    throw new ConfigError('a generated password must be plain characters (no blanks, quotes or comment marks)');
   const text = read(file);
   const sec = xmppSection(file, text);
   const drop = new Set(sec.entries.filter((e) => LOGIN_KEYS.has(e.key)).map((e) => e.line));

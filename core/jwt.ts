@@ -7,7 +7,10 @@ import { readFileSync } from 'node:fs';
 import { SignJWT, importJWK, type JWK } from 'jose';
 import { ConfigError } from './errors.js';
 
-export interface JwtKey { key: Uint8Array | CryptoKey; file?: string }
+export interface JwtKey {
+  key: Uint8Array | CryptoKey;
+  file?: string;
+}
 
 export async function loadJwtKey(file: string): Promise<JwtKey> {
   let jwk: JWK;
@@ -21,7 +24,11 @@ export async function loadJwtKey(file: string): Promise<JwtKey> {
 }
 
 /** Mints a login token for `jid` (bare) valid for `ttlSeconds`. */
-export async function mintToken(key: JwtKey, jid: string, ttlSeconds = 3600): Promise<{ token: string; expires: number }> {
+export async function mintToken(
+  key: JwtKey,
+  jid: string,
+  ttlSeconds = 3600,
+): Promise<{ token: string; expires: number }> {
   const expires = Math.floor(Date.now() / 1000) + ttlSeconds;
   const token = await new SignJWT({ jid })
     .setProtectedHeader({ alg: 'HS256', typ: 'JWT' })

@@ -6,8 +6,19 @@ import { pino, type Logger, type LoggerOptions } from 'pino';
 
 /** Keys whose values never reach a log line, at any of the depths listed. */
 export const REDACT_KEYS = [
-  'password', 'secret', 'token', 'jwt', 'key', 'accessKeyId', 'secretAccessKey', 'sessionToken',
-  'credentials', 'passphrase', 'authorization', 'userData', 'cookie',
+  'password',
+  'secret',
+  'token',
+  'jwt',
+  'key',
+  'accessKeyId',
+  'secretAccessKey',
+  'sessionToken',
+  'credentials',
+  'passphrase',
+  'authorization',
+  'userData',
+  'cookie',
 ];
 
 /** pino redact paths for `keys` at the depths listed. */
@@ -16,7 +27,9 @@ export function redactPaths(keys: readonly string[]): string[] {
 }
 
 export interface LogOptions {
-  level?: string; name?: string; destination?: string;
+  level?: string;
+  name?: string;
+  destination?: string;
   /** Further keys to redact: a cloud agent gives every driver's secret option names. */
   secretKeys?: readonly string[];
 }
@@ -52,7 +65,8 @@ export function withSecretsScrubbed(log: Logger, secrets: readonly string[]): Lo
   const clean = (v: unknown, depth: number): unknown => {
     if (typeof v === 'string') return scrub(v);
     if (depth > 6 || v === null || typeof v !== 'object') return v;
-    if (v instanceof Error) return { type: v.name, message: scrub(v.message), stack: v.stack === undefined ? undefined : scrub(v.stack) };
+    if (v instanceof Error)
+      return { type: v.name, message: scrub(v.message), stack: v.stack === undefined ? undefined : scrub(v.stack) };
     if (Array.isArray(v)) return v.map((x) => clean(x, depth + 1));
     return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, clean(x, depth + 1)]));
   };

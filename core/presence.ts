@@ -45,9 +45,13 @@ export class Presence extends EventEmitter {
     private readonly send: (el: Element) => Promise<void>,
     private readonly log: Logger,
     private readonly trusted: (bare: string) => boolean,
-  ) { super(); }
+  ) {
+    super();
+  }
 
-  register(def: PresenceDef<any>): void { this.defs.set(def.agentKind, def); }
+  register(def: PresenceDef<any>): void {
+    this.defs.set(def.agentKind, def);
+  }
 
   /** Our presence stanza (available), with the typed payload if one is set. */
   stanza(to?: string): Element {
@@ -96,12 +100,21 @@ export class Presence extends EventEmitter {
     const bare = bareJid(from);
     if (!this.trusted(bare)) return;
     let decoded: wire.AgentElement;
-    try { decoded = wire.decodeAgent(agent); } catch (err) { this.log.debug({ err, from }, 'undecodable presence'); return; }
+    try {
+      decoded = wire.decodeAgent(agent);
+    } catch (err) {
+      this.log.debug({ err, from }, 'undecodable presence');
+      return;
+    }
     const { kind, payload } = decoded;
     let data: unknown;
     const def = this.defs.get(kind);
     if (def && payload) {
-      try { data = def.payload.decode(payload); } catch (err) { this.log.debug({ err, from }, 'undecodable presence payload'); }
+      try {
+        data = def.payload.decode(payload);
+      } catch (err) {
+        this.log.debug({ err, from }, 'undecodable presence payload');
+      }
     }
     const now = Date.now();
     const previous = this.peers.get(from);
@@ -130,7 +143,9 @@ export class Presence extends EventEmitter {
     return undefined;
   }
 
-  isOnline(jid: string): boolean { return this.get(jid) !== undefined; }
+  isOnline(jid: string): boolean {
+    return this.get(jid) !== undefined;
+  }
 
   /** All peers go offline when our own session ends. */
   clear(): void {

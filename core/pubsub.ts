@@ -23,7 +23,11 @@ export interface NodeConfig {
   persistItems?: boolean;
 }
 
-export interface EventMeta { node: string; itemId: string; catchUp: boolean }
+export interface EventMeta {
+  node: string;
+  itemId: string;
+  catchUp: boolean;
+}
 export type EventHandler<T> = (payload: T, meta: EventMeta) => Promise<void> | void;
 
 type IqFn = (to: string, type: 'get' | 'set', payload: Element, timeoutMs?: number) => Promise<Element | undefined>;
@@ -76,21 +80,35 @@ export class PubSub {
       const q = new Element('query', { xmlns: 'http://jabber.org/protocol/disco#info', node });
       const form = (await this.iq(this.service, 'get', q))?.getChild('x', 'jabber:x:data');
       const field = form?.getChildren('field').find((f) => f.attrs.var === 'pubsub#owner');
-      owners = field?.getChildren('value').map((v) => v.getText()).join(', ') || owners;
-    } catch { /* the owner stays unknown; the refusal is reported all the same */ }
-    this.log.error({ node, owner: owners, self: this.ownBare() }, `PubSub node ${node} is owned by ${owners}, not by this agent: it was created (squatted) by another account; delete it or have its owner hand it over`);
+      owners =
+        field
+          ?.getChildren('value')
+          .map((v) => v.getText())
+          .join(', ') || owners;
+    } catch {
+      /* the owner stays unknown; the refusal is reported all the same */
+    }
+    this.log.error(
+      { node, owner: owners, self: this.ownBare() },
+      `PubSub node ${node} is owned by ${owners}, not by this agent: it was created (squatted) by another account; delete it or have its owner hand it over`,
+    );
   }
 
   async deleteNode(node: string): Promise<void> {
     const del = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
     del.c('delete', { node });
-    try { await this.iq(this.service, 'set', del); } catch (err) {
+    try {
+      await this.iq(this.service, 'set', del);
+    } catch (err) {
       if (!(err instanceof StanzaError) || err.condition !== 'item-not-found') throw err;
     }
   }
 
   /** Grants `member`/`publisher`/`none` affiliations (whitelist nodes). */
-  async setAffiliations(node: string, affiliations: Record<string, 'member' | 'publisher' | 'owner' | 'none' | 'outcast'>): Promise<void> {
+  async setAffiliations(
+    node: string,
+    affiliations: Record<string, 'member' | 'publisher' | 'owner' | 'none' | 'outcast'>,
+  ): Promise<void> {
     const el = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
     const a = el.c('affiliations', { node });
     for (const [jid, affiliation] of Object.entries(affiliations)) a.c('affiliation', { jid, affiliation });
@@ -113,7 +131,12 @@ export class PubSub {
     if (drop.length === 0) return [];
     const set = new Element('pubsub', { xmlns: NS_PUBSUB_OWNER });
     const el = set.c('subscriptions', { node });
-    for (const s of drop) el.c('subscription', { jid: String(s.attrs.jid), subscription: 'none', ...(s.attrs.subid ? { subid: String(s.attrs.subid) } : {}) });
+    for (const s of drop)
+      el.c('subscription', {
+        jid: String(s.attrs.jid),
+        subscription: 'none',
+        ...(s.attrs.subid ? { subid: String(s.attrs.subid) } : {}),
+      });
     await this.iq(this.service, 'set', set);
     return drop.map((s) => String(s.attrs.jid));
   }
@@ -135,7 +158,11 @@ export class PubSub {
   async unsubscribe(node: string): Promise<void> {
     const el = new Element('pubsub', { xmlns: NS_PUBSUB });
     el.c('unsubscribe', { node, jid: this.ownBare() });
-    try { await this.iq(this.service, 'set', el); } catch { /* not subscribed */ }
+    try {
+      await this.iq(this.service, 'set', el);
+    } catch {
+      /* not subscribed */
+    }
   }
 
   /** The node's stored items, oldest first. */
@@ -152,7 +179,9 @@ export class PubSub {
 
   /** Delivers items published after the last one this agent handled (survives restarts). */
   async catchUp(node: string): Promise<number> {
-    const row = this.db.prepare('SELECT item_id FROM cg_pubsub_seen WHERE node = ?').get(node) as { item_id: string } | undefined;
+    const row = this.db.prepare('SELECT item_id FROM cg_pubsub_seen WHERE node = ?').get(node) as
+      | { item_id: string }
+      | undefined;
     let n = 0;
     for (const item of await this.items(node)) {
       if (row && item.id <= row.item_id) continue;
@@ -193,8 +222,10 @@ export class PubSub {
     try {
       await h.fn(h.def.payload.decode(payload), { node, itemId, catchUp });
       if (itemId) {
-        this.db.prepare(`INSERT INTO cg_pubsub_seen (node, item_id) VALUES (?, ?)
-          ON CONFLICT(node) DO UPDATE SET item_id = excluded.item_id WHERE excluded.item_id > cg_pubsub_seen.item_id`).run(node, itemId);
+        this.db
+          .prepare(`INSERT INTO cg_pubsub_seen (node, item_id) VALUES (?, ?)
+          ON CONFLICT(node) DO UPDATE SET item_id = excluded.item_id WHERE excluded.item_id > cg_pubsub_seen.item_id`)
+          .run(node, itemId);
       }
     } catch (err) {
       this.log.warn({ err, node, itemId }, 'pubsub event handler failed');
@@ -204,7 +235,11 @@ export class PubSub {
 
 function configForm(c: NodeConfig): Element {
   const x = new Element('x', { xmlns: 'jabber:x:data', type: 'submit' });
-  const field = (v: string, value: string, type?: string) => x.c('field', type ? { var: v, type } : { var: v }).c('value').t(value);
+  const field = (v: string, value: string, type?: string) =>
+    x
+      .c('field', type ? { var: v, type } : { var: v })
+      .c('value')
+      .t(value);
   field('FORM_TYPE', 'http://jabber.org/protocol/pubsub#node_config', 'hidden');
   field('pubsub#persist_items', c.persistItems === false ? '0' : '1');
   field('pubsub#max_items', String(c.maxItems ?? 1000));

@@ -24,7 +24,14 @@ import { StanzaTooLargeError, overLimit } from './errors.js';
 
 export const NS_RECEIPTS = 'urn:xmpp:receipts';
 
-export interface MessageContext { from: string; bare: string; id: string; reliable: boolean; log: Logger; state: Record<string, unknown> }
+export interface MessageContext {
+  from: string;
+  bare: string;
+  id: string;
+  reliable: boolean;
+  log: Logger;
+  state: Record<string, unknown>;
+}
 export type MessageHandler<T> = (msg: T, ctx: MessageContext) => Promise<void> | void;
 
 const OUTBOX = `CREATE TABLE IF NOT EXISTS cg_outbox (
@@ -81,7 +88,8 @@ export class Reliable {
     const bytes = this.opts.maxStanzaSize ? overLimit(stanza, this.opts.maxStanzaSize) : 0;
     if (bytes) throw new StanzaTooLargeError(bytes, this.opts.maxStanzaSize!);
     const now = Date.now();
-    this.db.prepare('INSERT OR IGNORE INTO cg_outbox (id, recipient, stanza, created, next_at) VALUES (?, ?, ?, ?, ?)')
+    this.db
+      .prepare('INSERT OR IGNORE INTO cg_outbox (id, recipient, stanza, created, next_at) VALUES (?, ?, ?, ?, ?)')
       .run(id, bareJid(to), stanza, now, now + this.opts.resendMs);
     this.nextDue = Math.min(this.nextDue, now + this.opts.resendMs);
     // Not awaited: while the connection is down the send waits for it, and the caller
@@ -109,7 +117,9 @@ export class Reliable {
     tick();
   }
 
-  stop(): void { clearTimeout(this.timer); }
+  stop(): void {
+    clearTimeout(this.timer);
+  }
 
   /** Re-sends everything outstanding at once (after a new session). */
   async resendAll(): Promise<void> {
@@ -121,7 +131,9 @@ export class Reliable {
   private async resendDue(): Promise<void> {
     const now = Date.now();
     if (now < this.nextDue) return;
-    const due = this.db.prepare('SELECT id, stanza, attempts FROM cg_outbox WHERE next_at <= ? ORDER BY created LIMIT 500').all(now) as Array<{ id: string; stanza: string; attempts: number }>;
+    const due = this.db
+      .prepare('SELECT id, stanza, attempts FROM cg_outbox WHERE next_at <= ? ORDER BY created LIMIT 500')
+      .all(now) as Array<{ id: string; stanza: string; attempts: number }>;
     const upd = this.db.prepare('UPDATE cg_outbox SET attempts = ?, next_at = ? WHERE id = ?');
     for (const row of due) {
       const delay = Math.min(this.opts.maxResendMs, this.opts.resendMs * 2 ** Math.min(row.attempts, 10));
@@ -157,7 +169,16 @@ export class Reliable {
       return true;
     }
     const { def, fn } = this.handlers.get(`${payload.attrs.xmlns} ${payload.name}`)!;
-    const ctx = { from, bare: bareJid(from), id, reliable, log: this.log, state: {}, def, payload: undefined as unknown };
+    const ctx = {
+      from,
+      bare: bareJid(from),
+      id,
+      reliable,
+      log: this.log,
+      state: {},
+      def,
+      payload: undefined as unknown,
+    };
     if (reliable) this.handling.add(key);
     // An id is remembered only once the handler may have acted: a message refused before
     // that (unauthorized sender, invalid payload) had no effect, and its copies are refused
@@ -175,7 +196,11 @@ export class Reliable {
           return true;
         }
         // Once per sender and kind of problem: a flood of bad messages is not a flood of lines.
-        this.warn(`${ctx.bare} ${err.condition} ${err.app}`, { from, id, message: payload.name, condition: err.condition, app: err.app, reason: err.message }, 'message refused');
+        this.warn(
+          `${ctx.bare} ${err.condition} ${err.app}`,
+          { from, id, message: payload.name, condition: err.condition, app: err.app, reason: err.message },
+          'message refused',
+        );
         await this.replyError(el, err);
       }
       if (reliable && handled) this.seen.add(key);
@@ -200,5 +225,7 @@ export class Reliable {
   }
 
   /** Forgets de-duplication ids older than `ms` (default a week). */
-  prune(ms = 7 * 24 * 3600 * 1000): number { return this.seen.prune(ms); }
+  prune(ms = 7 * 24 * 3600 * 1000): number {
+    return this.seen.prune(ms);
+  }
 }

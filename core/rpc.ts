@@ -29,7 +29,12 @@ export interface RequestContext {
 
 export type Handler<Q, R> = (req: Q, ctx: RequestContext) => Promise<R> | R;
 
-interface Pending { resolve: (el: Element) => void; reject: (e: Error) => void; timer: NodeJS.Timeout; to: string }
+interface Pending {
+  resolve: (el: Element) => void;
+  reject: (e: Error) => void;
+  timer: NodeJS.Timeout;
+  to: string;
+}
 
 /**
  * Whether an IQ answer from `from` can be the answer to a request sent to `to`: the same
@@ -44,7 +49,9 @@ function answersFor(to: string, from: string): boolean {
 }
 
 export class StoppedError extends CloudgateError {
-  constructor(message = 'agent stopped before the request completed') { super('CG_STOPPED', message); }
+  constructor(message = 'agent stopped before the request completed') {
+    super('CG_STOPPED', message);
+  }
 }
 
 const NS_PING = 'urn:xmpp:ping';
@@ -101,7 +108,12 @@ export class Rpc {
     });
     if (reply.attrs.type === 'error') throw StanzaError.fromElement(reply.getChild('error'));
     const payload = reply.getChild(def.response.name, def.response.ns);
-    if (!payload) throw new StanzaError('bad-request', `${to} answered ${def.request.name} without a <${def.response.name}/> payload`, 'unknown-payload');
+    if (!payload)
+      throw new StanzaError(
+        'bad-request',
+        `${to} answered ${def.request.name} without a <${def.response.name}/> payload`,
+        'unknown-payload',
+      );
     return def.response.decode(payload);
   }
 
@@ -116,7 +128,11 @@ export class Rpc {
         reject(new TimeoutError(`<${payload.name}/> to ${to}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer, to });
-      this.send(iq).catch((err) => { clearTimeout(timer); this.pending.delete(id); reject(err); });
+      this.send(iq).catch((err) => {
+        clearTimeout(timer);
+        this.pending.delete(id);
+        reject(err);
+      });
     });
     if (reply.attrs.type === 'error') throw StanzaError.fromElement(reply.getChild('error'));
     return reply.getChildElements()[0];
@@ -131,7 +147,11 @@ export class Rpc {
       const from = String(iq.attrs.from ?? '');
       if (!answersFor(p.to, from)) {
         // Someone else guessed or replayed the id: ignored, the real answer is still awaited.
-        this.warn(`iq-spoof ${bareJid(from)}`, { from, expected: p.to, id: iq.attrs.id }, 'IQ answer from a JID the request was not sent to ignored');
+        this.warn(
+          `iq-spoof ${bareJid(from)}`,
+          { from, expected: p.to, id: iq.attrs.id },
+          'IQ answer from a JID the request was not sent to ignored',
+        );
         return;
       }
       this.pending.delete(iq.attrs.id);
@@ -140,7 +160,11 @@ export class Rpc {
       return;
     }
     if (type !== 'get' && type !== 'set') {
-      this.warn(`iq-type ${bareJid(String(iq.attrs.from ?? ''))}`, { from: iq.attrs.from }, 'IQ without a valid type ignored');
+      this.warn(
+        `iq-type ${bareJid(String(iq.attrs.from ?? ''))}`,
+        { from: iq.attrs.from },
+        'IQ without a valid type ignored',
+      );
       return;
     }
     void this.serve(iq);
@@ -159,20 +183,51 @@ export class Rpc {
       if (ns === NS_DISCO_INFO && iq.attrs.type === 'get') return this.reply(iq, this.discoInfo());
     }
     // A sender we do not trust learns nothing more: not even which payloads we serve.
-    try { this.opts.authorize?.(bare); } catch (err) { return this.refuse(iq, bare, child, err); }
+    try {
+      this.opts.authorize?.(bare);
+    } catch (err) {
+      return this.refuse(iq, bare, child, err);
+    }
     if (!child || children.length !== 1) {
-      return this.refuse(iq, bare, child, new StanzaError('bad-request', `an IQ ${iq.attrs.type} carries exactly one payload (got ${children.length})`, 'unknown-payload'));
+      return this.refuse(
+        iq,
+        bare,
+        child,
+        new StanzaError(
+          'bad-request',
+          `an IQ ${iq.attrs.type} carries exactly one payload (got ${children.length})`,
+          'unknown-payload',
+        ),
+      );
     }
     const handler = this.handlers.get(`${ns} ${child.name}`);
     if (!handler) {
-      return this.refuse(iq, bare, child, new StanzaError('service-unavailable', `no handler for <${child.name} xmlns='${ns}'/>`, 'unknown-payload'));
+      return this.refuse(
+        iq,
+        bare,
+        child,
+        new StanzaError('service-unavailable', `no handler for <${child.name} xmlns='${ns}'/>`, 'unknown-payload'),
+      );
     }
     const { def, fn } = handler;
     if (iq.attrs.type !== def.iqType) {
-      return this.refuse(iq, bare, child, new StanzaError('bad-request', `<${child.name}/> is an IQ ${def.iqType}, not ${iq.attrs.type}`, 'wrong-iq-type'));
+      return this.refuse(
+        iq,
+        bare,
+        child,
+        new StanzaError(
+          'bad-request',
+          `<${child.name}/> is an IQ ${def.iqType}, not ${iq.attrs.type}`,
+          'wrong-iq-type',
+        ),
+      );
     }
     if (this.inFlight >= this.opts.maxConcurrent) {
-      return this.reply(iq, undefined, new StanzaError('resource-constraint', `busy: ${this.inFlight} requests in progress`, 'busy'));
+      return this.reply(
+        iq,
+        undefined,
+        new StanzaError('resource-constraint', `busy: ${this.inFlight} requests in progress`, 'busy'),
+      );
     }
     this.inFlight++;
     try {
@@ -202,7 +257,11 @@ export class Rpc {
     const request = child?.name;
     if (err instanceof StanzaError) {
       const key = `${bareJid(from)} ${err.condition} ${err.app}`;
-      this.warn(key, { from, request, ns: child?.attrs.xmlns, condition: err.condition, app: err.app, reason: err.message }, 'request refused');
+      this.warn(
+        key,
+        { from, request, ns: child?.attrs.xmlns, condition: err.condition, app: err.app, reason: err.message },
+        'request refused',
+      );
       return err;
     }
     if (err instanceof FieldError) return new StanzaError('bad-request', `invalid ${err.message}`, 'invalid-field');
@@ -220,7 +279,15 @@ export class Rpc {
       if (err instanceof StanzaTooLargeError && !error) {
         // The caller would otherwise wait for its timeout.
         this.log.warn({ to: iq.attrs.from, bytes: err.bytes, limit: err.limit }, 'result too large to send');
-        return this.reply(iq, undefined, new StanzaError('internal-server-error', `the result (${err.bytes} bytes) is over the server's stanza size limit`, 'too-large'));
+        return this.reply(
+          iq,
+          undefined,
+          new StanzaError(
+            'internal-server-error',
+            `the result (${err.bytes} bytes) is over the server's stanza size limit`,
+            'too-large',
+          ),
+        );
       }
       this.log.debug({ err }, 'could not send IQ reply');
     }
@@ -242,6 +309,7 @@ export class Rpc {
     }
   }
 
-  get pendingCount(): number { return this.pending.size; }
+  get pendingCount(): number {
+    return this.pending.size;
+  }
 }
-

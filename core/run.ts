@@ -18,7 +18,10 @@ export function stopOnSignals(running: RunningAgent, onStopped: () => void = () 
     if (stopping) process.exit(130);
     stopping = true;
     running.agent.log.info({ signal: sig }, 'stopping');
-    running.stop().then(onStopped, (err) => { running.agent.log.error({ err }, 'stop failed'); process.exit(1); });
+    running.stop().then(onStopped, (err) => {
+      running.agent.log.error({ err }, 'stop failed');
+      process.exit(1);
+    });
   };
   process.on('SIGINT', handler);
   process.on('SIGTERM', handler);

@@ -41,7 +41,9 @@ export function openStore(file: string, migrations: readonly Migration[], opts: 
   } catch (err) {
     db?.close();
     // SQLite reports a non-database file only at the first statement, so this covers it.
-    throw new CloudgateError('CG_STORE_OPEN', `${file}: cannot open database (${(err as Error).message})`, { cause: err });
+    throw new CloudgateError('CG_STORE_OPEN', `${file}: cannot open database (${(err as Error).message})`, {
+      cause: err,
+    });
   }
   try {
     migrate(db, file, migrations, opts.log);
@@ -84,22 +86,31 @@ function migrate(db: Db, file: string, migrations: readonly Migration[], log?: L
   const version = () => db.pragma('user_version', { simple: true }) as number;
   const start = version();
   if (start > migrations.length) {
-    throw new CloudgateError('CG_STORE_VERSION',
-      `${file}: database schema version ${start} is newer than this program knows (${migrations.length}); refusing to use it`);
+    throw new CloudgateError(
+      'CG_STORE_VERSION',
+      `${file}: database schema version ${start} is newer than this program knows (${migrations.length}); refusing to use it`,
+    );
   }
   for (;;) {
-    const applied = db.transaction((): number | undefined => {
-      const v = version();
-      if (v >= migrations.length) return undefined;
-      const m = migrations[v]!;
-      try {
-        if (typeof m === 'string') db.exec(m); else m(db);
-      } catch (err) {
-        throw new CloudgateError('CG_STORE_MIGRATION', `${file}: migration ${v + 1} failed: ${(err as Error).message}`, { cause: err });
-      }
-      db.pragma(`user_version = ${v + 1}`);
-      return v + 1;
-    }).immediate();
+    const applied = db
+      .transaction((): number | undefined => {
+        const v = version();
+        if (v >= migrations.length) return undefined;
+        const m = migrations[v]!;
+        try {
+          if (typeof m === 'string') db.exec(m);
+          else m(db);
+        } catch (err) {
+          throw new CloudgateError(
+            'CG_STORE_MIGRATION',
+            `${file}: migration ${v + 1} failed: ${(err as Error).message}`,
+            { cause: err },
+          );
+        }
+        db.pragma(`user_version = ${v + 1}`);
+        return v + 1;
+      })
+      .immediate();
     if (applied === undefined) return;
     log?.info({ file, version: applied }, 'database migrated');
   }

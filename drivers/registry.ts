@@ -4,7 +4,13 @@
  * agent opens it, so a missing libvirt library never breaks an agent that only uses ec2.
  * Adding a driver is adding its folder and one line here.
  */
-import { CloudError, type CloudDriver, type DriverContext, type DriverDescriptor, type DriverFactory } from './shared/index.js';
+import {
+  CloudError,
+  type CloudDriver,
+  type DriverContext,
+  type DriverDescriptor,
+  type DriverFactory,
+} from './shared/index.js';
 import { descriptor as local } from './local/index.js';
 import { descriptor as libvirt } from './libvirt/index.js';
 import { descriptor as ec2 } from './ec2/index.js';
@@ -33,12 +39,18 @@ export async function loadDriver(name: string): Promise<DriverFactory> {
   try {
     return await d.load();
   } catch (err) {
-    throw new CloudError('unavailable', `driver "${name}" could not be loaded: ${(err as Error).message}`, { cause: err });
+    throw new CloudError('unavailable', `driver "${name}" could not be loaded: ${(err as Error).message}`, {
+      cause: err,
+    });
   }
 }
 
 /** loadDriver + call the factory: what a cloud agent does with its configured section. */
-export async function openDriver(name: string, options: Readonly<Record<string, string>>, ctx: DriverContext): Promise<CloudDriver> {
+export async function openDriver(
+  name: string,
+  options: Readonly<Record<string, string>>,
+  ctx: DriverContext,
+): Promise<CloudDriver> {
   const factory = await loadDriver(name);
   return factory(options, ctx);
 }

@@ -7,7 +7,10 @@ import { fileURLToPath } from 'node:url';
 import { dirname, join } from 'node:path';
 import { EjabberdError } from './errors.js';
 
-export interface ComponentSpec { /** e.g. gateway.localhost */ domain: string; secret: string }
+export interface ComponentSpec {
+  /** e.g. gateway.localhost */ domain: string;
+  secret: string;
+}
 export interface HostSpec {
   name: string;
   /** JWK file scoping JWT logins to this host */
@@ -51,7 +54,12 @@ const here = dirname(fileURLToPath(import.meta.url));
 /** The template sits beside the sources; dist/ejabberd/ has no copy, so look in both. */
 export function templatePath(): string {
   for (const p of [join(here, 'ejabberd.yml.tpl'), join(here, '..', '..', 'ejabberd', 'ejabberd.yml.tpl')]) {
-    try { readFileSync(p); return p; } catch { /* next */ }
+    try {
+      readFileSync(p);
+      return p;
+    } catch {
+      /* next */
+    }
   }
   throw new Error(`ejabberd.yml.tpl not found beside ${here}`);
 }
@@ -76,7 +84,10 @@ export function renderConfig(o: RenderOptions): string {
     PEOPLE_RATE: String(o.peopleRate ?? PEOPLE_LIMITS.rate),
     PEOPLE_BURST: String(o.peopleBurst ?? PEOPLE_LIMITS.burst),
     NODE_CREATORS: renderAcl(agentSpecs(o.agents ?? [], o.hosts)),
-    AGENTS: renderAcl([...agentSpecs(o.agents ?? [], o.hosts), ...o.hosts.filter((h) => h.jwtKeyFile).map((h) => h.name)]),
+    AGENTS: renderAcl([
+      ...agentSpecs(o.agents ?? [], o.hosts),
+      ...o.hosts.filter((h) => h.jwtKeyFile).map((h) => h.name),
+    ]),
     COMPONENTS: o.components.length
       ? o.components.map((c) => `      ${q(c.domain)}:\n        password: ${q(c.secret)}`).join('\n')
       : '      {}',
@@ -97,7 +108,10 @@ function agentSpecs(agents: string[], hosts: HostSpec[]): string[] {
   for (const a of agents) {
     const m = /^(?:([^@\s"/]+)@)?([^@\s"/]+)$/.exec(a);
     if (!m) throw new EjabberdError(`ejabberd agents: '${a}' is neither a bare JID (user@host) nor a host name`);
-    if (!served.has(m[2])) throw new EjabberdError(`ejabberd agents: '${a}' names host '${m[2]}', which this server does not serve (${[...served].join(', ')})`);
+    if (!served.has(m[2]))
+      throw new EjabberdError(
+        `ejabberd agents: '${a}' names host '${m[2]}', which this server does not serve (${[...served].join(', ')})`,
+      );
   }
   return agents;
 }
@@ -112,8 +126,15 @@ function renderAcl(specs: string[]): string {
 
 /** Per-host authentication: a host's own JWT key, or the internal store alone. */
 function renderHostConfig(hosts: HostSpec[]): string {
-  if (hosts.some((h) => h.jwtKeyFile && h.passwordOnly)) throw new Error('a host cannot have a JWT key and take passwords only');
+  if (hosts.some((h) => h.jwtKeyFile && h.passwordOnly))
+    throw new Error('a host cannot have a JWT key and take passwords only');
   const scoped = hosts.filter((h) => h.jwtKeyFile || h.passwordOnly);
   if (scoped.length === 0) return '';
-  return 'host_config:\n' + scoped.map((h) => `  ${q(h.name)}:\n    ${h.passwordOnly ? 'auth_method: [mnesia]' : `jwt_key: ${q(h.jwtKeyFile!)}`}`).join('\n') + '\n';
+  return (
+    'host_config:\n' +
+    scoped
+      .map((h) => `  ${q(h.name)}:\n    ${h.passwordOnly ? 'auth_method: [mnesia]' : `jwt_key: ${q(h.jwtKeyFile!)}`}`)
+      .join('\n') +
+    '\n'
+  );
 }

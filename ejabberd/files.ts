@@ -20,7 +20,9 @@ export function checkReachable(dir: string, runAs: { uid: number; gid: number; n
     const st = statSync(d);
     const through = st.uid === runAs.uid ? st.mode & 0o100 : st.gid === runAs.gid ? st.mode & 0o010 : st.mode & 0o001;
     if (!through) {
-      throw new EjabberdError(`cannot use ${dir} for ejabberd: it runs as user ${runAs.name}, which may not enter ${d} (mode ${(st.mode & 0o777).toString(8)}); choose a directory that user can reach, or chmod o+x ${d}`);
+      throw new EjabberdError(
+        `cannot use ${dir} for ejabberd: it runs as user ${runAs.name}, which may not enter ${d} (mode ${(st.mode & 0o777).toString(8)}); choose a directory that user can reach, or chmod o+x ${d}`,
+      );
     }
     if (d === dirname(d)) return;
   }
@@ -35,7 +37,9 @@ export function writeCookie(dir: string): void {
   const file = join(dir, '.erlang.cookie');
   const old = join(dir, 'conf', 'cookie');
   if (!existsSync(file)) {
-    writeFileSync(file, existsSync(old) ? readFileSync(old, 'utf8').trim() : randomBytes(18).toString('hex'), { mode: 0o400 });
+    writeFileSync(file, existsSync(old) ? readFileSync(old, 'utf8').trim() : randomBytes(18).toString('hex'), {
+      mode: 0o400,
+    });
   }
   rmSync(old, { force: true });
   chmodSync(file, 0o400);
@@ -50,10 +54,29 @@ export async function makeCertificate(conf: string, hosts: string[]): Promise<vo
   const key = join(conf, 'server.key');
   const crt = join(conf, 'server.crt');
   try {
-    await execFileP('openssl', ['req', '-x509', '-newkey', 'rsa:2048', '-nodes', '-keyout', key, '-out', crt,
-      '-days', '3650', '-subj', `/CN=${hosts[0]}`, '-addext', `subjectAltName=${san}`]);
+    await execFileP('openssl', [
+      'req',
+      '-x509',
+      '-newkey',
+      'rsa:2048',
+      '-nodes',
+      '-keyout',
+      key,
+      '-out',
+      crt,
+      '-days',
+      '3650',
+      '-subj',
+      `/CN=${hosts[0]}`,
+      '-addext',
+      `subjectAltName=${san}`,
+    ]);
   } catch (err) {
-    throw new EjabberdError('could not create the self-signed certificate (is the Debian package "openssl" installed?)', '', { cause: err });
+    throw new EjabberdError(
+      'could not create the self-signed certificate (is the Debian package "openssl" installed?)',
+      '',
+      { cause: err },
+    );
   }
   writeFileSync(join(conf, 'server.pem'), readFileSync(crt, 'utf8') + readFileSync(key, 'utf8'), { mode: 0o600 });
 }

@@ -53,7 +53,11 @@ export function listenerOwnedBy(pid: number, port: number): boolean | undefined 
     const inodes = new Set<string>();
     for (const table of ['/proc/net/tcp', '/proc/net/tcp6']) {
       let text: string;
-      try { text = readFileSync(table, 'utf8'); } catch { continue; }
+      try {
+        text = readFileSync(table, 'utf8');
+      } catch {
+        continue;
+      }
       for (const line of text.split('\n').slice(1)) {
         const f = line.trim().split(/\s+/);
         // local_address is ADDR:PORT; state 0A is LISTEN; the inode is the tenth field.
@@ -63,7 +67,11 @@ export function listenerOwnedBy(pid: number, port: number): boolean | undefined 
     if (inodes.size === 0) return false;
     for (const fd of readdirSync(`/proc/${pid}/fd`)) {
       let link: string;
-      try { link = readlinkSync(`/proc/${pid}/fd/${fd}`); } catch { continue; }
+      try {
+        link = readlinkSync(`/proc/${pid}/fd/${fd}`);
+      } catch {
+        continue;
+      }
       const m = /^socket:\[(\d+)\]$/.exec(link);
       if (m && inodes.has(m[1])) return true;
     }
@@ -86,7 +94,10 @@ export function portInUse(port: number, ip = '127.0.0.1'): Promise<boolean> {
 export function canConnect(port: number, ip = '127.0.0.1'): Promise<boolean> {
   return new Promise((resolve) => {
     const sock = connect({ port, host: ip });
-    sock.once('connect', () => { sock.destroy(); resolve(true); });
+    sock.once('connect', () => {
+      sock.destroy();
+      resolve(true);
+    });
     sock.once('error', () => resolve(false));
   });
 }

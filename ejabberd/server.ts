@@ -89,7 +89,11 @@ function installExitHook(): void {
 
 function killGroup(pid: number | undefined, sig: NodeJS.Signals): void {
   if (!pid) return;
-  try { process.kill(-pid, sig); } catch { /* gone */ }
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* gone */
+  }
 }
 
 export class EjabberdServer {
@@ -98,8 +102,12 @@ export class EjabberdServer {
 
   private constructor(readonly info: ServerInfo) {}
 
-  get dir(): string { return this.info.dir; }
-  get logFile(): string { return join(this.info.dir, 'logs', 'ejabberd.log'); }
+  get dir(): string {
+    return this.info.dir;
+  }
+  get logFile(): string {
+    return join(this.info.dir, 'logs', 'ejabberd.log');
+  }
 
   /** Prepares the directory (config, certificate, JWT keys, cookie) without starting. */
   static async prepare(opts: ServerOptions): Promise<EjabberdServer> {
@@ -126,25 +134,44 @@ export class EjabberdServer {
     writeCookie(dir);
 
     const info: ServerInfo = {
-      dir, host, hosts: hostNames, ip,
+      dir,
+      host,
+      hosts: hostNames,
+      ip,
       c2sPort: opts.c2sPort || (await freePort(ip)),
       componentPort: opts.componentPort || (await freePort(ip)),
       distPort: opts.distPort || (await freePort(ip)),
       node: `${opts.nodeName ?? `cg${process.pid}x${randomBytes(3).toString('hex')}`}@localhost`,
-      jwtKeyFile, operatorJwt: opts.operatorJwt === true, hostJwtKeyFiles,
+      jwtKeyFile,
+      operatorJwt: opts.operatorJwt === true,
+      hostJwtKeyFiles,
       components: opts.components ?? [],
       certFile,
     };
     const passwordOnly = !info.operatorJwt;
-    const hosts: HostSpec[] = [{ name: host, passwordOnly }, ...(opts.extraHosts ?? []).map((h) => {
-      const jwtKeyFile = hostJwtKeyFiles[h.name];
-      return jwtKeyFile ? { name: h.name, jwtKeyFile } : { name: h.name, passwordOnly };
-    })];
-    writeFileSync(join(conf, 'ejabberd.yml'), renderConfig({
-      hosts, ip, c2sPort: info.c2sPort, componentPort: info.componentPort, certFile, jwtKeyFile,
-      components: info.components, admins: opts.admins ?? [], logLevel: opts.logLevel,
-      agents: opts.agents, maxOfflinePeople: opts.maxOfflinePeople,
-    }));
+    const hosts: HostSpec[] = [
+      { name: host, passwordOnly },
+      ...(opts.extraHosts ?? []).map((h) => {
+        const jwtKeyFile = hostJwtKeyFiles[h.name];
+        return jwtKeyFile ? { name: h.name, jwtKeyFile } : { name: h.name, passwordOnly };
+      }),
+    ];
+    writeFileSync(
+      join(conf, 'ejabberd.yml'),
+      renderConfig({
+        hosts,
+        ip,
+        c2sPort: info.c2sPort,
+        componentPort: info.componentPort,
+        certFile,
+        jwtKeyFile,
+        components: info.components,
+        admins: opts.admins ?? [],
+        logLevel: opts.logLevel,
+        agents: opts.agents,
+        maxOfflinePeople: opts.maxOfflinePeople,
+      }),
+    );
     // Erlang resolves names through this file; an empty one means the system resolver.
     writeFileSync(join(conf, 'inetrc'), '{lookup, [file, native]}.\n{host,{127,0,0,1}, ["localhost"]}.\n');
     writeFileSync(join(dir, 'server.json'), JSON.stringify(info, null, 2), { mode: 0o600 });
@@ -162,13 +189,28 @@ export class EjabberdServer {
   private erlArgs(): string[] {
     const { info } = this;
     return [
-      '-sname', info.node,
-      '+K', 'true', '+P', '250000',
-      '-env', 'ERL_CRASH_DUMP_BYTES', '0',
-      '-kernel', 'inet_dist_use_interface', '{127,0,0,1}',
-      '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false',
-      '-mnesia', 'dir', JSON.stringify(join(info.dir, 'spool')),
-      '-s', 'ejabberd', '-noinput',
+      '-sname',
+      info.node,
+      '+K',
+      'true',
+      '+P',
+      '250000',
+      '-env',
+      'ERL_CRASH_DUMP_BYTES',
+      '0',
+      '-kernel',
+      'inet_dist_use_interface',
+      '{127,0,0,1}',
+      '-erl_epmd_port',
+      String(info.distPort),
+      '-start_epmd',
+      'false',
+      '-mnesia',
+      'dir',
+      JSON.stringify(join(info.dir, 'spool')),
+      '-s',
+      'ejabberd',
+      '-noinput',
     ];
   }
 
@@ -196,9 +238,15 @@ export class EjabberdServer {
    */
   async start({ detached = false, timeoutMs = 30000 }: { detached?: boolean; timeoutMs?: number } = {}): Promise<void> {
     const { info } = this;
-    for (const [what, port] of [['client-to-server', info.c2sPort], ['component', info.componentPort], ['Erlang distribution', info.distPort]] as const) {
+    for (const [what, port] of [
+      ['client-to-server', info.c2sPort],
+      ['component', info.componentPort],
+      ['Erlang distribution', info.distPort],
+    ] as const) {
       if (await portInUse(port, info.ip)) {
-        throw new EjabberdError(`cannot start ejabberd in ${info.dir}: ${what} port ${info.ip}:${port} is already in use`);
+        throw new EjabberdError(
+          `cannot start ejabberd in ${info.dir}: ${what} port ${info.ip}:${port} is already in use`,
+        );
       }
     }
     const sys = erlangSystem();
@@ -214,27 +262,49 @@ export class EjabberdServer {
     });
     closeSync(out);
     this.child = child;
-    this.exited = new Promise((res) => child.once('exit', (code) => { live.delete(child); res(code); }));
+    this.exited = new Promise((res) =>
+      child.once('exit', (code) => {
+        live.delete(child);
+        res(code);
+      }),
+    );
     writeFileSync(join(info.dir, 'ejabberd.pid'), String(child.pid));
-    if (detached) child.unref(); else { live.add(child); installExitHook(); watchParent(child.pid!); }
+    if (detached) child.unref();
+    else {
+      live.add(child);
+      installExitHook();
+      watchParent(child.pid!);
+    }
 
     const deadline = Date.now() + timeoutMs;
     let exitCode: number | null | undefined;
-    void this.exited.then((c) => { exitCode = c; });
+    void this.exited.then((c) => {
+      exitCode = c;
+    });
     while (Date.now() < deadline) {
       if (exitCode !== undefined) {
         const tail = this.logTail();
-        const taken = /eaddrinuse/i.test(tail) ? ': one of its ports was taken by another process after it was checked (eaddrinuse)' : '';
+        const taken = /eaddrinuse/i.test(tail)
+          ? ': one of its ports was taken by another process after it was checked (eaddrinuse)'
+          : '';
         throw new EjabberdError(`ejabberd in ${info.dir} exited during start-up (code ${exitCode})${taken}`, tail);
       }
       // Something answering is not enough: another process may hold the port, and this
       // server is then about to exit for want of it.
-      if ((await canConnect(info.c2sPort, info.ip)) && (await canConnect(info.componentPort, info.ip))
-        && listenerOwnedBy(child.pid!, info.c2sPort) !== false && listenerOwnedBy(child.pid!, info.componentPort) !== false) return;
+      if (
+        (await canConnect(info.c2sPort, info.ip)) &&
+        (await canConnect(info.componentPort, info.ip)) &&
+        listenerOwnedBy(child.pid!, info.c2sPort) !== false &&
+        listenerOwnedBy(child.pid!, info.componentPort) !== false
+      )
+        return;
       await new Promise((r) => setTimeout(r, 100));
     }
     await this.stop();
-    throw new EjabberdError(`ejabberd in ${info.dir} did not accept connections within ${timeoutMs} ms`, this.logTail());
+    throw new EjabberdError(
+      `ejabberd in ${info.dir} did not accept connections within ${timeoutMs} ms`,
+      this.logTail(),
+    );
   }
 
   /** Stops the server (SIGTERM to its process group, SIGKILL after a grace period). */
@@ -265,14 +335,19 @@ export class EjabberdServer {
     const pid = this.child?.pid ?? this.pidFromFile();
     const running = !!pid && alive(pid);
     return {
-      running, pid,
+      running,
+      pid,
       c2s: running && (await canConnect(this.info.c2sPort, this.info.ip)),
       component: running && (await canConnect(this.info.componentPort, this.info.ip)),
     };
   }
 
   private pidFromFile(): number | undefined {
-    try { return Number(readFileSync(join(this.info.dir, 'ejabberd.pid'), 'utf8').trim()) || undefined; } catch { return undefined; }
+    try {
+      return Number(readFileSync(join(this.info.dir, 'ejabberd.pid'), 'utf8').trim()) || undefined;
+    } catch {
+      return undefined;
+    }
   }
 
   /** Runs an ejabberdctl command against this node (e.g. status). Arguments are public: no secrets. */
@@ -285,12 +360,21 @@ export class EjabberdServer {
    * which is world-readable in /proc (and which stores a non-ASCII password mis-encoded):
    * the password goes through stdin as UTF-8 bytes to ejabberd_auth on the node.
    */
-  private async setPassword(how: 'try_register' | 'set_password', user: string, host: string, password: string): Promise<void> {
-    if (/[\r\n]/.test(password)) throw new EjabberdError(`${how === 'try_register' ? 'register' : 'change_password'} ${user}@${host}: a password may not contain a line break`);
-    const code = `[N, F, U, H] = init:get_plain_arguments(), io:setopts(standard_io, [binary, {encoding, unicode}]),`
-      + ` P = string:trim(io:get_line(""), trailing, "\\r\\n"),`
-      + ` R = rpc:call(list_to_atom(N), ejabberd_auth, list_to_atom(F), [unicode:characters_to_binary(U), unicode:characters_to_binary(H), P]),`
-      + ` case R of ok -> halt(0); {error, exists} -> io:format("already registered~n"), halt(1); _ -> io:format("~p~n", [R]), halt(1) end.`;
+  private async setPassword(
+    how: 'try_register' | 'set_password',
+    user: string,
+    host: string,
+    password: string,
+  ): Promise<void> {
+    if (/[\r\n]/.test(password))
+      throw new EjabberdError(
+        `${how === 'try_register' ? 'register' : 'change_password'} ${user}@${host}: a password may not contain a line break`,
+      );
+    const code =
+      `[N, F, U, H] = init:get_plain_arguments(), io:setopts(standard_io, [binary, {encoding, unicode}]),` +
+      ` P = string:trim(io:get_line(""), trailing, "\\r\\n"),` +
+      ` R = rpc:call(list_to_atom(N), ejabberd_auth, list_to_atom(F), [unicode:characters_to_binary(U), unicode:characters_to_binary(H), P]),` +
+      ` case R of ok -> halt(0); {error, exists} -> io:format("already registered~n"), halt(1); _ -> io:format("~p~n", [R]), halt(1) end.`;
     await this.runCtl(['-noshell', '-eval', code], [how, user, host], `${password}\n`);
   }
 
@@ -298,18 +382,38 @@ export class EjabberdServer {
     const { info } = this;
     const sys = erlangSystem();
     const ctlArgs = [
-      '-sname', `ctl${randomBytes(4).toString('hex')}@localhost`, '-hidden',
-      '-erl_epmd_port', String(info.distPort), '-start_epmd', 'false', '-dist_listen', 'false',
-      ...how, '-extra', info.node, ...args,
+      '-sname',
+      `ctl${randomBytes(4).toString('hex')}@localhost`,
+      '-hidden',
+      '-erl_epmd_port',
+      String(info.distPort),
+      '-start_epmd',
+      'false',
+      '-dist_listen',
+      'false',
+      ...how,
+      '-extra',
+      info.node,
+      ...args,
     ];
     try {
-      const run = execFileP(sys.erl, ctlArgs, { env: this.env(), cwd: info.dir, timeout: 60000, uid: sys.runAs?.uid, gid: sys.runAs?.gid });
+      const run = execFileP(sys.erl, ctlArgs, {
+        env: this.env(),
+        cwd: info.dir,
+        timeout: 60000,
+        uid: sys.runAs?.uid,
+        gid: sys.runAs?.gid,
+      });
       run.child.stdin?.end(input ?? '');
       const { stdout } = await run;
       return stdout.trim();
     } catch (err) {
       const e = err as { stdout?: string; stderr?: string; code?: number };
-      throw new EjabberdError(`${input === undefined ? 'ejabberdctl ' : ''}${args[0]} failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(), '', { cause: err });
+      throw new EjabberdError(
+        `${input === undefined ? 'ejabberdctl ' : ''}${args[0]} failed (exit ${e.code}): ${(e.stdout ?? '').trim()} ${(e.stderr ?? '').trim()}`.trim(),
+        '',
+        { cause: err },
+      );
     }
   }
 
@@ -334,7 +438,10 @@ export class EjabberdServer {
         if (replace) return this.setPassword('set_password', user, host, password);
         throw new EjabberdError(`account ${user}@${host}: already registered`, '', { cause: err });
       }
-      if (/\bnodedown\b/.test(why)) throw new EjabberdError(`account ${user}@${host}: the ejabberd in ${this.info.dir} is not running`, '', { cause: err });
+      if (/\bnodedown\b/.test(why))
+        throw new EjabberdError(`account ${user}@${host}: the ejabberd in ${this.info.dir} is not running`, '', {
+          cause: err,
+        });
       throw new EjabberdError(`account ${user}@${host}: ${why}`, '', { cause: err });
     }
   }
@@ -345,7 +452,9 @@ export class EjabberdServer {
       try {
         const text = readFileSync(f, 'utf8').trimEnd();
         if (text) return text.split('\n').slice(-lines).join('\n');
-      } catch { /* no such log yet */ }
+      } catch {
+        /* no such log yet */
+      }
     }
     return '';
   }
@@ -361,12 +470,27 @@ export class EjabberdServer {
  * process group once this process is gone, so a crashed test never leaves a server.
  */
 function watchParent(pgid: number): void {
-  const w = spawn('/bin/sh', ['-c', 'while kill -0 "$0" 2>/dev/null && kill -0 -"$1" 2>/dev/null; do sleep 1; done; kill -KILL -"$1" 2>/dev/null', String(process.pid), String(pgid)], {
-    detached: true, stdio: 'ignore',
-  });
+  const w = spawn(
+    '/bin/sh',
+    [
+      '-c',
+      'while kill -0 "$0" 2>/dev/null && kill -0 -"$1" 2>/dev/null; do sleep 1; done; kill -KILL -"$1" 2>/dev/null',
+      String(process.pid),
+      String(pgid),
+    ],
+    {
+      detached: true,
+      stdio: 'ignore',
+    },
+  );
   w.unref();
 }
 
 function alive(pid: number): boolean {
-  try { process.kill(pid, 0); return true; } catch { return false; }
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
 }

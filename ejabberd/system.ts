@@ -19,7 +19,9 @@ export function erlangSystem(): ErlangSystem {
   if (cached) return cached;
   const erl = '/usr/bin/erl';
   if (!existsSync(erl)) {
-    throw new EjabberdError('Erlang is not installed (no /usr/bin/erl): install the Debian package "ejabberd" (apt-get install ejabberd)');
+    throw new EjabberdError(
+      'Erlang is not installed (no /usr/bin/erl): install the Debian package "ejabberd" (apt-get install ejabberd)',
+    );
   }
   const erlLibs = findErlLibs();
   let runAs: ErlangSystem['runAs'];
@@ -41,11 +43,22 @@ function findErlLibs(): string {
   try {
     const m = /^ERL_LIBS='?([^'\n]+)'?/m.exec(readFileSync('/usr/sbin/ejabberdctl', 'utf8'));
     if (m && existsSync(m[1])) return m[1];
-  } catch { /* fall through to the search */ }
-  for (const base of ['/usr/lib', ...readdirSync('/usr/lib').filter((d) => d.endsWith('-linux-gnu')).map((d) => `/usr/lib/${d}`)]) {
+  } catch {
+    /* fall through to the search */
+  }
+  for (const base of [
+    '/usr/lib',
+    ...readdirSync('/usr/lib')
+      .filter((d) => d.endsWith('-linux-gnu'))
+      .map((d) => `/usr/lib/${d}`),
+  ]) {
     try {
       if (readdirSync(base).some((d) => /^ejabberd-\d/.test(d))) return base;
-    } catch { /* not a dir */ }
+    } catch {
+      /* not a dir */
+    }
   }
-  throw new EjabberdError('ejabberd is not installed (no ejabberd-<version> library dir): install the Debian package "ejabberd" (apt-get install ejabberd)');
+  throw new EjabberdError(
+    'ejabberd is not installed (no ejabberd-<version> library dir): install the Debian package "ejabberd" (apt-get install ejabberd)',
+  );
 }

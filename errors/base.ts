@@ -8,7 +8,11 @@
 import type { Code } from './codes.js';
 
 export class CloudgateError extends Error {
-  constructor(readonly code: Code, message: string, options?: ErrorOptions) {
+  constructor(
+    readonly code: Code,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = new.target.name;
   }

@@ -14,8 +14,15 @@ import { sign, verify, type KeyObject } from 'node:crypto';
 import { ImageError } from './errors.js';
 import { keyIdOf } from './keys.js';
 
-export interface Signature { readonly keyid: string; readonly sig: string }
-export interface Envelope { readonly payloadType: string; readonly payload: string; readonly signatures: readonly Signature[] }
+export interface Signature {
+  readonly keyid: string;
+  readonly sig: string;
+}
+export interface Envelope {
+  readonly payloadType: string;
+  readonly payload: string;
+  readonly signatures: readonly Signature[];
+}
 
 /** The bytes a signature covers. */
 export function pae(payloadType: string, body: Uint8Array): Buffer {
@@ -26,7 +33,8 @@ export function pae(payloadType: string, body: Uint8Array): Buffer {
 const B64 = /^[A-Za-z0-9+/_-]*={0,2}$/;
 
 function b64(v: unknown, field: string): string {
-  if (typeof v !== 'string' || !B64.test(v) || v.length % 4 === 1) throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: ${field}: expected base64`);
+  if (typeof v !== 'string' || !B64.test(v) || v.length % 4 === 1)
+    throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: ${field}: expected base64`);
   return v;
 }
 
@@ -34,32 +42,47 @@ function b64(v: unknown, field: string): string {
 export function decodeEnvelope(input: string | unknown): Envelope {
   let doc = input;
   if (typeof input === 'string') {
-    try { doc = JSON.parse(input); } catch (err) { throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: not JSON (${(err as Error).message})`); }
+    try {
+      doc = JSON.parse(input);
+    } catch (err) {
+      throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: not JSON (${(err as Error).message})`);
+    }
   }
-  if (typeof doc !== 'object' || doc === null || Array.isArray(doc)) throw new ImageError('CG_IMAGE_ENVELOPE', 'envelope: expected a JSON object');
+  if (typeof doc !== 'object' || doc === null || Array.isArray(doc))
+    throw new ImageError('CG_IMAGE_ENVELOPE', 'envelope: expected a JSON object');
   const o = doc as Record<string, unknown>;
-  for (const k of Object.keys(o)) if (!['payloadType', 'payload', 'signatures'].includes(k)) throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: ${k}: unknown field`);
-  if (typeof o.payloadType !== 'string' || o.payloadType === '' || o.payloadType.length > 256) throw new ImageError('CG_IMAGE_ENVELOPE', 'envelope: payloadType: expected a non-empty string');
+  for (const k of Object.keys(o))
+    if (!['payloadType', 'payload', 'signatures'].includes(k))
+      throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: ${k}: unknown field`);
+  if (typeof o.payloadType !== 'string' || o.payloadType === '' || o.payloadType.length > 256)
+    throw new ImageError('CG_IMAGE_ENVELOPE', 'envelope: payloadType: expected a non-empty string');
   const payload = b64(o.payload, 'payload');
   if (!Array.isArray(o.signatures)) throw new ImageError('CG_IMAGE_ENVELOPE', 'envelope: signatures: expected a list');
   if (o.signatures.length > 64) throw new ImageError('CG_IMAGE_ENVELOPE', 'envelope: signatures: more than 64');
   const signatures = o.signatures.map((s, i): Signature => {
-    if (typeof s !== 'object' || s === null) throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: signatures[${i}]: expected an object`);
+    if (typeof s !== 'object' || s === null)
+      throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: signatures[${i}]: expected an object`);
     const { keyid, sig } = s as Record<string, unknown>;
-    if (typeof keyid !== 'string' || !/^[0-9a-f]{64}$/.test(keyid)) throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: signatures[${i}].keyid: expected 64 lower-case hex digits`);
+    if (typeof keyid !== 'string' || !/^[0-9a-f]{64}$/.test(keyid))
+      throw new ImageError('CG_IMAGE_ENVELOPE', `envelope: signatures[${i}].keyid: expected 64 lower-case hex digits`);
     return Object.freeze({ keyid, sig: b64(sig, `signatures[${i}].sig`) });
   });
   return Object.freeze({ payloadType: o.payloadType, payload, signatures: Object.freeze(signatures) });
 }
 
-export const encodeEnvelope = (e: Envelope): string => JSON.stringify({ payloadType: e.payloadType, payload: e.payload, signatures: e.signatures }, null, 2) + '\n';
+export const encodeEnvelope = (e: Envelope): string =>
+  JSON.stringify({ payloadType: e.payloadType, payload: e.payload, signatures: e.signatures }, null, 2) + '\n';
 
 /** A new envelope signed by `key`, or `envelope` with one more signature (an endorsement). */
 export function signEnvelope(payloadType: string, body: Uint8Array, key: KeyObject): Envelope;
 export function signEnvelope(envelope: Envelope, key: KeyObject): Envelope;
 export function signEnvelope(a: string | Envelope, b: Uint8Array | KeyObject, c?: KeyObject): Envelope {
-  const [type, body, key] = typeof a === 'string' ? [a, b as Uint8Array, c!] : [a.payloadType, Buffer.from(a.payload, 'base64'), b as KeyObject];
-  if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519') throw new ImageError('CG_IMAGE_KEY', 'signing needs an Ed25519 private key');
+  const [type, body, key] =
+    typeof a === 'string'
+      ? [a, b as Uint8Array, c!]
+      : [a.payloadType, Buffer.from(a.payload, 'base64'), b as KeyObject];
+  if (key.type !== 'private' || key.asymmetricKeyType !== 'ed25519')
+    throw new ImageError('CG_IMAGE_KEY', 'signing needs an Ed25519 private key');
   const keyid = keyIdOf(key);
   const previous = typeof a === 'string' ? [] : a.signatures.filter((s) => s.keyid !== keyid);
   const sig = sign(null, pae(type, body), key).toString('base64');
@@ -79,10 +102,17 @@ export interface Verified {
 
 /** Key ids for a message: the first few, shortened, so a reason stays short. */
 const ids = (sigs: readonly Signature[]): string =>
-  sigs.slice(0, 3).map((s) => s.keyid.slice(0, 16)).join(', ') + (sigs.length > 3 ? ` and ${sigs.length - 3} more` : '');
+  sigs
+    .slice(0, 3)
+    .map((s) => s.keyid.slice(0, 16))
+    .join(', ') + (sigs.length > 3 ? ` and ${sigs.length - 3} more` : '');
 
 const verifies = (type: string, body: Buffer, s: Signature, key: KeyObject): boolean => {
-  try { return verify(null, pae(type, body), key, Buffer.from(s.sig, 'base64')); } catch { return false; }
+  try {
+    return verify(null, pae(type, body), key, Buffer.from(s.sig, 'base64'));
+  } catch {
+    return false;
+  }
 };
 
 /**
@@ -92,9 +122,17 @@ const verifies = (type: string, body: Buffer, s: Signature, key: KeyObject): boo
  * CG_IMAGE_UNKNOWN_KEY (no signature by a keyring key), CG_IMAGE_TYPE_SWAPPED (a keyring
  * signature verifies under one of `otherTypes` instead), CG_IMAGE_TAMPERED.
  */
-export function verifyEnvelope(envelope: Envelope, keyring: ReadonlyMap<string, KeyObject>, payloadType: string, otherTypes: readonly string[] = []): Verified {
+export function verifyEnvelope(
+  envelope: Envelope,
+  keyring: ReadonlyMap<string, KeyObject>,
+  payloadType: string,
+  otherTypes: readonly string[] = [],
+): Verified {
   if (envelope.payloadType !== payloadType) {
-    throw new ImageError('CG_IMAGE_PAYLOAD_TYPE', `envelope payload type is '${envelope.payloadType.slice(0, 100)}', expected '${payloadType}'`);
+    throw new ImageError(
+      'CG_IMAGE_PAYLOAD_TYPE',
+      `envelope payload type is '${envelope.payloadType.slice(0, 100)}', expected '${payloadType}'`,
+    );
   }
   if (envelope.signatures.length === 0) throw new ImageError('CG_IMAGE_UNSIGNED', 'envelope has no signature');
   const known = envelope.signatures.filter((s) => keyring.has(s.keyid));
@@ -106,7 +144,10 @@ export function verifyEnvelope(envelope: Envelope, keyring: ReadonlyMap<string, 
   if (good.length > 0) return Object.freeze({ payload: body, keyids: Object.freeze(good.map((s) => s.keyid)) });
   for (const t of otherTypes) {
     if (t !== payloadType && known.some((s) => verifies(t, body, s, keyring.get(s.keyid)!))) {
-      throw new ImageError('CG_IMAGE_TYPE_SWAPPED', `payload type was swapped: the signature was made for '${t.slice(0, 100)}', not '${payloadType}'`);
+      throw new ImageError(
+        'CG_IMAGE_TYPE_SWAPPED',
+        `payload type was swapped: the signature was made for '${t.slice(0, 100)}', not '${payloadType}'`,
+      );
     }
   }
   throw new ImageError('CG_IMAGE_TAMPERED', `signature by ${ids(known)} does not match the payload (tampered)`);

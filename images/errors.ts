@@ -7,7 +7,11 @@ import { CloudgateError, type Code } from '../errors/index.js';
 export type ImageErrorCode = Extract<Code, `CG_IMAGE_${string}`>;
 
 export class ImageError extends CloudgateError {
-  constructor(override readonly code: ImageErrorCode, message: string, options?: ErrorOptions) {
+  constructor(
+    override readonly code: ImageErrorCode,
+    message: string,
+    options?: ErrorOptions,
+  ) {
     super(code, message, options);
   }
 }

@@ -8,7 +8,10 @@ import { ImageError } from './errors.js';
 
 export const IMAGE_METADATA_TYPE = 'application/vnd.cloudgate.image-metadata.v1+json';
 
-export interface ProvidedApp { readonly name: string; readonly version: string }
+export interface ProvidedApp {
+  readonly name: string;
+  readonly version: string;
+}
 
 export interface ImageMetadata {
   /** The generic image name clusters ask for (each cloud agent maps it to its own id). */
@@ -44,7 +47,8 @@ function bad(field: string, problem: string): never {
 function object(v: unknown, field: string, keys: readonly string[], optionalKeys: readonly string[] = []): Obj {
   if (typeof v !== 'object' || v === null || Array.isArray(v)) bad(field, 'expected an object');
   const o = v as Obj;
-  for (const k of Object.keys(o)) if (!keys.includes(k) && !optionalKeys.includes(k)) bad(field ? `${field}.${k}` : k, 'unknown field');
+  for (const k of Object.keys(o))
+    if (!keys.includes(k) && !optionalKeys.includes(k)) bad(field ? `${field}.${k}` : k, 'unknown field');
   for (const k of keys) if (o[k] === undefined) bad(field ? `${field}.${k}` : k, 'missing');
   return o;
 }
@@ -76,7 +80,25 @@ function words(v: unknown, field: string, min: number): string[] {
 
 /** Validates a parsed document; the error names the first bad field. */
 export function validateMetadata(doc: unknown): ImageMetadata {
-  const o = object(doc, '', ['name', 'version', 'os', 'arch', 'format', 'hypervisors', 'provides', 'requires', 'size', 'checksums', 'created', 'valid_until'], ['deprecated']);
+  const o = object(
+    doc,
+    '',
+    [
+      'name',
+      'version',
+      'os',
+      'arch',
+      'format',
+      'hypervisors',
+      'provides',
+      'requires',
+      'size',
+      'checksums',
+      'created',
+      'valid_until',
+    ],
+    ['deprecated'],
+  );
   const os = object(o.os, 'os', ['family', 'version']);
   const req = object(o.requires, 'requires', ['cores', 'memory_mb', 'disk_gb']);
   const sums = object(o.checksums, 'checksums', ['sha256'], ['sha512']);
@@ -84,30 +106,44 @@ export function validateMetadata(doc: unknown): ImageMetadata {
   if (o.provides.length > 256) bad('provides', 'more than 256 items');
   const provides = o.provides.map((p, i) => {
     const a = object(p, `provides[${i}]`, ['name', 'version']);
-    return Object.freeze({ name: str(a.name, `provides[${i}].name`, WORD, 'a word'), version: str(a.version, `provides[${i}].version`, WORD, 'a version') });
+    return Object.freeze({
+      name: str(a.name, `provides[${i}].name`, WORD, 'a word'),
+      version: str(a.version, `provides[${i}].version`, WORD, 'a version'),
+    });
   });
   let deprecated: { reason: string } | undefined;
   if (o.deprecated !== undefined) {
     const d = object(o.deprecated, 'deprecated', ['reason']);
-    if (typeof d.reason !== 'string' || d.reason.trim() === '' || d.reason.length > 1024) bad('deprecated.reason', 'expected a non-empty string of at most 1024 characters');
+    if (typeof d.reason !== 'string' || d.reason.trim() === '' || d.reason.length > 1024)
+      bad('deprecated.reason', 'expected a non-empty string of at most 1024 characters');
     deprecated = Object.freeze({ reason: d.reason });
   }
   const created = time(o.created, 'created');
   const validUntil = time(o.valid_until, 'valid_until');
-  if (Date.parse(validUntil) <= Date.parse(created)) bad('valid_until', `${validUntil} is not after created (${created})`);
+  if (Date.parse(validUntil) <= Date.parse(created))
+    bad('valid_until', `${validUntil} is not after created (${created})`);
   return Object.freeze({
     name: str(o.name, 'name', NAME, 'an image name (letters, digits, . _ -; at most 128)'),
     version: str(o.version, 'version', WORD, 'a version'),
-    os: Object.freeze({ family: str(os.family, 'os.family', WORD, 'a word'), version: str(os.version, 'os.version', WORD, 'a version') }),
+    os: Object.freeze({
+      family: str(os.family, 'os.family', WORD, 'a word'),
+      version: str(os.version, 'os.version', WORD, 'a version'),
+    }),
     arch: str(o.arch, 'arch', WORD, 'an architecture (x86_64, aarch64...)'),
     format: str(o.format, 'format', WORD, 'a disk format (qcow2, raw...)'),
     hypervisors: Object.freeze(words(o.hypervisors, 'hypervisors', 1)),
     provides: Object.freeze(provides),
-    requires: Object.freeze({ cores: int(req.cores, 'requires.cores', 1), memory_mb: int(req.memory_mb, 'requires.memory_mb', 1), disk_gb: int(req.disk_gb, 'requires.disk_gb', 0) }),
+    requires: Object.freeze({
+      cores: int(req.cores, 'requires.cores', 1),
+      memory_mb: int(req.memory_mb, 'requires.memory_mb', 1),
+      disk_gb: int(req.disk_gb, 'requires.disk_gb', 0),
+    }),
     size: int(o.size, 'size', 1),
     checksums: Object.freeze({
       sha256: str(sums.sha256, 'checksums.sha256', /^[0-9a-f]{64}$/, '64 lower-case hex digits'),
-      ...(sums.sha512 === undefined ? {} : { sha512: str(sums.sha512, 'checksums.sha512', /^[0-9a-f]{128}$/, '128 lower-case hex digits') }),
+      ...(sums.sha512 === undefined
+        ? {}
+        : { sha512: str(sums.sha512, 'checksums.sha512', /^[0-9a-f]{128}$/, '128 lower-case hex digits') }),
     }),
     created,
     valid_until: validUntil,
@@ -119,7 +155,9 @@ export function validateMetadata(doc: unknown): ImageMetadata {
 export function parseMetadata(bytes: Uint8Array | string): ImageMetadata {
   const text = typeof bytes === 'string' ? bytes : Buffer.from(bytes).toString('utf8');
   let doc: unknown;
-  try { doc = JSON.parse(text); } catch (err) {
+  try {
+    doc = JSON.parse(text);
+  } catch (err) {
     throw new ImageError('CG_IMAGE_METADATA', `image metadata: not JSON (${(err as Error).message})`);
   }
   return validateMetadata(doc);

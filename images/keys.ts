@@ -28,7 +28,8 @@ export interface Endorser {
 /** The raw 32-byte Ed25519 public key of a public or private key. */
 export function rawPublicKey(key: KeyObject): Buffer {
   const pub = key.type === 'private' ? createPublicKey(key) : key;
-  if (pub.asymmetricKeyType !== 'ed25519') throw new ImageError('CG_IMAGE_KEY', `expected an Ed25519 key, got ${pub.asymmetricKeyType ?? pub.type}`);
+  if (pub.asymmetricKeyType !== 'ed25519')
+    throw new ImageError('CG_IMAGE_KEY', `expected an Ed25519 key, got ${pub.asymmetricKeyType ?? pub.type}`);
   return Buffer.from(pub.export({ format: 'jwk' }).x!, 'base64url');
 }
 
@@ -49,7 +50,12 @@ export function writePrivateKey(file: string, key: KeyObject): void {
     writeFileSync(file, key.export({ format: 'pem', type: 'pkcs8' }), { mode: 0o600, flag: 'wx' });
   } catch (err) {
     const code = (err as NodeJS.ErrnoException).code;
-    throw new ImageError('CG_IMAGE_KEY', code === 'EEXIST' ? `${file} exists: not overwritten` : `cannot write ${file} (${code ?? (err as Error).message})`);
+    throw new ImageError(
+      'CG_IMAGE_KEY',
+      code === 'EEXIST'
+        ? `${file} exists: not overwritten`
+        : `cannot write ${file} (${code ?? (err as Error).message})`,
+    );
   }
 }
 
@@ -58,15 +64,26 @@ export function readPrivateKey(file: string): KeyObject {
   try {
     const st = statSync(file);
     if (process.platform !== 'win32' && (st.mode & 0o077) !== 0) {
-      throw new ImageError('CG_IMAGE_KEY', `${file}: private key readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`);
+      throw new ImageError(
+        'CG_IMAGE_KEY',
+        `${file}: private key readable by others (mode ${(st.mode & 0o777).toString(8)}); chmod 600 it`,
+      );
     }
     pem = readFileSync(file, 'utf8');
   } catch (err) {
     if (err instanceof ImageError) throw err;
-    throw new ImageError('CG_IMAGE_KEY', `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+    throw new ImageError(
+      'CG_IMAGE_KEY',
+      `cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   let key: KeyObject;
-  try { key = createPrivateKey(pem); } catch { throw new ImageError('CG_IMAGE_KEY', `${file}: not a PEM private key`); }
-  if (key.asymmetricKeyType !== 'ed25519') throw new ImageError('CG_IMAGE_KEY', `${file}: not an Ed25519 key (${key.asymmetricKeyType})`);
+  try {
+    key = createPrivateKey(pem);
+  } catch {
+    throw new ImageError('CG_IMAGE_KEY', `${file}: not a PEM private key`);
+  }
+  if (key.asymmetricKeyType !== 'ed25519')
+    throw new ImageError('CG_IMAGE_KEY', `${file}: not an Ed25519 key (${key.asymmetricKeyType})`);
   return key;
 }

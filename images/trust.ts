@@ -32,11 +32,23 @@ export type TrustDecision =
  * `envelope` the text of its metadata envelope, or undefined when the site has none. The
  * reason of a refusal names the image and why.
  */
-export function decideTrust(image: string | undefined, envelope: string | undefined, policy: TrustPolicy, now: Date): TrustDecision {
-  const no = (code: ImageErrorCode, why: string): TrustDecision => ({ ok: false, code, reason: `image${image === undefined ? '' : ` '${image}'`} refused: ${why}` });
-  if (image !== undefined && policy.refusedImages.has(image)) return no('CG_IMAGE_REFUSED', 'this cloud refuses the image');
+export function decideTrust(
+  image: string | undefined,
+  envelope: string | undefined,
+  policy: TrustPolicy,
+  now: Date,
+): TrustDecision {
+  const no = (code: ImageErrorCode, why: string): TrustDecision => ({
+    ok: false,
+    code,
+    reason: `image${image === undefined ? '' : ` '${image}'`} refused: ${why}`,
+  });
+  if (image !== undefined && policy.refusedImages.has(image))
+    return no('CG_IMAGE_REFUSED', 'this cloud refuses the image');
   if (envelope === undefined) {
-    return policy.allowUnsigned ? { ok: true, endorsers: [] } : no('CG_IMAGE_UNSIGNED', 'no signed metadata (unsigned images are not allowed here)');
+    return policy.allowUnsigned
+      ? { ok: true, endorsers: [] }
+      : no('CG_IMAGE_UNSIGNED', 'no signed metadata (unsigned images are not allowed here)');
   }
   const keyring = new Map<string, KeyObject>();
   for (const [id, e] of policy.endorsers) if (!policy.refusedKeyids.has(id)) keyring.set(id, e.publicKey);
@@ -55,16 +67,27 @@ export function decideTrust(image: string | undefined, envelope: string | undefi
     };
     return no(err.code as ImageErrorCode, why[err.code as ImageErrorCode] ?? err.message);
   }
-  if (image === undefined && policy.refusedImages.has(metadata.name)) return no('CG_IMAGE_REFUSED', `this cloud refuses ${metadata.name}`);
-  if (image !== undefined && metadata.name !== image) return no('CG_IMAGE_MISMATCH', `the signed metadata describes '${metadata.name}'`);
-  if (policy.refusedImages.has(imageRef(metadata))) return no('CG_IMAGE_REFUSED', `this cloud refuses ${imageRef(metadata)}`);
-  const sum = [metadata.checksums.sha256, metadata.checksums.sha512].find((s) => s !== undefined && policy.refusedChecksums.has(s));
+  if (image === undefined && policy.refusedImages.has(metadata.name))
+    return no('CG_IMAGE_REFUSED', `this cloud refuses ${metadata.name}`);
+  if (image !== undefined && metadata.name !== image)
+    return no('CG_IMAGE_MISMATCH', `the signed metadata describes '${metadata.name}'`);
+  if (policy.refusedImages.has(imageRef(metadata)))
+    return no('CG_IMAGE_REFUSED', `this cloud refuses ${imageRef(metadata)}`);
+  const sum = [metadata.checksums.sha256, metadata.checksums.sha512].find(
+    (s) => s !== undefined && policy.refusedChecksums.has(s),
+  );
   if (sum) return no('CG_IMAGE_REFUSED', `this cloud refuses its checksum ${sum.slice(0, 16)}…`);
-  if (Date.parse(metadata.valid_until) <= now.getTime()) return no('CG_IMAGE_EXPIRED', `metadata expired at ${metadata.valid_until}`);
-  if (metadata.deprecated) return no('CG_IMAGE_DEPRECATED', `deprecated by its endorser: ${metadata.deprecated.reason}`);
+  if (Date.parse(metadata.valid_until) <= now.getTime())
+    return no('CG_IMAGE_EXPIRED', `metadata expired at ${metadata.valid_until}`);
+  if (metadata.deprecated)
+    return no('CG_IMAGE_DEPRECATED', `deprecated by its endorser: ${metadata.deprecated.reason}`);
   return { ok: true, metadata, endorsers: signers };
 }
 
 /** One line for people: who endorsed an accepted image. */
 export const endorsedBy = (d: TrustDecision): string =>
-  d.ok ? (d.endorsers.length ? `endorsed by ${d.endorsers.map(endorserLabel).join(', ')}` : 'unsigned (allowed)') : d.reason;
+  d.ok
+    ? d.endorsers.length
+      ? `endorsed by ${d.endorsers.map(endorserLabel).join(', ')}`
+      : 'unsigned (allowed)'
+    : d.reason;

@@ -39,12 +39,21 @@ export const ChatMessage: PayloadDef<ChatLine> = {
   decode(el) {
     const ns = el.attrs.xmlns ?? NS_CLIENT;
     if (el.name !== 'message' || ns !== NS_CLIENT || el.attrs.type !== 'chat') {
-      throw new StanzaError('bad-request', `expected <message type='chat'/>, got <${el.name} type='${el.attrs.type ?? ''}'/>`, 'unknown-payload');
+      throw new StanzaError(
+        'bad-request',
+        `expected <message type='chat'/>, got <${el.name} type='${el.attrs.type ?? ''}'/>`,
+        'unknown-payload',
+      );
     }
     const body = el.getChild('body');
     if (!body) throw new StanzaError('bad-request', 'invalid message/body: missing', 'invalid-field');
     const text = body.getText();
-    if (text.length > MAX_CHAT_BODY) throw new StanzaError('bad-request', `invalid message/body: longer than ${MAX_CHAT_BODY} characters (${text.length})`, 'invalid-field');
+    if (text.length > MAX_CHAT_BODY)
+      throw new StanzaError(
+        'bad-request',
+        `invalid message/body: longer than ${MAX_CHAT_BODY} characters (${text.length})`,
+        'invalid-field',
+      );
     return { body: text, reply: !!el.getChild('reply', NS_CHAT) };
   },
 };

@@ -25,16 +25,20 @@ const name = () => str({ max: 128, pattern: /^[A-Za-z0-9][A-Za-z0-9._-]*$/ });
 const instanceName = () => str({ max: INSTANCE_NAME_MAX, pattern: INSTANCE_NAME_PATTERN });
 
 /** What a cloud agent says in its presence: who it is and what it can still host. */
-export const CloudPresence = definePresence(NS_CLOUD, 'cloud', object({
-  name: name(),
-  driver: str({ max: 32 }),
-  instances: int({ min: 0 }),
-  free_instances: int({ min: 0 }),
-  free_cores: optional(int({ min: 0 })),
-  free_memory_mb: optional(int({ min: 0 })),
-  flavors: list(str({ max: 64 }), { max: 100, itemName: 'flavor' }),
-  images: list(str({ max: 128 }), { max: 1000, itemName: 'image' }),
-}));
+export const CloudPresence = definePresence(
+  NS_CLOUD,
+  'cloud',
+  object({
+    name: name(),
+    driver: str({ max: 32 }),
+    instances: int({ min: 0 }),
+    free_instances: int({ min: 0 }),
+    free_cores: optional(int({ min: 0 })),
+    free_memory_mb: optional(int({ min: 0 })),
+    flavors: list(str({ max: 64 }), { max: 100, itemName: 'flavor' }),
+    images: list(str({ max: 128 }), { max: 1000, itemName: 'image' }),
+  }),
+);
 
 /** "Can you host this?" — answered after ACL and quota, without calling the cloud. */
 export const Discover = defineRequest(NS_CLOUD, 'discover', {
@@ -56,42 +60,54 @@ export const Discover = defineRequest(NS_CLOUD, 'discover', {
 });
 
 /** Create one instance per name (idempotent by name). */
-export const Allocate = defineMessage(NS_CLOUD, 'allocate', object({
-  request_id: str({ max: 128 }),
-  deployment: name(),
-  service: name(),
-  owner: jid(),
-  groups: optional(list(str({ max: 128 }), { max: 100, itemName: 'group' })),
-  flavor: str({ max: 64 }),
-  image: str({ max: 128 }),
-  names: list(instanceName(), { max: 1000, itemName: 'name' }),
-  /** The user's context (amiconfig INI); the cloud agent adds the [cloudgate] section. */
-  context: text({ max: 256 * 1024 }),
-  context_version: int({ min: 0 }),
-  context_id: optional(str({ max: 128 })),
-  /** JIDs the instance agents will obey (the gateway, the owner). */
-  allow: list(jid(), { max: 100, itemName: 'jid' }),
-}));
+export const Allocate = defineMessage(
+  NS_CLOUD,
+  'allocate',
+  object({
+    request_id: str({ max: 128 }),
+    deployment: name(),
+    service: name(),
+    owner: jid(),
+    groups: optional(list(str({ max: 128 }), { max: 100, itemName: 'group' })),
+    flavor: str({ max: 64 }),
+    image: str({ max: 128 }),
+    names: list(instanceName(), { max: 1000, itemName: 'name' }),
+    /** The user's context (amiconfig INI); the cloud agent adds the [cloudgate] section. */
+    context: text({ max: 256 * 1024 }),
+    context_version: int({ min: 0 }),
+    context_id: optional(str({ max: 128 })),
+    /** JIDs the instance agents will obey (the gateway, the owner). */
+    allow: list(jid(), { max: 100, itemName: 'jid' }),
+  }),
+);
 
 /** The outcome of an allocate message, sent reliably to the requester. */
-export const AllocateResult = defineMessage(NS_CLOUD, 'allocate-result', object({
-  request_id: str({ max: 128 }),
-  deployment: name(),
-  service: name(),
-  accepted: list(instanceName(), { max: 1000, itemName: 'name' }),
-  refused: list(instanceName(), { max: 1000, itemName: 'name' }),
-  /** Application condition when refused: not-in-acl, quota-exceeded, capacity, cloud-refused, invalid-field, name-taken. */
-  condition: optional(oneOf(APP_CONDITION_NAMES)),
-  reason: optional(str({ max: 2048 })),
-}));
+export const AllocateResult = defineMessage(
+  NS_CLOUD,
+  'allocate-result',
+  object({
+    request_id: str({ max: 128 }),
+    deployment: name(),
+    service: name(),
+    accepted: list(instanceName(), { max: 1000, itemName: 'name' }),
+    refused: list(instanceName(), { max: 1000, itemName: 'name' }),
+    /** Application condition when refused: not-in-acl, quota-exceeded, capacity, cloud-refused, invalid-field, name-taken. */
+    condition: optional(oneOf(APP_CONDITION_NAMES)),
+    reason: optional(str({ max: 2048 })),
+  }),
+);
 
-export const Terminate = defineMessage(NS_CLOUD, 'terminate', object({
-  request_id: str({ max: 128 }),
-  deployment: name(),
-  owner: jid(),
-  /** Instance names; empty = every instance of the deployment. */
-  names: list(instanceName(), { max: 10000, itemName: 'name' }),
-}));
+export const Terminate = defineMessage(
+  NS_CLOUD,
+  'terminate',
+  object({
+    request_id: str({ max: 128 }),
+    deployment: name(),
+    owner: jid(),
+    /** Instance names; empty = every instance of the deployment. */
+    names: list(instanceName(), { max: 10000, itemName: 'name' }),
+  }),
+);
 
 const instanceFields = {
   deployment: name(),

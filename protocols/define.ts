@@ -17,13 +17,22 @@ export interface PayloadDef<T> {
   decode(el: Element): T;
 }
 
-function payload<S extends Record<string, any>>(ns: string, name: string, codec: ObjectCodec<S>): PayloadDef<ObjectOf<S>> {
+function payload<S extends Record<string, any>>(
+  ns: string,
+  name: string,
+  codec: ObjectCodec<S>,
+): PayloadDef<ObjectOf<S>> {
   return {
-    ns, name,
+    ns,
+    name,
     encode: (v) => codec.write(new Element(name, { xmlns: ns }), v),
     decode: (el) => {
       if (el.name !== name || el.attrs.xmlns !== ns) {
-        throw new StanzaError('bad-request', `expected <${name} xmlns='${ns}'/>, got <${el.name} xmlns='${el.attrs.xmlns ?? ''}'/>`, 'unknown-payload');
+        throw new StanzaError(
+          'bad-request',
+          `expected <${name} xmlns='${ns}'/>, got <${el.name} xmlns='${el.attrs.xmlns ?? ''}'/>`,
+          'unknown-payload',
+        );
       }
       try {
         return codec.read(el, name);
@@ -45,11 +54,14 @@ export interface RequestDef<Req, Res> {
 }
 
 export function defineRequest<Q extends Record<string, any>, R extends Record<string, any>>(
-  ns: string, name: string,
+  ns: string,
+  name: string,
   o: { request: ObjectCodec<Q>; response: ObjectCodec<R>; iqType?: 'get' | 'set'; timeoutMs?: number },
 ): RequestDef<ObjectOf<Q>, ObjectOf<R>> {
   return {
-    kind: 'request', key: `${ns} ${name}`, iqType: o.iqType ?? 'set',
+    kind: 'request',
+    key: `${ns} ${name}`,
+    iqType: o.iqType ?? 'set',
     request: payload(ns, name, o.request),
     response: payload(ns, `${name}-result`, o.response),
     timeoutMs: o.timeoutMs ?? 30000,
@@ -57,23 +69,47 @@ export function defineRequest<Q extends Record<string, any>, R extends Record<st
 }
 
 /** A one-way message; `reliable` ones are stored offline, acked, re-sent, de-duplicated. */
-export interface MessageDef<T> { readonly kind: 'message'; readonly key: string; readonly payload: PayloadDef<T> }
+export interface MessageDef<T> {
+  readonly kind: 'message';
+  readonly key: string;
+  readonly payload: PayloadDef<T>;
+}
 
-export function defineMessage<S extends Record<string, any>>(ns: string, name: string, codec: ObjectCodec<S>): MessageDef<ObjectOf<S>> {
+export function defineMessage<S extends Record<string, any>>(
+  ns: string,
+  name: string,
+  codec: ObjectCodec<S>,
+): MessageDef<ObjectOf<S>> {
   return { kind: 'message', key: `${ns} ${name}`, payload: payload(ns, name, codec) };
 }
 
 /** A PubSub item payload. */
-export interface EventDef<T> { readonly kind: 'event'; readonly key: string; readonly payload: PayloadDef<T> }
+export interface EventDef<T> {
+  readonly kind: 'event';
+  readonly key: string;
+  readonly payload: PayloadDef<T>;
+}
 
-export function defineEvent<S extends Record<string, any>>(ns: string, name: string, codec: ObjectCodec<S>): EventDef<ObjectOf<S>> {
+export function defineEvent<S extends Record<string, any>>(
+  ns: string,
+  name: string,
+  codec: ObjectCodec<S>,
+): EventDef<ObjectOf<S>> {
   return { kind: 'event', key: `${ns} ${name}`, payload: payload(ns, name, codec) };
 }
 
 /** The typed payload an agent kind carries in its presence. */
-export interface PresenceDef<T> { readonly kind: 'presence'; readonly agentKind: string; readonly payload: PayloadDef<T> }
+export interface PresenceDef<T> {
+  readonly kind: 'presence';
+  readonly agentKind: string;
+  readonly payload: PayloadDef<T>;
+}
 
-export function definePresence<S extends Record<string, any>>(ns: string, agentKind: string, codec: ObjectCodec<S>): PresenceDef<ObjectOf<S>> {
+export function definePresence<S extends Record<string, any>>(
+  ns: string,
+  agentKind: string,
+  codec: ObjectCodec<S>,
+): PresenceDef<ObjectOf<S>> {
   return { kind: 'presence', agentKind, payload: payload(ns, agentKind, codec) };
 }
 

@@ -5,7 +5,16 @@
  * (After xmpp.js packages/error: toElement/fromElement.)
  */
 import { Element } from 'ltx';
-import { CloudgateError, CONDITIONS, APP_CONDITIONS, isCondition, isAppCondition, type Condition, type AppCondition, type ErrorType } from '../errors/index.js';
+import {
+  CloudgateError,
+  CONDITIONS,
+  APP_CONDITIONS,
+  isCondition,
+  isAppCondition,
+  type Condition,
+  type AppCondition,
+  type ErrorType,
+} from '../errors/index.js';
 
 export type { Condition, AppCondition, ErrorType };
 
@@ -71,5 +80,7 @@ export const notAcceptable = (m: string, app?: AppCondition) => new StanzaError(
 
 /** A request got no answer in time. */
 export class TimeoutError extends CloudgateError {
-  constructor(message: string) { super('CG_TIMEOUT', message); }
+  constructor(message: string) {
+    super('CG_TIMEOUT', message);
+  }
 }

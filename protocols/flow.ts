@@ -16,7 +16,9 @@ import { object, int } from './schema.js';
 
 export const NS_FLOW = 'urn:cloudgate:flow:1';
 
-export interface CreditPayload { seq: number }
+export interface CreditPayload {
+  seq: number;
+}
 
 /** "Answer when you have handled this message." */
 export const Credit = defineMessage(NS_FLOW, 'credit', object({ seq: int({ min: 1 }) }));

@@ -42,12 +42,15 @@ const DeploymentView = object({
   node: str({ max: 256 }),
   /** Set once a destroy was asked for (when): 'destroying' until every instance is terminated, then 'destroyed'. */
   destroyed: optional(oneOf(['destroying', 'destroyed'] as const)),
-  services: list(object({
-    name: str({ max: 128 }),
-    type: oneOf(['fixed', 'scalable'] as const),
-    wanted: int({ min: 0 }),
-    ready: int({ min: 0 }),
-  }), { itemName: 'service' }),
+  services: list(
+    object({
+      name: str({ max: 128 }),
+      type: oneOf(['fixed', 'scalable'] as const),
+      wanted: int({ min: 0 }),
+      ready: int({ min: 0 }),
+    }),
+    { itemName: 'service' },
+  ),
   instances: list(InstanceView, { max: 100000, itemName: 'instance' }),
 });
 
@@ -93,13 +96,16 @@ export const Autoscale = defineRequest(NS_GATEWAY, 'autoscale', {
     policy: optional(text({ max: 16 * 1024 })),
   }),
   response: object({
-    policies: list(object({
-      service: str({ max: 128 }),
-      policy: str({ max: 1024 }),
-      paused: bool(),
-      note: optional(str({ max: 1024 })),
-      last: optional(str({ max: 4096 })),
-    }), { itemName: 'policy' }),
+    policies: list(
+      object({
+        service: str({ max: 128 }),
+        policy: str({ max: 1024 }),
+        paused: bool(),
+        note: optional(str({ max: 1024 })),
+        last: optional(str({ max: 4096 })),
+      }),
+      { itemName: 'policy' },
+    ),
   }),
 });
 
@@ -128,12 +134,19 @@ export const PutContext = defineRequest(NS_GATEWAY, 'put-context', {
     passphrase: optional(str({ max: 1024 })),
   }),
   /** `warnings`: what the body's check found that may still be fine (e.g. a section no built-in plugin reads), one line each. */
-  response: object({ context: ContextView, warnings: optional(list(str({ max: 4096 }), { max: 1000, itemName: 'warning' })) }),
+  response: object({
+    context: ContextView,
+    warnings: optional(list(str({ max: 4096 }), { max: 1000, itemName: 'warning' })),
+  }),
 });
 
 export const GetContext = defineRequest(NS_GATEWAY, 'get-context', {
   iqType: 'get',
-  request: object({ ref: str({ max: 128 }), version: optional(int({ min: 1 })), passphrase: optional(str({ max: 1024 })) }),
+  request: object({
+    ref: str({ max: 128 }),
+    version: optional(int({ min: 1 })),
+    passphrase: optional(str({ max: 1024 })),
+  }),
   response: object({ context: ContextView, body: text({ max: 256 * 1024 }) }),
 });
 
@@ -142,7 +155,11 @@ export const CloneContext = defineRequest(NS_GATEWAY, 'clone-context', {
   response: object({ context: ContextView }),
 });
 
-const ClusterView = object({ name: str({ max: 128 }), owner: jid(), services: list(str({ max: 128 }), { itemName: 'service' }) });
+const ClusterView = object({
+  name: str({ max: 128 }),
+  owner: jid(),
+  services: list(str({ max: 128 }), { itemName: 'service' }),
+});
 
 export const ListClusters = defineRequest(NS_GATEWAY, 'clusters', {
   iqType: 'get',
@@ -217,10 +234,17 @@ export const ListClouds = defineRequest(NS_GATEWAY, 'clouds', {
   iqType: 'get',
   request: object({}),
   response: object({
-    clouds: list(object({
-      jid: jid(), name: str({ max: 128 }), driver: str({ max: 32 }), online: bool(),
-      instances: int({ min: 0 }), free_instances: int({ min: 0 }),
-    }), { itemName: 'cloud' }),
+    clouds: list(
+      object({
+        jid: jid(),
+        name: str({ max: 128 }),
+        driver: str({ max: 32 }),
+        online: bool(),
+        instances: int({ min: 0 }),
+        free_instances: int({ min: 0 }),
+      }),
+      { itemName: 'cloud' },
+    ),
   }),
 });
 
@@ -232,17 +256,25 @@ export const WhoAmI = defineRequest(NS_GATEWAY, 'whoami', {
 
 /** A single-use, expiring code with which an already-running machine fetches a context. */
 export const PairingCode = defineRequest(NS_GATEWAY, 'pairing-code', {
-  request: object({ context: str({ max: 128 }), version: optional(int({ min: 1 })), ttl_s: optional(int({ min: 30, max: 86400 })) }),
+  request: object({
+    context: str({ max: 128 }),
+    version: optional(int({ min: 1 })),
+    ttl_s: optional(int({ min: 30, max: 86400 })),
+  }),
   response: object({ code: str({ max: 64 }), expires: int() }),
 });
 
 /** Every change of a deployment, published on its node (`deployments/<id>`). */
-export const DeploymentEvent = defineEvent(NS_GATEWAY, 'deployment-event', object({
-  deployment: id(),
-  seq: int({ min: 0 }),
-  type: str({ max: 64 }),
-  message: str({ max: 4096 }),
-  state: oneOf(DEPLOYMENT_STATES),
-  data: optional(json({ max: 64 * 1024 })),
-  at: str({ max: 40 }),
-}));
+export const DeploymentEvent = defineEvent(
+  NS_GATEWAY,
+  'deployment-event',
+  object({
+    deployment: id(),
+    seq: int({ min: 0 }),
+    type: str({ max: 64 }),
+    message: str({ max: 4096 }),
+    state: oneOf(DEPLOYMENT_STATES),
+    data: optional(json({ max: 64 * 1024 })),
+    at: str({ max: 40 }),
+  }),
+);

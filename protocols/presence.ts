@@ -19,7 +19,10 @@ export const NS_PRESENCE = 'urn:cloudgate:presence:1';
 const KIND = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
 /** The wrapper, with the kind's payload still encoded. */
-export interface AgentElement { kind: string; payload?: Element }
+export interface AgentElement {
+  kind: string;
+  payload?: Element;
+}
 
 export function encodeAgent(kind: string, payload?: Element): Element {
   const agent = new Element('agent', { xmlns: NS_PRESENCE, kind });
@@ -29,19 +32,31 @@ export function encodeAgent(kind: string, payload?: Element): Element {
 
 export function decodeAgent(el: Element): AgentElement {
   if (el.name !== 'agent' || el.attrs.xmlns !== NS_PRESENCE) {
-    throw new StanzaError('bad-request', `expected <agent xmlns='${NS_PRESENCE}'/>, got <${el.name} xmlns='${el.attrs.xmlns ?? ''}'/>`, 'unknown-payload');
+    throw new StanzaError(
+      'bad-request',
+      `expected <agent xmlns='${NS_PRESENCE}'/>, got <${el.name} xmlns='${el.attrs.xmlns ?? ''}'/>`,
+      'unknown-payload',
+    );
   }
   const kind = el.attrs.kind;
   if (typeof kind !== 'string' || !KIND.test(kind)) {
-    throw new StanzaError('bad-request', `invalid agent/@kind: ${kind === undefined ? 'missing' : `'${String(kind).slice(0, 64)}' is not a kind name`}`, 'invalid-field');
+    throw new StanzaError(
+      'bad-request',
+      `invalid agent/@kind: ${kind === undefined ? 'missing' : `'${String(kind).slice(0, 64)}' is not a kind name`}`,
+      'invalid-field',
+    );
   }
   const children = el.getChildElements();
-  if (children.length > 1) throw new StanzaError('bad-request', `invalid agent: ${children.length} payloads, at most one`, 'invalid-field');
+  if (children.length > 1)
+    throw new StanzaError('bad-request', `invalid agent: ${children.length} payloads, at most one`, 'invalid-field');
   return children.length ? { kind, payload: children[0] } : { kind };
 }
 
 /** An agent's presence with its payload decoded by the definition of its kind. */
-export interface AgentPresence { kind: string; data?: unknown }
+export interface AgentPresence {
+  kind: string;
+  data?: unknown;
+}
 
 /**
  * The whole <agent/> element as one payload: the kind's payload is decoded (and encoded)
@@ -60,7 +75,12 @@ export function agentPresence(defs: readonly PresenceDef<any>[]): PayloadDef<Age
       const { kind, payload } = decodeAgent(el);
       const def = byKind.get(kind);
       if (!payload) return { kind };
-      if (!def) throw new StanzaError('bad-request', `invalid agent: kind '${kind}' defines no payload, got <${payload.name}/>`, 'invalid-field');
+      if (!def)
+        throw new StanzaError(
+          'bad-request',
+          `invalid agent: kind '${kind}' defines no payload, got <${payload.name}/>`,
+          'invalid-field',
+        );
       return { kind, data: def.payload.decode(payload) };
     },
   };

@@ -8,7 +8,10 @@
 import { Element } from 'ltx';
 
 export class FieldError extends Error {
-  constructor(readonly path: string, readonly reason: string) {
+  constructor(
+    readonly path: string,
+    readonly reason: string,
+  ) {
     super(`${path}: ${reason}`);
     this.name = 'FieldError';
   }
@@ -27,7 +30,11 @@ export interface Codec<T> {
 
 export type Infer<C> = C extends Codec<infer T> ? T : never;
 
-interface StrOpts { max?: number; pattern?: RegExp; oneOf?: readonly string[] }
+interface StrOpts {
+  max?: number;
+  pattern?: RegExp;
+  oneOf?: readonly string[];
+}
 const DEFAULT_MAX = 4096;
 
 function scalar<T>(toAttr: (v: T) => string, fromAttr: (s: string, path: string) => T): Codec<T> {
@@ -37,50 +44,73 @@ function scalar<T>(toAttr: (v: T) => string, fromAttr: (s: string, path: string)
 function checkStr(s: string, path: string, o: StrOpts, max: number): string {
   if (s.length > max) throw new FieldError(path, `longer than ${max} characters (${s.length})`);
   if (o.pattern && !o.pattern.test(s)) throw new FieldError(path, `'${s.slice(0, 64)}' does not match ${o.pattern}`);
-  if (o.oneOf && !o.oneOf.includes(s)) throw new FieldError(path, `'${s.slice(0, 64)}' is not one of ${o.oneOf.join(', ')}`);
+  if (o.oneOf && !o.oneOf.includes(s))
+    throw new FieldError(path, `'${s.slice(0, 64)}' is not one of ${o.oneOf.join(', ')}`);
   return s;
 }
 
 export const str = (o: StrOpts = {}): Codec<string> =>
-  scalar((v) => v, (s, p) => checkStr(s, p, o, o.max ?? DEFAULT_MAX));
+  scalar(
+    (v) => v,
+    (s, p) => checkStr(s, p, o, o.max ?? DEFAULT_MAX),
+  );
 
 export function oneOf<const V extends string>(values: readonly V[]): Codec<V> {
-  return scalar((v) => v, (s, p) => checkStr(s, p, { oneOf: values }, 256) as V);
+  return scalar(
+    (v) => v,
+    (s, p) => checkStr(s, p, { oneOf: values }, 256) as V,
+  );
 }
 
-export const int = (o: { min?: number; max?: number } = {}): Codec<number> => scalar(
-  (v) => String(v),
-  (s, p) => {
-    if (!/^-?\d{1,15}$/.test(s)) throw new FieldError(p, `expected an integer, got '${s.slice(0, 32)}'`);
-    const n = Number(s);
-    if (o.min !== undefined && n < o.min) throw new FieldError(p, `${n} is below the minimum ${o.min}`);
-    if (o.max !== undefined && n > o.max) throw new FieldError(p, `${n} is above the maximum ${o.max}`);
-    return n;
-  },
-);
+export const int = (o: { min?: number; max?: number } = {}): Codec<number> =>
+  scalar(
+    (v) => String(v),
+    (s, p) => {
+      if (!/^-?\d{1,15}$/.test(s)) throw new FieldError(p, `expected an integer, got '${s.slice(0, 32)}'`);
+      const n = Number(s);
+      if (o.min !== undefined && n < o.min) throw new FieldError(p, `${n} is below the minimum ${o.min}`);
+      if (o.max !== undefined && n > o.max) throw new FieldError(p, `${n} is above the maximum ${o.max}`);
+      return n;
+    },
+  );
 
-export const num = (): Codec<number> => scalar((v) => String(v), (s, p) => {
-  const n = Number(s);
-  if (s.trim() === '' || !Number.isFinite(n)) throw new FieldError(p, `expected a number, got '${s.slice(0, 32)}'`);
-  return n;
-});
+export const num = (): Codec<number> =>
+  scalar(
+    (v) => String(v),
+    (s, p) => {
+      const n = Number(s);
+      if (s.trim() === '' || !Number.isFinite(n)) throw new FieldError(p, `expected a number, got '${s.slice(0, 32)}'`);
+      return n;
+    },
+  );
 
-export const bool = (): Codec<boolean> => scalar((v) => (v ? 'true' : 'false'), (s, p) => {
-  if (s === 'true' || s === '1') return true;
-  if (s === 'false' || s === '0') return false;
-  throw new FieldError(p, `expected true or false, got '${s.slice(0, 32)}'`);
-});
+export const bool = (): Codec<boolean> =>
+  scalar(
+    (v) => (v ? 'true' : 'false'),
+    (s, p) => {
+      if (s === 'true' || s === '1') return true;
+      if (s === 'false' || s === '0') return false;
+      throw new FieldError(p, `expected true or false, got '${s.slice(0, 32)}'`);
+    },
+  );
 
 const JID_RE = /^(?:[^@/<>'"\s]{1,1023}@)?[^@/<>'"\s]{1,1023}(?:\/.{1,1023})?$/;
-export const jid = (): Codec<string> => scalar((v) => v, (s, p) => {
-  if (!JID_RE.test(s)) throw new FieldError(p, `'${s.slice(0, 64)}' is not a JID`);
-  return s;
-});
+export const jid = (): Codec<string> =>
+  scalar(
+    (v) => v,
+    (s, p) => {
+      if (!JID_RE.test(s)) throw new FieldError(p, `'${s.slice(0, 64)}' is not a JID`);
+      return s;
+    },
+  );
 
 /** A string carried as element text: contexts, scripts, messages. */
 export const text = (o: { max?: number } = {}): Codec<string> => ({
-  kind: 'child', optional: false,
-  toChild: (parent, name, v) => { parent.c(name).t(v); },
+  kind: 'child',
+  optional: false,
+  toChild: (parent, name, v) => {
+    parent.c(name).t(v);
+  },
   fromChild: (parent, name, path) => {
     const el = parent.getChild(name);
     if (!el) return undefined;
@@ -93,14 +123,22 @@ export const text = (o: { max?: number } = {}): Codec<string> => ({
 
 /** Arbitrary JSON (bounded), for provider extras and metrics. */
 export const json = <T = unknown>(o: { max?: number } = {}): Codec<T> => ({
-  kind: 'child', optional: false,
-  toChild: (parent, name, v) => { parent.c(name).t(JSON.stringify(v)); },
+  kind: 'child',
+  optional: false,
+  toChild: (parent, name, v) => {
+    parent.c(name).t(JSON.stringify(v));
+  },
   fromChild: (parent, name, path) => {
     const el = parent.getChild(name);
     if (!el) return undefined;
     const s = el.getText();
-    if (s.length > (o.max ?? 64 * 1024)) throw new FieldError(path, `JSON longer than ${o.max ?? 64 * 1024} characters`);
-    try { return JSON.parse(s) as T; } catch { throw new FieldError(path, 'not valid JSON'); }
+    if (s.length > (o.max ?? 64 * 1024))
+      throw new FieldError(path, `JSON longer than ${o.max ?? 64 * 1024} characters`);
+    try {
+      return JSON.parse(s) as T;
+    } catch {
+      throw new FieldError(path, 'not valid JSON');
+    }
   },
 });
 
@@ -111,8 +149,9 @@ export function optional<T>(c: Codec<T>): Codec<T | undefined> & { readonly opti
 type Shape = Record<string, Codec<any>>;
 type OptionalKeys<S extends Shape> = { [K in keyof S]: S[K]['optional'] extends true ? K : never }[keyof S];
 type RequiredKeys<S extends Shape> = Exclude<keyof S, OptionalKeys<S>>;
-export type ObjectOf<S extends Shape> =
-  { [K in RequiredKeys<S>]: Infer<S[K]> } & { [K in OptionalKeys<S>]?: Exclude<Infer<S[K]>, undefined> };
+export type ObjectOf<S extends Shape> = { [K in RequiredKeys<S>]: Infer<S[K]> } & {
+  [K in OptionalKeys<S>]?: Exclude<Infer<S[K]>, undefined>;
+};
 
 export interface ObjectCodec<S extends Shape> extends Codec<ObjectOf<S>> {
   readonly shape: S;
@@ -153,8 +192,14 @@ export function object<S extends Shape>(shape: S): ObjectCodec<S> {
     return out as ObjectOf<S>;
   };
   return {
-    kind: 'child', optional: false, shape, write, read,
-    toChild: (parent, name, v) => { write(parent.c(name), v); },
+    kind: 'child',
+    optional: false,
+    shape,
+    write,
+    read,
+    toChild: (parent, name, v) => {
+      write(parent.c(name), v);
+    },
     fromChild: (parent, name, path) => {
       const el = parent.getChild(name);
       return el ? read(el, path) : undefined;
@@ -167,7 +212,8 @@ export function list<T>(item: Codec<T>, o: { max?: number; itemName?: string } =
   const itemName = o.itemName ?? 'item';
   const max = o.max ?? 10000;
   return {
-    kind: 'child', optional: false,
+    kind: 'child',
+    optional: false,
     toChild: (parent, name, v) => {
       const w = parent.c(name);
       for (const x of v) {
@@ -194,7 +240,8 @@ export function list<T>(item: Codec<T>, o: { max?: number; itemName?: string } =
 /** A string-keyed map: <name><entry k="key">value</entry>…</name>. */
 export function record(o: { max?: number; maxValue?: number } = {}): Codec<Record<string, string>> {
   return {
-    kind: 'child', optional: false,
+    kind: 'child',
+    optional: false,
     toChild: (parent, name, v) => {
       const w = parent.c(name);
       for (const [k, x] of Object.entries(v)) w.c('entry', { k }).t(x);
@@ -225,8 +272,10 @@ export function intRecord(o: { max?: number; min?: number; maxValue?: number } =
   const each = int({ min: o.min, max: o.maxValue });
   const raw = record({ max: o.max, maxValue: 32 });
   return {
-    kind: 'child', optional: false,
-    toChild: (parent, name, v) => raw.toChild!(parent, name, Object.fromEntries(Object.entries(v).map(([k, n]) => [k, String(n)]))),
+    kind: 'child',
+    optional: false,
+    toChild: (parent, name, v) =>
+      raw.toChild!(parent, name, Object.fromEntries(Object.entries(v).map(([k, n]) => [k, String(n)]))),
     fromChild: (parent, name, path) => {
       const texts = raw.fromChild!(parent, name, path);
       if (texts === undefined) return undefined;

@@ -58,28 +58,39 @@ export function review(root) {
   ];
   const deps = direct.map(({ name, range, dev }) => {
     const locked = lock.packages?.[`node_modules/${name}`];
-    const installed = existsSync(join(root, 'node_modules', name, 'package.json')) ? readJson(join(root, 'node_modules', name, 'package.json')) : undefined;
+    const installed = existsSync(join(root, 'node_modules', name, 'package.json'))
+      ? readJson(join(root, 'node_modules', name, 'package.json'))
+      : undefined;
     const tree = closure(lock, name);
     const repo = installed?.repository;
     return {
-      name, range, dev,
+      name,
+      range,
+      dev,
       locked: locked?.version ?? null,
       installed: installed?.version ?? null,
       license: locked?.license ?? installed?.license ?? installed?.licenses?.map((l) => l.type).join(' OR ') ?? null,
       repository: (typeof repo === 'string' ? repo : repo?.url) ?? null,
       packages: tree.size,
-      installScripts: [...tree].filter((k) => lock.packages[k].hasInstallScript).map((k) => k.replace(/^.*node_modules\//, '')),
+      installScripts: [...tree]
+        .filter((k) => lock.packages[k].hasInstallScript)
+        .map((k) => k.replace(/^.*node_modules\//, '')),
     };
   });
   const problems = [];
   for (const d of deps) {
     if (!d.locked) problems.push(`${d.name}: not in package-lock.json (run npm install and review the lock file)`);
-    if (d.installed && d.locked && d.installed !== d.locked) problems.push(`${d.name}: node_modules has ${d.installed}, the lock file ${d.locked}`);
-    if (!new RegExp(`^\\|\\s*\`${d.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\``, 'm').test(doc)) problems.push(`${d.name}: no row in docs/dependencies.md (purpose, maintainers, install scripts)`);
+    if (d.installed && d.locked && d.installed !== d.locked)
+      problems.push(`${d.name}: node_modules has ${d.installed}, the lock file ${d.locked}`);
+    if (!new RegExp(`^\\|\\s*\`${d.name.replace(/[.*+?^${}()|[\]\\/]/g, '\\$&')}\``, 'm').test(doc))
+      problems.push(`${d.name}: no row in docs/dependencies.md (purpose, maintainers, install scripts)`);
   }
   const scripts = [...new Set(deps.flatMap((d) => d.installScripts))].sort();
   for (const s of scripts) {
-    if (!doc.includes(`install script: \`${s}\``)) problems.push(`${s}: runs an install script that docs/dependencies.md does not name ("install script: \`${s}\`")`);
+    if (!doc.includes(`install script: \`${s}\``))
+      problems.push(
+        `${s}: runs an install script that docs/dependencies.md does not name ("install script: \`${s}\`")`,
+      );
   }
   return { deps, installScripts: scripts, problems };
 }
@@ -90,16 +101,25 @@ function main(argv) {
   for (let i = 0; i < argv.length; i++) {
     if (argv[i] === '--root' && argv[i + 1]) root = resolve(argv[++i]);
     else if (argv[i] === '--json') json = true;
-    else { console.error(`deps-review: unknown argument '${argv[i]}' (use --root DIR, --json)`); process.exit(2); }
+    else {
+      console.error(`deps-review: unknown argument '${argv[i]}' (use --root DIR, --json)`);
+      process.exit(2);
+    }
   }
   const r = review(root);
   if (json) console.log(JSON.stringify(r, null, 2));
   else {
     console.log('| dependency | range | locked | licence | packages | install scripts in its tree |');
     console.log('|---|---|---|---|---|---|');
-    for (const d of r.deps) console.log(`| ${d.name}${d.dev ? ' (dev)' : ''} | ${d.range} | ${d.locked} | ${d.license} | ${d.packages} | ${d.installScripts.join(', ') || '-'} |`);
+    for (const d of r.deps)
+      console.log(
+        `| ${d.name}${d.dev ? ' (dev)' : ''} | ${d.range} | ${d.locked} | ${d.license} | ${d.packages} | ${d.installScripts.join(', ') || '-'} |`,
+      );
     for (const p of r.problems) console.error(`not reviewed: ${p}`);
-    if (!r.problems.length) console.log(`\n${r.deps.length} direct dependencies reviewed; install scripts: ${r.installScripts.join(', ') || 'none'}`);
+    if (!r.problems.length)
+      console.log(
+        `\n${r.deps.length} direct dependencies reviewed; install scripts: ${r.installScripts.join(', ') || 'none'}`,
+      );
   }
   process.exit(r.problems.length ? 1 : 0);
 }

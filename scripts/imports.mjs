@@ -23,7 +23,18 @@ import { fileURLToPath } from 'node:url';
 // entry that no longer matches is reported.
 export const KNOWN = [];
 
-const SOURCE_ROOTS = ['errors', 'core', 'protocols', 'images', 'ejabberd', 'drivers', 'agents', 'bench', 'examples', 'test'];
+const SOURCE_ROOTS = [
+  'errors',
+  'core',
+  'protocols',
+  'images',
+  'ejabberd',
+  'drivers',
+  'agents',
+  'bench',
+  'examples',
+  'test',
+];
 const FOLDER_ROOTS = ['errors', 'core', 'protocols', 'images', 'ejabberd', 'drivers'];
 
 function walk(dir, out) {
@@ -53,7 +64,8 @@ function kindOf(file) {
 }
 
 // `import … from`, `export … from`, `import 'x'` (side effects only) and `import('x')`.
-const IMPORT_RE = /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s*['"]([^'"]+)['"]/g;
+const IMPORT_RE =
+  /(?:^|[\s;])(?:import|export)\s[^'"`]*?from\s*['"]([^'"]+)['"]|import\(\s*['"]([^'"]+)['"]\s*\)|(?:^|[\s;])import\s*['"]([^'"]+)['"]/g;
 
 export function analyse(root) {
   const files = [];
@@ -69,8 +81,13 @@ export function analyse(root) {
     for (const m of text.matchAll(IMPORT_RE)) {
       const spec = m[1] ?? m[2] ?? m[3];
       if (!spec.startsWith('.')) continue;
-      if (KNOWN.includes(`${file}: ${spec}`)) { known.add(`${file}: ${spec}`); continue; }
-      const target = relative(root, resolve(dirname(abs), spec.replace(/\.js$/, '.ts'))).split(sep).join('/');
+      if (KNOWN.includes(`${file}: ${spec}`)) {
+        known.add(`${file}: ${spec}`);
+        continue;
+      }
+      const target = relative(root, resolve(dirname(abs), spec.replace(/\.js$/, '.ts')))
+        .split(sep)
+        .join('/');
       const to = folderOf(root, target);
       if (to === null || to === from) continue;
       crossing++;
@@ -81,7 +98,14 @@ export function analyse(root) {
       if (target !== `${to}/index.ts`) bypasses.push({ file, spec, target, to, kind: kindOf(file) });
     }
   }
-  return { files: files.length, crossing, edges, bypasses, cycles: cycles(edges), stale: KNOWN.filter((k) => !known.has(k)) };
+  return {
+    files: files.length,
+    crossing,
+    edges,
+    bypasses,
+    cycles: cycles(edges),
+    stale: KNOWN.filter((k) => !known.has(k)),
+  };
 }
 
 /** Strongly connected groups of two or more folders, as "a <-> b <-> c" in sorted order. */
@@ -94,17 +118,31 @@ function cycles(edges) {
     graph.get(a).push(b);
   }
   let index = 0;
-  const idx = new Map(), low = new Map(), stack = [], on = new Set(), out = [];
+  const idx = new Map(),
+    low = new Map(),
+    stack = [],
+    on = new Set(),
+    out = [];
   const visit = (v) => {
-    idx.set(v, index); low.set(v, index); index++; stack.push(v); on.add(v);
+    idx.set(v, index);
+    low.set(v, index);
+    index++;
+    stack.push(v);
+    on.add(v);
     for (const w of graph.get(v)) {
-      if (!idx.has(w)) { visit(w); low.set(v, Math.min(low.get(v), low.get(w))); }
-      else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
+      if (!idx.has(w)) {
+        visit(w);
+        low.set(v, Math.min(low.get(v), low.get(w)));
+      } else if (on.has(w)) low.set(v, Math.min(low.get(v), idx.get(w)));
     }
     if (low.get(v) === idx.get(v)) {
       const group = [];
       let w;
-      do { w = stack.pop(); on.delete(w); group.push(w); } while (w !== v);
+      do {
+        w = stack.pop();
+        on.delete(w);
+        group.push(w);
+      } while (w !== v);
       if (group.length > 1) out.push(group.sort().join(' <-> '));
     }
   };
@@ -130,7 +168,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
     console.log(`cross-folder import graph (${result.files} files, ${result.crossing} cross-folder imports):`);
     for (const [key, n] of [...result.edges].sort()) console.log(`  ${key}  (${n})`);
     const tests = result.bypasses.filter((b) => b.kind === 'test');
-    console.log(`bypasses: ${bad.bypasses.length} (plus ${tests.length} from test/ into the module under test, allowed)`);
+    console.log(
+      `bypasses: ${bad.bypasses.length} (plus ${tests.length} from test/ into the module under test, allowed)`,
+    );
     for (const b of bad.bypasses) console.log(`  ${b.file}: '${b.spec}' bypasses ${b.to}/index.ts`);
     if (process.argv.includes('--all')) for (const b of tests) console.log(`  (test) ${b.file}: '${b.spec}'`);
     console.log(`cycles: ${result.cycles.length}`);

@@ -18,8 +18,21 @@ import { contextProblem } from './userdata.js';
 
 type AllocateMsg = ReturnType<typeof cloud.Allocate.payload.decode>;
 
-export function admission({ config, store, catalog, gate, provisioner, log, onChange }: {
-  config: CloudConfig; store: CloudStore; catalog: Catalog; gate: AdmissionGate; provisioner: Provisioner; log: Logger;
+export function admission({
+  config,
+  store,
+  catalog,
+  gate,
+  provisioner,
+  log,
+  onChange,
+}: {
+  config: CloudConfig;
+  store: CloudStore;
+  catalog: Catalog;
+  gate: AdmissionGate;
+  provisioner: Provisioner;
+  log: Logger;
   /** Quota usage changed (requested instances count). */
   onChange: () => void;
 }) {
@@ -34,7 +47,8 @@ export function admission({ config, store, catalog, gate, provisioner, log, onCh
   };
 
   async function decide(msg: AllocateMsg, ctx: MessageContext): Promise<void> {
-    if (!config.requesters.has(ctx.bare)) throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
+    if (!config.requesters.has(ctx.bare))
+      throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
     const key = requestKey(ctx.bare, msg.request_id);
     if (store.request(key)) {
       log.debug({ requestId: msg.request_id }, 'allocate seen before; nothing to do');
@@ -64,7 +78,10 @@ export function admission({ config, store, catalog, gate, provisioner, log, onCh
       // deployment name (it must not learn of it, or be told it holds it).
       const taken = names.filter((n) => {
         const r = store.instance(n);
-        return r && (r.deployment !== msg.deployment || r.owner !== owner || r.requester !== ctx.bare || GONE.includes(r.state));
+        return (
+          r &&
+          (r.deployment !== msg.deployment || r.owner !== owner || r.requester !== ctx.bare || GONE.includes(r.state))
+        );
       });
       fresh = names.filter((n) => !taken.includes(n) && !store.instance(n));
       const size = { cores: flavor.cores, memoryMb: flavor.memoryMb };
@@ -73,20 +90,56 @@ export function admission({ config, store, catalog, gate, provisioner, log, onCh
         refuse(names, d.condition, d.reason!);
         fresh = [];
       } else {
-        refuse(taken, 'name-taken', `name(s) ${taken.join(', ')} already used on cloud ${config.name} by another or a terminated instance`);
+        refuse(
+          taken,
+          'name-taken',
+          `name(s) ${taken.join(', ')} already used on cloud ${config.name} by another or a terminated instance`,
+        );
         if (d.condition) refuse(fresh.slice(d.admitted), d.condition, d.reason!);
         fresh = fresh.slice(0, d.admitted);
       }
     }
 
-    const instances: NewInstance[] = fresh.map((name) => ({ name, flavor: msg.flavor, image: msg.image, cores: flavor!.cores, memory_mb: flavor!.memoryMb }));
+    const instances: NewInstance[] = fresh.map((name) => ({
+      name,
+      flavor: msg.flavor,
+      image: msg.image,
+      cores: flavor!.cores,
+      memory_mb: flavor!.memoryMb,
+    }));
     refused = [...new Set(refused)];
-    store.addRequest({
-      request_id: msg.request_id, requester: ctx.bare, deployment: msg.deployment, service: msg.service, owner, groups,
-      flavor: msg.flavor, image: msg.image, names, context: instances.length ? msg.context : '', context_version: msg.context_version,
-      context_id: msg.context_id ?? null, allow: msg.allow, refused, condition: condition ?? null, reason: reason ?? null,
-    }, instances);
-    log.info({ requestId: msg.request_id, deployment: msg.deployment, owner, accepted: instances.length, refused: refused.length, condition }, 'allocate recorded');
+    store.addRequest(
+      {
+        request_id: msg.request_id,
+        requester: ctx.bare,
+        deployment: msg.deployment,
+        service: msg.service,
+        owner,
+        groups,
+        flavor: msg.flavor,
+        image: msg.image,
+        names,
+        context: instances.length ? msg.context : '',
+        context_version: msg.context_version,
+        context_id: msg.context_id ?? null,
+        allow: msg.allow,
+        refused,
+        condition: condition ?? null,
+        reason: reason ?? null,
+      },
+      instances,
+    );
+    log.info(
+      {
+        requestId: msg.request_id,
+        deployment: msg.deployment,
+        owner,
+        accepted: instances.length,
+        refused: refused.length,
+        condition,
+      },
+      'allocate recorded',
+    );
     if (instances.length) onChange();
     void provisioner.kick();
   }

@@ -8,8 +8,16 @@ import { ConfigError } from '../../core/index.js';
 import type { CloudDriver } from '../../drivers/index.js';
 import type { CloudConfig } from './config.js';
 
-export interface FlavorEntry { generic: string; id: string; cores: number; memoryMb: number }
-export interface ImageEntry { generic: string; id: string }
+export interface FlavorEntry {
+  generic: string;
+  id: string;
+  cores: number;
+  memoryMb: number;
+}
+export interface ImageEntry {
+  generic: string;
+  id: string;
+}
 
 export interface Catalog {
   readonly flavors: readonly FlavorEntry[];
@@ -26,18 +34,23 @@ export async function buildCatalog(config: CloudConfig, driver: CloudDriver): Pr
   const where = (s: string) => `${config.file} [${s}] id`;
 
   // Without any [flavor.*] / [image.*] section the driver's own names are offered as they are.
-  const flavorMap: CloudConfig['flavors'] = config.flavors.size > 0 ? config.flavors : new Map(driverFlavors.map((f) => [f.id, { id: f.id }]));
+  const flavorMap: CloudConfig['flavors'] =
+    config.flavors.size > 0 ? config.flavors : new Map(driverFlavors.map((f) => [f.id, { id: f.id }]));
   const flavors = [...flavorMap].map(([generic, m]): FlavorEntry => {
     const f = driverFlavors.find((x) => x.id === m.id);
     if (!f) {
-      throw new ConfigError(`${where(`flavor.${generic}`)}: the ${config.driver} driver has no flavor '${m.id}' (it has: ${driverFlavors.map((x) => x.id).join(', ')})`);
+      throw new ConfigError(
+        `${where(`flavor.${generic}`)}: the ${config.driver} driver has no flavor '${m.id}' (it has: ${driverFlavors.map((x) => x.id).join(', ')})`,
+      );
     }
     return Object.freeze({ generic, id: m.id, cores: m.cores ?? f.cores, memoryMb: m.memoryMb ?? f.memoryMb });
   });
   const imageMap = config.images.size > 0 ? config.images : new Map(driverImages.map((i) => [i.id, i.id]));
   const images = [...imageMap].map(([generic, id]): ImageEntry => {
     if (!driverImages.some((x) => x.id === id)) {
-      throw new ConfigError(`${where(`image.${generic}`)}: the ${config.driver} driver has no image '${id}' (it has: ${driverImages.map((x) => x.id).join(', ')})`);
+      throw new ConfigError(
+        `${where(`image.${generic}`)}: the ${config.driver} driver has no image '${id}' (it has: ${driverImages.map((x) => x.id).join(', ')})`,
+      );
     }
     return Object.freeze({ generic, id });
   });
@@ -60,9 +73,12 @@ export async function buildCatalog(config: CloudConfig, driver: CloudDriver): Pr
     flavor: lookup,
     image: (g: string) => images.find((i) => i.generic === g),
     check(flavor: string, image: string) {
-      if (!flavor.startsWith('cores:') && !flavors.some((f) => f.generic === flavor)) return `unknown flavor '${flavor}' (cloud ${config.name} offers: ${flavors.map((f) => f.generic).join(', ')})`;
-      if (!lookup(flavor)) return `no flavor of cloud ${config.name} is large enough for '${flavor}' (largest: ${bySize.at(-1)?.generic ?? 'none'})`;
-      if (!images.some((i) => i.generic === image)) return `unknown image '${image}' (cloud ${config.name} offers: ${images.map((i) => i.generic).join(', ')})`;
+      if (!flavor.startsWith('cores:') && !flavors.some((f) => f.generic === flavor))
+        return `unknown flavor '${flavor}' (cloud ${config.name} offers: ${flavors.map((f) => f.generic).join(', ')})`;
+      if (!lookup(flavor))
+        return `no flavor of cloud ${config.name} is large enough for '${flavor}' (largest: ${bySize.at(-1)?.generic ?? 'none'})`;
+      if (!images.some((i) => i.generic === image))
+        return `unknown image '${image}' (cloud ${config.name} offers: ${images.map((i) => i.generic).join(', ')})`;
       return undefined;
     },
   });

@@ -8,7 +8,11 @@ import { readFileSync } from 'node:fs';
 import { conf, ConfigError, loadConfig, parseConfig, xmppSection, logSection, type Config } from '../../core/index.js';
 import { driverDescriptor, driverNames, driverSecretKeys, type DriverName } from '../../drivers/index.js';
 
-const limits = { instances: conf.int({ min: 0, optional: true }), cores: conf.int({ min: 0, optional: true }), memory_mb: conf.int({ min: 0, optional: true }) };
+const limits = {
+  instances: conf.int({ min: 0, optional: true }),
+  cores: conf.int({ min: 0, optional: true }),
+  memory_mb: conf.int({ min: 0, optional: true }),
+};
 
 /**
  * The schema of a cloud agent's file whose [cloud] names `driver`: its [driver] section may
@@ -18,7 +22,10 @@ export function cloudSchemaFor(driver: string | undefined) {
   const d = driver === undefined ? undefined : driverDescriptor(driver);
   return {
     ...cloudSchema,
-    driver: conf.record({ secret: d?.options.secrets ?? driverSecretKeys(), keys: d && { names: d.options.keys, prefixes: d.options.prefixes } }),
+    driver: conf.record({
+      secret: d?.options.secrets ?? driverSecretKeys(),
+      keys: d && { names: d.options.keys, prefixes: d.options.prefixes },
+    }),
   };
 }
 
@@ -35,20 +42,27 @@ export const cloudSchema = {
     admins: conf.list({ default: '' }),
   }),
   driver: conf.record({ secret: driverSecretKeys() }),
-  'flavor.*': conf.sections({ id: conf.str({ nonEmpty: true }), cores: conf.int({ min: 1, optional: true }), memory_mb: conf.int({ min: 1, optional: true }) }),
+  'flavor.*': conf.sections({
+    id: conf.str({ nonEmpty: true }),
+    cores: conf.int({ min: 1, optional: true }),
+    memory_mb: conf.int({ min: 1, optional: true }),
+  }),
   'image.*': conf.sections({ id: conf.str({ nonEmpty: true }) }),
   acl: conf.section({ users: conf.list({ default: '' }), groups: conf.list({ default: '' }) }, { optional: true }),
   quota: conf.section({ ...limits, instances: conf.int({ min: 0, default: 20 }) }, { optional: true }),
   'quota.user.*': conf.sections(limits),
   'quota.group.*': conf.sections(limits),
   // Image trust (image-trust.ts): without [trust] images are not checked.
-  trust: conf.section({
-    endorsers: conf.list({ default: '' }),
-    refuse_endorsers: conf.list({ default: '' }),
-    refuse_checksums: conf.list({ default: '' }),
-    refuse_images: conf.list({ default: '' }),
-    allow_unsigned: conf.bool({ default: false }),
-  }, { optional: true }),
+  trust: conf.section(
+    {
+      endorsers: conf.list({ default: '' }),
+      refuse_endorsers: conf.list({ default: '' }),
+      refuse_checksums: conf.list({ default: '' }),
+      refuse_images: conf.list({ default: '' }),
+      allow_unsigned: conf.bool({ default: false }),
+    },
+    { optional: true },
+  ),
   images: conf.section({ metadata_dir: conf.path() }, { optional: true }),
   instances: conf.section({
     xmpp_domain: conf.str({ pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/ }),
@@ -66,7 +80,11 @@ export const cloudSchema = {
 export type CloudFile = Config<typeof cloudSchema>;
 
 /** Limits; absent = unlimited. */
-export interface Limits { readonly instances?: number; readonly cores?: number; readonly memoryMb?: number }
+export interface Limits {
+  readonly instances?: number;
+  readonly cores?: number;
+  readonly memoryMb?: number;
+}
 
 export interface CloudConfig {
   readonly file: string;
@@ -86,12 +104,22 @@ export interface CloudConfig {
   readonly flavors: ReadonlyMap<string, { id: string; cores?: number; memoryMb?: number }>;
   readonly images: ReadonlyMap<string, string>;
   readonly acl: { readonly users: ReadonlySet<string>; readonly groups: ReadonlySet<string> };
-  readonly quota: { readonly total: Limits; readonly users: ReadonlyMap<string, Limits>; readonly groups: ReadonlyMap<string, Limits> };
+  readonly quota: {
+    readonly total: Limits;
+    readonly users: ReadonlyMap<string, Limits>;
+    readonly groups: ReadonlyMap<string, Limits>;
+  };
   readonly instances: {
-    readonly domain: string; readonly jwtKey: string; readonly server: { host: string; port: number };
-    readonly ca?: string; readonly pubsub?: string;
+    readonly domain: string;
+    readonly jwtKey: string;
+    readonly server: { host: string; port: number };
+    readonly ca?: string;
+    readonly pubsub?: string;
     /** Life of a renewed login token, and of the one in user-data (only minutes: see userdata.ts). */
-    readonly tokenTtlS: number; readonly bootstrapTokenTtlS: number; readonly heartbeatS: number; readonly metricsS: number;
+    readonly tokenTtlS: number;
+    readonly bootstrapTokenTtlS: number;
+    readonly heartbeatS: number;
+    readonly metricsS: number;
   };
   /** Credential values from this file: never in a stanza, log line, error or the database. */
   readonly secrets: readonly string[];
@@ -99,7 +127,11 @@ export interface CloudConfig {
 
 export function loadCloudConfig(file: string): CloudConfig {
   let text: string | undefined;
-  try { text = readFileSync(file, 'utf8'); } catch { /* loadConfig reports it */ }
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch {
+    /* loadConfig reports it */
+  }
   return toCloudConfig(loadConfig(file, cloudSchemaFor(text === undefined ? undefined : driverIn(text))), file);
 }
 
@@ -118,18 +150,24 @@ const limitsOf = (s: { instances?: number; cores?: number; memory_mb?: number } 
 
 function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
   const bare = (j: string, where: string) => {
-    try { return conf.normalizeJid(j, { bare: true }); } catch (err) { throw new ConfigError(`${file} ${where}: ${(err as Error).message}`); }
+    try {
+      return conf.normalizeJid(j, { bare: true });
+    } catch (err) {
+      throw new ConfigError(`${file} ${where}: ${(err as Error).message}`);
+    }
   };
   const admins = new Set(raw.cloud.admins.map((j) => bare(j, '[cloud] admins')));
   const aclUsers = (raw.acl?.users ?? []).map((j) => (j === '*' ? j : bare(j, '[acl] users')));
   localAclProblem(raw, admins, aclUsers, file);
   const users = new Map<string, Limits>();
-  for (const [k, v] of Object.entries(raw['quota.user.*'])) users.set(k === 'default' ? k : bare(k, `[quota.user.${k}]`), limitsOf(v));
+  for (const [k, v] of Object.entries(raw['quota.user.*']))
+    users.set(k === 'default' ? k : bare(k, `[quota.user.${k}]`), limitsOf(v));
   const inst = raw.instances;
   checkInstanceHost(raw, file);
   const ca = inst.ca === undefined ? undefined : readCa(inst.ca, file);
   const secrets = [
-    raw.xmpp.password, raw.xmpp.token,
+    raw.xmpp.password,
+    raw.xmpp.token,
     ...(driverDescriptor(raw.cloud.driver)?.options.secrets ?? []).map((k) => raw.driver[k]),
   ].filter((s): s is string => typeof s === 'string' && s.length >= 4);
   return Object.freeze({
@@ -143,7 +181,9 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
     db: raw.cloud.db,
     requesters: new Set(raw.cloud.requesters.map((j) => bare(j, '[cloud] requesters'))),
     admins,
-    flavors: new Map(Object.entries(raw['flavor.*']).map(([k, v]) => [k, { id: v.id, cores: v.cores, memoryMb: v.memory_mb }])),
+    flavors: new Map(
+      Object.entries(raw['flavor.*']).map(([k, v]) => [k, { id: v.id, cores: v.cores, memoryMb: v.memory_mb }]),
+    ),
     images: new Map(Object.entries(raw['image.*']).map(([k, v]) => [k, v.id])),
     acl: {
       users: new Set(aclUsers),
@@ -176,12 +216,14 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
  */
 function localAclProblem(raw: CloudFile, admins: ReadonlySet<string>, users: readonly string[], file: string): void {
   if (raw.cloud.driver !== 'local' || /^(1|true|yes|on)$/i.test(String(raw.driver.shared ?? '').trim())) return;
-  const why = "with the local driver every instance runs as this agent's OS user, so its context's scripts could read this file and its keys; "
-    + 'allow only [cloud] admins, or set [driver] shared = true to run instances as an unprivileged user';
+  const why =
+    "with the local driver every instance runs as this agent's OS user, so its context's scripts could read this file and its keys; " +
+    'allow only [cloud] admins, or set [driver] shared = true to run instances as an unprivileged user';
   const open = users.find((u) => u === '*' || !admins.has(u));
   if (open) throw new ConfigError(`${file} [acl] users: "${open}" is not one of the [cloud] admins: ${why}`);
   const group = raw.acl?.groups?.[0];
-  if (group !== undefined) throw new ConfigError(`${file} [acl] groups: "${group}" admits users who are not [cloud] admins: ${why}`);
+  if (group !== undefined)
+    throw new ConfigError(`${file} [acl] groups: "${group}" admits users who are not [cloud] admins: ${why}`);
 }
 
 /**
@@ -191,20 +233,33 @@ function localAclProblem(raw: CloudFile, admins: ReadonlySet<string>, users: rea
  */
 function checkInstanceHost(raw: CloudFile, file: string): void {
   const host = raw.instances.xmpp_domain;
-  const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1).split('/')[0]!.toLowerCase();
+  const domainOf = (jid: string) =>
+    jid
+      .slice(jid.indexOf('@') + 1)
+      .split('/')[0]!
+      .toLowerCase();
   if ([raw.xmpp.jid, ...raw.cloud.requesters, ...raw.cloud.admins].some((j) => domainOf(j) === host)) {
-    throw new ConfigError(`${file} [instances] xmpp_domain: ${host} is also this agent's, a requester's or an admin's host; its key would mint their logins (give the instances a host of their own)`);
+    throw new ConfigError(
+      `${file} [instances] xmpp_domain: ${host} is also this agent's, a requester's or an admin's host; its key would mint their logins (give the instances a host of their own)`,
+    );
   }
   if (raw.xmpp.jwt_key && raw.xmpp.jwt_key === raw.instances.jwt_key) {
-    throw new ConfigError(`${file} [instances] jwt_key: the same key as [xmpp] jwt_key; the instances' key must serve their host alone`);
+    throw new ConfigError(
+      `${file} [instances] jwt_key: the same key as [xmpp] jwt_key; the instances' key must serve their host alone`,
+    );
   }
 }
 
 function readCa(p: string, file: string): string {
   let pem: string;
-  try { pem = readFileSync(p, 'utf8'); } catch (err) {
-    throw new ConfigError(`${file} [instances] ca: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  try {
+    pem = readFileSync(p, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `${file} [instances] ca: cannot read ${p} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
-  if (!pem.includes('-----BEGIN CERTIFICATE-----')) throw new ConfigError(`${file} [instances] ca: ${p} holds no PEM certificate`);
+  if (!pem.includes('-----BEGIN CERTIFICATE-----'))
+    throw new ConfigError(`${file} [instances] ca: ${p} holds no PEM certificate`);
   return pem;
 }

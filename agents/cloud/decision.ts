@@ -37,7 +37,8 @@ export interface Admission {
 
 /** The decision itself, from facts gathered by the caller: ACL, then quota, then capacity. */
 export function decideAdmission(f: AdmissionFacts): Admission {
-  if (!f.allowed) return { admitted: 0, condition: 'not-in-acl', reason: `${f.owner} may not use cloud ${f.cloud} (not in its ACL)` };
+  if (!f.allowed)
+    return { admitted: 0, condition: 'not-in-acl', reason: `${f.owner} may not use cloud ${f.cloud} (not in its ACL)` };
   let admitted = f.count;
   let condition: Admission['condition'];
   const reasons: string[] = [];
@@ -58,7 +59,11 @@ export function decideAdmission(f: AdmissionFacts): Admission {
 /** Free capacity less what is waiting to be created; an absent dimension is unlimited. */
 export function capacityLeft(free: Capacity | undefined, waiting: Usage): Capacity {
   const less = (v: number | undefined, used: number) => (v === undefined ? undefined : Math.max(0, v - used));
-  return { instances: less(free?.instances, waiting.instances), cores: less(free?.cores, waiting.cores), memoryMb: less(free?.memoryMb, waiting.memoryMb) };
+  return {
+    instances: less(free?.instances, waiting.instances),
+    cores: less(free?.cores, waiting.cores),
+    memoryMb: less(free?.memoryMb, waiting.memoryMb),
+  };
 }
 
 /** How many instances of `size` fit in `free` (Infinity when nothing limits them). */
@@ -70,28 +75,61 @@ export function instancesIn(free: Capacity, size: Size): number {
 export type AdmissionGate = ReturnType<typeof admissionGate>;
 
 /** Gathers the facts (configuration, database, driver) and asks decideAdmission. */
-export function admissionGate({ config, store, policy, driver, log }: {
-  config: CloudConfig; store: CloudStore; policy: Policy; driver: CloudDriver; log: Logger;
+export function admissionGate({
+  config,
+  store,
+  policy,
+  driver,
+  log,
+}: {
+  config: CloudConfig;
+  store: CloudStore;
+  policy: Policy;
+  driver: CloudDriver;
+  log: Logger;
 }) {
   async function capacity(): Promise<Capacity | undefined> {
     if (!driver.features.has('capacity') || !driver.capacity) return undefined;
-    try { return await driver.capacity(); } catch (err) {
+    try {
+      return await driver.capacity();
+    } catch (err) {
       log.warn({ error: String((err as Error)?.message) }, 'capacity query failed; the cloud will decide');
       return undefined;
     }
   }
 
   function waiting(): Usage {
-    return store.requested().reduce((u, r) => ({ instances: u.instances + 1, cores: u.cores + r.cores, memoryMb: u.memoryMb + r.memory_mb }), { instances: 0, cores: 0, memoryMb: 0 });
+    return store
+      .requested()
+      .reduce(
+        (u, r) => ({ instances: u.instances + 1, cores: u.cores + r.cores, memoryMb: u.memoryMb + r.memory_mb }),
+        { instances: 0, cores: 0, memoryMb: 0 },
+      );
   }
 
   return {
-    async decide(ask: { owner: string; groups: readonly string[]; flavor: string; size: Size; count: number }): Promise<Admission> {
+    async decide(ask: {
+      owner: string;
+      groups: readonly string[];
+      flavor: string;
+      size: Size;
+      count: number;
+    }): Promise<Admission> {
       const allowed = policy.allowed(ask.owner, ask.groups);
       const quota = allowed ? policy.fit(ask.owner, ask.groups, ask.size, ask.count) : { fits: 0 };
       // Neither a refused owner nor an empty ask needs the cloud.
       const cap = allowed && quota.fits > 0 ? await capacity() : undefined;
-      return decideAdmission({ cloud: config.name, owner: ask.owner, flavor: ask.flavor, size: ask.size, count: ask.count, allowed, quota, capacity: cap, waiting: waiting() });
+      return decideAdmission({
+        cloud: config.name,
+        owner: ask.owner,
+        flavor: ask.flavor,
+        size: ask.size,
+        count: ask.count,
+        allowed,
+        quota,
+        capacity: cap,
+        waiting: waiting(),
+      });
     },
 
     /** What the whole cloud can still host (for the presence): the quota headroom and the capacity left, the smaller of each. */
@@ -99,7 +137,11 @@ export function admissionGate({ config, store, policy, driver, log }: {
       const q = policy.free();
       const c = capacityLeft(await capacity(), waiting());
       const min = (a?: number, b?: number) => (a === undefined ? b : b === undefined ? a : Math.min(a, b));
-      return { instances: min(q.instances, c.instances), cores: min(q.cores, c.cores), memoryMb: min(q.memoryMb, c.memoryMb) };
+      return {
+        instances: min(q.instances, c.instances),
+        cores: min(q.cores, c.cores),
+        memoryMb: min(q.memoryMb, c.memoryMb),
+      };
     },
   };
 }

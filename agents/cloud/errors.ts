@@ -8,15 +8,26 @@ import { scrubber } from '../../core/index.js';
 import { CloudError, type CloudErrorKind } from '../../drivers/index.js';
 
 /** AllocateResult conditions (protocols/cloud.ts). */
-export type RefusalCondition = 'not-in-acl' | 'quota-exceeded' | 'capacity' | 'cloud-refused' | 'invalid-field' | 'name-taken';
+export type RefusalCondition =
+  | 'not-in-acl'
+  | 'quota-exceeded'
+  | 'capacity'
+  | 'cloud-refused'
+  | 'invalid-field'
+  | 'name-taken';
 
 const BY_KIND: Record<CloudErrorKind, RefusalCondition> = {
-  quota: 'quota-exceeded', capacity: 'capacity', auth: 'cloud-refused', 'not-found': 'cloud-refused',
-  invalid: 'cloud-refused', unavailable: 'cloud-refused',
+  quota: 'quota-exceeded',
+  capacity: 'capacity',
+  auth: 'cloud-refused',
+  'not-found': 'cloud-refused',
+  invalid: 'cloud-refused',
+  unavailable: 'cloud-refused',
 };
 
 export function refusalOf(err: unknown): { condition: RefusalCondition; message: string } {
-  if (err instanceof CloudError) return { condition: BY_KIND[err.kind], message: `the cloud refused (${err.kind}): ${err.message}` };
+  if (err instanceof CloudError)
+    return { condition: BY_KIND[err.kind], message: `the cloud refused (${err.kind}): ${err.message}` };
   // Anything else is our bug or an unexpected failure: its text is not meant for users.
   return { condition: 'cloud-refused', message: 'the cloud call failed unexpectedly (see the cloud agent log)' };
 }

@@ -11,7 +11,14 @@
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError, type Logger } from '../../core/index.js';
-import { decideTrust, endorsedBy, readEndorserFile, requirementProblem, type Endorser, type TrustPolicy } from '../../images/index.js';
+import {
+  decideTrust,
+  endorsedBy,
+  readEndorserFile,
+  requirementProblem,
+  type Endorser,
+  type TrustPolicy,
+} from '../../images/index.js';
 import type { CloudConfig } from './config.js';
 import type { Catalog } from './catalog.js';
 
@@ -26,10 +33,15 @@ export interface ImageTrust {
   check(image: string, flavor?: { name: string; cores: number; memoryMb: number }): string | undefined;
 }
 
-export function loadImageTrust(config: CloudConfig, log: Logger, now: () => Date = () => new Date()): ImageTrust | undefined {
+export function loadImageTrust(
+  config: CloudConfig,
+  log: Logger,
+  now: () => Date = () => new Date(),
+): ImageTrust | undefined {
   const t = config.raw.trust;
   if (!t) {
-    if (config.raw.images) throw new ConfigError(`${config.file} [images] metadata_dir: needs a [trust] section saying whom to trust`);
+    if (config.raw.images)
+      throw new ConfigError(`${config.file} [images] metadata_dir: needs a [trust] section saying whom to trust`);
     return undefined;
   }
   const at = (key: string) => `${config.file} [trust] ${key}`;
@@ -37,12 +49,17 @@ export function loadImageTrust(config: CloudConfig, log: Logger, now: () => Date
   for (const f of t.endorsers) {
     const file = isAbsolute(f) ? f : resolve(dirname(config.file), f);
     let e: Endorser;
-    try { e = readEndorserFile(file); } catch (err) { throw new ConfigError(`${at('endorsers')}: ${(err as Error).message}`, { cause: err }); }
+    try {
+      e = readEndorserFile(file);
+    } catch (err) {
+      throw new ConfigError(`${at('endorsers')}: ${(err as Error).message}`, { cause: err });
+    }
     endorsers.set(e.keyid, e);
   }
   const hex = (key: string, v: string, lengths: number[]) => {
     const s = v.toLowerCase().replace(/^sha(256|512):/, '');
-    if (!/^[0-9a-f]+$/.test(s) || !lengths.includes(s.length)) throw new ConfigError(`${at(key)}: '${v}' is not ${lengths.map((n) => `${n}`).join(' or ')} hex digits`);
+    if (!/^[0-9a-f]+$/.test(s) || !lengths.includes(s.length))
+      throw new ConfigError(`${at(key)}: '${v}' is not ${lengths.map((n) => `${n}`).join(' or ')} hex digits`);
     return s;
   };
   const policy: TrustPolicy = Object.freeze({
@@ -53,7 +70,14 @@ export function loadImageTrust(config: CloudConfig, log: Logger, now: () => Date
     allowUnsigned: t.allow_unsigned,
   });
   const envelopes = readEnvelopes(config, log);
-  log.info({ endorsers: [...endorsers.values()].map((e) => `${e.email} ${e.keyid.slice(0, 16)}`), metadata: [...envelopes.keys()], allowUnsigned: policy.allowUnsigned }, 'image trust policy');
+  log.info(
+    {
+      endorsers: [...endorsers.values()].map((e) => `${e.email} ${e.keyid.slice(0, 16)}`),
+      metadata: [...envelopes.keys()],
+      allowUnsigned: policy.allowUnsigned,
+    },
+    'image trust policy',
+  );
   return Object.freeze({
     policy,
     check(image: string, flavor?: { name: string; cores: number; memoryMb: number }) {
@@ -77,13 +101,20 @@ function readEnvelopes(config: CloudConfig, log: Logger): Map<string, string> {
   const out = new Map<string, string>();
   if (dir === undefined) return out;
   let names: string[];
-  try { names = readdirSync(dir); } catch (err) {
-    throw new ConfigError(`${config.file} [images] metadata_dir: cannot read ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  try {
+    names = readdirSync(dir);
+  } catch (err) {
+    throw new ConfigError(
+      `${config.file} [images] metadata_dir: cannot read ${dir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
   for (const n of names.filter((x) => x.endsWith('.json')).sort()) {
     const file = join(dir, n);
     const size = statSync(file).size;
-    if (size > MAX_ENVELOPE) { log.warn({ file, size }, 'image metadata file over 1 MiB: ignored'); continue; }
+    if (size > MAX_ENVELOPE) {
+      log.warn({ file, size }, 'image metadata file over 1 MiB: ignored');
+      continue;
+    }
     out.set(n.slice(0, -'.json'.length), readFileSync(file, 'utf8'));
   }
   return out;
@@ -100,7 +131,9 @@ export function withImageTrust(catalog: Catalog, trust: ImageTrust | undefined):
     ...catalog,
     check(flavor: string, image: string) {
       const f = catalog.flavor(flavor);
-      return catalog.check(flavor, image) ?? trust.check(image, f && { name: flavor, cores: f.cores, memoryMb: f.memoryMb });
+      return (
+        catalog.check(flavor, image) ?? trust.check(image, f && { name: flavor, cores: f.cores, memoryMb: f.memoryMb })
+      );
     },
   });
 }

@@ -7,7 +7,15 @@
  *   cloudgate agent cloud --config cloud.ini        (see examples/cloud-local.ini)
  */
 import { chmodSync } from 'node:fs';
-import { Agent, createLogger, openStore, withSecretsScrubbed, type Db, type Logger, type XmppOptions } from '../../core/index.js';
+import {
+  Agent,
+  createLogger,
+  openStore,
+  withSecretsScrubbed,
+  type Db,
+  type Logger,
+  type XmppOptions,
+} from '../../core/index.js';
 import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud } from '../../protocols/index.js';
 import { driverSecretKeys, openDriver, type CloudDriver } from '../../drivers/index.js';
@@ -28,7 +36,14 @@ import { cloudPresence } from './presence.js';
 import { queries } from './queries.js';
 import { cloudChat } from './chat.js';
 
-export { loadCloudConfig, parseCloudConfig, cloudSchema, cloudSchemaFor, type CloudConfig, type Limits } from './config.js';
+export {
+  loadCloudConfig,
+  parseCloudConfig,
+  cloudSchema,
+  cloudSchemaFor,
+  type CloudConfig,
+  type Limits,
+} from './config.js';
 export { buildUserData, instanceJid } from './userdata.js';
 export { nodeOf } from './states.js';
 export { loadImageTrust, type ImageTrust } from './image-trust.js';
@@ -59,10 +74,14 @@ export interface CloudAgent {
 export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps = {}): Promise<CloudAgent> {
   // The one place secrets are kept out of the logs: every driver's secret option names
   // are redacted wherever they appear, and this file's credential values in any string.
-  const log = withSecretsScrubbed(deps.log ?? createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file, secretKeys: driverSecretKeys() }), config.secrets);
+  const log = withSecretsScrubbed(
+    deps.log ??
+      createLogger({ level: config.raw.log?.level, destination: config.raw.log?.file, secretKeys: driverSecretKeys() }),
+    config.secrets,
+  );
   // Keys first: a missing key file fails before anything is opened or created on disk.
   const tokens = await makeTokens(config);
-  const given = deps.xmpp ?? await xmppOptions(config.raw.xmpp, config.file);
+  const given = deps.xmpp ?? (await xmppOptions(config.raw.xmpp, config.file));
   // A fixed resource gives requesters one address for this agent (protocols/cloud.ts).
   const xmpp = given.kind === 'component' || given.resource ? given : { ...given, resource: cloud.CLOUD_RESOURCE };
   const db = openStore(config.db, MIGRATIONS, { log });
@@ -74,10 +93,17 @@ export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps
   let catalog: Catalog;
   try {
     // What instances running on this host must not read (a shared local driver checks).
-    const protectedFiles = [config.file, config.instances.jwtKey, config.raw.xmpp.jwt_key, config.db].filter((f): f is string => !!f);
-    driver = deps.driver ?? await openDriver(config.driver, config.driverOptions, { log: log.child({ module: 'driver' }), protectedFiles });
+    const protectedFiles = [config.file, config.instances.jwtKey, config.raw.xmpp.jwt_key, config.db].filter(
+      (f): f is string => !!f,
+    );
+    driver =
+      deps.driver ??
+      (await openDriver(config.driver, config.driverOptions, { log: log.child({ module: 'driver' }), protectedFiles }));
     if (deps.wrapDriver) driver = deps.wrapDriver(driver);
-    catalog = withImageTrust(await buildCatalog(config, driver), loadImageTrust(config, log.child({ module: 'image-trust', cloud: config.name })));
+    catalog = withImageTrust(
+      await buildCatalog(config, driver),
+      loadImageTrust(config, log.child({ module: 'image-trust', cloud: config.name })),
+    );
   } catch (err) {
     await driver?.close().catch(() => {});
     db.close();
@@ -86,8 +112,19 @@ export async function createCloudAgent(config: CloudConfig, deps: CloudAgentDeps
   return wire(config, log, db, store, scrub, driver, catalog, tokens, xmpp);
 }
 
-function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub: Scrub, driver: CloudDriver, catalog: Catalog, tokens: Tokens, xmpp: XmppOptions): CloudAgent {
-  const trusted = (bare: string) => config.requesters.has(bare) || config.admins.has(bare) || bare.endsWith(`@${config.instances.domain}`);
+function wire(
+  config: CloudConfig,
+  log: Logger,
+  db: Db,
+  store: CloudStore,
+  scrub: Scrub,
+  driver: CloudDriver,
+  catalog: Catalog,
+  tokens: Tokens,
+  xmpp: XmppOptions,
+): CloudAgent {
+  const trusted = (bare: string) =>
+    config.requesters.has(bare) || config.admins.has(bare) || bare.endsWith(`@${config.instances.domain}`);
   const agent = new Agent({ kind: 'cloud', xmpp, log, db, trusted });
   const mlog = (module: string) => agent.log.child({ module, cloud: config.name });
 
@@ -95,11 +132,24 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
   const gate = admissionGate({ config, store, policy, driver, log: mlog('admission') });
   const presence = cloudPresence({ agent, config, catalog, policy, gate, log: mlog('presence') });
   const states = reporter({ agent, store, config, log: mlog('states'), scrub, onChange: () => presence.changed() });
-  const provisioner = makeProvisioner({ agent, store, config, driver, catalog, states, tokens, log: mlog('provisioner'), scrub });
+  const provisioner = makeProvisioner({
+    agent,
+    store,
+    config,
+    driver,
+    catalog,
+    states,
+    tokens,
+    log: mlog('provisioner'),
+    scrub,
+  });
   const terminator = makeTerminator({ config, store, driver, states, provisioner, log: mlog('terminate') });
   const watch = watcher({ config, store, driver, states, terminator, log: mlog('watch') });
 
-  agent.onMessage(cloud.Allocate, admission({ config, store, catalog, gate, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }));
+  agent.onMessage(
+    cloud.Allocate,
+    admission({ config, store, catalog, gate, provisioner, log: mlog('allocate'), onChange: () => presence.changed() }),
+  );
   agent.onMessage(cloud.Terminate, (msg, ctx) => terminator.onTerminate(msg, ctx));
   queries({ agent, config, store, catalog, policy, gate, driver, states, tokens });
   cloudChat({ agent, config, store, status: () => presence.compute() });
@@ -122,7 +172,10 @@ function wire(config: CloudConfig, log: Logger, db: Db, store: CloudStore, scrub
 
   let stopped = false;
   return {
-    agent, config, driver, store,
+    agent,
+    config,
+    driver,
+    store,
     start: () => agent.start(),
     async stop() {
       if (stopped) return;

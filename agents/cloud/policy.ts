@@ -14,8 +14,15 @@
 import type { CloudConfig, Limits } from './config.js';
 import type { CloudStore, InstanceRow } from './store.js';
 
-export interface Size { cores: number; memoryMb: number }
-export interface Usage { instances: number; cores: number; memoryMb: number }
+export interface Size {
+  cores: number;
+  memoryMb: number;
+}
+export interface Usage {
+  instances: number;
+  cores: number;
+  memoryMb: number;
+}
 
 export interface Fit {
   /** How many of the asked instances fit. */
@@ -30,7 +37,10 @@ export function policy({ config, store }: { config: CloudConfig; store: CloudSto
   const { acl, quota } = config;
 
   function usageOf(rows: readonly InstanceRow[]): Usage {
-    return rows.reduce((u, r) => ({ instances: u.instances + 1, cores: u.cores + r.cores, memoryMb: u.memoryMb + r.memory_mb }), { instances: 0, cores: 0, memoryMb: 0 });
+    return rows.reduce(
+      (u, r) => ({ instances: u.instances + 1, cores: u.cores + r.cores, memoryMb: u.memoryMb + r.memory_mb }),
+      { instances: 0, cores: 0, memoryMb: 0 },
+    );
   }
 
   function scopes(owner: string, groups: readonly string[]): Array<{ label: string; limits: Limits; usage: Usage }> {
@@ -76,9 +86,15 @@ export function policy({ config, store }: { config: CloudConfig; store: CloudSto
     free(): { instances?: number; cores?: number; memoryMb?: number } {
       const u = usageOf(store.live());
       const left = (max: number | undefined, used: number) => (max === undefined ? undefined : Math.max(0, max - used));
-      return { instances: left(quota.total.instances, u.instances), cores: left(quota.total.cores, u.cores), memoryMb: left(quota.total.memoryMb, u.memoryMb) };
+      return {
+        instances: left(quota.total.instances, u.instances),
+        cores: left(quota.total.cores, u.cores),
+        memoryMb: left(quota.total.memoryMb, u.memoryMb),
+      };
     },
 
-    usage(): Usage { return usageOf(store.live()); },
+    usage(): Usage {
+      return usageOf(store.live());
+    },
   };
 }

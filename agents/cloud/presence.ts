@@ -17,8 +17,20 @@ type PresenceData = ReturnType<typeof cloud.CloudPresence.payload.decode>;
 /** Stands for "no limit" where the wire needs a number. */
 const UNLIMITED = 1_000_000;
 
-export function cloudPresence({ agent, config, catalog, policy, gate, log }: {
-  agent: Agent; config: CloudConfig; catalog: Catalog; policy: Policy; gate: AdmissionGate; log: Logger;
+export function cloudPresence({
+  agent,
+  config,
+  catalog,
+  policy,
+  gate,
+  log,
+}: {
+  agent: Agent;
+  config: CloudConfig;
+  catalog: Catalog;
+  policy: Policy;
+  gate: AdmissionGate;
+  log: Logger;
 }) {
   let timer: NodeJS.Timeout | undefined;
   let last = '';
@@ -62,6 +74,9 @@ export function cloudPresence({ agent, config, catalog, policy, gate, log }: {
       }, 200);
       timer.unref();
     },
-    stop(): void { stopped = true; clearTimeout(timer); },
+    stop(): void {
+      stopped = true;
+      clearTimeout(timer);
+    },
   };
 }

@@ -19,9 +19,26 @@ import { isAppCondition } from '../../errors/index.js';
 
 export type Provisioner = ReturnType<typeof provisioner>;
 
-export function provisioner({ agent, store, config, driver, catalog, states, tokens, log, scrub }: {
-  agent: Agent; store: CloudStore; config: CloudConfig; driver: CloudDriver; catalog: Catalog; states: Reporter;
-  tokens: Tokens; log: Logger; scrub: Scrub;
+export function provisioner({
+  agent,
+  store,
+  config,
+  driver,
+  catalog,
+  states,
+  tokens,
+  log,
+  scrub,
+}: {
+  agent: Agent;
+  store: CloudStore;
+  config: CloudConfig;
+  driver: CloudDriver;
+  catalog: Catalog;
+  states: Reporter;
+  tokens: Tokens;
+  log: Logger;
+  scrub: Scrub;
 }) {
   let running: Promise<void> | undefined;
   let again = false;
@@ -45,9 +62,16 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
     inFlight.add(row.name);
     try {
       if (!flavor || !image) throw new Error(`mapping for ${row.flavor}/${row.image} is gone`);
-      const userData = await buildUserData({ config, tokens, pubsub: agent.pubsub.service, cloud: agent.bare }, req, row);
+      const userData = await buildUserData(
+        { config, tokens, pubsub: agent.pubsub.service, cloud: agent.bare },
+        req,
+        row,
+      );
       const spec = {
-        name: row.name, flavorId: flavor.id, imageId: image.id, userData,
+        name: row.name,
+        flavorId: flavor.id,
+        imageId: image.id,
+        userData,
         tags: { deployment: row.deployment, service: row.service, owner: row.owner, cloud: config.name },
       };
       let inst = await driver.create(spec);
@@ -60,13 +84,19 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
         inst = await driver.create(spec);
       }
       if (stopped) return;
-      states.apply(row.name, { state: inst.state, cloudId: inst.id, providerState: inst.providerState, addresses: inst.addresses });
+      states.apply(row.name, {
+        state: inst.state,
+        cloudId: inst.id,
+        providerState: inst.providerState,
+        addresses: inst.addresses,
+      });
     } catch (err) {
       if (stopped) return;
       const { condition, message } = refusalOf(err);
       const reason = scrub(message);
       log.warn({ name: row.name, condition, reason }, 'instance creation refused');
-      if (!(err instanceof Error && 'kind' in err)) log.error({ err: String((err as Error)?.stack ?? err) }, 'unexpected create failure');
+      if (!(err instanceof Error && 'kind' in err))
+        log.error({ err: String((err as Error)?.stack ?? err) }, 'unexpected create failure');
       store.refuse(row.request, row.name, condition, reason);
       states.apply(row.name, { state: 'failed', reason });
     } finally {
@@ -81,15 +111,26 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
     const refused = new Set(req.refused);
     const accepted = req.names.filter((n) => !refused.has(n) && store.instance(n)?.state !== 'failed');
     const id = `alloc-${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
-    await agent.sendReliable(cloud.AllocateResult, req.requester, {
-      request_id: req.request_id, deployment: req.deployment, service: req.service,
-      accepted, refused: [...refused],
-      // Stored from a RefusalCondition; read back as text.
-      condition: refused.size && req.condition && isAppCondition(req.condition) ? req.condition : undefined,
-      reason: refused.size && req.reason ? scrub(req.reason).slice(0, 2048) : undefined,
-    }, id);
+    await agent.sendReliable(
+      cloud.AllocateResult,
+      req.requester,
+      {
+        request_id: req.request_id,
+        deployment: req.deployment,
+        service: req.service,
+        accepted,
+        refused: [...refused],
+        // Stored from a RefusalCondition; read back as text.
+        condition: refused.size && req.condition && isAppCondition(req.condition) ? req.condition : undefined,
+        reason: refused.size && req.reason ? scrub(req.reason).slice(0, 2048) : undefined,
+      },
+      id,
+    );
     store.markResultSent(key);
-    log.info({ requestId: req.request_id, deployment: req.deployment, accepted: accepted.length, refused: refused.size }, 'allocation answered');
+    log.info(
+      { requestId: req.request_id, deployment: req.deployment, accepted: accepted.length, refused: refused.size },
+      'allocation answered',
+    );
   }
 
   async function pass(): Promise<void> {
@@ -118,11 +159,19 @@ export function provisioner({ agent, store, config, driver, catalog, states, tok
     /** Starts a pass (or asks the running one to go round again). */
     kick(): Promise<void> {
       if (stopped) return Promise.resolve();
-      if (running) { again = true; return running; }
-      running = pass().catch((err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'provisioning pass failed'))
-        .finally(() => { running = undefined; });
+      if (running) {
+        again = true;
+        return running;
+      }
+      running = pass()
+        .catch((err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'provisioning pass failed'))
+        .finally(() => {
+          running = undefined;
+        });
       return running;
     },
-    stop(): void { stopped = true; },
+    stop(): void {
+      stopped = true;
+    },
   };
 }

@@ -15,11 +15,30 @@ import { GONE, type CloudStore } from './store.js';
 import type { Reporter } from './states.js';
 import { instanceJid, type Tokens } from './userdata.js';
 
-export function queries({ agent, config, store, catalog, policy, gate, driver, states, tokens }: {
-  agent: Agent; config: CloudConfig; store: CloudStore; catalog: Catalog; policy: Policy; gate: AdmissionGate; driver: CloudDriver; states: Reporter; tokens: Tokens;
+export function queries({
+  agent,
+  config,
+  store,
+  catalog,
+  policy,
+  gate,
+  driver,
+  states,
+  tokens,
+}: {
+  agent: Agent;
+  config: CloudConfig;
+  store: CloudStore;
+  catalog: Catalog;
+  policy: Policy;
+  gate: AdmissionGate;
+  driver: CloudDriver;
+  states: Reporter;
+  tokens: Tokens;
 }) {
   const requester = (ctx: RequestContext) => {
-    if (!config.requesters.has(ctx.bare)) throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
+    if (!config.requesters.has(ctx.bare))
+      throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
   };
 
   agent.handle(cloud.Discover, async (q, ctx) => {
@@ -28,7 +47,13 @@ export function queries({ agent, config, store, catalog, policy, gate, driver, s
     const problem = catalog.check(q.flavor, q.image);
     if (problem) return { accept: false, max: 0, reason: problem };
     const f = catalog.flavor(q.flavor)!;
-    const d = await gate.decide({ owner, groups: q.groups ?? [], flavor: q.flavor, size: { cores: f.cores, memoryMb: f.memoryMb }, count: q.count });
+    const d = await gate.decide({
+      owner,
+      groups: q.groups ?? [],
+      flavor: q.flavor,
+      size: { cores: f.cores, memoryMb: f.memoryMb },
+      count: q.count,
+    });
     return { accept: d.admitted >= q.count, max: d.admitted, reason: d.admitted >= q.count ? undefined : d.reason };
   });
 
@@ -56,7 +81,10 @@ export function queries({ agent, config, store, catalog, policy, gate, driver, s
 
   agent.handle(cloud.RenewToken, async (_q, ctx) => {
     const at = ctx.bare.indexOf('@');
-    const row = ctx.bare.slice(at + 1) === config.instances.domain ? store.instance(ctx.bare.slice(0, at)) ?? findByJid(ctx.bare) : undefined;
+    const row =
+      ctx.bare.slice(at + 1) === config.instances.domain
+        ? (store.instance(ctx.bare.slice(0, at)) ?? findByJid(ctx.bare))
+        : undefined;
     if (!row || GONE.includes(row.state) || instanceJid(config, row.name) !== ctx.bare) {
       throw forbidden(`${ctx.bare} is not an instance of cloud ${config.name}`, 'not-owner');
     }

@@ -22,7 +22,9 @@ export interface Change {
 
 export type Reporter = ReturnType<typeof reporter>;
 
-export function nodeOf(config: CloudConfig): string { return `clouds/${config.name}`; }
+export function nodeOf(config: CloudConfig): string {
+  return `clouds/${config.name}`;
+}
 
 /** 'requested' is never reported; a creation the cloud refused is reported as 'error'. */
 function wireState(s: StoredState): cloud.CloudInstanceState {
@@ -31,17 +33,35 @@ function wireState(s: StoredState): cloud.CloudInstanceState {
   return s;
 }
 
-export function reporter({ agent, store, config, log, scrub, onChange }: {
-  agent: Agent; store: CloudStore; config: CloudConfig; log: Logger; scrub: Scrub; onChange: () => void;
+export function reporter({
+  agent,
+  store,
+  config,
+  log,
+  scrub,
+  onChange,
+}: {
+  agent: Agent;
+  store: CloudStore;
+  config: CloudConfig;
+  log: Logger;
+  scrub: Scrub;
+  onChange: () => void;
 }) {
   const node = nodeOf(config);
 
   function payload(r: InstanceRow) {
     return {
-      deployment: r.deployment, service: r.service, name: r.name,
-      id: r.cloud_id ?? undefined, jid: instanceJid(config, r.name), state: wireState(r.state),
-      provider_state: r.provider_state ?? undefined, reason: r.reason ? scrub(r.reason).slice(0, 2048) : undefined,
-      addresses: r.addresses.length ? r.addresses.slice(0, 16) : undefined, at: new Date(r.updated_at).toISOString(),
+      deployment: r.deployment,
+      service: r.service,
+      name: r.name,
+      id: r.cloud_id ?? undefined,
+      jid: instanceJid(config, r.name),
+      state: wireState(r.state),
+      provider_state: r.provider_state ?? undefined,
+      reason: r.reason ? scrub(r.reason).slice(0, 2048) : undefined,
+      addresses: r.addresses.length ? r.addresses.slice(0, 16) : undefined,
+      at: new Date(r.updated_at).toISOString(),
     };
   }
 
@@ -52,7 +72,9 @@ export function reporter({ agent, store, config, log, scrub, onChange }: {
     } catch (err) {
       log.warn({ err, name: r.name }, 'could not queue the instance state message');
     }
-    agent.pubsub.publish(cloud.InstanceStateEvent, node, msg).catch((err) => log.warn({ err: String(err), name: r.name }, 'could not publish the instance state'));
+    agent.pubsub
+      .publish(cloud.InstanceStateEvent, node, msg)
+      .catch((err) => log.warn({ err: String(err), name: r.name }, 'could not publish the instance state'));
   }
 
   return {
@@ -69,10 +91,19 @@ export function reporter({ agent, store, config, log, scrub, onChange }: {
         addresses: c.addresses ?? cur.addresses,
       };
       const same = patch.state === cur.state && patch.cloud_id === cur.cloud_id;
-      if (same && patch.provider_state === cur.provider_state && patch.reason === cur.reason && JSON.stringify(patch.addresses) === JSON.stringify(cur.addresses)) return cur;
+      if (
+        same &&
+        patch.provider_state === cur.provider_state &&
+        patch.reason === cur.reason &&
+        JSON.stringify(patch.addresses) === JSON.stringify(cur.addresses)
+      )
+        return cur;
       const { after } = store.update(name, patch)!;
       if (!same) {
-        log.info({ name, deployment: after.deployment, from: cur.state, to: after.state, cloudId: after.cloud_id }, 'instance state changed');
+        log.info(
+          { name, deployment: after.deployment, from: cur.state, to: after.state, cloudId: after.cloud_id },
+          'instance state changed',
+        );
         void notify(after);
         onChange();
       }
@@ -92,9 +123,13 @@ export function reporter({ agent, store, config, log, scrub, onChange }: {
         for (const j of [...config.requesters, ...config.admins]) if (j !== agent.bare) members[j] = 'member';
         await agent.pubsub.setAffiliations(node, members);
         const dropped = await agent.pubsub.pruneSubscriptions(node, new Set([agent.bare, ...Object.keys(members)]));
-        if (dropped.length) log.warn({ node, dropped }, 'ended subscriptions of JIDs that are neither requesters nor admins');
+        if (dropped.length)
+          log.warn({ node, dropped }, 'ended subscriptions of JIDs that are neither requesters nor admins');
       } catch (err) {
-        log.warn({ err: String(err), node }, 'could not create the PubSub node; state events will only go to requesters');
+        log.warn(
+          { err: String(err), node },
+          'could not create the PubSub node; state events will only go to requesters',
+        );
       }
     },
   };

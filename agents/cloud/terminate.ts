@@ -16,8 +16,20 @@ type TerminateMsg = ReturnType<typeof cloud.Terminate.payload.decode>;
 
 export type Terminator = ReturnType<typeof terminator>;
 
-export function terminator({ config, store, driver, states, provisioner, log }: {
-  config: CloudConfig; store: CloudStore; driver: CloudDriver; states: Reporter; provisioner: Provisioner; log: Logger;
+export function terminator({
+  config,
+  store,
+  driver,
+  states,
+  provisioner,
+  log,
+}: {
+  config: CloudConfig;
+  store: CloudStore;
+  driver: CloudDriver;
+  states: Reporter;
+  provisioner: Provisioner;
+  log: Logger;
 }) {
   const busy = new Set<string>();
 
@@ -27,7 +39,8 @@ export function terminator({ config, store, driver, states, provisioner, log }: 
     // Not created yet: the provisioner sees the flag and never creates it; one in creation
     // is terminated on the next poll, once its cloud id is known.
     if (row.state === 'requested') {
-      if (!provisioner.inFlight.has(name)) states.apply(name, { state: 'terminated', reason: 'terminated before it was created' });
+      if (!provisioner.inFlight.has(name))
+        states.apply(name, { state: 'terminated', reason: 'terminated before it was created' });
       return;
     }
     if (!row.cloud_id) return;
@@ -44,11 +57,18 @@ export function terminator({ config, store, driver, states, provisioner, log }: 
 
   return {
     onTerminate(msg: TerminateMsg, ctx: MessageContext): void {
-      if (!config.requesters.has(ctx.bare)) throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
+      if (!config.requesters.has(ctx.bare))
+        throw forbidden(`${ctx.bare} is not a requester of cloud ${config.name}`, 'unauthorized-sender');
       const owner = msg.owner.toLowerCase();
-      const rows = store.list({ deployment: msg.deployment }).filter((r) => msg.names.length === 0 || msg.names.includes(r.name));
+      const rows = store
+        .list({ deployment: msg.deployment })
+        .filter((r) => msg.names.length === 0 || msg.names.includes(r.name));
       const foreign = rows.find((r) => r.owner !== owner || r.requester !== ctx.bare);
-      if (foreign) throw forbidden(`instance ${foreign.name} of deployment ${msg.deployment} belongs to another owner or requester`, 'not-owner');
+      if (foreign)
+        throw forbidden(
+          `instance ${foreign.name} of deployment ${msg.deployment} belongs to another owner or requester`,
+          'not-owner',
+        );
       const names = rows.filter((r) => !GONE.includes(r.state)).map((r) => r.name);
       for (const n of names) store.update(n, { terminate_requested: 1 });
       log.info({ requestId: msg.request_id, deployment: msg.deployment, count: names.length }, 'terminate recorded');

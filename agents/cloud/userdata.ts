@@ -13,7 +13,8 @@ import type { InstanceRow, RequestRow } from './store.js';
 const OWN_SECTION = /^\[cloudgate\][ \t]*(?:[#;].*)?$/im;
 
 export function contextProblem(context: string): string | undefined {
-  if (OWN_SECTION.test(context)) return 'the context has a [cloudgate] section; the cloud agent writes that section itself';
+  if (OWN_SECTION.test(context))
+    return 'the context has a [cloudgate] section; the cloud agent writes that section itself';
   return undefined;
 }
 
@@ -42,9 +43,18 @@ export async function tokens(config: CloudConfig): Promise<Tokens> {
 }
 
 /** `cloud`: this agent's bare JID, which the instance asks for its next token (RenewToken). */
-export interface UserDataDeps { config: CloudConfig; tokens: Tokens; pubsub: string; cloud: string }
+export interface UserDataDeps {
+  config: CloudConfig;
+  tokens: Tokens;
+  pubsub: string;
+  cloud: string;
+}
 
-export async function buildUserData({ config, tokens: t, pubsub, cloud }: UserDataDeps, req: RequestRow, inst: InstanceRow): Promise<string> {
+export async function buildUserData(
+  { config, tokens: t, pubsub, cloud }: UserDataDeps,
+  req: RequestRow,
+  inst: InstanceRow,
+): Promise<string> {
   const jid = instanceJid(config, inst.name);
   const { token, expires } = await t.bootstrap(jid);
   const i = config.instances;
@@ -70,6 +80,13 @@ export async function buildUserData({ config, tokens: t, pubsub, cloud }: UserDa
   const out = [req.context.replace(/\s+$/, ''), '', '[cloudgate]'];
   for (const [k, v] of lines) if (v !== undefined && v !== '') out.push(`${k} = ${v}`);
   // PEM on indented continuation lines: the context parser joins them back into one value.
-  if (i.ca) out.push('ca =', ...i.ca.trim().split(/\r?\n/).map((l) => `    ${l}`));
+  if (i.ca)
+    out.push(
+      'ca =',
+      ...i.ca
+        .trim()
+        .split(/\r?\n/)
+        .map((l) => `    ${l}`),
+    );
   return `${out.join('\n').replace(/^\n+/, '')}\n`;
 }

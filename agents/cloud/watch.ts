@@ -11,8 +11,20 @@ import type { CloudStore } from './store.js';
 import type { Reporter } from './states.js';
 import type { Terminator } from './terminate.js';
 
-export function watcher({ config, store, driver, states, terminator, log }: {
-  config: CloudConfig; store: CloudStore; driver: CloudDriver; states: Reporter; terminator: Terminator; log: Logger;
+export function watcher({
+  config,
+  store,
+  driver,
+  states,
+  terminator,
+  log,
+}: {
+  config: CloudConfig;
+  store: CloudStore;
+  driver: CloudDriver;
+  states: Reporter;
+  terminator: Terminator;
+  log: Logger;
 }) {
   let timer: NodeJS.Timeout | undefined;
   let stopped = true;
@@ -36,24 +48,41 @@ export function watcher({ config, store, driver, states, terminator, log }: {
       if (inst) {
         states.apply(row.name, { state: inst.state, providerState: inst.providerState, addresses: inst.addresses });
       } else if (row.terminate_requested || started - row.updated_at > graceMs) {
-        states.apply(row.name, { state: 'terminated', reason: row.terminate_requested ? undefined : 'no longer listed by the cloud' });
+        states.apply(row.name, {
+          state: 'terminated',
+          reason: row.terminate_requested ? undefined : 'no longer listed by the cloud',
+        });
       }
     }
     await terminator.retry();
   }
 
   const tick = () => {
-    current = poll().catch((err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'watch poll failed'))
+    current = poll()
+      .catch((err) => log.error({ err: String((err as Error)?.stack ?? err) }, 'watch poll failed'))
       .finally(() => {
         current = undefined;
-        if (!stopped) { timer = setTimeout(tick, config.pollMs); timer.unref(); }
+        if (!stopped) {
+          timer = setTimeout(tick, config.pollMs);
+          timer.unref();
+        }
       });
   };
 
   return {
-    start(): void { stopped = false; tick(); },
+    start(): void {
+      stopped = false;
+      tick();
+    },
     /** One poll now (tests, and after a terminate to speed things up). */
-    async pollNow(): Promise<void> { await current; await poll(); },
-    async stop(): Promise<void> { stopped = true; clearTimeout(timer); await current; },
+    async pollNow(): Promise<void> {
+      await current;
+      await poll();
+    },
+    async stop(): Promise<void> {
+      stopped = true;
+      clearTimeout(timer);
+      await current;
+    },
   };
 }

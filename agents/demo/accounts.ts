@@ -13,12 +13,22 @@ export const GATEWAY_USER = 'gateway';
 export const CLOUD_NAME = 'cloud-a';
 export const USER = 'demo';
 
-export interface DemoPasswords { gateway: string; cloud: string; user: string }
+export interface DemoPasswords {
+  gateway: string;
+  cloud: string;
+  user: string;
+}
 
 export async function createAccounts(server: EjabberdServer): Promise<DemoPasswords> {
   const pw = () => randomBytes(18).toString('base64url');
   const p: DemoPasswords = { gateway: pw(), cloud: pw(), user: pw() };
-  await Promise.all([[GATEWAY_USER, p.gateway], [CLOUD_NAME, p.cloud], [USER, p.user]].map(([u, secret]) => account(server, u!, secret!)));
+  await Promise.all(
+    [
+      [GATEWAY_USER, p.gateway],
+      [CLOUD_NAME, p.cloud],
+      [USER, p.user],
+    ].map(([u, secret]) => account(server, u!, secret!)),
+  );
   return p;
 }
 

@@ -16,7 +16,13 @@ export const GATEWAY_JID = `${GATEWAY_USER}@${DEMO_HOST}`;
 export const CLOUD_JID = `${CLOUD_NAME}@${DEMO_HOST}`;
 export const DEMO_USER = `${USER}@${DEMO_HOST}`;
 
-export interface DemoFiles { gateway: string; cloud: string; client: string; cloudState: string; gatewayDb: string }
+export interface DemoFiles {
+  gateway: string;
+  cloud: string;
+  client: string;
+  cloudState: string;
+  gatewayDb: string;
+}
 
 function xmpp(info: ServerInfo, jid: string, password: string, resource?: string): string {
   // server.pem also holds the server's private key; clients need only the certificate.
@@ -38,7 +44,9 @@ export function writeConfigs(dir: string, info: ServerInfo, passwords: DemoPassw
     cloudState: join(dir, CLOUD_NAME),
     gatewayDb: join(dir, 'gateway.db'),
   };
-  writeFileSync(files.gateway, `; The demo's gateway (written by agents/demo; see examples/ for documented files).
+  writeFileSync(
+    files.gateway,
+    `; The demo's gateway (written by agents/demo; see examples/ for documented files).
 ${xmpp(info, GATEWAY_JID, passwords.gateway, 'gateway')}
 [log]
 level = info
@@ -56,16 +64,24 @@ tick = 500ms
 
 [users]
 allow = @${DEMO_HOST}
-${httpPort === undefined ? '' : `
+${
+  httpPort === undefined
+    ? ''
+    : `
 ; The HTTP API over HTTPS with the project-local certificate (server.pem holds its key too).
 [http]
 host = 127.0.0.1
 port = ${httpPort}
 cert = ${info.certFile}
 key = ${info.certFile}
-`}`, { mode: 0o600 });
+`
+}`,
+    { mode: 0o600 },
+  );
 
-  writeFileSync(files.cloud, `; The demo's cloud agent: the local driver runs each instance as a local process.
+  writeFileSync(
+    files.cloud,
+    `; The demo's cloud agent: the local driver runs each instance as a local process.
 ${xmpp(info, CLOUD_JID, passwords.cloud, 'cloud')}
 [log]
 level = info
@@ -106,13 +122,19 @@ server = ${info.ip}:${info.c2sPort}
 ca = ${info.certFile}
 heartbeat_interval = 5s
 metrics_interval = 30s
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
 
-  writeFileSync(files.client, `; For the cloudgate CLI as the demo user, e.g.
+  writeFileSync(
+    files.client,
+    `; For the cloudgate CLI as the demo user, e.g.
 ;   node dist/agents/cli.js status --config ${files.client}
 ${xmpp(info, DEMO_USER, passwords.user)}
 [gateway]
 jid = ${GATEWAY_JID}
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
   return files;
 }

@@ -28,13 +28,26 @@ export async function terminateLocalInstances(stateDir: string): Promise<number>
 export async function stopLeftovers(dir: string, stateDir: string, say: (line: string) => void): Promise<void> {
   if (!existsSync(dir)) return;
   let pids: number[] = [];
-  try { pids = JSON.parse(readFileSync(join(dir, PIDS), 'utf8')) as number[]; } catch { /* none recorded */ }
+  try {
+    pids = JSON.parse(readFileSync(join(dir, PIDS), 'utf8')) as number[];
+  } catch {
+    /* none recorded */
+  }
   for (const pid of pids) {
     // A recorded pid may have been reused since: only a cloudgate agent of this demo is ours.
     let cmd = '';
-    try { cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' '); } catch { continue; }
+    try {
+      cmd = readFileSync(`/proc/${pid}/cmdline`, 'utf8').replace(/\0/g, ' ');
+    } catch {
+      continue;
+    }
     if (!cmd.includes('agents/cli.js agent') || !cmd.includes(dir)) continue;
-    try { process.kill(-pid, 'SIGKILL'); say(`stopped agent process ${pid} left by a previous demo`); } catch { /* gone */ }
+    try {
+      process.kill(-pid, 'SIGKILL');
+      say(`stopped agent process ${pid} left by a previous demo`);
+    } catch {
+      /* gone */
+    }
   }
   const n = await terminateLocalInstances(stateDir).catch(() => 0);
   if (n) say(`terminated ${n} instance(s) left by a previous demo`);

@@ -13,12 +13,18 @@ let hooked = false;
 function hookExit(): void {
   if (hooked) return;
   hooked = true;
-  process.on('exit', () => { for (const c of live) signal(c.pid, 'SIGKILL'); });
+  process.on('exit', () => {
+    for (const c of live) signal(c.pid, 'SIGKILL');
+  });
 }
 
 function signal(pid: number | undefined, sig: NodeJS.Signals): void {
   if (!pid) return;
-  try { process.kill(-pid, sig); } catch { /* gone */ }
+  try {
+    process.kill(-pid, sig);
+  } catch {
+    /* gone */
+  }
 }
 
 export interface AgentProcess {
@@ -33,10 +39,19 @@ export interface AgentProcess {
 }
 
 export function logTail(file: string, lines = 20): string {
-  try { return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n'); } catch { return '(no log)'; }
+  try {
+    return readFileSync(file, 'utf8').trimEnd().split('\n').slice(-lines).join('\n');
+  } catch {
+    return '(no log)';
+  }
 }
 
-export function spawnAgent(name: string, command: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): AgentProcess {
+export function spawnAgent(
+  name: string,
+  command: readonly string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): AgentProcess {
   hookExit();
   const out = openSync(logFile, 'a');
   const child = spawn(command[0]!, command.slice(1), { stdio: ['ignore', out, out], detached: true, env });
@@ -44,12 +59,25 @@ export function spawnAgent(name: string, command: readonly string[], logFile: st
   live.add(child);
   let running = true;
   const exited = new Promise<string>((resolve) => {
-    child.once('exit', (code, sig) => { running = false; live.delete(child); resolve(sig ? `signal ${sig}` : `code ${code}`); });
-    child.once('error', (err) => { running = false; live.delete(child); resolve(`error ${err.message}`); });
+    child.once('exit', (code, sig) => {
+      running = false;
+      live.delete(child);
+      resolve(sig ? `signal ${sig}` : `code ${code}`);
+    });
+    child.once('error', (err) => {
+      running = false;
+      live.delete(child);
+      resolve(`error ${err.message}`);
+    });
   });
   return {
-    name, logFile, pid: child.pid ?? 0, exited,
-    get running() { return running; },
+    name,
+    logFile,
+    pid: child.pid ?? 0,
+    exited,
+    get running() {
+      return running;
+    },
     async stop(graceMs = 10_000) {
       if (!running) return;
       signal(child.pid, 'SIGTERM');

@@ -12,7 +12,10 @@ export const DEMO_HOST = 'localhost';
 export const INSTANCE_HOST = 'instances.localhost';
 
 export interface ServerSettings {
-  dir: string; c2sPort: number; componentPort: number; say: (line: string) => void;
+  dir: string;
+  c2sPort: number;
+  componentPort: number;
+  say: (line: string) => void;
   /** The gateway and cloud agents: they alone create PubSub nodes and are not shaped. */
   agents: string[];
 }
@@ -39,8 +42,14 @@ export async function startServer(s: ServerSettings): Promise<EjabberdServer> {
   const c2sPort = await pickPort(s.c2sPort, 'XMPP clients', s.say);
   const componentPort = await pickPort(s.componentPort, 'XMPP components', s.say);
   const server = await EjabberdServer.prepare({
-    dir: s.dir, host: DEMO_HOST, extraHosts: [{ name: INSTANCE_HOST, ownJwtKey: true }],
-    c2sPort, componentPort, logLevel: 'warning', nodeName: `cgdemo${process.pid}`, agents: s.agents,
+    dir: s.dir,
+    host: DEMO_HOST,
+    extraHosts: [{ name: INSTANCE_HOST, ownJwtKey: true }],
+    c2sPort,
+    componentPort,
+    logLevel: 'warning',
+    nodeName: `cgdemo${process.pid}`,
+    agents: s.agents,
   });
   // Not detached: the server must not outlive the demo, even if the demo is killed.
   await server.start();

@@ -6,20 +6,31 @@ import type { ServerInfo } from '../../ejabberd/index.js';
 import { CLOUD_JID, DEMO_USER, GATEWAY_JID, type DemoFiles } from './configs.js';
 
 export interface SummaryInput {
-  root: string; dir: string; files: DemoFiles; info: ServerInfo; d: DeploymentView; readyAfterS: number;
-  logs: { gateway: string; cloud: string }; chatPasswordFile?: string;
+  root: string;
+  dir: string;
+  files: DemoFiles;
+  info: ServerInfo;
+  d: DeploymentView;
+  readyAfterS: number;
+  logs: { gateway: string; cloud: string };
+  chatPasswordFile?: string;
   /** The gateway's HTTP API. */
   httpUrl: string;
 }
 
 export function summary(s: SummaryInput): string {
-  const rel = (p: string) => { const r = relative(s.root, p); return r.startsWith('..') ? p : r; };
+  const rel = (p: string) => {
+    const r = relative(s.root, p);
+    return r.startsWith('..') ? p : r;
+  };
   const cli = `node ${rel(join(s.root, 'dist', 'agents', 'cli.js'))}`;
   const cfg = `--config ${rel(s.files.client)}`;
   const w = (xs: string[]) => Math.max(...xs.map((x) => x.length));
   const names = s.d.instances.map((i) => i.name);
   const instances = s.d.instances.map((i) => {
-    const where = i.cloud_instance_id ? `local process, ${rel(join(s.files.cloudState, 'instances', i.cloud_instance_id))}/` : 'not created yet';
+    const where = i.cloud_instance_id
+      ? `local process, ${rel(join(s.files.cloudState, 'instances', i.cloud_instance_id))}/`
+      : 'not created yet';
     return `    ${i.name.padEnd(w(names))}  ${i.service.padEnd(8)} ${i.state.padEnd(9)} ${i.ready ? 'ready' : 'not ready'}  ${i.cloud}: ${where}`;
   });
   // server.pem also holds the server's key: point people at the certificate alone.
@@ -27,10 +38,10 @@ export function summary(s: SummaryInput): string {
   const cert = existsSync(crt) ? crt : s.info.certFile;
   const chat = s.chatPasswordFile
     ? [
-      `  chat:  log in to ${s.info.ip}:${s.info.c2sPort} as ${DEMO_USER} (password in ${rel(s.chatPasswordFile)};`,
-      `         the certificate is self-signed: trust ${rel(cert)} or accept it),`,
-      `         then send "help" to ${GATEWAY_JID}`,
-    ]
+        `  chat:  log in to ${s.info.ip}:${s.info.c2sPort} as ${DEMO_USER} (password in ${rel(s.chatPasswordFile)};`,
+        `         the certificate is self-signed: trust ${rel(cert)} or accept it),`,
+        `         then send "help" to ${GATEWAY_JID}`,
+      ]
     : [`  chat:  no chat account could be registered (see ${rel(join(s.info.dir, 'logs'))})`];
   return [
     '',

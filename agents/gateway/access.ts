@@ -25,7 +25,10 @@ export function createAccess({ model, policy, domain }: { model: GatewayModel; p
   const synced = new Set<string>();
 
   const groupsOf = (bare: string): string[] =>
-    Object.entries(groups).filter(([, g]) => g.members.includes(bare)).map(([name]) => name).sort();
+    Object.entries(groups)
+      .filter(([, g]) => g.members.includes(bare))
+      .map(([name]) => name)
+      .sort();
 
   const matches = (bare: string, p: string): boolean => {
     if (p === '*') return true;
@@ -76,7 +79,8 @@ export function createAccess({ model, policy, domain }: { model: GatewayModel; p
     /** Creates the configured groups in the database (memberships follow per user). */
     syncGroups(): void {
       model.transaction(() => {
-        for (const [name, g] of Object.entries(groups)) if (!model.groups.get(name)) model.groups.add(name, g.description ?? '');
+        for (const [name, g] of Object.entries(groups))
+          if (!model.groups.get(name)) model.groups.add(name, g.description ?? '');
       });
     },
   };

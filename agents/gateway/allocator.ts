@@ -29,10 +29,17 @@ export class ContextUnavailableError extends Error {
   readonly code = 'CG_CONTEXT_UNAVAILABLE';
 }
 
-export function createAllocator(deps: { agent: Agent; model: GatewayModel; access: Access; texts: ContextTexts; log: Logger }) {
+export function createAllocator(deps: {
+  agent: Agent;
+  model: GatewayModel;
+  access: Access;
+  texts: ContextTexts;
+  log: Logger;
+}) {
   const { agent, model, access, texts, log } = deps;
 
-  const contextOf = (dep: Deployment, service: string) => dep.definition.services.find((s) => s.name === service)?.context;
+  const contextOf = (dep: Deployment, service: string) =>
+    dep.definition.services.find((s) => s.name === service)?.context;
 
   /** The Allocate message for the instances created by one request, rebuilt from their rows. */
   function message(requestId: string): { to: string; msg: AllocateMsg } | undefined {
@@ -44,14 +51,26 @@ export function createAllocator(deps: { agent: Agent; model: GatewayModel; acces
     if (!svc) return undefined;
     const ctx = svc.context;
     const text = ctx ? texts.text({ id: ctx.ref, version: ctx.version! }) : '';
-    if (text === undefined) throw new ContextUnavailableError(`the context of '${svc.name}' is encrypted and its passphrase is not in memory (deploy again with it)`);
+    if (text === undefined)
+      throw new ContextUnavailableError(
+        `the context of '${svc.name}' is encrypted and its passphrase is not in memory (deploy again with it)`,
+      );
     const allow = [...new Set([agent.bare, dep.owner])];
     return {
       to: first.cloud,
       msg: {
-        request_id: requestId, deployment: dep.id, service: svc.name, owner: dep.owner, groups: access.groupsOf(dep.owner),
-        flavor: flavorName(svc.flavor), image: svc.image, names: rows.map((i) => cloudName(dep.id, i.name)),
-        context: text, context_version: ctx?.version ?? 0, context_id: ctx?.ref, allow,
+        request_id: requestId,
+        deployment: dep.id,
+        service: svc.name,
+        owner: dep.owner,
+        groups: access.groupsOf(dep.owner),
+        flavor: flavorName(svc.flavor),
+        image: svc.image,
+        names: rows.map((i) => cloudName(dep.id, i.name)),
+        context: text,
+        context_version: ctx?.version ?? 0,
+        context_id: ctx?.ref,
+        allow,
       },
     };
   }
@@ -64,28 +83,55 @@ export function createAllocator(deps: { agent: Agent; model: GatewayModel; acces
 
   return {
     /** Creates `count` instances of `service` on `cloud` and asks the cloud for them. */
-    async allocate(dep: Deployment, service: string, cloud: string, count: number, opts: { replica?: boolean } = {}): Promise<Instance[]> {
+    async allocate(
+      dep: Deployment,
+      service: string,
+      cloud: string,
+      count: number,
+      opts: { replica?: boolean } = {},
+    ): Promise<Instance[]> {
       const ctx = contextOf(dep, service);
       if (ctx && texts.text({ id: ctx.ref, version: ctx.version! }) === undefined) {
-        throw new ContextUnavailableError(`the context of '${service}' is encrypted and its passphrase is not in memory (deploy again with it)`);
+        throw new ContextUnavailableError(
+          `the context of '${service}' is encrypted and its passphrase is not in memory (deploy again with it)`,
+        );
       }
       const requestId = `a-${randomBytes(8).toString('hex')}`;
-      const rows = model.transaction(() => Array.from({ length: count }, () => model.instances.add({
-        deploymentId: dep.id, service, cloud, replica: opts.replica ?? false, requestId,
-        ...(ctx ? { context: { id: ctx.ref, version: ctx.version! } } : {}),
-      })));
+      const rows = model.transaction(() =>
+        Array.from({ length: count }, () =>
+          model.instances.add({
+            deploymentId: dep.id,
+            service,
+            cloud,
+            replica: opts.replica ?? false,
+            requestId,
+            ...(ctx ? { context: { id: ctx.ref, version: ctx.version! } } : {}),
+          }),
+        ),
+      );
       log.info({ deployment: dep.id, service, cloud, count, requestId }, 'allocating');
       await send(requestId);
       return rows;
     },
     /** Re-sends every request with instances still waiting for their cloud's answer. */
     async resendRequested(): Promise<void> {
-      const ids = new Set(model.instances.inStates(['requested']).map((i) => i.requestId).filter((r): r is string => !!r));
+      const ids = new Set(
+        model.instances
+          .inStates(['requested'])
+          .map((i) => i.requestId)
+          .filter((r): r is string => !!r),
+      );
       for (const id of ids) {
-        try { await send(id); } catch (err) {
+        try {
+          await send(id);
+        } catch (err) {
           if (!(err instanceof ContextUnavailableError)) throw err;
           for (const i of model.instances.byRequest(id)) {
-            if (i.state === 'requested') model.instances.transition(i.id, 'failed', { reason: err.message, message: `${i.name} failed: ${err.message}` });
+            if (i.state === 'requested')
+              model.instances.transition(i.id, 'failed', {
+                reason: err.message,
+                message: `${i.name} failed: ${err.message}`,
+              });
           }
         }
       }
@@ -94,9 +140,17 @@ export function createAllocator(deps: { agent: Agent; model: GatewayModel; acces
     async terminate(dep: Deployment, cloud: string, names: readonly string[]): Promise<void> {
       const requestId = `t-${randomBytes(8).toString('hex')}`;
       log.info({ deployment: dep.id, cloud, names, requestId }, 'terminating');
-      await agent.sendReliable(proto.Terminate, cloud, {
-        request_id: requestId, deployment: dep.id, owner: dep.owner, names: names.map((n) => cloudName(dep.id, n)),
-      }, requestId);
+      await agent.sendReliable(
+        proto.Terminate,
+        cloud,
+        {
+          request_id: requestId,
+          deployment: dep.id,
+          owner: dep.owner,
+          names: names.map((n) => cloudName(dep.id, n)),
+        },
+        requestId,
+      );
     },
   };
 }

@@ -31,13 +31,20 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
   agent.handle(proto.Deploy, async (q, ctx) => ({ deployment: deploymentView(model, await dep.deploy(ctx.bare, q)) }));
   agent.handle(proto.Scale, (q, ctx) => ({ deployment: deploymentView(model, dep.scale(ctx.bare, q)) }));
   agent.handle(proto.Destroy, (q, ctx) => ({ deployment: deploymentView(model, dep.destroy(ctx.bare, q)) }));
-  agent.handle(proto.Status, (q, ctx) => ({ deployments: dep.status(ctx.bare, q.deployment).map((d) => deploymentView(model, d)) }));
+  agent.handle(proto.Status, (q, ctx) => ({
+    deployments: dep.status(ctx.bare, q.deployment).map((d) => deploymentView(model, d)),
+  }));
   agent.handle(proto.Autoscale, (q, ctx) => ({ policies: service.autoscale.request(ctx.bare, q) }));
 
-  agent.handle(proto.ListContexts, (_q, ctx) => ({ contexts: service.contexts.list(ctx.bare).map((c) => contextView(model, c)) }));
+  agent.handle(proto.ListContexts, (_q, ctx) => ({
+    contexts: service.contexts.list(ctx.bare).map((c) => contextView(model, c)),
+  }));
   agent.handle(proto.PutContext, async (q, ctx) => {
     const r = await service.contexts.put(ctx.bare, q);
-    return { context: contextView(model, r.context), warnings: r.warnings.length ? r.warnings.map(formatProblem) : undefined };
+    return {
+      context: contextView(model, r.context),
+      warnings: r.warnings.length ? r.warnings.map(formatProblem) : undefined,
+    };
   });
   agent.handle(proto.GetContext, async (q, ctx) => {
     const t = await service.contexts.read(ctx.bare, q);
@@ -50,7 +57,10 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
 
   const market = service.market;
   agent.handle(proto.Publish, (q, ctx) => ({ entry: marketEntryView(market.publish(ctx.bare, q)) }));
-  agent.handle(proto.Unpublish, (q, ctx) => { market.unpublish(ctx.bare, q.id); return {}; });
+  agent.handle(proto.Unpublish, (q, ctx) => {
+    market.unpublish(ctx.bare, q.id);
+    return {};
+  });
   agent.handle(proto.MarketSearch, (q, ctx) => {
     const r = market.search(ctx.bare, q);
     return { entries: r.entries.map(marketEntryView), total: r.total, page: r.page, pages: r.pages };
@@ -65,6 +75,8 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
 
   const pairing = service.pairing;
   if (pairing) {
-    agent.handle(proto.PairingCode, (q, ctx) => pairing.code(ctx.bare, { context: q.context, version: q.version, ttlS: q.ttl_s }));
+    agent.handle(proto.PairingCode, (q, ctx) =>
+      pairing.code(ctx.bare, { context: q.context, version: q.version, ttlS: q.ttl_s }),
+    );
   }
 }

@@ -12,7 +12,14 @@ import { registerAutoscaleCommands } from './cli/autoscale.js';
 import { registerMarketCommands } from './cli/market.js';
 import { CONNECTION_HELP } from './cli/run.js';
 
-export { createProgress, elapsed, bar, type Progress, type ProgressOptions, type ProgressStream } from './cli/progress.js';
+export {
+  createProgress,
+  elapsed,
+  bar,
+  type Progress,
+  type ProgressOptions,
+  type ProgressStream,
+} from './cli/progress.js';
 
 /** Commander's own errors (unknown option, missing argument) are usage errors: exit 2. */
 const usageExit = (err: CommanderError): never => process.exit(err.exitCode === 0 ? EXIT.ok : EXIT.usage);
@@ -23,12 +30,33 @@ export function registerClientCommands(program: Command): void {
   registerCatalogCommands(program);
   registerAutoscaleCommands(program);
   registerMarketCommands(program);
-  const mine = new Set(['deploy', 'status', 'scale', 'destroy', 'contexts', 'context', 'clusters', 'cluster', 'clouds', 'whoami', 'pair', 'autoscale', 'market', 'publish', 'unpublish', 'vote', 'clone']);
+  const mine = new Set([
+    'deploy',
+    'status',
+    'scale',
+    'destroy',
+    'contexts',
+    'context',
+    'clusters',
+    'cluster',
+    'clouds',
+    'whoami',
+    'pair',
+    'autoscale',
+    'market',
+    'publish',
+    'unpublish',
+    'vote',
+    'clone',
+  ]);
   const help = `\n${CONNECTION_HELP}\n\n${EXIT_CODES_HELP}`;
   for (const cmd of program.commands) {
     if (!mine.has(cmd.name())) continue;
     cmd.addHelpText('after', help);
     for (const sub of cmd.commands) sub.addHelpText('after', help);
   }
-  program.addHelpText('after', `\nClient commands talk to a gateway; \`cloudgate <command> --help\` for connection settings.\n\n${EXIT_CODES_HELP}`);
+  program.addHelpText(
+    'after',
+    `\nClient commands talk to a gateway; \`cloudgate <command> --help\` for connection settings.\n\n${EXIT_CODES_HELP}`,
+  );
 }

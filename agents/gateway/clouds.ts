@@ -21,7 +21,11 @@ export interface CloudInfo {
   readonly data?: CloudData;
 }
 
-export interface DiscoverAnswer { readonly accept: boolean; readonly max: number; readonly reason?: string }
+export interface DiscoverAnswer {
+  readonly accept: boolean;
+  readonly max: number;
+  readonly reason?: string;
+}
 
 export function createClouds({ agent, jids, log }: { agent: Agent; jids: readonly string[]; log: Logger }) {
   const configured = jids.map((j) => j.toLowerCase());
@@ -35,8 +39,12 @@ export function createClouds({ agent, jids, log }: { agent: Agent; jids: readonl
     const data = p?.data as CloudData | undefined;
     if (data?.name) names.set(bare, data.name);
     return {
-      jid: bare, name: data?.name ?? names.get(bare) ?? bare, rank: configured.indexOf(bare), online: !!p,
-      ...(p ? { fullJid: p.jid } : {}), ...(data ? { data } : {}),
+      jid: bare,
+      name: data?.name ?? names.get(bare) ?? bare,
+      rank: configured.indexOf(bare),
+      online: !!p,
+      ...(p ? { fullJid: p.jid } : {}),
+      ...(data ? { data } : {}),
     };
   };
 
@@ -63,7 +71,8 @@ export function createClouds({ agent, jids, log }: { agent: Agent; jids: readonl
     },
     /** Directed presence to every configured cloud, so they learn of us (they answer with theirs). */
     async announce(): Promise<void> {
-      for (const c of configured) await agent.announceTo(c).catch((err) => log.warn({ err, cloud: c }, 'could not announce to cloud'));
+      for (const c of configured)
+        await agent.announceTo(c).catch((err) => log.warn({ err, cloud: c }, 'could not announce to cloud'));
     },
     /** "Can you host this for this user?"; an unreachable cloud is a refusal, not an error. */
     async discover(bare: string, req: DiscoverRequest): Promise<DiscoverAnswer> {

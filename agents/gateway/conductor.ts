@@ -19,8 +19,14 @@ const SETTLE_MS = 20;
 const unfinished = (j: Job) => j.state === 'queued' || j.state === 'running';
 
 export function createConductor(deps: {
-  model: GatewayModel; converger: Converger; removal: Removal; liveness: Liveness; log: Logger;
-  placementTimeoutMs: number; tickMs: number; now?: () => number;
+  model: GatewayModel;
+  converger: Converger;
+  removal: Removal;
+  liveness: Liveness;
+  log: Logger;
+  placementTimeoutMs: number;
+  tickMs: number;
+  now?: () => number;
 }) {
   const { model, converger, removal, liveness, log } = deps;
   const now = deps.now ?? Date.now;
@@ -34,9 +40,13 @@ export function createConductor(deps: {
 
   function kick(deploymentId: string): void {
     if (stopped) return;
-    if (busy.has(deploymentId) || cooling.has(deploymentId)) { again.add(deploymentId); return; }
+    if (busy.has(deploymentId) || cooling.has(deploymentId)) {
+      again.add(deploymentId);
+      return;
+    }
     // Started on the next microtask, so that a kick from inside the step finds it busy.
-    const p = Promise.resolve().then(() => pass(deploymentId))
+    const p = Promise.resolve()
+      .then(() => pass(deploymentId))
       .catch((err) => log.error({ err, deployment: deploymentId }, 'deployment step failed'))
       .finally(() => {
         busy.delete(deploymentId);
@@ -44,25 +54,37 @@ export function createConductor(deps: {
         // SETTLE_MS between a step and the next: a large deployment's burst of reports costs
         // a few steps (each reads every instance), not one per report; a report after a
         // quiet spell is acted on at once.
-        cooling.set(deploymentId, setTimeout(() => {
-          cooling.delete(deploymentId);
-          if (again.delete(deploymentId)) kick(deploymentId);
-        }, SETTLE_MS));
+        cooling.set(
+          deploymentId,
+          setTimeout(() => {
+            cooling.delete(deploymentId);
+            if (again.delete(deploymentId)) kick(deploymentId);
+          }, SETTLE_MS),
+        );
       });
     busy.set(deploymentId, p);
   }
 
   function failJobs(dep: Deployment, jobs: readonly Job[], reason: string): void {
     model.transaction(() => {
-      for (const j of jobs) if (unfinished(model.jobs.require(j.id))) model.jobs.transition(j.id, 'failed', { error: reason });
+      for (const j of jobs)
+        if (unfinished(model.jobs.require(j.id))) model.jobs.transition(j.id, 'failed', { error: reason });
       // A scale that could not be done leaves the service at what it has, within its bounds.
       for (const s of dep.definition.services) {
-        if (s.type !== 'scalable' || !jobs.some((j) => j.kind !== 'deploy' && (j.request as { service?: string } | null)?.service === s.name)) continue;
+        if (
+          s.type !== 'scalable' ||
+          !jobs.some((j) => j.kind !== 'deploy' && (j.request as { service?: string } | null)?.service === s.name)
+        )
+          continue;
         const has = model.instances.list(dep.id, { service: s.name }).filter(isActive).length;
         const keep = Math.min(s.max, Math.max(s.min, has));
         if (keep !== model.wanted.get(dep.id, s.name)) {
           model.wanted.set(dep.id, s.name, keep);
-          model.events.append(dep.id, { type: 'scale', message: `${s.name}: wanted set back to ${keep}`, data: { service: s.name, wanted: keep } });
+          model.events.append(dep.id, {
+            type: 'scale',
+            message: `${s.name}: wanted set back to ${keep}`,
+            data: { service: s.name, wanted: keep },
+          });
         }
       }
       const d = model.deployments.require(dep.id);
@@ -84,10 +106,15 @@ export function createConductor(deps: {
     if (dep.destroyedAt !== undefined) {
       if (!(await converger.teardown(dep))) return;
       model.transaction(() => {
-        for (const j of model.jobs.list(deploymentId).filter(unfinished)) model.jobs.transition(j.id, j.kind === 'destroy' ? 'succeeded' : 'cancelled');
+        for (const j of model.jobs.list(deploymentId).filter(unfinished))
+          model.jobs.transition(j.id, j.kind === 'destroy' ? 'succeeded' : 'cancelled');
         const d = model.deployments.require(deploymentId);
-        if (d.state === 'pending' || d.state === 'running') model.deployments.transition(deploymentId, 'aborted', { message: 'destroyed before it completed' });
-        model.events.append(deploymentId, { type: 'destroyed', message: 'deployment destroyed: every instance terminated' });
+        if (d.state === 'pending' || d.state === 'running')
+          model.deployments.transition(deploymentId, 'aborted', { message: 'destroyed before it completed' });
+        model.events.append(deploymentId, {
+          type: 'destroyed',
+          message: 'deployment destroyed: every instance terminated',
+        });
       });
       return;
     }
@@ -98,13 +125,20 @@ export function createConductor(deps: {
     // The world moved during the step (a destroy, a newer scale): judge with fresh rows.
     dep = model.deployments.require(deploymentId);
     jobs = model.jobs.list(deploymentId).filter((j) => j.state === 'running');
-    if (dep.destroyedAt !== undefined || jobs.length === 0) { again.add(deploymentId); return; }
+    if (dep.destroyedAt !== undefined || jobs.length === 0) {
+      again.add(deploymentId);
+      return;
+    }
     if (r.type === 'failed') return failJobs(dep, jobs, r.reason);
     if (r.type === 'blocked') {
       const first = blockedSince.get(deploymentId) ?? now();
       if (!blockedSince.has(deploymentId)) {
         blockedSince.set(deploymentId, first);
-        model.events.append(deploymentId, { type: 'placement', message: `waiting: ${r.reason}`, data: { offline: r.offline } });
+        model.events.append(deploymentId, {
+          type: 'placement',
+          message: `waiting: ${r.reason}`,
+          data: { offline: r.offline },
+        });
       }
       if (!r.offline || now() - first > deps.placementTimeoutMs) failJobs(dep, jobs, r.reason);
       return;
@@ -116,12 +150,15 @@ export function createConductor(deps: {
     model.transaction(() => {
       for (const j of jobs) {
         const service = (j.request as { service?: string } | null)?.service;
-        const done = j.kind === 'deploy' ? r.type === 'converged' : converged(dep.definition, wanted, instances, service);
+        const done =
+          j.kind === 'deploy' ? r.type === 'converged' : converged(dep.definition, wanted, instances, service);
         if (!done) continue;
         model.jobs.transition(j.id, 'succeeded');
         if (j.kind === 'deploy' && model.deployments.require(deploymentId).state === 'running') {
           const n = instances.filter(isActive).length;
-          model.deployments.transition(deploymentId, 'completed', { message: `deployment completed: ${n} instance(s) ready` });
+          model.deployments.transition(deploymentId, 'completed', {
+            message: `deployment completed: ${n} instance(s) ready`,
+          });
         }
       }
     });
@@ -142,7 +179,11 @@ export function createConductor(deps: {
       const wanted = model.wanted.get(dep.id, svc.name);
       model.transaction(() => {
         model.jobs.create(dep.id, 'replace', { service: svc.name, instance: i.id });
-        model.events.append(dep.id, { type: 'replace', message: `${i.name} will be replaced${i.replica ? ' (replica)' : ''}: ${svc.name} back to ${wanted ?? 'its count'}`, data: { service: svc.name, instance: i.id } });
+        model.events.append(dep.id, {
+          type: 'replace',
+          message: `${i.name} will be replaced${i.replica ? ' (replica)' : ''}: ${svc.name} back to ${wanted ?? 'its count'}`,
+          data: { service: svc.name, instance: i.id },
+        });
       });
     }
     kick(dep.id);
@@ -170,11 +211,18 @@ export function createConductor(deps: {
     start(): void {
       // Jobs left unfinished by an earlier run (a crash, a restart) go on from the database.
       for (const j of model.jobs.unfinished()) {
-        model.events.append(j.deploymentId, { type: 'job', message: `${j.kind} job resumed (the gateway started again)`, data: { job: j.id, kind: j.kind, resumed: true } });
+        model.events.append(j.deploymentId, {
+          type: 'job',
+          message: `${j.kind} job resumed (the gateway started again)`,
+          data: { job: j.id, kind: j.kind, resumed: true },
+        });
       }
       const tick = () => {
         void sweep().finally(() => {
-          if (!stopped) { timer = setTimeout(tick, deps.tickMs); timer.unref(); }
+          if (!stopped) {
+            timer = setTimeout(tick, deps.tickMs);
+            timer.unref();
+          }
         });
       };
       tick();
@@ -190,7 +238,12 @@ export function createConductor(deps: {
       for (const t of cooling.values()) clearTimeout(t);
       cooling.clear();
       let t: NodeJS.Timeout | undefined;
-      await Promise.race([Promise.allSettled([...busy.values()]), new Promise<void>((r) => { t = setTimeout(r, graceMs); })]);
+      await Promise.race([
+        Promise.allSettled([...busy.values()]),
+        new Promise<void>((r) => {
+          t = setTimeout(r, graceMs);
+        }),
+      ]);
       clearTimeout(t);
     },
     /** Resolves when no step is running (tests). */

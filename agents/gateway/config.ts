@@ -10,25 +10,66 @@ import { conf, ConfigError, xmppSection, logSection, loadConfig, parseConfig, ty
 const { section, sections, path, duration, enumOf, field, FieldProblem, str, int, hostPort, normalizeJid } = conf;
 
 /** Bare JIDs, space- or comma-separated, lower-cased. */
-const jids = () => field('jids', (raw) => Object.freeze(raw.split(/[\s,]+/).filter(Boolean).map((j) => {
-  try { return normalizeJid(j, { bare: true }); } catch (err) { throw new FieldProblem((err as Error).message); }
-})), { default: [] as readonly string[] });
+const jids = () =>
+  field(
+    'jids',
+    (raw) =>
+      Object.freeze(
+        raw
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((j) => {
+            try {
+              return normalizeJid(j, { bare: true });
+            } catch (err) {
+              throw new FieldProblem((err as Error).message);
+            }
+          }),
+      ),
+    { default: [] as readonly string[] },
+  );
 
 /**
  * Who may use the gateway: '*' (anyone the server lets talk to us), '@domain' (every JID
  * of that domain), 'group:<name>' (members of a [group.<name>]), or a bare JID.
  */
-const patterns = () => field('patterns', (raw) => Object.freeze(raw.split(/[\s,]+/).filter(Boolean).map((p) => {
-  if (p === '*' || p.startsWith('group:')) return p;
-  if (p.startsWith('@')) {
-    if (!/^@[^\s@/]+$/.test(p)) throw new FieldProblem(`'${p}' is not @domain`);
-    return p.toLowerCase();
-  }
-  try { return normalizeJid(p, { bare: true }); } catch (err) { throw new FieldProblem((err as Error).message); }
-})), { optional: true });
+const patterns = () =>
+  field(
+    'patterns',
+    (raw) =>
+      Object.freeze(
+        raw
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((p) => {
+            if (p === '*' || p.startsWith('group:')) return p;
+            if (p.startsWith('@')) {
+              if (!/^@[^\s@/]+$/.test(p)) throw new FieldProblem(`'${p}' is not @domain`);
+              return p.toLowerCase();
+            }
+            try {
+              return normalizeJid(p, { bare: true });
+            } catch (err) {
+              throw new FieldProblem((err as Error).message);
+            }
+          }),
+      ),
+    { optional: true },
+  );
 
 /** Paths, space- or comma-separated, relative to the file. */
-const paths = () => field('paths', (raw, ctx) => Object.freeze(raw.split(/[\s,]+/).filter(Boolean).map((p) => resolve(ctx.dir, p))), { default: [] as readonly string[] });
+const paths = () =>
+  field(
+    'paths',
+    (raw, ctx) =>
+      Object.freeze(
+        raw
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((p) => resolve(ctx.dir, p)),
+      ),
+    { default: [] as readonly string[] },
+  );
 
 export const gatewaySchema = {
   xmpp: xmppSection,
@@ -63,32 +104,38 @@ export const gatewaySchema = {
   images: section({ endorsers: paths(), metadata_dir: path() }, { optional: true }),
   'group.*': sections({ members: jids(), description: str({ default: '' }) }),
   /** Pairing of already-running machines (a code, then POST /pair); off without this section. */
-  pairing: section({
-    http_port: int({ min: 0, max: 65535, default: 8480 }),
-    http_host: str({ default: '127.0.0.1' }),
-    /** XMPP host of paired machines; the gateway must hold its JWT key. */
-    xmpp_domain: str({ pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/ }),
-    jwt_key: path(),
-    /** host:port paired machines log in to. */
-    server: hostPort({ defaultPort: 5222 }),
-    ca: path({ optional: true }),
-    token_ttl: duration({ min: 60_000, default: '1h' }),
-    ttl: duration({ min: 30_000, default: '10m' }),
-    max_ttl: duration({ min: 30_000, default: '1h' }),
-  }, { optional: true }),
+  pairing: section(
+    {
+      http_port: int({ min: 0, max: 65535, default: 8480 }),
+      http_host: str({ default: '127.0.0.1' }),
+      /** XMPP host of paired machines; the gateway must hold its JWT key. */
+      xmpp_domain: str({ pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/ }),
+      jwt_key: path(),
+      /** host:port paired machines log in to. */
+      server: hostPort({ defaultPort: 5222 }),
+      ca: path({ optional: true }),
+      token_ttl: duration({ min: 60_000, default: '1h' }),
+      ttl: duration({ min: 30_000, default: '10m' }),
+      max_ttl: duration({ min: 30_000, default: '1h' }),
+    },
+    { optional: true },
+  ),
   /** The HTTP API (agents/gateway/http.ts); off without this section. Plain HTTP only on loopback. */
-  http: section({
-    host: str({ default: '127.0.0.1' }),
-    port: int({ min: 0, max: 65535, default: 8443 }),
-    /** PEM certificate (chain) and key; needed for any address but loopback. */
-    cert: path({ optional: true }),
-    key: path({ optional: true }),
-    access_ttl: duration({ min: 60_000, default: '15m' }),
-    refresh_ttl: duration({ min: 60_000, default: '30d' }),
-    body_limit: int({ min: 1024, max: 16 * 1024 * 1024, default: 524288 }),
-    /** Failed logins allowed per address and per account each minute. */
-    login_failures: int({ min: 1, max: 1000, default: 5 }),
-  }, { optional: true }),
+  http: section(
+    {
+      host: str({ default: '127.0.0.1' }),
+      port: int({ min: 0, max: 65535, default: 8443 }),
+      /** PEM certificate (chain) and key; needed for any address but loopback. */
+      cert: path({ optional: true }),
+      key: path({ optional: true }),
+      access_ttl: duration({ min: 60_000, default: '15m' }),
+      refresh_ttl: duration({ min: 60_000, default: '30d' }),
+      body_limit: int({ min: 1024, max: 16 * 1024 * 1024, default: 524288 }),
+      /** Failed logins allowed per address and per account each minute. */
+      login_failures: int({ min: 1, max: 1000, default: 5 }),
+    },
+    { optional: true },
+  ),
 };
 
 export type GatewayConfig = Config<typeof gatewaySchema>;
@@ -108,10 +155,22 @@ export function parseGatewayConfig(text: string, file = 'gateway.ini'): GatewayC
 function checkPairingHost(c: GatewayConfig, file: string): GatewayConfig {
   const host = c.pairing?.xmpp_domain;
   if (!host) return c;
-  const domainOf = (jid: string) => jid.slice(jid.indexOf('@') + 1).split('/')[0]!.toLowerCase();
+  const domainOf = (jid: string) =>
+    jid
+      .slice(jid.indexOf('@') + 1)
+      .split('/')[0]!
+      .toLowerCase();
   const users = (c.users?.allow ?? []).filter((a) => a.startsWith('@')).map((a) => a.slice(1));
-  const clash = [domainOf(c.xmpp.jid), ...c.gateway.admins.map(domainOf), ...c.gateway.clouds.map(domainOf), ...users].find((d) => d === host);
-  if (clash) throw new ConfigError(`${file} [pairing] xmpp_domain: ${host} is also the gateway's, an admin's, a cloud agent's or its users' host; its key would mint their logins (give paired machines a host of their own)`);
+  const clash = [
+    domainOf(c.xmpp.jid),
+    ...c.gateway.admins.map(domainOf),
+    ...c.gateway.clouds.map(domainOf),
+    ...users,
+  ].find((d) => d === host);
+  if (clash)
+    throw new ConfigError(
+      `${file} [pairing] xmpp_domain: ${host} is also the gateway's, an admin's, a cloud agent's or its users' host; its key would mint their logins (give paired machines a host of their own)`,
+    );
   return c;
 }
 

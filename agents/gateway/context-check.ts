@@ -14,17 +14,30 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  ContextError, loadPlugins, parseContext, planContext, RESERVED_SECTIONS, type PluginRegistry,
+  ContextError,
+  loadPlugins,
+  parseContext,
+  planContext,
+  RESERVED_SECTIONS,
+  type PluginRegistry,
 } from '../instance/context/index.js';
 import { ContextRejectedError, type ContextProblem } from './model/index.js';
 
 export type { ContextProblem };
 
-export interface ContextCheck { errors: ContextProblem[]; warnings: ContextProblem[] }
+export interface ContextCheck {
+  errors: ContextProblem[];
+  warnings: ContextProblem[];
+}
 
 const where = (p: ContextProblem): string =>
-  [p.line !== undefined ? `line ${p.line}` : '', p.section !== undefined ? `[${p.section}]` : '', p.key !== undefined ? `key "${p.key}"` : '']
-    .filter(Boolean).join(' ');
+  [
+    p.line !== undefined ? `line ${p.line}` : '',
+    p.section !== undefined ? `[${p.section}]` : '',
+    p.key !== undefined ? `key "${p.key}"` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 
 /** One problem as a line of text: `line 5 [users] key "alice": unknown option "x"`. */
 export function formatProblem(p: ContextProblem): string {
@@ -50,7 +63,12 @@ export function createContextChecker() {
       return { errors, warnings };
     }
     const cg = ctx.positions.get('cloudgate');
-    if (ctx.sections.has('cloudgate')) errors.push({ line: cg?.line, section: 'cloudgate', message: 'this section is written by the cloud agent; remove it from the context' });
+    if (ctx.sections.has('cloudgate'))
+      errors.push({
+        line: cg?.line,
+        section: 'cloudgate',
+        message: 'this section is written by the cloud agent; remove it from the context',
+      });
 
     registry ??= loadPlugins();
     root ??= mkdtempSync(join(tmpdir(), 'cloudgate-check-'));
@@ -59,18 +77,30 @@ export function createContextChecker() {
     for (const i of plan.issues) {
       const p: ContextProblem = { plugin: i.plugin, line: i.line, section: i.section, key: i.key, message: i.reason };
       const onImage = i.kind === 'unknown-plugin' || (i.plugin === 'files' && /^unknown (user|group) "/.test(i.reason));
-      (onImage ? warnings : errors).push(onImage && i.kind === 'unknown-plugin' ? { ...p, message: `${p.message}; fine if the image has it as an operator plugin` } : p);
+      (onImage ? warnings : errors).push(
+        onImage && i.kind === 'unknown-plugin'
+          ? { ...p, message: `${p.message}; fine if the image has it as an operator plugin` }
+          : p,
+      );
     }
     for (const name of ctx.sections.keys()) {
       if (RESERVED_SECTIONS.has(name) || plan.enabled.includes(name)) continue;
       const line = ctx.positions.get(name)?.line;
-      const why = ctx.pluginsListed ? 'not listed in [amiconfig] plugins' : `no plugin "${name}" (known: ${[...reg.keys()].sort().join(', ')})`;
+      const why = ctx.pluginsListed
+        ? 'not listed in [amiconfig] plugins'
+        : `no plugin "${name}" (known: ${[...reg.keys()].sort().join(', ')})`;
       warnings.push({ plugin: name, line, section: name, message: `section not applied: ${why}` });
     }
     for (const name of plan.enabled) {
       if (reg.has(name) && !ctx.sections.has(name)) {
         const line = ctx.positions.get('amiconfig')?.keys.get('plugins');
-        warnings.push({ plugin: name, line, section: 'amiconfig', key: 'plugins', message: `plugin "${name}" is enabled but the context has no [${name}] section` });
+        warnings.push({
+          plugin: name,
+          line,
+          section: 'amiconfig',
+          key: 'plugins',
+          message: `plugin "${name}" is enabled but the context has no [${name}] section`,
+        });
       }
     }
     const byLine = (a: ContextProblem, b: ContextProblem) => (a.line ?? 0) - (b.line ?? 0);

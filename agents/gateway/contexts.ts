@@ -10,7 +10,10 @@
 import type { ClusterDef, GatewayModel } from './model/index.js';
 import { decryptContext, NotFoundError, PassphraseError, PassphraseRequiredError } from './model/index.js';
 
-export interface PinnedContext { readonly id: string; readonly version: number }
+export interface PinnedContext {
+  readonly id: string;
+  readonly version: number;
+}
 
 export function createContextTexts({ model }: { model: GatewayModel }) {
   const decrypted = new Map<string, string>();
@@ -25,13 +28,15 @@ export function createContextTexts({ model }: { model: GatewayModel }) {
     const v = model.contexts.version(id, version);
     if (!v) throw new NotFoundError('context version', `${id}@${version}`);
     if (v.content.type === 'plain') return v.content.body;
-    if (passphrase === undefined) throw new PassphraseRequiredError(`context ${id}@${version} is encrypted: a passphrase is needed`);
+    if (passphrase === undefined)
+      throw new PassphraseRequiredError(`context ${id}@${version} is encrypted: a passphrase is needed`);
     try {
       const text = await decryptContext(v.content.blob, passphrase);
       decrypted.set(`${id}@${version}`, text);
       return text;
     } catch (err) {
-      if (err instanceof PassphraseError) throw new PassphraseError(`wrong passphrase for context ${id}@${version}`, { cause: err });
+      if (err instanceof PassphraseError)
+        throw new PassphraseError(`wrong passphrase for context ${id}@${version}`, { cause: err });
       throw err;
     }
   }
@@ -42,7 +47,10 @@ export function createContextTexts({ model }: { model: GatewayModel }) {
     async pin(def: ClusterDef, owner: string, passphrase?: string): Promise<ClusterDef> {
       const services = [];
       for (const s of def.services) {
-        if (!s.context) { services.push(s); continue; }
+        if (!s.context) {
+          services.push(s);
+          continue;
+        }
         const info = model.contexts.resolve(s.context.ref, owner);
         if (!info) throw new NotFoundError(`service '${s.name}': context`, s.context.ref);
         const version = s.context.version ?? info.latest;

@@ -15,7 +15,14 @@ import { ContextUnavailableError, type Allocator } from './allocator.js';
 import type { Clouds } from './clouds.js';
 import { ACTIVE, extraReplicas, isActive, missingReplicas, stages, summarize } from './desired.js';
 import type { Liveness } from './liveness.js';
-import { pickScaleIn, PlacementError, type Deployment, type GatewayModel, type Instance, type ServiceDef } from './model/index.js';
+import {
+  pickScaleIn,
+  PlacementError,
+  type Deployment,
+  type GatewayModel,
+  type Instance,
+  type ServiceDef,
+} from './model/index.js';
 import type { Planner } from './planner.js';
 import type { Removal } from './removal.js';
 import { fail } from './tracker.js';
@@ -33,8 +40,15 @@ const RETRIES = 3;
 const TRANSIENT = /^(error at the cloud|terminated by the cloud|stopping at the cloud)|no longer lists it$/;
 
 export function createConverger(deps: {
-  model: GatewayModel; planner: Planner; allocator: Allocator; removal: Removal; liveness: Liveness; clouds: Clouds;
-  log: Logger; readyTimeoutMs: number; now?: () => number;
+  model: GatewayModel;
+  planner: Planner;
+  allocator: Allocator;
+  removal: Removal;
+  liveness: Liveness;
+  clouds: Clouds;
+  log: Logger;
+  readyTimeoutMs: number;
+  now?: () => number;
 }) {
   const { model, planner, allocator, removal, liveness, clouds, log } = deps;
   const now = deps.now ?? Date.now;
@@ -49,15 +63,26 @@ export function createConverger(deps: {
     for (const i of instances) {
       if (i.service !== service || !i.reason || i.createdAt < since || i.reason.startsWith('lost')) continue;
       const prev = m.get(i.cloud);
-      m.set(i.cloud, { reason: `failed here: ${i.reason}`, count: (prev?.count ?? 0) + 1, transient: (prev?.transient ?? true) && TRANSIENT.test(i.reason) });
+      m.set(i.cloud, {
+        reason: `failed here: ${i.reason}`,
+        count: (prev?.count ?? 0) + 1,
+        transient: (prev?.transient ?? true) && TRANSIENT.test(i.reason),
+      });
     }
     return m;
   };
 
-  async function place(dep: Deployment, svc: ServiceDef, count: number, instances: readonly Instance[], since: number): Promise<StepResult | undefined> {
+  async function place(
+    dep: Deployment,
+    svc: ServiceDef,
+    count: number,
+    instances: readonly Instance[],
+    since: number,
+  ): Promise<StepResult | undefined> {
     const failed = failedClouds(instances, svc.name, since);
     const retryable = (f: { count: number; transient: boolean }) => f.transient && f.count < RETRIES;
-    const excluded = (retry: boolean) => new Map([...failed].filter(([, f]) => !retry || !retryable(f)).map(([c, f]) => [c, f.reason]));
+    const excluded = (retry: boolean) =>
+      new Map([...failed].filter(([, f]) => !retry || !retryable(f)).map(([c, f]) => [c, f.reason]));
     try {
       let plan;
       try {
@@ -67,7 +92,10 @@ export function createConverger(deps: {
         // ...then, when nowhere else has room, retry where instances only died, fewer than
         // RETRIES times (a crashed instance on the only cloud is not the end of the deployment).
         if (!(err instanceof PlacementError) || ![...failed.values()].some(retryable)) throw err;
-        log.info({ deployment: dep.id, service: svc.name, failed: Object.fromEntries(failed) }, 'no other cloud has room: retrying where the service failed');
+        log.info(
+          { deployment: dep.id, service: svc.name, failed: Object.fromEntries(failed) },
+          'no other cloud has room: retrying where the service failed',
+        );
         plan = await planner.plan(dep, svc, count, instances, excluded(true));
       }
       for (const r of plan.replicas) await allocator.allocate(dep, r.service, r.cloud, r.count, { replica: true });
@@ -79,7 +107,11 @@ export function createConverger(deps: {
       // worth waiting for, up to the placement timeout.
       if (err instanceof PlacementError) {
         const unreachable = (r: { reason: string }) => r.reason === 'offline' || /discover failed/.test(r.reason);
-        return { type: 'blocked', reason: err.message, offline: err.refusals.some(unreachable) || clouds.list().some((c) => !c.online) };
+        return {
+          type: 'blocked',
+          reason: err.message,
+          offline: err.refusals.some(unreachable) || clouds.list().some((c) => !c.online),
+        };
       }
       if (err instanceof ContextUnavailableError) return { type: 'failed', reason: err.message };
       throw err;
@@ -90,10 +122,20 @@ export function createConverger(deps: {
     // A work-queue policy names the metric that says an instance runs a job (autoscale/queue.ts).
     const policy = active[0] && model.autoscale.setting(dep, active[0].service).policy;
     const metric = policy?.type === 'queue' ? policy.busyMetric : undefined;
-    const busy = (id: string) => liveness.busy(id) || (metric !== undefined && (liveness.report(id)?.values[metric] ?? 0) > 0);
-    const victims = pickScaleIn(active.map((i) => ({
-      id: i.id, inst: i, busy: busy(i.id), ready: i.ready, load: liveness.load(i.id), cloudRank: clouds.get(i.cloud).rank, createdAt: i.createdAt,
-    })), n).map((c) => c.inst);
+    const busy = (id: string) =>
+      liveness.busy(id) || (metric !== undefined && (liveness.report(id)?.values[metric] ?? 0) > 0);
+    const victims = pickScaleIn(
+      active.map((i) => ({
+        id: i.id,
+        inst: i,
+        busy: busy(i.id),
+        ready: i.ready,
+        load: liveness.load(i.id),
+        cloudRank: clouds.get(i.cloud).rank,
+        createdAt: i.createdAt,
+      })),
+      n,
+    ).map((c) => c.inst);
     log.info({ deployment: dep.id, victims: victims.map((v) => v.name) }, 'scaling in');
     await removal.remove(dep, victims);
   }
@@ -116,7 +158,8 @@ export function createConverger(deps: {
 
       const total = [...wanted.values()].reduce((a, b) => a + b, 0);
       const failures = instances.filter((i) => i.reason && !i.reason.startsWith('lost') && i.createdAt >= since).length;
-      if (failures > Math.max(3, 2 * total)) return { type: 'failed', reason: `${failures} instances failed; giving up` };
+      if (failures > Math.max(3, 2 * total))
+        return { type: 'failed', reason: `${failures} instances failed; giving up` };
 
       // Not ready in time: never came up, or its agent is up and stays not ready (a failing
       // context, a wrong version). An agent that went away is liveness's business (lost).
@@ -144,7 +187,11 @@ export function createConverger(deps: {
             if (r) return r;
           } else if (mine.length > w) {
             if (svc.type === 'scalable') await scaleIn(dep, mine, mine.length - w);
-            else await removal.terminate(dep, [...mine].sort((a, b) => b.createdAt - a.createdAt).slice(0, mine.length - w));
+            else
+              await removal.terminate(
+                dep,
+                [...mine].sort((a, b) => b.createdAt - a.createdAt).slice(0, mine.length - w),
+              );
           }
         }
         if (stage[0]!.type === 'scalable') {

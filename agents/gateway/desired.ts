@@ -35,7 +35,10 @@ export function scalableClouds(def: ClusterDef, instances: readonly Instance[]):
 }
 
 /** Fixed-service replicas that should exist and do not: one per (fixed service, cloud). */
-export function missingReplicas(def: ClusterDef, instances: readonly Instance[]): Array<{ service: string; cloud: string }> {
+export function missingReplicas(
+  def: ClusterDef,
+  instances: readonly Instance[],
+): Array<{ service: string; cloud: string }> {
   const out: Array<{ service: string; cloud: string }> = [];
   const clouds = scalableClouds(def, instances);
   for (const f of def.services) {
@@ -44,7 +47,8 @@ export function missingReplicas(def: ClusterDef, instances: readonly Instance[])
     // a replica made meanwhile on the home's cloud would be surplus once it is back.
     if (!instances.some((i) => isActive(i) && !i.replica && i.service === f.name)) continue;
     for (const c of clouds) {
-      if (!instances.some((i) => isActive(i) && i.service === f.name && i.cloud === c)) out.push({ service: f.name, cloud: c });
+      if (!instances.some((i) => isActive(i) && i.service === f.name && i.cloud === c))
+        out.push({ service: f.name, cloud: c });
     }
   }
   return out;
@@ -74,7 +78,11 @@ export interface ServiceSummary {
   readonly ready: number;
 }
 
-export function summarize(def: ClusterDef, wanted: ReadonlyMap<string, number>, instances: readonly Instance[]): ServiceSummary[] {
+export function summarize(
+  def: ClusterDef,
+  wanted: ReadonlyMap<string, number>,
+  instances: readonly Instance[],
+): ServiceSummary[] {
   const clouds = scalableClouds(def, instances);
   return def.services.map((s) => {
     const mine = instances.filter((i) => i.service === s.name && isActive(i));
@@ -88,8 +96,15 @@ export function summarize(def: ClusterDef, wanted: ReadonlyMap<string, number>, 
 }
 
 /** Every service at its wanted count, every active instance ready, replicas where needed. */
-export function converged(def: ClusterDef, wanted: ReadonlyMap<string, number>, instances: readonly Instance[], only?: string): boolean {
+export function converged(
+  def: ClusterDef,
+  wanted: ReadonlyMap<string, number>,
+  instances: readonly Instance[],
+  only?: string,
+): boolean {
   const sums = summarize(def, wanted, instances).filter((s) => only === undefined || s.name === only);
-  return sums.every((s) => s.active === s.wanted && s.ready === s.wanted)
-    && !instances.some((i) => (only === undefined || i.service === only) && LEAVING.includes(i.state));
+  return (
+    sums.every((s) => s.active === s.wanted && s.ready === s.wanted) &&
+    !instances.some((i) => (only === undefined || i.service === only) && LEAVING.includes(i.state))
+  );
 }

@@ -10,9 +10,14 @@ import { Connection, ConnectionError, type Logger } from '../../core/index.js';
 export type LoginResult = 'ok' | 'bad-credentials' | 'unavailable';
 
 export interface LoginCheckOptions {
-  service: string; domain: string; ca?: string; log: Logger;
+  service: string;
+  domain: string;
+  ca?: string;
+  log: Logger;
   /** Failed attempts allowed per address and per account within `windowMs`. */
-  maxFailures?: number; windowMs?: number; now?: () => number;
+  maxFailures?: number;
+  windowMs?: number;
+  now?: () => number;
 }
 
 export function createLoginCheck(o: LoginCheckOptions) {
@@ -47,8 +52,15 @@ export function createLoginCheck(o: LoginCheckOptions) {
         return 'bad-credentials';
       }
       const conn = new Connection({
-        kind: 'client', service: o.service, domain: o.domain, username, password, ca: o.ca, log: o.log,
-        resource: `http-login-${randomBytes(4).toString('hex')}`, maxStartAttempts: 1,
+        kind: 'client',
+        service: o.service,
+        domain: o.domain,
+        username,
+        password,
+        ca: o.ca,
+        log: o.log,
+        resource: `http-login-${randomBytes(4).toString('hex')}`,
+        maxStartAttempts: 1,
       });
       try {
         await conn.start();

@@ -19,34 +19,91 @@ function pageOf(cursor: string | undefined): number {
 export function addMarketRoutes(api: App, d: RouteDeps, user: (req: FastifyRequest) => Promise<string>): void {
   const { service, model } = d;
   const market = service.market;
-  api.get('/market', {
-    schema: {
-      summary: 'Search the marketplace: words in `q` match names, summaries and descriptions, +tag is required, -tag excluded; by rank, then newest; `next` is the cursor of the following page',
-      querystring: S.MarketQuery, response: { 200: S.MarketPageT, ...problems(400, 401, 403, 422) },
+  api.get(
+    '/market',
+    {
+      schema: {
+        summary:
+          'Search the marketplace: words in `q` match names, summaries and descriptions, +tag is required, -tag excluded; by rank, then newest; `next` is the cursor of the following page',
+        querystring: S.MarketQuery,
+        response: { 200: S.MarketPageT, ...problems(400, 401, 403, 422) },
+      },
     },
-  }, async (req) => {
-    const me = await user(req);
-    const r = market.search(me, { ...(req.query.q !== undefined ? { q: req.query.q } : {}), page: pageOf(req.query.cursor) });
-    return { entries: r.entries.map(marketEntryView), total: r.total, ...(r.page < r.pages ? { next: cursorOf(r.page + 1) } : {}) };
-  });
-  api.post('/market', {
-    schema: { summary: 'Publish one of your contexts (its newest version) or, with `cluster`, one of your cluster definitions', body: S.PublishBody, response: { 201: S.MarketEntryT, ...problems(400, 401, 403, 404, 422) } },
-  }, async (req, reply) => {
-    const e = market.publish(await user(req), req.body);
-    return reply.code(201).header('location', `/api/v1/market/${e.id}`).send(marketEntryView(e));
-  });
-  api.delete('/market/:id', { schema: { summary: 'Take your entry out of the marketplace (the context itself stays)', params: S.IdParam, response: { 204: Type.Null(), ...problems(401, 403, 404) } } }, async (req, reply) => {
-    market.unpublish(await user(req), req.params.id);
-    return reply.code(204).send(null);
-  });
-  api.put('/market/:id/vote', {
-    schema: { summary: "Your vote on someone else's entry: up, down, or clear to take it back", params: S.IdParam, body: S.VoteBody, response: { 200: S.MarketEntryT, ...problems(400, 401, 403, 404) } },
-  }, async (req) => marketEntryView(market.vote(await user(req), req.params.id, req.body.value)));
-  api.post('/market/:id/clone', {
-    schema: { summary: 'Copy an entry into a context (or cluster definition) of yours', params: S.IdParam, body: S.CloneBody, response: { 201: S.CloneAnswer, ...problems(400, 401, 403, 404, 409, 422) } },
-  }, async (req, reply) => {
-    const c = market.clone(await user(req), req.params.id, req.body.name);
-    if (c.kind === 'cluster') return reply.code(201).header('location', `/api/v1/clusters/${c.cluster.name}`).send({ cluster: { ...clusterView(c.cluster), definition: c.cluster.ini } });
-    return reply.code(201).header('location', `/api/v1/contexts/${c.context.id}`).send({ context: contextView(model, c.context) });
-  });
+    async (req) => {
+      const me = await user(req);
+      const r = market.search(me, {
+        ...(req.query.q !== undefined ? { q: req.query.q } : {}),
+        page: pageOf(req.query.cursor),
+      });
+      return {
+        entries: r.entries.map(marketEntryView),
+        total: r.total,
+        ...(r.page < r.pages ? { next: cursorOf(r.page + 1) } : {}),
+      };
+    },
+  );
+  api.post(
+    '/market',
+    {
+      schema: {
+        summary:
+          'Publish one of your contexts (its newest version) or, with `cluster`, one of your cluster definitions',
+        body: S.PublishBody,
+        response: { 201: S.MarketEntryT, ...problems(400, 401, 403, 404, 422) },
+      },
+    },
+    async (req, reply) => {
+      const e = market.publish(await user(req), req.body);
+      return reply.code(201).header('location', `/api/v1/market/${e.id}`).send(marketEntryView(e));
+    },
+  );
+  api.delete(
+    '/market/:id',
+    {
+      schema: {
+        summary: 'Take your entry out of the marketplace (the context itself stays)',
+        params: S.IdParam,
+        response: { 204: Type.Null(), ...problems(401, 403, 404) },
+      },
+    },
+    async (req, reply) => {
+      market.unpublish(await user(req), req.params.id);
+      return reply.code(204).send(null);
+    },
+  );
+  api.put(
+    '/market/:id/vote',
+    {
+      schema: {
+        summary: "Your vote on someone else's entry: up, down, or clear to take it back",
+        params: S.IdParam,
+        body: S.VoteBody,
+        response: { 200: S.MarketEntryT, ...problems(400, 401, 403, 404) },
+      },
+    },
+    async (req) => marketEntryView(market.vote(await user(req), req.params.id, req.body.value)),
+  );
+  api.post(
+    '/market/:id/clone',
+    {
+      schema: {
+        summary: 'Copy an entry into a context (or cluster definition) of yours',
+        params: S.IdParam,
+        body: S.CloneBody,
+        response: { 201: S.CloneAnswer, ...problems(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (req, reply) => {
+      const c = market.clone(await user(req), req.params.id, req.body.name);
+      if (c.kind === 'cluster')
+        return reply
+          .code(201)
+          .header('location', `/api/v1/clusters/${c.cluster.name}`)
+          .send({ cluster: { ...clusterView(c.cluster), definition: c.cluster.ini } });
+      return reply
+        .code(201)
+        .header('location', `/api/v1/contexts/${c.context.id}`)
+        .send({ context: contextView(model, c.context) });
+    },
+  );
 }

@@ -18,7 +18,10 @@ const KEEPALIVE_MS = 15_000;
 function resumeFrom(req: FastifyRequest, since: number | undefined): number {
   const h = req.headers['last-event-id'];
   if (typeof h === 'string' && h !== '') {
-    if (!/^\d{1,15}$/.test(h)) throw new HttpProblem(400, 'invalid-field', 'Last-Event-ID: an event sequence number', { field: 'Last-Event-ID' });
+    if (!/^\d{1,15}$/.test(h))
+      throw new HttpProblem(400, 'invalid-field', 'Last-Event-ID: an event sequence number', {
+        field: 'Last-Event-ID',
+      });
     return Number(h);
   }
   return since ?? 0;
@@ -28,17 +31,30 @@ export function addStreamRoutes(api: App, d: RouteDeps): void {
   const { service, events, model } = d;
 
   /** Streams `backlog()` then live events passing `wanted`, from after `from`. */
-  const stream = (req: FastifyRequest, reply: FastifyReply, from: number, backlog: (after: number) => DeploymentEvent[], wanted: (e: DeploymentEvent) => boolean) => {
+  const stream = (
+    req: FastifyRequest,
+    reply: FastifyReply,
+    from: number,
+    backlog: (after: number) => DeploymentEvent[],
+    wanted: (e: DeploymentEvent) => boolean,
+  ) => {
     let last = from;
     const raw = reply.raw;
     reply.hijack();
-    raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-store', connection: 'keep-alive', 'x-accel-buffering': 'no' });
+    raw.writeHead(200, {
+      'content-type': 'text/event-stream',
+      'cache-control': 'no-store',
+      connection: 'keep-alive',
+      'x-accel-buffering': 'no',
+    });
     const send = (e: DeploymentEvent) => {
       if (e.seq <= last) return;
       last = e.seq;
       raw.write(`id: ${e.seq}\nevent: ${e.type}\ndata: ${JSON.stringify(eventView(e))}\n\n`);
     };
-    const live = (e: DeploymentEvent) => { if (wanted(e)) send(e); };
+    const live = (e: DeploymentEvent) => {
+      if (wanted(e)) send(e);
+    };
     // Subscribed before the backlog is read: an event appended meanwhile comes through one
     // of the two, and `last` drops the second copy.
     events.on('event', live);
@@ -46,35 +62,69 @@ export function addStreamRoutes(api: App, d: RouteDeps): void {
     for (const e of backlog(last)) send(e);
     const ping = setInterval(() => raw.write(': keep-alive\n\n'), KEEPALIVE_MS);
     ping.unref();
-    const end = () => { clearInterval(ping); events.off('event', live); };
+    const end = () => {
+      clearInterval(ping);
+      events.off('event', live);
+    };
     req.raw.on('close', end);
     raw.on('error', end);
   };
 
-  api.get('/deployments/:id/events/stream', {
-    schema: {
-      summary: 'The deployment\'s events as Server-Sent Events (ids are sequence numbers; reconnect with Last-Event-ID)',
-      params: S.IdParam, querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
-      produces: ['text/event-stream'], response: { 200: Type.String({ description: 'text/event-stream' }), 401: S.ProblemT, 404: S.ProblemT },
+  api.get(
+    '/deployments/:id/events/stream',
+    {
+      schema: {
+        summary:
+          "The deployment's events as Server-Sent Events (ids are sequence numbers; reconnect with Last-Event-ID)",
+        params: S.IdParam,
+        querystring: Type.Object(
+          { since: Type.Optional(Type.Integer({ minimum: 0 })) },
+          { additionalProperties: false },
+        ),
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'text/event-stream' }), 401: S.ProblemT, 404: S.ProblemT },
+      },
     },
-  }, async (req, reply) => {
-    const p = await authenticate(req, d.tokens, false, false, d.sessions);
-    const id = req.params.id;
-    service.deployments.get(p.user, id);
-    stream(req, reply, resumeFrom(req, req.query.since), (after) => service.deployments.events(p.user, id, { afterSeq: after, limit: 100_000 }),
-      (e) => e.deploymentId === id);
-  });
+    async (req, reply) => {
+      const p = await authenticate(req, d.tokens, false, false, d.sessions);
+      const id = req.params.id;
+      service.deployments.get(p.user, id);
+      stream(
+        req,
+        reply,
+        resumeFrom(req, req.query.since),
+        (after) => service.deployments.events(p.user, id, { afterSeq: after, limit: 100_000 }),
+        (e) => e.deploymentId === id,
+      );
+    },
+  );
 
-  api.get('/events/stream', {
-    schema: {
-      summary: 'The events of all your deployments as Server-Sent Events (reconnect with Last-Event-ID)',
-      querystring: Type.Object({ since: Type.Optional(Type.Integer({ minimum: 0 })) }, { additionalProperties: false }),
-      produces: ['text/event-stream'], response: { 200: Type.String({ description: 'text/event-stream' }), 401: S.ProblemT, 403: S.ProblemT },
+  api.get(
+    '/events/stream',
+    {
+      schema: {
+        summary: 'The events of all your deployments as Server-Sent Events (reconnect with Last-Event-ID)',
+        querystring: Type.Object(
+          { since: Type.Optional(Type.Integer({ minimum: 0 })) },
+          { additionalProperties: false },
+        ),
+        produces: ['text/event-stream'],
+        response: { 200: Type.String({ description: 'text/event-stream' }), 401: S.ProblemT, 403: S.ProblemT },
+      },
     },
-  }, async (req, reply) => {
-    const p = await authenticate(req, d.tokens, false, false, d.sessions);
-    const mine = service.deployments.status(p.user).map((x) => x.id);
-    stream(req, reply, resumeFrom(req, req.query.since), (after) => mine.flatMap((id) => model.events.list(id, { afterSeq: after, limit: 100_000 })).sort((a, b) => a.seq - b.seq),
-      (e) => service.deployments.canSee(p.user, e.deploymentId));
-  });
+    async (req, reply) => {
+      const p = await authenticate(req, d.tokens, false, false, d.sessions);
+      const mine = service.deployments.status(p.user).map((x) => x.id);
+      stream(
+        req,
+        reply,
+        resumeFrom(req, req.query.since),
+        (after) =>
+          mine
+            .flatMap((id) => model.events.list(id, { afterSeq: after, limit: 100_000 }))
+            .sort((a, b) => a.seq - b.seq),
+        (e) => service.deployments.canSee(p.user, e.deploymentId),
+      );
+    },
+  );
 }

@@ -37,7 +37,6 @@ export interface HttpOptions {
   loginFailures?: number;
 }
 
-
 export interface HttpFront {
   readonly app: App;
   /** https://host:port or http://127.0.0.1:port, once listening. */
@@ -49,33 +48,51 @@ export interface HttpFront {
 }
 
 declare module 'fastify' {
-  interface FastifyRequest { principal?: Principal }
+  interface FastifyRequest {
+    principal?: Principal;
+  }
 }
 
 export type App = FastifyInstance<any, any, any, any, TypeBoxTypeProvider>;
 export interface RouteDeps {
-  service: Service; model: GatewayModel; tokens: HttpTokens; login: LoginCheck; events: EventEmitter; log: Logger;
+  service: Service;
+  model: GatewayModel;
+  tokens: HttpTokens;
+  login: LoginCheck;
+  events: EventEmitter;
+  log: Logger;
   /** The web pages' sessions: a GET (the pages' event streams) may use one instead of a token. */
   sessions: WebSessions;
 }
 
-const isLoopback = (host: string) => host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
+const isLoopback = (host: string) =>
+  host === 'localhost' || host === '::1' || (isIP(host) === 4 && host.startsWith('127.'));
 
 /**
  * The principal of a request, or 401; `write` needs a full-scope token. Only the seed's
  * calls take the token from the query (`queryToken`): URLs end up in logs and histories.
  */
-export async function authenticate(req: FastifyRequest, tokens: HttpTokens, write: boolean, queryToken = false, sessions?: WebSessions): Promise<Principal> {
+export async function authenticate(
+  req: FastifyRequest,
+  tokens: HttpTokens,
+  write: boolean,
+  queryToken = false,
+  sessions?: WebSessions,
+): Promise<Principal> {
   const h = req.headers.authorization;
   const q = queryToken ? (req.query as { access_token?: unknown } | undefined)?.access_token : undefined;
   const bearer = h?.startsWith('Bearer ') ? h.slice(7).trim() : typeof q === 'string' ? q : undefined;
   // A web session reads only: its writes go through the pages' forms, which check CSRF.
-  const web = !bearer && !write && req.method === 'GET' ? sessions?.get(cookies(req.headers.cookie).get(SESSION_COOKIE)) : undefined;
+  const web =
+    !bearer && !write && req.method === 'GET'
+      ? sessions?.get(cookies(req.headers.cookie).get(SESSION_COOKIE))
+      : undefined;
   if (web) {
     req.principal = { user: web.user, scope: 'read', via: 'access' };
     return req.principal;
   }
-  if (!bearer) throw new HttpProblem(401, 'unauthenticated', 'an Authorization: Bearer token is needed (POST /api/v1/login)');
+  if (!bearer)
+    throw new HttpProblem(401, 'unauthenticated', 'an Authorization: Bearer token is needed (POST /api/v1/login)');
   const p = await tokens.verify(bearer);
   if (!p) throw new HttpProblem(401, 'invalid-token', 'the token is malformed, expired or revoked');
   if (write && p.scope !== 'full') throw new HttpProblem(403, 'insufficient-scope', 'this token is read-only');
@@ -83,9 +100,13 @@ export async function authenticate(req: FastifyRequest, tokens: HttpTokens, writ
   return p;
 }
 
-export function createHttpFront(o: HttpOptions & { service: Service; model: GatewayModel; login: LoginCheck; events: EventEmitter; log: Logger }): HttpFront {
+export function createHttpFront(
+  o: HttpOptions & { service: Service; model: GatewayModel; login: LoginCheck; events: EventEmitter; log: Logger },
+): HttpFront {
   if (!o.tls && !isLoopback(o.host)) {
-    throw new ConfigError(`[http] host ${o.host}: plain HTTP is served on loopback only; give cert and key for any other address`);
+    throw new ConfigError(
+      `[http] host ${o.host}: plain HTTP is served on loopback only; give cert and key for any other address`,
+    );
   }
   const app = Fastify({
     // fastify logs every request at info; the gateway's log keeps warnings and errors of this front.
@@ -95,14 +116,31 @@ export function createHttpFront(o: HttpOptions & { service: Service; model: Gate
   }).withTypeProvider<TypeBoxTypeProvider>();
   app.setValidatorCompiler(TypeBoxValidatorCompiler);
 
-  const tokens = createHttpTokens({ model: o.model, accessTtlS: o.accessTtlS ?? 900, refreshTtlS: o.refreshTtlS ?? 30 * 86400, issuer: 'cloudgate-gateway' });
+  const tokens = createHttpTokens({
+    model: o.model,
+    accessTtlS: o.accessTtlS ?? 900,
+    refreshTtlS: o.refreshTtlS ?? 30 * 86400,
+    issuer: 'cloudgate-gateway',
+  });
   const sessions = createSessions();
-  const deps: RouteDeps = { service: o.service, model: o.model, tokens, login: o.login, events: o.events, log: o.log, sessions };
+  const deps: RouteDeps = {
+    service: o.service,
+    model: o.model,
+    tokens,
+    login: o.login,
+    events: o.events,
+    log: o.log,
+    sessions,
+  };
 
   app.register(swagger, {
     openapi: {
       openapi: '3.1.0',
-      info: { title: 'cloudgate gateway API', version: '1.0.0', description: 'Deploy and manage clusters over HTTP; the same use cases as the XMPP API.' },
+      info: {
+        title: 'cloudgate gateway API',
+        version: '1.0.0',
+        description: 'Deploy and manage clusters over HTTP; the same use cases as the XMPP API.',
+      },
       components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
       security: [{ bearer: [] }],
     },
@@ -115,31 +153,50 @@ export function createHttpFront(o: HttpOptions & { service: Service; model: Gate
     if (headers) reply.headers(headers);
     return reply.code(p.status).type('application/problem+json').send(JSON.stringify(p));
   });
-  app.setNotFoundHandler((req, reply) => reply.code(404).type('application/problem+json')
-    .send(JSON.stringify(toProblem(new HttpProblem(404, 'not-found', `no route ${req.method} ${req.url.split('?')[0]}`), () => {}))));
+  app.setNotFoundHandler((req, reply) =>
+    reply
+      .code(404)
+      .type('application/problem+json')
+      .send(
+        JSON.stringify(
+          toProblem(new HttpProblem(404, 'not-found', `no route ${req.method} ${req.url.split('?')[0]}`), () => {}),
+        ),
+      ),
+  );
 
-  app.register(async (api) => {
-    addResourceRoutes(api as unknown as App, deps);
-    addStreamRoutes(api as unknown as App, deps);
-  }, { prefix: '/api/v1' });
+  app.register(
+    async (api) => {
+      addResourceRoutes(api as unknown as App, deps);
+      addStreamRoutes(api as unknown as App, deps);
+    },
+    { prefix: '/api/v1' },
+  );
   app.register(async (seed) => addSeedRoutes(seed as unknown as App, deps), { prefix: '/api' });
   app.register(async (web) => addWebRoutes(web as unknown as App, { ...deps, secure: !!o.tls }), { prefix: '/web' });
   app.get('/', { schema: { hide: true } }, async (_req, reply: FastifyReply) => reply.redirect('/web/', 302));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
-  app.get('/api/docs', { schema: { hide: true } }, async (_req, reply: FastifyReply) => reply.type('text/html').send(DOCS_PAGE));
+  app.get('/api/docs', { schema: { hide: true } }, async (_req, reply: FastifyReply) =>
+    reply.type('text/html').send(DOCS_PAGE),
+  );
 
   let url = '';
   return {
     app,
-    get url() { return url; },
-    get webUrl() { return url && `${url}/web/`; },
+    get url() {
+      return url;
+    },
+    get webUrl() {
+      return url && `${url}/web/`;
+    },
     async start() {
       await app.listen({ host: o.host, port: o.port });
       const addr = app.server.address();
       const port = typeof addr === 'object' && addr ? addr.port : o.port;
       url = `${o.tls ? 'https' : 'http'}://${o.host.includes(':') ? `[${o.host}]` : o.host}:${port}`;
     },
-    async stop() { await app.close(); },
+    async stop() {
+      await app.close();
+    },
   };
 }
 

@@ -10,8 +10,15 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError, ConfigInvalidError, type ConfigIssue, type Logger } from '../../core/index.js';
 import {
-  decideTrust, imageRef, isImageQuery, parseImageQuery, readEndorserFile, requirementProblem, selectImage,
-  type Endorser, type ImageMetadata,
+  decideTrust,
+  imageRef,
+  isImageQuery,
+  parseImageQuery,
+  readEndorserFile,
+  requirementProblem,
+  selectImage,
+  type Endorser,
+  type ImageMetadata,
 } from '../../images/index.js';
 import { flavorName } from './allocator.js';
 import { flavorSize, type ClusterDef, type ServiceDef } from './model/index.js';
@@ -30,13 +37,16 @@ export function imageRegistry(images: readonly ImageMetadata[]): ImageRegistry {
     checkCluster(def: ClusterDef, file: string): ClusterDef {
       const issues: ConfigIssue[] = [];
       const services = def.services.map((s): ServiceDef => {
-        const issue = (key: string, message: string) => issues.push({ file, section: `service.${s.name}`, key, message });
+        const issue = (key: string, message: string) =>
+          issues.push({ file, section: `service.${s.name}`, key, message });
         let m = byName.get(s.image);
         if (isImageQuery(s.image)) {
           try {
             m = selectImage(parseImageQuery(s.image), images);
             if (!m) issue('image', `no image known to the gateway matches '${s.image}' (known: ${known()})`);
-          } catch (err) { issue('image', (err as Error).message); }
+          } catch (err) {
+            issue('image', (err as Error).message);
+          }
         }
         if (!m) return s;
         const problem = requirementProblem(flavorName(s.flavor), flavorSize(s.flavor), m);
@@ -50,21 +60,47 @@ export function imageRegistry(images: readonly ImageMetadata[]): ImageRegistry {
 }
 
 /** Reads `<metadata_dir>/*.json` envelopes, keeping those its endorsers sign and that are valid now. */
-export function loadImageRegistry(o: { endorsers: readonly string[]; metadataDir: string; log: Logger; where: string; now?: Date }): ImageRegistry {
+export function loadImageRegistry(o: {
+  endorsers: readonly string[];
+  metadataDir: string;
+  log: Logger;
+  where: string;
+  now?: Date;
+}): ImageRegistry {
   const endorsers = new Map<string, Endorser>();
   for (const f of o.endorsers) {
-    try { const e = readEndorserFile(f); endorsers.set(e.keyid, e); } catch (err) {
+    try {
+      const e = readEndorserFile(f);
+      endorsers.set(e.keyid, e);
+    } catch (err) {
       throw new ConfigError(`${o.where} endorsers: ${(err as Error).message}`, { cause: err });
     }
   }
   let names: string[];
-  try { names = readdirSync(o.metadataDir).filter((n) => n.endsWith('.json')).sort(); } catch (err) {
-    throw new ConfigError(`${o.where} metadata_dir: cannot read ${o.metadataDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`);
+  try {
+    names = readdirSync(o.metadataDir)
+      .filter((n) => n.endsWith('.json'))
+      .sort();
+  } catch (err) {
+    throw new ConfigError(
+      `${o.where} metadata_dir: cannot read ${o.metadataDir} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+    );
   }
-  const policy = { endorsers, refusedKeyids: new Set<string>(), refusedChecksums: new Set<string>(), refusedImages: new Set<string>(), allowUnsigned: false };
+  const policy = {
+    endorsers,
+    refusedKeyids: new Set<string>(),
+    refusedChecksums: new Set<string>(),
+    refusedImages: new Set<string>(),
+    allowUnsigned: false,
+  };
   const images: ImageMetadata[] = [];
   for (const n of names) {
-    const d = decideTrust(n.slice(0, -'.json'.length), readFileSync(join(o.metadataDir, n), 'utf8'), policy, o.now ?? new Date());
+    const d = decideTrust(
+      n.slice(0, -'.json'.length),
+      readFileSync(join(o.metadataDir, n), 'utf8'),
+      policy,
+      o.now ?? new Date(),
+    );
     if (d.ok && d.metadata) images.push(d.metadata);
     else if (!d.ok) o.log.warn({ file: n, code: d.code }, `image metadata not used: ${d.reason}`);
   }

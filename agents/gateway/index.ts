@@ -13,7 +13,16 @@
  *   cloudgate agent gateway --config gateway.ini      (see examples/gateway.ini)
  */
 import { readFileSync } from 'node:fs';
-import { Agent, ConfigError, createLogger, loadJwtKey, mintToken, type Db, type Logger, type XmppOptions } from '../../core/index.js';
+import {
+  Agent,
+  ConfigError,
+  createLogger,
+  loadJwtKey,
+  mintToken,
+  type Db,
+  type Logger,
+  type XmppOptions,
+} from '../../core/index.js';
 import { xmppOptions, type RunningAgent } from '../../core/index.js';
 import { cloud as cloudProto, gateway as gatewayProto } from '../../protocols/index.js';
 import { createAccess, type AccessPolicy } from './access.js';
@@ -42,19 +51,41 @@ import { createHttpFront, type HttpFront, type HttpOptions } from './http.js';
 import { createLoginCheck } from './http-login.js';
 import { createTracker } from './tracker.js';
 
-export { loadGatewayConfig, parseGatewayConfig, gatewaySchema, engineSettings, type GatewayConfig, type EngineSettings } from './config.js';
+export {
+  loadGatewayConfig,
+  parseGatewayConfig,
+  gatewaySchema,
+  engineSettings,
+  type GatewayConfig,
+  type EngineSettings,
+} from './config.js';
 export { nodeOf } from './publisher.js';
 export { cloudName } from './allocator.js';
 export type { AccessPolicy } from './access.js';
 // The client library and its progress display, for programs that drive a gateway (the demo, the benchmark).
 export {
-  GatewayClient, GatewayUnreachableError, OperationFailedError, UsageError, describeError, exitCodeFor, isReady,
-  type DeploymentEventView, type DeploymentView,
+  GatewayClient,
+  GatewayUnreachableError,
+  OperationFailedError,
+  UsageError,
+  describeError,
+  exitCodeFor,
+  isReady,
+  type DeploymentEventView,
+  type DeploymentView,
 } from './client.js';
 export { createProgress, type Progress, type ProgressStream } from './cli.js';
 export { imageRegistry, loadImageRegistry, type ImageRegistry } from './images.js';
 export type { Market, MarketEntry, MarketPage } from './market.js';
-export type { Service, WhoAmI, PutContextRequest, ReadContextRequest, ContextText, PairingRequest, PairingAnswer } from './service.js';
+export type {
+  Service,
+  WhoAmI,
+  PutContextRequest,
+  ReadContextRequest,
+  ContextText,
+  PairingRequest,
+  PairingAnswer,
+} from './service.js';
 export type { DeployRequest, ScaleRequest } from './operations.js';
 export type { HttpOptions, HttpFront } from './http.js';
 
@@ -97,15 +128,26 @@ export function createGateway(o: GatewayOptions): Gateway {
   const notify = createNotifier();
   const model = createGatewayModel(db, { onEvent: notify.appended, checkCluster: o.images?.checkCluster });
   // A fixed resource gives programs one address to send requests to (protocols/gateway.ts).
-  const xmpp = o.xmpp.kind === 'component' || o.xmpp.resource ? o.xmpp : { ...o.xmpp, resource: gatewayProto.GATEWAY_RESOURCE };
+  const xmpp =
+    o.xmpp.kind === 'component' || o.xmpp.resource ? o.xmpp : { ...o.xmpp, resource: gatewayProto.GATEWAY_RESOURCE };
   const agent = new Agent({
-    kind: 'gateway', xmpp, log, db, pubsubService: o.pubsubService,
+    kind: 'gateway',
+    xmpp,
+    log,
+    db,
+    pubsubService: o.pubsubService,
     // Anyone may talk to the gateway; every request and report is authorized on its own.
     trusted: () => true,
   });
   const mlog = (module: string) => agent.log.child({ module });
   const access = createAccess({ model, policy: o.policy, domain: o.xmpp.domain });
-  const publisher = createPublisher({ agent, model, log: mlog('publisher'), admins: access.admins, access: settings.nodeAccess });
+  const publisher = createPublisher({
+    agent,
+    model,
+    log: mlog('publisher'),
+    admins: access.admins,
+    access: settings.nodeAccess,
+  });
   agent.registerPresence(cloudProto.CloudPresence);
   const clouds = createClouds({ agent, jids: o.clouds, log: mlog('clouds') });
   const texts = createContextTexts({ model });
@@ -114,45 +156,121 @@ export function createGateway(o: GatewayOptions): Gateway {
   notify.attach({ appended: publisher.appended });
   const { changed } = notify;
   const liveness = createLiveness({
-    agent, model, log: mlog('liveness'), heartbeatTimeoutMs: settings.heartbeatTimeoutMs, changed, lost: notify.lost,
+    agent,
+    model,
+    log: mlog('liveness'),
+    heartbeatTimeoutMs: settings.heartbeatTimeoutMs,
+    changed,
+    lost: notify.lost,
   });
-  const tracker = createTracker({ agent, model, clouds, allocator, log: mlog('tracker'), changed, instanceJid: (i) => liveness.known(i) });
+  const tracker = createTracker({
+    agent,
+    model,
+    clouds,
+    allocator,
+    log: mlog('tracker'),
+    changed,
+    instanceJid: (i) => liveness.known(i),
+  });
   const removal = createRemoval({
-    agent, model, allocator, clouds, liveness, log: mlog('removal'), changed,
-    drainTimeoutMs: settings.drainTimeoutMs, terminateTimeoutMs: settings.terminateTimeoutMs,
+    agent,
+    model,
+    allocator,
+    clouds,
+    liveness,
+    log: mlog('removal'),
+    changed,
+    drainTimeoutMs: settings.drainTimeoutMs,
+    terminateTimeoutMs: settings.terminateTimeoutMs,
   });
   const planner = createPlanner({ clouds, access, log: mlog('planner') });
-  const converger = createConverger({ model, planner, allocator, removal, liveness, clouds, log: mlog('converge'), readyTimeoutMs: settings.readyTimeoutMs });
+  const converger = createConverger({
+    model,
+    planner,
+    allocator,
+    removal,
+    liveness,
+    clouds,
+    log: mlog('converge'),
+    readyTimeoutMs: settings.readyTimeoutMs,
+  });
   const conductor = createConductor({
-    model, converger, removal, liveness, log: mlog('conductor'), placementTimeoutMs: settings.placementTimeoutMs, tickMs: settings.tickMs,
+    model,
+    converger,
+    removal,
+    liveness,
+    log: mlog('conductor'),
+    placementTimeoutMs: settings.placementTimeoutMs,
+    tickMs: settings.tickMs,
   });
   const scaler = createScaler({
-    model, report: (id) => liveness.report(id), kick: notify.changed, log: mlog('autoscale'), intervalMs: settings.autoscaleIntervalMs,
+    model,
+    report: (id) => liveness.report(id),
+    kick: notify.changed,
+    log: mlog('autoscale'),
+    intervalMs: settings.autoscaleIntervalMs,
   });
-  notify.attach({ changed: (id) => { scaler.touch(id); conductor.kick(id); }, lost: conductor.lost });
+  notify.attach({
+    changed: (id) => {
+      scaler.touch(id);
+      conductor.kick(id);
+    },
+    lost: conductor.lost,
+  });
   const visible = visibleDeployment({ model, access });
   const autoscale = createAutoscaleControl({ model, scaler, visible });
   const ops = createOperations({
-    model, access, texts, conductor, visible, prepareNode: (id, owner) => publisher.prepare(id, owner),
+    model,
+    access,
+    texts,
+    conductor,
+    visible,
+    prepareNode: (id, owner) => publisher.prepare(id, owner),
     onManualScale: autoscale.pauseForManualScale,
   });
-  const pairer = o.pairing ? pairing({ ...o.pairing, agent, model, log: mlog('pairing'), serveCodes: false }) : undefined;
+  const pairer = o.pairing
+    ? pairing({ ...o.pairing, agent, model, log: mlog('pairing'), serveCodes: false })
+    : undefined;
   if (pairer) agent.use(pairer);
   const market = createMarket({ db, model, isAdmin: (j) => access.isAdmin(j) });
-  const service = createService({ model, access, texts, ops, clouds, autoscale, market, ...(pairer ? { pairing: pairer.createCode } : {}) });
+  const service = createService({
+    model,
+    access,
+    texts,
+    ops,
+    clouds,
+    autoscale,
+    market,
+    ...(pairer ? { pairing: pairer.createCode } : {}),
+  });
   createApi({ agent, model, service });
   addChatCommands({ agent, model, service, events: publisher.events });
   addMarketChat({ agent, market: service.market, access });
-  const http = o.http && createHttpFront({
-    ...o.http, service, model, events: publisher.events, log: mlog('http'),
-    login: createLoginCheck({ service: o.xmpp.service, domain: o.xmpp.domain, ca: o.xmpp.ca, log: mlog('http-login'), maxFailures: o.http.loginFailures }),
-  });
+  const http =
+    o.http &&
+    createHttpFront({
+      ...o.http,
+      service,
+      model,
+      events: publisher.events,
+      log: mlog('http'),
+      login: createLoginCheck({
+        service: o.xmpp.service,
+        domain: o.xmpp.domain,
+        ca: o.xmpp.ca,
+        log: mlog('http-login'),
+        maxFailures: o.http.loginFailures,
+      }),
+    });
 
   clouds.events.on('online', (jid: string) => {
     // A cloud (re)appeared: compare its list with ours, then let every open job go on.
-    tracker.reconcile(jid)
+    tracker
+      .reconcile(jid)
       .catch((err) => agent.log.warn({ err, cloud: jid }, 'reconciliation failed'))
-      .finally(() => { for (const j of model.jobs.unfinished()) conductor.kick(j.deploymentId); });
+      .finally(() => {
+        for (const j of model.jobs.unfinished()) conductor.kick(j.deploymentId);
+      });
   });
 
   let stopped = false;
@@ -167,7 +285,8 @@ export function createGateway(o: GatewayOptions): Gateway {
       await agent.start();
       await clouds.announce();
       // After a restart: instance agents learn we are back (they answer with their presence).
-      for (const i of model.instances.inStates(['requested', 'booting', 'running', 'draining'])) if (i.jid) liveness.known(i);
+      for (const i of model.instances.inStates(['requested', 'booting', 'running', 'draining']))
+        if (i.jid) liveness.known(i);
       await allocator.resendRequested();
       publisher.kick();
       conductor.start();
@@ -200,7 +319,10 @@ export async function run(configFile: string): Promise<RunningAgent> {
   const xmpp = await xmppOptions(cfg.xmpp, configFile);
   const p = cfg.pairing;
   const gw = createGateway({
-    xmpp, log, db: cfg.gateway.db, clouds: cfg.gateway.clouds,
+    xmpp,
+    log,
+    db: cfg.gateway.db,
+    clouds: cfg.gateway.clouds,
     policy: {
       admins: cfg.gateway.admins,
       ...(cfg.users?.allow ? { allow: cfg.users.allow } : {}),
@@ -210,7 +332,16 @@ export async function run(configFile: string): Promise<RunningAgent> {
     settings: engineSettings(cfg.gateway),
     ...(cfg.gateway.pubsub ? { pubsubService: cfg.gateway.pubsub } : {}),
     ...(p ? { pairing: await pairingOptions(p, configFile) } : {}),
-    ...(cfg.images ? { images: loadImageRegistry({ endorsers: cfg.images.endorsers, metadataDir: cfg.images.metadata_dir, log: log.child({ module: 'images' }), where: `${configFile} [images]` }) } : {}),
+    ...(cfg.images
+      ? {
+          images: loadImageRegistry({
+            endorsers: cfg.images.endorsers,
+            metadataDir: cfg.images.metadata_dir,
+            log: log.child({ module: 'images' }),
+            where: `${configFile} [images]`,
+          }),
+        }
+      : {}),
     ...(cfg.http ? { http: httpOptions(cfg.http, configFile) } : {}),
   });
   try {
@@ -225,13 +356,19 @@ export async function run(configFile: string): Promise<RunningAgent> {
 function httpOptions(h: NonNullable<ReturnType<typeof loadGatewayConfig>['http']>, file: string): HttpOptions {
   if (!!h.cert !== !!h.key) throw new ConfigError(`${file} [http]: give both cert and key, or neither (loopback only)`);
   const read = (k: 'cert' | 'key', f: string) => {
-    try { return readFileSync(f, 'utf8'); } catch (err) {
+    try {
+      return readFileSync(f, 'utf8');
+    } catch (err) {
       throw new ConfigError(`${file} [http] ${k}: cannot read ${f} (${(err as Error).message})`, { cause: err });
     }
   };
   return {
-    host: h.host, port: h.port, accessTtlS: Math.round(h.access_ttl / 1000), refreshTtlS: Math.round(h.refresh_ttl / 1000),
-    bodyLimit: h.body_limit, loginFailures: h.login_failures,
+    host: h.host,
+    port: h.port,
+    accessTtlS: Math.round(h.access_ttl / 1000),
+    refreshTtlS: Math.round(h.refresh_ttl / 1000),
+    bodyLimit: h.body_limit,
+    loginFailures: h.login_failures,
     ...(h.cert && h.key ? { tls: { cert: read('cert', h.cert), key: read('key', h.key) } } : {}),
   };
 }
@@ -240,15 +377,20 @@ async function pairingOptions(p: NonNullable<ReturnType<typeof loadGatewayConfig
   const key = await loadJwtKey(p.jwt_key);
   let ca: string | undefined;
   if (p.ca) {
-    try { ca = readFileSync(p.ca, 'utf8'); } catch (err) {
+    try {
+      ca = readFileSync(p.ca, 'utf8');
+    } catch (err) {
       throw new ConfigError(`${file} [pairing] ca: cannot read ${p.ca} (${(err as Error).message})`, { cause: err });
     }
   }
   return {
     mint: (jid: string) => mintToken(key, jid, Math.round(p.token_ttl / 1000)),
-    httpPort: p.http_port, httpHost: p.http_host, domain: p.xmpp_domain,
+    httpPort: p.http_port,
+    httpHost: p.http_host,
+    domain: p.xmpp_domain,
     server: `${p.server.host.includes(':') ? `[${p.server.host}]` : p.server.host}:${p.server.port}`,
     ...(ca ? { ca } : {}),
-    defaultTtlS: Math.round(p.ttl / 1000), maxTtlS: Math.round(p.max_ttl / 1000),
+    defaultTtlS: Math.round(p.ttl / 1000),
+    maxTtlS: Math.round(p.max_ttl / 1000),
   };
 }

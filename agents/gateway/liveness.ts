@@ -31,7 +31,11 @@ interface Live {
 
 /** Built-in and script-emitted values of a heartbeat as numbers (custom ones arrive as text). */
 function metricValues(m: HeartbeatMsg): Record<string, number> {
-  const values: Record<string, number> = { load1: m.load1, mem_used_pct: m.mem_used_pct, disk_used_pct: m.disk_used_pct };
+  const values: Record<string, number> = {
+    load1: m.load1,
+    mem_used_pct: m.mem_used_pct,
+    disk_used_pct: m.disk_used_pct,
+  };
   for (const [k, v] of Object.entries(m.custom ?? {})) {
     const n = Number(v);
     if (v !== '' && Number.isFinite(n) && !Object.hasOwn(values, k)) values[k] = n;
@@ -40,8 +44,13 @@ function metricValues(m: HeartbeatMsg): Record<string, number> {
 }
 
 export function createLiveness(deps: {
-  agent: Agent; model: GatewayModel; log: Logger; heartbeatTimeoutMs: number;
-  changed: (deploymentId: string) => void; lost: (i: Instance) => void; now?: () => number;
+  agent: Agent;
+  model: GatewayModel;
+  log: Logger;
+  heartbeatTimeoutMs: number;
+  changed: (deploymentId: string) => void;
+  lost: (i: Instance) => void;
+  now?: () => number;
 }) {
   const { agent, model, log, changed } = deps;
   const now = deps.now ?? Date.now;
@@ -51,7 +60,9 @@ export function createLiveness(deps: {
    * network cut on our side); after it, each instance gets a full timeout to be heard again.
    */
   let hearingSince = now();
-  agent.on('status', (e: AgentEvent) => { if (e.type === 'online') hearingSince = now(); });
+  agent.on('status', (e: AgentEvent) => {
+    if (e.type === 'online') hearingSince = now();
+  });
   const live = new Map<string, Live>();
   const held = new Map<string, PeerEvent>();
 
@@ -61,7 +72,10 @@ export function createLiveness(deps: {
   };
   const entry = (id: string): Live => {
     let l = live.get(id);
-    if (!l) { l = { online: false }; live.set(id, l); }
+    if (!l) {
+      l = { online: false };
+      live.set(id, l);
+    }
     return l;
   };
 
@@ -78,7 +92,12 @@ export function createLiveness(deps: {
     if (!data || (data.deployment && data.deployment !== i.deploymentId)) return;
     const arrived = !l.online;
     if (arrived) l.onlineSince = now();
-    Object.assign(l, { fullJid: e.peer.jid, online: true, phase: data.phase, ...(data.busy !== undefined ? { busy: data.busy, busyAt: now() } : {}) });
+    Object.assign(l, {
+      fullJid: e.peer.jid,
+      online: true,
+      phase: data.phase,
+      ...(data.busy !== undefined ? { busy: data.busy, busyAt: now() } : {}),
+    });
     delete l.offlineSince;
     if (i.state === 'terminating' || i.state === 'failed') return;
     if (data.phase === 'failed') {
@@ -88,7 +107,10 @@ export function createLiveness(deps: {
     }
     const cur = advance(model, i, 'running');
     const ready = data.ready && (!cur.context || data.context_version === cur.context.version);
-    if (arrived || l.ready !== ready) { l.ready = ready; l.readySince = now(); }
+    if (arrived || l.ready !== ready) {
+      l.ready = ready;
+      l.readySince = now();
+    }
     model.instances.heartbeat(cur.id, { ready: ready && cur.state === 'running' });
     changed(i.deploymentId);
   }
@@ -97,8 +119,14 @@ export function createLiveness(deps: {
   agent.on('peer', (e: PeerEvent) => {
     if (e.peer.kind !== 'instance') return;
     const i = current(e.peer.bare);
-    if (i) { apply(i, e); return; }
-    if (e.type === 'offline') { held.delete(e.peer.bare); return; }
+    if (i) {
+      apply(i, e);
+      return;
+    }
+    if (e.type === 'offline') {
+      held.delete(e.peer.bare);
+      return;
+    }
     // Bounded: anyone can send us presence; only JIDs a cloud names are ever looked up.
     if (held.size >= 10_000) held.delete(held.keys().next().value!);
     held.set(e.peer.bare, e);
@@ -120,7 +148,8 @@ export function createLiveness(deps: {
     const problems = m.ok ? [] : reportProblems(m.results);
     const why = problems.length ? `: ${describeProblems(problems)}` : '';
     model.events.append(i.deploymentId, {
-      type: 'context', message: `${i.name}: context version ${m.version} ${m.ok ? 'applied' : `failed${why}`}`,
+      type: 'context',
+      message: `${i.name}: context version ${m.version} ${m.ok ? 'applied' : `failed${why}`}`,
       data: { instance: i.id, version: m.version, ok: m.ok, ...(problems.length ? { problems } : {}) },
     });
     if (!m.ok && i.context?.version === m.version) fail(model, i, `context version ${m.version} failed${why}`);
@@ -132,7 +161,10 @@ export function createLiveness(deps: {
     known(i: Instance): void {
       if (!i.jid) return;
       const e = held.get(i.jid);
-      if (e) { held.delete(i.jid); apply(i, e); }
+      if (e) {
+        held.delete(i.jid);
+        apply(i, e);
+      }
       agent.announceTo(i.jid).catch((err) => log.debug({ err, jid: i.jid }, 'could not announce to instance'));
     },
     /** Stops sending directed presence to an instance that is gone. */
@@ -164,12 +196,18 @@ export function createLiveness(deps: {
         // Online: heartbeats must come (the first within the limit of its arrival);
         // offline: it may come back within the limit. Nobody is lost for our own restart.
         const base = Math.max(hearingSince, l?.heartbeatAt ?? 0);
-        const lastSeen = l?.online ? Math.max(base, l.onlineSince ?? 0) : Math.max(base, l?.offlineSince ?? 0, i.lastHeartbeat ?? 0);
+        const lastSeen = l?.online
+          ? Math.max(base, l.onlineSince ?? 0)
+          : Math.max(base, l?.offlineSince ?? 0, i.lastHeartbeat ?? 0);
         if (t - lastSeen <= limit) continue;
         const secs = Math.round((t - lastSeen) / 1000);
         const why = l?.online ? `no heartbeat for ${secs} s` : `offline for ${secs} s`;
         log.warn({ instance: i.id, name: i.name, deployment: i.deploymentId }, `instance lost: ${why}`);
-        model.events.append(i.deploymentId, { type: 'lost', message: `${i.name} lost: ${why}`, data: { instance: i.id } });
+        model.events.append(i.deploymentId, {
+          type: 'lost',
+          message: `${i.name} lost: ${why}`,
+          data: { instance: i.id },
+        });
         const f = fail(model, i, `lost: ${why}`);
         deps.lost(f);
         changed(i.deploymentId);

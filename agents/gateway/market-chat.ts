@@ -7,7 +7,15 @@ import type { MarketUseCases } from './market-service.js';
 const line = (e: MarketEntry) =>
   `${e.id}  ${e.name} ${e.kind === 'cluster' ? '(cluster)' : `v${e.contextVersion}`} by ${e.owner}  rank ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'})${e.tags.length ? `  [${e.tags.join(' ')}]` : ''}${e.encrypted ? '  (encrypted)' : ''}\n    ${e.summary}`;
 
-export function addMarketChat({ agent, market, access }: { agent: Agent; market: MarketUseCases; access: Access }): void {
+export function addMarketChat({
+  agent,
+  market,
+  access,
+}: {
+  agent: Agent;
+  market: MarketUseCases;
+  access: Access;
+}): void {
   const allow = (bare: string) => access.mayUse(bare);
   const chat = agent.chat;
   const str = (v: string | true | undefined, what: string): string | undefined => {
@@ -16,23 +24,32 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
   };
 
   chat.add({
-    name: 'publish', usage: 'publish <context> | --cluster <name>  --summary "<one line>" [--tags a,b] [--description "<text>"]',
-    summary: 'share one of your contexts (its newest version) or cluster definitions in the marketplace', allow,
+    name: 'publish',
+    usage: 'publish <context> | --cluster <name>  --summary "<one line>" [--tags a,b] [--description "<text>"]',
+    summary: 'share one of your contexts (its newest version) or cluster definitions in the marketplace',
+    allow,
     run: (a, ctx) => {
       const context = a.positional[0];
       const cluster = str(a.flags.cluster, 'cluster');
-      if ((!context && !cluster) || a.positional.length > 1 || (context && cluster)) throw new ChatError('name one of your contexts, or --cluster and one of your clusters');
+      if ((!context && !cluster) || a.positional.length > 1 || (context && cluster))
+        throw new ChatError('name one of your contexts, or --cluster and one of your clusters');
       const summary = str(a.flags.summary, 'summary');
       if (!summary) throw new ChatError('--summary is required');
       const e = market.publish(ctx.bare, {
-        ...(cluster ? { cluster } : { context }), summary, description: str(a.flags.description, 'description'), tags: (str(a.flags.tags, 'tags') ?? '').split(','),
+        ...(cluster ? { cluster } : { context }),
+        summary,
+        description: str(a.flags.description, 'description'),
+        tags: (str(a.flags.tags, 'tags') ?? '').split(','),
       });
       return `Published ${e.kind === 'cluster' ? `cluster ${e.name}` : `${e.name} v${e.contextVersion}`} as ${e.id}.`;
     },
   });
 
   chat.add({
-    name: 'unpublish', usage: 'unpublish <entry>', summary: 'remove your entry from the marketplace', allow,
+    name: 'unpublish',
+    usage: 'unpublish <entry>',
+    summary: 'remove your entry from the marketplace',
+    allow,
     run: (a, ctx) => {
       const id = a.positional[0];
       if (!id) throw new ChatError('name an entry');
@@ -42,7 +59,10 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
   });
 
   chat.add({
-    name: 'market', usage: 'market [words] [+tag] [-tag] [--page N]', summary: 'search the marketplace: words, +tag required, -tag excluded', allow,
+    name: 'market',
+    usage: 'market [words] [+tag] [-tag] [--page N]',
+    summary: 'search the marketplace: words, +tag required, -tag excluded',
+    allow,
     run: (a, ctx) => {
       const p = str(a.flags.page, 'page');
       if (p !== undefined && !/^[1-9]\d{0,5}$/.test(p)) throw new ChatError('--page must be a whole number from 1');
@@ -54,17 +74,24 @@ export function addMarketChat({ agent, market, access }: { agent: Agent; market:
   });
 
   chat.add({
-    name: 'vote', usage: 'vote <entry> up|down|clear', summary: 'rank a marketplace entry (one vote each, changeable)', allow,
+    name: 'vote',
+    usage: 'vote <entry> up|down|clear',
+    summary: 'rank a marketplace entry (one vote each, changeable)',
+    allow,
     run: (a, ctx) => {
       const [id, how] = a.positional;
-      if (!id || (how !== 'up' && how !== 'down' && how !== 'clear')) throw new ChatError('name an entry and up, down or clear');
+      if (!id || (how !== 'up' && how !== 'down' && how !== 'clear'))
+        throw new ChatError('name an entry and up, down or clear');
       const e = market.vote(ctx.bare, id, how);
       return `${e.id} now ranks ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'}).`;
     },
   });
 
   chat.add({
-    name: 'clone', usage: 'clone <entry> [name]', summary: 'copy a marketplace entry into a context (or cluster definition) of your own', allow,
+    name: 'clone',
+    usage: 'clone <entry> [name]',
+    summary: 'copy a marketplace entry into a context (or cluster definition) of your own',
+    allow,
     run: (a, ctx) => {
       const [id, name] = a.positional;
       if (!id) throw new ChatError('name an entry');

@@ -6,7 +6,13 @@
 import { InvalidError, type ClusterRecord, type ContextInfo } from './model/index.js';
 import type { Market, MarketEntry, MarketPage } from './market.js';
 
-export interface PublishRequest { context?: string; cluster?: string; summary: string; description?: string; tags?: readonly string[] }
+export interface PublishRequest {
+  context?: string;
+  cluster?: string;
+  summary: string;
+  description?: string;
+  tags?: readonly string[];
+}
 export type VoteValue = 'up' | 'down' | 'clear';
 export type CloneResult = { kind: 'context'; context: ContextInfo } | { kind: 'cluster'; cluster: ClusterRecord };
 
@@ -17,20 +23,26 @@ export function marketUseCases(market: Market, authorize: (caller: string) => st
     /** One of the caller's contexts (its newest version) or, with `cluster`, one of their cluster definitions. */
     publish(caller: string, req: PublishRequest): MarketEntry {
       const me = authorize(caller);
-      if ((req.context === undefined) === (req.cluster === undefined)) throw new InvalidError('name one of your contexts or one of your clusters (not both)', req.context === undefined ? 'context' : 'cluster');
+      if ((req.context === undefined) === (req.cluster === undefined))
+        throw new InvalidError(
+          'name one of your contexts or one of your clusters (not both)',
+          req.context === undefined ? 'context' : 'cluster',
+        );
       return market.publish(me, req);
     },
     unpublish: (caller: string, id: string): void => market.unpublish(authorize(caller), id),
     /** Words, +tag and -tag in `q`; `page` counts from 1 (10 entries each). */
     search(caller: string, req: { q?: string; page?: number }): MarketPage {
       authorize(caller);
-      if (req.page !== undefined && (!Number.isSafeInteger(req.page) || req.page < 1)) throw new InvalidError(`page: a whole number from 1, not ${req.page}`, 'page');
+      if (req.page !== undefined && (!Number.isSafeInteger(req.page) || req.page < 1))
+        throw new InvalidError(`page: a whole number from 1, not ${req.page}`, 'page');
       return market.search(req.q ?? '', { page: req.page ?? 1 });
     },
     vote(caller: string, id: string, value: VoteValue): MarketEntry {
       const me = authorize(caller);
       const v = VOTES[value];
-      if (v === undefined) throw new InvalidError(`value: up, down or clear, not '${String(value).slice(0, 16)}'`, 'value');
+      if (v === undefined)
+        throw new InvalidError(`value: up, down or clear, not '${String(value).slice(0, 16)}'`, 'value');
       return market.vote(me, id, v);
     },
     clone: (caller: string, id: string, name?: string): CloneResult => market.clone(authorize(caller), id, name),

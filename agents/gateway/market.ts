@@ -13,7 +13,14 @@
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../core/index.js';
 import {
-  ConflictError, ForbiddenError, InvalidError, NotFoundError, bareJid, type ClusterRecord, type ContextInfo, type GatewayModel,
+  ConflictError,
+  ForbiddenError,
+  InvalidError,
+  NotFoundError,
+  bareJid,
+  type ClusterRecord,
+  type ContextInfo,
+  type GatewayModel,
 } from './model/index.js';
 
 const TABLES = `
@@ -63,11 +70,28 @@ export interface MarketEntry {
   readonly createdAt: number;
 }
 
-export interface MarketPage { readonly entries: readonly MarketEntry[]; readonly total: number; readonly page: number; readonly pages: number }
+export interface MarketPage {
+  readonly entries: readonly MarketEntry[];
+  readonly total: number;
+  readonly page: number;
+  readonly pages: number;
+}
 
 interface Row {
-  id: string; kind: 'context' | 'cluster'; owner: string; context_id: string | null; context_version: number | null; cluster_ini: string | null; name: string; summary: string; description: string;
-  encrypted: number; created_at: number; rank: number; votes: number; tags: string | null;
+  id: string;
+  kind: 'context' | 'cluster';
+  owner: string;
+  context_id: string | null;
+  context_version: number | null;
+  cluster_ini: string | null;
+  name: string;
+  summary: string;
+  description: string;
+  encrypted: number;
+  created_at: number;
+  rank: number;
+  votes: number;
+  tags: string | null;
 }
 
 const TAG = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
@@ -76,11 +100,21 @@ const SELECT = `SELECT e.*, coalesce((SELECT sum(value) FROM market_votes v WHER
   (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM market_tags t WHERE t.entry_id = e.id ORDER BY tag)) AS tags
   FROM market_entries e`;
 
-const toEntry = (r: Row): MarketEntry => Object.freeze({
-  id: r.id, kind: r.kind, owner: r.owner, ...(r.context_id !== null ? { contextId: r.context_id, contextVersion: r.context_version! } : {}), name: r.name, summary: r.summary,
-  description: r.description, encrypted: r.encrypted === 1, tags: Object.freeze(r.tags ? r.tags.split(' ') : []),
-  rank: r.rank, votes: r.votes, createdAt: r.created_at,
-});
+const toEntry = (r: Row): MarketEntry =>
+  Object.freeze({
+    id: r.id,
+    kind: r.kind,
+    owner: r.owner,
+    ...(r.context_id !== null ? { contextId: r.context_id, contextVersion: r.context_version! } : {}),
+    name: r.name,
+    summary: r.summary,
+    description: r.description,
+    encrypted: r.encrypted === 1,
+    tags: Object.freeze(r.tags ? r.tags.split(' ') : []),
+    rank: r.rank,
+    votes: r.votes,
+    createdAt: r.created_at,
+  });
 
 export function parseTags(list: readonly string[]): string[] {
   const tags = [...new Set(list.map((t) => t.trim().toLowerCase()).filter((t) => t !== ''))];
@@ -101,13 +135,27 @@ export function parseQuery(text: string): { words: string[]; require: string[]; 
   return q;
 }
 
-export function createMarket({ db, model, isAdmin, now = Date.now }: { db: Db; model: GatewayModel; isAdmin: (jid: string) => boolean; now?: () => number }) {
+export function createMarket({
+  db,
+  model,
+  isAdmin,
+  now = Date.now,
+}: {
+  db: Db;
+  model: GatewayModel;
+  isAdmin: (jid: string) => boolean;
+  now?: () => number;
+}) {
   db.exec(TABLES);
   const get = (id: string): MarketEntry | undefined => {
     const r = db.prepare(`${SELECT} WHERE e.id = ?`).get(id) as Row | undefined;
     return r && toEntry(r);
   };
-  const require = (id: string): MarketEntry => get(id) ?? (() => { throw new NotFoundError('market entry', id); })();
+  const require = (id: string): MarketEntry =>
+    get(id) ??
+    (() => {
+      throw new NotFoundError('market entry', id);
+    })();
 
   return {
     get,
@@ -115,35 +163,62 @@ export function createMarket({ db, model, isAdmin, now = Date.now }: { db: Db; m
      * Publishes one of the user's own contexts (by name or id) at its newest version, or
      * with `cluster` one of the user's cluster definitions as it is now.
      */
-    publish(user: string, input: { context?: string; cluster?: string; summary: string; description?: string; tags?: readonly string[] }): MarketEntry {
+    publish(
+      user: string,
+      input: { context?: string; cluster?: string; summary: string; description?: string; tags?: readonly string[] },
+    ): MarketEntry {
       const who = bareJid(user);
       const summary = input.summary.trim();
-      if (summary === '' || summary.length > 140 || /[\r\n]/.test(summary)) throw new InvalidError('summary: one line of 1-140 characters');
+      if (summary === '' || summary.length > 140 || /[\r\n]/.test(summary))
+        throw new InvalidError('summary: one line of 1-140 characters');
       const description = (input.description ?? '').trim();
-      if (description.length > 4000) throw new InvalidError(`description: at most 4000 characters, got ${description.length}`);
+      if (description.length > 4000)
+        throw new InvalidError(`description: at most 4000 characters, got ${description.length}`);
       const tags = parseTags(input.tags ?? []);
-      const entry = { id: `m-${randomBytes(6).toString('hex')}`, kind: 'context', owner: who, summary, description, created_at: now() } as Record<string, unknown>;
+      const entry = {
+        id: `m-${randomBytes(6).toString('hex')}`,
+        kind: 'context',
+        owner: who,
+        summary,
+        description,
+        created_at: now(),
+      } as Record<string, unknown>;
       if (input.cluster !== undefined) {
         const c = model.clusters.get(who, input.cluster);
         if (!c) throw new NotFoundError('cluster', input.cluster);
-        if (db.prepare("SELECT 1 FROM market_entries WHERE kind = 'cluster' AND owner = ? AND name = ? AND cluster_ini = ?").get(who, c.name, c.ini)) {
+        if (
+          db
+            .prepare(
+              "SELECT 1 FROM market_entries WHERE kind = 'cluster' AND owner = ? AND name = ? AND cluster_ini = ?",
+            )
+            .get(who, c.name, c.ini)
+        ) {
           throw new InvalidError(`cluster ${c.name} is already published as it is`);
         }
         Object.assign(entry, { kind: 'cluster', name: c.name, cluster_ini: c.ini, encrypted: 0 });
       } else {
         const ctx: ContextInfo | undefined = model.contexts.resolve(input.context ?? '', who);
         if (!ctx) throw new NotFoundError('context', input.context ?? '');
-        if (ctx.owner !== who) throw new ForbiddenError(`context '${ctx.name}' belongs to ${ctx.owner}: clone it before publishing`);
+        if (ctx.owner !== who)
+          throw new ForbiddenError(`context '${ctx.name}' belongs to ${ctx.owner}: clone it before publishing`);
         const v = model.contexts.version(ctx.id)!;
-        if (db.prepare('SELECT 1 FROM market_entries WHERE context_id = ? AND context_version = ?').get(ctx.id, v.number)) {
+        if (
+          db.prepare('SELECT 1 FROM market_entries WHERE context_id = ? AND context_version = ?').get(ctx.id, v.number)
+        ) {
           throw new InvalidError(`${ctx.name} v${v.number} is already published`);
         }
-        Object.assign(entry, { name: ctx.name, context_id: ctx.id, context_version: v.number, encrypted: v.encrypted ? 1 : 0 });
+        Object.assign(entry, {
+          name: ctx.name,
+          context_id: ctx.id,
+          context_version: v.number,
+          encrypted: v.encrypted ? 1 : 0,
+        });
       }
       db.transaction(() => {
         db.prepare(`INSERT INTO market_entries (id, kind, owner, context_id, context_version, cluster_ini, name, summary, description, encrypted, created_at)
-          VALUES (@id, @kind, @owner, @context_id, @context_version, @cluster_ini, @name, @summary, @description, @encrypted, @created_at)`)
-          .run({ context_id: null, context_version: null, cluster_ini: null, ...entry });
+          VALUES (@id, @kind, @owner, @context_id, @context_version, @cluster_ini, @name, @summary, @description, @encrypted, @created_at)`).run(
+          { context_id: null, context_version: null, cluster_ini: null, ...entry },
+        );
         for (const t of tags) db.prepare('INSERT INTO market_tags (entry_id, tag) VALUES (?, ?)').run(entry.id, t);
       })();
       return require(entry.id as string);
@@ -151,7 +226,8 @@ export function createMarket({ db, model, isAdmin, now = Date.now }: { db: Db; m
     /** Its publisher or an admin removes an entry (the context itself stays). */
     unpublish(user: string, id: string): void {
       const e = require(id);
-      if (e.owner !== bareJid(user) && !isAdmin(user)) throw new ForbiddenError(`market entry ${id} was published by ${e.owner}`);
+      if (e.owner !== bareJid(user) && !isAdmin(user))
+        throw new ForbiddenError(`market entry ${id} was published by ${e.owner}`);
       db.prepare('DELETE FROM market_entries WHERE id = ?').run(id);
     },
     /** Ordered by rank, then the most recent first; `page` counts from 1. */
@@ -159,20 +235,37 @@ export function createMarket({ db, model, isAdmin, now = Date.now }: { db: Db; m
       const q = parseQuery(text);
       const where: string[] = [];
       const args: unknown[] = [];
-      for (const t of q.require) { where.push('EXISTS (SELECT 1 FROM market_tags t WHERE t.entry_id = e.id AND t.tag = ?)'); args.push(t); }
-      for (const t of q.exclude) { where.push('NOT EXISTS (SELECT 1 FROM market_tags t WHERE t.entry_id = e.id AND t.tag = ?)'); args.push(t); }
+      for (const t of q.require) {
+        where.push('EXISTS (SELECT 1 FROM market_tags t WHERE t.entry_id = e.id AND t.tag = ?)');
+        args.push(t);
+      }
+      for (const t of q.exclude) {
+        where.push('NOT EXISTS (SELECT 1 FROM market_tags t WHERE t.entry_id = e.id AND t.tag = ?)');
+        args.push(t);
+      }
       for (const w of q.words) {
         const like = `%${w.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
-        where.push("(lower(e.name) LIKE ? ESCAPE '\\' OR lower(e.summary) LIKE ? ESCAPE '\\' OR lower(e.description) LIKE ? ESCAPE '\\')");
+        where.push(
+          "(lower(e.name) LIKE ? ESCAPE '\\' OR lower(e.summary) LIKE ? ESCAPE '\\' OR lower(e.description) LIKE ? ESCAPE '\\')",
+        );
         args.push(like, like, like);
       }
       const filter = where.length ? ` WHERE ${where.join(' AND ')}` : '';
       const perPage = Math.min(Math.max(opts.perPage ?? 10, 1), 100);
       const page = Math.max(opts.page ?? 1, 1);
-      const total = (db.prepare(`SELECT count(*) FROM market_entries e${filter}`).pluck().get(...args) as number);
-      const rows = db.prepare(`SELECT * FROM (${SELECT}${filter}) ORDER BY rank DESC, created_at DESC, id LIMIT ? OFFSET ?`)
+      const total = db
+        .prepare(`SELECT count(*) FROM market_entries e${filter}`)
+        .pluck()
+        .get(...args) as number;
+      const rows = db
+        .prepare(`SELECT * FROM (${SELECT}${filter}) ORDER BY rank DESC, created_at DESC, id LIMIT ? OFFSET ?`)
         .all(...args, perPage, (page - 1) * perPage) as Row[];
-      return Object.freeze({ entries: Object.freeze(rows.map(toEntry)), total, page, pages: Math.max(1, Math.ceil(total / perPage)) });
+      return Object.freeze({
+        entries: Object.freeze(rows.map(toEntry)),
+        total,
+        page,
+        pages: Math.max(1, Math.ceil(total / perPage)),
+      });
     },
     /** One vote per user and entry: +1, -1, or 0 to take it back. */
     vote(user: string, id: string, value: 1 | -1 | 0): MarketEntry {
@@ -180,26 +273,40 @@ export function createMarket({ db, model, isAdmin, now = Date.now }: { db: Db; m
       const e = require(id);
       if (e.owner === who) throw new ForbiddenError('you cannot vote for your own entry');
       if (value === 0) db.prepare('DELETE FROM market_votes WHERE entry_id = ? AND voter = ?').run(id, who);
-      else db.prepare(`INSERT INTO market_votes (entry_id, voter, value, at) VALUES (?, ?, ?, ?)
-        ON CONFLICT (entry_id, voter) DO UPDATE SET value = excluded.value, at = excluded.at`).run(id, who, value, now());
+      else
+        db.prepare(`INSERT INTO market_votes (entry_id, voter, value, at) VALUES (?, ?, ?, ?)
+        ON CONFLICT (entry_id, voter) DO UPDATE SET value = excluded.value, at = excluded.at`).run(
+          id,
+          who,
+          value,
+          now(),
+        );
       return require(id);
     },
     /**
      * A new context of `user` holding the entry's version (still encrypted if it was), or
      * for a cluster entry a cluster definition of the user's (never replacing one).
      */
-    clone(user: string, id: string, name?: string): { kind: 'context'; context: ContextInfo } | { kind: 'cluster'; cluster: ClusterRecord } {
+    clone(
+      user: string,
+      id: string,
+      name?: string,
+    ): { kind: 'context'; context: ContextInfo } | { kind: 'cluster'; cluster: ClusterRecord } {
       const e = require(id);
       const who = bareJid(user);
       if (e.kind === 'cluster') {
-        if (name !== undefined) throw new InvalidError('a cluster is cloned under its own name (the one in its [cluster] section)');
+        if (name !== undefined)
+          throw new InvalidError('a cluster is cloned under its own name (the one in its [cluster] section)');
         if (model.clusters.get(who, e.name)) throw new ConflictError(`you already have a cluster '${e.name}'`);
-        const ini = (db.prepare('SELECT cluster_ini FROM market_entries WHERE id = ?').pluck().get(id) as string);
+        const ini = db.prepare('SELECT cluster_ini FROM market_entries WHERE id = ?').pluck().get(id) as string;
         return { kind: 'cluster', cluster: model.clusters.put(who, ini) };
       }
       const v = model.contexts.version(e.contextId!, e.contextVersion);
       if (!v) throw new NotFoundError('context version', `${e.contextId}@${e.contextVersion}`);
-      return { kind: 'context', context: model.contexts.create({ owner: who, name: name ?? e.name, content: v.content }) };
+      return {
+        kind: 'context',
+        context: model.contexts.create({ owner: who, name: name ?? e.name, content: v.content }),
+      };
     },
   };
 }

@@ -27,13 +27,16 @@ export function createNotifier(): Notifier {
   const early = { changed: new Set<string>(), lost: [] as Instance[], appended: [] as DeploymentEvent[] };
   return {
     changed(id) {
-      if (target.changed) target.changed(id); else early.changed.add(id);
+      if (target.changed) target.changed(id);
+      else early.changed.add(id);
     },
     lost(i) {
-      if (target.lost) target.lost(i); else early.lost.push(i);
+      if (target.lost) target.lost(i);
+      else early.lost.push(i);
     },
     appended(e) {
-      if (target.appended) target.appended(e); else early.appended.push(e);
+      if (target.appended) target.appended(e);
+      else early.appended.push(e);
     },
     attach(to) {
       for (const k of ['changed', 'lost', 'appended'] as const) {

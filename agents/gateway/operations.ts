@@ -7,15 +7,34 @@
 import type { Access } from './access.js';
 import type { Conductor } from './conductor.js';
 import type { ContextTexts } from './contexts.js';
-import { ConflictError, InvalidError, NotFoundError, type Deployment, type DeploymentEvent, type GatewayModel, type Job } from './model/index.js';
+import {
+  ConflictError,
+  InvalidError,
+  NotFoundError,
+  type Deployment,
+  type DeploymentEvent,
+  type GatewayModel,
+  type Job,
+} from './model/index.js';
 import { bareJid } from '../../core/index.js';
 
 /** `counts`: initial count per scalable service, integers (each front parses its own text). */
-export interface DeployRequest { cluster: string; counts?: Readonly<Record<string, number>>; passphrase?: string }
-export interface ScaleRequest { deployment: string; service: string; count: number }
+export interface DeployRequest {
+  cluster: string;
+  counts?: Readonly<Record<string, number>>;
+  passphrase?: string;
+}
+export interface ScaleRequest {
+  deployment: string;
+  service: string;
+  count: number;
+}
 
 /** A deployment the caller may see: their own, or any for an admin (others do not exist for them). */
-export function visibleDeployment(deps: { model: GatewayModel; access: Access }): (user: string, id: string) => Deployment {
+export function visibleDeployment(deps: {
+  model: GatewayModel;
+  access: Access;
+}): (user: string, id: string) => Deployment {
   const { model, access } = deps;
   return (user, id) => {
     access.requireUser(user);
@@ -26,7 +45,10 @@ export function visibleDeployment(deps: { model: GatewayModel; access: Access })
 }
 
 export function createOperations(deps: {
-  model: GatewayModel; access: Access; texts: ContextTexts; conductor: Conductor;
+  model: GatewayModel;
+  access: Access;
+  texts: ContextTexts;
+  conductor: Conductor;
   visible: (user: string, id: string) => Deployment;
   /** Creates the deployment's event node, so the answer names a node the owner can subscribe to. */
   prepareNode: (deploymentId: string, owner: string) => Promise<void>;
@@ -46,14 +68,20 @@ export function createOperations(deps: {
       for (const [name, n] of Object.entries(req.counts ?? {})) {
         const s = def.services.find((x) => x.name === name);
         if (!s) throw new InvalidError(`counts: no service '${name}' in cluster '${def.name}'`, `counts.${name}`);
-        if (s.type !== 'scalable') throw new InvalidError(`counts: '${name}' is a fixed service (count ${s.count})`, `counts.${name}`);
-        if (!Number.isSafeInteger(n) || n < s.min || n > s.max) throw new InvalidError(`counts: ${name} must be an integer in ${s.min}..${s.max}, got ${n}`, `counts.${name}`);
+        if (s.type !== 'scalable')
+          throw new InvalidError(`counts: '${name}' is a fixed service (count ${s.count})`, `counts.${name}`);
+        if (!Number.isSafeInteger(n) || n < s.min || n > s.max)
+          throw new InvalidError(
+            `counts: ${name} must be an integer in ${s.min}..${s.max}, got ${n}`,
+            `counts.${name}`,
+          );
         counts.set(name, n);
       }
       const pinned = await texts.pin(def, owner, req.passphrase);
       const dep = model.transaction(() => {
         const d = model.deployments.create(owner, pinned);
-        for (const s of pinned.services) model.wanted.set(d.id, s.name, s.type === 'fixed' ? s.count : counts.get(s.name) ?? s.initial);
+        for (const s of pinned.services)
+          model.wanted.set(d.id, s.name, s.type === 'fixed' ? s.count : (counts.get(s.name) ?? s.initial));
         model.jobs.create(d.id, 'deploy', { cluster: def.name, counts: Object.fromEntries(counts) });
         return d;
       });
@@ -65,24 +93,36 @@ export function createOperations(deps: {
     scale(user: string, req: ScaleRequest): Deployment {
       const d = visible(user, req.deployment);
       if (d.destroyedAt !== undefined || d.state === 'failed' || d.state === 'aborted') {
-        throw new ConflictError(`deployment '${d.id}' is ${d.destroyedAt !== undefined ? 'destroyed' : d.state}: it cannot be scaled`);
+        throw new ConflictError(
+          `deployment '${d.id}' is ${d.destroyedAt !== undefined ? 'destroyed' : d.state}: it cannot be scaled`,
+        );
       }
       const s = d.definition.services.find((x) => x.name === req.service);
       if (!s) throw new NotFoundError(`deployment '${d.id}' service`, req.service);
       if (s.type !== 'scalable') throw new InvalidError(`'${s.name}' is a fixed service: it does not scale`, 'service');
       if (!Number.isSafeInteger(req.count) || req.count < s.min || req.count > s.max) {
-        throw new InvalidError(`count for '${s.name}' must be an integer in ${s.min}..${s.max}, got ${req.count}`, 'count');
+        throw new InvalidError(
+          `count for '${s.name}' must be an integer in ${s.min}..${s.max}, got ${req.count}`,
+          'count',
+        );
       }
       model.transaction(() => {
         // A newer request for the same service replaces an older one still under way.
         for (const j of model.jobs.list(d.id)) {
-          const same = (j.kind === 'scale' || j.kind === 'replace') && (j.request as { service?: string } | null)?.service === s.name;
-          if (same && (j.state === 'queued' || j.state === 'running')) model.jobs.transition(j.id, 'cancelled', { error: 'superseded by a newer scale request' });
+          const same =
+            (j.kind === 'scale' || j.kind === 'replace') &&
+            (j.request as { service?: string } | null)?.service === s.name;
+          if (same && (j.state === 'queued' || j.state === 'running'))
+            model.jobs.transition(j.id, 'cancelled', { error: 'superseded by a newer scale request' });
         }
         const before = model.wanted.get(d.id, s.name);
         model.wanted.set(d.id, s.name, req.count);
         model.jobs.create(d.id, 'scale', { service: s.name, count: req.count, from: before });
-        model.events.append(d.id, { type: 'scale', message: `${s.name}: ${before ?? '?'} -> ${req.count} requested by ${bareJid(user)}`, data: { service: s.name, from: before, to: req.count } });
+        model.events.append(d.id, {
+          type: 'scale',
+          message: `${s.name}: ${before ?? '?'} -> ${req.count} requested by ${bareJid(user)}`,
+          data: { service: s.name, from: before, to: req.count },
+        });
         deps.onManualScale?.(d, s.name, user);
       });
       conductor.kick(d.id);
@@ -94,7 +134,8 @@ export function createOperations(deps: {
       if (d.destroyedAt !== undefined) return d;
       model.transaction(() => {
         for (const j of model.jobs.list(d.id)) {
-          if (j.state === 'queued' || j.state === 'running') model.jobs.transition(j.id, 'cancelled', { error: 'deployment destroyed' });
+          if (j.state === 'queued' || j.state === 'running')
+            model.jobs.transition(j.id, 'cancelled', { error: 'deployment destroyed' });
         }
         model.deployments.markDestroyed(d.id);
         for (const s of d.definition.services) model.wanted.set(d.id, s.name, 0);

@@ -26,7 +26,14 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
 import type { Agent, AgentModule } from '../../core/index.js';
-import { cloud as cloudProto, gateway as gatewayProto, forbidden, notAcceptable, notFound, resourceConstraint } from '../../protocols/index.js';
+import {
+  cloud as cloudProto,
+  gateway as gatewayProto,
+  forbidden,
+  notAcceptable,
+  notFound,
+  resourceConstraint,
+} from '../../protocols/index.js';
 import { parseServer, withCloudgate, type CloudgateSection } from '../instance/context/index.js';
 import type { GatewayModel } from './model/index.js';
 
@@ -74,7 +81,10 @@ export function newPairingCode(): string {
   for (const b of bytes) {
     value = (value << 8) | b;
     bits += 8;
-    while (bits >= 5) { out += ALPHABET[(value >>> (bits - 5)) & 31]; bits -= 5; }
+    while (bits >= 5) {
+      out += ALPHABET[(value >>> (bits - 5)) & 31];
+      bits -= 5;
+    }
     value &= (1 << bits) - 1;
   }
   return out.match(/.{4}/g)!.join('-');
@@ -94,14 +104,29 @@ const TABLE = `CREATE TABLE IF NOT EXISTS pairing_codes (
   CREATE INDEX IF NOT EXISTS pairing_codes_owner ON pairing_codes (owner, expires_at);
   CREATE INDEX IF NOT EXISTS pairing_codes_jid ON pairing_codes (jid);`;
 
-interface Row { hash: string; owner: string; context_id: string; version: number; expires_at: number; used_at: number | null }
-export interface Redeemed { status: number; body: { context?: string; jid?: string; version?: number; expires?: number; error?: string; message?: string } }
+interface Row {
+  hash: string;
+  owner: string;
+  context_id: string;
+  version: number;
+  expires_at: number;
+  used_at: number | null;
+}
+export interface Redeemed {
+  status: number;
+  body: { context?: string; jid?: string; version?: number; expires?: number; error?: string; message?: string };
+}
 
 export interface PairingModule extends AgentModule {
   readonly url: string;
   redeem(code: string): Promise<Redeemed>;
   /** A new code for `owner`'s context (the caller is authorized by the service layer first). */
-  createCode(owner: string, ref: string, version: number | undefined, ttlS: number | undefined): { code: string; expires: number };
+  createCode(
+    owner: string,
+    ref: string,
+    version: number | undefined,
+    ttlS: number | undefined,
+  ): { code: string; expires: number };
 }
 
 export function pairing(o: PairingOptions): PairingModule {
@@ -125,16 +150,22 @@ export function pairing(o: PairingOptions): PairingModule {
     if (!info) throw notFound(`no context '${ref}' that ${owner} may read`);
     const v = model.contexts.version(info.id, version ?? info.latest);
     if (!v) throw notFound(`context '${info.name}' has no version ${version}`);
-    if (v.content.type === 'encrypted') throw notAcceptable('an encrypted context cannot be paired: the gateway never holds its passphrase', 'encrypted');
+    if (v.content.type === 'encrypted')
+      throw notAcceptable('an encrypted context cannot be paired: the gateway never holds its passphrase', 'encrypted');
     const t = now();
     db.prepare('DELETE FROM pairing_codes WHERE expires_at < ? AND jid IS NULL').run(t - 86_400_000);
-    const open = db.prepare('SELECT count(*) FROM pairing_codes WHERE owner = ? AND used_at IS NULL AND expires_at > ?').pluck().get(owner, t) as number;
-    if (open >= (o.maxCodesPerOwner ?? 20)) throw resourceConstraint(`${owner} has ${open} unused pairing codes; let some expire first`, 'too-many-codes');
+    const open = db
+      .prepare('SELECT count(*) FROM pairing_codes WHERE owner = ? AND used_at IS NULL AND expires_at > ?')
+      .pluck()
+      .get(owner, t) as number;
+    if (open >= (o.maxCodesPerOwner ?? 20))
+      throw resourceConstraint(`${owner} has ${open} unused pairing codes; let some expire first`, 'too-many-codes');
     const ttl = Math.min(ttlS ?? o.defaultTtlS ?? 600, o.maxTtlS ?? 3600);
     const code = newPairingCode();
     const expires = t + ttl * 1000;
-    db.prepare('INSERT INTO pairing_codes (hash, owner, context_id, version, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)')
-      .run(hashOf(normalizePairingCode(code)!), owner, info.id, v.number, t, expires);
+    db.prepare(
+      'INSERT INTO pairing_codes (hash, owner, context_id, version, created_at, expires_at) VALUES (?, ?, ?, ?, ?, ?)',
+    ).run(hashOf(normalizePairingCode(code)!), owner, info.id, v.number, t, expires);
     log.info({ owner, context: info.id, version: v.number, ttlS: ttl }, 'pairing code issued');
     return { code, expires: Math.floor(expires / 1000) };
   };
@@ -142,34 +173,67 @@ export function pairing(o: PairingOptions): PairingModule {
   const redeem = async (typed: string): Promise<Redeemed> => {
     const gone = { status: 404, body: { error: 'unknown-code', message: 'unknown or already used pairing code' } };
     const canonical = normalizePairingCode(typed);
-    if (!canonical) return { status: 400, body: { error: 'malformed-code', message: `a pairing code is ${CODE_CHARS} letters and digits (XXXX-XXXX-XXXX-XXXX)` } };
+    if (!canonical)
+      return {
+        status: 400,
+        body: {
+          error: 'malformed-code',
+          message: `a pairing code is ${CODE_CHARS} letters and digits (XXXX-XXXX-XXXX-XXXX)`,
+        },
+      };
     const hash = hashOf(canonical);
     const row = db.prepare('SELECT * FROM pairing_codes WHERE hash = ?').get(hash) as Row | undefined;
     if (!row || row.used_at !== null) return gone;
-    if (row.expires_at <= now()) return { status: 410, body: { error: 'expired', message: 'pairing code expired; ask the gateway for a new one' } };
+    if (row.expires_at <= now())
+      return {
+        status: 410,
+        body: { error: 'expired', message: 'pairing code expired; ask the gateway for a new one' },
+      };
     const v = model.contexts.version(row.context_id, row.version);
-    if (v?.content.type !== 'plain') return { status: 410, body: { error: 'context-gone', message: 'the context of this pairing code no longer exists' } };
+    if (v?.content.type !== 'plain')
+      return {
+        status: 410,
+        body: { error: 'context-gone', message: 'the context of this pairing code no longer exists' },
+      };
     const local = `pair-${randomBytes(6).toString('hex')}`;
     const jid = `${local}@${domain}`;
     const { token, expires } = await o.mint(jid);
     // Single use even under concurrent redeems: only the UPDATE that flips used_at wins.
-    const won = db.prepare('UPDATE pairing_codes SET used_at = ?, jid = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?').run(now(), jid, hash, now()).changes === 1;
+    const won =
+      db
+        .prepare('UPDATE pairing_codes SET used_at = ?, jid = ? WHERE hash = ? AND used_at IS NULL AND expires_at > ?')
+        .run(now(), jid, hash, now()).changes === 1;
     if (!won) return gone;
     const gw = o.agent.bare;
     const section: CloudgateSection = {
-      jid, domain, server, token, tokenExpires: expires, ca: o.ca,
-      allow: [...new Set([row.owner, gw])], gateway: gw, cloud: gw,
-      contextVersion: row.version, contextId: row.context_id, instanceId: local,
+      jid,
+      domain,
+      server,
+      token,
+      tokenExpires: expires,
+      ca: o.ca,
+      allow: [...new Set([row.owner, gw])],
+      gateway: gw,
+      cloud: gw,
+      contextVersion: row.version,
+      contextId: row.context_id,
+      instanceId: local,
     };
     log.info({ owner: row.owner, jid, context: row.context_id, version: row.version }, 'machine paired');
-    return { status: 200, body: { context: withCloudgate(v.content.body, section), jid, version: row.version, expires } };
+    return {
+      status: 200,
+      body: { context: withCloudgate(v.content.body, section), jid, version: row.version, expires },
+    };
   };
 
   const limited = (addr: string): number => {
     const f = failures.get(addr);
     if (!f) return 0;
     const left = f.since + windowMs - now();
-    if (left <= 0) { failures.delete(addr); return 0; }
+    if (left <= 0) {
+      failures.delete(addr);
+      return 0;
+    }
     return f.count >= maxFailures ? Math.ceil(left / 1000) : 0;
   };
   const failed = (addr: string) => {
@@ -185,33 +249,58 @@ export function pairing(o: PairingOptions): PairingModule {
       res.end(JSON.stringify(body));
     };
     const addr = req.socket.remoteAddress ?? 'unknown';
-    if ((req.url ?? '').split('?')[0] !== '/pair') return send(404, { error: 'not-found', message: 'POST /pair {"code": "..."}' });
+    if ((req.url ?? '').split('?')[0] !== '/pair')
+      return send(404, { error: 'not-found', message: 'POST /pair {"code": "..."}' });
     if (req.method !== 'POST') return send(405, { error: 'method', message: 'use POST' }, { allow: 'POST' });
     const wait = limited(addr);
-    if (wait) return send(429, { error: 'rate-limited', message: `too many failed attempts; retry in ${wait} s` }, { 'retry-after': String(wait) });
+    if (wait)
+      return send(
+        429,
+        { error: 'rate-limited', message: `too many failed attempts; retry in ${wait} s` },
+        { 'retry-after': String(wait) },
+      );
     let raw = '';
     for await (const chunk of req) {
       raw += chunk;
-      if (raw.length > 4096) { failed(addr); return send(413, { error: 'too-large', message: 'request body over 4096 bytes' }); }
+      if (raw.length > 4096) {
+        failed(addr);
+        return send(413, { error: 'too-large', message: 'request body over 4096 bytes' });
+      }
     }
     let code: unknown;
-    try { code = (JSON.parse(raw) as { code?: unknown })?.code; } catch { /* below */ }
-    if (typeof code !== 'string') { failed(addr); return send(400, { error: 'bad-request', message: 'expected a JSON body {"code": "XXXX-XXXX-XXXX-XXXX"}' }); }
+    try {
+      code = (JSON.parse(raw) as { code?: unknown })?.code;
+    } catch {
+      /* below */
+    }
+    if (typeof code !== 'string') {
+      failed(addr);
+      return send(400, { error: 'bad-request', message: 'expected a JSON body {"code": "XXXX-XXXX-XXXX-XXXX"}' });
+    }
     const r = await redeem(code);
-    if (r.status !== 200) { failed(addr); log.warn({ addr, status: r.status, error: r.body.error }, 'pairing attempt refused'); }
+    if (r.status !== 200) {
+      failed(addr);
+      log.warn({ addr, status: r.status, error: r.body.error }, 'pairing attempt refused');
+    }
     send(r.status, r.body);
   };
 
   return {
     name: 'pairing',
-    get url() { return url; },
+    get url() {
+      return url;
+    },
     redeem,
     createCode,
     setup(agent) {
-      if (o.serveCodes !== false) agent.handle(gatewayProto.PairingCode, ({ context, version, ttl_s }, ctx) => createCode(ctx.bare, context, version, ttl_s));
+      if (o.serveCodes !== false)
+        agent.handle(gatewayProto.PairingCode, ({ context, version, ttl_s }, ctx) =>
+          createCode(ctx.bare, context, version, ttl_s),
+        );
       if (o.renewTokens === false) return;
       agent.handle(cloudProto.RenewToken, async (_req, ctx) => {
-        const paired = ctx.bare.endsWith(`@${domain}`) && db.prepare('SELECT 1 FROM pairing_codes WHERE jid = ?').get(ctx.bare);
+        const paired =
+          ctx.bare.endsWith(`@${domain}`) && db.prepare('SELECT 1 FROM pairing_codes WHERE jid = ?').get(ctx.bare);
         if (!paired) throw forbidden(`${ctx.bare} was not paired by this gateway`, 'not-paired');
         return o.mint(ctx.bare);
       });
@@ -220,11 +309,17 @@ export function pairing(o: PairingOptions): PairingModule {
       http = createServer((req, res) => {
         onRequest(req, res).catch((err) => {
           log.error({ err }, 'pairing request failed');
-          if (!res.headersSent) { res.writeHead(500, { 'content-type': 'application/json' }); res.end('{"error":"internal","message":"internal error (logged)"}'); }
+          if (!res.headersSent) {
+            res.writeHead(500, { 'content-type': 'application/json' });
+            res.end('{"error":"internal","message":"internal error (logged)"}');
+          }
         });
       });
       const host = o.httpHost ?? '127.0.0.1';
-      await new Promise<void>((resolve, reject) => { http!.once('error', reject); http!.listen(o.httpPort, host, () => resolve()); });
+      await new Promise<void>((resolve, reject) => {
+        http!.once('error', reject);
+        http!.listen(o.httpPort, host, () => resolve());
+      });
       const a = http.address() as AddressInfo;
       url = `http://${a.family === 'IPv6' ? `[${a.address}]` : a.address}:${a.port}`;
       log.info({ url }, 'pairing endpoint listening');

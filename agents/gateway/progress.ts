@@ -10,31 +10,44 @@ import type { DeploymentEvent, GatewayModel } from './model/index.js';
 export type Until = 'deployed' | 'job' | 'destroyed';
 
 export function watchProgress(deps: {
-  model: GatewayModel; events: EventEmitter; deploymentId: string; until: Until; jobId?: string;
+  model: GatewayModel;
+  events: EventEmitter;
+  deploymentId: string;
+  until: Until;
+  jobId?: string;
   /** Only these services' lines (default all). */
   services?: readonly string[];
-  say: (line: string) => Promise<void>; maxMs?: number;
+  say: (line: string) => Promise<void>;
+  maxMs?: number;
 }): () => void {
   const { model, events, deploymentId, say } = deps;
   const last = new Map<string, string>();
   let done = false;
 
-  const send = (line: string) => { say(line).catch(() => {}); };
+  const send = (line: string) => {
+    say(line).catch(() => {});
+  };
 
   const finished = (): string | undefined => {
     const d = model.deployments.require(deploymentId);
     if (deps.until === 'destroyed') {
-      return model.events.list(deploymentId).some((e) => e.type === 'destroyed') ? `Deployment ${d.id} destroyed: nothing left running.` : undefined;
+      return model.events.list(deploymentId).some((e) => e.type === 'destroyed')
+        ? `Deployment ${d.id} destroyed: nothing left running.`
+        : undefined;
     }
     if (deps.until === 'job' && deps.jobId) {
       const j = model.jobs.require(deps.jobId);
       if (j.state === 'succeeded') return `${j.kind} of ${d.id} done.`;
-      if (j.state === 'failed' || j.state === 'cancelled') return `${j.kind} of ${d.id} ${j.state}${j.error ? `: ${j.error}` : ''}.`;
+      if (j.state === 'failed' || j.state === 'cancelled')
+        return `${j.kind} of ${d.id} ${j.state}${j.error ? `: ${j.error}` : ''}.`;
       return undefined;
     }
     if (d.state === 'completed') return `Deployment ${d.id} completed: every instance is ready.`;
     if (d.state === 'failed' || d.state === 'aborted') {
-      const why = model.events.list(d.id).filter((e) => e.type === 'state').pop()?.message;
+      const why = model.events
+        .list(d.id)
+        .filter((e) => e.type === 'state')
+        .pop()?.message;
       return `Deployment ${d.id} ${d.state}${why ? ` (${why})` : ''}.`;
     }
     return undefined;
@@ -59,7 +72,10 @@ export function watchProgress(deps: {
       }
     }
     const end = finished();
-    if (end) { send(end); stop(); }
+    if (end) {
+      send(end);
+      stop();
+    }
   };
 
   const timer = setTimeout(() => stop(), deps.maxMs ?? 3_600_000);

@@ -16,7 +16,12 @@ export const nodeOf = (deploymentId: string): string => `deployments/${deploymen
 export const itemIdOf = (seq: number): string => `e${String(seq).padStart(15, '0')}`;
 
 export function createPublisher(deps: {
-  agent: Agent; model: GatewayModel; log: Logger; admins: () => string[]; access: 'whitelist' | 'open'; retryMs?: number;
+  agent: Agent;
+  model: GatewayModel;
+  log: Logger;
+  admins: () => string[];
+  access: 'whitelist' | 'open';
+  retryMs?: number;
 }) {
   const { agent, model, log } = deps;
   const local = new EventEmitter();
@@ -27,9 +32,13 @@ export function createPublisher(deps: {
   let retry: NodeJS.Timeout | undefined;
   let stopped = false;
 
-  const cursor = (): number => (model.db.prepare("SELECT value FROM cursors WHERE name = 'published'").pluck().get() as number | undefined) ?? 0;
-  const setCursor = (seq: number) => model.db.prepare(`INSERT INTO cursors (name, value) VALUES ('published', ?)
-    ON CONFLICT (name) DO UPDATE SET value = excluded.value`).run(seq);
+  const cursor = (): number =>
+    (model.db.prepare("SELECT value FROM cursors WHERE name = 'published'").pluck().get() as number | undefined) ?? 0;
+  const setCursor = (seq: number) =>
+    model.db
+      .prepare(`INSERT INTO cursors (name, value) VALUES ('published', ?)
+    ON CONFLICT (name) DO UPDATE SET value = excluded.value`)
+      .run(seq);
 
   async function ensure(deploymentId: string, owner: string): Promise<void> {
     const node = nodeOf(deploymentId);
@@ -51,10 +60,20 @@ export function createPublisher(deps: {
         const dep = model.deployments.get(e.deploymentId);
         if (dep) {
           await ensure(dep.id, dep.owner);
-          await agent.pubsub.publish(proto.DeploymentEvent, nodeOf(dep.id), {
-            deployment: dep.id, seq: e.seq, type: e.type.slice(0, 64), message: e.message.slice(0, 4096), state: dep.state,
-            data: e.data, at: new Date(e.time).toISOString(),
-          }, itemIdOf(e.seq));
+          await agent.pubsub.publish(
+            proto.DeploymentEvent,
+            nodeOf(dep.id),
+            {
+              deployment: dep.id,
+              seq: e.seq,
+              type: e.type.slice(0, 64),
+              message: e.message.slice(0, 4096),
+              state: dep.state,
+              data: e.data,
+              at: new Date(e.time).toISOString(),
+            },
+            itemIdOf(e.seq),
+          );
         }
         setCursor(e.seq);
       }
@@ -63,7 +82,10 @@ export function createPublisher(deps: {
 
   function kick(): void {
     if (stopped || !agent.isOnline) return;
-    if (running) { pending = true; return; }
+    if (running) {
+      pending = true;
+      return;
+    }
     running = true;
     drain()
       .catch((err) => {
@@ -75,7 +97,10 @@ export function createPublisher(deps: {
       })
       .finally(() => {
         running = false;
-        if (pending) { pending = false; kick(); }
+        if (pending) {
+          pending = false;
+          kick();
+        }
       });
   }
 
@@ -91,10 +116,19 @@ export function createPublisher(deps: {
     },
     /** Creates the node now (before a deploy is answered, so the owner can subscribe at once). */
     async prepare(deploymentId: string, owner: string): Promise<void> {
-      try { await ensure(deploymentId, owner); } catch (err) { log.warn({ err, deployment: deploymentId }, 'could not create the event node yet; will retry when publishing'); }
+      try {
+        await ensure(deploymentId, owner);
+      } catch (err) {
+        log.warn({ err, deployment: deploymentId }, 'could not create the event node yet; will retry when publishing');
+      }
     },
-    stop(): void { stopped = true; clearTimeout(retry); },
-    async idle(): Promise<void> { while (running) await new Promise((r) => setTimeout(r, 10)); },
+    stop(): void {
+      stopped = true;
+      clearTimeout(retry);
+    },
+    async idle(): Promise<void> {
+      while (running) await new Promise((r) => setTimeout(r, 10));
+    },
   };
 }
 

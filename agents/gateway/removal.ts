@@ -15,8 +15,16 @@ import type { Deployment, GatewayModel, Instance } from './model/index.js';
 import { canTransition, INSTANCE_STATES } from './model/index.js';
 
 export function createRemoval(deps: {
-  agent: Agent; model: GatewayModel; allocator: Allocator; clouds: Clouds; liveness: Liveness; log: Logger;
-  drainTimeoutMs: number; terminateTimeoutMs: number; changed: (deploymentId: string) => void; now?: () => number;
+  agent: Agent;
+  model: GatewayModel;
+  allocator: Allocator;
+  clouds: Clouds;
+  liveness: Liveness;
+  log: Logger;
+  drainTimeoutMs: number;
+  terminateTimeoutMs: number;
+  changed: (deploymentId: string) => void;
+  now?: () => number;
 }) {
   const { agent, model, allocator, clouds, liveness, log, changed } = deps;
   const now = deps.now ?? Date.now;
@@ -27,7 +35,11 @@ export function createRemoval(deps: {
   const checked = new Map<string, number>();
 
   /** Moves instances to 'terminating' and asks their clouds to remove them (all at once per cloud). */
-  async function terminate(dep: Deployment, instances: readonly Instance[], opts: { all?: boolean } = {}): Promise<void> {
+  async function terminate(
+    dep: Deployment,
+    instances: readonly Instance[],
+    opts: { all?: boolean } = {},
+  ): Promise<void> {
     const byCloud = new Map<string, string[]>();
     for (const stale of instances) {
       // Rows read before an await may have moved on since.
@@ -47,9 +59,13 @@ export function createRemoval(deps: {
     if (!to) return;
     try {
       const r = await agent.request(iproto.Drain, to, {}, { timeoutMs: 10_000 });
-      if (r.idle) idle.add(i.id); else busyAt.set(i.id, now());
+      if (r.idle) idle.add(i.id);
+      else busyAt.set(i.id, now());
     } catch (err) {
-      log.warn({ err, instance: i.id }, 'drain request failed; the instance will be terminated when the drain times out');
+      log.warn(
+        { err, instance: i.id },
+        'drain request failed; the instance will be terminated when the drain times out',
+      );
     }
     changed(i.deploymentId);
   }
@@ -60,7 +76,8 @@ export function createRemoval(deps: {
     async remove(dep: Deployment, victims: readonly Instance[]): Promise<void> {
       const now_ = victims.filter((v) => v.state !== 'running' || !liveness.fullJid(v.id));
       const draining = victims.filter((v) => !now_.includes(v) && model.instances.get(v.id)?.state === 'running');
-      for (const v of draining) model.instances.transition(v.id, 'draining', { message: `${v.name} draining (scale-in)` });
+      for (const v of draining)
+        model.instances.transition(v.id, 'draining', { message: `${v.name} draining (scale-in)` });
       await terminate(dep, now_);
       await Promise.all(draining.map(drain));
     },
@@ -69,12 +86,22 @@ export function createRemoval(deps: {
       const done: Instance[] = [];
       for (const i of instances) {
         if (i.state !== 'draining') continue;
-        if (!drainSent.has(i.id) && liveness.online(i.id)) { void drain(i); continue; }
+        if (!drainSent.has(i.id) && liveness.online(i.id)) {
+          void drain(i);
+          continue;
+        }
         // Busy when drained: wait for a later report of it being idle (heartbeat or presence).
         const b = busyAt.get(i.id);
         const report = liveness.busyReport(i.id);
         const nowIdle = b !== undefined && report !== undefined && report.at > b && !report.busy;
-        if (idle.has(i.id) || nowIdle || liveness.phase(i.id) === 'drained' || !liveness.online(i.id) || now() - i.updatedAt > deps.drainTimeoutMs) done.push(i);
+        if (
+          idle.has(i.id) ||
+          nowIdle ||
+          liveness.phase(i.id) === 'drained' ||
+          !liveness.online(i.id) ||
+          now() - i.updatedAt > deps.drainTimeoutMs
+        )
+          done.push(i);
       }
       if (done.length) await terminate(dep, done);
     },
@@ -88,21 +115,32 @@ export function createRemoval(deps: {
     /** Terminations not confirmed in time are checked against the cloud's own list. */
     async confirmTerminations(): Promise<void> {
       const t = now();
-      const due = model.instances.inStates(['terminating'])
+      const due = model.instances
+        .inStates(['terminating'])
         .filter((i) => t - Math.max(i.updatedAt, checked.get(i.id) ?? 0) > deps.terminateTimeoutMs);
       const groups = new Map<string, Instance[]>();
-      for (const i of due) groups.set(`${i.cloud} ${i.deploymentId}`, [...(groups.get(`${i.cloud} ${i.deploymentId}`) ?? []), i]);
+      for (const i of due)
+        groups.set(`${i.cloud} ${i.deploymentId}`, [...(groups.get(`${i.cloud} ${i.deploymentId}`) ?? []), i]);
       for (const list of groups.values()) {
         const { cloud, deploymentId } = { cloud: list[0]!.cloud, deploymentId: list[0]!.deploymentId };
         for (const i of list) checked.set(i.id, t);
         const listed = await clouds.listInstances(cloud, deploymentId);
         if (!listed) continue;
-        const alive = new Map(listed.filter((l) => l.state === 'pending' || l.state === 'running' || l.state === 'stopping').map((l) => [l.name, l]));
+        const alive = new Map(
+          listed
+            .filter((l) => l.state === 'pending' || l.state === 'running' || l.state === 'stopping')
+            .map((l) => [l.name, l]),
+        );
         const stubborn: string[] = [];
         for (const i of list) {
-          if (alive.has(cloudName(deploymentId, i.name))) { stubborn.push(i.name); continue; }
+          if (alive.has(cloudName(deploymentId, i.name))) {
+            stubborn.push(i.name);
+            continue;
+          }
           if (model.instances.get(i.id)?.state !== 'terminating') continue;
-          model.instances.transition(i.id, 'terminated', { message: `${i.name} terminated (no longer listed by its cloud)` });
+          model.instances.transition(i.id, 'terminated', {
+            message: `${i.name} terminated (no longer listed by its cloud)`,
+          });
           checked.delete(i.id);
         }
         if (stubborn.length) await allocator.terminate(model.deployments.require(deploymentId), cloud, stubborn);

@@ -10,11 +10,23 @@
  */
 import { bareJid } from '../../core/index.js';
 import type { Access } from './access.js';
-import { autoscaleRequest, type AutoscaleAction, type AutoscaleUseCases, type AutoscaleView } from './autoscale/index.js';
+import {
+  autoscaleRequest,
+  type AutoscaleAction,
+  type AutoscaleUseCases,
+  type AutoscaleView,
+} from './autoscale/index.js';
 import type { Clouds } from './clouds.js';
 import type { ContextTexts } from './contexts.js';
 import {
-  encryptContext, NotFoundError, type ClusterRecord, type Job, type ContextContent, type ContextInfo, type GatewayModel, type Visibility,
+  encryptContext,
+  NotFoundError,
+  type ClusterRecord,
+  type Job,
+  type ContextContent,
+  type ContextInfo,
+  type GatewayModel,
+  type Visibility,
 } from './model/index.js';
 import type { Market } from './market.js';
 import { marketUseCases } from './market-service.js';
@@ -23,27 +35,71 @@ import { createContextChecker, formatProblem, type ContextProblem } from './cont
 import type { CloudView } from './wire.js';
 import { cloudViews } from './views.js';
 
-export interface WhoAmI { jid: string; admin: boolean; groups: string[]; allowed: boolean }
-export interface PutContextRequest { name: string; body: string; visibility?: Visibility; passphrase?: string }
-export interface ReadContextRequest { ref: string; version?: number; passphrase?: string }
-export interface ContextText { context: ContextInfo; version: number; body: string }
+export interface WhoAmI {
+  jid: string;
+  admin: boolean;
+  groups: string[];
+  allowed: boolean;
+}
+export interface PutContextRequest {
+  name: string;
+  body: string;
+  visibility?: Visibility;
+  passphrase?: string;
+}
+export interface ReadContextRequest {
+  ref: string;
+  version?: number;
+  passphrase?: string;
+}
+export interface ContextText {
+  context: ContextInfo;
+  version: number;
+  body: string;
+}
 /** A stored context with what its check found that may still be fine. */
-export interface StoredContext { context: ContextInfo; warnings: ContextProblem[] }
-export interface PairingRequest { context: string; version?: number; ttlS?: number }
+export interface StoredContext {
+  context: ContextInfo;
+  warnings: ContextProblem[];
+}
+export interface PairingRequest {
+  context: string;
+  version?: number;
+  ttlS?: number;
+}
 /** `expires`: seconds since the epoch. */
-export interface PairingAnswer { code: string; expires: number }
+export interface PairingAnswer {
+  code: string;
+  expires: number;
+}
 
 /** The pairing module's use case, when pairing is configured (pairing.ts). */
 /** One request over the autoscale use cases: `service` for all but show, `policy` only for set. */
-export interface AutoscaleRequest { deployment: string; action: AutoscaleAction; service?: string; policy?: string }
+export interface AutoscaleRequest {
+  deployment: string;
+  action: AutoscaleAction;
+  service?: string;
+  policy?: string;
+}
 
-export type CreatePairingCode = (owner: string, ref: string, version: number | undefined, ttlS: number | undefined) => PairingAnswer;
+export type CreatePairingCode = (
+  owner: string,
+  ref: string,
+  version: number | undefined,
+  ttlS: number | undefined,
+) => PairingAnswer;
 
 export { formatProblem };
 
 export function createService(deps: {
-  model: GatewayModel; access: Access; texts: ContextTexts; ops: Operations; clouds: Clouds;
-  autoscale: AutoscaleUseCases; market: Market; pairing?: CreatePairingCode;
+  model: GatewayModel;
+  access: Access;
+  texts: ContextTexts;
+  ops: Operations;
+  clouds: Clouds;
+  autoscale: AutoscaleUseCases;
+  market: Market;
+  pairing?: CreatePairingCode;
 }) {
   const { model, access, texts, ops, clouds, pairing, autoscale } = deps;
   /** The caller's bare JID once they may use the gateway. */
@@ -82,10 +138,13 @@ export function createService(deps: {
     /** A deployment's autoscaling policies (CG_NOT_FOUND, CG_CONFLICT, CG_INVALID). */
     autoscale: {
       show: (caller: string, deployment: string): AutoscaleView[] => autoscale.show(authorize(caller), deployment),
-      pause: (caller: string, deployment: string, service: string): AutoscaleView => autoscale.pause(authorize(caller), deployment, service),
-      resume: (caller: string, deployment: string, service: string): AutoscaleView => autoscale.resume(authorize(caller), deployment, service),
+      pause: (caller: string, deployment: string, service: string): AutoscaleView =>
+        autoscale.pause(authorize(caller), deployment, service),
+      resume: (caller: string, deployment: string, service: string): AutoscaleView =>
+        autoscale.resume(authorize(caller), deployment, service),
       /** Replaces a service's policy with `key = value` lines (an `[autoscale.<service>]` section's body). */
-      set: (caller: string, deployment: string, service: string, policy: string): AutoscaleView => autoscale.set(authorize(caller), deployment, service, policy),
+      set: (caller: string, deployment: string, service: string, policy: string): AutoscaleView =>
+        autoscale.set(authorize(caller), deployment, service, policy),
       request(caller: string, req: AutoscaleRequest): AutoscaleView[] {
         const me = authorize(caller);
         return autoscaleRequest(autoscale, me, req);
@@ -96,7 +155,10 @@ export function createService(deps: {
       list: (caller: string): ContextInfo[] => model.contexts.list(authorize(caller)),
       get: (caller: string, ref: string): ContextInfo => readable(authorize(caller), ref),
       /** Checks `body` as an instance agent would, without storing anything. */
-      check: (caller: string, body: string) => { authorize(caller); return checker.check(body); },
+      check: (caller: string, body: string) => {
+        authorize(caller);
+        return checker.check(body);
+      },
       /**
        * Stores a new context, or a new version of the caller's context of that name, if
        * its body passes the check (ContextRejectedError naming every problem otherwise).
@@ -104,11 +166,21 @@ export function createService(deps: {
       async put(caller: string, req: PutContextRequest): Promise<StoredContext> {
         const me = authorize(caller);
         const warnings = await checker.accept(req.body);
-        const content: ContextContent = req.passphrase !== undefined
-          ? { type: 'encrypted', blob: await encryptContext(req.body, req.passphrase) }
-          : { type: 'plain', body: req.body };
+        const content: ContextContent =
+          req.passphrase !== undefined
+            ? { type: 'encrypted', blob: await encryptContext(req.body, req.passphrase) }
+            : { type: 'plain', body: req.body };
         const own = model.contexts.byName(me, req.name);
-        if (!own) return { context: model.contexts.create({ owner: me, name: req.name, visibility: req.visibility ?? 'private', content }), warnings };
+        if (!own)
+          return {
+            context: model.contexts.create({
+              owner: me,
+              name: req.name,
+              visibility: req.visibility ?? 'private',
+              content,
+            }),
+            warnings,
+          };
         model.transaction(() => {
           model.contexts.newVersion(own.id, content);
           if (req.visibility && req.visibility !== own.visibility) model.contexts.setVisibility(own.id, req.visibility);
@@ -118,7 +190,8 @@ export function createService(deps: {
       async read(caller: string, req: ReadContextRequest): Promise<ContextText> {
         const c = readable(authorize(caller), req.ref);
         const version = req.version ?? c.latest;
-        if (!Number.isSafeInteger(version) || version < 1 || version > c.latest) throw new NotFoundError(`context '${c.name}' version`, String(version));
+        if (!Number.isSafeInteger(version) || version < 1 || version > c.latest)
+          throw new NotFoundError(`context '${c.name}' version`, String(version));
         return { context: c, version, body: await texts.read(c.id, version, req.passphrase) };
       },
       clone(caller: string, req: { ref: string; name?: string }): ContextInfo {
@@ -160,7 +233,8 @@ export function createService(deps: {
 
     /** Absent when pairing is not configured. */
     pairing: pairing && {
-      code: (caller: string, req: PairingRequest): PairingAnswer => pairing(authorize(caller), req.context, req.version, req.ttlS),
+      code: (caller: string, req: PairingRequest): PairingAnswer =>
+        pairing(authorize(caller), req.context, req.version, req.ttlS),
     },
   };
 }

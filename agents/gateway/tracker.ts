@@ -16,7 +16,12 @@ import { canTransition, INSTANCE_STATES } from './model/index.js';
 import type { AllocateResultMsg, InstanceStateMsg } from './wire.js';
 
 /** Moves `i` along requested -> booting -> running as far as `to`, never backwards. */
-export function advance(model: GatewayModel, i: Instance, to: 'booting' | 'running', patch: { cloudInstanceId?: string } = {}): Instance {
+export function advance(
+  model: GatewayModel,
+  i: Instance,
+  to: 'booting' | 'running',
+  patch: { cloudInstanceId?: string } = {},
+): Instance {
   const path: InstanceState[] = to === 'running' ? ['booting', 'running'] : ['booting'];
   // From the stored row: `i` may be stale (presence held for its JID can move it on meanwhile).
   let cur = model.instances.get(i.id) ?? i;
@@ -35,13 +40,19 @@ export function fail(model: GatewayModel, i: Instance, reason: string): Instance
 }
 
 export function createTracker(deps: {
-  agent: Agent; model: GatewayModel; clouds: Clouds; allocator: Allocator; log: Logger; changed: (deploymentId: string) => void;
+  agent: Agent;
+  model: GatewayModel;
+  clouds: Clouds;
+  allocator: Allocator;
+  log: Logger;
+  changed: (deploymentId: string) => void;
   instanceJid: (i: Instance) => void;
 }) {
   const { agent, model, clouds, allocator, log, changed } = deps;
 
   const fromCloud = (ctx: MessageContext) => {
-    if (!clouds.isCloud(ctx.bare)) throw notAuthorized(`${ctx.bare} is not a cloud agent of this gateway`, 'unauthorized-sender');
+    if (!clouds.isCloud(ctx.bare))
+      throw notAuthorized(`${ctx.bare} is not a cloud agent of this gateway`, 'unauthorized-sender');
   };
 
   /** The instance a cloud speaks of, if that cloud owns it. */
@@ -67,7 +78,11 @@ export function createTracker(deps: {
       });
     }
     if (m.accepted.length) {
-      model.events.append(m.deployment, { type: 'allocation', message: `${ctx.bare} accepted ${m.accepted.length} instance(s) of ${m.service}`, data: { cloud: ctx.bare, accepted: m.accepted } });
+      model.events.append(m.deployment, {
+        type: 'allocation',
+        message: `${ctx.bare} accepted ${m.accepted.length} instance(s) of ${m.service}`,
+        data: { cloud: ctx.bare, accepted: m.accepted },
+      });
     }
     changed(m.deployment);
   }
@@ -87,7 +102,11 @@ export function createTracker(deps: {
         // Unknown to us, or being removed: it must not keep running (a late report, or an
         // allocation that reached the cloud after its termination).
         const n = instanceName(m.deployment, m.name);
-        if (!i) log.warn({ deployment: m.deployment, name: m.name, cloud: ctx.bare }, 'cloud reports an instance we do not keep; terminating it');
+        if (!i)
+          log.warn(
+            { deployment: m.deployment, name: m.name, cloud: ctx.bare },
+            'cloud reports an instance we do not keep; terminating it',
+          );
         if (n) await allocator.terminate(dep, ctx.bare, [n]);
       }
       return;
@@ -130,9 +149,15 @@ export function createTracker(deps: {
    * gateway lost sight of it and when it was back and reconciled.
    */
   function note(cloudJid: string, message: (d: string) => string, data: Record<string, unknown>): void {
-    const ids = new Set(model.instances.inStates(['requested', 'booting', 'running', 'draining', 'terminating']).filter((i) => i.cloud === cloudJid).map((i) => i.deploymentId));
+    const ids = new Set(
+      model.instances
+        .inStates(['requested', 'booting', 'running', 'draining', 'terminating'])
+        .filter((i) => i.cloud === cloudJid)
+        .map((i) => i.deploymentId),
+    );
     for (const j of model.jobs.unfinished()) ids.add(j.deploymentId);
-    for (const id of ids) model.events.append(id, { type: 'cloud', message: message(id), data: { cloud: cloudJid, ...data } });
+    for (const id of ids)
+      model.events.append(id, { type: 'cloud', message: message(id), data: { cloud: cloudJid, ...data } });
   }
   clouds.events.on('offline', (jid: string) => note(jid, () => `cloud ${jid} offline`, { online: false }));
 
@@ -141,7 +166,12 @@ export function createTracker(deps: {
     async reconcile(cloudJid: string): Promise<void> {
       const listed = await clouds.listInstances(cloudJid);
       if (!listed) return;
-      note(cloudJid, (d) => `cloud ${cloudJid} online: it lists ${listed.filter((l) => l.deployment === d && l.state !== 'terminated').length} instance(s) of this deployment`, { online: true });
+      note(
+        cloudJid,
+        (d) =>
+          `cloud ${cloudJid} online: it lists ${listed.filter((l) => l.deployment === d && l.state !== 'terminated').length} instance(s) of this deployment`,
+        { online: true },
+      );
       for (const l of listed) {
         await onState({ ...l }, { from: cloudJid, bare: cloudJid, id: '', reliable: false, log, state: {} });
       }
@@ -149,7 +179,10 @@ export function createTracker(deps: {
       const seen = new Set(listed.map((l) => `${l.deployment} ${l.name}`));
       for (const i of model.instances.inStates(['running', 'booting'])) {
         if (i.cloud !== cloudJid || !i.cloudInstanceId) continue;
-        if (!seen.has(`${i.deploymentId} ${cloudName(i.deploymentId, i.name)}`)) { fail(model, i, `${cloudJid} no longer lists it`); changed(i.deploymentId); }
+        if (!seen.has(`${i.deploymentId} ${cloudName(i.deploymentId, i.name)}`)) {
+          fail(model, i, `${cloudJid} no longer lists it`);
+          changed(i.deploymentId);
+        }
       }
     },
   };

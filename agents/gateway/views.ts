@@ -26,10 +26,21 @@ export function deploymentView(model: GatewayModel, dep: Deployment): Deployment
     updated: new Date(Math.max(dep.updatedAt, ...all.map((i) => i.updatedAt))).toISOString(),
     node: nodeOf(dep.id),
     destroyed: destroyStage(dep, all),
-    services: summarize(dep.definition, model.wanted.all(dep.id), all).map((s) => ({ name: s.name, type: s.type, wanted: s.wanted, ready: s.ready })),
+    services: summarize(dep.definition, model.wanted.all(dep.id), all).map((s) => ({
+      name: s.name,
+      type: s.type,
+      wanted: s.wanted,
+      ready: s.ready,
+    })),
     instances: shown.map((i) => ({
-      name: i.name, service: i.service, cloud: i.cloud, state: i.state, ready: i.ready,
-      context_version: i.context?.version ?? 0, cloud_instance_id: i.cloudInstanceId, reason: i.reason,
+      name: i.name,
+      service: i.service,
+      cloud: i.cloud,
+      state: i.state,
+      ready: i.ready,
+      context_version: i.context?.version ?? 0,
+      cloud_instance_id: i.cloudInstanceId,
+      reason: i.reason,
     })),
   };
 }
@@ -39,8 +50,13 @@ export function contextView(model: GatewayModel, c: ContextInfo): ContextView {
   const latest = v[v.length - 1];
   const parent = v[0]?.parent?.contextId;
   return {
-    id: c.id, name: c.name, owner: c.owner, visibility: c.visibility, version: c.latest,
-    encrypted: latest?.encrypted ?? false, parent,
+    id: c.id,
+    name: c.name,
+    owner: c.owner,
+    visibility: c.visibility,
+    version: c.latest,
+    encrypted: latest?.encrypted ?? false,
+    parent,
   };
 }
 
@@ -51,15 +67,28 @@ export function clusterView(c: ClusterRecord): ClusterView {
 /** A marketplace entry as IQ and HTTP show it (no description when none was written). */
 export function marketEntryView(e: MarketEntry): MarketEntryView {
   return {
-    id: e.id, kind: e.kind, owner: e.owner, name: e.name, summary: e.summary, ...(e.description ? { description: e.description } : {}),
-    ...(e.contextId !== undefined ? { context: e.contextId, version: e.contextVersion } : {}), encrypted: e.encrypted, tags: [...e.tags],
-    rank: e.rank, votes: e.votes, created: new Date(e.createdAt).toISOString(),
+    id: e.id,
+    kind: e.kind,
+    owner: e.owner,
+    name: e.name,
+    summary: e.summary,
+    ...(e.description ? { description: e.description } : {}),
+    ...(e.contextId !== undefined ? { context: e.contextId, version: e.contextVersion } : {}),
+    encrypted: e.encrypted,
+    tags: [...e.tags],
+    rank: e.rank,
+    votes: e.votes,
+    created: new Date(e.createdAt).toISOString(),
   };
 }
 
 export function cloudViews(clouds: Clouds): CloudView[] {
   return clouds.list().map((c) => ({
-    jid: c.jid, name: c.name, driver: c.data?.driver ?? 'unknown', online: c.online,
-    instances: c.data?.instances ?? 0, free_instances: c.data?.free_instances ?? 0,
+    jid: c.jid,
+    name: c.name,
+    driver: c.data?.driver ?? 'unknown',
+    online: c.online,
+    instances: c.data?.instances ?? 0,
+    free_instances: c.data?.free_instances ?? 0,
   }));
 }

@@ -8,7 +8,9 @@ export const esc = (v: unknown): string => String(v ?? '').replace(/[&<>"']/g, (
 /** A trusted fragment: built only from `html` templates, so its values are already escaped. */
 export class Html {
   constructor(readonly text: string) {}
-  toString(): string { return this.text; }
+  toString(): string {
+    return this.text;
+  }
 }
 
 /** A template whose interpolations are escaped unless they are Html (or arrays of it). */
@@ -20,7 +22,10 @@ export function html(parts: TemplateStringsArray, ...values: unknown[]): Html {
   return new Html(out);
 }
 
-export interface PageUser { jid: string; csrf: string }
+export interface PageUser {
+  jid: string;
+  csrf: string;
+}
 
 /** The layout: a header with the user and a logout form, then `body`. */
 export function page(title: string, body: Html, user?: PageUser): string {

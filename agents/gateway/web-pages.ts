@@ -31,23 +31,35 @@ export function dashboardPage(views: DeploymentView[]): Html {
 <tbody>${rows.length ? rows : html`<tr><td colspan="4">No deployments yet.</td></tr>`}</tbody></table></div></div>`;
 }
 
-export function deploymentPage(v: DeploymentView, dep: Deployment, events: DeploymentEvent[], csrf: string, error?: string): Html {
+export function deploymentPage(
+  v: DeploymentView,
+  dep: Deployment,
+  events: DeploymentEvent[],
+  csrf: string,
+  error?: string,
+): Html {
   const ended = v.destroyed !== undefined || v.state === 'failed' || v.state === 'aborted';
   const defs = new Map(dep.definition.services.map((s) => [s.name, s]));
   const services = v.services.map((s) => {
     const d = defs.get(s.name);
-    const scale = d && d.type === 'scalable' && !ended
-      ? html`<form method="post" action="/web/deployments/${v.id}/scale" class="inline">${csrfField(csrf)}<input type="hidden" name="service" value="${s.name}">
+    const scale =
+      d && d.type === 'scalable' && !ended
+        ? html`<form method="post" action="/web/deployments/${v.id}/scale" class="inline">${csrfField(csrf)}<input type="hidden" name="service" value="${s.name}">
 <label for="count-${s.name}" class="inline">count (${d.min}..${d.max})</label> <input id="count-${s.name}" name="count" type="number" min="${d.min}" max="${d.max}" value="${s.wanted}" required> <button>Scale</button></form>`
-      : html``;
+        : html``;
     return html`<tr><td>${s.name}</td><td>${s.type}</td><td>${progress(s)}</td><td>${scale}</td></tr>`;
   });
-  const instances = v.instances.map((i) => html`<tr><td>${i.name}</td><td>${i.service}</td><td>${i.cloud}</td><td>${i.cloud_instance_id ?? ''}</td>
-<td class="state-${i.state}">${i.state}${i.reason ? html` <small>(${i.reason})</small>` : html``}</td><td>${i.ready ? 'ready' : 'not ready'}</td><td>${i.context_version}</td></tr>`);
-  const history = [...events].reverse().map((e) => html`<li>${new Date(e.time).toISOString().slice(11, 19)} ${e.type}: ${e.message}</li>`);
-  const destroy = v.destroyed === undefined
-    ? html`<p><a href="/web/deployments/${v.id}/destroy">Destroy this deployment…</a></p>`
-    : html``;
+  const instances = v.instances.map(
+    (i) => html`<tr><td>${i.name}</td><td>${i.service}</td><td>${i.cloud}</td><td>${i.cloud_instance_id ?? ''}</td>
+<td class="state-${i.state}">${i.state}${i.reason ? html` <small>(${i.reason})</small>` : html``}</td><td>${i.ready ? 'ready' : 'not ready'}</td><td>${i.context_version}</td></tr>`,
+  );
+  const history = [...events]
+    .reverse()
+    .map((e) => html`<li>${new Date(e.time).toISOString().slice(11, 19)} ${e.type}: ${e.message}</li>`);
+  const destroy =
+    v.destroyed === undefined
+      ? html`<p><a href="/web/deployments/${v.id}/destroy">Destroy this deployment…</a></p>`
+      : html``;
   return html`${errorBox(error)}<p>Cluster <strong>${v.cluster}</strong>, owner ${v.owner}, id <code>${v.id}</code></p>
 <div id="live" data-stream="/api/v1/deployments/${v.id}/events/stream">
 <p>State: <strong class="state state-${stateText(v)}" id="state">${stateText(v)}</strong></p>
@@ -65,9 +77,18 @@ export function destroyPage(v: DeploymentView, csrf: string): Html {
 <a href="/web/deployments/${v.id}">Cancel</a></form>`;
 }
 
-export function deployPage(clusters: ClusterRecord[], csrf: string, error?: string, sticky: Record<string, string> = {}): Html {
-  const options = clusters.map((c) => html`<option value="${c.name}"${sticky.cluster === c.name ? html` selected` : html``}>${c.name} (${c.definition.services.map((s) => s.type === 'scalable' ? `${s.name} ${s.min}..${s.max}, initially ${s.initial}` : `${s.name} ×${s.count}`).join('; ')})</option>`);
-  if (!clusters.length) return html`<p>You have no cluster definitions yet: store one with the CLI, chat or the HTTP API first.</p>`;
+export function deployPage(
+  clusters: ClusterRecord[],
+  csrf: string,
+  error?: string,
+  sticky: Record<string, string> = {},
+): Html {
+  const options = clusters.map(
+    (c) =>
+      html`<option value="${c.name}"${sticky.cluster === c.name ? html` selected` : html``}>${c.name} (${c.definition.services.map((s) => (s.type === 'scalable' ? `${s.name} ${s.min}..${s.max}, initially ${s.initial}` : `${s.name} ×${s.count}`)).join('; ')})</option>`,
+  );
+  if (!clusters.length)
+    return html`<p>You have no cluster definitions yet: store one with the CLI, chat or the HTTP API first.</p>`;
   return html`${errorBox(error)}<form method="post" action="/web/deploy">${csrfField(csrf)}
 <label for="cluster">Cluster definition</label><select id="cluster" name="cluster" required>${options}</select>
 <label for="counts">Counts of scalable services (optional, e.g. <code>worker=2, web=3</code>)</label><input id="counts" name="counts" value="${sticky.counts ?? ''}" placeholder="worker=2">
@@ -75,14 +96,25 @@ export function deployPage(clusters: ClusterRecord[], csrf: string, error?: stri
 <p><button>Deploy</button></p></form>`;
 }
 
-export function contextsPage(contexts: ContextView[], csrf: string, o: { error?: string; problems?: readonly ContextProblem[]; name?: string; body?: string; saved?: string } = {}): Html {
-  const rows = contexts.map((c) => html`<tr><td class="ctx-name">${c.name}</td><td>${c.owner}</td><td>${c.visibility}</td><td>${c.version}</td><td>${c.encrypted ? 'yes' : 'no'}</td></tr>`);
+export function contextsPage(
+  contexts: ContextView[],
+  csrf: string,
+  o: { error?: string; problems?: readonly ContextProblem[]; name?: string; body?: string; saved?: string } = {},
+): Html {
+  const rows = contexts.map(
+    (c) =>
+      html`<tr><td class="ctx-name">${c.name}</td><td>${c.owner}</td><td>${c.visibility}</td><td>${c.version}</td><td>${c.encrypted ? 'yes' : 'no'}</td></tr>`,
+  );
   const bad = new Map<number, string[]>();
   for (const p of o.problems ?? []) if (p.line !== undefined) bad.set(p.line, [...(bad.get(p.line) ?? []), p.message]);
   const lines = o.problems?.length
-    ? html`<h3>Where</h3><ol class="lines" id="lines">${(o.body ?? '').split('\n').map((l, i) => bad.has(i + 1)
-      ? html`<li class="bad" data-line="${i + 1}">${l || ' '} <span class="error">← ${bad.get(i + 1)!.join('; ')}</span></li>`
-      : html`<li>${l || ' '}</li>`)}</ol>
+    ? html`<h3>Where</h3><ol class="lines" id="lines">${(o.body ?? '')
+        .split('\n')
+        .map((l, i) =>
+          bad.has(i + 1)
+            ? html`<li class="bad" data-line="${i + 1}">${l || ' '} <span class="error">← ${bad.get(i + 1)!.join('; ')}</span></li>`
+            : html`<li>${l || ' '}</li>`,
+        )}</ol>
 <ul id="problems" class="error">${o.problems.map((p) => html`<li>${p.line !== undefined ? `line ${p.line}: ` : ''}${p.section ? `[${p.section}] ` : ''}${p.key ? `${p.key}: ` : ''}${p.message}</li>`)}</ul>`
     : html``;
   return html`${o.saved ? html`<p role="status">Saved context ${o.saved}.</p>` : html``}

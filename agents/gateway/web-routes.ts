@@ -16,11 +16,24 @@ import { ContextRejectedError } from './model/index.js';
 import { contextView, deploymentView } from './views.js';
 import { html, page, type Html } from './web-html.js';
 import { contextsPage, dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
-import { cookies, LOGIN_COOKIE, newSecret, sameSecret, SESSION_COOKIE, setCookie, type WebSession, type WebSessions } from './web-session.js';
+import {
+  cookies,
+  LOGIN_COOKIE,
+  newSecret,
+  sameSecret,
+  SESSION_COOKIE,
+  setCookie,
+  type WebSession,
+  type WebSessions,
+} from './web-session.js';
 
-const CSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+const CSP =
+  "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const assetsDir = fileURLToPath(new URL('../../../agents/gateway/web/', import.meta.url));
-const ASSETS: Record<string, string> = { 'live.js': 'text/javascript; charset=utf-8', 'web.css': 'text/css; charset=utf-8' };
+const ASSETS: Record<string, string> = {
+  'live.js': 'text/javascript; charset=utf-8',
+  'web.css': 'text/css; charset=utf-8',
+};
 
 type Form = Record<string, string>;
 const field = (f: Form, k: string) => (typeof f[k] === 'string' ? f[k]! : '');
@@ -41,18 +54,26 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   const assets = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(`${assetsDir}${f}`, 'utf8')]));
 
   // The pages are not part of the API's OpenAPI document.
-  web.addHook('onRoute', (r) => { r.schema = { ...r.schema, hide: true }; });
+  web.addHook('onRoute', (r) => {
+    r.schema = { ...r.schema, hide: true };
+  });
   web.addContentTypeParser('application/x-www-form-urlencoded', { parseAs: 'string' }, (_req, body, done) => {
     done(null, Object.fromEntries(new URLSearchParams(body as string)));
   });
   web.addHook('onSend', async (_req, reply, payload) => {
-    reply.header('content-security-policy', CSP).header('x-content-type-options', 'nosniff').header('referrer-policy', 'same-origin')
+    reply
+      .header('content-security-policy', CSP)
+      .header('x-content-type-options', 'nosniff')
+      .header('referrer-policy', 'same-origin')
       .header('cache-control', 'no-store');
     return payload;
   });
 
   const send = (reply: FastifyReply, title: string, body: Html, s?: WebSession, status = 200) =>
-    reply.code(status).type('text/html; charset=utf-8').send(page(title, body, s ? { jid: s.user, csrf: s.csrf } : undefined));
+    reply
+      .code(status)
+      .type('text/html; charset=utf-8')
+      .send(page(title, body, s ? { jid: s.user, csrf: s.csrf } : undefined));
   const session = (req: FastifyRequest) => sessions.get(cookies(req.headers.cookie).get(SESSION_COOKIE));
   /** The session of a page, or a redirect to the login page (undefined then). */
   const need = (req: FastifyRequest, reply: FastifyReply): WebSession | undefined => {
@@ -71,7 +92,8 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     }
     return { s, f };
   };
-  const page403 = () => html`<p class="error" role="alert">This form is out of date or did not come from this site (its CSRF token does not match). Go back, reload and try again.</p>`;
+  const page403 = () =>
+    html`<p class="error" role="alert">This form is out of date or did not come from this site (its CSRF token does not match). Go back, reload and try again.</p>`;
   /** A use case's error as a message for the page, and its HTTP status. */
   const failure = (err: unknown): { status: number; message: string } => {
     if (err instanceof CloudgateError || (err instanceof Error && err.message.startsWith('counts:'))) {
@@ -101,7 +123,8 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       reply.header('set-cookie', setCookie(LOGIN_COOKIE, token, { secure: d.secure, maxAgeS: 3600 }));
       return send(reply, 'Log in', loginPage(token, message), undefined, status);
     };
-    if (!sameSecret(f.csrf, cookies(req.headers.cookie).get(LOGIN_COOKIE))) return again(403, 'The login form was out of date; please try again.');
+    if (!sameSecret(f.csrf, cookies(req.headers.cookie).get(LOGIN_COOKIE)))
+      return again(403, 'The login form was out of date; please try again.');
     const jid = field(f, 'username').trim().toLowerCase();
     const wait = d.login.retryAfter(req.ip, jid);
     if (wait > 0) return again(429, `Too many failed logins; try again in ${wait} s.`);
@@ -109,7 +132,10 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     if (r === 'unavailable') return again(503, 'The XMPP server did not answer; try again.');
     if (r !== 'ok') return again(401, 'Wrong user name or password.');
     const s = sessions.open(jid);
-    reply.header('set-cookie', [setCookie(SESSION_COOKIE, s.id, { secure: d.secure, maxAgeS: sessions.ttlS }), setCookie(LOGIN_COOKIE, '', { secure: d.secure, maxAgeS: 0 })]);
+    reply.header('set-cookie', [
+      setCookie(SESSION_COOKIE, s.id, { secure: d.secure, maxAgeS: sessions.ttlS }),
+      setCookie(LOGIN_COOKIE, '', { secure: d.secure, maxAgeS: 0 }),
+    ]);
     return reply.redirect('/web/', 303);
   });
   web.post('/logout', async (req, reply) => {
@@ -125,13 +151,31 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     const s = need(req, reply);
     if (!s) return reply;
     try {
-      return send(reply, 'Deployments', dashboardPage(service.deployments.status(s.user).map((x) => deploymentView(model, x)).reverse()), s);
-    } catch (err) { return pageError(reply, s, err); }
+      return send(
+        reply,
+        'Deployments',
+        dashboardPage(
+          service.deployments
+            .status(s.user)
+            .map((x) => deploymentView(model, x))
+            .reverse(),
+        ),
+        s,
+      );
+    } catch (err) {
+      return pageError(reply, s, err);
+    }
   });
   const showDeployment = (reply: FastifyReply, s: WebSession, id: string, error?: string, status = 200) => {
     const dep = service.deployments.get(s.user, id);
     const events = service.deployments.events(s.user, id, { afterSeq: 0, limit: 100_000 });
-    return send(reply, `Deployment ${dep.cluster}`, deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error), s, status);
+    return send(
+      reply,
+      `Deployment ${dep.cluster}`,
+      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error),
+      s,
+      status,
+    );
   };
   const pageError = (reply: FastifyReply, s: WebSession, err: unknown) => {
     const e = failure(err);
@@ -140,7 +184,11 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   web.get('/deployments/:id', async (req, reply) => {
     const s = need(req, reply);
     if (!s) return reply;
-    try { return showDeployment(reply, s, (req.params as { id: string }).id); } catch (err) { return pageError(reply, s, err); }
+    try {
+      return showDeployment(reply, s, (req.params as { id: string }).id);
+    } catch (err) {
+      return pageError(reply, s, err);
+    }
   });
   web.post('/deployments/:id/scale', async (req, reply) => {
     const ok = needPost(req, reply);
@@ -153,7 +201,11 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       return reply.redirect(`/web/deployments/${encodeURIComponent(id)}`, 303);
     } catch (err) {
       const e = failure(err);
-      try { return showDeployment(reply, ok.s, id, e.message, e.status); } catch (again) { return pageError(reply, ok.s, again); }
+      try {
+        return showDeployment(reply, ok.s, id, e.message, e.status);
+      } catch (again) {
+        return pageError(reply, ok.s, again);
+      }
     }
   });
   web.get('/deployments/:id/destroy', async (req, reply) => {
@@ -162,7 +214,9 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     try {
       const dep = service.deployments.get(s.user, (req.params as { id: string }).id);
       return send(reply, `Destroy ${dep.cluster}?`, destroyPage(deploymentView(model, dep), s.csrf), s);
-    } catch (err) { return pageError(reply, s, err); }
+    } catch (err) {
+      return pageError(reply, s, err);
+    }
   });
   web.post('/deployments/:id/destroy', async (req, reply) => {
     const ok = needPost(req, reply);
@@ -171,12 +225,18 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     try {
       service.deployments.destroy(ok.s.user, { deployment: id });
       return reply.redirect(`/web/deployments/${encodeURIComponent(id)}`, 303);
-    } catch (err) { return pageError(reply, ok.s, err); }
+    } catch (err) {
+      return pageError(reply, ok.s, err);
+    }
   });
   web.get('/deploy', async (req, reply) => {
     const s = need(req, reply);
     if (!s) return reply;
-    try { return send(reply, 'Deploy', deployPage(service.clusters.list(s.user), s.csrf), s); } catch (err) { return pageError(reply, s, err); }
+    try {
+      return send(reply, 'Deploy', deployPage(service.clusters.list(s.user), s.csrf), s);
+    } catch (err) {
+      return pageError(reply, s, err);
+    }
   });
   web.post('/deploy', async (req, reply) => {
     const ok = needPost(req, reply);
@@ -184,14 +244,27 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     const pass = field(ok.f, 'passphrase');
     try {
       const dep = await service.deployments.deploy(ok.s.user, {
-        cluster: field(ok.f, 'cluster'), counts: parseCounts(field(ok.f, 'counts')), ...(pass ? { passphrase: pass } : {}),
+        cluster: field(ok.f, 'cluster'),
+        counts: parseCounts(field(ok.f, 'counts')),
+        ...(pass ? { passphrase: pass } : {}),
       });
       return reply.redirect(`/web/deployments/${encodeURIComponent(dep.id)}`, 303);
     } catch (err) {
       const e = failure(err);
       try {
-        return send(reply, 'Deploy', deployPage(service.clusters.list(ok.s.user), ok.s.csrf, e.message, { cluster: field(ok.f, 'cluster'), counts: field(ok.f, 'counts') }), ok.s, e.status);
-      } catch (again) { return pageError(reply, ok.s, again); }
+        return send(
+          reply,
+          'Deploy',
+          deployPage(service.clusters.list(ok.s.user), ok.s.csrf, e.message, {
+            cluster: field(ok.f, 'cluster'),
+            counts: field(ok.f, 'counts'),
+          }),
+          ok.s,
+          e.status,
+        );
+      } catch (again) {
+        return pageError(reply, ok.s, again);
+      }
     }
   });
 
@@ -200,7 +273,11 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   web.get('/contexts', async (req, reply) => {
     const s = need(req, reply);
     if (!s) return reply;
-    try { return send(reply, 'Contexts', contextsPage(contextList(s), s.csrf), s); } catch (err) { return pageError(reply, s, err); }
+    try {
+      return send(reply, 'Contexts', contextsPage(contextList(s), s.csrf), s);
+    } catch (err) {
+      return pageError(reply, s, err);
+    }
   });
   web.post('/contexts', async (req, reply) => {
     const ok = needPost(req, reply);
@@ -212,15 +289,31 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       if (!name) throw new InvalidName('name: give the context a name');
       if (name.length > 128) throw new InvalidName('name: at most 128 characters');
       const r = await service.contexts.put(ok.s.user, { name, body, ...(pass ? { passphrase: pass } : {}) });
-      return send(reply, 'Contexts', contextsPage(contextList(ok.s), ok.s.csrf, { saved: `${r.context.name} version ${r.context.latest}` }), ok.s);
+      return send(
+        reply,
+        'Contexts',
+        contextsPage(contextList(ok.s), ok.s.csrf, { saved: `${r.context.name} version ${r.context.latest}` }),
+        ok.s,
+      );
     } catch (err) {
       const problems = err instanceof ContextRejectedError ? err.problems : undefined;
       const e = err instanceof InvalidName ? { status: 422, message: err.message } : failure(err);
       try {
-        return send(reply, 'Contexts', contextsPage(contextList(ok.s), ok.s.csrf, {
-          error: problems ? `The context has ${problems.length} problem(s); nothing was saved.` : e.message, ...(problems ? { problems } : {}), name, body,
-        }), ok.s, e.status);
-      } catch (again) { return pageError(reply, ok.s, again); }
+        return send(
+          reply,
+          'Contexts',
+          contextsPage(contextList(ok.s), ok.s.csrf, {
+            error: problems ? `The context has ${problems.length} problem(s); nothing was saved.` : e.message,
+            ...(problems ? { problems } : {}),
+            name,
+            body,
+          }),
+          ok.s,
+          e.status,
+        );
+      } catch (again) {
+        return pageError(reply, ok.s, again);
+      }
     }
   });
 }

@@ -5,7 +5,12 @@
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 
-export interface WebSession { id: string; user: string; csrf: string; expires: number }
+export interface WebSession {
+  id: string;
+  user: string;
+  csrf: string;
+  expires: number;
+}
 
 export const SESSION_COOKIE = 'cg_session';
 /** Before login: the login form's CSRF token, paired with this cookie. */
@@ -47,10 +52,15 @@ export function createSessions(o: { ttlS?: number; now?: () => number } = {}) {
     get(id: string | undefined): WebSession | undefined {
       const s = id ? all.get(id) : undefined;
       if (!s) return undefined;
-      if (s.expires <= now()) { all.delete(s.id); return undefined; }
+      if (s.expires <= now()) {
+        all.delete(s.id);
+        return undefined;
+      }
       return s;
     },
-    close(id: string): void { all.delete(id); },
+    close(id: string): void {
+      all.delete(id);
+    },
   };
 }
 

@@ -42,20 +42,25 @@ export function instanceCommands(d: CommandDeps): AgentModule {
     setup(agent: Agent) {
       agent.filterRequests('instance-allow', 10, async (ctx, next) => {
         if (ctx.def.request.ns === NS_INSTANCE && !d.identity.allows(ctx.bare)) {
-          throw notAuthorized(`${ctx.bare} may not command this instance (not in its context's allow list)`, 'unauthorized-sender');
+          throw notAuthorized(
+            `${ctx.bare} may not command this instance (not in its context's allow list)`,
+            'unauthorized-sender',
+          );
         }
         await next();
       });
 
       agent.handle(RunScript, async ({ script, timeout_s }, ctx) => {
-        if (d.life.isDraining) throw new StanzaError('not-allowed', 'this instance is draining: it takes no new work', 'draining');
+        if (d.life.isDraining)
+          throw new StanzaError('not-allowed', 'this instance is draining: it takes no new work', 'draining');
         const done = d.life.beginWork();
         const file = underRoot(d.root, `${RUN_DIR}/${Date.now()}-${randomBytes(4).toString('hex')}.sh`);
         try {
           await writeAtomic(file, script, { mode: 0o700 });
           const timeoutMs = (timeout_s ?? DEFAULT_RUN_TIMEOUT_S) * 1000;
           const env = {
-            ...process.env, ...d.env(),
+            ...process.env,
+            ...d.env(),
             CLOUDGATE_ROOT: d.root,
             CLOUDGATE_INSTANCE_ID: d.identity.instanceId,
             CLOUDGATE_CONTEXT_VERSION: String(d.life.contextVersion),
@@ -88,7 +93,9 @@ export function instanceCommands(d: CommandDeps): AgentModule {
       });
 
       agent.chat.add({
-        name: 'status', usage: 'status', summary: 'phase, context version and whether a script runs',
+        name: 'status',
+        usage: 'status',
+        summary: 'phase, context version and whether a script runs',
         allow: (bare) => d.identity.allows(bare),
         run: () => {
           const s = d.life.snapshot();

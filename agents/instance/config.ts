@@ -10,24 +10,30 @@ import { conf, loadConfig, createLogger } from '../../core/index.js';
 import type { Plugin } from './context/index.js';
 
 export const instanceSchema = {
-  instance: conf.section({
-    /** Directory every system change goes under; '/' in a VM. */
-    root: conf.path({ optional: true }),
-    plugin_dirs: conf.list({ default: [] as readonly string[] }),
-    context_file: conf.path({ optional: true }),
-    config_drive: conf.path({ optional: true }),
-    metadata_url: conf.str({ optional: true, pattern: /^https?:\/\// }),
-    state_db: conf.path({ optional: true }),
-    instance_id: conf.str({ optional: true, nonEmpty: true }),
-    pair_code: conf.str({ optional: true, secret: true }),
-    gateway_url: conf.str({ optional: true, pattern: /^https?:\/\// }),
-    heartbeat_interval: conf.duration({ optional: true, min: 1000 }),
-    script_timeout: conf.duration({ optional: true, min: 1000 }),
-  }, { optional: true }),
-  log: conf.section({
-    level: conf.enumOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
-    file: conf.path({ optional: true }),
-  }, { optional: true }),
+  instance: conf.section(
+    {
+      /** Directory every system change goes under; '/' in a VM. */
+      root: conf.path({ optional: true }),
+      plugin_dirs: conf.list({ default: [] as readonly string[] }),
+      context_file: conf.path({ optional: true }),
+      config_drive: conf.path({ optional: true }),
+      metadata_url: conf.str({ optional: true, pattern: /^https?:\/\// }),
+      state_db: conf.path({ optional: true }),
+      instance_id: conf.str({ optional: true, nonEmpty: true }),
+      pair_code: conf.str({ optional: true, secret: true }),
+      gateway_url: conf.str({ optional: true, pattern: /^https?:\/\// }),
+      heartbeat_interval: conf.duration({ optional: true, min: 1000 }),
+      script_timeout: conf.duration({ optional: true, min: 1000 }),
+    },
+    { optional: true },
+  ),
+  log: conf.section(
+    {
+      level: conf.enumOf(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'] as const, { default: 'info' }),
+      file: conf.path({ optional: true }),
+    },
+    { optional: true },
+  ),
 };
 
 export interface InstanceAgentOptions {

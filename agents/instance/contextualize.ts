@@ -8,8 +8,13 @@ import type { Logger } from 'pino';
 import type { Agent } from '../../core/index.js';
 import { instance as proto } from '../../protocols/index.js';
 import {
-  applyContext, loadPlugins, ContextError,
-  type ApplyReport, type Context, type Plugin, type PluginRegistry,
+  applyContext,
+  loadPlugins,
+  ContextError,
+  type ApplyReport,
+  type Context,
+  type Plugin,
+  type PluginRegistry,
 } from './context/index.js';
 import type { Identity } from './identity.js';
 
@@ -38,18 +43,32 @@ export function contextualizer(o: ContextualizerOptions) {
       registry = undefined; // try again next time: the operator may fix the plugin directory
       if (!(err instanceof ContextError)) throw err;
       o.log.error({ err }, 'operator plugins did not load; nothing applied');
-      return { version: null, ok: false, rejected: true, results: [{ plugin: 'context', status: 'failed', message: err.message }], env: {} };
+      return {
+        version: null,
+        ok: false,
+        rejected: true,
+        results: [{ plugin: 'context', status: 'failed', message: err.message }],
+        env: {},
+      };
     }
     const report = await applyContext(input, {
-      root: o.root, registry: reg, log: o.log,
-      scriptTimeoutMs: o.scriptTimeoutMs, fetchTimeoutMs: o.fetchTimeoutMs,
+      root: o.root,
+      registry: reg,
+      log: o.log,
+      scriptTimeoutMs: o.scriptTimeoutMs,
+      fetchTimeoutMs: o.fetchTimeoutMs,
     });
     if (!report.rejected) env = report.env;
     return report;
   };
 
   /** Sends the report to the gateway (if the context names one); resolves once queued. */
-  const report = async (agent: Agent, identity: Identity, version: number, r: Pick<ApplyReport, 'ok' | 'results'>): Promise<string | undefined> => {
+  const report = async (
+    agent: Agent,
+    identity: Identity,
+    version: number,
+    r: Pick<ApplyReport, 'ok' | 'results'>,
+  ): Promise<string | undefined> => {
     const gw = identity.gateway;
     if (!gw) return undefined;
     return agent.sendReliable(ContextReport, gw, {
@@ -70,5 +89,11 @@ export type Contextualizer = ReturnType<typeof contextualizer>;
 
 /** A report for a context refused before any plugin saw it. */
 export function refusedReport(reason: string): ApplyReport {
-  return { version: null, ok: false, rejected: true, results: [{ plugin: 'context', status: 'data-error', message: reason }], env: {} };
+  return {
+    version: null,
+    ok: false,
+    rejected: true,
+    results: [{ plugin: 'context', status: 'data-error', message: reason }],
+    env: {},
+  };
 }

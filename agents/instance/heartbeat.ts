@@ -29,7 +29,13 @@ export interface HeartbeatDeps {
   intervalS?: number;
 }
 
-export function heartbeat({ identity, life, metrics, log, intervalS }: HeartbeatDeps): AgentModule & { beat(): Promise<boolean> } {
+export function heartbeat({
+  identity,
+  life,
+  metrics,
+  log,
+  intervalS,
+}: HeartbeatDeps): AgentModule & { beat(): Promise<boolean> } {
   let agent: Agent | undefined;
   let timer: NodeJS.Timeout | undefined;
   let seq = 0;
@@ -68,7 +74,11 @@ export function heartbeat({ identity, life, metrics, log, intervalS }: Heartbeat
   const loop = () => {
     const every = (intervalS ?? identity.section.heartbeatInterval ?? DEFAULT_HEARTBEAT_S) * 1000;
     timer = setTimeout(() => {
-      beat().catch((err) => log.warn({ err }, 'heartbeat failed')).finally(() => { if (agent) loop(); });
+      beat()
+        .catch((err) => log.warn({ err }, 'heartbeat failed'))
+        .finally(() => {
+          if (agent) loop();
+        });
     }, every);
     timer.unref();
   };

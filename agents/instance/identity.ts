@@ -39,9 +39,16 @@ export const bareOf = (jid: string): string => jid.split('/')[0].toLowerCase();
  * obey and report to from `incoming` when it has them, `version` as the context version.
  * A token is taken over only when it lives longer than the one held.
  */
-export function mergeCloudgate(current: CloudgateSection, incoming: CloudgateSection | undefined, version: number): CloudgateSection {
+export function mergeCloudgate(
+  current: CloudgateSection,
+  incoming: CloudgateSection | undefined,
+  version: number,
+): CloudgateSection {
   if (incoming && bareOf(incoming.jid) !== bareOf(current.jid)) {
-    throw new InstanceError('CG_INSTANCE_IDENTITY', `the new context is for ${bareOf(incoming.jid)}, this instance is ${bareOf(current.jid)}`);
+    throw new InstanceError(
+      'CG_INSTANCE_IDENTITY',
+      `the new context is for ${bareOf(incoming.jid)}, this instance is ${bareOf(current.jid)}`,
+    );
   }
   const newerToken = incoming?.token !== undefined && (incoming.tokenExpires ?? 0) > (current.tokenExpires ?? 0);
   return Object.freeze({
@@ -62,12 +69,23 @@ export function mergeCloudgate(current: CloudgateSection, incoming: CloudgateSec
 
 /** The live identity: the section in force, replaced on re-contextualization. */
 export class Identity {
-  constructor(public section: CloudgateSection, readonly instanceId: string) {}
+  constructor(
+    public section: CloudgateSection,
+    readonly instanceId: string,
+  ) {}
 
-  get jid(): string { return this.section.jid; }
-  get bare(): string { return bareOf(this.section.jid); }
-  get gateway(): string | undefined { return this.section.gateway; }
-  get cloud(): string | undefined { return this.section.cloud; }
+  get jid(): string {
+    return this.section.jid;
+  }
+  get bare(): string {
+    return bareOf(this.section.jid);
+  }
+  get gateway(): string | undefined {
+    return this.section.gateway;
+  }
+  get cloud(): string | undefined {
+    return this.section.cloud;
+  }
 
   /** May `bare` command this instance? Only the JIDs its context names. */
   allows(bare: string): boolean {

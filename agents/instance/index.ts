@@ -53,7 +53,12 @@ export interface InstanceAgent extends RunningAgent {
 
 /** A context was applied but names no usable identity: the agent cannot join XMPP. */
 export class NoIdentityError extends InstanceError {
-  constructor(message: string, readonly report: ApplyReport) { super('CG_INSTANCE_NO_IDENTITY', message); }
+  constructor(
+    message: string,
+    readonly report: ApplyReport,
+  ) {
+    super('CG_INSTANCE_NO_IDENTITY', message);
+  }
 }
 
 export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<InstanceAgent> {
@@ -62,13 +67,23 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
   const baseLog = o.log ?? createLogger();
   const log = baseLog.child({ agent: 'instance' });
   await mkdir(root, { recursive: true });
-  const contexts = contextualizer({ root, pluginDirs: o.pluginDirs, plugins: o.plugins, scriptTimeoutMs: o.scriptTimeoutMs, log });
+  const contexts = contextualizer({
+    root,
+    pluginDirs: o.pluginDirs,
+    plugins: o.plugins,
+    scriptTimeoutMs: o.scriptTimeoutMs,
+    log,
+  });
 
   const located = await locateContext({
-    root, log, pairCode: o.pairCode, gatewayUrl: o.gatewayUrl,
+    root,
+    log,
+    pairCode: o.pairCode,
+    gatewayUrl: o.gatewayUrl,
     find: {
       env: o.contextFile ? { ...env, CLOUDGATE_CONTEXT_FILE: o.contextFile } : env,
-      metadataUrl: o.metadataUrl, timeoutMs: o.metadataTimeoutMs,
+      metadataUrl: o.metadataUrl,
+      timeoutMs: o.metadataTimeoutMs,
       configDriveDirs: o.configDrive ? [o.configDrive] : undefined,
     },
   });
@@ -80,7 +95,10 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
     // Nothing to join with; still do what an amiconfig context asks, like amiconfig did.
     const report = salvaged.error ? refusedReport(salvaged.error.message) : await contexts.apply(located.text);
     const why = !cg ? 'the context has no usable [cloudgate] section' : '[cloudgate] has no token';
-    throw new NoIdentityError(`${why}: context applied (${report.ok ? 'ok' : 'with failures'}), cannot join XMPP`, report);
+    throw new NoIdentityError(
+      `${why}: context applied (${report.ok ? 'ok' : 'with failures'}), cannot join XMPP`,
+      report,
+    );
   }
 
   const version = cg.contextVersion ?? 0;
@@ -108,36 +126,71 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
   });
 
   let resolveStopped!: (reason: string) => void;
-  const stopped = new Promise<string>((r) => { resolveStopped = r; });
+  const stopped = new Promise<string>((r) => {
+    resolveStopped = r;
+  });
   let stopping: Promise<void> | undefined;
-  const stop = (reason = 'stopped') => (stopping ??= (async () => {
-    await agent.stop();
-    db.close();
-    resolveStopped(reason);
-  })());
+  const stop = (reason = 'stopped') =>
+    (stopping ??= (async () => {
+      await agent.stop();
+      db.close();
+      resolveStopped(reason);
+    })());
 
   const presence = instancePresence({ identity, life, log });
-  const beats = heartbeat({ identity, life, metrics: metricsCollector({ root, log }), log, intervalS: o.heartbeatIntervalS });
-  agent.use(presence)
-    .use(tokenRenewal({ holder: token, cloud: () => identity.cloud, log, onRenewed: (t) => saveToken(root, { jid: identity.bare, ...t }) }))
+  const beats = heartbeat({
+    identity,
+    life,
+    metrics: metricsCollector({ root, log }),
+    log,
+    intervalS: o.heartbeatIntervalS,
+  });
+  agent
+    .use(presence)
+    .use(
+      tokenRenewal({
+        holder: token,
+        cloud: () => identity.cloud,
+        log,
+        onRenewed: (t) => saveToken(root, { jid: identity.bare, ...t }),
+      }),
+    )
     .use(beats)
-    .use(instanceCommands({
-      identity, life, root, log, env: contexts.env,
-      shutdown: (reason) => void stop(reason).then(() => o.onShutdown?.(reason), (err) => log.error({ err }, 'stop failed')),
-    }))
-    .use(recontextualization({
-      identity, life, contexts, log,
-      onApplied: async (section: CloudgateSection, text: string, v: number) => {
-        if ((section.tokenExpires ?? 0) > (token.expires ?? 0) && section.token) Object.assign(token, { token: section.token, expires: section.tokenExpires });
-        await saveContext(root, { jid: identity.bare, version: v, text: withCloudgate(text, section) });
-        await presence.refresh();
-      },
-    }));
+    .use(
+      instanceCommands({
+        identity,
+        life,
+        root,
+        log,
+        env: contexts.env,
+        shutdown: (reason) =>
+          void stop(reason).then(
+            () => o.onShutdown?.(reason),
+            (err) => log.error({ err }, 'stop failed'),
+          ),
+      }),
+    )
+    .use(
+      recontextualization({
+        identity,
+        life,
+        contexts,
+        log,
+        onApplied: async (section: CloudgateSection, text: string, v: number) => {
+          if ((section.tokenExpires ?? 0) > (token.expires ?? 0) && section.token)
+            Object.assign(token, { token: section.token, expires: section.tokenExpires });
+          await saveContext(root, { jid: identity.bare, version: v, text: withCloudgate(text, section) });
+          await presence.refresh();
+        },
+      }),
+    );
 
   // Apply while logging in: a long context does not delay the gateway seeing us, and a
   // busy server does not delay the machine being set up.
   life.setContext('contextualizing', version);
-  const applying = salvaged.error ? Promise.resolve(refusedReport(salvaged.error.message)) : contexts.apply(located.text);
+  const applying = salvaged.error
+    ? Promise.resolve(refusedReport(salvaged.error.message))
+    : contexts.apply(located.text);
   try {
     await agent.start();
   } catch (err) {
@@ -154,13 +207,19 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
   }
   life.setContext(bootReport.ok ? 'ready' : 'failed', version);
   await contexts.report(agent, identity, version, bootReport);
-  log.info({ source: located.source, version, ok: bootReport.ok, jid: agent.jid }, bootReport.ok ? 'instance ready' : 'instance up, context failed');
+  log.info(
+    { source: located.source, version, ok: bootReport.ok, jid: agent.jid },
+    bootReport.ok ? 'instance ready' : 'instance up, context failed',
+  );
 
   return { agent, identity, life, located, bootReport, token, beat: beats.beat, stopped, stop: () => stop() };
 }
 
 /** The token to log in with: the context's, or a renewed one saved earlier that lives longer. */
-function pickToken(cg: CloudgateSection | undefined, saved: { token: string; expires?: number } | undefined): TokenHolder | undefined {
+function pickToken(
+  cg: CloudgateSection | undefined,
+  saved: { token: string; expires?: number } | undefined,
+): TokenHolder | undefined {
   const fromContext = cg?.token ? { token: cg.token, expires: cg.tokenExpires ?? jwtExpiry(cg.token) } : undefined;
   const fromSaved = saved ? { token: saved.token, expires: saved.expires ?? jwtExpiry(saved.token) } : undefined;
   if (!fromSaved) return fromContext;

@@ -31,12 +31,22 @@ export class Lifecycle extends EventEmitter {
     return this.contextPhase;
   }
 
-  get contextVersion(): number { return this.version; }
+  get contextVersion(): number {
+    return this.version;
+  }
   /** How far contextualization got, drain aside. */
-  get context(): ContextPhase { return this.contextPhase; }
-  get busy(): boolean { return this.running > 0; }
-  get isDraining(): boolean { return this.draining; }
-  get isContextualizing(): boolean { return this.contextPhase === 'contextualizing'; }
+  get context(): ContextPhase {
+    return this.contextPhase;
+  }
+  get busy(): boolean {
+    return this.running > 0;
+  }
+  get isDraining(): boolean {
+    return this.draining;
+  }
+  get isContextualizing(): boolean {
+    return this.contextPhase === 'contextualizing';
+  }
 
   snapshot(): LifeSnapshot {
     const phase = this.phase;

@@ -14,7 +14,11 @@ import { bareOf, salvageCloudgate } from './identity.js';
 import { loadSavedContext, saveContext } from './saved.js';
 
 export type LocatedSource = 'file' | 'metadata' | 'config-drive' | 'pairing' | 'saved';
-export interface Located { source: LocatedSource; location: string; text: string }
+export interface Located {
+  source: LocatedSource;
+  location: string;
+  text: string;
+}
 
 export interface LocateOptions {
   root: string;
@@ -28,7 +32,8 @@ export interface LocateOptions {
 export async function locateContext(o: LocateOptions): Promise<Located> {
   const saved = await loadSavedContext(o.root);
   if (o.pairCode || o.gatewayUrl) {
-    if (!o.pairCode || !o.gatewayUrl) throw new InstanceError('CG_INSTANCE_PAIRING', 'pairing needs both pair_code and gateway_url');
+    if (!o.pairCode || !o.gatewayUrl)
+      throw new InstanceError('CG_INSTANCE_PAIRING', 'pairing needs both pair_code and gateway_url');
     if (saved) {
       o.log.info({ version: saved.version }, 'already paired: using the saved context');
       return { source: 'saved', location: 'saved context', text: saved.text };
@@ -42,7 +47,10 @@ export async function locateContext(o: LocateOptions): Promise<Located> {
   const found = await findContext({ ...o.find, log: o.log });
   const cg = salvageCloudgate(found.text).cloudgate;
   if (saved && cg && saved.jid === bareOf(cg.jid) && saved.version > (cg.contextVersion ?? 0)) {
-    o.log.info({ found: cg.contextVersion, saved: saved.version }, 'the saved context is newer than the one found: keeping it');
+    o.log.info(
+      { found: cg.contextVersion, saved: saved.version },
+      'the saved context is newer than the one found: keeping it',
+    );
     return { source: 'saved', location: 'saved context', text: saved.text };
   }
   return { source: found.source, location: found.location, text: found.text };
@@ -54,7 +62,9 @@ export async function fetchPairedContext(gatewayUrl: string, code: string, timeo
   let res;
   try {
     res = await httpRequest(url, {
-      method: 'POST', timeoutMs, maxBytes: 1024 * 1024,
+      method: 'POST',
+      timeoutMs,
+      maxBytes: 1024 * 1024,
       headers: { 'content-type': 'application/json', accept: 'application/json' },
       body: JSON.stringify({ code }),
     });
@@ -63,11 +73,16 @@ export async function fetchPairedContext(gatewayUrl: string, code: string, timeo
     throw new InstanceError('CG_INSTANCE_PAIRING', `cannot reach the gateway for pairing: ${why}`, { cause: err });
   }
   let body: { context?: unknown; message?: unknown } = {};
-  try { body = JSON.parse(res.body.toString('utf8')); } catch { /* described below */ }
+  try {
+    body = JSON.parse(res.body.toString('utf8'));
+  } catch {
+    /* described below */
+  }
   if (res.status !== 200) {
     const msg = typeof body.message === 'string' ? body.message : res.body.toString('utf8').slice(0, 200);
     throw new InstanceError('CG_INSTANCE_PAIRING', `pairing refused by ${url}: HTTP ${res.status}: ${msg}`);
   }
-  if (typeof body.context !== 'string') throw new InstanceError('CG_INSTANCE_PAIRING', `${url} answered without a context`);
+  if (typeof body.context !== 'string')
+    throw new InstanceError('CG_INSTANCE_PAIRING', `${url} answered without a context`);
   return body.context;
 }

@@ -42,8 +42,14 @@ export function parseCustomMetrics(text: string): { values: Record<string, strin
     const eq = line.indexOf('=');
     const name = eq < 0 ? '' : line.slice(0, eq).trim();
     const value = eq < 0 ? '' : line.slice(eq + 1).trim();
-    if (!NAME.test(name) || !NUMBER.test(value) || !Number.isFinite(Number(value))) { bad.push(i + 1); return; }
-    if (Object.keys(values).length >= MAX_VALUES && !(name in values)) { bad.push(i + 1); return; }
+    if (!NAME.test(name) || !NUMBER.test(value) || !Number.isFinite(Number(value))) {
+      bad.push(i + 1);
+      return;
+    }
+    if (Object.keys(values).length >= MAX_VALUES && !(name in values)) {
+      bad.push(i + 1);
+      return;
+    }
     values[name] = value;
   });
   return { values, bad };
@@ -60,7 +66,8 @@ export function metricsCollector({ root, log }: { root: string; log: Logger }) {
       const { bytesRead } = await fh.read(buf, 0, MAX_BYTES, 0);
       const { values, bad } = parseCustomMetrics(buf.subarray(0, bytesRead).toString('utf8'));
       const key = bad.join(',');
-      if (bad.length && key !== warned) log.warn({ file, lines: bad }, 'malformed lines in the metrics file ignored (expected name=number)');
+      if (bad.length && key !== warned)
+        log.warn({ file, lines: bad }, 'malformed lines in the metrics file ignored (expected name=number)');
       warned = key;
       return values;
     } catch (err) {

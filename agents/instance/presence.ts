@@ -12,7 +12,15 @@ import type { Lifecycle, LifeSnapshot } from './lifecycle.js';
 
 const { InstancePresence } = proto;
 
-export function instancePresence({ identity, life, log }: { identity: Identity; life: Lifecycle; log: Logger }): AgentModule & { refresh(): Promise<void> } {
+export function instancePresence({
+  identity,
+  life,
+  log,
+}: {
+  identity: Identity;
+  life: Lifecycle;
+  log: Logger;
+}): AgentModule & { refresh(): Promise<void> } {
   let agent: Agent | undefined;
   const announced = new Set<string>();
 
@@ -41,7 +49,9 @@ export function instancePresence({ identity, life, log }: { identity: Identity; 
   return {
     name: 'instance-presence',
     refresh,
-    setup(a) { a.registerPresence(InstancePresence); },
+    setup(a) {
+      a.registerPresence(InstancePresence);
+    },
     async start(a) {
       agent = a;
       life.on('change', onChange);

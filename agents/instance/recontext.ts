@@ -36,8 +36,10 @@ export function recontextualization(d: RecontextDeps): AgentModule {
     setup(agent: Agent) {
       agent.handle(Recontextualize, async ({ context, version }, ctx) => {
         const current = d.life.contextVersion;
-        if (d.life.isContextualizing) throw resourceConstraint('a contextualization is in progress; try again when it is done', 'busy');
-        if (version < current) throw conflict(`version ${version} is older than the version running (${current})`, 'stale-version');
+        if (d.life.isContextualizing)
+          throw resourceConstraint('a contextualization is in progress; try again when it is done', 'busy');
+        if (version < current)
+          throw conflict(`version ${version} is older than the version running (${current})`, 'stale-version');
         const log = ctx.log.child({ from: ctx.bare, version });
 
         let section: CloudgateSection;

@@ -14,11 +14,22 @@ import { readIfExists, underRoot, writeAtomic } from './context/index.js';
 export const SAVED_CONTEXT = '/var/lib/cloudgate/context.ini.json';
 export const SAVED_TOKEN = '/var/lib/cloudgate/token.json';
 
-export interface SavedContext { jid: string; version: number; text: string; savedAt: string }
-export interface SavedToken { jid: string; token: string; expires?: number }
+export interface SavedContext {
+  jid: string;
+  version: number;
+  text: string;
+  savedAt: string;
+}
+export interface SavedToken {
+  jid: string;
+  token: string;
+  expires?: number;
+}
 
 async function readJson<T>(root: string, file: string, valid: (v: any) => boolean): Promise<T | undefined> {
-  const buf = await Promise.resolve().then(() => readIfExists(underRoot(root, file))).catch(() => undefined);
+  const buf = await Promise.resolve()
+    .then(() => readIfExists(underRoot(root, file)))
+    .catch(() => undefined);
   if (!buf) return undefined;
   try {
     const v = JSON.parse(buf.toString('utf8'));
@@ -29,11 +40,17 @@ async function readJson<T>(root: string, file: string, valid: (v: any) => boolea
 }
 
 export function loadSavedContext(root: string): Promise<SavedContext | undefined> {
-  return readJson(root, SAVED_CONTEXT, (v) => typeof v?.jid === 'string' && Number.isInteger(v?.version) && typeof v?.text === 'string');
+  return readJson(
+    root,
+    SAVED_CONTEXT,
+    (v) => typeof v?.jid === 'string' && Number.isInteger(v?.version) && typeof v?.text === 'string',
+  );
 }
 
 export async function saveContext(root: string, c: Omit<SavedContext, 'savedAt'>): Promise<void> {
-  await writeAtomic(underRoot(root, SAVED_CONTEXT), JSON.stringify({ ...c, savedAt: new Date().toISOString() }), { mode: 0o600 });
+  await writeAtomic(underRoot(root, SAVED_CONTEXT), JSON.stringify({ ...c, savedAt: new Date().toISOString() }), {
+    mode: 0o600,
+  });
 }
 
 export function loadSavedToken(root: string): Promise<SavedToken | undefined> {

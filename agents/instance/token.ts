@@ -61,7 +61,10 @@ export function tokenRenewal({ holder, cloud, log, onRenewed }: RenewalDeps): Ag
   const renew = async (agent: Agent) => {
     const to = cloud();
     if (!to) {
-      log.warn({ expires: holder.expires }, 'no cloud agent named in [cloudgate] cloud: the login token will not be renewed');
+      log.warn(
+        { expires: holder.expires },
+        'no cloud agent named in [cloudgate] cloud: the login token will not be renewed',
+      );
       return;
     }
     try {

@@ -14,7 +14,9 @@ export class Arrivals {
 
   constructor(private readonly what: string) {}
 
-  get count(): number { return this.at.size; }
+  get count(): number {
+    return this.at.size;
+  }
 
   add(key: string): void {
     if (this.at.has(key)) return;
@@ -29,14 +31,23 @@ export class Arrivals {
     let timer: NodeJS.Timeout | undefined;
     const since = Date.now();
     try {
-      return await unlessAborted(new Promise<number>((resolve, reject) => {
-        onChange = () => { if (this.count >= n) resolve(Math.max(...this.at.values())); };
-        this.listeners.add(onChange);
-        onChange();
-        timer = setInterval(() => {
-          if (Date.now() - Math.max(this.lastAt, since) > stallMs) reject(new Error(`${this.what}: ${this.count} of ${n}, none more for ${stallMs / 1000} s`));
-        }, Math.min(250, stallMs));
-      }), signal);
+      return await unlessAborted(
+        new Promise<number>((resolve, reject) => {
+          onChange = () => {
+            if (this.count >= n) resolve(Math.max(...this.at.values()));
+          };
+          this.listeners.add(onChange);
+          onChange();
+          timer = setInterval(
+            () => {
+              if (Date.now() - Math.max(this.lastAt, since) > stallMs)
+                reject(new Error(`${this.what}: ${this.count} of ${n}, none more for ${stallMs / 1000} s`));
+            },
+            Math.min(250, stallMs),
+          );
+        }),
+        signal,
+      );
     } finally {
       this.listeners.delete(onChange);
       clearInterval(timer);

@@ -8,17 +8,34 @@ import type { Logger } from 'pino';
 import { openDriver, type CloudDriver } from '../../drivers/index.js';
 import { CONTEXT, driverOptions, type DriverKind } from './deploy-files.js';
 
-export interface Baseline { sequential_s: number; parallel_s?: number }
+export interface Baseline {
+  sequential_s: number;
+  parallel_s?: number;
+}
 
 /** Checks `signal` between creates, so an aborted run stops within one create and cleans up. */
-export async function driverBaseline(driver: DriverKind, dir: string, count: number, log: Logger, signal: AbortSignal): Promise<Baseline> {
+export async function driverBaseline(
+  driver: DriverKind,
+  dir: string,
+  count: number,
+  log: Logger,
+  signal: AbortSignal,
+): Promise<Baseline> {
   const d = await openDriver(driver, driverOptions(driver, dir, count), { log });
-  const create = (name: string) => d.create({
-    name, flavorId: 'tiny', imageId: 'cernvm-4', userData: CONTEXT, tags: { deployment: 'baseline', service: 'worker', owner: 'bench@localhost' },
-  });
+  const create = (name: string) =>
+    d.create({
+      name,
+      flavorId: 'tiny',
+      imageId: 'cernvm-4',
+      userData: CONTEXT,
+      tags: { deployment: 'baseline', service: 'worker', owner: 'bench@localhost' },
+    });
   try {
     let t = performance.now();
-    for (let i = 0; i < count; i++) { signal.throwIfAborted(); await create(`seq-${i}`); }
+    for (let i = 0; i < count; i++) {
+      signal.throwIfAborted();
+      await create(`seq-${i}`);
+    }
     const out: Baseline = { sequential_s: (performance.now() - t) / 1000 };
     await removeAll(d);
     if (driver === 'libvirt') {

@@ -30,8 +30,12 @@ export function collector(agent: Agent) {
   let reports = 0;
 
   agent.registerPresence(InstancePresence);
-  agent.onMessage(Heartbeat, () => { beats++; });
-  agent.onMessage(ContextReport, () => { reports++; });
+  agent.onMessage(Heartbeat, () => {
+    beats++;
+  });
+  agent.onMessage(ContextReport, () => {
+    reports++;
+  });
   agent.on('peer', (e: PeerEvent) => {
     if (e.peer.kind !== 'instance') return;
     const isReady = e.type !== 'offline' && (e.peer.data as { ready?: boolean } | undefined)?.ready === true;
@@ -41,8 +45,12 @@ export function collector(agent: Agent) {
   });
 
   return {
-    get beats() { return beats; },
-    get reports() { return reports; },
+    get beats() {
+      return beats;
+    },
+    get reports() {
+      return reports;
+    },
     /** How many of `bares` are ready now. */
     readyOf(bares: readonly string[]): number {
       let n = 0;
@@ -65,17 +73,24 @@ export function collector(agent: Agent) {
       let onChange!: () => void;
       let timer: NodeJS.Timeout | undefined;
       try {
-        return await unlessAborted(new Promise<number>((resolve, reject) => {
-          onChange = () => {
-            const n = this.readyOf(bares);
-            if (n !== have) { have = n; last = Date.now(); }
-            if (n === want.size) resolve(performance.now());
-          };
-          listeners.add(onChange);
-          timer = setInterval(() => {
-            if (Date.now() - last > stallMs) reject(new Error(`${have} of ${want.size} agents online; none more for ${stallMs / 1000} s`));
-          }, 250);
-        }), signal);
+        return await unlessAborted(
+          new Promise<number>((resolve, reject) => {
+            onChange = () => {
+              const n = this.readyOf(bares);
+              if (n !== have) {
+                have = n;
+                last = Date.now();
+              }
+              if (n === want.size) resolve(performance.now());
+            };
+            listeners.add(onChange);
+            timer = setInterval(() => {
+              if (Date.now() - last > stallMs)
+                reject(new Error(`${have} of ${want.size} agents online; none more for ${stallMs / 1000} s`));
+            }, 250);
+          }),
+          signal,
+        );
       } finally {
         listeners.delete(onChange);
         clearInterval(timer);
@@ -87,15 +102,32 @@ export function collector(agent: Agent) {
       let failed = 0;
       let error: string | undefined;
       const t0 = performance.now();
-      await Promise.all(jids.map((j) => agent.request(InstanceStatus, j, {}, { timeoutMs }).then(
-        (r) => {
-          if (r.phase === 'ready') replies.push(performance.now() - t0);
-          else { failed++; error ??= `${j} answered phase ${r.phase}`; }
-        },
-        (err: unknown) => { failed++; error ??= `${j}: ${describe(err)}`; },
-      )));
+      await Promise.all(
+        jids.map((j) =>
+          agent.request(InstanceStatus, j, {}, { timeoutMs }).then(
+            (r) => {
+              if (r.phase === 'ready') replies.push(performance.now() - t0);
+              else {
+                failed++;
+                error ??= `${j} answered phase ${r.phase}`;
+              }
+            },
+            (err: unknown) => {
+              failed++;
+              error ??= `${j}: ${describe(err)}`;
+            },
+          ),
+        ),
+      );
       const ms = performance.now() - t0;
-      return { ms, ok: replies.length, failed, reply_ms_p50: percentile(replies, 50), reply_ms_p99: percentile(replies, 99), error };
+      return {
+        ms,
+        ok: replies.length,
+        failed,
+        reply_ms_p50: percentile(replies, 50),
+        reply_ms_p99: percentile(replies, 99),
+        error,
+      };
     },
   };
 }

@@ -22,7 +22,12 @@ export const SERVICE = 'worker';
 /** A context the instance agent can apply for real (local driver) in no time. */
 export const CONTEXT = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = bench\n';
 
-export interface DeployFiles { gateway: string; cloud: string; cluster: string; cloudDb: string }
+export interface DeployFiles {
+  gateway: string;
+  cloud: string;
+  cluster: string;
+  cloudDb: string;
+}
 
 export interface FileOptions {
   dir: string;
@@ -41,16 +46,23 @@ export function driverOptions(driver: DriverKind, dir: string, count: number): R
   mkdirSync(dir, { recursive: true });
   if (driver === 'local') {
     return {
-      state_dir: join(dir, 'instances'), max_instances: String(count + 10), cores: String(count * 2 + 64),
-      memory_mb: String((count + 10) * 1024), 'flavor.tiny': '1 64', images: 'cernvm-4', kill_grace_ms: '2000',
+      state_dir: join(dir, 'instances'),
+      max_instances: String(count + 10),
+      cores: String(count * 2 + 64),
+      memory_mb: String((count + 10) * 1024),
+      'flavor.tiny': '1 64',
+      images: 'cernvm-4',
+      kill_grace_ms: '2000',
     };
   }
   const node = join(dir, 'node.xml');
   writeFileSync(node, nodeXml(Math.max(64, count * 2)));
   return {
-    uri: `test://${node}`, config_drive_dir: join(dir, 'drives'),
+    uri: `test://${node}`,
+    config_drive_dir: join(dir, 'drives'),
     // The test hypervisor never reads the disk; the path only has to be absolute.
-    'image.cernvm-4': '/var/lib/libvirt/images/cernvm4.qcow2', 'flavor.tiny': '1 64',
+    'image.cernvm-4': '/var/lib/libvirt/images/cernvm4.qcow2',
+    'flavor.tiny': '1 64',
   };
 }
 
@@ -77,9 +89,14 @@ export function writeDeployFiles(o: FileOptions): DeployFiles {
     `[xmpp]\njid = ${jid}\nserver = ${info.ip}:${info.c2sPort}\npassword = ${password}\nca = ${ca}\nresource = ${resource}\n`;
   const level = process.env.CLOUDGATE_LOG_LEVEL ?? 'warn';
   const files: DeployFiles = {
-    gateway: join(dir, 'gateway.ini'), cloud: join(dir, `${CLOUD}.ini`), cluster: join(dir, 'cluster.ini'), cloudDb: join(dir, CLOUD, 'cloud.db'),
+    gateway: join(dir, 'gateway.ini'),
+    cloud: join(dir, `${CLOUD}.ini`),
+    cluster: join(dir, 'cluster.ini'),
+    cloudDb: join(dir, CLOUD, 'cloud.db'),
   };
-  writeFileSync(files.gateway, `; The deploy benchmark's gateway.
+  writeFileSync(
+    files.gateway,
+    `; The deploy benchmark's gateway.
 ${xmpp(`gateway@${host}`, o.passwords.gateway, 'gateway')}
 [log]
 level = ${level}
@@ -92,10 +109,16 @@ ready_timeout = 5m
 
 [users]
 allow = @${host}
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
 
-  const driver = Object.entries(driverOptions(o.driver, join(dir, CLOUD), o.count)).map(([k, v]) => `${k} = ${v}`).join('\n');
-  writeFileSync(files.cloud, `; The deploy benchmark's cloud agent.
+  const driver = Object.entries(driverOptions(o.driver, join(dir, CLOUD), o.count))
+    .map(([k, v]) => `${k} = ${v}`)
+    .join('\n');
+  writeFileSync(
+    files.cloud,
+    `; The deploy benchmark's cloud agent.
 ${xmpp(`${CLOUD}@${host}`, o.passwords.cloud, 'cloud')}
 [log]
 level = ${level}
@@ -129,7 +152,9 @@ jwt_key = ${info.hostJwtKeyFiles[o.instanceHost]}
 server = ${info.ip}:${info.c2sPort}
 ca = ${ca}
 heartbeat_interval = 30s
-`, { mode: 0o600 });
+`,
+    { mode: 0o600 },
+  );
 
   writeFileSync(files.cluster, clusterIni(o.count));
   return files;

@@ -62,34 +62,69 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     const contextFile = join(root, 'context.ini');
     await mkdir(root, { recursive: true });
     const { token, expires } = await mintToken(o.key, `${name}@${o.domain}`, 3600);
-    await writeFile(contextFile, renderCloudgate({
-      jid: `${name}@${o.domain}`, domain: o.domain, server: o.server, token, tokenExpires: expires, ca: o.ca,
-      allow: [o.commander], gateway: o.commander, contextVersion: 1, instanceId: name,
-    }), { mode: 0o600 });
+    await writeFile(
+      contextFile,
+      renderCloudgate({
+        jid: `${name}@${o.domain}`,
+        domain: o.domain,
+        server: o.server,
+        token,
+        tokenExpires: expires,
+        ca: o.ca,
+        allow: [o.commander],
+        gateway: o.commander,
+        contextVersion: 1,
+        instanceId: name,
+      }),
+      { mode: 0o600 },
+    );
     const login = startInstanceAgent({
-      root, contextFile, env: {}, metadataUrl: NO_METADATA, metadataTimeoutMs: 200,
-      configDrive: join(root, 'no-config-drive'), maxStartAttempts: 1, heartbeatIntervalS: o.heartbeatS, log: o.log,
+      root,
+      contextFile,
+      env: {},
+      metadataUrl: NO_METADATA,
+      metadataTimeoutMs: 200,
+      configDrive: join(root, 'no-config-drive'),
+      maxStartAttempts: 1,
+      heartbeatIntervalS: o.heartbeatS,
+      log: o.log,
     });
     let timer: NodeJS.Timeout | undefined;
-    const late = new Promise<never>((_, reject) => { timer = setTimeout(() => reject(new Error(`${name}: not online within ${o.loginTimeoutMs} ms`)), o.loginTimeoutMs); });
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(
+        () => reject(new Error(`${name}: not online within ${o.loginTimeoutMs} ms`)),
+        o.loginTimeoutMs,
+      );
+    });
     try {
       return await Promise.race([login, late]);
     } catch (err) {
       // A login that finishes after we gave up must not stay behind.
-      login.then((ia) => ia.stop(), () => undefined).catch(() => undefined);
+      login
+        .then(
+          (ia) => ia.stop(),
+          () => undefined,
+        )
+        .catch(() => undefined);
       throw err;
     } finally {
       clearTimeout(timer);
     }
   };
 
-  const r = await paced(names, { concurrency: o.concurrency, attempts: o.attempts, signal: o.signal }, async (name, i) => {
-    const ia = await one(name, i);
-    loginMs.push(performance.now() - started.get(i)!);
-    running.push(ia);
-    ia.agent.on('status', (e: AgentEvent) => { if (e.type === 'offline') disconnects++; });
-    return ia;
-  });
+  const r = await paced(
+    names,
+    { concurrency: o.concurrency, attempts: o.attempts, signal: o.signal },
+    async (name, i) => {
+      const ia = await one(name, i);
+      loginMs.push(performance.now() - started.get(i)!);
+      running.push(ia);
+      ia.agent.on('status', (e: AgentEvent) => {
+        if (e.type === 'offline') disconnects++;
+      });
+      return ia;
+    },
+  );
 
   const first = r.errors.values().next();
   return {
@@ -98,7 +133,9 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     retries: r.retries,
     failed: r.errors.size,
     firstError: first.done ? undefined : describe(first.value),
-    get disconnects() { return disconnects; },
+    get disconnects() {
+      return disconnects;
+    },
     async stop() {
       // Many at once, but not all: each sends its unavailable presence and closes its stream.
       await paced(running.splice(0), { concurrency: 100, attempts: 1 }, (ia) => ia.stop());

@@ -1,7 +1,16 @@
 // Helpers shared by the scale benchmarks (agents, deploy). bench/lib.ts holds the
 // benchmark contract, flag parsing and statistics every benchmark uses.
 export { paced, type PaceOptions, type Paced } from './pace.js';
-export { ownMemory, processMemory, groupProcesses, beamMemory, beamPid, processCpuS, ownCpuS, type Rss } from './proc.js';
+export {
+  ownMemory,
+  processMemory,
+  groupProcesses,
+  beamMemory,
+  beamPid,
+  processCpuS,
+  ownCpuS,
+  type Rss,
+} from './proc.js';
 export { withEjabberd, type BenchEjabberd, type EjabberdOptions } from './server.js';
 export { outcome, unlessAborted, describe, DeadlineError, type Result } from './outcome.js';
 export { countingLogger, topCounts, type CountingLog } from './log.js';
@@ -10,5 +19,16 @@ export { startFleet, type Fleet, type FleetOptions } from './fleet.js';
 export { wordsToIndexes, wordOf, type WordFlags } from './words.js';
 export { Arrivals } from './arrivals.js';
 export { spawnAgent, type AgentProcess } from './procs.js';
-export { writeDeployFiles, driverOptions, clusterIni, DRIVERS, CLOUD, CLUSTER, SERVICE, CONTEXT, type DriverKind, type DeployFiles } from './deploy-files.js';
+export {
+  writeDeployFiles,
+  driverOptions,
+  clusterIni,
+  DRIVERS,
+  CLOUD,
+  CLUSTER,
+  SERVICE,
+  CONTEXT,
+  type DriverKind,
+  type DeployFiles,
+} from './deploy-files.js';
 export { driverBaseline, removeAll, type Baseline } from './baseline.js';

@@ -22,7 +22,11 @@ export function countingLogger(level = process.env.CLOUDGATE_LOG_LEVEL ?? 'warn'
   const stream = {
     write(line: string) {
       let rec: { msg?: string; level?: number };
-      try { rec = JSON.parse(line) as typeof rec; } catch { rec = { msg: line.slice(0, 80) }; }
+      try {
+        rec = JSON.parse(line) as typeof rec;
+      } catch {
+        rec = { msg: line.slice(0, 80) };
+      }
       const msg = rec.msg ?? '';
       const n = (counts.get(msg) ?? 0) + 1;
       counts.set(msg, n);

@@ -6,10 +6,15 @@
 export type Result = Record<string, unknown>;
 
 export class DeadlineError extends Error {
-  constructor(readonly seconds: number) { super(`the benchmark did not finish within ${seconds} s`); }
+  constructor(readonly seconds: number) {
+    super(`the benchmark did not finish within ${seconds} s`);
+  }
 }
 
-export async function outcome(deadlineS: number, work: (result: Result, signal: AbortSignal) => Promise<void>): Promise<Result> {
+export async function outcome(
+  deadlineS: number,
+  work: (result: Result, signal: AbortSignal) => Promise<void>,
+): Promise<Result> {
   const result: Result = {};
   const ac = new AbortController();
   const timer = setTimeout(() => ac.abort(new DeadlineError(deadlineS)), deadlineS * 1000);

@@ -25,9 +25,17 @@ export interface Paced<R> {
   retries: number;
 }
 
-export async function paced<T, R>(items: readonly T[], o: PaceOptions, fn: (item: T, index: number) => Promise<R>): Promise<Paced<R>> {
+export async function paced<T, R>(
+  items: readonly T[],
+  o: PaceOptions,
+  fn: (item: T, index: number) => Promise<R>,
+): Promise<Paced<R>> {
   const attempts = Math.max(1, o.attempts ?? 3);
-  const out: Paced<R> = { results: Array.from({ length: items.length }, () => undefined), errors: new Map(), retries: 0 };
+  const out: Paced<R> = {
+    results: Array.from({ length: items.length }, () => undefined),
+    errors: new Map(),
+    retries: 0,
+  };
   let next = 0;
   const worker = async () => {
     while (next < items.length && !o.signal?.aborted) {
@@ -37,7 +45,10 @@ export async function paced<T, R>(items: readonly T[], o: PaceOptions, fn: (item
           out.results[i] = await fn(items[i]!, i);
           break;
         } catch (err) {
-          if (attempt >= attempts || o.signal?.aborted) { out.errors.set(i, err); break; }
+          if (attempt >= attempts || o.signal?.aborted) {
+            out.errors.set(i, err);
+            break;
+          }
           out.retries++;
           o.onRetry?.(i, attempt, err);
           await sleep(backoffDelay(attempt - 1, { baseMs: o.baseMs ?? 500, maxMs: o.maxMs ?? 10_000 }), o.signal);

@@ -6,20 +6,30 @@
  */
 import { readFileSync, readdirSync } from 'node:fs';
 
-export interface Rss { rss_mb: number; peak_rss_mb: number }
+export interface Rss {
+  rss_mb: number;
+  peak_rss_mb: number;
+}
 
 const MB = 1024 * 1024;
 const round1 = (n: number) => Math.round(n * 10) / 10;
 
 /** This process: RSS now and its peak since it started (getrusage ru_maxrss). */
 export function ownMemory(): Rss {
-  return { rss_mb: round1(process.memoryUsage.rss() / MB), peak_rss_mb: round1((process.resourceUsage().maxRSS * 1024) / MB) };
+  return {
+    rss_mb: round1(process.memoryUsage.rss() / MB),
+    peak_rss_mb: round1((process.resourceUsage().maxRSS * 1024) / MB),
+  };
 }
 
 /** VmRSS and VmHWM of `pid`, or undefined when it is gone or unreadable. */
 export function processMemory(pid: number): Rss | undefined {
   let text: string;
-  try { text = readFileSync(`/proc/${pid}/status`, 'utf8'); } catch { return undefined; }
+  try {
+    text = readFileSync(`/proc/${pid}/status`, 'utf8');
+  } catch {
+    return undefined;
+  }
   const kb = (field: string) => Number(new RegExp(`^${field}:\\s+(\\d+) kB`, 'm').exec(text)?.[1] ?? NaN);
   const rss = kb('VmRSS');
   const hwm = kb('VmHWM');
@@ -33,7 +43,11 @@ export function groupProcesses(pgid: number): Array<{ pid: number; comm: string 
   for (const e of readdirSync('/proc')) {
     if (!/^\d+$/.test(e)) continue;
     let stat: string;
-    try { stat = readFileSync(`/proc/${e}/stat`, 'utf8'); } catch { continue; }
+    try {
+      stat = readFileSync(`/proc/${e}/stat`, 'utf8');
+    } catch {
+      continue;
+    }
     // comm is in parentheses and may itself hold spaces or ')': fields follow the last ')'.
     const close = stat.lastIndexOf(')');
     const fields = stat.slice(close + 2).split(' ');
@@ -54,7 +68,11 @@ const USER_HZ = 100;
 /** User + system CPU seconds `pid` has used, or undefined when it is gone. */
 export function processCpuS(pid: number): number | undefined {
   let stat: string;
-  try { stat = readFileSync(`/proc/${pid}/stat`, 'utf8'); } catch { return undefined; }
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
   const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
   // Fields 14 and 15 of stat(5) (utime, stime) are the 12th and 13th after the comm.
   return (Number(fields[11]) + Number(fields[12])) / USER_HZ;

@@ -11,7 +11,12 @@ export interface AgentProcess extends DemoProcess {
   cpuS(): number | undefined;
 }
 
-export function spawnAgent(name: string, command: readonly string[], logFile: string, env: NodeJS.ProcessEnv = process.env): AgentProcess {
+export function spawnAgent(
+  name: string,
+  command: readonly string[],
+  logFile: string,
+  env: NodeJS.ProcessEnv = process.env,
+): AgentProcess {
   const p = spawnDemoAgent(name, command, logFile, env);
   return Object.assign(p, {
     memory: () => processMemory(p.pid),

@@ -37,10 +37,18 @@ export interface EjabberdOptions {
 export async function withEjabberd<T>(o: EjabberdOptions, use: (s: BenchEjabberd) => Promise<T>): Promise<T> {
   const dir = mkdtempSync(join(tmpdir(), 'cg-bench-'));
   // Benchmark agents log in under many names: all of the hosts' accounts are agents.
-  const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', extraHosts: o.extraHosts, operatorJwt: o.operatorJwt, agents: ['localhost', ...(o.extraHosts ?? []).map((h) => h.name)] });
+  const server = await EjabberdServer.prepare({
+    dir,
+    logLevel: 'warning',
+    extraHosts: o.extraHosts,
+    operatorJwt: o.operatorJwt,
+    agents: ['localhost', ...(o.extraHosts ?? []).map((h) => h.name)],
+  });
   let stopping: Promise<void> | undefined;
   const stop = () => (stopping ??= server.stop().finally(() => server.remove()));
-  const onSignal = () => { void stop().finally(() => process.exit(130)); };
+  const onSignal = () => {
+    void stop().finally(() => process.exit(130));
+  };
   process.once('SIGINT', onSignal);
   process.once('SIGTERM', onSignal);
   try {
@@ -50,19 +58,27 @@ export async function withEjabberd<T>(o: EjabberdOptions, use: (s: BenchEjabberd
     const keys = new Map<string, Promise<JwtKey>>();
     const pid = Number(readFileSync(join(dir, 'ejabberd.pid'), 'utf8').trim());
     return await use({
-      server, info, host: info.host,
+      server,
+      info,
+      host: info.host,
       service: `xmpp://${info.ip}:${info.c2sPort}`,
       ca: readFileSync(info.certFile, 'utf8'),
       version: /ejabberd (\S+) is running/.exec(status)?.[1] ?? 'unknown',
       key(host = info.host) {
         const file = host === info.host ? (info.operatorJwt ? info.jwtKeyFile : undefined) : info.hostJwtKeyFiles[host];
-        if (!file) return Promise.reject(new Error(`host ${host} takes no JWT login (no key of its own, and not the operator's)`));
+        if (!file)
+          return Promise.reject(
+            new Error(`host ${host} takes no JWT login (no key of its own, and not the operator's)`),
+          );
         if (!keys.has(host)) keys.set(host, loadJwtKey(file));
         return keys.get(host)!;
       },
       // The server runs in its own process group led by the pid it recorded.
       memory: () => beamMemory(pid),
-      cpuS: () => { const b = beamPid(pid); return b === undefined ? undefined : processCpuS(b); },
+      cpuS: () => {
+        const b = beamPid(pid);
+        return b === undefined ? undefined : processCpuS(b);
+      },
     });
   } finally {
     process.removeListener('SIGINT', onSignal);

@@ -54,7 +54,11 @@ class EncryptionRequiredError extends Error {
 
 function loopbackService(service: string): boolean {
   let host: string;
-  try { host = new URL(service).hostname; } catch { return false; }
+  try {
+    host = new URL(service).hostname;
+  } catch {
+    return false;
+  }
   return host === 'localhost' || host === '[::1]' || host === '::1' || /^127\.\d+\.\d+\.\d+$/.test(host);
 }
 
@@ -81,7 +85,10 @@ export function createClient(o: ClientOptions): XmppClient {
     const secure = new TlsSocket();
     secure.connect({ socket, host: o.domain, servername: o.servername ?? o.domain, ca: o.ca, minVersion: 'TLSv1.2' });
     await promise(secure, 'connect');
-    if (e.socket !== socket) { secure.destroy(); return; }
+    if (e.socket !== socket) {
+      secure.destroy();
+      return;
+    }
     e._attachSocket(secure);
     await e.restart();
   });
@@ -89,17 +96,23 @@ export function createClient(o: ClientOptions): XmppClient {
   const saslFactory = new SASLFactory();
   scramsha1(saslFactory);
   plain(saslFactory);
-  saslFactoryFn({ streamFeatures, saslFactory }, async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {
-    // RFC 6120 §13.8: a password (even as SCRAM, which an eavesdropper can attack offline)
-    // or a token goes only over TLS; a server that offered no STARTTLS gets nothing.
-    if (!entity.isSecure() && !(o.insecureLoopback && loopbackService(o.service))) {
-      throw new EncryptionRequiredError(`refusing SASL on an unencrypted stream to ${o.service}: the server did not offer STARTTLS`);
-    }
-    const wanted = o.isToken ? 'PLAIN' : mechanisms.includes('SCRAM-SHA-1') ? 'SCRAM-SHA-1' : 'PLAIN';
-    if (!mechanisms.includes(wanted)) throw new Error(`server does not offer SASL ${wanted} (offers ${mechanisms.join(', ')})`);
-    const password = o.refresh ? await o.refresh() : o.password;
-    await authenticate({ username: o.username, password }, wanted);
-  });
+  saslFactoryFn(
+    { streamFeatures, saslFactory },
+    async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {
+      // RFC 6120 §13.8: a password (even as SCRAM, which an eavesdropper can attack offline)
+      // or a token goes only over TLS; a server that offered no STARTTLS gets nothing.
+      if (!entity.isSecure() && !(o.insecureLoopback && loopbackService(o.service))) {
+        throw new EncryptionRequiredError(
+          `refusing SASL on an unencrypted stream to ${o.service}: the server did not offer STARTTLS`,
+        );
+      }
+      const wanted = o.isToken ? 'PLAIN' : mechanisms.includes('SCRAM-SHA-1') ? 'SCRAM-SHA-1' : 'PLAIN';
+      if (!mechanisms.includes(wanted))
+        throw new Error(`server does not offer SASL ${wanted} (offers ${mechanisms.join(', ')})`);
+      const password = o.refresh ? await o.refresh() : o.password;
+      await authenticate({ username: o.username, password }, wanted);
+    },
+  );
   const streamManagement = streamManagementFactory({ streamFeatures, entity, middleware });
   resourceBindingFactory({ iqCaller, streamFeatures }, o.resource);
 

@@ -20,7 +20,11 @@ export class Context {
   readonly type: string;
   private parsed?: { from: Jid | null; to: Jid | null };
 
-  constructor(readonly entity: any, readonly stanza: Element, private readonly incoming: boolean) {
+  constructor(
+    readonly entity: any,
+    readonly stanza: Element,
+    private readonly incoming: boolean,
+  ) {
     const { name, attrs } = stanza;
     this.name = name;
     this.id = attrs.id || '';
@@ -38,13 +42,25 @@ export class Context {
     return this.parsed;
   }
 
-  get from(): Jid | null { return this.jids().from; }
-  get to(): Jid | null { return this.jids().to; }
+  get from(): Jid | null {
+    return this.jids().from;
+  }
+  get to(): Jid | null {
+    return this.jids().to;
+  }
   /** Parts of the peer's address: the sender's when incoming, the recipient's when outgoing. */
-  private get peer(): Jid | null { return this.incoming ? this.from : this.to; }
-  get local(): string { return this.peer?.local ?? ''; }
-  get domain(): string { return this.peer?.domain ?? ''; }
-  get resource(): string { return this.peer?.resource ?? ''; }
+  private get peer(): Jid | null {
+    return this.incoming ? this.from : this.to;
+  }
+  get local(): string {
+    return this.peer?.local ?? '';
+  }
+  get domain(): string {
+    return this.peer?.domain ?? '';
+  }
+  get resource(): string {
+    return this.peer?.resource ?? '';
+  }
 }
 
 /** koa-compose semantics (each step's result as a promise; next() at most once), built once. */
@@ -67,12 +83,14 @@ function compose(fns: MiddlewareFn[]): (ctx: Context) => Promise<unknown> {
 }
 
 export default function middleware({ entity }: { entity: any }) {
-  const incoming: MiddlewareFn[] = [(_ctx, next) => {
-    // As the stock errorHandler: a middleware may return a reply stanza to send.
-    next()
-      .then((reply) => reply && entity.send(reply))
-      .catch((err: unknown) => entity.emit('error', err));
-  }];
+  const incoming: MiddlewareFn[] = [
+    (_ctx, next) => {
+      // As the stock errorHandler: a middleware may return a reply stanza to send.
+      next()
+        .then((reply) => reply && entity.send(reply))
+        .catch((err: unknown) => entity.emit('error', err));
+    },
+  ];
   const outgoing: MiddlewareFn[] = [];
   let runIn = compose(incoming);
   let runOut = compose(outgoing);

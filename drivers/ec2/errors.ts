@@ -8,19 +8,47 @@
 import { CloudError, type CloudErrorKind } from '../shared/index.js';
 
 const AUTH = new Set([
-  'AuthFailure', 'UnauthorizedOperation', 'InvalidClientTokenId', 'SignatureDoesNotMatch', 'ExpiredToken',
-  'ExpiredTokenException', 'RequestExpired', 'MissingAuthenticationToken', 'OptInRequired', 'CredentialsProviderError',
+  'AuthFailure',
+  'UnauthorizedOperation',
+  'InvalidClientTokenId',
+  'SignatureDoesNotMatch',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'RequestExpired',
+  'MissingAuthenticationToken',
+  'OptInRequired',
+  'CredentialsProviderError',
 ]);
 const THROTTLE = new Set([
-  'Throttling', 'ThrottlingException', 'RequestLimitExceeded', 'RequestThrottled', 'TooManyRequestsException', 'SlowDown',
+  'Throttling',
+  'ThrottlingException',
+  'RequestLimitExceeded',
+  'RequestThrottled',
+  'TooManyRequestsException',
+  'SlowDown',
 ]);
 const NETWORK = new Set([
-  'ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH',
-  'TimeoutError', 'RequestTimeout', 'RequestTimeoutException', 'AbortError',
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'ENOTFOUND',
+  'EAI_AGAIN',
+  'EHOSTUNREACH',
+  'ENETUNREACH',
+  'TimeoutError',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'AbortError',
 ]);
 const UNAVAILABLE = new Set(['Unavailable', 'ServiceUnavailable', 'InternalError', 'InternalFailure']);
 
-interface SdkErrorShape { name?: unknown; Code?: unknown; code?: unknown; $metadata?: { httpStatusCode?: unknown; requestId?: unknown } }
+interface SdkErrorShape {
+  name?: unknown;
+  Code?: unknown;
+  code?: unknown;
+  $metadata?: { httpStatusCode?: unknown; requestId?: unknown };
+}
 
 /** Only a token-shaped code is used, so nothing else of the error can reach a message. */
 function safe(v: unknown): string | undefined {
@@ -30,7 +58,12 @@ function safe(v: unknown): string | undefined {
 export function ec2ErrorCode(err: unknown): string {
   const e = (err ?? {}) as SdkErrorShape;
   // Node's network errors carry their errno name in `code`; EC2's answers in `Code`/`name`.
-  return safe(e.Code) ?? (typeof e.code === 'string' && NETWORK.has(e.code) ? e.code : undefined) ?? safe(e.name) ?? 'UnknownError';
+  return (
+    safe(e.Code) ??
+    (typeof e.code === 'string' && NETWORK.has(e.code) ? e.code : undefined) ??
+    safe(e.name) ??
+    'UnknownError'
+  );
 }
 
 export function ec2ErrorKind(code: string, status?: number): CloudErrorKind {
@@ -39,7 +72,12 @@ export function ec2ErrorKind(code: string, status?: number): CloudErrorKind {
   if (code.endsWith('LimitExceeded') || code === 'MaxSpotInstanceCountExceeded') return 'quota';
   if (/^Insufficient.*Capacity$/.test(code)) return 'capacity';
   if (code === 'InvalidInstanceID.NotFound') return 'not-found';
-  if (code.startsWith('Invalid') || code.startsWith('Unsupported') || ['MissingParameter', 'IdempotentParameterMismatch', 'ValidationError'].includes(code)) return 'invalid';
+  if (
+    code.startsWith('Invalid') ||
+    code.startsWith('Unsupported') ||
+    ['MissingParameter', 'IdempotentParameterMismatch', 'ValidationError'].includes(code)
+  )
+    return 'invalid';
   if (UNAVAILABLE.has(code) || (status !== undefined && status >= 500)) return 'unavailable';
   if (status !== undefined && status >= 400) return 'invalid';
   return 'unavailable';

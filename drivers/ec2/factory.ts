@@ -15,7 +15,10 @@ export const createDriver: DriverFactory = async (raw, ctx) => {
     credentials,
     // Bounded: a cloud agent must answer the gateway in seconds, not hang on a dead endpoint.
     maxAttempts: options.maxAttempts,
-    requestHandler: { requestTimeout: options.requestTimeoutMs, connectionTimeout: Math.min(3000, options.requestTimeoutMs) },
+    requestHandler: {
+      requestTimeout: options.requestTimeoutMs,
+      connectionTimeout: Math.min(3000, options.requestTimeoutMs),
+    },
   });
   return new Ec2Driver(options, client, ctx.log.child({ driver: 'ec2' }));
 };

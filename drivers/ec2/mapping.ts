@@ -21,7 +21,10 @@ export function normalizeEc2State(word: string | undefined): InstanceState {
 
 /** Name, one cloudgate:<key> per label, and the managed marker that describe() filters on. */
 export function tagSpecifications(req: CreateRequest): TagSpecification[] {
-  const tags: Tag[] = [{ Key: 'Name', Value: req.name }, { Key: MANAGED_TAG, Value: 'true' }];
+  const tags: Tag[] = [
+    { Key: 'Name', Value: req.name },
+    { Key: MANAGED_TAG, Value: 'true' },
+  ];
   for (const [k, v] of Object.entries(req.tags)) tags.push({ Key: `${TAG_PREFIX}${k}`, Value: v });
   return [{ ResourceType: 'instance', Tags: tags }];
 }
@@ -40,9 +43,15 @@ export function toInstance(i: Ec2Instance, o: Ec2Options): Instance {
   }
   const providerState = i.State?.Name ?? 'unknown';
   const extra: Record<string, unknown> = {
-    instanceType: i.InstanceType, ami: i.ImageId, availabilityZone: i.Placement?.AvailabilityZone,
-    subnetId: i.SubnetId, vpcId: i.VpcId, privateDnsName: i.PrivateDnsName || undefined,
-    publicDnsName: i.PublicDnsName || undefined, keyName: i.KeyName, stateReason: i.StateReason?.Code,
+    instanceType: i.InstanceType,
+    ami: i.ImageId,
+    availabilityZone: i.Placement?.AvailabilityZone,
+    subnetId: i.SubnetId,
+    vpcId: i.VpcId,
+    privateDnsName: i.PrivateDnsName || undefined,
+    publicDnsName: i.PublicDnsName || undefined,
+    keyName: i.KeyName,
+    stateReason: i.StateReason?.Code,
   };
   for (const k of Object.keys(extra)) if (extra[k] === undefined) delete extra[k];
   return {

@@ -23,8 +23,18 @@ import { OptionReader } from '../shared/index.js';
 
 export const EC2_OPTIONS: DriverOptionSpec = {
   keys: [
-    'region', 'endpoint', 'access_key_id', 'secret_access_key', 'session_token', 'subnet_id', 'security_group_ids', 'key_name',
-    'request_timeout_ms', 'max_attempts', 'page_size', 'runs_agent',
+    'region',
+    'endpoint',
+    'access_key_id',
+    'secret_access_key',
+    'session_token',
+    'subnet_id',
+    'security_group_ids',
+    'key_name',
+    'request_timeout_ms',
+    'max_attempts',
+    'page_size',
+    'runs_agent',
   ],
   prefixes: ['image', 'flavor'],
   secrets: ['access_key_id', 'secret_access_key', 'session_token'],
@@ -33,9 +43,17 @@ export const EC2_OPTIONS: DriverOptionSpec = {
 /** Every instance of the driver declares these but 'runs-agent', which follows runs_agent. */
 export const EC2_FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'flavors', 'images', 'runs-agent'];
 
-export interface Ec2Flavor extends Flavor { instanceType: string }
-export interface Ec2Image extends Image { ami: string }
-export interface Ec2Credentials { accessKeyId: string; secretAccessKey: string; sessionToken?: string }
+export interface Ec2Flavor extends Flavor {
+  instanceType: string;
+}
+export interface Ec2Image extends Image {
+  ami: string;
+}
+export interface Ec2Credentials {
+  accessKeyId: string;
+  secretAccessKey: string;
+  sessionToken?: string;
+}
 
 export interface Ec2Options {
   region: string;
@@ -53,13 +71,28 @@ export interface Ec2Options {
 
 /** vCPUs and MiB of common types, so `flavor.x = m5.large` needs no numbers. */
 const KNOWN_TYPES: Record<string, [number, number]> = {
-  't3.nano': [2, 512], 't3.micro': [2, 1024], 't3.small': [2, 2048], 't3.medium': [2, 4096],
-  't3.large': [2, 8192], 't3.xlarge': [4, 16384], 't3.2xlarge': [8, 32768],
-  'm5.large': [2, 8192], 'm5.xlarge': [4, 16384], 'm5.2xlarge': [8, 32768], 'm5.4xlarge': [16, 65536],
-  'c5.large': [2, 4096], 'c5.xlarge': [4, 8192], 'c5.2xlarge': [8, 16384], 'c5.4xlarge': [16, 32768],
+  't3.nano': [2, 512],
+  't3.micro': [2, 1024],
+  't3.small': [2, 2048],
+  't3.medium': [2, 4096],
+  't3.large': [2, 8192],
+  't3.xlarge': [4, 16384],
+  't3.2xlarge': [8, 32768],
+  'm5.large': [2, 8192],
+  'm5.xlarge': [4, 16384],
+  'm5.2xlarge': [8, 32768],
+  'm5.4xlarge': [16, 65536],
+  'c5.large': [2, 4096],
+  'c5.xlarge': [4, 8192],
+  'c5.2xlarge': [8, 16384],
+  'c5.4xlarge': [16, 32768],
 };
 
-const DEFAULT_FLAVORS: ReadonlyArray<[string, string]> = [['small', 't3.small'], ['medium', 't3.medium'], ['large', 't3.xlarge']];
+const DEFAULT_FLAVORS: ReadonlyArray<[string, string]> = [
+  ['small', 't3.small'],
+  ['medium', 't3.medium'],
+  ['large', 't3.xlarge'],
+];
 
 function readFlavors(r: OptionReader): Ec2Flavor[] {
   const given = r.prefixed('flavor');
@@ -69,14 +102,27 @@ function readFlavors(r: OptionReader): Ec2Flavor[] {
     const known = KNOWN_TYPES[instanceType!];
     const cores = c === undefined ? known?.[0] : Number(c);
     const memoryMb = m === undefined ? known?.[1] : Number(m);
-    if (rest.length > 0 || (c !== undefined) !== (m !== undefined) || !cores || !memoryMb || !Number.isInteger(cores) || !Number.isInteger(memoryMb)) {
-      r.invalid(`flavor.${id}`, `must be "<instance type> <cores> <memory_mb>" (numbers optional for ${Object.keys(KNOWN_TYPES).join(', ')}), got "${value}"`);
+    if (
+      rest.length > 0 ||
+      (c !== undefined) !== (m !== undefined) ||
+      !cores ||
+      !memoryMb ||
+      !Number.isInteger(cores) ||
+      !Number.isInteger(memoryMb)
+    ) {
+      r.invalid(
+        `flavor.${id}`,
+        `must be "<instance type> <cores> <memory_mb>" (numbers optional for ${Object.keys(KNOWN_TYPES).join(', ')}), got "${value}"`,
+      );
     }
     return { id, name: id, cores, memoryMb, instanceType: instanceType!, extra: { instanceType } };
   });
 }
 
-export function readEc2Options(raw: Readonly<Record<string, string>>): { options: Ec2Options; credentials?: Ec2Credentials } {
+export function readEc2Options(raw: Readonly<Record<string, string>>): {
+  options: Ec2Options;
+  credentials?: Ec2Credentials;
+} {
   const r: OptionReader = new OptionReader(raw, 'ec2');
   const endpoint = r.string('endpoint');
   if (endpoint !== undefined) {
@@ -92,14 +138,19 @@ export function readEc2Options(raw: Readonly<Record<string, string>>): { options
   const secretAccessKey = r.secret('secret_access_key');
   const sessionToken = r.secret('session_token');
   if ((accessKeyId === undefined) !== (secretAccessKey === undefined)) {
-    r.invalid(accessKeyId === undefined ? 'access_key_id' : 'secret_access_key', 'must be given together with its pair');
+    r.invalid(
+      accessKeyId === undefined ? 'access_key_id' : 'secret_access_key',
+      'must be given together with its pair',
+    );
   }
-  if (sessionToken !== undefined && accessKeyId === undefined) r.invalid('session_token', 'needs access_key_id and secret_access_key');
+  if (sessionToken !== undefined && accessKeyId === undefined)
+    r.invalid('session_token', 'needs access_key_id and secret_access_key');
   const images = [...r.prefixed('image')].map(([id, ami]) => {
     if (!/^ami-[0-9a-zA-Z]+$/.test(ami)) r.invalid(`image.${id}`, `must be an AMI id (ami-...), got "${ami}"`);
     return { id, name: id, ami, extra: { ami } };
   });
-  if (images.length === 0) r.invalid('image.<id>', 'is required at least once (e.g. image.cernvm-4 = ami-0123456789abcdef0)');
+  if (images.length === 0)
+    r.invalid('image.<id>', 'is required at least once (e.g. image.cernvm-4 = ami-0123456789abcdef0)');
   const options: Ec2Options = Object.freeze({
     region: r.required('region'),
     endpoint,
@@ -113,6 +164,9 @@ export function readEc2Options(raw: Readonly<Record<string, string>>): { options
     pageSize: r.int('page_size', 500, 5, 1000),
     runsAgent: r.bool('runs_agent', true),
   });
-  const credentials = accessKeyId && secretAccessKey ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) } : undefined;
+  const credentials =
+    accessKeyId && secretAccessKey
+      ? { accessKeyId, secretAccessKey, ...(sessionToken ? { sessionToken } : {}) }
+      : undefined;
   return { options, credentials };
 }

@@ -15,7 +15,10 @@ import { findExecutable } from '../shared/index.js';
 
 const run = promisify(execFile);
 
-export interface ConfigDrive { dir: string; iso?: string }
+export interface ConfigDrive {
+  dir: string;
+  iso?: string;
+}
 
 export function driveDir(base: string, name: string): string {
   return join(base, name);
@@ -39,7 +42,12 @@ export function isoTool(): { program: string; prefix: string[] } | undefined {
   return x ? { program: x, prefix: ['-as', 'mkisofs'] } : undefined;
 }
 
-export async function writeConfigDrive(base: string, name: string, instanceId: string, userData: string): Promise<ConfigDrive> {
+export async function writeConfigDrive(
+  base: string,
+  name: string,
+  instanceId: string,
+  userData: string,
+): Promise<ConfigDrive> {
   const dir = driveDir(base, name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
   const userFile = join(dir, 'user-data');
@@ -52,11 +60,18 @@ export async function writeConfigDrive(base: string, name: string, instanceId: s
   const iso = isoPath(base, name);
   const tmp = `${iso}.tmp`;
   try {
-    await run(tool.program, [...tool.prefix, '-quiet', '-output', tmp, '-volid', 'cidata', '-joliet', '-rock', userFile, metaFile], { timeout: 30_000 });
+    await run(
+      tool.program,
+      [...tool.prefix, '-quiet', '-output', tmp, '-volid', 'cidata', '-joliet', '-rock', userFile, metaFile],
+      { timeout: 30_000 },
+    );
     await rename(tmp, iso);
   } catch (err) {
     await rm(tmp, { force: true });
-    throw new CloudError('unavailable', `cannot build the config drive ISO with ${tool.program}: ${(err as Error).message}`);
+    throw new CloudError(
+      'unavailable',
+      `cannot build the config drive ISO with ${tool.program}: ${(err as Error).message}`,
+    );
   }
   return { dir, iso };
 }

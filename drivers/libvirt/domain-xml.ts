@@ -10,7 +10,12 @@ import type { DomainType } from './options.js';
 
 export const METADATA_NS = 'urn:cloudgate:libvirt:1';
 
-export interface CloudgateMeta { flavor: string; image: string; createdAt: string; tags: Record<string, string> }
+export interface CloudgateMeta {
+  flavor: string;
+  image: string;
+  createdAt: string;
+  tags: Record<string, string>;
+}
 
 export interface DomainSpec {
   type: DomainType;
@@ -44,8 +49,13 @@ function devices(s: DomainSpec): Element {
   if (s.type === 'lxc') {
     dev.c('filesystem', { type: 'mount' }).c('source', { dir: s.image.path }).up().c('target', { dir: '/' });
     if (s.seedDir) {
-      dev.c('filesystem', { type: 'mount' }).c('source', { dir: s.seedDir }).up()
-        .c('target', { dir: '/var/lib/cloud/seed/nocloud' }).up().c('readonly');
+      dev
+        .c('filesystem', { type: 'mount' })
+        .c('source', { dir: s.seedDir })
+        .up()
+        .c('target', { dir: '/var/lib/cloud/seed/nocloud' })
+        .up()
+        .c('readonly');
     }
   } else {
     const xen = s.type === 'xen';
@@ -113,7 +123,8 @@ export function parseDomainXml(xml: string): ParsedDomain {
     if (typeof k === 'string') tags[k] = t.getText();
   }
   return {
-    name, uuid,
+    name,
+    uuid,
     meta: {
       flavor: cg.getChildText('flavor', METADATA_NS) ?? '',
       image: cg.getChildText('image', METADATA_NS) ?? '',

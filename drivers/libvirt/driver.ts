@@ -23,7 +23,10 @@ export class LibvirtDriver implements CloudDriver {
   private hv: Hypervisor | undefined;
   private readonly locks = new KeyedMutex();
 
-  constructor(private readonly o: LibvirtOptions, private readonly log: Logger) {
+  constructor(
+    private readonly o: LibvirtOptions,
+    private readonly log: Logger,
+  ) {
     this.features = new Set(LIBVIRT_FEATURES.filter((f) => f !== 'runs-agent' || o.runsAgent));
   }
 
@@ -72,16 +75,23 @@ export class LibvirtDriver implements CloudDriver {
     return this.locks.run(`name:${req.name}`, async () => {
       const existing = await this.lookup('lookup', (hv) => hv.domainLookupByName(req.name));
       if (existing) {
-        if (!existing.parsed.meta) throw new CloudError('invalid', `a domain named "${req.name}" exists and is not managed by cloudgate`);
+        if (!existing.parsed.meta)
+          throw new CloudError('invalid', `a domain named "${req.name}" exists and is not managed by cloudgate`);
         return this.toInstance(existing.dom, existing.parsed);
       }
       const uuid = randomUUID();
       const drive = await writeConfigDrive(this.o.configDriveDir, req.name, uuid, req.userData);
       const xml = buildDomainXml({
-        type: this.o.domainType, name: req.name, uuid, cores: flavor.cores, memoryMb: flavor.memoryMb,
-        image: { path: img.path, format: img.format }, isoPath: drive.iso,
+        type: this.o.domainType,
+        name: req.name,
+        uuid,
+        cores: flavor.cores,
+        memoryMb: flavor.memoryMb,
+        image: { path: img.path, format: img.format },
+        isoPath: drive.iso,
         seedDir: this.o.domainType === 'lxc' ? drive.dir : undefined,
-        network: this.o.network, transientDisk: this.o.transientDisk,
+        network: this.o.network,
+        transientDisk: this.o.transientDisk,
         meta: { flavor: flavor.id, image: image.id, createdAt: new Date().toISOString(), tags: { ...req.tags } },
       });
       let dom: Domain | undefined;
@@ -91,7 +101,9 @@ export class LibvirtDriver implements CloudDriver {
         if (this.o.simulateGuest) await this.startGuest(req.name, uuid, drive.dir);
       } catch (err) {
         await this.discard(dom, req.name);
-        throw err instanceof CloudError ? err : new CloudError('unavailable', `cannot start the simulated guest: ${(err as Error).message}`);
+        throw err instanceof CloudError
+          ? err
+          : new CloudError('unavailable', `cannot start the simulated guest: ${(err as Error).message}`);
       }
       this.log.info({ instanceId: uuid, name: req.name, iso: Boolean(drive.iso) }, 'domain started');
       return this.toInstance(dom, parseDomainXml(xml));
@@ -101,7 +113,9 @@ export class LibvirtDriver implements CloudDriver {
   async describe(ids?: string[]): Promise<Instance[]> {
     let found: Array<{ dom: Domain; parsed: ParsedDomain }>;
     if (ids) {
-      const hits = await Promise.all([...new Set(ids)].map((id) => this.lookup('lookup', (hv) => hv.domainLookupByUUIDString(id))));
+      const hits = await Promise.all(
+        [...new Set(ids)].map((id) => this.lookup('lookup', (hv) => hv.domainLookupByUUIDString(id))),
+      );
       found = hits.filter((h): h is { dom: Domain; parsed: ParsedDomain } => h !== undefined);
     } else {
       const doms = await this.call('list', (hv) => hv.connectListAllDomains());
@@ -110,10 +124,14 @@ export class LibvirtDriver implements CloudDriver {
     }
     // Only our domains: a host (and test:///default) has others, such as the built-in "test".
     const ours = found.filter((f) => f.parsed.meta);
-    const out = await Promise.all(ours.map((f) => this.toInstance(f.dom, f.parsed).catch((err) => {
-      if (isNotFound(err)) return undefined; // vanished while we looked
-      throw err;
-    })));
+    const out = await Promise.all(
+      ours.map((f) =>
+        this.toInstance(f.dom, f.parsed).catch((err) => {
+          if (isNotFound(err)) return undefined; // vanished while we looked
+          throw err;
+        }),
+      ),
+    );
     return out.filter((i): i is Instance => i !== undefined);
   }
 
@@ -121,7 +139,8 @@ export class LibvirtDriver implements CloudDriver {
     await this.locks.run(`id:${id}`, async () => {
       const hit = await this.lookup('lookup', (hv) => hv.domainLookupByUUIDString(id));
       if (!hit) return;
-      if (!hit.parsed.meta) throw new CloudError('invalid', `domain ${id} is not managed by cloudgate; refusing to terminate it`);
+      if (!hit.parsed.meta)
+        throw new CloudError('invalid', `domain ${id} is not managed by cloudgate; refusing to terminate it`);
       await this.discard(hit.dom, hit.parsed.name);
       this.log.info({ instanceId: id, name: hit.parsed.name }, 'domain terminated');
     });
@@ -148,11 +167,17 @@ export class LibvirtDriver implements CloudDriver {
   async close(): Promise<void> {
     const hv = this.hv;
     this.hv = undefined;
-    if (hv) await hv.connectClose().catch((err) => this.log.warn({ msg: mapLibvirtError(err, 'close').message }, 'libvirt close failed'));
+    if (hv)
+      await hv
+        .connectClose()
+        .catch((err) => this.log.warn({ msg: mapLibvirtError(err, 'close').message }, 'libvirt close failed'));
   }
 
   /** A lookup that answers undefined for an unknown (or malformed) name or uuid. */
-  private async lookup(op: string, fn: (hv: Hypervisor) => Promise<Domain>): Promise<{ dom: Domain; parsed: ParsedDomain } | undefined> {
+  private async lookup(
+    op: string,
+    fn: (hv: Hypervisor) => Promise<Domain>,
+  ): Promise<{ dom: Domain; parsed: ParsedDomain } | undefined> {
     let dom: Domain;
     try {
       dom = await this.call(op, fn);
@@ -174,7 +199,10 @@ export class LibvirtDriver implements CloudDriver {
 
   private async startGuest(name: string, uuid: string, configDrive: string): Promise<void> {
     const dir = guestDir(this.o.configDriveDir, name);
-    const h = await spawnGuest(dir, this.o.command, { CLOUDGATE_CONFIG_DRIVE: configDrive, CLOUDGATE_INSTANCE_ID: uuid });
+    const h = await spawnGuest(dir, this.o.command, {
+      CLOUDGATE_CONFIG_DRIVE: configDrive,
+      CLOUDGATE_INSTANCE_ID: uuid,
+    });
     await saveHandle(dir, h);
   }
 
@@ -202,11 +230,15 @@ export class LibvirtDriver implements CloudDriver {
 
   private async toInstance(dom: Domain, parsed: ParsedDomain): Promise<Instance> {
     const info = await dom.getInfo().catch((err: unknown) => {
-      throw isNotFound(err) ? new CloudError('not-found', `domain ${parsed.uuid} vanished`) : mapLibvirtError(err, 'domain-info');
+      throw isNotFound(err)
+        ? new CloudError('not-found', `domain ${parsed.uuid} vanished`)
+        : mapLibvirtError(err, 'domain-info');
     });
     let { state, providerState } = normalizeDomainState(info.state);
     const extra: Record<string, unknown> = {
-      uuid: parsed.uuid, vcpus: info.nrVirtCpu, memoryMb: Math.floor(info.memory / 1024),
+      uuid: parsed.uuid,
+      vcpus: info.nrVirtCpu,
+      memoryMb: Math.floor(info.memory / 1024),
       configDrive: join(this.o.configDriveDir, parsed.name),
     };
     const gdir = guestDir(this.o.configDriveDir, parsed.name);
@@ -219,8 +251,16 @@ export class LibvirtDriver implements CloudDriver {
     }
     const meta = parsed.meta!;
     return {
-      id: parsed.uuid, name: parsed.name, state, providerState, flavorId: meta.flavor, imageId: meta.image,
-      tags: { ...meta.tags }, addresses: [], createdAt: meta.createdAt || undefined, extra,
+      id: parsed.uuid,
+      name: parsed.name,
+      state,
+      providerState,
+      flavorId: meta.flavor,
+      imageId: meta.image,
+      tags: { ...meta.tags },
+      addresses: [],
+      createdAt: meta.createdAt || undefined,
+      extra,
     };
   }
 }

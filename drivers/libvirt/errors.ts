@@ -6,31 +6,34 @@
 import { CloudError, type CloudErrorKind } from '../shared/index.js';
 
 const BY_CODE: Record<number, CloudErrorKind> = {
-  2: 'capacity',      // VIR_ERR_NO_MEMORY
-  5: 'unavailable',   // VIR_ERR_NO_CONNECT
-  8: 'invalid',       // VIR_ERR_INVALID_ARG
-  27: 'invalid',      // VIR_ERR_XML_ERROR
-  28: 'invalid',      // VIR_ERR_DOM_EXIST
-  29: 'auth',         // VIR_ERR_OPERATION_DENIED
-  35: 'invalid',      // VIR_ERR_XML_DETAIL
-  38: 'unavailable',  // VIR_ERR_SYSTEM_ERROR
-  39: 'unavailable',  // VIR_ERR_RPC
-  42: 'not-found',    // VIR_ERR_NO_DOMAIN
-  45: 'auth',         // VIR_ERR_AUTH_FAILED
-  55: 'invalid',      // VIR_ERR_OPERATION_INVALID
-  67: 'invalid',      // VIR_ERR_CONFIG_UNSUPPORTED
-  68: 'unavailable',  // VIR_ERR_OPERATION_TIMEOUT
-  79: 'auth',         // VIR_ERR_AUTH_CANCELLED
-  88: 'auth',         // VIR_ERR_ACCESS_DENIED
-  92: 'invalid',      // VIR_ERR_XML_INVALID_SCHEMA
-  94: 'auth',         // VIR_ERR_AUTH_UNAVAILABLE
+  2: 'capacity', // VIR_ERR_NO_MEMORY
+  5: 'unavailable', // VIR_ERR_NO_CONNECT
+  8: 'invalid', // VIR_ERR_INVALID_ARG
+  27: 'invalid', // VIR_ERR_XML_ERROR
+  28: 'invalid', // VIR_ERR_DOM_EXIST
+  29: 'auth', // VIR_ERR_OPERATION_DENIED
+  35: 'invalid', // VIR_ERR_XML_DETAIL
+  38: 'unavailable', // VIR_ERR_SYSTEM_ERROR
+  39: 'unavailable', // VIR_ERR_RPC
+  42: 'not-found', // VIR_ERR_NO_DOMAIN
+  45: 'auth', // VIR_ERR_AUTH_FAILED
+  55: 'invalid', // VIR_ERR_OPERATION_INVALID
+  67: 'invalid', // VIR_ERR_CONFIG_UNSUPPORTED
+  68: 'unavailable', // VIR_ERR_OPERATION_TIMEOUT
+  79: 'auth', // VIR_ERR_AUTH_CANCELLED
+  88: 'auth', // VIR_ERR_ACCESS_DENIED
+  92: 'invalid', // VIR_ERR_XML_INVALID_SCHEMA
+  94: 'auth', // VIR_ERR_AUTH_UNAVAILABLE
 };
 
 // Order matters: the first match wins.
 const BY_MESSAGE: ReadonlyArray<[RegExp, CloudErrorKind]> = [
   [/domain not found|no domain with matching|domain .* does not exist/i, 'not-found'],
   [/authenticat|access denied|permission denied|not permitted|operation forbidden|polkit/i, 'auth'],
-  [/failed to connect|no connection|connection (reset|refused|closed)|end of file while reading|cannot recv|broken pipe|timed out|socket|not connected|unable to connect/i, 'unavailable'],
+  [
+    /failed to connect|no connection|connection (reset|refused|closed)|end of file while reading|cannot recv|broken pipe|timed out|socket|not connected|unable to connect/i,
+    'unavailable',
+  ],
   [/cannot allocate|out of memory|insufficient|not enough|too many|exceeds|maximum (cpus|vcpus)/i, 'capacity'],
   [/already exists|invalid|xml|unsupported|missing|malformed|is not running|already running/i, 'invalid'],
 ];
@@ -63,5 +66,7 @@ export function isNotFound(err: unknown): boolean {
 /** After these the connection is unusable and must be reopened. */
 export function isConnectionLost(err: unknown): boolean {
   const msg = (err as Error)?.message ?? '';
-  return /not connected|connection (reset|closed)|end of file while reading|cannot recv|broken pipe|client socket is closed/i.test(msg);
+  return /not connected|connection (reset|closed)|end of file while reading|cannot recv|broken pipe|client socket is closed/i.test(
+    msg,
+  );
 }

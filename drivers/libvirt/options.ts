@@ -29,16 +29,36 @@ import { OptionReader } from '../shared/index.js';
 export type DomainType = 'kvm' | 'qemu' | 'xen' | 'lxc' | 'test';
 const DOMAIN_TYPES: readonly DomainType[] = ['kvm', 'qemu', 'xen', 'lxc', 'test'];
 
-export interface LibvirtImage extends Image { path: string; format: 'qcow2' | 'raw' }
+export interface LibvirtImage extends Image {
+  path: string;
+  format: 'qcow2' | 'raw';
+}
 
 export const LIBVIRT_OPTIONS: DriverOptionSpec = {
-  keys: ['uri', 'config_drive_dir', 'network', 'domain_type', 'transient_disk', 'simulate_guest', 'command', 'kill_grace_ms', 'runs_agent'],
+  keys: [
+    'uri',
+    'config_drive_dir',
+    'network',
+    'domain_type',
+    'transient_disk',
+    'simulate_guest',
+    'command',
+    'kill_grace_ms',
+    'runs_agent',
+  ],
   prefixes: ['image', 'flavor'],
   secrets: [],
 };
 
 /** Every instance of the driver declares these but 'runs-agent', which follows runs_agent. */
-export const LIBVIRT_FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'];
+export const LIBVIRT_FEATURES: readonly DriverFeature[] = [
+  'userdata',
+  'tags',
+  'capacity',
+  'flavors',
+  'images',
+  'runs-agent',
+];
 
 export interface LibvirtOptions {
   uri: string;
@@ -60,7 +80,8 @@ export function readLibvirtOptions(raw: Readonly<Record<string, string>>): Libvi
   const m = /^([a-z][a-z0-9]*)(\+[a-z0-9]+)?:\/\//i.exec(uri);
   if (!m) r.invalid('uri', 'must look like driver[+transport]://[host]/path');
   const scheme = m[1]!.toLowerCase();
-  const fallbackType: DomainType = scheme === 'qemu' ? 'kvm' : (DOMAIN_TYPES as readonly string[]).includes(scheme) ? (scheme as DomainType) : 'kvm';
+  const fallbackType: DomainType =
+    scheme === 'qemu' ? 'kvm' : (DOMAIN_TYPES as readonly string[]).includes(scheme) ? (scheme as DomainType) : 'kvm';
   const domainType = r.string('domain_type', fallbackType) as DomainType;
   if (!DOMAIN_TYPES.includes(domainType)) r.invalid('domain_type', `must be one of ${DOMAIN_TYPES.join(', ')}`);
 
@@ -68,7 +89,8 @@ export function readLibvirtOptions(raw: Readonly<Record<string, string>>): Libvi
     if (!isAbsolute(path)) r.invalid(`image.${id}`, `must be an absolute path, got "${path}"`);
     return { id, name: id, path, format: /\.qcow2$/i.test(path) ? 'qcow2' : 'raw', extra: { path } };
   });
-  if (images.length === 0) r.invalid('image.<id>', 'is required at least once (e.g. image.cernvm-4 = /var/lib/libvirt/images/cernvm4.qcow2)');
+  if (images.length === 0)
+    r.invalid('image.<id>', 'is required at least once (e.g. image.cernvm-4 = /var/lib/libvirt/images/cernvm4.qcow2)');
 
   const network = r.string('network', 'default');
   const simulateGuest = r.bool('simulate_guest', false);

@@ -8,12 +8,12 @@ import type { InstanceState } from '../shared/index.js';
 const WORDS = ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended'] as const;
 
 const MAP: Record<string, InstanceState> = {
-  nostate: 'pending',    // being set up, no state reported yet
+  nostate: 'pending', // being set up, no state reported yet
   running: 'running',
-  blocked: 'running',    // waiting on I/O: the guest is alive
+  blocked: 'running', // waiting on I/O: the guest is alive
   paused: 'stopping',
-  shutdown: 'stopping',  // shutting down
-  shutoff: 'stopping',   // defined but not running
+  shutdown: 'stopping', // shutting down
+  shutoff: 'stopping', // defined but not running
   crashed: 'error',
   pmsuspended: 'stopping',
 };

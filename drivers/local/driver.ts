@@ -15,7 +15,6 @@ import { LOCAL_FEATURES, type LocalOptions } from './options.js';
 import { LocalStore, type LocalRecord } from './store.js';
 import { readableBy, unsearchableBy } from './guest-user.js';
 
-
 export class LocalDriver implements CloudDriver {
   readonly name = 'local';
   readonly features: ReadonlySet<DriverFeature> = new Set(LOCAL_FEATURES);
@@ -23,7 +22,11 @@ export class LocalDriver implements CloudDriver {
   private readonly createLock = new KeyedMutex();
   private readonly idLock = new KeyedMutex();
 
-  constructor(private readonly o: LocalOptions, private readonly log: Logger, private readonly protectedFiles: readonly string[] = []) {
+  constructor(
+    private readonly o: LocalOptions,
+    private readonly log: Logger,
+    private readonly protectedFiles: readonly string[] = [],
+  ) {
     this.store = new LocalStore(o.stateDir);
   }
 
@@ -35,10 +38,15 @@ export class LocalDriver implements CloudDriver {
     await chmod(this.o.stateDir, 0o711);
     const blocked = unsearchableBy(this.o.stateDir, u);
     if (blocked) {
-      throw new ConfigError(`local driver: option "state_dir": ${blocked.dir} (mode ${blocked.mode}) cannot be entered by "${u.name}", who runs the instances (shared = true); allow it to search (chmod o+x) or choose another state_dir`);
+      throw new ConfigError(
+        `local driver: option "state_dir": ${blocked.dir} (mode ${blocked.mode}) cannot be entered by "${u.name}", who runs the instances (shared = true); allow it to search (chmod o+x) or choose another state_dir`,
+      );
     }
     for (const f of this.protectedFiles) {
-      if (readableBy(f, u)) throw new ConfigError(`${f} is readable by "${u.name}", who runs this cloud's instances (shared = true): make it readable by the cloud agent's user only (chmod 600)`);
+      if (readableBy(f, u))
+        throw new ConfigError(
+          `${f} is readable by "${u.name}", who runs this cloud's instances (shared = true): make it readable by the cloud agent's user only (chmod 600)`,
+        );
     }
     this.log.info({ user: u.name, uid: u.uid, gid: u.gid }, 'shared: instances run as an unprivileged user');
   }
@@ -62,9 +70,18 @@ export class LocalDriver implements CloudDriver {
       return this.idLock.run(id, async () => {
         const u = this.o.runAs;
         const rec: LocalRecord = {
-          id, name: req.name, tags: { ...req.tags }, flavor: flavor.id, image: image.id,
-          cores: flavor.cores, memoryMb: flavor.memoryMb, ...(u ? { guestUid: u.uid } : {}), pid: null, pidStartTime: null,
-          createdAt: new Date().toISOString(), terminateRequested: false,
+          id,
+          name: req.name,
+          tags: { ...req.tags },
+          flavor: flavor.id,
+          image: image.id,
+          cores: flavor.cores,
+          memoryMb: flavor.memoryMb,
+          ...(u ? { guestUid: u.uid } : {}),
+          pid: null,
+          pidStartTime: null,
+          createdAt: new Date().toISOString(),
+          terminateRequested: false,
         };
         await this.store.write(rec);
         const dir = this.store.guestDir(rec);
@@ -76,7 +93,12 @@ export class LocalDriver implements CloudDriver {
         const contextFile = await this.store.writeUserData(rec, req.userData);
         try {
           if (u) await chown(contextFile, u.uid, u.gid);
-          const h = await spawnGuest(dir, this.o.command, { CLOUDGATE_CONTEXT_FILE: contextFile, CLOUDGATE_INSTANCE_ID: id }, u);
+          const h = await spawnGuest(
+            dir,
+            this.o.command,
+            { CLOUDGATE_CONTEXT_FILE: contextFile, CLOUDGATE_INSTANCE_ID: id },
+            u,
+          );
           rec.pid = h.pid;
           rec.pidStartTime = h.startTime;
         } catch (err) {
@@ -92,7 +114,9 @@ export class LocalDriver implements CloudDriver {
 
   async describe(ids?: string[]): Promise<Instance[]> {
     const recs = ids
-      ? (await Promise.all([...new Set(ids)].map((id) => this.store.read(id)))).filter((r): r is LocalRecord => r !== undefined)
+      ? (await Promise.all([...new Set(ids)].map((id) => this.store.read(id)))).filter(
+          (r): r is LocalRecord => r !== undefined,
+        )
       : await this.prune(await this.store.list());
     const out = await Promise.all(recs.map(async (r) => this.toInstance(await this.adopt(r))));
     return out.sort((a, b) => (a.createdAt ?? '').localeCompare(b.createdAt ?? ''));
@@ -107,7 +131,8 @@ export class LocalDriver implements CloudDriver {
         rec.terminateRequested = true;
         await this.store.write(rec);
       }
-      const guest = rec.pid !== null ? { pid: rec.pid, startTime: rec.pidStartTime } : findGuest(this.store.guestDir(rec));
+      const guest =
+        rec.pid !== null ? { pid: rec.pid, startTime: rec.pidStartTime } : findGuest(this.store.guestDir(rec));
       if (guest) await stopGuest(guest, this.o.killGraceMs);
       rec.terminatedAt = new Date().toISOString();
       await this.store.write(rec);
@@ -142,7 +167,10 @@ export class LocalDriver implements CloudDriver {
     const free = await this.capacity();
     if ((free.instances ?? 0) < 1) throw new CloudError('quota', `max_instances (${this.o.maxInstances}) reached`);
     if ((free.cores ?? 0) < flavor.cores || (free.memoryMb ?? 0) < flavor.memoryMb) {
-      throw new CloudError('capacity', `not enough free capacity for flavor "${flavor.id}" (free: ${free.cores} cores, ${free.memoryMb} MB)`);
+      throw new CloudError(
+        'capacity',
+        `not enough free capacity for flavor "${flavor.id}" (free: ${free.cores} cores, ${free.memoryMb} MB)`,
+      );
     }
   }
 
@@ -161,7 +189,10 @@ export class LocalDriver implements CloudDriver {
       cur.pid = guest.pid;
       cur.pidStartTime = guest.startTime;
       await this.store.write(cur);
-      this.log.warn({ instanceId: cur.id, name: cur.name, pid: cur.pid }, 'adopted an instance process whose start was not recorded');
+      this.log.warn(
+        { instanceId: cur.id, name: cur.name, pid: cur.pid },
+        'adopted an instance process whose start was not recorded',
+      );
       return cur;
     });
   }
@@ -192,17 +223,33 @@ export class LocalDriver implements CloudDriver {
     const extra: Record<string, unknown> = { pid: rec.pid, dir, consoleLog: join(dir, CONSOLE_LOG) };
     if (rec.guestUid !== undefined) extra.uid = rec.guestUid;
     const base = {
-      id: rec.id, name: rec.name, flavorId: rec.flavor, imageId: rec.image, tags: { ...rec.tags },
-      addresses: ['127.0.0.1'], createdAt: rec.createdAt, extra,
+      id: rec.id,
+      name: rec.name,
+      flavorId: rec.flavor,
+      imageId: rec.image,
+      tags: { ...rec.tags },
+      addresses: ['127.0.0.1'],
+      createdAt: rec.createdAt,
+      extra,
     };
     if (rec.terminatedAt) return { ...base, state: 'terminated', providerState: 'terminated' };
-    if (rec.pid === null) return { ...base, state: rec.terminateRequested ? 'terminated' : 'error', providerState: 'not-started' };
+    if (rec.pid === null)
+      return { ...base, state: rec.terminateRequested ? 'terminated' : 'error', providerState: 'not-started' };
     const st = await guestStatus(dir, { pid: rec.pid, startTime: rec.pidStartTime });
-    if (st.alive) return { ...base, state: rec.terminateRequested ? 'stopping' : 'running', providerState: rec.terminateRequested ? 'terminating' : 'running' };
+    if (st.alive)
+      return {
+        ...base,
+        state: rec.terminateRequested ? 'stopping' : 'running',
+        providerState: rec.terminateRequested ? 'terminating' : 'running',
+      };
     if (st.exitCode !== undefined) extra.exitCode = st.exitCode;
     if (st.signal !== undefined) extra.signal = st.signal;
     if (rec.terminateRequested) return { ...base, state: 'terminated', providerState: 'terminated' };
     if (st.exitCode === 0) return { ...base, state: 'terminated', providerState: 'exited' };
-    return { ...base, state: 'error', providerState: st.exitCode === undefined ? 'vanished' : st.signal ? 'killed' : 'exited' };
+    return {
+      ...base,
+      state: 'error',
+      providerState: st.exitCode === undefined ? 'vanished' : st.signal ? 'killed' : 'exited',
+    };
   }
 }

@@ -4,7 +4,11 @@ import { LocalDriver } from './driver.js';
 import { readLocalOptions } from './options.js';
 
 export const createDriver: DriverFactory = async (options, ctx) => {
-  const driver = new LocalDriver(readLocalOptions(options), ctx.log.child({ driver: 'local' }), ctx.protectedFiles ?? []);
+  const driver = new LocalDriver(
+    readLocalOptions(options),
+    ctx.log.child({ driver: 'local' }),
+    ctx.protectedFiles ?? [],
+  );
   await driver.init();
   return driver;
 };

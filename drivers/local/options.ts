@@ -23,12 +23,30 @@ import { OptionReader } from '../shared/index.js';
 import { lookupUser, type GuestUser } from './guest-user.js';
 
 export const LOCAL_OPTIONS: DriverOptionSpec = {
-  keys: ['state_dir', 'command', 'max_instances', 'cores', 'memory_mb', 'images', 'kill_grace_ms', 'retain_terminated_s', 'shared', 'run_as'],
+  keys: [
+    'state_dir',
+    'command',
+    'max_instances',
+    'cores',
+    'memory_mb',
+    'images',
+    'kill_grace_ms',
+    'retain_terminated_s',
+    'shared',
+    'run_as',
+  ],
   prefixes: ['flavor'],
   secrets: [],
 };
 
-export const LOCAL_FEATURES: readonly DriverFeature[] = ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'];
+export const LOCAL_FEATURES: readonly DriverFeature[] = [
+  'userdata',
+  'tags',
+  'capacity',
+  'flavors',
+  'images',
+  'runs-agent',
+];
 
 export interface LocalOptions {
   stateDir: string;
@@ -71,6 +89,10 @@ function readRunAs(r: OptionReader): GuestUser | undefined {
   if (typeof u === 'string') r.invalid('run_as', u);
   if (u.uid === 0) r.invalid('run_as', `must be an unprivileged user, not "${u.name}" (uid 0)`);
   const self = process.getuid?.();
-  if (self !== 0) r.invalid('shared', `needs the cloud agent to run as root, to start instances as "${u.name}" (it runs as uid ${self})`);
+  if (self !== 0)
+    r.invalid(
+      'shared',
+      `needs the cloud agent to run as root, to start instances as "${u.name}" (it runs as uid ${self})`,
+    );
   return Object.freeze(u);
 }

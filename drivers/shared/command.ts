@@ -24,7 +24,8 @@ export function readCommand(r: OptionReader): string[] {
   }
   if (words.length === 0) r.invalid('command', 'is empty');
   // Checked now so a typo fails at start-up, not as a dead instance per create().
-  if (!findExecutable(words[0]!)) r.invalid('command', `names a program that is not executable or not on PATH: "${words[0]}"`);
+  if (!findExecutable(words[0]!))
+    r.invalid('command', `names a program that is not executable or not on PATH: "${words[0]}"`);
   return words;
 }
 
@@ -32,7 +33,10 @@ export function findExecutable(program: string, path = process.env.PATH ?? ''): 
   // A name with a slash is a path (as execvp treats it); otherwise only absolute PATH entries count.
   const candidates = program.includes('/')
     ? [program]
-    : path.split(delimiter).filter((d) => isAbsolute(d)).map((d) => join(d, program));
+    : path
+        .split(delimiter)
+        .filter((d) => isAbsolute(d))
+        .map((d) => join(d, program));
   for (const c of candidates) {
     try {
       accessSync(c, constants.X_OK);

@@ -1,7 +1,18 @@
 /** Public face of drivers/shared/: the driver interface and errors, and the helpers every driver uses. */
 export type {
-  Capacity, CloudDriver, CreateRequest, DriverContext, DriverFactory, DriverFeature, Flavor, Image,
-  Instance, InstanceState, InstanceTags, DriverDescriptor, DriverOptionSpec,
+  Capacity,
+  CloudDriver,
+  CreateRequest,
+  DriverContext,
+  DriverFactory,
+  DriverFeature,
+  Flavor,
+  Image,
+  Instance,
+  InstanceState,
+  InstanceTags,
+  DriverDescriptor,
+  DriverOptionSpec,
 } from './types.js';
 export { INSTANCE_STATES } from './types.js';
 export { CloudError, type CloudErrorKind } from './errors.js';
@@ -10,4 +21,14 @@ export { REPO_ROOT, defaultCommand, readCommand, findExecutable } from './comman
 export { DEFAULT_FLAVORS, readFlavors } from './flavors.js';
 export { checkRequest, KeyedMutex } from './names.js';
 export { splitCommand } from './shell.js';
-export { CONSOLE_LOG, spawnGuest, findGuest, guestStatus, stopGuest, saveHandle, loadHandle, type GuestHandle, type GuestStatus } from './process.js';
+export {
+  CONSOLE_LOG,
+  spawnGuest,
+  findGuest,
+  guestStatus,
+  stopGuest,
+  saveHandle,
+  loadHandle,
+  type GuestHandle,
+  type GuestStatus,
+} from './process.js';

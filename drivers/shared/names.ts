@@ -3,7 +3,11 @@ import { instanceNameProblem } from '../../protocols/index.js';
 import { CloudError } from './errors.js';
 import type { CreateRequest, Flavor, Image } from './types.js';
 
-export function checkRequest(req: CreateRequest, flavors: readonly Flavor[], images: readonly Image[]): { flavor: Flavor; image: Image } {
+export function checkRequest(
+  req: CreateRequest,
+  flavors: readonly Flavor[],
+  images: readonly Image[],
+): { flavor: Flavor; image: Image } {
   // Instance names become directory names (local, config drives), libvirt domain names
   // and EC2 client tokens: one rule for all, the wire's (protocols/names.ts).
   const problem = typeof req.name === 'string' ? instanceNameProblem(req.name) : 'instance name must be a string';
@@ -13,9 +17,11 @@ export function checkRequest(req: CreateRequest, flavors: readonly Flavor[], ima
     if (typeof req.tags?.[k] !== 'string') throw new CloudError('invalid', `tag "${k}" is required`);
   }
   const flavor = flavors.find((f) => f.id === req.flavorId);
-  if (!flavor) throw new CloudError('invalid', `unknown flavor "${req.flavorId}" (known: ${flavors.map((f) => f.id).join(', ')})`);
+  if (!flavor)
+    throw new CloudError('invalid', `unknown flavor "${req.flavorId}" (known: ${flavors.map((f) => f.id).join(', ')})`);
   const image = images.find((i) => i.id === req.imageId);
-  if (!image) throw new CloudError('invalid', `unknown image "${req.imageId}" (known: ${images.map((i) => i.id).join(', ')})`);
+  if (!image)
+    throw new CloudError('invalid', `unknown image "${req.imageId}" (known: ${images.map((i) => i.id).join(', ')})`);
   return { flavor, image };
 }
 

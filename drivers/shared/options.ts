@@ -6,7 +6,10 @@
 import { ConfigError } from '../../core/index.js';
 
 export class OptionReader {
-  constructor(private readonly opts: Readonly<Record<string, string>>, private readonly driver: string) {}
+  constructor(
+    private readonly opts: Readonly<Record<string, string>>,
+    private readonly driver: string,
+  ) {}
 
   private fail(key: string, why: string): never {
     throw new ConfigError(`${this.driver} driver: option "${key}" ${why}`);
@@ -44,7 +47,8 @@ export class OptionReader {
     if (v === undefined) return fallback;
     if (!/^\d+$/.test(v)) this.fail(key, `must be a whole number, got "${v}"`);
     const n = Number(v);
-    if (!Number.isSafeInteger(n) || n < min || n > max) this.fail(key, `must be a whole number from ${min} to ${max}, got "${v}"`);
+    if (!Number.isSafeInteger(n) || n < min || n > max)
+      this.fail(key, `must be a whole number from ${min} to ${max}, got "${v}"`);
     return n;
   }
 

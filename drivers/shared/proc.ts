@@ -5,7 +5,11 @@
  */
 import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 
-interface ProcStat { state: string; pgrp: number; startTime: string }
+interface ProcStat {
+  state: string;
+  pgrp: number;
+  startTime: string;
+}
 
 function readStat(pid: number): ProcStat | undefined {
   let text: string;
@@ -92,7 +96,11 @@ export function groupByCwd(dir: string): number | undefined {
   for (const name of readdirSync('/proc')) {
     if (!/^\d+$/.test(name)) continue;
     let cwd: string;
-    try { cwd = readlinkSync(`/proc/${name}/cwd`); } catch { continue; }
+    try {
+      cwd = readlinkSync(`/proc/${name}/cwd`);
+    } catch {
+      continue;
+    }
     if (cwd !== dir) continue;
     const st = readStat(Number(name));
     if (st && st.state !== 'Z' && st.state !== 'X') return st.pgrp;

@@ -12,8 +12,15 @@ import { chown, mkdir, open, readFile, rename, writeFile } from 'node:fs/promise
 import { join } from 'node:path';
 import { groupByCwd, groupExists, pidState, processStartTime, signalGroup } from './proc.js';
 
-export interface GuestHandle { pid: number; startTime: string | null }
-export interface GuestStatus { alive: boolean; exitCode?: number; signal?: string }
+export interface GuestHandle {
+  pid: number;
+  startTime: string | null;
+}
+export interface GuestStatus {
+  alive: boolean;
+  exitCode?: number;
+  signal?: string;
+}
 
 export const CONSOLE_LOG = 'console.log';
 const EXIT_FILE = 'exit-status';
@@ -22,7 +29,8 @@ const EXIT_FILE = 'exit-status';
 const WRAPPER = 'f=$1; shift; "$@"; s=$?; echo "$s" > "$f.tmp" && mv -f "$f.tmp" "$f"; exit "$s"';
 
 /** Variables the driver sets itself, and anything that smells like a credential of the parent. */
-const DROPPED_ENV = /^(CLOUDGATE_(CONTEXT_FILE|CONFIG_DRIVE|INSTANCE_ID|ROOT)|AWS_.*)$|SECRET|TOKEN|PASSWORD|PASSPHRASE|CREDENTIAL/i;
+const DROPPED_ENV =
+  /^(CLOUDGATE_(CONTEXT_FILE|CONFIG_DRIVE|INSTANCE_ID|ROOT)|AWS_.*)$|SECRET|TOKEN|PASSWORD|PASSPHRASE|CREDENTIAL/i;
 
 function guestEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
@@ -36,7 +44,12 @@ function guestEnv(vars: Record<string, string>): NodeJS.ProcessEnv {
  * into. stdout and stderr are appended to dir/console.log. With `user`, the process runs
  * as that uid/gid (the caller is root and has given it `dir`).
  */
-export async function spawnGuest(dir: string, command: readonly string[], vars: Record<string, string>, user?: { uid: number; gid: number }): Promise<GuestHandle> {
+export async function spawnGuest(
+  dir: string,
+  command: readonly string[],
+  vars: Record<string, string>,
+  user?: { uid: number; gid: number },
+): Promise<GuestHandle> {
   const root = join(dir, 'root');
   await mkdir(root, { recursive: true, mode: 0o700 });
   // Another user: `dir` is its own (the caller made it so), and so is root/; HOME too, not ours.

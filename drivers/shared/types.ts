@@ -6,21 +6,44 @@
 import type { Logger } from 'pino';
 
 export type InstanceState = 'pending' | 'running' | 'stopping' | 'terminated' | 'error' | 'unknown';
-export const INSTANCE_STATES: readonly InstanceState[] = ['pending', 'running', 'stopping', 'terminated', 'error', 'unknown'];
+export const INSTANCE_STATES: readonly InstanceState[] = [
+  'pending',
+  'running',
+  'stopping',
+  'terminated',
+  'error',
+  'unknown',
+];
 
 export type DriverFeature =
-  | 'userdata'        // create() delivers user-data/context to the guest
-  | 'tags'            // create() labels instances and describe() returns the labels
-  | 'capacity'        // capacity() reports what the cloud can still host
-  | 'flavors'         // listFlavors() reflects the cloud's real flavors
-  | 'images'          // listImages() reflects the cloud's real images
-  | 'runs-agent';     // instances run the instance agent (the context is applied for real)
+  | 'userdata' // create() delivers user-data/context to the guest
+  | 'tags' // create() labels instances and describe() returns the labels
+  | 'capacity' // capacity() reports what the cloud can still host
+  | 'flavors' // listFlavors() reflects the cloud's real flavors
+  | 'images' // listImages() reflects the cloud's real images
+  | 'runs-agent'; // instances run the instance agent (the context is applied for real)
 
-export interface Flavor { id: string; name: string; cores: number; memoryMb: number; diskGb?: number; extra?: Record<string, unknown> }
-export interface Image { id: string; name: string; extra?: Record<string, unknown> }
+export interface Flavor {
+  id: string;
+  name: string;
+  cores: number;
+  memoryMb: number;
+  diskGb?: number;
+  extra?: Record<string, unknown>;
+}
+export interface Image {
+  id: string;
+  name: string;
+  extra?: Record<string, unknown>;
+}
 
 /** Labels every instance carries so that a restarted cloud agent can recognise its own. */
-export interface InstanceTags { deployment: string; service: string; owner: string; [k: string]: string }
+export interface InstanceTags {
+  deployment: string;
+  service: string;
+  owner: string;
+  [k: string]: string;
+}
 
 export interface CreateRequest {
   /** Unique name chosen by the caller; create() with a name that exists returns that instance (idempotent). */
@@ -46,7 +69,11 @@ export interface Instance {
   extra: Record<string, unknown>;
 }
 
-export interface Capacity { instances?: number; cores?: number; memoryMb?: number }
+export interface Capacity {
+  instances?: number;
+  cores?: number;
+  memoryMb?: number;
+}
 
 export interface CloudDriver {
   readonly name: string;

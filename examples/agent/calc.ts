@@ -14,13 +14,19 @@ const agent = new Agent({
   kind: 'calc',
   log: createLogger({ level: env.CALC_LOG ?? 'info' }),
   xmpp: {
-    service: `xmpp://${env.CALC_SERVER ?? '127.0.0.1:15222'}`, domain: env.CALC_DOMAIN ?? 'localhost',
-    username: 'calc', password: env.CALC_PASSWORD ?? '', ca: env.CALC_CA && readFileSync(env.CALC_CA, 'utf8'),
+    service: `xmpp://${env.CALC_SERVER ?? '127.0.0.1:15222'}`,
+    domain: env.CALC_DOMAIN ?? 'localhost',
+    username: 'calc',
+    password: env.CALC_PASSWORD ?? '',
+    ca: env.CALC_CA && readFileSync(env.CALC_CA, 'utf8'),
   },
 });
 agent.handle(Add, ({ a, b }) => ({ sum: a + b }));
 agent.chat.add({
-  name: 'add', usage: 'add <a> <b>', summary: 'add two numbers', allow: () => true,
+  name: 'add',
+  usage: 'add <a> <b>',
+  summary: 'add two numbers',
+  allow: () => true,
   run: ({ positional: [a, b] }) => String(Number(a) + Number(b)),
 });
 await agent.start();

@@ -12,8 +12,18 @@ import { fileURLToPath, pathToFileURL } from 'node:url';
 /** This file runs as dist/test/arch/boundaries.test.js. */
 const ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 
-interface Bypass { file: string; spec: string; to: string; kind: string }
-interface Analysis { bypasses: Bypass[]; cycles: string[]; stale: string[]; edges: Map<string, number> }
+interface Bypass {
+  file: string;
+  spec: string;
+  to: string;
+  kind: string;
+}
+interface Analysis {
+  bypasses: Bypass[];
+  cycles: string[];
+  stale: string[];
+  edges: Map<string, number>;
+}
 interface ImportsScript {
   analyse(root: string): Analysis;
   violations(a: Analysis): { bypasses: Bypass[]; cycles: string[] };
@@ -33,7 +43,10 @@ describe('folder boundaries', () => {
   it('the sources import other folders only through their index.ts and form no cycle', () => {
     const a = script.analyse(ROOT);
     const bad = script.violations(a);
-    assert.deepEqual(bad.bypasses.map((b) => `${b.file}: ${b.spec}`), []);
+    assert.deepEqual(
+      bad.bypasses.map((b) => `${b.file}: ${b.spec}`),
+      [],
+    );
     assert.deepEqual(bad.cycles, []);
     assert.deepEqual(a.stale, [], 'an entry of KNOWN in scripts/imports.mjs no longer matches an import: remove it');
   });
@@ -59,8 +72,13 @@ describe('folder boundaries', () => {
       ]);
       assert.deepEqual(bad.cycles, ['core <-> protocols']);
       // A unit test may import the module it tests.
-      assert.deepEqual(a.bypasses.filter((b) => b.kind === 'test').map((b) => b.file), ['test/unit.test.ts']);
-    } finally { rmSync(root, { recursive: true, force: true }); }
+      assert.deepEqual(
+        a.bypasses.filter((b) => b.kind === 'test').map((b) => b.file),
+        ['test/unit.test.ts'],
+      );
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
   });
 
   it('the package exports the faces and nothing behind them', async () => {
@@ -73,7 +91,11 @@ describe('folder boundaries', () => {
     const drivers = await load('cloudgate/drivers');
     assert.equal(typeof drivers.driverNames, 'function');
     for (const inner of ['cloudgate/core/run.js', 'cloudgate/dist/core/store.js', 'cloudgate/drivers/shared']) {
-      await assert.rejects(load(inner), (e: NodeJS.ErrnoException) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED', inner);
+      await assert.rejects(
+        load(inner),
+        (e: NodeJS.ErrnoException) => e.code === 'ERR_PACKAGE_PATH_NOT_EXPORTED',
+        inner,
+      );
     }
   });
 });

@@ -7,7 +7,12 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { ChatRouter } from '../../core/index.js';
-import { autoscaleChatCommand, createAutoscaleControl, createScaler, type Report } from '../../agents/gateway/autoscale/index.js';
+import {
+  autoscaleChatCommand,
+  createAutoscaleControl,
+  createScaler,
+  type Report,
+} from '../../agents/gateway/autoscale/index.js';
 import { parseCluster } from '../../agents/gateway/model/index.js';
 import { silent } from '../helpers/agents.js';
 import { memoryModel } from '../gateway/helpers.js';
@@ -44,11 +49,24 @@ function world() {
     m.instances.heartbeat(i.id, { ready: true });
   }
   const reports = new Map<string, Report>();
-  const load = (rps: number) => { for (const i of m.instances.list(d.id)) reports.set(i.id, { at: m.clock.t, values: { rps }, busy: false }); };
+  const load = (rps: number) => {
+    for (const i of m.instances.list(d.id)) reports.set(i.id, { at: m.clock.t, values: { rps }, busy: false });
+  };
   const kicked: string[] = [];
-  const scaler = createScaler({ model: m, report: (id) => reports.get(id), kick: (id) => kicked.push(id), log: silent, intervalMs: 1000, now: () => m.clock.t });
+  const scaler = createScaler({
+    model: m,
+    report: (id) => reports.get(id),
+    kick: (id) => kicked.push(id),
+    log: silent,
+    intervalMs: 1000,
+    now: () => m.clock.t,
+  });
   const control = createAutoscaleControl({ model: m, scaler, visible: (_u, id) => m.deployments.require(id) });
-  const tick = (rps: number) => { m.clock.t += 15_000; load(rps); return scaler.tick(); };
+  const tick = (rps: number) => {
+    m.clock.t += 15_000;
+    load(rps);
+    return scaler.tick();
+  };
   const autoscaleEvents = () => m.events.list(d.id).filter((e) => e.type === 'autoscale');
   return { m, d, scaler, control, tick, kicked, autoscaleEvents };
 }
@@ -61,8 +79,16 @@ test('a decision that changes the wanted count is a scale job and an event with 
   assert.deepEqual(tick(400), { decided: 1, changed: 1 });
   assert.equal(m.wanted.get(d.id, 'front'), 8);
   const [ev] = autoscaleEvents();
-  assert.equal(ev!.message, 'front: rps average 400 over 2 ready instance(s), target 100: ceil(2 × 400 / 100) = 8: 2 -> 8');
-  assert.deepEqual((ev!.data as { from: number; to: number; average: number }), { ...(ev!.data as object), from: 2, to: 8, average: 400 });
+  assert.equal(
+    ev!.message,
+    'front: rps average 400 over 2 ready instance(s), target 100: ceil(2 × 400 / 100) = 8: 2 -> 8',
+  );
+  assert.deepEqual(ev!.data as { from: number; to: number; average: number }, {
+    ...(ev!.data as object),
+    from: 2,
+    to: 8,
+    average: 400,
+  });
   const job = m.jobs.list(d.id).at(-1)!;
   assert.equal(job.kind, 'scale');
   assert.deepEqual(job.request, { service: 'front', count: 8, from: 2, autoscale: true });
@@ -83,33 +109,60 @@ test('no decisions while the policy is paused, or for a destroyed deployment', (
   assert.deepEqual(tick(900), { decided: 1, changed: 1 });
   m.deployments.markDestroyed(d.id);
   assert.deepEqual(tick(2000), { decided: 0, changed: 0 });
-  assert.deepEqual(m.events.list(d.id).filter((e) => e.type === 'autoscale').map((e) => e.message.replace(/:.*/, '')), ['front', 'front', 'front']);
+  assert.deepEqual(
+    m.events
+      .list(d.id)
+      .filter((e) => e.type === 'autoscale')
+      .map((e) => e.message.replace(/:.*/, '')),
+    ['front', 'front', 'front'],
+  );
 });
 
-test('a manual scale pauses an active policy once; a policy set later replaces the definition\'s', () => {
+test("a manual scale pauses an active policy once; a policy set later replaces the definition's", () => {
   const { m, d, control, tick } = world();
   const note = control.pauseForManualScale(d, 'front', 'alice@example.org/laptop');
   assert.match(note ?? '', /^autoscaling of front paused by a manual scale from alice@example\.org/);
   assert.equal(control.pauseForManualScale(d, 'front', 'alice@example.org'), undefined, 'already paused');
   assert.equal(control.show('alice@example.org', d.id)[0]!.paused, true);
 
-  const set = control.set('alice@example.org', d.id, 'front', 'policy = target\nmetric = rps\ntarget = 200\nmax_step_up = 1');
+  const set = control.set(
+    'alice@example.org',
+    d.id,
+    'front',
+    'policy = target\nmetric = rps\ntarget = 200\nmax_step_up = 1',
+  );
   assert.equal(set.paused, false, 'a new policy is active unless it says paused = true');
   assert.match(set.policy, /^target: rps average at 200 \(±10%\); steps \+1\/-1/);
   tick(800);
   assert.equal(m.wanted.get(d.id, 'front'), 3, 'ceil(2 × 800 / 200) = 8, one step at a time');
-  assert.throws(() => control.set('alice@example.org', d.id, 'front', 'policy = target\nmetric = rps'), /\[autoscale\.front\] target: missing required key/);
+  assert.throws(
+    () => control.set('alice@example.org', d.id, 'front', 'policy = target\nmetric = rps'),
+    /\[autoscale\.front\] target: missing required key/,
+  );
 });
 
 test('the chat command shows, pauses and sets, and names bad input', async () => {
   const { d, control } = world();
   const chat = new ChatRouter();
   chat.add(autoscaleChatCommand(control, () => true));
-  const say = (line: string) => chat.dispatch(line, { from: 'alice@example.org/x', bare: 'alice@example.org', reply: async () => {}, log: silent });
+  const say = (line: string) =>
+    chat.dispatch(line, { from: 'alice@example.org/x', bare: 'alice@example.org', reply: async () => {}, log: silent });
   assert.match(await say(`autoscale ${d.id}`), /^autoscale front: active, target: rps average at 100 \(±10%\)/);
-  assert.match(await say(`autoscale ${d.id} front pause`), /^autoscale front: PAUSED, .* — paused by alice@example\.org$/);
-  assert.match(await say(`autoscale ${d.id} front stop`), /^autoscale: say pause, resume or set after the service, not 'stop'/);
-  assert.match(await say(`autoscale ${d.id} front set policy=queue metric=q`), /autoscale failed: .*\[autoscale\.front\] per_instance: missing required key/);
-  assert.match(await say(`autoscale ${d.id} front set policy=queue metric=q per_instance=4 source=front`), /autoscale front: active, queue: q, 4 per instance/);
+  assert.match(
+    await say(`autoscale ${d.id} front pause`),
+    /^autoscale front: PAUSED, .* — paused by alice@example\.org$/,
+  );
+  assert.match(
+    await say(`autoscale ${d.id} front stop`),
+    /^autoscale: say pause, resume or set after the service, not 'stop'/,
+  );
+  assert.match(
+    await say(`autoscale ${d.id} front set policy=queue metric=q`),
+    /autoscale failed: .*\[autoscale\.front\] per_instance: missing required key/,
+  );
+  assert.match(
+    await say(`autoscale ${d.id} front set policy=queue metric=q per_instance=4 source=front`),
+    /autoscale front: active, queue: q, 4 per instance/,
+  );
   assert.match(await say(`autoscale ${d.id} nosuch pause`), /^autoscale failed: service of \S+ 'nosuch' not found$/);
 });

@@ -19,13 +19,23 @@ import { assertNoOperatorKey, readIni } from '../helpers/credentials.js';
 function fakeServer(dir: string): ServerInfo {
   const conf = join(dir, 'conf');
   mkdirSync(conf, { recursive: true });
-  for (const f of ['jwt.jwk', 'jwt-vms.localhost.jwk']) writeFileSync(join(conf, f), JSON.stringify({ kty: 'oct', k: 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI' }));
+  for (const f of ['jwt.jwk', 'jwt-vms.localhost.jwk'])
+    writeFileSync(join(conf, f), JSON.stringify({ kty: 'oct', k: 'c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0c2VjcmV0MTI' }));
   writeFileSync(join(conf, 'server.crt'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
   writeFileSync(join(conf, 'server.pem'), '-----BEGIN CERTIFICATE-----\nMIIB\n-----END CERTIFICATE-----\n');
   return {
-    dir, host: 'localhost', hosts: ['localhost', 'vms.localhost'], ip: '127.0.0.1', c2sPort: 15222, componentPort: 15347, distPort: 15400,
-    node: 'x@localhost', jwtKeyFile: join(conf, 'jwt.jwk'), hostJwtKeyFiles: { 'vms.localhost': join(conf, 'jwt-vms.localhost.jwk') },
-    components: [], certFile: join(conf, 'server.pem'),
+    dir,
+    host: 'localhost',
+    hosts: ['localhost', 'vms.localhost'],
+    ip: '127.0.0.1',
+    c2sPort: 15222,
+    componentPort: 15347,
+    distPort: 15400,
+    node: 'x@localhost',
+    jwtKeyFile: join(conf, 'jwt.jwk'),
+    hostJwtKeyFiles: { 'vms.localhost': join(conf, 'jwt-vms.localhost.jwk') },
+    components: [],
+    certFile: join(conf, 'server.pem'),
   };
 }
 
@@ -34,7 +44,16 @@ for (const driver of ['libvirt', 'local'] as const) {
     const dir = mkdtempSync(join(tmpdir(), 'cgt-bench-files-'));
     t.after(() => rmSync(dir, { recursive: true, force: true }));
     const info = fakeServer(dir);
-    const files = writeDeployFiles({ dir, info, instanceHost: 'vms.localhost', user: 'bench@localhost', driver, count: 100, pollS: 5, passwords: { gateway: 'gw-pw', cloud: 'cloud-pw' } });
+    const files = writeDeployFiles({
+      dir,
+      info,
+      instanceHost: 'vms.localhost',
+      user: 'bench@localhost',
+      driver,
+      count: 100,
+      pollS: 5,
+      passwords: { gateway: 'gw-pw', cloud: 'cloud-pw' },
+    });
     // Each agent logs in with its own password; the operator's key is in neither file.
     assertNoOperatorKey(info, [files.gateway, files.cloud]);
     assert.equal(readIni(files.gateway).xmpp!.password, 'gw-pw');
@@ -51,11 +70,14 @@ for (const driver of ['libvirt', 'local'] as const) {
     assert.deepEqual(gw.gateway.admins, ['bench@localhost']);
     const def = parseCluster(clusterIni(100));
     assert.equal(def.services.length, 1);
-    assert.deepEqual(def.services.map((s) => s.type === 'scalable' && [s.name, s.initial, s.max]), [['worker', 100, 100]]);
+    assert.deepEqual(
+      def.services.map((s) => s.type === 'scalable' && [s.name, s.initial, s.max]),
+      [['worker', 100, 100]],
+    );
   });
 }
 
-test('the libvirt node is big enough for the count: the cloud agent\'s capacity check admits them all', async (t) => {
+test("the libvirt node is big enough for the count: the cloud agent's capacity check admits them all", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-bench-node-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));
   const d = await openDriver('libvirt', driverOptions('libvirt', dir, 300), { log: silent });

@@ -35,22 +35,41 @@ after(async () => {
 
 async function options(prefix: string, count: number, commander: string): Promise<FleetOptions> {
   return {
-    prefix, count, domain: VMS, key: await loadJwtKey(t.server.info.hostJwtKeyFiles[VMS]!),
-    server: { host: t.server.info.ip, port: t.server.info.c2sPort }, ca: t.ca, commander, dir,
-    concurrency: 2, attempts: 2, loginTimeoutMs: 15_000, heartbeatS: 3600, log: silent, signal: new AbortController().signal,
+    prefix,
+    count,
+    domain: VMS,
+    key: await loadJwtKey(t.server.info.hostJwtKeyFiles[VMS]!),
+    server: { host: t.server.info.ip, port: t.server.info.c2sPort },
+    ca: t.ca,
+    commander,
+    dir,
+    concurrency: 2,
+    attempts: 2,
+    loginTimeoutMs: 15_000,
+    heartbeatS: 3600,
+    log: silent,
+    signal: new AbortController().signal,
   };
 }
 
-test('a fleet logs in, is seen ready, answers a fan-out, and goes offline when stopped', { timeout: 60_000 }, async () => {
+test('a fleet logs in, is seen ready, answers a fan-out, and goes offline when stopped', {
+  timeout: 60_000,
+}, async () => {
   const fleet = await startFleet(await options('ok', 4, agent.bare));
   try {
     assert.equal(fleet.failed, 0, fleet.firstError);
-    assert.deepEqual(fleet.bares, ['ok-0000', 'ok-0001', 'ok-0002', 'ok-0003'].map((n) => `${n}@${VMS}`));
+    assert.deepEqual(
+      fleet.bares,
+      ['ok-0000', 'ok-0001', 'ok-0002', 'ok-0003'].map((n) => `${n}@${VMS}`),
+    );
     assert.equal(fleet.loginMs.length, 4);
     await c.allReady(fleet.bares, 10_000, new AbortController().signal);
     assert.equal(c.readyOf(fleet.bares), 4);
     const jids = c.jidsOf(fleet.bares);
-    assert.ok(jids.every((j) => j.includes('/')), 'full JIDs: requests go to the session');
+    assert.ok(
+      jids.every((j) => j.includes('/')),
+      'full JIDs: requests go to the session',
+    );
     const f = await c.fanout(jids, 5000);
     assert.equal(f.ok, 4, f.error);
     assert.equal(f.failed, 0);
@@ -64,7 +83,9 @@ test('a fleet logs in, is seen ready, answers a fan-out, and goes offline when s
   assert.equal(c.readyOf(fleet.bares), 0, 'unavailable presence reached the collector');
 });
 
-test('a JID the agents\' contexts do not allow is refused, and its fan-out counts every refusal', { timeout: 60_000 }, async () => {
+test("a JID the agents' contexts do not allow is refused, and its fan-out counts every refusal", {
+  timeout: 60_000,
+}, async () => {
   const fleet = await startFleet(await options('other', 2, agent.bare));
   try {
     await c.allReady(fleet.bares, 10_000, new AbortController().signal);
@@ -84,7 +105,9 @@ test('a JID the agents\' contexts do not allow is refused, and its fan-out count
   }
 });
 
-test('a login that cannot succeed is retried, then counted as failed with its reason', { timeout: 60_000 }, async () => {
+test('a login that cannot succeed is retried, then counted as failed with its reason', {
+  timeout: 60_000,
+}, async () => {
   // Tokens minted with the main host's key are not valid for the instance host.
   const o = { ...(await options('bad', 1, agent.bare)), key: await loadJwtKey(t.server.info.jwtKeyFile) };
   const fleet = await startFleet(o);

@@ -2,14 +2,28 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
-import { Arrivals, DeadlineError, outcome, unlessAborted, wordOf, wordsToIndexes, ownMemory, processMemory, processCpuS, groupProcesses } from '../../bench/lib/index.js';
+import {
+  Arrivals,
+  DeadlineError,
+  outcome,
+  unlessAborted,
+  wordOf,
+  wordsToIndexes,
+  ownMemory,
+  processMemory,
+  processCpuS,
+  groupProcesses,
+} from '../../bench/lib/index.js';
 import { parseFlags } from '../../bench/lib.js';
 
 test('word flags become indexes into their choices, other flags pass through', () => {
   const b = { words: { driver: ['libvirt', 'local'] } };
   assert.deepEqual(wordsToIndexes(b, ['--driver', 'local', '--instances', '5']), ['--driver', '1', '--instances', '5']);
   assert.deepEqual(wordsToIndexes(b, ['--driver=libvirt']), ['--driver', '0']);
-  assert.deepEqual(parseFlags(wordsToIndexes(b, ['--instances=3', '--driver', 'local']), ['driver', 'instances']), { instances: 3, driver: 1 });
+  assert.deepEqual(parseFlags(wordsToIndexes(b, ['--instances=3', '--driver', 'local']), ['driver', 'instances']), {
+    instances: 3,
+    driver: 1,
+  });
   assert.throws(() => wordsToIndexes(b, ['--driver', 'ec2']), /--driver must be one of libvirt, local, got 'ec2'/);
   assert.throws(() => wordsToIndexes(b, ['--driver']), /got ''/);
   assert.deepEqual(wordsToIndexes({}, ['--driver', 'x']), ['--driver', 'x'], 'a benchmark without words is untouched');
@@ -21,7 +35,9 @@ test('arrivals count each key once and resolve at the n-th, with its time', asyn
   const a = new Arrivals('things');
   const ac = new AbortController();
   const done = a.all(3, 5000, ac.signal);
-  a.add('x'); a.add('x'); a.add('y');
+  a.add('x');
+  a.add('x');
+  a.add('y');
   assert.equal(a.count, 2);
   await new Promise((r) => setTimeout(r, 5));
   a.add('z');
@@ -48,9 +64,17 @@ test('a bounded run keeps what it measured and says why it ended', async () => {
   });
   assert.deepEqual(Object.keys(r), ['first', 'error']);
   assert.equal(r.error, new DeadlineError(0.2).message);
-  const failed = await outcome(10, async (res) => { res.a = 1; throw new Error('step 2 failed'); });
+  const failed = await outcome(10, async (res) => {
+    res.a = 1;
+    throw new Error('step 2 failed');
+  });
   assert.deepEqual(failed, { a: 1, error: 'step 2 failed' });
-  assert.deepEqual(await outcome(10, async (res) => { res.ok = true; }), { ok: true });
+  assert.deepEqual(
+    await outcome(10, async (res) => {
+      res.ok = true;
+    }),
+    { ok: true },
+  );
 });
 
 test('unlessAborted leaves no listener behind and no unhandled rejection', async () => {
@@ -58,7 +82,9 @@ test('unlessAborted leaves no listener behind and no unhandled rejection', async
   for (let i = 0; i < 50; i++) await unlessAborted(Promise.resolve(i), ac.signal);
   ac.abort(new Error('stop'));
   let unhandled = 0;
-  const count = () => { unhandled++; };
+  const count = () => {
+    unhandled++;
+  };
   process.on('unhandledRejection', count);
   try {
     await assert.rejects(unlessAborted(Promise.reject(new Error('late failure')), ac.signal), /stop/);
@@ -69,7 +95,7 @@ test('unlessAborted leaves no listener behind and no unhandled rejection', async
   }
 });
 
-test('memory and CPU come from /proc: ours, and a process group\'s members', async () => {
+test("memory and CPU come from /proc: ours, and a process group's members", async () => {
   const own = ownMemory();
   assert.ok(own.rss_mb > 10 && own.peak_rss_mb >= own.rss_mb, JSON.stringify(own));
   const mine = processMemory(process.pid)!;
@@ -80,7 +106,10 @@ test('memory and CPU come from /proc: ours, and a process group\'s members', asy
   try {
     await new Promise((r) => setTimeout(r, 200));
     const group = groupProcesses(child.pid!);
-    assert.ok(group.some((p) => p.pid === child.pid && p.comm === 'sh'), JSON.stringify(group));
+    assert.ok(
+      group.some((p) => p.pid === child.pid && p.comm === 'sh'),
+      JSON.stringify(group),
+    );
     assert.ok(group.filter((p) => p.comm === 'sleep').length === 2, JSON.stringify(group));
   } finally {
     process.kill(-child.pid!, 'SIGKILL');

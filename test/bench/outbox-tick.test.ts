@@ -23,7 +23,14 @@ function harness(resendMs: number) {
     if (sql.startsWith('SELECT id, stanza')) reads++;
     return prepare(sql);
   }) as typeof db.prepare;
-  const r = new Reliable(db, async (el) => { sent.push(el); }, createLogger({ level: 'silent' }), { resendMs, maxResendMs: resendMs * 4 });
+  const r = new Reliable(
+    db,
+    async (el) => {
+      sent.push(el);
+    },
+    createLogger({ level: 'silent' }),
+    { resendMs, maxResendMs: resendMs * 4 },
+  );
   const receipt = (id: string) => {
     const m = new Element('message', { from: 'peer@x/r', type: 'normal' });
     m.c('received', { xmlns: NS_RECEIPTS, id });

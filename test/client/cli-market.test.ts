@@ -15,12 +15,21 @@ import { CONTEXT, engineSuite, startGateway } from '../gateway/harness.js';
 
 const cliJs = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist', 'agents', 'cli.js');
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 function cli(args: string[], env: Record<string, string>): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cliJs, ...args],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -28,31 +37,62 @@ describe('cloudgate market, publish, vote, clone, unpublish against a real gatew
   const s = engineSuite('cgt-cli-market-');
   let g: Gateway;
   const env = (user: string): Record<string, string> => ({
-    CLOUDGATE_SERVER: s.t.service.replace('xmpp://', ''), CLOUDGATE_JID: `${user}@${s.t.host}`, CLOUDGATE_GATEWAY: g.agent.jid,
-    CLOUDGATE_JWT_KEY: s.t.server.info.jwtKeyFile, CLOUDGATE_CA: s.t.server.info.certFile, XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'cgt-cli-market-cfg-')),
+    CLOUDGATE_SERVER: s.t.service.replace('xmpp://', ''),
+    CLOUDGATE_JID: `${user}@${s.t.host}`,
+    CLOUDGATE_GATEWAY: g.agent.jid,
+    CLOUDGATE_JWT_KEY: s.t.server.info.jwtKeyFile,
+    CLOUDGATE_CA: s.t.server.info.certFile,
+    XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'cgt-cli-market-cfg-')),
   });
 
   test('publish, search with words, +tag and -tag, vote, clone, unpublish; usage errors exit 2', async () => {
     g = await startGateway(s.t, { dir: s.dir, clouds: [] });
     s.running.push(g);
-    await s.alice.request(gw.PutContext, g.agent.jid, { name: 'condor', body: CONTEXT, visibility: undefined, passphrase: undefined });
+    await s.alice.request(gw.PutContext, g.agent.jid, {
+      name: 'condor',
+      body: CONTEXT,
+      visibility: undefined,
+      passphrase: undefined,
+    });
     const alice = env('alice');
     const carl = env('carl');
 
-    const pub = await cli(['publish', 'condor', '--summary', 'HTCondor worker', '--description', 'joins the pool of the head', '--tags', 'batch,condor', '--json'], alice);
+    const pub = await cli(
+      [
+        'publish',
+        'condor',
+        '--summary',
+        'HTCondor worker',
+        '--description',
+        'joins the pool of the head',
+        '--tags',
+        'batch,condor',
+        '--json',
+      ],
+      alice,
+    );
     assert.equal(pub.code, 0, pub.stderr);
     const entry = JSON.parse(pub.stdout).entry as { id: string; owner: string; tags: string[] };
     assert.deepEqual([entry.owner, entry.tags], [`alice@${s.t.host}`, ['batch', 'condor']]);
 
     const found = await cli(['market', 'pool', '+condor'], carl);
     assert.equal(found.code, 0, found.stderr);
-    assert.match(found.stdout, new RegExp(`^1 entry, page 1 of 1\\n${entry.id}  condor v1 by alice@\\S+  rank 0 \\(0 votes\\)  \\[batch condor\\]\\n    HTCondor worker$`, 'm'));
+    assert.match(
+      found.stdout,
+      new RegExp(
+        `^1 entry, page 1 of 1\\n${entry.id}  condor v1 by alice@\\S+  rank 0 \\(0 votes\\)  \\[batch condor\\]\\n    HTCondor worker$`,
+        'm',
+      ),
+    );
     const excluded = await cli(['market', '+condor', '-batch'], carl);
     assert.equal(excluded.code, 0, excluded.stderr);
     assert.match(excluded.stdout, /^nothing in the marketplace matches$/m);
     const json = await cli(['market', '--json', '--', '-web', 'condor'], carl);
     assert.equal(json.code, 0, json.stderr);
-    assert.deepEqual(JSON.parse(json.stdout).entries.map((e: { id: string }) => e.id), [entry.id]);
+    assert.deepEqual(
+      JSON.parse(json.stdout).entries.map((e: { id: string }) => e.id),
+      [entry.id],
+    );
 
     const up = await cli(['vote', entry.id, 'up'], carl);
     assert.equal(up.code, 0, up.stderr);

@@ -14,14 +14,23 @@ const root = fileURLToPath(new URL('../../../', import.meta.url));
 const cliJs = join(root, 'dist', 'agents', 'cli.js');
 const example = join(root, 'examples', 'cluster.ini');
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 /** The CLI as a child process (asynchronously: the stand-in gateway lives in this process). */
 function cli(args: string[], env: Record<string, string | undefined> = {}): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cliJs, ...args],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -39,12 +48,19 @@ describe('cloudgate client commands (child processes) against a stand-in gateway
     await gwAgent.start();
     dir = mkdtempSync(join(tmpdir(), 'cgt-cli-'));
     env = {
-      CLOUDGATE_SERVER: t.service.replace('xmpp://', ''), CLOUDGATE_JID: `ada@${t.host}`,
-      CLOUDGATE_JWT_KEY: t.server.info.jwtKeyFile, CLOUDGATE_CA: t.server.info.certFile,
+      CLOUDGATE_SERVER: t.service.replace('xmpp://', ''),
+      CLOUDGATE_JID: `ada@${t.host}`,
+      CLOUDGATE_JWT_KEY: t.server.info.jwtKeyFile,
+      CLOUDGATE_CA: t.server.info.certFile,
       XDG_CONFIG_HOME: dir, // no stray client.ini from the machine running the tests
     };
   });
-  after(async () => { standIn?.stop(); await gwAgent?.stop(); await t?.stop(); if (dir) rmSync(dir, { recursive: true, force: true }); });
+  after(async () => {
+    standIn?.stop();
+    await gwAgent?.stop();
+    await t?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
 
   test('--json prints exactly one JSON document; whoami, cluster put, clusters', async () => {
     const w = await cli(['whoami', '--json'], env);
@@ -62,7 +78,10 @@ describe('cloudgate client commands (child processes) against a stand-in gateway
     const r = await cli(['deploy', 'batch', '--count', 'worker=2', '--wait', '--json', '--timeout', '20'], env);
     assert.equal(r.code, 0, r.stderr);
     const doc = JSON.parse(r.stdout);
-    assert.deepEqual(doc.deployment.services.map((s: { ready: number }) => s.ready), [1, 2]);
+    assert.deepEqual(
+      doc.deployment.services.map((s: { ready: number }) => s.ready),
+      [1, 2],
+    );
     const st = await cli(['status', doc.deployment.id, '--json'], env);
     assert.equal(JSON.parse(st.stdout).deployment.id, doc.deployment.id);
     const gone = await cli(['destroy', doc.deployment.id, '--wait', '--json'], env);
@@ -73,7 +92,8 @@ describe('cloudgate client commands (child processes) against a stand-in gateway
   test('deploy --wait without a terminal: one progress line per change on stderr', async () => {
     const r = await cli(['deploy', 'batch', '--wait'], env);
     assert.equal(r.code, 0, r.stderr);
-    for (const line of ['head 0/1 ready', 'head 1/1 ready', 'worker 3/3 ready']) assert.match(r.stderr, new RegExp(`\\]\\s${line}`), line);
+    for (const line of ['head 0/1 ready', 'head 1/1 ready', 'worker 3/3 ready'])
+      assert.match(r.stderr, new RegExp(`\\]\\s${line}`), line);
     assert.match(r.stderr, /\[\s+\d+\.\ds\] placement: placed 4 instances/);
     assert.match(r.stdout, /^deployment d\d+ ready \(head 1\/1, worker 3\/3\)$/m);
   });
@@ -94,8 +114,18 @@ describe('cloudgate client commands (child processes) against a stand-in gateway
 
     const refused = await cli(['deploy', 'quota-batch', '--json'], env);
     assert.equal(refused.code, 3);
-    assert.deepEqual(JSON.parse(refused.stdout).error, { code: 'CG_STANZA_QUOTA_EXCEEDED', message: 'quota exceeded: 0 instances left', condition: 'resource-constraint', app: 'quota-exceeded', exit: 3 });
-    assert.equal((await cli(['whoami'], { ...env, CLOUDGATE_JWT_KEY: undefined, CLOUDGATE_PASSWORD: 'wrong' })).code, 3, 'login refused');
+    assert.deepEqual(JSON.parse(refused.stdout).error, {
+      code: 'CG_STANZA_QUOTA_EXCEEDED',
+      message: 'quota exceeded: 0 instances left',
+      condition: 'resource-constraint',
+      app: 'quota-exceeded',
+      exit: 3,
+    });
+    assert.equal(
+      (await cli(['whoami'], { ...env, CLOUDGATE_JWT_KEY: undefined, CLOUDGATE_PASSWORD: 'wrong' })).code,
+      3,
+      'login refused',
+    );
 
     const missing = await cli(['status', 'd999'], env);
     assert.equal(missing.code, 4);
@@ -115,7 +145,10 @@ describe('cloudgate client commands (child processes) against a stand-in gateway
     copyFileSync(t.server.info.jwtKeyFile, join(conf, 'ada.jwk'));
     copyFileSync(t.server.info.certFile, join(conf, 'ca.pem'));
     const ini = join(conf, 'client.ini');
-    writeFileSync(ini, `[xmpp]\njid = ada@${t.host}\nserver = ${t.service.replace('xmpp://', '')}\njwt_key = ada.jwk\nca = ca.pem\n[gateway]\njid = gateway@${t.host}\n`);
+    writeFileSync(
+      ini,
+      `[xmpp]\njid = ada@${t.host}\nserver = ${t.service.replace('xmpp://', '')}\njwt_key = ada.jwk\nca = ca.pem\n[gateway]\njid = gateway@${t.host}\n`,
+    );
     const r = await cli(['clouds', '--config', ini], {});
     assert.equal(r.code, 0, r.stderr);
     assert.match(r.stdout, /^NAME\s+DRIVER\s+ONLINE\s+INSTANCES\s+FREE\s+JID\ncloud-a\s+local\s+yes\s+4\s+16\s/);
@@ -134,7 +167,10 @@ describe('cloudgate client commands (child processes) against a stand-in gateway
     const put = await cli(['context', 'put', 'head', ctxFile, '--public', '--json'], env);
     assert.equal(put.code, 0, put.stderr);
     assert.equal(JSON.parse(put.stdout).context.visibility, 'public');
-    const sec = await cli(['context', 'put', 'sealed', ctxFile, '--passphrase-env', 'PP'], { ...env, PP: 'open sesame' });
+    const sec = await cli(['context', 'put', 'sealed', ctxFile, '--passphrase-env', 'PP'], {
+      ...env,
+      PP: 'open sesame',
+    });
     assert.equal(sec.code, 0, sec.stderr);
     assert.match(sec.stdout, /context sealed version 1 \(private, encrypted\)/);
     assert.equal((await cli(['context', 'get', 'sealed'], env)).code, 3, 'no passphrase');

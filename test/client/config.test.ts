@@ -30,7 +30,11 @@ test('flags beat the environment, which beats the file; credentials come as one 
   const o = resolveClientOptions({ config: file, jid: 'flag@example.org' }, env);
   assert.equal(o.jid, 'flag@example.org');
   assert.equal(o.server, 'file.example.org');
-  assert.deepEqual([o.password, o.token], [undefined, 'tok'], 'the token from the environment replaces the file password');
+  assert.deepEqual(
+    [o.password, o.token],
+    [undefined, 'tok'],
+    'the token from the environment replaces the file password',
+  );
   assert.equal(o.gateway, 'gw@example.org');
   const k = resolveClientOptions({ config: file, jwtKey: '/k.jwk' }, env);
   assert.deepEqual([k.password, k.token, k.jwtKey], [undefined, undefined, '/k.jwk']);
@@ -38,12 +42,21 @@ test('flags beat the environment, which beats the file; credentials come as one 
 
 test('the default file is read only when it exists; missing pieces are named', () => {
   const env = { XDG_CONFIG_HOME: join(dir, 'nothing-here') };
-  assert.throws(() => resolveClientOptions({}, env), (e: unknown) => e instanceof ConfigError && /no jid .* and no server/.test(e.message) && exitCodeFor(e) === 2);
+  assert.throws(
+    () => resolveClientOptions({}, env),
+    (e: unknown) => e instanceof ConfigError && /no jid .* and no server/.test(e.message) && exitCodeFor(e) === 2,
+  );
   assert.throws(() => resolveClientOptions({ jid: 'a@b', server: 'b' }, env), /no credentials: set CLOUDGATE_PASSWORD/);
-  assert.throws(() => resolveClientOptions({ config: join(dir, 'absent.ini') }, env), /absent\.ini: cannot read configuration/);
+  assert.throws(
+    () => resolveClientOptions({ config: join(dir, 'absent.ini') }, env),
+    /absent\.ini: cannot read configuration/,
+  );
   const typo = join(dir, 'typo.ini');
   writeFileSync(typo, '[xmpp]\nsever = x:1\n');
-  assert.throws(() => resolveClientOptions({ config: typo }, {}), /typo\.ini:2 \[xmpp\] sever: unknown key \(did you mean 'server'\?\)/);
+  assert.throws(
+    () => resolveClientOptions({ config: typo }, {}),
+    /typo\.ini:2 \[xmpp\] sever: unknown key \(did you mean 'server'\?\)/,
+  );
 });
 
 test('server addresses', () => {

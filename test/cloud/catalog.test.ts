@@ -5,7 +5,8 @@ import { parseCloudConfig } from '../../agents/cloud/index.js';
 import { buildCatalog } from '../../agents/cloud/catalog.js';
 import type { CloudDriver } from '../../drivers/index.js';
 
-const config = parseCloudConfig(`
+const config = parseCloudConfig(
+  `
 [xmpp]
 jid = cloud@example.org
 password = pw-123456
@@ -26,7 +27,9 @@ id = l
 xmpp_domain = vms.example.org
 jwt_key = key.jwk
 server = xmpp.example.org
-`, '/etc/cloudgate/c1.ini');
+`,
+  '/etc/cloudgate/c1.ini',
+);
 
 // Only the listing calls are used by the catalog; the rest would be a cloud.
 const driver = {
@@ -49,7 +52,10 @@ describe('cloud catalog', () => {
 
   it('refuses a size no flavor holds, and unknown names, with the reason', async () => {
     const c = await buildCatalog(config, driver);
-    assert.match(c.check('cores:64,memory:4096', 'cernvm-4') ?? '', /no flavor of cloud c1 is large enough .*largest: large/);
+    assert.match(
+      c.check('cores:64,memory:4096', 'cernvm-4') ?? '',
+      /no flavor of cloud c1 is large enough .*largest: large/,
+    );
     assert.match(c.check('huge', 'cernvm-4') ?? '', /unknown flavor 'huge'.*small, medium, large/);
     assert.match(c.check('small', 'windows') ?? '', /unknown image 'windows'/);
   });

@@ -68,39 +68,81 @@ describe('cloud agent configuration', () => {
   });
 
   it('names file, section and key of every problem', () => {
-    const bad = base('[quota]\ninstnaces = 3\n[quota.user.not a jid]\ninstances = 1\n').replace('driver = ec2', 'driver = openstack');
-    assert.throws(() => parseCloudConfig(bad, 'c.ini'), (e: Error) => e instanceof ConfigError
-      && /c\.ini:\d+ \[quota\] instnaces: unknown key \(did you mean 'instances'\?\)/.test(e.message)
-      && /\[cloud\] driver: 'openstack' is not one of local, libvirt, ec2/.test(e.message));
-    assert.throws(() => parseCloudConfig(base().replace('requesters = GW@Example.org', 'requesters ='), 'c.ini'), /\[cloud\] requesters: expected at least 1/);
-    assert.throws(() => parseCloudConfig(base('[quota.user.not a jid]\ninstances = 1\n'), 'c.ini'), /\[quota\.user\.not a jid\].*not a valid JID/);
+    const bad = base('[quota]\ninstnaces = 3\n[quota.user.not a jid]\ninstances = 1\n').replace(
+      'driver = ec2',
+      'driver = openstack',
+    );
+    assert.throws(
+      () => parseCloudConfig(bad, 'c.ini'),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /c\.ini:\d+ \[quota\] instnaces: unknown key \(did you mean 'instances'\?\)/.test(e.message) &&
+        /\[cloud\] driver: 'openstack' is not one of local, libvirt, ec2/.test(e.message),
+    );
+    assert.throws(
+      () => parseCloudConfig(base().replace('requesters = GW@Example.org', 'requesters ='), 'c.ini'),
+      /\[cloud\] requesters: expected at least 1/,
+    );
+    assert.throws(
+      () => parseCloudConfig(base('[quota.user.not a jid]\ninstances = 1\n'), 'c.ini'),
+      /\[quota\.user\.not a jid\].*not a valid JID/,
+    );
   });
 
   it('refuses an ACL beyond the admins on the local driver unless it is shared', () => {
-    const local = (acl: string, driver = 'state_dir = st\n') => base(`[acl]\n${acl}\n`)
-      .replace('driver = ec2', 'driver = local').replace('requesters = GW@Example.org', 'requesters = GW@Example.org\nadmins = Owner@Example.org')
-      .replace(/\[driver\][^[]*/, `[driver]\n${driver}`);
-    const refused = (text: string, where: RegExp) => assert.throws(() => parseCloudConfig(text, 'cloud.ini'),
-      (e: Error) => e instanceof ConfigError && where.test(e.message) && /local driver/.test(e.message) && /shared = true/.test(e.message));
+    const local = (acl: string, driver = 'state_dir = st\n') =>
+      base(`[acl]\n${acl}\n`)
+        .replace('driver = ec2', 'driver = local')
+        .replace('requesters = GW@Example.org', 'requesters = GW@Example.org\nadmins = Owner@Example.org')
+        .replace(/\[driver\][^[]*/, `[driver]\n${driver}`);
+    const refused = (text: string, where: RegExp) =>
+      assert.throws(
+        () => parseCloudConfig(text, 'cloud.ini'),
+        (e: Error) =>
+          e instanceof ConfigError &&
+          where.test(e.message) &&
+          /local driver/.test(e.message) &&
+          /shared = true/.test(e.message),
+      );
     refused(local('users = *'), /^cloud\.ini \[acl\] users: "\*" is not one of the \[cloud\] admins/);
     refused(local('users = owner@example.org bob@example.org'), /^cloud\.ini \[acl\] users: "bob@example\.org"/);
     refused(local('users = owner@example.org\ngroups = physics'), /^cloud\.ini \[acl\] groups: "physics"/);
-    assert.deepEqual([...parseCloudConfig(local('users = owner@example.org'), 'cloud.ini').acl.users], ['owner@example.org']);
-    assert.ok(parseCloudConfig(local('users = *\ngroups = physics', 'state_dir = st\nshared = true\n'), 'cloud.ini').acl.users.has('*'));
+    assert.deepEqual(
+      [...parseCloudConfig(local('users = owner@example.org'), 'cloud.ini').acl.users],
+      ['owner@example.org'],
+    );
+    assert.ok(
+      parseCloudConfig(
+        local('users = *\ngroups = physics', 'state_dir = st\nshared = true\n'),
+        'cloud.ini',
+      ).acl.users.has('*'),
+    );
     // Other drivers do not run instances as the agent's user.
     assert.ok(parseCloudConfig(base('[acl]\nusers = *\n'), 'cloud.ini').acl.users.has('*'));
   });
 
   it('checks [driver] against the keys of the driver [cloud] names', () => {
-    const local = (driver: string) => base().replace('driver = ec2', 'driver = local')
-      .replace(/\[driver\][^[]*/, `[driver]\n${driver}\n`);
-    assert.throws(() => parseCloudConfig(local('state_dir = /tmp/x\nmax_instance = 5'), 'c.ini'), (e: Error) => e instanceof ConfigError
-      && /^c\.ini:\d+ \[driver\] max_instance: unknown key \(did you mean 'max_instances'\?\)$/.test(e.message));
+    const local = (driver: string) =>
+      base()
+        .replace('driver = ec2', 'driver = local')
+        .replace(/\[driver\][^[]*/, `[driver]\n${driver}\n`);
+    assert.throws(
+      () => parseCloudConfig(local('state_dir = /tmp/x\nmax_instance = 5'), 'c.ini'),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        /^c\.ini:\d+ \[driver\] max_instance: unknown key \(did you mean 'max_instances'\?\)$/.test(e.message),
+    );
     // Keys of another driver are unknown too; <prefix>.<id> keys are the driver's own.
-    assert.throws(() => parseCloudConfig(local('state_dir = /tmp/x\nregion = eu-west-1'), 'c.ini'), /\[driver\] region: unknown key/);
+    assert.throws(
+      () => parseCloudConfig(local('state_dir = /tmp/x\nregion = eu-west-1'), 'c.ini'),
+      /\[driver\] region: unknown key/,
+    );
     const ok = parseCloudConfig(local('state_dir = /tmp/x\nmax_instances = 5\nflavor.tiny = 1 64'), 'c.ini');
     assert.deepEqual(ok.driverOptions, { state_dir: '/tmp/x', max_instances: '5', 'flavor.tiny': '1 64' });
-    assert.throws(() => parseCloudConfig(local('state_dir = /tmp/x\nflavor = 1 64'), 'c.ini'), /\[driver\] flavor: unknown key \(did you mean 'flavor\.<id>'\?\)/);
+    assert.throws(
+      () => parseCloudConfig(local('state_dir = /tmp/x\nflavor = 1 64'), 'c.ini'),
+      /\[driver\] flavor: unknown key \(did you mean 'flavor\.<id>'\?\)/,
+    );
   });
 
   it('knows its secrets and redacts them', () => {
@@ -114,12 +156,38 @@ describe('cloud agent configuration', () => {
 
   it("refuses an instance host that is the agent's own, a requester's or an admin's, and a shared key", () => {
     const host = /\[instances\] xmpp_domain: \S+ is also this agent's, a requester's or an admin's host/;
-    assert.throws(() => parseCloudConfig(base().replace('xmpp_domain = vms.example.org', 'xmpp_domain = example.org'), 'c.ini'), host);
-    assert.throws(() => parseCloudConfig(base().replace('[acl]', '').replace('requesters = GW@Example.org', 'requesters = gw@Example.org gw@VMS.example.org'), 'c.ini'), host);
-    assert.throws(() => parseCloudConfig(base().replace('requesters = GW@Example.org', 'requesters = GW@Example.org\nadmins = root@vms.example.org'), 'c.ini'), host);
+    assert.throws(
+      () => parseCloudConfig(base().replace('xmpp_domain = vms.example.org', 'xmpp_domain = example.org'), 'c.ini'),
+      host,
+    );
+    assert.throws(
+      () =>
+        parseCloudConfig(
+          base()
+            .replace('[acl]', '')
+            .replace('requesters = GW@Example.org', 'requesters = gw@Example.org gw@VMS.example.org'),
+          'c.ini',
+        ),
+      host,
+    );
+    assert.throws(
+      () =>
+        parseCloudConfig(
+          base().replace('requesters = GW@Example.org', 'requesters = GW@Example.org\nadmins = root@vms.example.org'),
+          'c.ini',
+        ),
+      host,
+    );
     const sameKey = base().replace('password = xmpp-password-1234', 'jwt_key = key.jwk');
-    assert.throws(() => parseCloudConfig(sameKey, join(tmp.dir, 'c.ini')), /c\.ini \[instances\] jwt_key: the same key as \[xmpp\] jwt_key/);
-    assert.equal(parseCloudConfig(sameKey.replace('jwt_key = key.jwk\n[cloud]', 'jwt_key = own.jwk\n[cloud]'), 'c.ini').instances.domain, 'vms.example.org');
+    assert.throws(
+      () => parseCloudConfig(sameKey, join(tmp.dir, 'c.ini')),
+      /c\.ini \[instances\] jwt_key: the same key as \[xmpp\] jwt_key/,
+    );
+    assert.equal(
+      parseCloudConfig(sameKey.replace('jwt_key = key.jwk\n[cloud]', 'jwt_key = own.jwk\n[cloud]'), 'c.ini').instances
+        .domain,
+      'vms.example.org',
+    );
   });
 });
 
@@ -130,17 +198,33 @@ describe('instance user-data', () => {
   writeFileSync(caFile, '-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n');
 
   it('is the user context plus a [cloudgate] section the instance agent parses', async () => {
-    const config = parseCloudConfig(base(`ca = ${caFile}\nheartbeat_interval = 15s\n`).replace('jwt_key = key.jwk', `jwt_key = ${keyFile}`), join(tmp.dir, 'c.ini'));
-    const req = { requester: 'gw@example.org', allow: ['alice@example.org'], context: '#!/bin/sh\necho hi\n[amiconfig]\nplugins = environment\n[environment]\nA = 1\n', context_version: 3, context_id: 'ctx-9' } as RequestRow;
+    const config = parseCloudConfig(
+      base(`ca = ${caFile}\nheartbeat_interval = 15s\n`).replace('jwt_key = key.jwk', `jwt_key = ${keyFile}`),
+      join(tmp.dir, 'c.ini'),
+    );
+    const req = {
+      requester: 'gw@example.org',
+      allow: ['alice@example.org'],
+      context: '#!/bin/sh\necho hi\n[amiconfig]\nplugins = environment\n[environment]\nA = 1\n',
+      context_version: 3,
+      context_id: 'ctx-9',
+    } as RequestRow;
     const inst = { name: 'Web-1', deployment: 'd1', service: 'web' } as InstanceRow;
-    const ud = await buildUserData({ config, tokens: await tokens(config), pubsub: 'pubsub.example.org', cloud: 'cloud@example.org' }, req, inst);
+    const ud = await buildUserData(
+      { config, tokens: await tokens(config), pubsub: 'pubsub.example.org', cloud: 'cloud@example.org' },
+      req,
+      inst,
+    );
     const ctx = parseContext(ud);
     const cg = ctx.cloudgate!;
     assert.equal(cg.jid, 'web-1@vms.example.org');
     assert.equal(cg.domain, 'vms.example.org');
     assert.deepEqual(cg.server, { host: 'xmpp.example.org', port: 5222 });
     assert.deepEqual([...cg.allow], ['alice@example.org', 'gw@example.org']);
-    assert.deepEqual([cg.contextVersion, cg.contextId, cg.deployment, cg.service, cg.instanceId, cg.gateway], [3, 'ctx-9', 'd1', 'web', 'Web-1', 'gw@example.org']);
+    assert.deepEqual(
+      [cg.contextVersion, cg.contextId, cg.deployment, cg.service, cg.instanceId, cg.gateway],
+      [3, 'ctx-9', 'd1', 'web', 'Web-1', 'gw@example.org'],
+    );
     assert.equal(cg.cloud, 'cloud@example.org', 'the instance knows whom to ask for its next token');
     assert.deepEqual([cg.heartbeatInterval, cg.metricsInterval, cg.pubsub], [15, 60, 'pubsub.example.org']);
     assert.equal(cg.ca, '-----BEGIN CERTIFICATE-----\nMIIBfake\nline2\n-----END CERTIFICATE-----\n');

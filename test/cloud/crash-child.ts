@@ -13,16 +13,17 @@ const file = process.env.CG_CLOUD_CONFIG;
 if (file) {
   const holdAfter = Number(process.env.CG_HOLD_AFTER ?? '1');
   let n = 0;
-  const hold = (d: CloudDriver): CloudDriver => Object.assign(Object.create(d) as CloudDriver, {
-    create: async (req: Parameters<CloudDriver['create']>[0]) => {
-      const inst = await d.create(req);
-      if (++n > holdAfter) {
-        process.stdout.write(`holding ${req.name}\n`);
-        await new Promise(() => {});
-      }
-      return inst;
-    },
-  });
+  const hold = (d: CloudDriver): CloudDriver =>
+    Object.assign(Object.create(d) as CloudDriver, {
+      create: async (req: Parameters<CloudDriver['create']>[0]) => {
+        const inst = await d.create(req);
+        if (++n > holdAfter) {
+          process.stdout.write(`holding ${req.name}\n`);
+          await new Promise(() => {});
+        }
+        return inst;
+      },
+    });
   const log = createLogger({ level: 'trace', destination: process.env.CG_CLOUD_LOG });
   const ca = await createCloudAgent(loadCloudConfig(file), { log, wrapDriver: hold });
   await ca.start();

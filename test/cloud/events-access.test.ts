@@ -36,7 +36,8 @@ describe('cloud event node access', () => {
     await old.stop();
 
     const file = writeConfig(t, tmp.dir, {
-      driver: 'local', acl: `users = ops@${t.host}`,
+      driver: 'local',
+      acl: `users = ops@${t.host}`,
       driverOptions: { state_dir: join(tmp.dir, 'state') },
     });
     ({ ca } = await startCloud(file));
@@ -54,8 +55,14 @@ describe('cloud event node access', () => {
   });
 
   it("refuses a stranger's subscription and items request", async () => {
-    await assert.rejects(mallory.pubsub.subscribe(node), (e: unknown) => e instanceof StanzaError && /forbidden|not-authorized|not-allowed/.test(e.condition));
-    await assert.rejects(mallory.pubsub.items(node), (e: unknown) => e instanceof StanzaError && /forbidden|not-authorized|not-allowed/.test(e.condition));
+    await assert.rejects(
+      mallory.pubsub.subscribe(node),
+      (e: unknown) => e instanceof StanzaError && /forbidden|not-authorized|not-allowed/.test(e.condition),
+    );
+    await assert.rejects(
+      mallory.pubsub.items(node),
+      (e: unknown) => e instanceof StanzaError && /forbidden|not-authorized|not-allowed/.test(e.condition),
+    );
   });
 
   it('ended the subscription the stranger took while the node was open', async () => {
@@ -63,7 +70,8 @@ describe('cloud event node access', () => {
     q.c('subscriptions', { node });
     const res = await ca.agent.iq(ca.agent.pubsub.service, 'get', q);
     const subscribers = (res?.getChild('subscriptions')?.getChildren('subscription') ?? [])
-      .filter((s) => s.attrs.subscription === 'subscribed').map((s) => String(s.attrs.jid).split('/')[0]);
+      .filter((s) => s.attrs.subscription === 'subscribed')
+      .map((s) => String(s.attrs.jid).split('/')[0]);
     assert.ok(!subscribers.includes(mallory.bare), `still subscribed: ${subscribers.join(', ')}`);
   });
 

@@ -88,7 +88,9 @@ requesters = ${o.requesters ?? `gateway@${t.host}`}
 admins = ${o.admins ?? (o.driver === 'local' ? `ops@${t.host} alice@${t.host}` : `ops@${t.host}`)}
 
 [driver]
-${Object.entries(o.driverOptions).map(([k, v]) => `${k} = ${v}`).join('\n')}
+${Object.entries(o.driverOptions)
+  .map(([k, v]) => `${k} = ${v}`)
+  .join('\n')}
 
 [acl]
 ${o.acl ?? (o.driver === 'local' ? `users = alice@${t.host}` : `users = alice@${t.host}\ngroups = physics`)}
@@ -104,7 +106,10 @@ ${o.extra ?? ''}
 }
 
 /** A cloud agent with every log line captured. */
-export async function startCloud(file: string, deps: CloudAgentDeps = {}): Promise<{ ca: CloudAgent; lines: string[] }> {
+export async function startCloud(
+  file: string,
+  deps: CloudAgentDeps = {},
+): Promise<{ ca: CloudAgent; lines: string[] }> {
   const { log, lines } = capturingLogger();
   const ca = await createCloudAgent(loadCloudConfig(file), { log, ...deps });
   await ca.start();
@@ -123,11 +128,20 @@ export class Gateway {
 
   constructor(readonly agent: Agent) {
     agent.registerPresence(cloud.CloudPresence);
-    agent.onMessage(cloud.AllocateResult, (m) => { this.results.push(m); this.wake(); });
-    agent.onMessage(cloud.InstanceState, (m) => { this.states.push(m); this.wake(); });
+    agent.onMessage(cloud.AllocateResult, (m) => {
+      this.results.push(m);
+      this.wake();
+    });
+    agent.onMessage(cloud.InstanceState, (m) => {
+      this.states.push(m);
+      this.wake();
+    });
     agent.conn.on('stanza', (el: Element) => {
       this.stanzas.push(el.toString());
-      if (el.is('message') && el.attrs.type === 'error') { this.errors.push(el.toString()); this.wake(); }
+      if (el.is('message') && el.attrs.type === 'error') {
+        this.errors.push(el.toString());
+        this.wake();
+      }
     });
   }
 
@@ -137,7 +151,9 @@ export class Gateway {
     return g;
   }
 
-  private wake(): void { for (const w of this.waiters.splice(0)) w(); }
+  private wake(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
 
   /** Waits until `pick` returns a value (re-checked on every arrival and every 100 ms). */
   async until<T>(what: string, pick: () => T | undefined | false, timeoutMs = 15_000): Promise<T> {
@@ -145,8 +161,17 @@ export class Gateway {
     for (;;) {
       const v = pick();
       if (v !== undefined && v !== false) return v;
-      if (Date.now() > end) throw new Error(`timed out waiting for ${what}; states: ${JSON.stringify(this.states.map((s) => `${s.name}:${s.state}`))}`);
-      await new Promise<void>((r) => { const timer = setTimeout(r, 100); this.waiters.push(() => { clearTimeout(timer); r(); }); });
+      if (Date.now() > end)
+        throw new Error(
+          `timed out waiting for ${what}; states: ${JSON.stringify(this.states.map((s) => `${s.name}:${s.state}`))}`,
+        );
+      await new Promise<void>((r) => {
+        const timer = setTimeout(r, 100);
+        this.waiters.push(() => {
+          clearTimeout(timer);
+          r();
+        });
+      });
     }
   }
 
@@ -154,11 +179,16 @@ export class Gateway {
   async allocate(to: string, o: Partial<AllocateMsg> & { names: string[] }): Promise<string> {
     const msg: AllocateMsg = {
       request_id: o.request_id ?? `req-${++this.n}-${Date.now()}`,
-      deployment: o.deployment ?? 'dep-1', service: o.service ?? 'worker',
-      owner: o.owner ?? `alice@${this.agent.options.xmpp.domain}`, groups: o.groups,
-      flavor: o.flavor ?? 'medium', image: o.image ?? 'cernvm-4', names: o.names,
+      deployment: o.deployment ?? 'dep-1',
+      service: o.service ?? 'worker',
+      owner: o.owner ?? `alice@${this.agent.options.xmpp.domain}`,
+      groups: o.groups,
+      flavor: o.flavor ?? 'medium',
+      image: o.image ?? 'cernvm-4',
+      names: o.names,
       context: o.context ?? '[amiconfig]\nplugins = environment\n\n[environment]\nGREETING = hello\n',
-      context_version: o.context_version ?? 1, context_id: o.context_id ?? 'ctx-1',
+      context_version: o.context_version ?? 1,
+      context_id: o.context_id ?? 'ctx-1',
       allow: o.allow ?? [`alice@${this.agent.options.xmpp.domain}`],
     };
     await this.agent.sendReliable(cloud.Allocate, to, msg);
@@ -166,7 +196,9 @@ export class Gateway {
   }
 
   result(requestId: string): Promise<AllocateResult> {
-    return this.until(`the allocate result of ${requestId}`, () => this.results.find((r) => r.request_id === requestId));
+    return this.until(`the allocate result of ${requestId}`, () =>
+      this.results.find((r) => r.request_id === requestId),
+    );
   }
 
   lastState(name: string): string | undefined {
@@ -174,13 +206,23 @@ export class Gateway {
   }
 
   stateIs(names: string[], state: string, timeoutMs?: number): Promise<true> {
-    return this.until(`${names.join(', ')} to be ${state}`, () => names.every((n) => this.lastState(n) === state) || undefined, timeoutMs);
+    return this.until(
+      `${names.join(', ')} to be ${state}`,
+      () => names.every((n) => this.lastState(n) === state) || undefined,
+      timeoutMs,
+    );
   }
 }
 
 /** The file and its write-ahead log, as the bytes an attacker with the disk would see. */
 export function dbBytes(file: string): string {
-  const read = (f: string) => { try { return readFileSync(f).toString('latin1'); } catch { return ''; } };
+  const read = (f: string) => {
+    try {
+      return readFileSync(f).toString('latin1');
+    } catch {
+      return '';
+    }
+  };
   return read(file) + read(`${file}-wal`);
 }
 
@@ -189,7 +231,11 @@ export function jwkSecret(file: string): string {
   return (JSON.parse(readFileSync(file, 'utf8')) as { k: string }).k;
 }
 
-export async function eventually<T>(what: string, fn: () => Promise<T | undefined> | T | undefined, timeoutMs = 10_000): Promise<T> {
+export async function eventually<T>(
+  what: string,
+  fn: () => Promise<T | undefined> | T | undefined,
+  timeoutMs = 10_000,
+): Promise<T> {
   const end = Date.now() + timeoutMs;
   for (;;) {
     const v = await fn();

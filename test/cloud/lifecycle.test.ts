@@ -17,7 +17,18 @@ import { startMoto, type Moto } from '../helpers/moto.js';
 import { cloud } from '../../protocols/index.js';
 import { parseContext } from '../../agents/instance/context/index.js';
 import type { Instance } from '../../drivers/index.js';
-import { dbBytes, eventually, Gateway, INSTANCE_DOMAIN, jwkSecret, startCloud, startServer, tempDir, tokenOf, writeConfig } from './helpers.js';
+import {
+  dbBytes,
+  eventually,
+  Gateway,
+  INSTANCE_DOMAIN,
+  jwkSecret,
+  startCloud,
+  startServer,
+  tempDir,
+  tokenOf,
+  writeConfig,
+} from './helpers.js';
 
 // Unique, so finding one anywhere can only mean it leaked from the configuration.
 const SECRET = `cgSecret${randomBytes(12).toString('hex')}`;
@@ -46,10 +57,19 @@ describe('cloud agent on every driver', () => {
   });
 
   function ec2(): EC2Client {
-    return new EC2Client({ region: 'us-east-1', endpoint: moto.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+    return new EC2Client({
+      region: 'us-east-1',
+      endpoint: moto.endpoint,
+      credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+    });
   }
 
-  const cases: Array<{ driver: 'local' | 'libvirt' | 'ec2'; options: (dir: string) => Record<string, string>; extra: string; userData: (dir: string, i: Instance) => Promise<string> }> = [
+  const cases: Array<{
+    driver: 'local' | 'libvirt' | 'ec2';
+    options: (dir: string) => Record<string, string>;
+    extra: string;
+    userData: (dir: string, i: Instance) => Promise<string>;
+  }> = [
     {
       driver: 'local',
       options: (dir) => ({ state_dir: join(dir, 'state'), command: guestCommand(dir), kill_grace_ms: '1000' }),
@@ -58,21 +78,34 @@ describe('cloud agent on every driver', () => {
     },
     {
       driver: 'libvirt',
-      options: (dir) => ({ uri: 'test:///default', config_drive_dir: join(dir, 'drives'), 'image.cernvm-4': '/var/lib/libvirt/images/cernvm4.qcow2' }),
+      options: (dir) => ({
+        uri: 'test:///default',
+        config_drive_dir: join(dir, 'drives'),
+        'image.cernvm-4': '/var/lib/libvirt/images/cernvm4.qcow2',
+      }),
       // The test hypervisor has little memory: the generic "medium" is its "small" here.
       extra: '[flavor.medium]\nid = small\n[image.cernvm-4]\nid = cernvm-4\n',
       userData: async (dir, i) => readFileSync(join(dir, 'drives', i.name, 'user-data'), 'utf8'),
     },
     {
       driver: 'ec2',
-      options: () => ({ region: 'us-east-1', endpoint: moto.endpoint, access_key_id: KEY_ID, secret_access_key: SECRET, 'image.cernvm-4': ami, max_attempts: '2' }),
+      options: () => ({
+        region: 'us-east-1',
+        endpoint: moto.endpoint,
+        access_key_id: KEY_ID,
+        secret_access_key: SECRET,
+        'image.cernvm-4': ami,
+        max_attempts: '2',
+      }),
       extra: '[flavor.medium]\nid = medium\n[image.cernvm-4]\nid = cernvm-4\n',
       userData: async (_dir, i) => {
         const sdk = ec2();
         try {
           const out = await sdk.send(new DescribeInstanceAttributeCommand({ InstanceId: i.id, Attribute: 'userData' }));
           return Buffer.from(out.UserData?.Value ?? '', 'base64').toString('utf8');
-        } finally { sdk.destroy(); }
+        } finally {
+          sdk.destroy();
+        }
       },
     },
   ];
@@ -88,13 +121,17 @@ describe('cloud agent on every driver', () => {
       const events: Array<{ name: string; state: string }> = [];
       try {
         // The requester sees the cloud's presence with its free capacity and offer.
-        const peer = await gw.until('the cloud presence', () => gw.agent.peers('cloud').find((p) => p.bare === cloudJid && p.data));
+        const peer = await gw.until('the cloud presence', () =>
+          gw.agent.peers('cloud').find((p) => p.bare === cloudJid && p.data),
+        );
         const data = peer.data as ReturnType<typeof cloud.CloudPresence.payload.decode>;
         assert.equal(data.name, name);
         assert.deepEqual(data.flavors, ['medium']);
         assert.equal(data.instances, 0);
 
-        gw.agent.onEvent(cloud.InstanceStateEvent, (e, meta) => { if (meta.node === `clouds/${name}`) events.push({ name: e.name, state: e.state }); });
+        gw.agent.onEvent(cloud.InstanceStateEvent, (e, meta) => {
+          if (meta.node === `clouds/${name}`) events.push({ name: e.name, state: e.state });
+        });
         await gw.agent.pubsub.subscribe(`clouds/${name}`);
 
         const names = [`${c.driver}-w1`, `${c.driver}-w2`];
@@ -120,30 +157,62 @@ describe('cloud agent on every driver', () => {
           tokens.push(tokenOf(ud) ?? assert.fail('no token in user-data'));
         }
 
-        const listed = await gw.agent.request(cloud.ListInstances, ca.agent.jid, { deployment: `dep-${c.driver}`, owner: undefined });
-        assert.deepEqual(listed.instances.map((i) => `${i.name}:${i.state}`).sort(), names.map((n) => `${n}:running`));
-        await gw.until('the presence to count 2 instances', () => (gw.agent.peers('cloud').find((p) => p.bare === cloudJid)?.data as { instances: number })?.instances === 2 || undefined);
+        const listed = await gw.agent.request(cloud.ListInstances, ca.agent.jid, {
+          deployment: `dep-${c.driver}`,
+          owner: undefined,
+        });
+        assert.deepEqual(
+          listed.instances.map((i) => `${i.name}:${i.state}`).sort(),
+          names.map((n) => `${n}:running`),
+        );
+        await gw.until(
+          'the presence to count 2 instances',
+          () =>
+            (gw.agent.peers('cloud').find((p) => p.bare === cloudJid)?.data as { instances: number })?.instances ===
+              2 || undefined,
+        );
 
-        await gw.agent.sendReliable(cloud.Terminate, cloudJid, { request_id: `term-${c.driver}`, deployment: `dep-${c.driver}`, owner: `alice@${t.host}`, names: [] });
+        await gw.agent.sendReliable(cloud.Terminate, cloudJid, {
+          request_id: `term-${c.driver}`,
+          deployment: `dep-${c.driver}`,
+          owner: `alice@${t.host}`,
+          names: [],
+        });
         await gw.stateIs(names, 'terminated');
         const after = (await ca.driver.describe()).filter((i) => i.state !== 'terminated');
         assert.deepEqual(after, [], 'the cloud has no live instance left');
-        await eventually('the PubSub events', () => (names.every((n) => events.some((e) => e.name === n && e.state === 'terminated')) ? true : undefined));
-        assert.ok(names.every((n) => events.some((e) => e.name === n && e.state === 'running')), 'running was published too');
+        await eventually('the PubSub events', () =>
+          names.every((n) => events.some((e) => e.name === n && e.state === 'terminated')) ? true : undefined,
+        );
+        assert.ok(
+          names.every((n) => events.some((e) => e.name === n && e.state === 'running')),
+          'running was published too',
+        );
 
         // Secrets: none in what the requester received, in any log line, or in the database.
-        const secrets = [jwkSecret(t.server.info.jwtKeyFile), jwkSecret(t.server.info.hostJwtKeyFiles[INSTANCE_DOMAIN]!), ...tokens];
+        const secrets = [
+          jwkSecret(t.server.info.jwtKeyFile),
+          jwkSecret(t.server.info.hostJwtKeyFiles[INSTANCE_DOMAIN]!),
+          ...tokens,
+        ];
         if (c.driver === 'ec2') secrets.push(SECRET, KEY_ID);
         const stanzas = gw.stanzas.join('\n');
         const logs = lines.join('');
         const db = dbBytes(ca.config.db);
-        assert.ok(stanzas.includes(names[0]!) && logs.includes(names[0]!) && db.includes(names[0]!), 'the haystacks hold the run');
+        assert.ok(
+          stanzas.includes(names[0]!) && logs.includes(names[0]!) && db.includes(names[0]!),
+          'the haystacks hold the run',
+        );
         for (const s of secrets) {
           assert.ok(!stanzas.includes(s), 'a secret reached the requester');
           assert.ok(!logs.includes(s), 'a secret reached the log');
           assert.ok(!db.includes(s), 'a secret reached the database');
         }
-        if (existsSync(t.server.logFile)) assert.ok(!secrets.some((s) => readFileSync(t.server.logFile, 'utf8').includes(s)), 'a secret reached the server log');
+        if (existsSync(t.server.logFile))
+          assert.ok(
+            !secrets.some((s) => readFileSync(t.server.logFile, 'utf8').includes(s)),
+            'a secret reached the server log',
+          );
       } finally {
         if (process.env.CG_DEBUG) console.error(lines.filter((l) => /"level":(40|50)/.test(l)).join(''));
         for (const i of await ca.driver.describe().catch(() => [])) await ca.driver.terminate(i.id).catch(() => {});

@@ -33,18 +33,25 @@ describe('cloud agent policy (local driver)', () => {
     // then run as nobody, who must be able to enter the test directory.
     chmodSync(tmp.dir, 0o711);
     const file = writeConfig(t, tmp.dir, {
-      driver: 'local', acl: `users = alice@${t.host}\ngroups = physics`,
-      driverOptions: { state_dir: join(tmp.dir, 'state'), command: guestCommand(tmp.dir), kill_grace_ms: '1000', shared: 'true' },
+      driver: 'local',
+      acl: `users = alice@${t.host}\ngroups = physics`,
+      driverOptions: {
+        state_dir: join(tmp.dir, 'state'),
+        command: guestCommand(tmp.dir),
+        kill_grace_ms: '1000',
+        shared: 'true',
+      },
       extra: `[flavor.medium]\nid = medium\n[flavor.small]\nid = small\n[image.cernvm-4]\nid = local\n
 [quota]\ninstances = 4\n[quota.user.alice@${t.host}]\ninstances = 2\n[quota.group.physics]\ncores = 100\n`,
     });
-    const counting = (d: CloudDriver): CloudDriver => Object.assign(Object.create(d) as CloudDriver, {
-      create: async (req: Parameters<CloudDriver['create']>[0]) => {
-        creates++;
-        if (req.name.startsWith('full-')) throw new CloudError('capacity', `no room left for ${req.name}`);
-        return d.create(req);
-      },
-    });
+    const counting = (d: CloudDriver): CloudDriver =>
+      Object.assign(Object.create(d) as CloudDriver, {
+        create: async (req: Parameters<CloudDriver['create']>[0]) => {
+          creates++;
+          if (req.name.startsWith('full-')) throw new CloudError('capacity', `no room left for ${req.name}`);
+          return d.create(req);
+        },
+      });
     ({ ca } = await startCloud(file, { wrapDriver: counting }));
     to = ca.agent.bare;
     gw = await Gateway.start(t);
@@ -70,7 +77,9 @@ describe('cloud agent policy (local driver)', () => {
   });
 
   it('admits a member of an allowed group', async () => {
-    const r = await gw.result(await gw.allocate(to, { owner: carol(), groups: ['physics'], names: ['c1'], deployment: 'dep-carol' }));
+    const r = await gw.result(
+      await gw.allocate(to, { owner: carol(), groups: ['physics'], names: ['c1'], deployment: 'dep-carol' }),
+    );
     assert.deepEqual(r.accepted, ['c1']);
     await gw.stateIs(['c1'], 'running');
     assert.equal(creates, 1);
@@ -81,7 +90,10 @@ describe('cloud agent policy (local driver)', () => {
     assert.deepEqual(r.accepted, ['a1', 'a2']);
     assert.deepEqual(r.refused, ['a3']);
     assert.equal(r.condition, 'quota-exceeded');
-    assert.match(r.reason ?? '', new RegExp(`user alice@${t.host} may use 2 instances, uses 0, and 3 more were asked for`));
+    assert.match(
+      r.reason ?? '',
+      new RegExp(`user alice@${t.host} may use 2 instances, uses 0, and 3 more were asked for`),
+    );
     await gw.stateIs(['a1', 'a2'], 'running');
     assert.equal(creates, 3);
 
@@ -92,7 +104,9 @@ describe('cloud agent policy (local driver)', () => {
   });
 
   it('refuses what is beyond the cloud total, counting every owner', async () => {
-    const r = await gw.result(await gw.allocate(to, { owner: carol(), groups: ['physics'], names: ['c2', 'c3'], deployment: 'dep-carol' }));
+    const r = await gw.result(
+      await gw.allocate(to, { owner: carol(), groups: ['physics'], names: ['c2', 'c3'], deployment: 'dep-carol' }),
+    );
     assert.deepEqual(r.accepted, ['c2']);
     assert.deepEqual(r.refused, ['c3']);
     assert.match(r.reason ?? '', /cloud cloud-a may use 4 instances, uses 3, and 2 more were asked for/);
@@ -101,25 +115,48 @@ describe('cloud agent policy (local driver)', () => {
   });
 
   it('answers discovery from ACL, mapping and quota', async () => {
-    const full = await gw.agent.request(cloud.Discover, ca.agent.jid, { owner: carol(), groups: ['physics'], flavor: 'medium', image: 'cernvm-4', count: 1 });
+    const full = await gw.agent.request(cloud.Discover, ca.agent.jid, {
+      owner: carol(),
+      groups: ['physics'],
+      flavor: 'medium',
+      image: 'cernvm-4',
+      count: 1,
+    });
     assert.equal(full.accept, false);
     assert.equal(full.max, 0);
     assert.match(full.reason ?? '', /quota/);
-    const unknown = await gw.agent.request(cloud.Discover, ca.agent.jid, { owner: alice(), groups: undefined, flavor: 'huge', image: 'cernvm-4', count: 1 });
+    const unknown = await gw.agent.request(cloud.Discover, ca.agent.jid, {
+      owner: alice(),
+      groups: undefined,
+      flavor: 'huge',
+      image: 'cernvm-4',
+      count: 1,
+    });
     assert.deepEqual([unknown.accept, unknown.max], [false, 0]);
     assert.match(unknown.reason ?? '', /unknown flavor 'huge' \(cloud cloud-a offers: medium, small\)/);
-    const acl = await gw.agent.request(cloud.Discover, ca.agent.jid, { owner: `bob@${t.host}`, groups: undefined, flavor: 'medium', image: 'cernvm-4', count: 1 });
+    const acl = await gw.agent.request(cloud.Discover, ca.agent.jid, {
+      owner: `bob@${t.host}`,
+      groups: undefined,
+      flavor: 'medium',
+      image: 'cernvm-4',
+      count: 1,
+    });
     assert.match(acl.reason ?? '', /not in its ACL/);
     const info = await gw.agent.request(cloud.CloudInfo, ca.agent.jid, {});
     assert.deepEqual([info.quota.instances, info.usage.instances], ['4', '4']);
-    assert.deepEqual(info.flavors.map((f) => f.name), ['medium', 'small']);
+    assert.deepEqual(
+      info.flavors.map((f) => f.name),
+      ['medium', 'small'],
+    );
   });
 
   it('refuses unknown generic names and a context that brings its own [cloudgate]', async () => {
     const img = await gw.result(await gw.allocate(to, { image: 'windows-95', names: ['x1'], deployment: 'dep-x' }));
     assert.equal(img.condition, 'invalid-field');
     assert.match(img.reason ?? '', /unknown image 'windows-95'/);
-    const own = await gw.result(await gw.allocate(to, { context: '[cloudgate]\njid = evil@x\n', names: ['x2'], deployment: 'dep-x' }));
+    const own = await gw.result(
+      await gw.allocate(to, { context: '[cloudgate]\njid = evil@x\n', names: ['x2'], deployment: 'dep-x' }),
+    );
     assert.equal(own.condition, 'invalid-field');
     assert.match(own.reason ?? '', /\[cloudgate\] section/);
     assert.equal(creates, 4);
@@ -127,12 +164,16 @@ describe('cloud agent policy (local driver)', () => {
 
   it('is idempotent: a repeated request id or an owned name creates nothing new', async () => {
     const rid = 'fixed-request';
-    const first = await gw.result(await gw.allocate(to, { request_id: rid, names: ['a1', 'a2'], deployment: 'dep-alice' }));
+    const first = await gw.result(
+      await gw.allocate(to, { request_id: rid, names: ['a1', 'a2'], deployment: 'dep-alice' }),
+    );
     assert.deepEqual(first.accepted, ['a1', 'a2'], 'names owned by the same deployment are accepted again');
     await gw.allocate(to, { request_id: rid, names: ['a1', 'a2'], deployment: 'dep-alice' });
     await new Promise((r) => setTimeout(r, 500));
     assert.equal(gw.results.filter((r) => r.request_id === rid).length, 1, 'one result per request id');
-    const stolen = await gw.result(await gw.allocate(to, { owner: carol(), groups: ['physics'], names: ['a1'], deployment: 'dep-other' }));
+    const stolen = await gw.result(
+      await gw.allocate(to, { owner: carol(), groups: ['physics'], names: ['a1'], deployment: 'dep-other' }),
+    );
     assert.equal(stolen.condition, 'name-taken');
     assert.equal(creates, 4);
   });
@@ -141,15 +182,32 @@ describe('cloud agent policy (local driver)', () => {
     const inst = (await ca.driver.describe()).find((i) => i.name === 'a1')!;
     const token = tokenOf(readFileSync(join(String(inst.extra.dir), 'user-data'), 'utf8'))!;
     // The instance logs in with the token minted into its user-data (the instance host's key).
-    const vm = new Agent({ kind: 'instance', log: silent, xmpp: { service: t.service, domain: INSTANCE_DOMAIN, username: 'a1', password: token, isToken: true, ca: t.ca, maxStartAttempts: 2 } });
+    const vm = new Agent({
+      kind: 'instance',
+      log: silent,
+      xmpp: {
+        service: t.service,
+        domain: INSTANCE_DOMAIN,
+        username: 'a1',
+        password: token,
+        isToken: true,
+        ca: t.ca,
+        maxStartAttempts: 2,
+      },
+    });
     await vm.start();
     try {
       const fresh = await vm.request(cloud.RenewToken, ca.agent.jid, {});
       assert.ok(fresh.expires > Date.now() / 1000);
       const claims = JSON.parse(Buffer.from(fresh.token.split('.')[1]!, 'base64url').toString()) as { jid: string };
       assert.equal(claims.jid, `a1@${INSTANCE_DOMAIN}`);
-    } finally { await vm.stop(); }
-    await assert.rejects(gw.agent.request(cloud.RenewToken, ca.agent.jid, {}), (e: unknown) => e instanceof StanzaError && e.condition === 'forbidden');
+    } finally {
+      await vm.stop();
+    }
+    await assert.rejects(
+      gw.agent.request(cloud.RenewToken, ca.agent.jid, {}),
+      (e: unknown) => e instanceof StanzaError && e.condition === 'forbidden',
+    );
   });
 
   it('ignores senders it does not trust and owners that are not theirs', async () => {
@@ -158,10 +216,20 @@ describe('cloud agent policy (local driver)', () => {
       await mallory.allocate(to, { names: ['m1'], deployment: 'dep-m' });
       const err = await mallory.until('an error', () => mallory.errors.at(-1));
       assert.match(err, /unauthorized-sender/);
-      await assert.rejects(mallory.agent.request(cloud.ListInstances, ca.agent.jid, { deployment: undefined, owner: undefined }), (e: unknown) => e instanceof StanzaError && e.condition === 'not-authorized');
-    } finally { await mallory.agent.stop(); }
+      await assert.rejects(
+        mallory.agent.request(cloud.ListInstances, ca.agent.jid, { deployment: undefined, owner: undefined }),
+        (e: unknown) => e instanceof StanzaError && e.condition === 'not-authorized',
+      );
+    } finally {
+      await mallory.agent.stop();
+    }
     const errors = gw.errors.length;
-    await gw.agent.sendReliable(cloud.Terminate, to, { request_id: 'steal', deployment: 'dep-alice', owner: carol(), names: [] });
+    await gw.agent.sendReliable(cloud.Terminate, to, {
+      request_id: 'steal',
+      deployment: 'dep-alice',
+      owner: carol(),
+      names: [],
+    });
     const err = await gw.until('the refusal', () => gw.errors.length > errors && gw.errors.at(-1));
     assert.match(err, /belongs to another owner/);
     assert.equal(creates, 4);
@@ -171,19 +239,43 @@ describe('cloud agent policy (local driver)', () => {
     const ops = await Gateway.start(t, 'ops');
     try {
       let reply: string | undefined;
-      ops.agent.conn.on('stanza', (el: Element) => { if (el.is('message') && el.attrs.type === 'chat') reply = el.getChildText('body') ?? ''; });
+      ops.agent.conn.on('stanza', (el: Element) => {
+        if (el.is('message') && el.attrs.type === 'chat') reply = el.getChildText('body') ?? '';
+      });
       // As a person's client sends it: agent.sendChat marks its messages as replies, which agents ignore.
-      await ops.agent.conn.send(new Element('message', { to: ca.agent.jid, type: 'chat' }).c('body').t('status').root());
-      assert.match(await ops.until('the chat reply', () => reply), /cloud cloud-a \(local\): 4 instance\(s\); free: 0 instance/);
-    } finally { await ops.agent.stop(); }
+      await ops.agent.conn.send(
+        new Element('message', { to: ca.agent.jid, type: 'chat' }).c('body').t('status').root(),
+      );
+      assert.match(
+        await ops.until('the chat reply', () => reply),
+        /cloud cloud-a \(local\): 4 instance\(s\); free: 0 instance/,
+      );
+    } finally {
+      await ops.agent.stop();
+    }
   });
 
   it('terminating releases the quota', async () => {
-    await gw.agent.sendReliable(cloud.Terminate, to, { request_id: 't-alice', deployment: 'dep-alice', owner: alice(), names: [] });
-    await gw.agent.sendReliable(cloud.Terminate, to, { request_id: 't-carol', deployment: 'dep-carol', owner: carol(), names: ['c1'] });
+    await gw.agent.sendReliable(cloud.Terminate, to, {
+      request_id: 't-alice',
+      deployment: 'dep-alice',
+      owner: alice(),
+      names: [],
+    });
+    await gw.agent.sendReliable(cloud.Terminate, to, {
+      request_id: 't-carol',
+      deployment: 'dep-carol',
+      owner: carol(),
+      names: ['c1'],
+    });
     await gw.stateIs(['a1', 'a2', 'c1'], 'terminated');
     assert.equal(gw.lastState('c2'), 'running', 'only the named instance went');
-    await gw.until('the presence to show the freed quota', () => (gw.agent.peers('cloud').find((p) => p.bare === to)?.data as { free_instances: number })?.free_instances === 3 || undefined);
+    await gw.until(
+      'the presence to show the freed quota',
+      () =>
+        (gw.agent.peers('cloud').find((p) => p.bare === to)?.data as { free_instances: number })?.free_instances ===
+          3 || undefined,
+    );
     const r = await gw.result(await gw.allocate(to, { names: ['a5'], deployment: 'dep-alice' }));
     assert.deepEqual(r.accepted, ['a5']);
   });

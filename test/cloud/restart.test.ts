@@ -57,16 +57,23 @@ describe('cloud agent restart', () => {
     // An independent view of the cloud, as an operator's tool would have.
     view = await openDriver('local', { state_dir: stateDir }, { log: silentLogger() });
     const childLog = join(tmp.dir, 'child.log');
-    const child = spawn(process.execPath, [CHILD], { env: { ...process.env, CG_CLOUD_CONFIG: file, CG_HOLD_AFTER: '1', CG_CLOUD_LOG: childLog }, stdio: ['ignore', 'pipe', 'inherit'] });
+    const child = spawn(process.execPath, [CHILD], {
+      env: { ...process.env, CG_CLOUD_CONFIG: file, CG_HOLD_AFTER: '1', CG_CLOUD_LOG: childLog },
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
     const exited = new Promise<void>((r) => child.once('exit', () => r()));
     try {
       let out = '';
-      child.stdout!.on('data', (d) => { out += String(d); });
+      child.stdout!.on('data', (d) => {
+        out += String(d);
+      });
       await eventually('the first cloud agent to start', () => (out.includes('ready') ? true : undefined), 15_000);
       const names = ['r1', 'r2', 'r3'];
       const _rid = await gw.allocate(`cloud-a@${t.host}`, { names, deployment: 'dep-r' });
       await gw.stateIs(['r1'], 'running');
-      await eventually('the second instance to exist in the cloud', () => (out.includes('holding r2') ? true : undefined));
+      await eventually('the second instance to exist in the cloud', () =>
+        out.includes('holding r2') ? true : undefined,
+      );
       assert.equal(gw.lastState('r2'), undefined, 'r2 was not reported: the agent never learned it exists');
     } finally {
       child.kill('SIGKILL');
@@ -84,10 +91,21 @@ describe('cloud agent restart', () => {
     const live = (await view.describe()).filter((i) => i.state !== 'terminated');
     assert.deepEqual(live.map((i) => i.name).sort(), names, 'each name exactly once');
     assert.equal(readdirSync(stateDir).filter((d) => d.startsWith('local-')).length, 3);
-    const listed = await gw.agent.request(cloud.ListInstances, running.agent.jid, { deployment: 'dep-r', owner: undefined });
-    assert.deepEqual(listed.instances.map((i) => `${i.name}:${i.state}:${i.id}`).sort(), live.map((i) => `${i.name}:running:${i.id}`).sort());
+    const listed = await gw.agent.request(cloud.ListInstances, running.agent.jid, {
+      deployment: 'dep-r',
+      owner: undefined,
+    });
+    assert.deepEqual(
+      listed.instances.map((i) => `${i.name}:${i.state}:${i.id}`).sort(),
+      live.map((i) => `${i.name}:running:${i.id}`).sort(),
+    );
 
-    await gw.agent.sendReliable(cloud.Terminate, running.agent.jid, { request_id: 'end', deployment: 'dep-r', owner: `alice@${t.host}`, names: [] });
+    await gw.agent.sendReliable(cloud.Terminate, running.agent.jid, {
+      request_id: 'end',
+      deployment: 'dep-r',
+      owner: `alice@${t.host}`,
+      names: [],
+    });
     await gw.stateIs(names, 'terminated');
     // Both agents logged through the production logger into files: no key there either.
     await running.stop();

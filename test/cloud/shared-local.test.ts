@@ -60,52 +60,86 @@ describe('shared local driver', { skip: !isRoot && 'needs root to start instance
   const config = (driver: Record<string, string>) => {
     const keyFile = t.server.info.hostJwtKeyFiles['vms.localhost']!;
     return writeConfig(t, tmp.dir, {
-      driver: 'local', acl: 'users = *', admins: `ops@${t.host}`,
+      driver: 'local',
+      acl: 'users = *',
+      admins: `ops@${t.host}`,
       driverOptions: {
-        state_dir: join(tmp.dir, 'state'), kill_grace_ms: '1000', shared: 'true',
-        command: `${process.execPath} ${probe} ${join(tmp.dir, 'cloud.ini')} ${keyFile} ${t.server.info.jwtKeyFile}`, ...driver,
+        state_dir: join(tmp.dir, 'state'),
+        kill_grace_ms: '1000',
+        shared: 'true',
+        command: `${process.execPath} ${probe} ${join(tmp.dir, 'cloud.ini')} ${keyFile} ${t.server.info.jwtKeyFile}`,
+        ...driver,
       },
     });
   };
 
-  it('refuses to start while its configuration is readable by the instances\' user', async () => {
+  it("refuses to start while its configuration is readable by the instances' user", async () => {
     file = config({});
     chmodSync(file, 0o644);
-    await assert.rejects(createCloudAgent(loadCloudConfig(file), { log: silent }),
-      (e: Error) => e instanceof ConfigError && e.message.includes(file) && /readable by "nobody"/.test(e.message) && /chmod 600/.test(e.message));
+    await assert.rejects(
+      createCloudAgent(loadCloudConfig(file), { log: silent }),
+      (e: Error) =>
+        e instanceof ConfigError &&
+        e.message.includes(file) &&
+        /readable by "nobody"/.test(e.message) &&
+        /chmod 600/.test(e.message),
+    );
     chmodSync(file, 0o600);
   });
 
-  it('refuses a state_dir the instances\' user cannot enter', async () => {
+  it("refuses a state_dir the instances' user cannot enter", async () => {
     const closed = join(tmp.dir, 'closed');
     mkdirSync(closed, { mode: 0o700 });
     chmodSync(closed, 0o700);
     const f = config({ state_dir: join(closed, 'state') });
-    await assert.rejects(createCloudAgent(loadCloudConfig(f), { log: silent }),
-      (e: Error) => e instanceof ConfigError && /option "state_dir"/.test(e.message) && e.message.includes(`${closed} (mode 0700)`));
+    await assert.rejects(
+      createCloudAgent(loadCloudConfig(f), { log: silent }),
+      (e: Error) =>
+        e instanceof ConfigError && /option "state_dir"/.test(e.message) && e.message.includes(`${closed} (mode 0700)`),
+    );
   });
 
   it('refuses root or an unknown user as run_as, and run_as without shared', async () => {
-    const open = async (o: Record<string, string>) => (await loadDriver('local'))({ state_dir: join(tmp.dir, 'st2'), ...o }, { log: silent });
-    await assert.rejects(open({ shared: 'true', run_as: 'root' }), /option "run_as" must be an unprivileged user, not "root"/);
-    await assert.rejects(open({ shared: 'true', run_as: 'no-such-user-x' }), /option "run_as" names no user in \/etc\/passwd: "no-such-user-x"/);
+    const open = async (o: Record<string, string>) =>
+      (await loadDriver('local'))({ state_dir: join(tmp.dir, 'st2'), ...o }, { log: silent });
+    await assert.rejects(
+      open({ shared: 'true', run_as: 'root' }),
+      /option "run_as" must be an unprivileged user, not "root"/,
+    );
+    await assert.rejects(
+      open({ shared: 'true', run_as: 'no-such-user-x' }),
+      /option "run_as" names no user in \/etc\/passwd: "no-such-user-x"/,
+    );
     await assert.rejects(open({ run_as: 'nobody' }), /option "run_as" is used only with shared = true/);
   });
 
-  it('runs an instance of anyone as nobody, unable to read the cloud agent\'s configuration and keys', async () => {
+  it("runs an instance of anyone as nobody, unable to read the cloud agent's configuration and keys", async () => {
     file = config({});
     ({ ca } = await startCloud(file));
     const rid = await gw.allocate(ca.agent.bare, { owner: `bob@${t.host}`, names: ['s1'], deployment: 'dep-shared' });
     assert.deepEqual((await gw.result(rid)).accepted, ['s1']);
-    const [inst] = await until('the instance', async () => (await ca!.driver.describe()).filter((i) => i.name === 's1'));
+    const [inst] = await until('the instance', async () =>
+      (await ca!.driver.describe()).filter((i) => i.name === 's1'),
+    );
     const out = join(String(inst!.extra.dir), 'root', 'probe.json');
     await until('the probe to report', () => existsSync(out));
-    const seen = JSON.parse(readFileSync(out, 'utf8')) as { uid: number; gid: number; groups: number[]; home: string; context: string; files: string[] };
+    const seen = JSON.parse(readFileSync(out, 'utf8')) as {
+      uid: number;
+      gid: number;
+      groups: number[];
+      home: string;
+      context: string;
+      files: string[];
+    };
     assert.equal(seen.uid, nobody());
     assert.ok(!seen.groups.includes(0), `no supplementary root group: ${seen.groups.join(',')}`);
     assert.equal(seen.home, String(inst!.extra.dir));
     assert.match(seen.context, /\[cloudgate\]/, 'its own context is readable');
-    assert.deepEqual(seen.files, ['EACCES', 'EACCES', 'EACCES'], 'the cloud config, the instance key and the agent key are not');
+    assert.deepEqual(
+      seen.files,
+      ['EACCES', 'EACCES', 'EACCES'],
+      'the cloud config, the instance key and the agent key are not',
+    );
     assert.equal(inst!.extra.uid, nobody());
     await gw.stateIs(['s1'], 'running');
   });

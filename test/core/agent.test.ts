@@ -6,11 +6,27 @@ import { join } from 'node:path';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import { openStore, StoppedError, type Agent, type PeerEvent } from '../../core/index.js';
-import { defineRequest, defineMessage, defineEvent, definePresence, object, str, int, optional, StanzaError, TimeoutError, forbidden } from '../../protocols/index.js';
+import {
+  defineRequest,
+  defineMessage,
+  defineEvent,
+  definePresence,
+  object,
+  str,
+  int,
+  optional,
+  StanzaError,
+  TimeoutError,
+  forbidden,
+} from '../../protocols/index.js';
 import { Element } from 'ltx';
 
 const NS = 'urn:cloudgate:test:1';
-const Add = defineRequest(NS, 'add', { request: object({ a: int(), b: int() }), response: object({ sum: int() }), timeoutMs: 3000 });
+const Add = defineRequest(NS, 'add', {
+  request: object({ a: int(), b: int() }),
+  response: object({ sum: int() }),
+  timeoutMs: 3000,
+});
 const Fail = defineRequest(NS, 'fail', { request: object({ how: str() }), response: object({}) });
 const Slow = defineRequest(NS, 'slow', { request: object({}), response: object({}) });
 const Held = defineRequest(NS, 'held', { request: object({}), response: object({ who: str() }), timeoutMs: 5000 });
@@ -36,22 +52,39 @@ describe('agent runtime against a real ejabberd', () => {
     });
     b.handle(Slow, () => new Promise(() => {}));
     b.handle(Held, async (_q, ctx) => {
-      await new Promise<void>((r) => { release = r; heldId?.(ctx.id); });
+      await new Promise<void>((r) => {
+        release = r;
+        heldId?.(ctx.id);
+      });
       return { who: 'beta' };
     });
     c = await makeAgent(t, 'gamma');
     await Promise.all([a.start(), b.start(), c.start()]);
   });
-  after(async () => { await Promise.all([a?.stop(), b?.stop(), c?.stop()]); await t?.stop(); });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop(), c?.stop()]);
+    await t?.stop();
+  });
 
   test('an answer from a JID the request was not sent to is ignored', async () => {
-    const id = new Promise<string>((r) => { heldId = r; });
+    const id = new Promise<string>((r) => {
+      heldId = r;
+    });
     const answer = a.request(Held, b.jid, {});
     const reqId = await id;
     // Another account answers first, with a result and then with an error, under the same id.
-    await c.conn.send(new Element('iq', { type: 'result', to: a.jid, id: reqId }).cnode(Held.response.encode({ who: 'gamma' })).root());
-    await c.conn.send(new Element('iq', { type: 'error', to: a.jid, id: reqId }).cnode(new StanzaError('forbidden', 'forged').toElement()).root());
-    assert.deepEqual(await Promise.race([answer, new Promise((r) => setTimeout(() => r('still waiting'), 500))]), 'still waiting');
+    await c.conn.send(
+      new Element('iq', { type: 'result', to: a.jid, id: reqId }).cnode(Held.response.encode({ who: 'gamma' })).root(),
+    );
+    await c.conn.send(
+      new Element('iq', { type: 'error', to: a.jid, id: reqId })
+        .cnode(new StanzaError('forbidden', 'forged').toElement())
+        .root(),
+    );
+    assert.deepEqual(
+      await Promise.race([answer, new Promise((r) => setTimeout(() => r('still waiting'), 500))]),
+      'still waiting',
+    );
     release!();
     assert.deepEqual(await answer, { who: 'beta' }, 'the real answer is the one returned');
   });
@@ -61,18 +94,31 @@ describe('agent runtime against a real ejabberd', () => {
   });
 
   test('typed error carries its condition and application condition', async () => {
-    await assert.rejects(a.request(Fail, b.jid, { how: 'typed' }), (e: any) => e instanceof StanzaError && e.condition === 'forbidden' && e.app === 'not-in-acl' && e.message === 'you may not');
+    await assert.rejects(
+      a.request(Fail, b.jid, { how: 'typed' }),
+      (e: any) =>
+        e instanceof StanzaError &&
+        e.condition === 'forbidden' &&
+        e.app === 'not-in-acl' &&
+        e.message === 'you may not',
+    );
   });
 
   test('other throw becomes internal-server-error without the detail', async () => {
-    await assert.rejects(a.request(Fail, b.jid, { how: 'boom' }), (e: any) => e.condition === 'internal-server-error' && !e.message.includes('secret'));
+    await assert.rejects(
+      a.request(Fail, b.jid, { how: 'boom' }),
+      (e: any) => e.condition === 'internal-server-error' && !e.message.includes('secret'),
+    );
   });
 
   test('no handler is service-unavailable; bad field is bad-request naming it', async () => {
     const p = new Element('nothing', { xmlns: 'urn:example:unknown' });
     await assert.rejects(a.iq(b.jid, 'get', p), (e: any) => e.condition === 'service-unavailable');
     const bad = new Element('add', { xmlns: NS, a: 'x', b: '1' });
-    await assert.rejects(a.iq(b.jid, 'set', bad), (e: any) => e.condition === 'bad-request' && /add\/@a/.test(e.message));
+    await assert.rejects(
+      a.iq(b.jid, 'set', bad),
+      (e: any) => e.condition === 'bad-request' && /add\/@a/.test(e.message),
+    );
   });
 
   test('timeouts reject with a TimeoutError', async () => {
@@ -81,23 +127,46 @@ describe('agent runtime against a real ejabberd', () => {
 
   test('presence carries the typed payload; peers go online and offline', async () => {
     a.registerPresence(Status);
-    const seen = new Promise<PeerEvent>((r) => a.on('peer', (e: PeerEvent) => { if (e.type !== 'offline' && e.peer.kind === 'worker' && (e.peer.data as any)?.free === 7) r(e); }));
+    const seen = new Promise<PeerEvent>((r) =>
+      a.on('peer', (e: PeerEvent) => {
+        if (e.type !== 'offline' && e.peer.kind === 'worker' && (e.peer.data as any)?.free === 7) r(e);
+      }),
+    );
     await b.setPresence(Status, { free: 7 });
     await b.announceTo(a.bare);
     const e = await seen;
     assert.equal(e.peer.bare, b.bare);
-    for (let i = 0; i < 100 && !b.peers().some((p) => p.bare === a.bare); i++) await new Promise((r) => setTimeout(r, 10));
-    assert.ok(b.peers().some((p) => p.bare === a.bare), 'the peer answered with its own presence');
+    for (let i = 0; i < 100 && !b.peers().some((p) => p.bare === a.bare); i++)
+      await new Promise((r) => setTimeout(r, 10));
+    assert.ok(
+      b.peers().some((p) => p.bare === a.bare),
+      'the peer answered with its own presence',
+    );
   });
 
   test('chat commands with permissions and generated help', async () => {
-    b.chat.add({ name: 'echo', usage: 'echo <words…>', summary: 'say it back', allow: () => true, run: (args) => args.positional.join(' ') });
+    b.chat.add({
+      name: 'echo',
+      usage: 'echo <words…>',
+      summary: 'say it back',
+      allow: () => true,
+      run: (args) => args.positional.join(' '),
+    });
     b.chat.add({ name: 'secret', usage: 'secret', summary: 'admins only', allow: () => false, run: () => 'no' });
     const replies: string[] = [];
-    const got = (n: number) => new Promise<void>((r) => {
-      const on = (el: Element) => { if (el.is('message') && el.attrs.type === 'chat') { replies.push(el.getChildText('body')!); if (replies.length >= n) { a.conn.off('stanza', on); r(); } } };
-      a.conn.on('stanza', on);
-    });
+    const got = (n: number) =>
+      new Promise<void>((r) => {
+        const on = (el: Element) => {
+          if (el.is('message') && el.attrs.type === 'chat') {
+            replies.push(el.getChildText('body')!);
+            if (replies.length >= n) {
+              a.conn.off('stanza', on);
+              r();
+            }
+          }
+        };
+        a.conn.on('stanza', on);
+      });
     const wait = got(4);
     for (const body of ['echo "hello world" again', 'help', 'secret', 'nonsense']) {
       const m = new Element('message', { to: b.jid, type: 'chat' });
@@ -117,7 +186,9 @@ describe('agent runtime against a real ejabberd', () => {
     await a.pubsub.ensureNode(node, { maxItems: 100 });
     await a.pubsub.ensureNode(node, { maxItems: 100 }); // idempotent
     const got: number[] = [];
-    b.onEvent(Progress, (p) => { got.push(p.step); });
+    b.onEvent(Progress, (p) => {
+      got.push(p.step);
+    });
     await b.pubsub.subscribe(node);
     await a.pubsub.publish(Progress, node, { step: 1 });
     await a.pubsub.publish(Progress, node, { step: 2 });
@@ -149,7 +220,9 @@ describe('reliable messages survive restarts on both sides', () => {
 
     const got: number[] = [];
     const r1 = await makeAgent(t, 'receiver', { db: receiverDb() });
-    r1.onMessage(Work, (m) => { got.push(m.n); });
+    r1.onMessage(Work, (m) => {
+      got.push(m.n);
+    });
     await r1.start();
     // The sender comes back with its outbox and re-sends (a duplicate of a delivered message).
     const s2 = await makeAgent(t, 'sender', { db: senderDb(), resendMs: 200 });
@@ -160,7 +233,9 @@ describe('reliable messages survive restarts on both sides', () => {
 
     // The receiver restarts; a re-send of the same id has no second effect.
     const r2 = await makeAgent(t, 'receiver', { db: receiverDb() });
-    r2.onMessage(Work, (m) => { got.push(m.n); });
+    r2.onMessage(Work, (m) => {
+      got.push(m.n);
+    });
     await r2.start();
     await s2.sendReliable(Work, `receiver@${t.host}`, { n: 1, note: 'first' }, id);
     await s2.delivered(id);
@@ -174,24 +249,33 @@ describe('reliable messages survive restarts on both sides', () => {
     const db = openStore(':memory:', []);
     const got: string[] = [];
     const r = await makeAgent(t, 'guarded', { db, trusted: (bare) => bare === `friend@${t.host}` });
-    r.onMessage(Work, (m, ctx) => { got.push(`${ctx.bare.split('@')[0]} ${m.n}`); });
+    r.onMessage(Work, (m, ctx) => {
+      got.push(`${ctx.bare.split('@')[0]} ${m.n}`);
+    });
     const friend = await makeAgent(t, 'friend', { resendMs: 200 });
     const stranger = await makeAgent(t, 'stranger', { resendMs: 200 });
     await Promise.all([r.start(), friend.start(), stranger.start()]);
     after(() => Promise.all([r.stop(), friend.stop(), stranger.stop()]));
     const errors: Array<{ id: string; condition: string }> = [];
     stranger.conn.on('stanza', (el: Element) => {
-      if (el.is('message') && el.attrs.type === 'error') errors.push({ id: el.attrs.id, condition: el.getChild('error')!.getChildElements()[0]!.name });
+      if (el.is('message') && el.attrs.type === 'error')
+        errors.push({ id: el.attrs.id, condition: el.getChild('error')!.getChildElements()[0]!.name });
     });
 
     const kept = () => db.prepare('SELECT count(*) FROM cg_seen_messages').pluck().get() as number;
     const ids: string[] = [];
-    for (let n = 0; n < 20; n++) { ids.push(await stranger.sendReliable(Work, r.bare, { n })); await stranger.delivered(ids[n]!); }
+    for (let n = 0; n < 20; n++) {
+      ids.push(await stranger.sendReliable(Work, r.bare, { n }));
+      await stranger.delivered(ids[n]!);
+    }
     await friend.delivered(await friend.sendReliable(Work, r.bare, { n: 99 }));
     assert.deepEqual(got, ['friend 99']);
     // A copy re-sent before the receipt came back is refused again: nothing was kept to match it.
     assert.deepEqual([...new Set(errors.map((e) => e.id))].sort(), [...ids].sort(), 'each refusal answered');
-    assert.ok(errors.every((e) => e.condition === 'not-authorized'), JSON.stringify(errors));
+    assert.ok(
+      errors.every((e) => e.condition === 'not-authorized'),
+      JSON.stringify(errors),
+    );
     assert.equal(stranger.outboxSize, 0, 'receipted: the sender stops re-sending');
     assert.equal(kept(), 1, 'only the applied message is remembered');
   });
@@ -204,7 +288,10 @@ describe('reliable messages survive restarts on both sides', () => {
     await Promise.all([a.start(), b.start()]);
     const p = a.request(Slow, b.jid, {});
     await new Promise((r) => setTimeout(r, 50));
-    const rejected = assert.rejects(p, (e: any) => e instanceof StoppedError && /stopped before the request completed/.test(e.message));
+    const rejected = assert.rejects(
+      p,
+      (e: any) => e instanceof StoppedError && /stopped before the request completed/.test(e.message),
+    );
     await a.stop();
     await rejected;
     await b.stop();

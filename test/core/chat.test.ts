@@ -10,8 +10,22 @@ test('a command without an allow rule is refused to everyone and left out of hel
   const chat = new ChatRouter('test');
   let ran = 0;
   // As a plain-JavaScript module (or a cast) could add it: no allow at all.
-  chat.add({ name: 'open', usage: 'open', summary: 'forgot its rule', run: () => { ran++; return 'ran'; } } as unknown as ChatCommand);
-  chat.add({ name: 'echo', usage: 'echo <w>', summary: 'anyone', allow: () => true, run: (a) => a.positional.join(' ') });
+  chat.add({
+    name: 'open',
+    usage: 'open',
+    summary: 'forgot its rule',
+    run: () => {
+      ran++;
+      return 'ran';
+    },
+  } as unknown as ChatCommand);
+  chat.add({
+    name: 'echo',
+    usage: 'echo <w>',
+    summary: 'anyone',
+    allow: () => true,
+    run: (a) => a.positional.join(' '),
+  });
   chat.add({ name: 'mine', usage: 'mine', summary: 'alice only', allow: (b) => b === 'alice@x', run: () => 'yours' });
 
   assert.match(await chat.dispatch('open', ctx('alice@x')), /not allowed to run 'open'/);

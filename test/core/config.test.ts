@@ -4,8 +4,26 @@ import { mkdtempSync, writeFileSync, mkdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
-  bool, duration, enumOf, hostPort, int, jid, list, loadConfig, normalizeJid, num, parseConfig, path,
-  record, redacted, section, sections, str, ConfigInvalidError, type ConfigIssue, type Field,
+  bool,
+  duration,
+  enumOf,
+  hostPort,
+  int,
+  jid,
+  list,
+  loadConfig,
+  normalizeJid,
+  num,
+  parseConfig,
+  path,
+  record,
+  redacted,
+  section,
+  sections,
+  str,
+  ConfigInvalidError,
+  type ConfigIssue,
+  type Field,
 } from '../../core/config.js';
 import { ConfigError } from '../../core/errors.js';
 
@@ -18,7 +36,10 @@ const schema = {
     tls: bool({ default: true }),
     timeout: duration({ default: '30s' }),
   }),
-  quota: section({ instances: int({ min: 0, default: 100 }), cores: int({ optional: true }), ratio: num({ optional: true }) }, { optional: true }),
+  quota: section(
+    { instances: int({ min: 0, default: 100 }), cores: int({ optional: true }), ratio: num({ optional: true }) },
+    { optional: true },
+  ),
   agent: section({ kind: enumOf(['gateway', 'cloud', 'instance']), groups: list({ default: 'admins' }) }),
   driver: record({ secret: ['secret_key'] }),
   'flavor.*': sections({ cores: int({ min: 1 }), memory_mb: int({ min: 64 }) }),
@@ -55,7 +76,9 @@ memory_mb = 32768
 `;
 
 function issuesOf(fn: () => unknown): readonly ConfigIssue[] {
-  try { fn(); } catch (err) {
+  try {
+    fn();
+  } catch (err) {
     assert.ok(err instanceof ConfigInvalidError, `expected ConfigInvalidError, got ${String(err)}`);
     assert.ok(err instanceof ConfigError);
     assert.equal(err.code, 'CG_CONFIG');
@@ -65,7 +88,11 @@ function issuesOf(fn: () => unknown): readonly ConfigIssue[] {
 }
 
 function messageOf(text: string, s: Parameters<typeof parseConfig>[2] = schema, file = 'cloud.ini'): string {
-  try { parseConfig(text, file, s); } catch (err) { return (err as Error).message; }
+  try {
+    parseConfig(text, file, s);
+  } catch (err) {
+    return (err as Error).message;
+  }
   assert.fail('expected parseConfig to throw');
 }
 
@@ -87,7 +114,6 @@ test('parses, converts and types a complete file', () => {
   assert.deepEqual(cfg.driver, { region: 'eu-west-1', secret_key: '  s3cr3t  ' });
   assert.deepEqual(Object.keys(cfg['flavor.*']).sort(), ['large', 'small']);
   assert.equal(cfg['flavor.*'].large!.memory_mb, 32768);
-
 });
 
 // Type-level checks in their own function (assert.equal narrows types): these lines fail
@@ -102,15 +128,23 @@ export function typeChecks(cfg: ReturnType<typeof parseConfig<typeof schema>>): 
   void cfg.quota.instances;
   // @ts-expect-error agent.kind is a closed union
   const k2: 'other' = cfg.agent.kind;
-  void port; void kind; void pw; void small; void k2;
+  void port;
+  void kind;
+  void pw;
+  void small;
+  void k2;
 }
 
 test('the result is deeply frozen', () => {
   const cfg = parseConfig(GOOD, 'cloud.ini', schema);
   assert.ok(Object.isFrozen(cfg) && Object.isFrozen(cfg.xmpp) && Object.isFrozen(cfg.xmpp.server));
   assert.ok(Object.isFrozen(cfg.agent.groups) && Object.isFrozen(cfg['flavor.*'].small));
-  assert.throws(() => { (cfg.xmpp as { jid: string }).jid = 'x@y'; }, TypeError);
-  assert.throws(() => { (cfg.agent.groups as string[]).push('x'); }, TypeError);
+  assert.throws(() => {
+    (cfg.xmpp as { jid: string }).jid = 'x@y';
+  }, TypeError);
+  assert.throws(() => {
+    (cfg.agent.groups as string[]).push('x');
+  }, TypeError);
 });
 
 test('defaults apply; an optional section may be absent; an absent section with only defaults materializes', () => {
@@ -128,21 +162,30 @@ test('defaults apply; an optional section may be absent; an absent section with 
 });
 
 test('unknown key names file, line, section and the nearest known key', () => {
-  assert.equal(messageOf(`${MIN}[quota]\ninstnaces = 3\n`), "cloud.ini:6 [quota] instnaces: unknown key (did you mean 'instances'?)");
+  assert.equal(
+    messageOf(`${MIN}[quota]\ninstnaces = 3\n`),
+    "cloud.ini:6 [quota] instnaces: unknown key (did you mean 'instances'?)",
+  );
   assert.equal(messageOf(`${MIN}[quota]\nzzz = 3\n`), 'cloud.ini:6 [quota] zzz: unknown key');
 });
 
 test('unknown section suggests the nearest, including pattern sections', () => {
   assert.equal(messageOf(`${MIN}[qouta]\n`), 'cloud.ini:5 [qouta]: unknown section (did you mean [quota]?)');
-  assert.equal(messageOf(`${MIN}[flavr.small]\ncores = 1\n`), 'cloud.ini:5 [flavr.small]: unknown section (did you mean [flavor.small]?)');
+  assert.equal(
+    messageOf(`${MIN}[flavr.small]\ncores = 1\n`),
+    'cloud.ini:5 [flavr.small]: unknown section (did you mean [flavor.small]?)',
+  );
 });
 
 test('missing required keys and sections are reported', () => {
   const issues = issuesOf(() => parseConfig('[agent]\nkind = cloud\n[flavor.tiny]\ncores = 1\n', 'cloud.ini', schema));
-  assert.deepEqual(issues.map((i) => [i.section, i.key, i.message]), [
-    ['xmpp', 'jid', 'missing required key (section [xmpp] is absent)'],
-    ['flavor.tiny', 'memory_mb', 'missing required key'],
-  ]);
+  assert.deepEqual(
+    issues.map((i) => [i.section, i.key, i.message]),
+    [
+      ['xmpp', 'jid', 'missing required key (section [xmpp] is absent)'],
+      ['flavor.tiny', 'memory_mb', 'missing required key'],
+    ],
+  );
 });
 
 test('every problem is reported at once, one per line of the message', () => {
@@ -152,7 +195,10 @@ test('every problem is reported at once, one per line of the message', () => {
   const msg = messageOf(text);
   assert.equal(msg.split('\n').length, 4);
   assert.match(msg, /^cloud\.ini:2 \[xmpp\] jid: 'not a jid' is not a valid JID/m);
-  assert.match(msg, /^cloud\.ini:4 \[agent\] kind: 'clod' is not one of gateway, cloud, instance \(did you mean 'cloud'\?\)$/m);
+  assert.match(
+    msg,
+    /^cloud\.ini:4 \[agent\] kind: 'clod' is not one of gateway, cloud, instance \(did you mean 'cloud'\?\)$/m,
+  );
   assert.match(msg, /^cloud\.ini:7 \[quota\] instances: -1 is below the minimum 0$/m);
   assert.match(msg, /^cloud\.ini:8 \[quota\] cores: expected an integer, got 'ten'$/m);
 });
@@ -184,7 +230,14 @@ test('field kinds convert good values', () => {
   assert.equal(v(duration(), '2'), 2000);
   assert.equal(v(duration(), '1.5'), 1500);
   assert.equal(v(duration(), '1d2h'), 93_600_000);
-  for (const [raw, b] of [['yes', true], ['NO', false], ['1', true], ['0', false], ['On', true]] as const) assert.equal(v(bool(), raw), b);
+  for (const [raw, b] of [
+    ['yes', true],
+    ['NO', false],
+    ['1', true],
+    ['0', false],
+    ['On', true],
+  ] as const)
+    assert.equal(v(bool(), raw), b);
   assert.deepEqual(v(hostPort(), '[::1]:5280'), { host: '::1', port: 5280 });
   assert.deepEqual(v(hostPort({ defaultPort: 5222 }), 'xmpp.example.org'), { host: 'xmpp.example.org', port: 5222 });
   assert.equal(v(path(), '/abs/p'), '/abs/p');
@@ -195,22 +248,33 @@ test('field kinds convert good values', () => {
 });
 
 test('syntax problems: lines outside sections, missing =, duplicates', () => {
-  const issues = issuesOf(() => parseConfig('stray = 1\n[xmpp]\njid = a@b\njid = c@d\nnonsense\n[agent]\nkind = cloud\n[xmpp]\n', 'c.ini', schema));
-  assert.deepEqual(issues.map((i) => `${i.line} ${i.message}`), [
-    '1 line outside any [section]',
-    '4 duplicate key (first on line 3)',
-    "5 expected 'key = value', got 'nonsense'",
-    '8 duplicate section (first on line 2)',
-  ]);
+  const issues = issuesOf(() =>
+    parseConfig('stray = 1\n[xmpp]\njid = a@b\njid = c@d\nnonsense\n[agent]\nkind = cloud\n[xmpp]\n', 'c.ini', schema),
+  );
+  assert.deepEqual(
+    issues.map((i) => `${i.line} ${i.message}`),
+    [
+      '1 line outside any [section]',
+      '4 duplicate key (first on line 3)',
+      "5 expected 'key = value', got 'nonsense'",
+      '8 duplicate section (first on line 2)',
+    ],
+  );
 });
 
 test('loadConfig names the file and the OS reason when it cannot read', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cg-config-'));
-  assert.throws(() => loadConfig(join(dir, 'missing.ini'), schema), (err: Error) => {
-    assert.ok(err instanceof ConfigError);
-    assert.equal(err.message, `${join(dir, 'missing.ini')}: cannot read configuration (ENOENT: no such file or directory)`);
-    return true;
-  });
+  assert.throws(
+    () => loadConfig(join(dir, 'missing.ini'), schema),
+    (err: Error) => {
+      assert.ok(err instanceof ConfigError);
+      assert.equal(
+        err.message,
+        `${join(dir, 'missing.ini')}: cannot read configuration (ENOENT: no such file or directory)`,
+      );
+      return true;
+    },
+  );
   mkdirSync(join(dir, 'adir.ini'));
   assert.throws(() => loadConfig(join(dir, 'adir.ini'), schema), /adir\.ini: cannot read configuration \(EISDIR/);
 });
@@ -226,7 +290,11 @@ test('loadConfig reads a file and resolves paths next to it', () => {
 
 test('redacted hides secret fields and secret record keys, leaving the original intact', () => {
   const cfg = parseConfig(GOOD, 'cloud.ini', schema);
-  const r = redacted(cfg) as { xmpp: Record<string, unknown>; driver: Record<string, unknown>; quota: Record<string, unknown> };
+  const r = redacted(cfg) as {
+    xmpp: Record<string, unknown>;
+    driver: Record<string, unknown>;
+    quota: Record<string, unknown>;
+  };
   assert.equal(r.xmpp.password, '[redacted]');
   assert.equal(r.driver.secret_key, '[redacted]');
   assert.equal(r.driver.region, 'eu-west-1');
@@ -247,14 +315,20 @@ test('__proto__ cannot be smuggled in as a record key or section name', () => {
 });
 
 test('a section header may carry a trailing comment', () => {
-  assert.equal(parseConfig('[xmpp] ; the server\njid = a@b\n[agent] # role\nkind = cloud\n', 'c.ini', schema).agent.kind, 'cloud');
+  assert.equal(
+    parseConfig('[xmpp] ; the server\njid = a@b\n[agent] # role\nkind = cloud\n', 'c.ini', schema).agent.kind,
+    'cloud',
+  );
 });
 
 test('records can convert their values with a field', () => {
   const cfg = parseConfig('[limits]\nalice = 5\nbob = 7\n', 'x.ini', { limits: record({ value: int({ min: 0 }) }) });
   const n: number = cfg.limits.alice!;
   assert.equal(n + cfg.limits.bob!, 12);
-  assert.match(messageOf('[limits]\nalice = many\n', { limits: record({ value: int() }) }, 'x.ini'), /^x\.ini:2 \[limits\] alice: expected an integer/);
+  assert.match(
+    messageOf('[limits]\nalice = many\n', { limits: record({ value: int() }) }, 'x.ini'),
+    /^x\.ini:2 \[limits\] alice: expected an integer/,
+  );
 });
 
 test('schema mistakes are programming errors, caught early', () => {
@@ -269,7 +343,11 @@ test('normalizeJid validates and lower-cases local and domain parts', () => {
   assert.equal(normalizeJid('example.org'), 'example.org');
   assert.equal(normalizeJid('a@[::1]'), 'a@[::1]');
   for (const bad of ['', '@example.org', 'a b@example.org', 'a@', 'a@example.org/', 'a@.example.org', 'a@b@c']) {
-    assert.throws(() => normalizeJid(bad), (e: Error & { code?: string }) => e.code === 'CG_INVALID_JID', bad);
+    assert.throws(
+      () => normalizeJid(bad),
+      (e: Error & { code?: string }) => e.code === 'CG_INVALID_JID',
+      bad,
+    );
   }
   assert.throws(() => normalizeJid('a@b/r', { bare: true }), /bare JID/);
 });

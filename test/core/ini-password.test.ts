@@ -15,10 +15,16 @@ function file(t: { after(fn: () => void): void }, text: string): string {
 }
 
 test('the password replaces every other login of [xmpp] and nothing else; the file becomes private', (t) => {
-  const f = file(t, '; the gateway\n[xmpp]\n; who\njid = gateway@localhost\njwt_key = ../var/ejabberd/conf/jwt.jwk\ntoken_ttl_s = 3600\n\n[gateway]\n; password = not this one\ntoken = kept\n');
+  const f = file(
+    t,
+    '; the gateway\n[xmpp]\n; who\njid = gateway@localhost\njwt_key = ../var/ejabberd/conf/jwt.jwk\ntoken_ttl_s = 3600\n\n[gateway]\n; password = not this one\ntoken = kept\n',
+  );
   assert.deepEqual(iniAccount(f), { user: 'gateway', domain: 'localhost' });
   writeIniPassword(f, 'Zm9v-bar_1');
-  assert.equal(readFileSync(f, 'utf8'), '; the gateway\n[xmpp]\n; who\njid = gateway@localhost\npassword = Zm9v-bar_1\ntoken_ttl_s = 3600\n\n[gateway]\n; password = not this one\ntoken = kept\n');
+  assert.equal(
+    readFileSync(f, 'utf8'),
+    '; the gateway\n[xmpp]\n; who\njid = gateway@localhost\npassword = Zm9v-bar_1\ntoken_ttl_s = 3600\n\n[gateway]\n; password = not this one\ntoken = kept\n',
+  );
   assert.equal(statSync(f).mode & 0o777, 0o600);
   writeIniPassword(f, 'second');
   assert.match(readFileSync(f, 'utf8'), /jid = gateway@localhost\npassword = second\ntoken_ttl_s/);
@@ -34,7 +40,11 @@ test('a file that names no account is refused with the file and the reason', (t)
   ];
   for (const [text, want] of cases) {
     const f = file(t, text);
-    assert.throws(() => iniAccount(f), (e: any) => e instanceof ConfigError && e.message.startsWith(f) && want.test(e.message), text);
+    assert.throws(
+      () => iniAccount(f),
+      (e: any) => e instanceof ConfigError && e.message.startsWith(f) && want.test(e.message),
+      text,
+    );
   }
   assert.throws(() => iniAccount('/nonexistent/agent.ini'), /\/nonexistent\/agent\.ini: cannot read it \(ENOENT\)/);
   assert.throws(() => writeIniPassword(file(t, '[xmpp]\njid = a@b\n'), 'has space'), /plain characters/);

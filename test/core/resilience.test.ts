@@ -12,7 +12,11 @@ import { backoffDelay, sleep, type Agent, type AgentEvent, type PeerEvent } from
 import { defineRequest, defineMessage, object, int, str } from '../../protocols/index.js';
 
 const NS = 'urn:cloudgate:resilience:1';
-const Echo = defineRequest(NS, 'echo', { request: object({ n: int(), delayMs: int() }), response: object({ n: int() }), timeoutMs: 15_000 });
+const Echo = defineRequest(NS, 'echo', {
+  request: object({ n: int(), delayMs: int() }),
+  response: object({ n: int() }),
+  timeoutMs: 15_000,
+});
 const Work = defineMessage(NS, 'work', object({ job: str() }));
 
 /** Records an agent's status events; `next(type)` resolves on the next one of that type. */
@@ -21,20 +25,38 @@ function statusLog(agent: Agent) {
   const waiting: Array<{ type: string; resolve: (e: AgentEvent) => void }> = [];
   agent.on('status', (e: AgentEvent) => {
     events.push(e.type === 'online' ? `online${e.resumed ? ' resumed' : ''}` : 'offline');
-    for (const w of waiting.splice(0)) { if (w.type === e.type) w.resolve(e); else waiting.push(w); }
+    for (const w of waiting.splice(0)) {
+      if (w.type === e.type) w.resolve(e);
+      else waiting.push(w);
+    }
   });
   return {
     events,
-    next: (type: AgentEvent['type'], ms: number) => new Promise<AgentEvent>((resolve, reject) => {
-      const t = setTimeout(() => reject(new Error(`${agent.bare}: no ${type} status within ${ms} ms (saw ${events.join(', ')})`)), ms);
-      waiting.push({ type, resolve: (e) => { clearTimeout(t); resolve(e); } });
-    }),
+    next: (type: AgentEvent['type'], ms: number) =>
+      new Promise<AgentEvent>((resolve, reject) => {
+        const t = setTimeout(
+          () => reject(new Error(`${agent.bare}: no ${type} status within ${ms} ms (saw ${events.join(', ')})`)),
+          ms,
+        );
+        waiting.push({
+          type,
+          resolve: (e) => {
+            clearTimeout(t);
+            resolve(e);
+          },
+        });
+      }),
   };
 }
 
 function withTimeout<T>(p: Promise<T>, ms: number, what: string): Promise<T> {
   let t: NodeJS.Timeout;
-  return Promise.race([p, new Promise<never>((_, reject) => { t = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms); })]).finally(() => clearTimeout(t));
+  return Promise.race([
+    p,
+    new Promise<never>((_, reject) => {
+      t = setTimeout(() => reject(new Error(`${what}: not within ${ms} ms`)), ms);
+    }),
+  ]).finally(() => clearTimeout(t));
 }
 
 describe('stream resumption after a dropped connection', () => {
@@ -45,12 +67,20 @@ describe('stream resumption after a dropped connection', () => {
     t = await startEjabberd({}, { cleanup: false });
     a = await makeAgent(t, 'resume-a');
     b = await makeAgent(t, 'resume-b');
-    b.handle(Echo, async ({ n, delayMs }) => { await sleep(delayMs); return { n }; });
+    b.handle(Echo, async ({ n, delayMs }) => {
+      await sleep(delayMs);
+      return { n };
+    });
     await Promise.all([a.start(), b.start()]);
   });
-  after(async () => { await Promise.all([a?.stop(), b?.stop()]); await t?.stop(); });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await t?.stop();
+  });
 
-  test('a request in flight and one sent right after the drop both complete on the resumed stream', { timeout: 30_000 }, async () => {
+  test('a request in flight and one sent right after the drop both complete on the resumed stream', {
+    timeout: 30_000,
+  }, async () => {
     const status = statusLog(a);
     const jid = a.jid;
     const inFlight = a.request(Echo, b.jid, { n: 1, delayMs: 300 });
@@ -68,13 +98,21 @@ describe('stream resumption after a dropped connection', () => {
     assert.equal(a.jid, jid, 'same full JID: same session');
     assert.deepEqual(status.events, ['offline', 'online resumed']);
     // Both directions work on the resumed stream.
-    assert.deepEqual(await b.request(Echo, a.jid, { n: 3, delayMs: 0 }).catch((err) => err.condition), 'service-unavailable');
+    assert.deepEqual(
+      await b.request(Echo, a.jid, { n: 3, delayMs: 0 }).catch((err) => err.condition),
+      'service-unavailable',
+    );
     assert.deepEqual(await a.request(Echo, b.jid, { n: 4, delayMs: 0 }), { n: 4 });
   });
 
   test('one-way messages sent around a drop all arrive, in order', { timeout: 30_000 }, async () => {
     const got: string[] = [];
-    const all = new Promise<void>((resolve) => b.onMessage(Work, (m) => { got.push(m.job); if (got.length === 200) resolve(); }));
+    const all = new Promise<void>((resolve) =>
+      b.onMessage(Work, (m) => {
+        got.push(m.job);
+        if (got.length === 200) resolve();
+      }),
+    );
     const status = statusLog(a);
     const sends: Array<Promise<void>> = [];
     for (let i = 0; i < 100; i++) sends.push(a.send(Work, b.jid, { job: `j${i}` }));
@@ -82,7 +120,10 @@ describe('stream resumption after a dropped connection', () => {
     for (let i = 100; i < 200; i++) sends.push(a.send(Work, b.jid, { job: `j${i}` }));
     await withTimeout(Promise.all(sends), 15_000, 'sends');
     await withTimeout(all, 15_000, `200 messages (got ${got.length})`);
-    assert.deepEqual(got, Array.from({ length: 200 }, (_, i) => `j${i}`));
+    assert.deepEqual(
+      got,
+      Array.from({ length: 200 }, (_, i) => `j${i}`),
+    );
     assert.deepEqual(status.events, ['offline', 'online resumed']);
   });
 });
@@ -98,14 +139,25 @@ describe('the server restarts', () => {
     a = await makeAgent(t, 'restart-a', { resendMs: 300, xmpp: { backoff: { baseMs: 100, maxMs: 2000 } } as any });
     b = await makeAgent(t, 'restart-b', { kind: 'worker', xmpp: { backoff: { baseMs: 100, maxMs: 2000 } } as any });
     b.handle(Echo, ({ n }) => ({ n }));
-    b.onMessage(Work, (m) => { work.push(m.job); });
+    b.onMessage(Work, (m) => {
+      work.push(m.job);
+    });
     await Promise.all([a.start(), b.start()]);
   });
-  after(async () => { await Promise.all([a?.stop(), b?.stop()]); await t?.stop(); });
+  after(async () => {
+    await Promise.all([a?.stop(), b?.stop()]);
+    await t?.stop();
+  });
 
-  test('agents reconnect by themselves, re-announce presence, and a reliable message from the outage arrives once', { timeout: 90_000 }, async () => {
+  test('agents reconnect by themselves, re-announce presence, and a reliable message from the outage arrives once', {
+    timeout: 90_000,
+  }, async () => {
     // b knows a (directed presence), as a worker knows its gateway.
-    const aSeen = new Promise<void>((resolve) => b.on('peer', (e: PeerEvent) => { if (e.type === 'online' && e.peer.bare === a.bare) resolve(); }));
+    const aSeen = new Promise<void>((resolve) =>
+      b.on('peer', (e: PeerEvent) => {
+        if (e.type === 'online' && e.peer.bare === a.bare) resolve();
+      }),
+    );
     // A round trip first: b's initial presence is then processed, so b is available to
     // receive a's directed presence (sent to a bare JID, it reaches available sessions only).
     await a.request(Echo, b.jid, { n: 0, delayMs: 0 });
@@ -123,13 +175,20 @@ describe('the server restarts', () => {
     const id = await a.sendReliable(Work, b.bare, { job: 'sent during the outage' });
     assert.equal(a.outboxSize, 1);
     // Presence re-announced: b sees a come online again after the restart.
-    const aBack = new Promise<void>((resolve) => b.on('peer', (e: PeerEvent) => { if (e.type === 'online' && e.peer.bare === a.bare) resolve(); }));
+    const aBack = new Promise<void>((resolve) =>
+      b.on('peer', (e: PeerEvent) => {
+        if (e.type === 'online' && e.peer.bare === a.bare) resolve();
+      }),
+    );
     await sleep(1500); // some failed attempts while the server is down
 
     await t.server.start();
     const [ea, eb] = await Promise.all([sa.next('online', 30_000), sb.next('online', 30_000)]);
     // The server lost the sessions: new ones, not resumed.
-    assert.deepEqual([ea, eb].map((e) => e.type === 'online' && e.resumed), [false, false]);
+    assert.deepEqual(
+      [ea, eb].map((e) => e.type === 'online' && e.resumed),
+      [false, false],
+    );
     await withTimeout(aBack, 10_000, 'b sees a again');
     await withTimeout(a.delivered(id), 15_000, 'receipt for the outage message');
     assert.equal(a.outboxSize, 0);
@@ -143,7 +202,10 @@ describe('the server restarts', () => {
     for (const log of [sa, sb]) {
       assert.deepEqual(log.events.slice(0, 2), ['offline', 'online']);
       const later = log.events.slice(2);
-      assert.ok(later.every((e, i) => e === (i % 2 === 0 ? 'offline' : 'online resumed')), `only resumptions after the restart: ${log.events.join(', ')}`);
+      assert.ok(
+        later.every((e, i) => e === (i % 2 === 0 ? 'offline' : 'online resumed')),
+        `only resumptions after the restart: ${log.events.join(', ')}`,
+      );
     }
   });
 });
@@ -170,7 +232,8 @@ describe('backoff with full jitter', () => {
     const buckets = new Array(10).fill(0);
     for (const d of delays) buckets[Math.floor(d / 160)]++;
     // Uniform over [0, 1600): about 100 per 160 ms bucket; lock-step would put all in one.
-    for (const [i, n] of buckets.entries()) assert.ok(n >= 50 && n <= 160, `bucket ${i} holds ${n} of 1000: ${buckets}`);
+    for (const [i, n] of buckets.entries())
+      assert.ok(n >= 50 && n <= 160, `bucket ${i} holds ${n} of 1000: ${buckets}`);
     assert.ok(new Set(delays).size > 500, 'mostly distinct delays');
     // Nobody waits the same across attempts either: successive delays are uncorrelated.
     const again = delays.map(() => backoffDelay(attempt, { baseMs: 100 }));

@@ -27,22 +27,43 @@ async function plaintextPeer() {
       input += d;
       received.push(d);
       if (input.includes('<stream:stream') && !input.includes('<auth')) {
-        s.write("<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>"
-          + "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms></stream:features>");
+        s.write(
+          "<?xml version='1.0'?><stream:stream xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams' id='s1' from='localhost' version='1.0'>" +
+            "<stream:features><mechanisms xmlns='urn:ietf:params:xml:ns:xmpp-sasl'><mechanism>SCRAM-SHA-1</mechanism><mechanism>PLAIN</mechanism></mechanisms></stream:features>",
+        );
         input = input.replace('<stream:stream', '');
       }
     });
   });
   const port = await listenLocal(server);
-  after(() => { for (const s of sockets) s.destroy(); server.close(); });
+  after(() => {
+    for (const s of sockets) s.destroy();
+    server.close();
+  });
   return { port, auths: () => received.join('').match(/<auth[^>]*>/g) ?? [] };
 }
 
 test('no SASL exchange starts on a stream the server did not encrypt', async () => {
   const peer = await plaintextPeer();
   for (const isToken of [false, true]) {
-    const c = new Connection({ kind: 'client', service: `xmpp://127.0.0.1:${peer.port}`, domain: 'localhost', username: 'bob', password: 'secret-pw', isToken, log, maxStartAttempts: 3 });
-    await assert.rejects(c.start(), (e: any) => e.code === 'CG_CONNECTION' && e.permanent === true && /unencrypted stream/.test(e.message) && /did not offer STARTTLS/.test(e.message));
+    const c = new Connection({
+      kind: 'client',
+      service: `xmpp://127.0.0.1:${peer.port}`,
+      domain: 'localhost',
+      username: 'bob',
+      password: 'secret-pw',
+      isToken,
+      log,
+      maxStartAttempts: 3,
+    });
+    await assert.rejects(
+      c.start(),
+      (e: any) =>
+        e.code === 'CG_CONNECTION' &&
+        e.permanent === true &&
+        /unencrypted stream/.test(e.message) &&
+        /did not offer STARTTLS/.test(e.message),
+    );
     await c.stop();
   }
   assert.deepEqual(peer.auths(), []);
@@ -50,10 +71,20 @@ test('no SASL exchange starts on a stream the server did not encrypt', async () 
 
 test('a loopback test server without TLS gets the SASL exchange only when that is configured', async () => {
   const peer = await plaintextPeer();
-  const c = new Connection({ kind: 'client', service: `xmpp://127.0.0.1:${peer.port}`, domain: 'localhost', username: 'bob', password: 'secret-pw', insecureLoopback: true, log, maxStartAttempts: 1, loginStallMs: 600_000 });
+  const c = new Connection({
+    kind: 'client',
+    service: `xmpp://127.0.0.1:${peer.port}`,
+    domain: 'localhost',
+    username: 'bob',
+    password: 'secret-pw',
+    insecureLoopback: true,
+    log,
+    maxStartAttempts: 1,
+    loginStallMs: 600_000,
+  });
   const starting = c.start();
   starting.catch(() => {});
-  const auths = await until('the client\'s SASL auth', () => peer.auths().length > 0 && peer.auths());
+  const auths = await until("the client's SASL auth", () => peer.auths().length > 0 && peer.auths());
   assert.match(auths[0]!, /mechanism=.SCRAM-SHA-1./);
   await c.stop();
 });

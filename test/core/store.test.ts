@@ -10,7 +10,9 @@ const tmp = () => mkdtempSync(join(tmpdir(), 'cg-store-'));
 
 const V1 = 'CREATE TABLE a (id INTEGER PRIMARY KEY, name TEXT NOT NULL)';
 const V2 = 'CREATE TABLE b (id INTEGER PRIMARY KEY, a_id INTEGER NOT NULL REFERENCES a(id))';
-const V3 = (db: Db) => { db.prepare("INSERT INTO a (name) VALUES ('seeded')").run(); };
+const V3 = (db: Db) => {
+  db.prepare("INSERT INTO a (name) VALUES ('seeded')").run();
+};
 
 test('a file database gets WAL, foreign keys, busy timeout and synchronous=NORMAL', () => {
   const db = openStore(join(tmp(), 'sub', 'dir', 'agent.db'), [V1]);
@@ -19,7 +21,9 @@ test('a file database gets WAL, foreign keys, busy timeout and synchronous=NORMA
     assert.equal(db.pragma('foreign_keys', { simple: true }), 1);
     assert.equal(db.pragma('busy_timeout', { simple: true }), 5000);
     assert.equal(db.pragma('synchronous', { simple: true }), 1); // NORMAL
-  } finally { db.close(); }
+  } finally {
+    db.close();
+  }
 });
 
 test('migrations apply in order, once, tracked by user_version', () => {
@@ -60,22 +64,33 @@ test('a failing migration rolls back and leaves the version where it was', () =>
 test('a database newer than the code is refused', () => {
   const file = join(tmp(), 'n.db');
   openStore(file, [V1, V2]).close();
-  assert.throws(() => openStore(file, [V1]), (err: Error & { code?: string }) => err.code === 'CG_STORE_VERSION');
+  assert.throws(
+    () => openStore(file, [V1]),
+    (err: Error & { code?: string }) => err.code === 'CG_STORE_VERSION',
+  );
 });
 
 test('an unopenable file is a typed error naming it', () => {
   const dir = tmp();
   const file = join(dir, 'not-a-db');
   writeFileSync(file, 'this is not an sqlite database, just text that is long enough to have a header.....');
-  assert.throws(() => openStore(file, [V1]), (err: Error & { code?: string }) =>
-    err.code === 'CG_STORE_OPEN' && err.message.startsWith(`${file}: cannot open database`) && err.message.includes('not a database'));
+  assert.throws(
+    () => openStore(file, [V1]),
+    (err: Error & { code?: string }) =>
+      err.code === 'CG_STORE_OPEN' &&
+      err.message.startsWith(`${file}: cannot open database`) &&
+      err.message.includes('not a database'),
+  );
 });
 
 test('the logger hears about each migration', () => {
   const lines: unknown[] = [];
   const log = { info: (o: unknown) => lines.push(o) } as unknown as Logger;
   openStore(':memory:', [V1, V2], { log }).close();
-  assert.deepEqual(lines, [{ file: ':memory:', version: 1 }, { file: ':memory:', version: 2 }]);
+  assert.deepEqual(lines, [
+    { file: ':memory:', version: 1 },
+    { file: ':memory:', version: 2 },
+  ]);
 });
 
 test('seenIds: add reports duplicates, survives a restart, prunes by age', () => {
@@ -117,7 +132,11 @@ test('statements are compiled once per SQL text, handed out with their modes res
     const first = db.prepare(sql);
     assert.equal(db.prepare(sql), first, 'the same statement again');
     assert.deepEqual(db.prepare(sql).pluck().all(), ['x', 'y', 'z']);
-    assert.deepEqual(db.prepare(sql).all(), [{ name: 'x' }, { name: 'y' }, { name: 'z' }], 'pluck does not stick to the next caller');
+    assert.deepEqual(
+      db.prepare(sql).all(),
+      [{ name: 'x' }, { name: 'y' }, { name: 'z' }],
+      'pluck does not stick to the next caller',
+    );
     assert.deepEqual(db.prepare(sql).raw().get(), ['x']);
     assert.deepEqual(db.prepare(sql).get(), { name: 'x' }, 'nor does raw');
     // Preparing the query being iterated, inside the loop, works: it gets its own statement.

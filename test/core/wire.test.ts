@@ -17,13 +17,20 @@ test('a malformed flow-control credit is dropped; a good one is acknowledged', {
   await agent.start();
   after(() => agent.stop());
   const raw = await rawLogin({
-    host: t.server.info.ip, port: t.server.info.c2sPort, domain: t.host, ca: t.ca,
-    user: 'sender', password: await tokenFor(t, 'sender'), resource: 'raw',
+    host: t.server.info.ip,
+    port: t.server.info.c2sPort,
+    domain: t.host,
+    ca: t.ca,
+    user: 'sender',
+    password: await tokenFor(t, 'sender'),
+    resource: 'raw',
   });
   after(() => raw.close());
   const to = `receiver@${t.host}/agent`;
   for (const seq of ['0', 'x<y', '12345678901234567890', '7']) {
-    raw.send(`<message type='normal' to='${to}'><credit xmlns='urn:cloudgate:flow:1' seq='${seq.replace('<', '&lt;')}'/></message>`);
+    raw.send(
+      `<message type='normal' to='${to}'><credit xmlns='urn:cloudgate:flow:1' seq='${seq.replace('<', '&lt;')}'/></message>`,
+    );
   }
   // Stanzas between two sessions arrive in order: every answer to the bad ones came before this.
   const seen = await raw.expect('the answer to the good credit', /<credit-ack[^>]*seq=['"]7['"]/);
@@ -37,8 +44,13 @@ test('chat: no body, no answer; a body over the limit is answered with the reaso
   await agent.start();
   after(() => agent.stop());
   const raw = await rawLogin({
-    host: t.server.info.ip, port: t.server.info.c2sPort, domain: t.host, ca: t.ca,
-    user: 'person', password: await tokenFor(t, 'person'), resource: 'raw',
+    host: t.server.info.ip,
+    port: t.server.info.c2sPort,
+    domain: t.host,
+    ca: t.ca,
+    user: 'person',
+    password: await tokenFor(t, 'person'),
+    resource: 'raw',
   });
   after(() => raw.close());
   const to = `talker@${t.host}/agent`;
@@ -46,7 +58,10 @@ test('chat: no body, no answer; a body over the limit is answered with the reaso
   raw.send(`<message type='chat' to='${to}'><body>${'x'.repeat(70_000)}</body></message>`);
   raw.send(`<message type='chat' to='${to}'><body>help</body></message>`);
   const first = await raw.expect('the first chat answer', /<message[^>]*>[\s\S]*?<\/message>/);
-  assert.match(first, /<body>Could not read that: invalid message\/body: longer than 65536 characters \(70000\)\.<\/body>/);
+  assert.match(
+    first,
+    /<body>Could not read that: invalid message\/body: longer than 65536 characters \(70000\)\.<\/body>/,
+  );
   assert.match(first, /<reply xmlns=['"]urn:cloudgate:chat:1['"]\/>/);
   const second = await raw.expect('the answer to help', /<message[^>]*>[\s\S]*?<\/message>/);
   assert.match(second, /commands you may run/);

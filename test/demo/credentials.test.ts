@@ -13,16 +13,26 @@ import { createAccounts } from '../../agents/demo/accounts.js';
 import { writeConfigs, CLOUD_JID, DEMO_USER, GATEWAY_JID } from '../../agents/demo/configs.js';
 import { assertCloudAgentScoped, assertNoOperatorKey, login, readIni } from '../helpers/credentials.js';
 
-test("the demo's files hold no operator key; its cloud agent can pose as no user, admin or gateway", { timeout: 120_000 }, async () => {
+test("the demo's files hold no operator key; its cloud agent can pose as no user, admin or gateway", {
+  timeout: 120_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-demo-creds-'));
   chmodSync(dir, 0o711); // ejabberd runs as its own user and must reach its directory
   after(() => rmSync(dir, { recursive: true, force: true }));
-  const server = await startServer({ dir: join(dir, 'ejabberd'), c2sPort: 0, componentPort: 0, say: () => {}, agents: [GATEWAY_JID, CLOUD_JID] });
+  const server = await startServer({
+    dir: join(dir, 'ejabberd'),
+    c2sPort: 0,
+    componentPort: 0,
+    say: () => {},
+    agents: [GATEWAY_JID, CLOUD_JID],
+  });
   after(() => server.stop());
   const info = server.info;
   const files = writeConfigs(dir, info, await createAccounts(server));
 
-  const written = readdirSync(dir).map((f) => join(dir, f)).filter((f) => f.endsWith('.ini'));
+  const written = readdirSync(dir)
+    .map((f) => join(dir, f))
+    .filter((f) => f.endsWith('.ini'));
   assert.deepEqual(written.sort(), [files.client, files.cloud, files.gateway].sort());
   assertNoOperatorKey(info, written);
 

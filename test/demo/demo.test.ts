@@ -17,41 +17,93 @@ import { silent } from '../helpers/agents.js';
 const root = fileURLToPath(new URL('../../../', import.meta.url));
 const main = join(root, 'dist', 'agents', 'demo', 'main.js');
 
-interface Run { code: number | null; out: string }
+interface Run {
+  code: number | null;
+  out: string;
+}
 
-function demo(dir: string, env: Record<string, string>, timeoutMs: number, onOutput?: (out: string, stop: () => void) => void): Promise<Run> {
+function demo(
+  dir: string,
+  env: Record<string, string>,
+  timeoutMs: number,
+  onOutput?: (out: string, stop: () => void) => void,
+): Promise<Run> {
   return new Promise((resolve) => {
     const child = spawn(process.execPath, [main], {
-      env: { ...process.env, CLOUDGATE_DEMO_DIR: dir, CLOUDGATE_DEMO_C2S_PORT: '0', CLOUDGATE_DEMO_COMPONENT_PORT: '0', CLOUDGATE_DEMO_HTTP_PORT: '0', ...env },
+      env: {
+        ...process.env,
+        CLOUDGATE_DEMO_DIR: dir,
+        CLOUDGATE_DEMO_C2S_PORT: '0',
+        CLOUDGATE_DEMO_COMPONENT_PORT: '0',
+        CLOUDGATE_DEMO_HTTP_PORT: '0',
+        ...env,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
-    child.stdout.on('data', (b) => { out += b; onOutput?.(out, () => child.kill('SIGINT')); });
-    child.stderr.on('data', (b) => { out += b; });
+    child.stdout.on('data', (b) => {
+      out += b;
+      onOutput?.(out, () => child.kill('SIGINT'));
+    });
+    child.stderr.on('data', (b) => {
+      out += b;
+    });
     // Past the bound: ask it to stop (it cleans up), then insist.
     const t1 = setTimeout(() => child.kill('SIGINT'), timeoutMs);
     const t2 = setTimeout(() => child.kill('SIGKILL'), timeoutMs + 30_000);
-    child.once('exit', (code) => { clearTimeout(t1); clearTimeout(t2); resolve({ code, out }); });
+    child.once('exit', (code) => {
+      clearTimeout(t1);
+      clearTimeout(t2);
+      resolve({ code, out });
+    });
   });
 }
 
 /** Logs in to the demo's HTTP API as the chat account and asks whoami (stdout: its JSON). */
 async function httpWhoami(url: string | undefined, ca: string, password: string): Promise<CliRun> {
   if (!url) return { code: 1, stdout: 'no HTTP address in the summary', stderr: '' };
-  const call = (method: string, path: string, body?: string, token?: string) => new Promise<{ status: number; text: string }>((resolve, reject) => {
-    const req = httpsRequest(`${url}${path}`, {
-      method, ca, headers: { ...(body ? { 'content-type': 'application/json' } : {}), ...(token ? { authorization: `Bearer ${token}` } : {}) },
-    }, (res) => { let text = ''; res.on('data', (c) => { text += c; }); res.on('end', () => resolve({ status: res.statusCode ?? 0, text })); });
-    req.on('error', reject);
-    req.end(body);
-  });
+  const call = (method: string, path: string, body?: string, token?: string) =>
+    new Promise<{ status: number; text: string }>((resolve, reject) => {
+      const req = httpsRequest(
+        `${url}${path}`,
+        {
+          method,
+          ca,
+          headers: {
+            ...(body ? { 'content-type': 'application/json' } : {}),
+            ...(token ? { authorization: `Bearer ${token}` } : {}),
+          },
+        },
+        (res) => {
+          let text = '';
+          res.on('data', (c) => {
+            text += c;
+          });
+          res.on('end', () => resolve({ status: res.statusCode ?? 0, text }));
+        },
+      );
+      req.on('error', reject);
+      req.end(body);
+    });
   const login = await call('POST', '/api/v1/login', JSON.stringify({ username: 'demo@localhost', password }));
   if (login.status !== 200) return { code: 1, stdout: login.text, stderr: '' };
-  const who = await call('GET', '/api/v1/whoami', undefined, (JSON.parse(login.text) as { access_token: string }).access_token);
+  const who = await call(
+    'GET',
+    '/api/v1/whoami',
+    undefined,
+    (JSON.parse(login.text) as { access_token: string }).access_token,
+  );
   return { code: who.status === 200 ? 0 : 1, stdout: who.text, stderr: '' };
 }
 
-const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+const alive = (pid: number) => {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
 
 async function assertNothingLeft(dir: string): Promise<void> {
   const pids = JSON.parse(readFileSync(join(dir, 'pids.json'), 'utf8')) as number[];
@@ -61,16 +113,31 @@ async function assertNothingLeft(dir: string): Promise<void> {
   if (existsSync(stateDir)) {
     const driver = await openDriver('local', { state_dir: stateDir }, { log: silent });
     const left = (await driver.describe()).filter((i) => i.state !== 'terminated');
-    assert.deepEqual(left.map((i) => i.name), [], 'no instance still runs');
+    assert.deepEqual(
+      left.map((i) => i.name),
+      [],
+      'no instance still runs',
+    );
   }
 }
 
-test('npm start: deploys the example cluster, reports progress until ready, stops everything', { timeout: 180_000 }, async () => {
+test('npm start: deploys the example cluster, reports progress until ready, stops everything', {
+  timeout: 180_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-demo-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const r = await demo(dir, { CLOUDGATE_DEMO_EXIT_WHEN_READY: '1', CLOUDGATE_DEMO_READY_TIMEOUT: '100' }, 120_000);
   assert.equal(r.code, 0, r.out);
-  for (const line of ['ejabberd is up', 'uploaded context head', 'uploaded cluster batch', 'head 1/1 ready', 'worker 3/3 ready', 'cluster batch is ready after', 'destroyed deployment', 'stopped']) {
+  for (const line of [
+    'ejabberd is up',
+    'uploaded context head',
+    'uploaded cluster batch',
+    'head 1/1 ready',
+    'worker 3/3 ready',
+    'cluster batch is ready after',
+    'destroyed deployment',
+    'stopped',
+  ]) {
     assert.ok(r.out.includes(line), `output has '${line}':\n${r.out}`);
   }
   assert.match(r.out, /\[\s+\d+\.\ds\] worker 3\/3 ready/, 'progress carries the elapsed time');
@@ -79,7 +146,9 @@ test('npm start: deploys the example cluster, reports progress until ready, stop
   await assertNothingLeft(dir);
 });
 
-test('a demo that cannot finish prints the cause and the logs, stops everything, exits non-zero', { timeout: 120_000 }, async () => {
+test('a demo that cannot finish prints the cause and the logs, stops everything, exits non-zero', {
+  timeout: 120_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-demo-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   // Ten milliseconds are too short for any instance to boot: the wait times out (exit 5).
@@ -92,7 +161,9 @@ test('a demo that cannot finish prints the cause and the logs, stops everything,
   await assertNothingLeft(dir);
 });
 
-test('while it runs the CLI and the chat account work; Ctrl-C stops everything and exits 0', { timeout: 120_000 }, async () => {
+test('while it runs the CLI and the chat account work; Ctrl-C stops everything and exits 0', {
+  timeout: 120_000,
+}, async () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-demo-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   let checked: Promise<CliRun[]> | undefined;
@@ -102,10 +173,16 @@ test('while it runs the CLI and the chat account work; Ctrl-C stops everything a
     checked = Promise.all([
       cli(['status', '--json', '--config', client], {}),
       // The chat account's password logs in too (as a person's chat client would).
-      cli(['whoami', '--config', client], { CLOUDGATE_JWT_KEY: undefined, CLOUDGATE_PASSWORD: readFileSync(join(dir, 'chat-password'), 'utf8').trim() }),
+      cli(['whoami', '--config', client], {
+        CLOUDGATE_JWT_KEY: undefined,
+        CLOUDGATE_PASSWORD: readFileSync(join(dir, 'chat-password'), 'utf8').trim(),
+      }),
       // The HTTP API the summary names answers over HTTPS with the project-local certificate.
-      httpWhoami(/HTTP: {2}(https:\/\/localhost:\d+)\/api\/v1/.exec(out)?.[1], readFileSync(join(dir, 'ejabberd', 'conf', 'server.crt'), 'utf8'),
-        readFileSync(join(dir, 'chat-password'), 'utf8').trim()),
+      httpWhoami(
+        /HTTP: {2}(https:\/\/localhost:\d+)\/api\/v1/.exec(out)?.[1],
+        readFileSync(join(dir, 'ejabberd', 'conf', 'server.crt'), 'utf8'),
+        readFileSync(join(dir, 'chat-password'), 'utf8').trim(),
+      ),
     ]).finally(stop);
   });
   assert.ok(checked, r.out);
@@ -114,7 +191,10 @@ test('while it runs the CLI and the chat account work; Ctrl-C stops everything a
   assert.match(http!.stdout, /"jid":"demo@localhost","admin":true/);
   assert.equal(status!.code, 0, status!.stderr);
   const [d] = JSON.parse(status!.stdout).deployments;
-  assert.deepEqual(d.services.map((s: { name: string; ready: number }) => `${s.name} ${s.ready}`), ['head 1', 'worker 3']);
+  assert.deepEqual(
+    d.services.map((s: { name: string; ready: number }) => `${s.name} ${s.ready}`),
+    ['head 1', 'worker 3'],
+  );
   assert.equal(whoami!.code, 0, whoami!.stderr);
   assert.match(whoami!.stdout, /^demo@localhost \(gateway admin\)/);
   assert.equal(r.code, 0, r.out);
@@ -125,13 +205,22 @@ test('while it runs the CLI and the chat account work; Ctrl-C stops everything a
 });
 
 /** The CLI with only a client file: no password or key from this process's environment. */
-interface CliRun { code: number; stdout: string; stderr: string }
+interface CliRun {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 
 function cli(args: string[], env: Record<string, string | undefined>): Promise<CliRun> {
   return new Promise((resolve) => {
     const clean = Object.fromEntries(Object.entries(process.env).filter(([k]) => !k.startsWith('CLOUDGATE_')));
-    execFile(process.execPath, [join(root, 'dist', 'agents', 'cli.js'), ...args], { env: { ...clean, ...env }, timeout: 30_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [join(root, 'dist', 'agents', 'cli.js'), ...args],
+      { env: { ...clean, ...env }, timeout: 30_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }

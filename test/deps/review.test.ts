@@ -35,7 +35,11 @@ test('an unreviewed dependency with an install script fails the review, naming b
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));
   const lock = JSON.parse(readFileSync(join(root, 'package-lock.json'), 'utf8'));
   pkg.dependencies['left-padder'] = '^1.0.0';
-  lock.packages['node_modules/left-padder'] = { version: '1.0.0', license: 'MIT', dependencies: { 'post-installer': '^2.0.0' } };
+  lock.packages['node_modules/left-padder'] = {
+    version: '1.0.0',
+    license: 'MIT',
+    dependencies: { 'post-installer': '^2.0.0' },
+  };
   lock.packages['node_modules/post-installer'] = { version: '2.0.0', license: 'MIT', hasInstallScript: true };
   writeFileSync(join(dir, 'package.json'), JSON.stringify(pkg));
   writeFileSync(join(dir, 'package-lock.json'), JSON.stringify(lock));

@@ -87,8 +87,15 @@ export function driverContract(name: string, makeDriver: () => Promise<CloudDriv
       assert.deepEqual({ deployment: seen.tags.deployment, service: seen.tags.service, owner: seen.tags.owner }, tags);
       assert.ok(INSTANCE_STATES.includes(seen.state), `state ${seen.state}`);
       assert.equal(typeof seen.providerState, 'string');
-      assert.ok((await driver.describe()).some((i) => i.id === first.id), 'describe() lists it');
-      await eventually('running', async () => ((await driver.describe([first.id]))[0]?.state === 'running' ? true : undefined), timeout);
+      assert.ok(
+        (await driver.describe()).some((i) => i.id === first.id),
+        'describe() lists it',
+      );
+      await eventually(
+        'running',
+        async () => ((await driver.describe([first.id]))[0]?.state === 'running' ? true : undefined),
+        timeout,
+      );
     });
 
     it('delivers the user-data', { skip: opts.readUserData ? false : 'no way to read user-data back' }, async () => {
@@ -96,7 +103,13 @@ export function driverContract(name: string, makeDriver: () => Promise<CloudDriv
     });
 
     it('create() with the same name returns the same instance', async () => {
-      const again = await driver.create({ name: instName, flavorId: first.flavorId!, imageId: first.imageId!, userData, tags });
+      const again = await driver.create({
+        name: instName,
+        flavorId: first.flavorId!,
+        imageId: first.imageId!,
+        userData,
+        tags,
+      });
       assert.equal(again.id, first.id);
       const named = (await driver.describe()).filter((i) => i.name === instName && i.state !== 'terminated');
       assert.equal(named.length, 1);
@@ -104,17 +117,25 @@ export function driverContract(name: string, makeDriver: () => Promise<CloudDriv
 
     it('describe(ids) omits unknown ids', async () => {
       const got = await driver.describe([first.id, opts.unknownId, 'no-such-instance']);
-      assert.deepEqual(got.map((i) => i.id), [first.id]);
+      assert.deepEqual(
+        got.map((i) => i.id),
+        [first.id],
+      );
       assert.deepEqual(await driver.describe([]), []);
     });
 
-    it('capacity() reports non-negative numbers', { skip: !opts.features.includes('capacity') && 'no capacity feature' }, async () => {
+    it('capacity() reports non-negative numbers', {
+      skip: !opts.features.includes('capacity') && 'no capacity feature',
+    }, async () => {
       const cap = await driver.capacity!();
-      for (const v of [cap.instances, cap.cores, cap.memoryMb]) if (v !== undefined) assert.ok(Number.isFinite(v) && v >= 0);
+      for (const v of [cap.instances, cap.cores, cap.memoryMb])
+        if (v !== undefined) assert.ok(Number.isFinite(v) && v >= 0);
       assert.ok(cap.cores !== undefined || cap.memoryMb !== undefined || cap.instances !== undefined);
     });
 
-    it('a new driver object on the same backend sees the instance', { skip: opts.persistent === true ? false : opts.persistent }, async () => {
+    it('a new driver object on the same backend sees the instance', {
+      skip: opts.persistent === true ? false : opts.persistent,
+    }, async () => {
       const fresh = await makeDriver();
       extraDrivers.push(fresh);
       const [seen] = await fresh.describe([first.id]);
@@ -124,10 +145,14 @@ export function driverContract(name: string, makeDriver: () => Promise<CloudDriv
 
     it('terminate() ends the instance, and is idempotent', async () => {
       await driver.terminate(first.id);
-      await eventually('terminated or gone', async () => {
-        const [i] = await driver.describe([first.id]);
-        return !i || i.state === 'terminated' ? true : undefined;
-      }, timeout);
+      await eventually(
+        'terminated or gone',
+        async () => {
+          const [i] = await driver.describe([first.id]);
+          return !i || i.state === 'terminated' ? true : undefined;
+        },
+        timeout,
+      );
       await driver.terminate(first.id);
       await driver.terminate(opts.unknownId);
       await driver.terminate('no-such-instance');

@@ -7,7 +7,12 @@ import { mapEc2Error } from '../../drivers/ec2/errors.js';
 import { normalizeEc2State } from '../../drivers/ec2/mapping.js';
 
 function sdkError(name: string, status: number, message = 'server said something'): EC2ServiceException {
-  return new EC2ServiceException({ name, $fault: status >= 500 ? 'server' : 'client', $metadata: { httpStatusCode: status, requestId: 'req-1' }, message });
+  return new EC2ServiceException({
+    name,
+    $fault: status >= 500 ? 'server' : 'client',
+    $metadata: { httpStatusCode: status, requestId: 'req-1' },
+    message,
+  });
 }
 
 describe('ec2 error mapping', () => {
@@ -44,7 +49,10 @@ describe('ec2 error mapping', () => {
   }
 
   it('maps network errors and timeouts to unavailable', () => {
-    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), { code: 'ECONNREFUSED', $metadata: { attempts: 2 } });
+    const refused = Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:9'), {
+      code: 'ECONNREFUSED',
+      $metadata: { attempts: 2 },
+    });
     assert.equal(mapEc2Error(refused, 'describe-instances').kind, 'unavailable');
     assert.match(mapEc2Error(refused, 'describe-instances').message, /ECONNREFUSED/);
     const timeout = Object.assign(new Error('timed out'), { name: 'TimeoutError' });
@@ -52,7 +60,11 @@ describe('ec2 error mapping', () => {
   });
 
   it('never copies the SDK message, which may quote the string-to-sign', () => {
-    const leaky = sdkError('SignatureDoesNotMatch', 403, 'The canonical string ... Credential=AKIDLEAK/20240101 ... secret=wJalrXUtnFEMI');
+    const leaky = sdkError(
+      'SignatureDoesNotMatch',
+      403,
+      'The canonical string ... Credential=AKIDLEAK/20240101 ... secret=wJalrXUtnFEMI',
+    );
     const e = mapEc2Error(leaky, 'describe-instances');
     assert.doesNotMatch(`${e.message} ${e.stack} ${JSON.stringify(e)}`, /AKIDLEAK|wJalrXUtnFEMI/);
     assert.equal(e.cause, undefined);
@@ -67,6 +79,15 @@ describe('ec2 error mapping', () => {
 describe('ec2 state map', () => {
   it('normalizes every EC2 state, with an unknown fallback', () => {
     const words = ['pending', 'running', 'shutting-down', 'stopping', 'stopped', 'terminated', 'rebooting', undefined];
-    assert.deepEqual(words.map(normalizeEc2State), ['pending', 'running', 'stopping', 'stopping', 'stopping', 'terminated', 'unknown', 'unknown']);
+    assert.deepEqual(words.map(normalizeEc2State), [
+      'pending',
+      'running',
+      'stopping',
+      'stopping',
+      'stopping',
+      'terminated',
+      'unknown',
+      'unknown',
+    ]);
   });
 });

@@ -3,7 +3,12 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import {
-  DescribeImagesCommand, DescribeInstanceAttributeCommand, DescribeInstancesCommand, EC2Client, RunInstancesCommand, StopInstancesCommand,
+  DescribeImagesCommand,
+  DescribeInstanceAttributeCommand,
+  DescribeInstancesCommand,
+  EC2Client,
+  RunInstancesCommand,
+  StopInstancesCommand,
   TerminateInstancesCommand,
 } from '@aws-sdk/client-ec2';
 import { CloudError, loadDriver, type CloudDriver } from '../../drivers/index.js';
@@ -31,13 +36,23 @@ after(async () => {
 });
 
 function client(): EC2Client {
-  return new EC2Client({ region: 'us-east-1', endpoint: moto!.endpoint, credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' } });
+  return new EC2Client({
+    region: 'us-east-1',
+    endpoint: moto!.endpoint,
+    credentials: { accessKeyId: 'testing', secretAccessKey: 'testing' },
+  });
 }
 
 function options(extra: Record<string, string> = {}): Record<string, string> {
   return {
-    region: 'us-east-1', endpoint: moto!.endpoint, access_key_id: KEY_ID, secret_access_key: SECRET,
-    'image.cernvm-4': ami, request_timeout_ms: '5000', max_attempts: '2', ...extra,
+    region: 'us-east-1',
+    endpoint: moto!.endpoint,
+    access_key_id: KEY_ID,
+    secret_access_key: SECRET,
+    'image.cernvm-4': ami,
+    request_timeout_ms: '5000',
+    max_attempts: '2',
+    ...extra,
   };
 }
 
@@ -62,7 +77,13 @@ driverContract('ec2 (moto)', () => make(options()), {
 
 describe('ec2 driver (moto)', () => {
   let driver: CloudDriver;
-  const req = (name: string) => ({ name, flavorId: 'small', imageId: 'cernvm-4', userData: '[amiconfig]\n', tags: { deployment: 'd', service: 's', owner: 'o', extra: 'x' } });
+  const req = (name: string) => ({
+    name,
+    flavorId: 'small',
+    imageId: 'cernvm-4',
+    userData: '[amiconfig]\n',
+    tags: { deployment: 'd', service: 's', owner: 'o', extra: 'x' },
+  });
 
   before(async () => {
     driver = await make(options({ page_size: '5', runs_agent: 'false' }));
@@ -77,12 +98,21 @@ describe('ec2 driver (moto)', () => {
     await assert.rejects(make(noRegion), (e: Error) => e instanceof ConfigError && /"region"/.test(e.message));
     const { secret_access_key: _s, ...loneKey } = options();
     await assert.rejects(make(loneKey), /"secret_access_key"/);
-    await assert.rejects(make(options({ endpoint: `ftp://${SECRET}@x` })), (e: Error) => /"endpoint"/.test(e.message) && !e.message.includes(SECRET));
+    await assert.rejects(
+      make(options({ endpoint: `ftp://${SECRET}@x` })),
+      (e: Error) => /"endpoint"/.test(e.message) && !e.message.includes(SECRET),
+    );
     await assert.rejects(make(options({ 'image.cernvm-4': 'disk.qcow2' })), /"image\.cernvm-4"/);
     await assert.rejects(make(options({ 'flavor.gpu': 'g9.mega' })), /"flavor\.gpu"/);
     await assert.rejects(make(options({ page_size: '2' })), /"page_size"/);
     const d = await make(options({ 'flavor.gpu': 'g9.mega 8 32768', 'flavor.m': 'm5.large' }));
-    assert.deepEqual((await d.listFlavors()).map((f) => [f.id, f.cores, f.memoryMb, f.extra?.instanceType]), [['gpu', 8, 32768, 'g9.mega'], ['m', 2, 8192, 'm5.large']]);
+    assert.deepEqual(
+      (await d.listFlavors()).map((f) => [f.id, f.cores, f.memoryMb, f.extra?.instanceType]),
+      [
+        ['gpu', 8, 32768, 'g9.mega'],
+        ['m', 2, 8192, 'm5.large'],
+      ],
+    );
     assert.ok(!d.features.has('capacity'));
     await d.close();
   });
@@ -113,7 +143,11 @@ describe('ec2 driver (moto)', () => {
     const names = Array.from({ length: 7 }, (_, k) => `ec2-page-${k}`);
     const made = await Promise.all(names.map((n) => driver.create(req(n))));
     const all = await driver.describe();
-    for (const m of made) assert.ok(all.some((i) => i.id === m.id), `${m.name} listed`);
+    for (const m of made)
+      assert.ok(
+        all.some((i) => i.id === m.id),
+        `${m.name} listed`,
+      );
     const some = await driver.describe(made.map((m) => m.id));
     assert.equal(some.length, 7);
   });
@@ -130,7 +164,9 @@ describe('ec2 driver (moto)', () => {
   it('ignores instances it does not manage and refuses to terminate them', async () => {
     const sdk = client();
     try {
-      const out = await sdk.send(new RunInstancesCommand({ ImageId: ami, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }));
+      const out = await sdk.send(
+        new RunInstancesCommand({ ImageId: ami, InstanceType: 't3.micro', MinCount: 1, MaxCount: 1 }),
+      );
       const foreign = out.Instances![0]!.InstanceId!;
       assert.ok(!(await driver.describe()).some((i) => i.id === foreign));
       assert.deepEqual(await driver.describe([foreign]), []);
@@ -142,7 +178,10 @@ describe('ec2 driver (moto)', () => {
   });
 
   it('rejects unknown flavors, images and oversized user-data as invalid', async () => {
-    await assert.rejects(driver.create({ ...req('x'), flavorId: 'huge' }), (e: Error) => e instanceof CloudError && e.kind === 'invalid');
+    await assert.rejects(
+      driver.create({ ...req('x'), flavorId: 'huge' }),
+      (e: Error) => e instanceof CloudError && e.kind === 'invalid',
+    );
     await assert.rejects(driver.create({ ...req('x'), imageId: 'nope' }), /unknown image/);
     await assert.rejects(driver.create({ ...req('x'), userData: 'x'.repeat(16 * 1024 + 1) }), /16384 bytes/);
     await assert.rejects(driver.create({ ...req('x'.repeat(64)) }), /1-63 characters/);
@@ -151,7 +190,10 @@ describe('ec2 driver (moto)', () => {
   it('fails fast with unavailable when the endpoint does not answer', async () => {
     const dead = await make(options({ endpoint: 'http://127.0.0.1:9', max_attempts: '2', request_timeout_ms: '1000' }));
     const t0 = Date.now();
-    await assert.rejects(dead.describe(), (e: Error) => e instanceof CloudError && e.kind === 'unavailable' && /ECONNREFUSED/.test(e.message));
+    await assert.rejects(
+      dead.describe(),
+      (e: Error) => e instanceof CloudError && e.kind === 'unavailable' && /ECONNREFUSED/.test(e.message),
+    );
     assert.ok(Date.now() - t0 < 5000);
     await dead.close();
   });
@@ -170,17 +212,37 @@ describe('ec2 credentials never leak', () => {
   it('keeps secret_access_key and access_key_id out of errors and log lines', async () => {
     const { log, lines } = capturingLogger();
     const errors: unknown[] = [];
-    const collect = async (p: Promise<unknown>) => { try { await p; } catch (e) { errors.push(e); } };
+    const collect = async (p: Promise<unknown>) => {
+      try {
+        await p;
+      } catch (e) {
+        errors.push(e);
+      }
+    };
 
     const ok = await make(options(), log);
-    const inst = await ok.create({ name: 'leak-check', flavorId: 'small', imageId: 'cernvm-4', userData: 'x', tags: { deployment: 'd', service: 's', owner: 'o' } });
+    const inst = await ok.create({
+      name: 'leak-check',
+      flavorId: 'small',
+      imageId: 'cernvm-4',
+      userData: 'x',
+      tags: { deployment: 'd', service: 's', owner: 'o' },
+    });
     await ok.describe();
     await ok.terminate(inst.id);
     await ok.close();
 
     const refused = await make(options({ endpoint: authMoto!.endpoint, max_attempts: '1' }), log);
     await collect(refused.describe());
-    await collect(refused.create({ name: 'leak-check-2', flavorId: 'small', imageId: 'cernvm-4', userData: 'x', tags: { deployment: 'd', service: 's', owner: 'o' } }));
+    await collect(
+      refused.create({
+        name: 'leak-check-2',
+        flavorId: 'small',
+        imageId: 'cernvm-4',
+        userData: 'x',
+        tags: { deployment: 'd', service: 's', owner: 'o' },
+      }),
+    );
     await collect(refused.terminate('i-0123456789abcdef0'));
     await refused.close();
 
@@ -195,7 +257,12 @@ describe('ec2 credentials never leak', () => {
     assert.ok(lines.length > 0, 'the driver did log');
     const haystacks = [
       ...lines,
-      ...errors.flatMap((e) => [String(e), (e as Error).stack ?? '', JSON.stringify(e), String((e as Error).cause ?? '')]),
+      ...errors.flatMap((e) => [
+        String(e),
+        (e as Error).stack ?? '',
+        JSON.stringify(e),
+        String((e as Error).cause ?? ''),
+      ]),
     ];
     for (const h of haystacks) {
       assert.ok(!h.includes(SECRET), `secret found in: ${h.slice(0, 200)}`);

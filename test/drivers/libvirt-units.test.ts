@@ -9,9 +9,21 @@ import { libvirtErrorKind, mapLibvirtError } from '../../drivers/libvirt/errors.
 import { normalizeDomainState } from '../../drivers/libvirt/states.js';
 
 const spec: DomainSpec = {
-  type: 'kvm', name: 'vm-1', uuid: '6f1c2d4e-0000-4000-8000-000000000001', cores: 2, memoryMb: 2048,
-  image: { path: '/img/cernvm4.qcow2', format: 'qcow2' }, isoPath: '/cd/vm-1.iso', network: 'default', transientDisk: true,
-  meta: { flavor: 'medium', image: 'cernvm-4', createdAt: '2024-01-01T00:00:00.000Z', tags: { deployment: 'd<&>"', service: 's', owner: 'o' } },
+  type: 'kvm',
+  name: 'vm-1',
+  uuid: '6f1c2d4e-0000-4000-8000-000000000001',
+  cores: 2,
+  memoryMb: 2048,
+  image: { path: '/img/cernvm4.qcow2', format: 'qcow2' },
+  isoPath: '/cd/vm-1.iso',
+  network: 'default',
+  transientDisk: true,
+  meta: {
+    flavor: 'medium',
+    image: 'cernvm-4',
+    createdAt: '2024-01-01T00:00:00.000Z',
+    tags: { deployment: 'd<&>"', service: 's', owner: 'o' },
+  },
 };
 
 describe('libvirt domain XML', () => {
@@ -38,12 +50,24 @@ describe('libvirt domain XML', () => {
   });
 
   it('lxc: root filesystem and the config drive mounted where NoCloud looks', () => {
-    const d = parse(buildDomainXml({ ...spec, type: 'lxc', image: { path: '/srv/rootfs', format: 'raw' }, isoPath: undefined, seedDir: '/cd/vm-1' }));
+    const d = parse(
+      buildDomainXml({
+        ...spec,
+        type: 'lxc',
+        image: { path: '/srv/rootfs', format: 'raw' },
+        isoPath: undefined,
+        seedDir: '/cd/vm-1',
+      }),
+    );
     assert.equal(d.getChild('os')!.getChildText('type'), 'exe');
     const fs = d.getChild('devices')!.getChildren('filesystem');
-    assert.deepEqual(fs.map((f) => [f.getChild('source')!.attrs.dir, f.getChild('target')!.attrs.dir]), [
-      ['/srv/rootfs', '/'], ['/cd/vm-1', '/var/lib/cloud/seed/nocloud'],
-    ]);
+    assert.deepEqual(
+      fs.map((f) => [f.getChild('source')!.attrs.dir, f.getChild('target')!.attrs.dir]),
+      [
+        ['/srv/rootfs', '/'],
+        ['/cd/vm-1', '/var/lib/cloud/seed/nocloud'],
+      ],
+    );
     assert.equal(d.getChild('devices')!.getChildren('disk').length, 0);
   });
 
@@ -63,8 +87,14 @@ describe('libvirt domain XML', () => {
 describe('libvirt state map', () => {
   it('maps every virDomainState, with an unknown fallback', () => {
     const got = [0, 1, 2, 3, 4, 5, 6, 7, 99].map((c) => normalizeDomainState(c));
-    assert.deepEqual(got.map((g) => g.state), ['pending', 'running', 'running', 'stopping', 'stopping', 'stopping', 'error', 'stopping', 'unknown']);
-    assert.deepEqual(got.map((g) => g.providerState), ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended', 'state-99']);
+    assert.deepEqual(
+      got.map((g) => g.state),
+      ['pending', 'running', 'running', 'stopping', 'stopping', 'stopping', 'error', 'stopping', 'unknown'],
+    );
+    assert.deepEqual(
+      got.map((g) => g.providerState),
+      ['nostate', 'running', 'blocked', 'paused', 'shutdown', 'shutoff', 'crashed', 'pmsuspended', 'state-99'],
+    );
   });
 });
 
@@ -87,7 +117,10 @@ describe('libvirt error mapping', () => {
   }
 
   it('builds a CloudError that hides URI user info and carries no raw cause', () => {
-    const m = mapLibvirtError(err("Cannot recv data: ssh: connect to qemu+ssh://admin:hunter2@host/system refused"), 'connect');
+    const m = mapLibvirtError(
+      err('Cannot recv data: ssh: connect to qemu+ssh://admin:hunter2@host/system refused'),
+      'connect',
+    );
     assert.ok(m instanceof CloudError);
     assert.equal(m.code, 'CG_CLOUD_UNAVAILABLE');
     assert.doesNotMatch(m.message, /hunter2|admin/);

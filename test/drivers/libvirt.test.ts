@@ -29,7 +29,11 @@ async function make(o: Record<string, string>): Promise<CloudDriver> {
 
 function seen(inst: Instance): Promise<Seen> {
   const file = join(String((inst.extra.guest as { dir: string }).dir), 'root', 'seen.json');
-  return eventually('the simulated guest to record what it saw', async () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Seen : undefined), 10_000);
+  return eventually(
+    'the simulated guest to record what it saw',
+    async () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Seen) : undefined),
+    10_000,
+  );
 }
 
 const plainDir = join(base, 'plain');
@@ -41,12 +45,16 @@ driverContract('libvirt (test:///default)', () => make(options(plainDir)), {
 });
 
 const simDir = join(base, 'sim');
-driverContract('libvirt (test:///default, simulate_guest)', () => make(options(simDir, { simulate_guest: 'true', command: guestCommand(base), kill_grace_ms: '1000' })), {
-  features: ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'],
-  unknownId: '00000000-0000-4000-8000-000000000000',
-  persistent: NOT_PERSISTENT,
-  readUserData: async (inst) => (await seen(inst)).drive ?? '',
-});
+driverContract(
+  'libvirt (test:///default, simulate_guest)',
+  () => make(options(simDir, { simulate_guest: 'true', command: guestCommand(base), kill_grace_ms: '1000' })),
+  {
+    features: ['userdata', 'tags', 'capacity', 'flavors', 'images', 'runs-agent'],
+    unknownId: '00000000-0000-4000-8000-000000000000',
+    persistent: NOT_PERSISTENT,
+    readUserData: async (inst) => (await seen(inst)).drive ?? '',
+  },
+);
 
 describe('libvirt driver on test:///default', () => {
   let driver: CloudDriver;
@@ -54,12 +62,24 @@ describe('libvirt driver on test:///default', () => {
   // A second, independent connection to look at what the driver did, as virsh would.
   const hv = new Hypervisor({ uri: URI });
   const dir = join(base, 'specific');
-  const req = (name: string, userData = 'token=s3cr3t-value\n') => ({ name, flavorId: 'medium', imageId: 'cernvm-4', userData, tags: { deployment: 'dep', service: 'svc', owner: 'bob' } });
+  const req = (name: string, userData = 'token=s3cr3t-value\n') => ({
+    name,
+    flavorId: 'medium',
+    imageId: 'cernvm-4',
+    userData,
+    tags: { deployment: 'dep', service: 'svc', owner: 'bob' },
+  });
 
   before(async () => {
     await hv.connectOpen();
     driver = await make(options(dir));
-    sim = await make(options(join(base, 'specific-sim'), { simulate_guest: 'true', command: guestCommand(base), kill_grace_ms: '500' }));
+    sim = await make(
+      options(join(base, 'specific-sim'), {
+        simulate_guest: 'true',
+        command: guestCommand(base),
+        kill_grace_ms: '500',
+      }),
+    );
   });
   after(async () => {
     for (const d of [driver, sim]) {
@@ -70,7 +90,10 @@ describe('libvirt driver on test:///default', () => {
   });
 
   it('rejects bad options naming the key', async () => {
-    await assert.rejects(make({ config_drive_dir: dir, 'image.x': '/x' }), (e: Error) => e instanceof ConfigError && /"uri"/.test(e.message));
+    await assert.rejects(
+      make({ config_drive_dir: dir, 'image.x': '/x' }),
+      (e: Error) => e instanceof ConfigError && /"uri"/.test(e.message),
+    );
     await assert.rejects(make({ uri: URI, 'image.x': '/x' }), /"config_drive_dir"/);
     await assert.rejects(make({ uri: URI, config_drive_dir: dir }), /"image\.<id>"/);
     await assert.rejects(make(options(dir, { 'image.rel': 'images/x.qcow2' })), /"image\.rel".*absolute/);
@@ -79,7 +102,10 @@ describe('libvirt driver on test:///default', () => {
 
   it('maps a failed connection to unavailable', async () => {
     // No libvirtd runs here, so qemu:///system cannot be reached.
-    await assert.rejects(make(options(dir, { uri: 'qemu:///system' })), (e: Error) => e instanceof CloudError && e.kind === 'unavailable' && /connect/.test(e.message));
+    await assert.rejects(
+      make(options(dir, { uri: 'qemu:///system' })),
+      (e: Error) => e instanceof CloudError && e.kind === 'unavailable' && /connect/.test(e.message),
+    );
   });
 
   it('defines the domain from flavor and image, with tags in metadata and never the user-data', async () => {
@@ -154,13 +180,19 @@ describe('libvirt driver on test:///default', () => {
   });
 
   it('simulate_guest: a guest that dies on its own turns the instance to error', async () => {
-    const crash = await make(options(join(base, 'crash'), { simulate_guest: 'true', command: guestCommand(base, 'exit3') }));
+    const crash = await make(
+      options(join(base, 'crash'), { simulate_guest: 'true', command: guestCommand(base, 'exit3') }),
+    );
     try {
       const inst = await crash.create(req('vm-crash'));
-      const i = await eventually('error state', async () => {
-        const [x] = await crash.describe([inst.id]);
-        return x?.state === 'error' ? x : undefined;
-      }, 10_000);
+      const i = await eventually(
+        'error state',
+        async () => {
+          const [x] = await crash.describe([inst.id]);
+          return x?.state === 'error' ? x : undefined;
+        },
+        10_000,
+      );
       assert.equal((i.extra.guest as { exitCode: number }).exitCode, 3);
       assert.equal(i.providerState, 'running', 'libvirt still says running; the guest is what died');
       await crash.terminate(inst.id);
@@ -174,7 +206,10 @@ describe('libvirt driver on test:///default', () => {
     const bin = join(base, 'bin');
     mkdirSync(bin, { recursive: true });
     const fake = join(bin, 'genisoimage');
-    writeFileSync(fake, '#!/bin/sh\nout=""; while [ $# -gt 0 ]; do [ "$1" = "-output" ] && out="$2"; echo "$1" >> "$CG_ISO_ARGS"; shift; done\necho ISO > "$out"\n');
+    writeFileSync(
+      fake,
+      '#!/bin/sh\nout=""; while [ $# -gt 0 ]; do [ "$1" = "-output" ] && out="$2"; echo "$1" >> "$CG_ISO_ARGS"; shift; done\necho ISO > "$out"\n',
+    );
     chmodSync(fake, 0o755);
     const oldPath = process.env.PATH;
     process.env.PATH = `${bin}${delimiter}${oldPath}`;
@@ -187,7 +222,10 @@ describe('libvirt driver on test:///default', () => {
       assert.equal(args[args.indexOf('-volid') + 1], 'cidata');
       assert.ok(args.some((a) => a.endsWith('/vm-iso/user-data')) && args.some((a) => a.endsWith('/vm-iso/meta-data')));
       const xml = await (await hv.domainLookupByUUIDString(inst.id)).getXMLDesc();
-      assert.match(xml, new RegExp(`<disk type='file' device='cdrom'>[\\s\\S]*<source file='${iso}'/>[\\s\\S]*<readonly/>`));
+      assert.match(
+        xml,
+        new RegExp(`<disk type='file' device='cdrom'>[\\s\\S]*<source file='${iso}'/>[\\s\\S]*<readonly/>`),
+      );
       await driver.terminate(inst.id);
       assert.equal(existsSync(iso), false);
     } finally {

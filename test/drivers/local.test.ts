@@ -19,11 +19,20 @@ async function make(options: Record<string, string>): Promise<CloudDriver> {
 
 function seen(inst: Instance): Promise<Seen> {
   const file = join(String(inst.extra.dir), 'root', 'seen.json');
-  return eventually('the guest to record what it saw', async () => (existsSync(file) ? JSON.parse(readFileSync(file, 'utf8')) as Seen : undefined), 10_000);
+  return eventually(
+    'the guest to record what it saw',
+    async () => (existsSync(file) ? (JSON.parse(readFileSync(file, 'utf8')) as Seen) : undefined),
+    10_000,
+  );
 }
 
-
-const req = (name: string) => ({ name, flavorId: 'small', imageId: 'local', userData: '[amiconfig]\n', tags: { deployment: 'd', service: 's', owner: 'o' } });
+const req = (name: string) => ({
+  name,
+  flavorId: 'small',
+  imageId: 'local',
+  userData: '[amiconfig]\n',
+  tags: { deployment: 'd', service: 's', owner: 'o' },
+});
 
 const contractDir = join(base, 'contract');
 driverContract('local', () => make({ state_dir: contractDir, command: guestCommand(base), kill_grace_ms: '1000' }), {
@@ -59,8 +68,14 @@ describe('local driver', () => {
     await assert.rejects(make({ ...dirs(), 'flavor.tiny': 'one 512' }), /"flavor\.tiny"/);
     await assert.rejects(make({ ...dirs(), kill_grace_ms: '-1' }), /"kill_grace_ms"/);
     const d = await open({ ...dirs(), 'flavor.tiny': '1 128', images: 'a b' });
-    assert.deepEqual((await d.listFlavors()).map((f) => f.id), ['tiny']);
-    assert.deepEqual((await d.listImages()).map((i) => i.id), ['a', 'b']);
+    assert.deepEqual(
+      (await d.listFlavors()).map((f) => f.id),
+      ['tiny'],
+    );
+    assert.deepEqual(
+      (await d.listImages()).map((i) => i.id),
+      ['a', 'b'],
+    );
   });
 
   it('runs the instance with its context file (0600), instance id and own root, in its own process group', async () => {
@@ -82,7 +97,8 @@ describe('local driver', () => {
     assert.equal(statSync(s.contextFile!).mode & 0o777, 0o600);
     assert.equal(s.pgid, inst.extra.pid, 'the wrapper leads a process group of its own');
     const rec = JSON.parse(readFileSync(join(String(inst.extra.dir), 'instance.json'), 'utf8'));
-    for (const k of ['id', 'name', 'tags', 'flavor', 'image', 'pid', 'pidStartTime', 'createdAt', 'terminateRequested']) assert.ok(k in rec, k);
+    for (const k of ['id', 'name', 'tags', 'flavor', 'image', 'pid', 'pidStartTime', 'createdAt', 'terminateRequested'])
+      assert.ok(k in rec, k);
     await d.terminate(inst.id);
     assert.equal(alive(s.pid), false);
     assert.equal(existsSync(s.contextFile!), false, 'the context is removed after termination');
@@ -91,12 +107,26 @@ describe('local driver', () => {
   it('reports exit 0 as terminated and other exits as error with the exit code', async () => {
     const ok = await open({ ...dirs(), command: guestCommand(base, 'exit0') });
     const a = await ok.create(req('exits-0'));
-    const endA = await eventually('exit', async () => { const [i] = await ok.describe([a.id]); return i?.state === 'running' ? undefined : i; }, 10_000);
+    const endA = await eventually(
+      'exit',
+      async () => {
+        const [i] = await ok.describe([a.id]);
+        return i?.state === 'running' ? undefined : i;
+      },
+      10_000,
+    );
     assert.equal(endA.state, 'terminated');
     assert.equal(endA.extra.exitCode, 0);
     const bad = await open({ ...dirs(), command: guestCommand(base, 'exit3') });
     const b = await bad.create(req('exits-3'));
-    const endB = await eventually('exit', async () => { const [i] = await bad.describe([b.id]); return i?.state === 'running' ? undefined : i; }, 10_000);
+    const endB = await eventually(
+      'exit',
+      async () => {
+        const [i] = await bad.describe([b.id]);
+        return i?.state === 'running' ? undefined : i;
+      },
+      10_000,
+    );
     assert.equal(endB.state, 'error');
     assert.equal(endB.extra.exitCode, 3);
     // An errored instance still holds its name until terminated.
@@ -124,7 +154,10 @@ describe('local driver', () => {
       const i = await d.create(${JSON.stringify(req('orphan'))});
       console.log(i.id);
       setInterval(() => {}, 60000);`;
-    const agent = spawn(process.execPath, ['--input-type=module', '-e', code], { stdio: ['ignore', 'pipe', 'inherit'], cwd: process.cwd() });
+    const agent = spawn(process.execPath, ['--input-type=module', '-e', code], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+      cwd: process.cwd(),
+    });
     const id = await new Promise<string>((resolve, reject) => {
       agent.stdout!.once('data', (b) => resolve(String(b).trim()));
       agent.once('exit', (c) => reject(new Error(`agent exited ${c}`)));
@@ -164,7 +197,10 @@ describe('local driver', () => {
     await assert.rejects(d.create(req('cap-b')), (e: Error) => e instanceof CloudError && e.kind === 'quota');
     await d.terminate(a.id);
     assert.deepEqual(await d.capacity!(), { instances: 1, cores: 3, memoryMb: 1000 });
-    await assert.rejects(d.create({ ...req('cap-c'), flavorId: 'large' }), (e: Error) => e instanceof CloudError && e.kind === 'capacity');
+    await assert.rejects(
+      d.create({ ...req('cap-c'), flavorId: 'large' }),
+      (e: Error) => e instanceof CloudError && e.kind === 'capacity',
+    );
   });
 
   it('rejects bad requests and never turns an id into a path', async () => {

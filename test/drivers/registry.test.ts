@@ -14,8 +14,13 @@ describe('driver registry', () => {
   });
 
   it('rejects an unknown name, listing the known ones', async () => {
-    await assert.rejects(loadDriver('openstack'), (e: Error) =>
-      e instanceof CloudError && e.kind === 'invalid' && e.message === 'unknown driver "openstack" (known: local, libvirt, ec2)');
+    await assert.rejects(
+      loadDriver('openstack'),
+      (e: Error) =>
+        e instanceof CloudError &&
+        e.kind === 'invalid' &&
+        e.message === 'unknown driver "openstack" (known: local, libvirt, ec2)',
+    );
     await assert.rejects(loadDriver('toString'), (e: Error) => e instanceof CloudError && e.kind === 'invalid');
     assert.equal(driverDescriptor('toString'), undefined);
   });
@@ -25,7 +30,8 @@ describe('driver registry', () => {
       const d = driverDescriptor(n)!;
       assert.equal(d.name, n);
       assert.ok(d.options.keys.length > 0, `${n} declares its options`);
-      for (const s of d.options.secrets) assert.ok(d.options.keys.includes(s), `${n}: secret ${s} is one of its options`);
+      for (const s of d.options.secrets)
+        assert.ok(d.options.keys.includes(s), `${n}: secret ${s} is one of its options`);
       assert.ok(d.features.includes('userdata'), `${n} declares its features`);
     }
     assert.ok(driverDescriptor('local')!.options.keys.includes('max_instances'));
@@ -38,12 +44,26 @@ describe('driver registry', () => {
     try {
       const file = join(tmp.dir, 'log.jsonl');
       const log = createLogger({ level: 'info', destination: file, secretKeys: driverSecretKeys() });
-      log.info({ options: { region: 'eu-west-1', secret_access_key: 'sk-very-secret-1', access_key_id: 'AKIDSECRET1' }, session_token: 'tok-secret-2' }, 'driver options');
+      log.info(
+        {
+          options: { region: 'eu-west-1', secret_access_key: 'sk-very-secret-1', access_key_id: 'AKIDSECRET1' },
+          session_token: 'tok-secret-2',
+        },
+        'driver options',
+      );
       log.flush();
-      const text = await until('the log line', () => { try { return readFileSync(file, 'utf8'); } catch { return undefined; } });
+      const text = await until('the log line', () => {
+        try {
+          return readFileSync(file, 'utf8');
+        } catch {
+          return undefined;
+        }
+      });
       assert.match(text, /eu-west-1/);
       for (const s of ['sk-very-secret-1', 'AKIDSECRET1', 'tok-secret-2']) assert.ok(!text.includes(s), `${s} logged`);
       assert.equal((text.match(/\[redacted\]/g) ?? []).length, 3);
-    } finally { tmp.remove(); }
+    } finally {
+      tmp.remove();
+    }
   });
 });

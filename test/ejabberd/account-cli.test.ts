@@ -22,7 +22,10 @@ before(async () => {
   dir = mkdtempSync(join(tmpdir(), 'cgt-account-'));
   chmodSync(dir, 0o711); // a server prepared below it runs as its own user, which must reach it
 });
-after(async () => { rmSync(dir, { recursive: true, force: true }); await t?.stop(); });
+after(async () => {
+  rmSync(dir, { recursive: true, force: true });
+  await t?.stop();
+});
 
 const run = (args: string[]) => execCli(['ejabberd', 'account', '--dir', t.server.dir, ...args]);
 
@@ -34,9 +37,13 @@ function execCli(args: string[]): Promise<{ code: number; out: string }> {
   });
 }
 
-test("an agent's account is registered and its password written into its file alone", { timeout: 120_000 }, async () => {
+test("an agent's account is registered and its password written into its file alone", {
+  timeout: 120_000,
+}, async () => {
   const f = join(dir, 'gateway.ini');
-  writeFileSync(f, `[xmpp]\njid = gateway@${t.host}\nserver = 127.0.0.1:1\njwt_key = /somewhere/jwt.jwk\n`, { mode: 0o644 });
+  writeFileSync(f, `[xmpp]\njid = gateway@${t.host}\nserver = 127.0.0.1:1\njwt_key = /somewhere/jwt.jwk\n`, {
+    mode: 0o644,
+  });
   const r = await run(['--config', f]);
   assert.equal(r.code, 0, r.out);
   assert.match(r.out, new RegExp(`account gateway@localhost ready; its password is in ${f}`));
@@ -56,7 +63,9 @@ test("an agent's account is registered and its password written into its file al
   await assert.rejects(login(t.server.info, `gateway@${t.host}`, old, false), /not-authorized/);
 });
 
-test('a JID on a host the server does not serve, a server that is not running, or no file: refused, and nothing is written', { timeout: 60_000 }, async () => {
+test('a JID on a host the server does not serve, a server that is not running, or no file: refused, and nothing is written', {
+  timeout: 60_000,
+}, async () => {
   const f = join(dir, 'other.ini');
   const text = '[xmpp]\njid = cloud@example.org\njwt_key = /k.jwk\n';
   writeFileSync(f, text);

@@ -16,13 +16,26 @@ const PLAIN = 'plain.localhost';
 let t: TestServer;
 
 before(async () => {
-  t = await startEjabberd({ operatorJwt: false, extraHosts: [{ name: VMS, ownJwtKey: true }, { name: PLAIN }] }, { cleanup: false });
+  t = await startEjabberd(
+    { operatorJwt: false, extraHosts: [{ name: VMS, ownJwtKey: true }, { name: PLAIN }] },
+    { cleanup: false },
+  );
 });
 after(() => t?.stop());
 
 function login(jid: string, secret: string, isToken: boolean): Promise<void> {
   const [username, domain] = jid.split('@') as [string, string];
-  const c = new Connection({ kind: 'client', service: t.service, domain, username, password: secret, isToken, ca: t.ca, log, maxStartAttempts: 1 });
+  const c = new Connection({
+    kind: 'client',
+    service: t.service,
+    domain,
+    username,
+    password: secret,
+    isToken,
+    ca: t.ca,
+    log,
+    maxStartAttempts: 1,
+  });
   return c.start().then(() => c.stop());
 }
 
@@ -54,14 +67,33 @@ test('accounts: registered with a password, given a new one, never registered tw
   await t.server.account('cloud-a', t.host, 'second-pw');
   await login(`cloud-a@${t.host}`, 'second-pw', false);
   await assert.rejects(login(`cloud-a@${t.host}`, 'first-pw', false), refused);
-  await assert.rejects(t.server.register('cloud-a', t.host, 'third-pw'), (e: any) => e instanceof EjabberdError && /cloud-a@localhost: already registered/.test(e.message));
-  await assert.rejects(t.server.account('bad user', t.host, 'pw'), (e: any) => e instanceof EjabberdError && /bad user@localhost/.test(e.message));
-  await assert.rejects(t.server.account('empty', t.host, ''), (e: any) => e instanceof EjabberdError && /password is empty/.test(e.message));
+  await assert.rejects(
+    t.server.register('cloud-a', t.host, 'third-pw'),
+    (e: any) => e instanceof EjabberdError && /cloud-a@localhost: already registered/.test(e.message),
+  );
+  await assert.rejects(
+    t.server.account('bad user', t.host, 'pw'),
+    (e: any) => e instanceof EjabberdError && /bad user@localhost/.test(e.message),
+  );
+  await assert.rejects(
+    t.server.account('empty', t.host, ''),
+    (e: any) => e instanceof EjabberdError && /password is empty/.test(e.message),
+  );
 });
 
 test('a host cannot both have its own key and take passwords only', () => {
-  assert.throws(() => renderConfig({
-    hosts: [{ name: 'a', jwtKeyFile: '/k.jwk', passwordOnly: true }], ip: '127.0.0.1', c2sPort: 1, componentPort: 2,
-    certFile: '/c.pem', jwtKeyFile: '/j.jwk', components: [], admins: [],
-  }), /cannot have a JWT key and take passwords only/);
+  assert.throws(
+    () =>
+      renderConfig({
+        hosts: [{ name: 'a', jwtKeyFile: '/k.jwk', passwordOnly: true }],
+        ip: '127.0.0.1',
+        c2sPort: 1,
+        componentPort: 2,
+        certFile: '/c.pem',
+        jwtKeyFile: '/j.jwk',
+        components: [],
+        admins: [],
+      }),
+    /cannot have a JWT key and take passwords only/,
+  );
 });

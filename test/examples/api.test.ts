@@ -27,7 +27,9 @@ describe('examples/api.sh against a gateway on the local driver', { timeout: 300
     const gateway = `gateway@${t.host}`;
     cloud = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', gateway, users: `walker@${t.host}` });
     g = await startGateway(t, {
-      dir, clouds: [cloud.config.raw.xmpp.jid], http: { host: '127.0.0.1', port: 0 },
+      dir,
+      clouds: [cloud.config.raw.xmpp.jid],
+      http: { host: '127.0.0.1', port: 0 },
       settings: { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 60_000 },
     });
     await until('cloud online', () => g.agent.peers('cloud').length === 1);
@@ -45,15 +47,24 @@ describe('examples/api.sh against a gateway on the local driver', { timeout: 300
     writeFileSync(cluster, clusterIni({ context: 'worker', initial: 1, max: 3 }));
     const child = spawn('bash', ['examples/api.sh'], {
       env: {
-        ...process.env, CLOUDGATE_API_URL: g.http!.url, CLOUDGATE_API_USER: `walker@${t.host}`, CLOUDGATE_API_PASSWORD: 'walker-password-1',
-        CLOUDGATE_API_CLUSTER: cluster, CLOUDGATE_API_CONTEXTS: 'examples/worker.context.ini', CLOUDGATE_API_SCALE: 'worker=2',
+        ...process.env,
+        CLOUDGATE_API_URL: g.http!.url,
+        CLOUDGATE_API_USER: `walker@${t.host}`,
+        CLOUDGATE_API_PASSWORD: 'walker-password-1',
+        CLOUDGATE_API_CLUSTER: cluster,
+        CLOUDGATE_API_CONTEXTS: 'examples/worker.context.ini',
+        CLOUDGATE_API_SCALE: 'worker=2',
       },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let out = '';
     let err = '';
-    child.stdout.on('data', (c) => { out += c; });
-    child.stderr.on('data', (c) => { err += c; });
+    child.stdout.on('data', (c) => {
+      out += c;
+    });
+    child.stderr.on('data', (c) => {
+      err += c;
+    });
     const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     assert.equal(code, 0, `api.sh failed:\n${err}\n${out}`);
     assert.match(out, /^deployment \S+: deployed, scaled, destroyed$/m);

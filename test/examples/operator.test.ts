@@ -31,7 +31,9 @@ function cg(args: string[]): Promise<{ code: number; out: string }> {
   });
 }
 
-test('the examples run with their own accounts on a server whose main host takes passwords only', { timeout: 240_000 }, async () => {
+test('the examples run with their own accounts on a server whose main host takes passwords only', {
+  timeout: 240_000,
+}, async () => {
   const top = mkdtempSync(join(tmpdir(), 'cgt-operator-'));
   chmodSync(top, 0o711); // ejabberd runs as its own user and must reach its directory
   watchOver(top, { remove: true });
@@ -42,10 +44,27 @@ test('the examples run with their own accounts on a server whose main host takes
   const agents: AgentProcess[] = [];
   after(async () => {
     for (const a of agents.reverse()) await a.stop(5000);
-    await EjabberdServer.load(serverDir).stop().catch(() => {});
+    await EjabberdServer.load(serverDir)
+      .stop()
+      .catch(() => {});
   });
 
-  const started = await cg(['ejabberd', 'start', '--dir', serverDir, '--c2s-port', String(c2s), '--component-port', String(comp), '--jwt-host', 'vms.localhost', '--agent', 'gateway@localhost', '--agent', 'cloud-local@localhost']);
+  const started = await cg([
+    'ejabberd',
+    'start',
+    '--dir',
+    serverDir,
+    '--c2s-port',
+    String(c2s),
+    '--component-port',
+    String(comp),
+    '--jwt-host',
+    'vms.localhost',
+    '--agent',
+    'gateway@localhost',
+    '--agent',
+    'cloud-local@localhost',
+  ]);
   assert.equal(started.code, 0, started.out);
   assert.match(started.out, /vms\.localhost JWT key \S+jwt-vms\.localhost\.jwk/);
   assert.match(started.out, /localhost takes passwords only/);
@@ -57,30 +76,63 @@ test('the examples run with their own accounts on a server whose main host takes
   copyFileSync(join(root, 'examples', 'cloud-local.ini'), files.cloud);
   for (const f of [files.gateway, files.cloud]) {
     const x = readIni(f).xmpp!;
-    assert.deepEqual([x.jwt_key, x.password, x.token], [undefined, undefined, undefined], `${f}: the example logs in with the account it is given`);
+    assert.deepEqual(
+      [x.jwt_key, x.password, x.token],
+      [undefined, undefined, undefined],
+      `${f}: the example logs in with the account it is given`,
+    );
   }
   editIniFile(files.gateway, { xmpp: { server }, log: { level: 'warn' }, gateway: { tick: '200ms' } });
-  editIniFile(files.cloud, { xmpp: { server }, log: { level: 'warn' }, cloud: { poll_interval: '1s' }, instances: { server } });
+  editIniFile(files.cloud, {
+    xmpp: { server },
+    log: { level: 'warn' },
+    cloud: { poll_interval: '1s' },
+    instances: { server },
+  });
   writeFileSync(files.admin, `[xmpp]\njid = admin@localhost\nserver = ${server}\nca = ejabberd/conf/server.pem\n`);
   for (const f of Object.values(files)) {
     const r = await cg(['ejabberd', 'account', '--dir', serverDir, '--config', f]);
     assert.equal(r.code, 0, r.out);
   }
   const info = EjabberdServer.load(serverDir).info;
-  assertNoOperatorKey(info, readdirSync(v).filter((f) => f.endsWith('.ini')).map((f) => join(v, f)));
+  assertNoOperatorKey(
+    info,
+    readdirSync(v)
+      .filter((f) => f.endsWith('.ini'))
+      .map((f) => join(v, f)),
+  );
   await assertCloudAgentScoped(info, files.cloud, ['gateway@localhost', 'admin@localhost', 'alice@localhost']);
 
-  for (const [name, kind, file] of [['gateway', 'gateway', files.gateway], ['cloud-local', 'cloud', files.cloud]] as const) {
+  for (const [name, kind, file] of [
+    ['gateway', 'gateway', files.gateway],
+    ['cloud-local', 'cloud', files.cloud],
+  ] as const) {
     agents.push(spawnAgent(name, [process.execPath, cli, 'agent', kind, '--config', file], join(v, `${name}.log`)));
   }
   const admin = readIni(files.admin).xmpp!;
-  const gw = await until('the gateway answers its admin', async () => {
-    for (const a of agents) assert.ok(a.running, `${a.name} exited: ${a.logTail(10)}`);
-    return GatewayClient.connect({
-      server, jid: admin.jid!, password: admin.password!, ca: readFileSync(info.certFile, 'utf8'), gateway: 'gateway@localhost', gatewayTimeoutMs: 2000, log: silent,
-    });
-  }, 60_000, 500);
+  const gw = await until(
+    'the gateway answers its admin',
+    async () => {
+      for (const a of agents) assert.ok(a.running, `${a.name} exited: ${a.logTail(10)}`);
+      return GatewayClient.connect({
+        server,
+        jid: admin.jid!,
+        password: admin.password!,
+        ca: readFileSync(info.certFile, 'utf8'),
+        gateway: 'gateway@localhost',
+        gatewayTimeoutMs: 2000,
+        log: silent,
+      });
+    },
+    60_000,
+    500,
+  );
   after(() => gw.close());
-  await until('cloud local online at the gateway', async () => (await gw.clouds()).find((c) => c.name === 'local' && c.online), 60_000, 300);
+  await until(
+    'cloud local online at the gateway',
+    async () => (await gw.clouds()).find((c) => c.name === 'local' && c.online),
+    60_000,
+    300,
+  );
   assert.match((await gw.whoami()).jid, /^admin@localhost/);
 });

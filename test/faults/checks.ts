@@ -22,7 +22,11 @@ export async function cloudInstances(stateDir: string): Promise<Instance[]> {
   }
 }
 
-export interface AgentProc { pid: number; instanceId: string; stopped: boolean }
+export interface AgentProc {
+  pid: number;
+  instanceId: string;
+  stopped: boolean;
+}
 
 /**
  * Instance-agent processes living under `stateDir`, found from /proc rather than from any
@@ -43,22 +47,38 @@ export function instanceProcesses(stateDir: string): AgentProc[] {
       if (state === 'Z' || state === 'X') continue;
       const id = env.find((v) => v.startsWith('CLOUDGATE_INSTANCE_ID='))?.slice('CLOUDGATE_INSTANCE_ID='.length) ?? '';
       out.push({ pid: Number(e), instanceId: id, stopped: state === 'T' || state === 't' });
-    } catch { /* gone meanwhile, or not ours to read */ }
+    } catch {
+      /* gone meanwhile, or not ours to read */
+    }
   }
   return out;
 }
 
-export interface HistoryEvent { seq: number; type: string; message: string; data: unknown }
-export interface HistoryJob { kind: string; state: string; error: string | null }
+export interface HistoryEvent {
+  seq: number;
+  type: string;
+  message: string;
+  data: unknown;
+}
+export interface HistoryJob {
+  kind: string;
+  state: string;
+  error: string | null;
+}
 
 /** The deployment's events and jobs as the gateway stored them. */
 export function history(dbFile: string, deployment: string): { events: HistoryEvent[]; jobs: HistoryJob[] } {
   const db = new Database(dbFile, { readonly: true, fileMustExist: true });
   try {
     db.pragma('busy_timeout = 5000');
-    const events = (db.prepare('SELECT seq, type, message, data FROM events WHERE deployment_id = ? ORDER BY seq').all(deployment) as Array<{ seq: number; type: string; message: string; data: string | null }>)
-      .map((r) => ({ ...r, data: r.data === null ? undefined : JSON.parse(r.data) as unknown }));
-    const jobs = db.prepare('SELECT kind, state, error FROM jobs WHERE deployment_id = ? ORDER BY created_at, rowid').all(deployment) as HistoryJob[];
+    const events = (
+      db
+        .prepare('SELECT seq, type, message, data FROM events WHERE deployment_id = ? ORDER BY seq')
+        .all(deployment) as Array<{ seq: number; type: string; message: string; data: string | null }>
+    ).map((r) => ({ ...r, data: r.data === null ? undefined : (JSON.parse(r.data) as unknown) }));
+    const jobs = db
+      .prepare('SELECT kind, state, error FROM jobs WHERE deployment_id = ? ORDER BY created_at, rowid')
+      .all(deployment) as HistoryJob[];
     return { events, jobs };
   } finally {
     db.close();
@@ -75,7 +95,10 @@ export interface Snapshot {
 
 export async function snapshot(client: GatewayClient, stateDir: string, id: string): Promise<Snapshot> {
   const view = await client.status(id);
-  const gateway = view.instances.filter((i) => i.state !== 'terminated').map((i) => `${id}-${i.name}`).sort();
+  const gateway = view.instances
+    .filter((i) => i.state !== 'terminated')
+    .map((i) => `${id}-${i.name}`)
+    .sort();
   const cloud = (await cloudInstances(stateDir)).map((i) => i.name).sort();
   return { view, gateway, cloud, procs: instanceProcesses(stateDir) };
 }
@@ -83,19 +106,34 @@ export async function snapshot(client: GatewayClient, stateDir: string, id: stri
 /** Everything at rest with `n` instances: nothing still failing, terminating or booting anywhere. */
 export function settled(s: Snapshot, n: number): boolean {
   const live = s.view.instances.filter((i) => i.state !== 'terminated');
-  return s.view.state === 'completed' && live.length === n && live.every((i) => i.state === 'running' && i.ready)
-    && s.cloud.length === n && s.procs.length === n;
+  return (
+    s.view.state === 'completed' &&
+    live.length === n &&
+    live.every((i) => i.state === 'running' && i.ready) &&
+    s.cloud.length === n &&
+    s.procs.length === n
+  );
 }
 
 export function describeSnapshot(s: Snapshot): string {
   const states = new Map<string, number>();
-  for (const i of s.view.instances) states.set(`${i.state}${i.ready ? '+ready' : ''}`, (states.get(`${i.state}${i.ready ? '+ready' : ''}`) ?? 0) + 1);
-  return `deployment ${s.view.state}; gateway instances ${JSON.stringify(Object.fromEntries(states))}; `
-    + `cloud lists ${s.cloud.length}; ${s.procs.length} instance processes (${s.procs.filter((p) => p.stopped).length} stopped)`;
+  for (const i of s.view.instances)
+    states.set(`${i.state}${i.ready ? '+ready' : ''}`, (states.get(`${i.state}${i.ready ? '+ready' : ''}`) ?? 0) + 1);
+  return (
+    `deployment ${s.view.state}; gateway instances ${JSON.stringify(Object.fromEntries(states))}; ` +
+    `cloud lists ${s.cloud.length}; ${s.procs.length} instance processes (${s.procs.filter((p) => p.stopped).length} stopped)`
+  );
 }
 
 /** Polls until `check` holds, or fails after `ms` with what was last seen. */
-export async function waitUntil<T>(what: string, read: () => Promise<T>, check: (v: T) => boolean, ms: number, show: (v: T) => string, every = 250): Promise<T> {
+export async function waitUntil<T>(
+  what: string,
+  read: () => Promise<T>,
+  check: (v: T) => boolean,
+  ms: number,
+  show: (v: T) => string,
+  every = 250,
+): Promise<T> {
   const end = Date.now() + ms;
   let last: T | undefined;
   let lastErr: unknown;
@@ -103,9 +141,13 @@ export async function waitUntil<T>(what: string, read: () => Promise<T>, check: 
     try {
       last = await read();
       if (check(last)) return last;
-    } catch (err) { lastErr = err; }
+    } catch (err) {
+      lastErr = err;
+    }
     if (Date.now() > end) {
-      throw new Error(`timed out after ${Math.round(ms / 1000)} s waiting for ${what}: ${last !== undefined ? show(last) : 'nothing read'}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`);
+      throw new Error(
+        `timed out after ${Math.round(ms / 1000)} s waiting for ${what}: ${last !== undefined ? show(last) : 'nothing read'}${lastErr ? ` (last error: ${(lastErr as Error).message})` : ''}`,
+      );
     }
     await sleep(every);
   }
@@ -120,7 +162,9 @@ export function consoleTails(stateDir: string, names: readonly string[], lines =
       if (!rec.name || !names.includes(rec.name)) continue;
       const log = readFileSync(`${stateDir}/${d}/console.log`, 'utf8').trimEnd().split('\n').slice(-lines);
       out.push(`${rec.name} (${d}):`, ...log.map((l) => `  ${l.slice(0, 400)}`));
-    } catch { /* not an instance directory, or no log */ }
+    } catch {
+      /* not an instance directory, or no log */
+    }
   }
   return out;
 }

@@ -27,22 +27,40 @@ test('while the gateway is cut off from the server, no instance is declared lost
   await alice.start();
   const cloud = new StandInCloud(t, 'cloud-a', { name: 'cloud-a', heartbeatMs: 300 });
   await cloud.start(`gateway@${t.host}`);
-  const g = await startGateway(t, { dir, clouds: [cloud.jid], settings: { heartbeatTimeoutMs: TIMEOUT_MS, tickMs: 100 } });
+  const g = await startGateway(t, {
+    dir,
+    clouds: [cloud.jid],
+    settings: { heartbeatTimeoutMs: TIMEOUT_MS, tickMs: 100 },
+  });
   try {
     await until('the cloud online', () => g.agent.peers('cloud').length === 1);
     await prepare(alice, g.agent.jid, clusterIni({ initial: 2 }).replace(/^image = /gm, 'context = node\nimage = '));
-    const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
-    await until('deployment completed', async () => (await status(alice, g.agent.jid, id)).state === 'completed', 30_000, 100);
+    const id = (
+      await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })
+    ).deployment.id;
+    await until(
+      'deployment completed',
+      async () => (await status(alice, g.agent.jid, id)).state === 'completed',
+      30_000,
+      100,
+    );
     // Heartbeats flow (the stand-ins beat every 300 ms): nobody is lost while all is well.
     await sleep(TIMEOUT_MS * 1.5);
-    const lost = () => g.model.events.list(id).filter((e) => e.type === 'lost').map((e) => e.message);
+    const lost = () =>
+      g.model.events
+        .list(id)
+        .filter((e) => e.type === 'lost')
+        .map((e) => e.message);
     assert.deepEqual(lost(), []);
 
     await t.server.stop();
     await until('the gateway to notice it is offline', () => !g.agent.isOnline, 10_000, 20);
     await sleep(TIMEOUT_MS * 2);
-    assert.deepEqual(lost(), [], 'nobody lost for the gateway\'s own outage');
-    assert.deepEqual(g.model.instances.list(id).map((i) => i.state), ['running', 'running', 'running']);
+    assert.deepEqual(lost(), [], "nobody lost for the gateway's own outage");
+    assert.deepEqual(
+      g.model.instances.list(id).map((i) => i.state),
+      ['running', 'running', 'running'],
+    );
   } finally {
     await g.stop();
     await cloud.stop();

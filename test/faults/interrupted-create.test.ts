@@ -17,12 +17,21 @@ import { killProcessesOf, watchOver } from '../helpers/watchdog.js';
 
 const base = mkdtempSync(join(tmpdir(), 'cgt-interrupted-'));
 watchOver(base, { remove: true });
-after(() => { killProcessesOf(base); rmSync(base, { recursive: true, force: true }); });
+after(() => {
+  killProcessesOf(base);
+  rmSync(base, { recursive: true, force: true });
+});
 const log = createLogger({ level: 'silent' });
 
 const open = (stateDir: string): Promise<CloudDriver> =>
   openDriver('local', { state_dir: stateDir, command: guestCommand(base), kill_grace_ms: '500' }, { log });
-const req = (name: string) => ({ name, flavorId: 'small', imageId: 'local', userData: '[amiconfig]\n', tags: { deployment: 'd', service: 's', owner: 'o' } });
+const req = (name: string) => ({
+  name,
+  flavorId: 'small',
+  imageId: 'local',
+  userData: '[amiconfig]\n',
+  tags: { deployment: 'd', service: 's', owner: 'o' },
+});
 
 /** What an interrupted create leaves: the process runs (up and idle), the record has no pid. */
 async function forgetPid(stateDir: string, id: string): Promise<number> {
@@ -43,7 +52,9 @@ async function interrupted(stateDir: string, name: string): Promise<{ id: string
   return { id: inst.id, pid, d: await open(stateDir) };
 }
 
-test('an instance whose pid was never recorded is adopted, found again by name, and stopped on terminate', { timeout: 30_000 }, async () => {
+test('an instance whose pid was never recorded is adopted, found again by name, and stopped on terminate', {
+  timeout: 30_000,
+}, async () => {
   const { id, pid, d } = await interrupted(join(base, 'adopt'), 'vm-1');
   assert.ok(alive(pid));
 
@@ -59,7 +70,9 @@ test('an instance whose pid was never recorded is adopted, found again by name, 
   assert.equal((await d.describe([id]))[0]?.state, 'terminated');
 });
 
-test('terminate stops the process of a record without a pid even before anything adopted it', { timeout: 30_000 }, async () => {
+test('terminate stops the process of a record without a pid even before anything adopted it', {
+  timeout: 30_000,
+}, async () => {
   const { id, pid, d } = await interrupted(join(base, 'terminate'), 'vm-2');
   await d.terminate(id);
   for (let i = 0; i < 20 && alive(pid); i++) await sleep(100);

@@ -18,7 +18,9 @@ import { makeAgent } from '../helpers/agents.js';
 import { StandInCloud } from '../gateway/peers.js';
 import { CONTEXT, clusterIni, prepare, startGateway, status, until } from '../gateway/harness.js';
 
-test('a surplus fixed-service replica beside its replaced home instance does not stall the deployment', { timeout: 90_000 }, async () => {
+test('a surplus fixed-service replica beside its replaced home instance does not stall the deployment', {
+  timeout: 90_000,
+}, async () => {
   const t = await startEjabberd();
   const dir = mkdtempSync(join(tmpdir(), 'cgt-replica-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
@@ -27,33 +29,78 @@ test('a surplus fixed-service replica beside its replaced home instance does not
   const cloud = new StandInCloud(t, 'cloud-a', { name: 'cloud-a' });
   await cloud.start(`gateway@${t.host}`);
   // Long enough that no instance is failed for not being ready: the stall must end by itself.
-  const g = await startGateway(t, { dir, clouds: [cloud.jid], settings: { terminateTimeoutMs: 1000, readyTimeoutMs: 120_000 } });
+  const g = await startGateway(t, {
+    dir,
+    clouds: [cloud.jid],
+    settings: { terminateTimeoutMs: 1000, readyTimeoutMs: 120_000 },
+  });
   try {
     await until('the cloud online', () => g.agent.peers('cloud').length === 1);
     await prepare(alice, g.agent.jid, clusterIni({ initial: 2 }).replace(/^image = /gm, 'context = node\nimage = '));
     const ctx = (await alice.request(gw.ListContexts, g.agent.jid, {})).contexts[0]!.id;
-    const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
-    await until('deployment completed', async () => (await status(alice, g.agent.jid, id)).state === 'completed', 30_000, 100);
+    const id = (
+      await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })
+    ).deployment.id;
+    await until(
+      'deployment completed',
+      async () => (await status(alice, g.agent.jid, id)).state === 'completed',
+      30_000,
+      100,
+    );
 
     // What the race leaves: the home head is back, and a replica of it, asked for on the same
     // cloud, runs there and is ready.
-    const replica = g.model.instances.add({ deploymentId: id, service: 'head', cloud: cloud.jid, replica: true, requestId: 'r-left-over', context: { id: ctx, version: 1 } });
-    await g.agent.sendReliable(cloudProto.Allocate, cloud.jid, {
-      request_id: 'r-left-over', deployment: id, service: 'head', owner: alice.bare, flavor: 'small', image: 'test-image',
-      names: [`${id}-${replica.name}`], context: CONTEXT, context_version: 1, allow: [g.agent.bare, alice.bare],
-    }, 'r-left-over');
+    const replica = g.model.instances.add({
+      deploymentId: id,
+      service: 'head',
+      cloud: cloud.jid,
+      replica: true,
+      requestId: 'r-left-over',
+      context: { id: ctx, version: 1 },
+    });
+    await g.agent.sendReliable(
+      cloudProto.Allocate,
+      cloud.jid,
+      {
+        request_id: 'r-left-over',
+        deployment: id,
+        service: 'head',
+        owner: alice.bare,
+        flavor: 'small',
+        image: 'test-image',
+        names: [`${id}-${replica.name}`],
+        context: CONTEXT,
+        context_version: 1,
+        allow: [g.agent.bare, alice.bare],
+      },
+      'r-left-over',
+    );
     await until('the replica ready', () => g.model.instances.require(replica.id).ready, 20_000, 100);
     const job = g.model.jobs.create(id, 'replace', { service: 'head' });
 
-    const done = await until('the replace job to end', () => {
-      const j = g.model.jobs.get(job.id);
-      return j && j.state !== 'queued' && j.state !== 'running' ? j : undefined;
-    }, 30_000, 100);
+    const done = await until(
+      'the replace job to end',
+      () => {
+        const j = g.model.jobs.get(job.id);
+        return j && j.state !== 'queued' && j.state !== 'running' ? j : undefined;
+      },
+      30_000,
+      100,
+    );
     assert.equal(done.state, 'succeeded', JSON.stringify(done));
     assert.equal(g.model.instances.require(replica.id).state, 'terminated', 'the surplus replica was removed');
     const d = await status(alice, g.agent.jid, id);
-    assert.deepEqual(d.services.map((s) => `${s.name} ${s.ready}/${s.wanted}`), ['head 1/1', 'worker 2/2']);
-    assert.deepEqual(cloud.live().map((i) => i.service).sort(), ['head', 'worker', 'worker']);
+    assert.deepEqual(
+      d.services.map((s) => `${s.name} ${s.ready}/${s.wanted}`),
+      ['head 1/1', 'worker 2/2'],
+    );
+    assert.deepEqual(
+      cloud
+        .live()
+        .map((i) => i.service)
+        .sort(),
+      ['head', 'worker', 'worker'],
+    );
   } finally {
     await g.stop();
     await cloud.stop();

@@ -14,7 +14,14 @@ import { createLogger, sleep } from '../../core/index.js';
 import type { EjabberdServer } from '../../ejabberd/index.js';
 import { GatewayClient } from '../../agents/gateway/client.js';
 import { startServer } from '../../agents/demo/server.js';
-import { writeConfigs, CLOUD_JID, CLOUD_NAME, DEMO_USER, GATEWAY_JID, type DemoFiles } from '../../agents/demo/configs.js';
+import {
+  writeConfigs,
+  CLOUD_JID,
+  CLOUD_NAME,
+  DEMO_USER,
+  GATEWAY_JID,
+  type DemoFiles,
+} from '../../agents/demo/configs.js';
 import { spawnAgent, type AgentProcess } from '../../agents/demo/processes.js';
 import { createAccounts } from '../../agents/demo/accounts.js';
 import { terminateLocalInstances } from '../../agents/demo/leftovers.js';
@@ -73,14 +80,24 @@ export async function startSystem(prefix: string): Promise<System> {
     if (!process.env.FAULTS_KEEP) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    server = await startServer({ dir: join(dir, 'ejabberd'), c2sPort: 0, componentPort: 0, say: () => {}, agents: [GATEWAY_JID, CLOUD_JID] });
+    server = await startServer({
+      dir: join(dir, 'ejabberd'),
+      c2sPort: 0,
+      componentPort: 0,
+      say: () => {},
+      agents: [GATEWAY_JID, CLOUD_JID],
+    });
     const info = server.info;
     const passwords = await createAccounts(server);
     const files = writeConfigs(dir, info, passwords);
     mkdirSync(files.cloudState, { recursive: true });
     editIniFile(files.gateway, {
       gateway: {
-        heartbeat_timeout: `${HEARTBEAT_TIMEOUT_S}s`, ready_timeout: '90s', placement_timeout: '60s', terminate_timeout: '10s', tick: '500ms',
+        heartbeat_timeout: `${HEARTBEAT_TIMEOUT_S}s`,
+        ready_timeout: '90s',
+        placement_timeout: '60s',
+        terminate_timeout: '10s',
+        tick: '500ms',
       },
     });
     editIniFile(files.cloud, {
@@ -92,7 +109,11 @@ export async function startSystem(prefix: string): Promise<System> {
     });
     const spawn = (which: 'gateway' | 'cloud') => {
       const name = which === 'gateway' ? 'gateway' : CLOUD_NAME;
-      const p = spawnAgent(name, [process.execPath, cli, 'agent', which, '--config', which === 'gateway' ? files.gateway : files.cloud], join(dir, `${name}.log`));
+      const p = spawnAgent(
+        name,
+        [process.execPath, cli, 'agent', which, '--config', which === 'gateway' ? files.gateway : files.cloud],
+        join(dir, `${name}.log`),
+      );
       procs[which] = p;
       return p;
     };
@@ -100,9 +121,17 @@ export async function startSystem(prefix: string): Promise<System> {
     spawn('gateway');
     client = await connect(info, passwords.user, log);
     const sys: System = {
-      dir, server, files, stateDir: join(files.cloudState, 'instances'), client,
-      get gateway() { return procs.gateway!; },
-      get cloud() { return procs.cloud!; },
+      dir,
+      server,
+      files,
+      stateDir: join(files.cloudState, 'instances'),
+      client,
+      get gateway() {
+        return procs.gateway!;
+      },
+      get cloud() {
+        return procs.cloud!;
+      },
       restart: spawn,
       async kill(which) {
         const p = procs[which]!;
@@ -124,19 +153,30 @@ export async function startSystem(prefix: string): Promise<System> {
     await cloudOnline(client);
     return sys;
   } catch (err) {
-    const logs = Object.values(procs).map((p) => `--- ${p!.name} ---\n${p!.logTail(20)}`).join('\n');
+    const logs = Object.values(procs)
+      .map((p) => `--- ${p!.name} ---\n${p!.logTail(20)}`)
+      .join('\n');
     await stop();
     throw new Error(`could not start the system: ${(err as Error).message}\n${logs}`, { cause: err });
   }
 }
 
-async function connect(info: EjabberdServer['info'], password: string, log: ReturnType<typeof createLogger>): Promise<GatewayClient> {
+async function connect(
+  info: EjabberdServer['info'],
+  password: string,
+  log: ReturnType<typeof createLogger>,
+): Promise<GatewayClient> {
   const deadline = Date.now() + 30_000;
   for (;;) {
     try {
       return await GatewayClient.connect({
-        server: `${info.ip}:${info.c2sPort}`, jid: `${DEMO_USER}/faults`, password, ca: readFileSync(info.certFile, 'utf8'),
-        gateway: GATEWAY_JID, gatewayTimeoutMs: 15_000, log,
+        server: `${info.ip}:${info.c2sPort}`,
+        jid: `${DEMO_USER}/faults`,
+        password,
+        ca: readFileSync(info.certFile, 'utf8'),
+        gateway: GATEWAY_JID,
+        gatewayTimeoutMs: 15_000,
+        log,
       });
     } catch (err) {
       if (Date.now() > deadline) throw err;
@@ -148,7 +188,8 @@ async function connect(info: EjabberdServer['info'], password: string, log: Retu
 async function cloudOnline(client: GatewayClient): Promise<void> {
   const deadline = Date.now() + 30_000;
   while (!(await client.clouds()).find((c) => c.jid === CLOUD_JID)?.online) {
-    if (Date.now() > deadline) throw new Error(`cloud agent ${CLOUD_JID} did not come online at the gateway within 30 s`);
+    if (Date.now() > deadline)
+      throw new Error(`cloud agent ${CLOUD_JID} did not come online at the gateway within 30 s`);
     await sleep(200);
   }
 }

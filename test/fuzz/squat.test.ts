@@ -10,7 +10,9 @@ import { startEjabberd } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import { capturingLogger } from '../helpers/log.js';
 
-test('a squatted PubSub node: a person cannot create it, and an agent finding another owner logs node and owner', { timeout: 120_000 }, async () => {
+test('a squatted PubSub node: a person cannot create it, and an agent finding another owner logs node and owner', {
+  timeout: 120_000,
+}, async () => {
   const t = await startEjabberd({ agents: ['cloud-a@localhost', 'cloud-b@localhost'] });
   await t.register('mallory', 'pw-mallory');
   const { log, lines } = capturingLogger();

@@ -20,10 +20,11 @@ export function gatewayState(tg: Targets): Rows {
     jobs: all('SELECT * FROM jobs WHERE deployment_id = ? ORDER BY id', dep),
     events: all('SELECT * FROM events WHERE deployment_id = ? ORDER BY seq', dep),
     wanted: all('SELECT * FROM deployment_services WHERE deployment_id = ? ORDER BY service', dep),
-    contexts: all("SELECT * FROM contexts WHERE owner = ? ORDER BY id", `alice@${tg.t.host}`),
+    contexts: all('SELECT * FROM contexts WHERE owner = ? ORDER BY id', `alice@${tg.t.host}`),
     versions: all('SELECT context_id, number, body FROM context_versions ORDER BY context_id, number'),
     clusters: all('SELECT * FROM clusters ORDER BY id'),
-    counts: all(`SELECT (SELECT count(*) FROM deployments) AS deployments, (SELECT count(*) FROM instances) AS instances,
+    counts:
+      all(`SELECT (SELECT count(*) FROM deployments) AS deployments, (SELECT count(*) FROM instances) AS instances,
       (SELECT count(*) FROM jobs) AS jobs, (SELECT count(*) FROM contexts) AS contexts, (SELECT count(*) FROM clusters) AS clusters`),
   };
 }
@@ -32,7 +33,10 @@ export async function cloudState(tg: Targets): Promise<Rows> {
   const db = tg.cloud.agent.db;
   return {
     instances: db.prepare('SELECT * FROM cloud_instances ORDER BY name').all(),
-    live: (await tg.cloud.driver.describe()).filter((i) => i.state !== 'terminated').map((i) => `${i.name} ${i.state}`).sort(),
+    live: (await tg.cloud.driver.describe())
+      .filter((i) => i.state !== 'terminated')
+      .map((i) => `${i.name} ${i.state}`)
+      .sort(),
   };
 }
 
@@ -40,6 +44,13 @@ export function instanceState(tg: Targets): Rows {
   const s = tg.instance.life.snapshot();
   const root = join(tg.dir, 'vm');
   let files: string[] = [];
-  try { files = readdirSync(root).filter((f) => f.startsWith('pwned')); } catch { /* no root: nothing ran */ }
-  return { life: [{ phase: s.phase, contextVersion: s.contextVersion, busy: s.busy, draining: tg.instance.life.isDraining }], pwned: files };
+  try {
+    files = readdirSync(root).filter((f) => f.startsWith('pwned'));
+  } catch {
+    /* no root: nothing ran */
+  }
+  return {
+    life: [{ phase: s.phase, contextVersion: s.contextVersion, busy: s.busy, draining: tg.instance.life.isDraining }],
+    pwned: files,
+  };
 }

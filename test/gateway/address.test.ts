@@ -19,7 +19,9 @@ import { instancesSection, startServer } from '../cloud/helpers.js';
 
 const NS_STANZAS = 'urn:ietf:params:xml:ns:xmpp-stanzas';
 
-test('a plain XMPP client reaches the gateway and a cloud agent at their documented addresses', { timeout: 120_000 }, async () => {
+test('a plain XMPP client reaches the gateway and a cloud agent at their documented addresses', {
+  timeout: 120_000,
+}, async () => {
   const t = await startServer();
   after(() => t.stop());
   const dir = mkdtempSync(join(tmpdir(), 'cgt-address-'));
@@ -30,7 +32,9 @@ server = ${t.server.info.ip}:${t.server.info.c2sPort}
 jwt_key = ${t.server.info.jwtKeyFile}
 ca = ${t.server.info.certFile}
 `;
-  writeFileSync(join(dir, 'cloud.ini'), `${xmpp('cloud-a')}
+  writeFileSync(
+    join(dir, 'cloud.ini'),
+    `${xmpp('cloud-a')}
 [cloud]
 name = cloud-a
 driver = local
@@ -50,15 +54,19 @@ id = test-image
 [acl]
 users = script@${t.host}
 
-${instancesSection(t, '1s')}`);
-  writeFileSync(join(dir, 'gateway.ini'), `${xmpp('gateway')}
+${instancesSection(t, '1s')}`,
+  );
+  writeFileSync(
+    join(dir, 'gateway.ini'),
+    `${xmpp('gateway')}
 [log]
 level = silent
 
 [gateway]
 db = ${join(dir, 'gateway.sqlite')}
 clouds = cloud-a@${t.host}
-`);
+`,
+  );
   const ca = await createCloudAgent(loadCloudConfig(join(dir, 'cloud.ini')), { log: silent });
   await ca.start();
   after(() => ca.stop());
@@ -66,30 +74,47 @@ clouds = cloud-a@${t.host}
   after(() => gw.stop());
 
   const client = await rawLogin({
-    host: t.server.info.ip, port: t.server.info.c2sPort, domain: t.host, ca: t.ca,
-    user: 'script', password: await tokenFor(t, 'script'), resource: 'py',
+    host: t.server.info.ip,
+    port: t.server.info.c2sPort,
+    domain: t.host,
+    ca: t.ca,
+    user: 'script',
+    password: await tokenFor(t, 'script'),
+    resource: 'py',
   });
   after(() => client.close());
   assert.equal(client.jid, `script@${t.host}/py`);
   assert.equal(gateway.GATEWAY_RESOURCE, 'gateway');
   assert.equal(cloud.CLOUD_RESOURCE, 'cloud');
 
-  const who = await client.iq(`<iq type='get' to='gateway@${t.host}/gateway'><whoami xmlns='urn:cloudgate:gateway:1'/></iq>`);
+  const who = await client.iq(
+    `<iq type='get' to='gateway@${t.host}/gateway'><whoami xmlns='urn:cloudgate:gateway:1'/></iq>`,
+  );
   assert.equal(who.attrs.type, 'result', who.toString());
   const me = who.getChild('whoami-result', 'urn:cloudgate:gateway:1');
   assert.ok(me, who.toString());
   assert.equal(me.attrs.jid, `script@${t.host}`);
   assert.equal(me.attrs.admin, 'false');
 
-  const info = await client.iq(`<iq type='get' to='cloud-a@${t.host}/cloud'><info xmlns='urn:cloudgate:cloud:1'/></iq>`);
+  const info = await client.iq(
+    `<iq type='get' to='cloud-a@${t.host}/cloud'><info xmlns='urn:cloudgate:cloud:1'/></iq>`,
+  );
   assert.equal(info.attrs.type, 'result', info.toString());
   const res = info.getChild('info-result', 'urn:cloudgate:cloud:1');
   assert.ok(res, info.toString());
   assert.deepEqual([res.attrs.name, res.attrs.driver], ['cloud-a', 'local']);
-  assert.deepEqual(res.getChild('images')!.getChildElements().map((i) => i.getText()), ['test-image']);
+  assert.deepEqual(
+    res
+      .getChild('images')!
+      .getChildElements()
+      .map((i) => i.getText()),
+    ['test-image'],
+  );
 
   // A typed error arrives as such too: a bad field is named.
-  const bad = await client.iq(`<iq type='set' to='gateway@${t.host}/gateway'><deploy xmlns='urn:cloudgate:gateway:1'/></iq>`);
+  const bad = await client.iq(
+    `<iq type='set' to='gateway@${t.host}/gateway'><deploy xmlns='urn:cloudgate:gateway:1'/></iq>`,
+  );
   assert.equal(bad.attrs.type, 'error', bad.toString());
   const err = bad.getChild('error')!;
   assert.ok(err.getChild('bad-request', NS_STANZAS), bad.toString());

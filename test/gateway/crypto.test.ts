@@ -5,7 +5,11 @@ import { decryptContext, encryptContext, isEncryptedContext, DEFAULT_KDF } from 
 const CONTEXT = '#!/bin/sh\n[amiconfig]\nplugins = environment\n[environment]\nGREETING = héllo wörld ✓\n';
 
 const codeOf = async (p: Promise<unknown>): Promise<string | undefined> => {
-  try { await p; } catch (err) { return (err as { code?: string }).code; }
+  try {
+    await p;
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
   return undefined;
 };
 
@@ -56,9 +60,11 @@ test('malformed envelopes are rejected before any key derivation', async () => {
   const blob = await encryptContext('x', 'pw');
   assert.equal(await codeOf(decryptContext(Buffer.from('[amiconfig]\n'), 'pw')), 'CG_CONTEXT_ENVELOPE');
   assert.equal(await codeOf(decryptContext(blob.subarray(0, 40), 'pw')), 'CG_CONTEXT_ENVELOPE');
-  const v2 = Buffer.from(blob); v2[4] = 2;
+  const v2 = Buffer.from(blob);
+  v2[4] = 2;
   assert.equal(await codeOf(decryptContext(v2, 'pw')), 'CG_CONTEXT_ENVELOPE');
-  const huge = Buffer.from(blob); huge[6] = 30; // N = 2^30: a memory bomb from an untrusted envelope
+  const huge = Buffer.from(blob);
+  huge[6] = 30; // N = 2^30: a memory bomb from an untrusted envelope
   const t0 = Date.now();
   assert.equal(await codeOf(decryptContext(huge, 'pw')), 'CG_CONTEXT_ENVELOPE');
   assert.ok(Date.now() - t0 < 50);
@@ -71,7 +77,9 @@ test('empty passphrases and weak parameters are refused', async () => {
 
 test('key derivation stays near the ~100 ms budget and does not block the event loop', async () => {
   let ticks = 0;
-  const timer = setInterval(() => { ticks++; }, 5);
+  const timer = setInterval(() => {
+    ticks++;
+  }, 5);
   const t0 = performance.now();
   await encryptContext('x', 'pw');
   const ms = performance.now() - t0;

@@ -27,7 +27,16 @@ image = cernvm-4
 
 let n = 0;
 const inst = (service: string, cloud: string, state: InstanceState, replica = false): Instance => ({
-  id: `i${++n}`, deploymentId: 'd', service, name: `${service}-${n}`, cloud, replica, state, ready: state === 'running', createdAt: n, updatedAt: n,
+  id: `i${++n}`,
+  deploymentId: 'd',
+  service,
+  name: `${service}-${n}`,
+  cloud,
+  replica,
+  state,
+  ready: state === 'running',
+  createdAt: n,
+  updatedAt: n,
 });
 
 test('a cloud with workers and no head gets a head replica', () => {
@@ -45,5 +54,8 @@ test('while the head itself is lost, no replica is made for it: it is replaced f
 
 test('a replica beside an active home instance is surplus', () => {
   const replica = inst('head', 'a', 'running', true);
-  assert.deepEqual(extraReplicas(def, [inst('head', 'a', 'running'), inst('worker', 'a', 'running'), replica]).map((i) => i.id), [replica.id]);
+  assert.deepEqual(
+    extraReplicas(def, [inst('head', 'a', 'running'), inst('worker', 'a', 'running'), replica]).map((i) => i.id),
+    [replica.id],
+  );
 });

@@ -31,7 +31,10 @@ describe('end to end with the libvirt test driver', { timeout: 150_000 }, () => 
     const gateway = `gateway@${t.host}`;
     virt = await startCloud(t, dir, { name: 'cloud-virt', driver: 'libvirt', quota: 2, gateway });
     local = await startCloud(t, dir, { name: 'cloud-local', driver: 'local', gateway });
-    stops.push(() => virt.stop(), () => local.stop());
+    stops.push(
+      () => virt.stop(),
+      () => local.stop(),
+    );
     alice = await makeAgent(t, 'alice');
     await alice.start();
     stops.push(() => alice.stop());
@@ -43,25 +46,69 @@ describe('end to end with the libvirt test driver', { timeout: 150_000 }, () => 
   });
 
   test('deploy onto libvirt, overflow to the local cloud, scale, destroy: no domain, no process left', async () => {
-    const g = await startGateway(t, { dir, clouds: [virt.config.raw.xmpp.jid, local.config.raw.xmpp.jid], settings: { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 40_000 } });
+    const g = await startGateway(t, {
+      dir,
+      clouds: [virt.config.raw.xmpp.jid, local.config.raw.xmpp.jid],
+      settings: { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 40_000 },
+    });
     stops.push(() => g.stop());
     await until('both clouds online', () => g.agent.peers('cloud').length === 2);
     await prepare(alice, g.agent.jid, clusterIni({ initial: 1 }).replace(/^image = /gm, 'context = node\nimage = '));
-    const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
-    let d = await until('completed', async () => { const x = await status(alice, g.agent.jid, id); return x.state === 'completed' ? x : undefined; }, 45_000, 200);
+    const id = (
+      await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })
+    ).deployment.id;
+    let d = await until(
+      'completed',
+      async () => {
+        const x = await status(alice, g.agent.jid, id);
+        return x.state === 'completed' ? x : undefined;
+      },
+      45_000,
+      200,
+    );
     assert.deepEqual(d.instances.map((i) => [i.service, i.cloud, i.ready]).sort(), [
-      ['head', virt.config.raw.xmpp.jid, true], ['worker', virt.config.raw.xmpp.jid, true],
+      ['head', virt.config.raw.xmpp.jid, true],
+      ['worker', virt.config.raw.xmpp.jid, true],
     ]);
     assert.equal((await running(virt)).length, 2, 'two libvirt domains');
 
     await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 2 });
-    d = await until('2 workers ready', async () => { const x = await status(alice, g.agent.jid, id); return x.services[1]!.ready === 2 ? x : undefined; }, 45_000, 200);
-    assert.deepEqual(d.instances.filter((i) => i.cloud === local.config.raw.xmpp.jid).map((i) => i.service).sort(), ['head', 'worker'], 'overflow with a head replica');
+    d = await until(
+      '2 workers ready',
+      async () => {
+        const x = await status(alice, g.agent.jid, id);
+        return x.services[1]!.ready === 2 ? x : undefined;
+      },
+      45_000,
+      200,
+    );
+    assert.deepEqual(
+      d.instances
+        .filter((i) => i.cloud === local.config.raw.xmpp.jid)
+        .map((i) => i.service)
+        .sort(),
+      ['head', 'worker'],
+      'overflow with a head replica',
+    );
 
     await alice.request(gw.Destroy, g.agent.jid, { deployment: id });
-    await until('every instance terminated', async () => (await status(alice, g.agent.jid, id)).instances.every((i) => i.state === 'terminated'), 30_000, 200);
-    await until('no domain, no process', async () =>
-      (await running(virt)).length + (await running(local)).length + (await liveProcesses(virt)).length + (await liveProcesses(local)).length === 0, 15_000, 200);
+    await until(
+      'every instance terminated',
+      async () => (await status(alice, g.agent.jid, id)).instances.every((i) => i.state === 'terminated'),
+      30_000,
+      200,
+    );
+    await until(
+      'no domain, no process',
+      async () =>
+        (await running(virt)).length +
+          (await running(local)).length +
+          (await liveProcesses(virt)).length +
+          (await liveProcesses(local)).length ===
+        0,
+      15_000,
+      200,
+    );
     assert.equal(g.model.db.prepare("SELECT count(*) FROM instances WHERE state <> 'terminated'").pluck().get(), 0);
   });
 });

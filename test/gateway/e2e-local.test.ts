@@ -34,7 +34,10 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
     const gateway = `gateway@${t.host}`;
     a = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', quota: 2, users: `alice@${t.host}`, gateway });
     b = await startCloud(t, dir, { name: 'cloud-b', driver: 'local', users: `alice@${t.host}`, gateway });
-    stops.push(() => a.stop(), () => b.stop());
+    stops.push(
+      () => a.stop(),
+      () => b.stop(),
+    );
     alice = await makeAgent(t, 'alice');
     await alice.start();
     stops.push(() => alice.stop());
@@ -46,7 +49,13 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
   });
 
   const ini = clusterIni({ initial: 2 }).replace(/^image = /gm, 'context = node\nimage = ');
-  const gwOpts = (name: string) => ({ dir, dbName: `${name}.db`, clouds: [a.config.raw.xmpp.jid, b.config.raw.xmpp.jid], settings: SETTINGS, policy: { deny: [`mallory@${t.host}`] } });
+  const gwOpts = (name: string) => ({
+    dir,
+    dbName: `${name}.db`,
+    clouds: [a.config.raw.xmpp.jid, b.config.raw.xmpp.jid],
+    settings: SETTINGS,
+    policy: { deny: [`mallory@${t.host}`] },
+  });
 
   async function gateway(name: string): Promise<Gateway> {
     const g = await startGateway(t, gwOpts(name));
@@ -59,82 +68,149 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
    * logs in with the same JID, and two sessions of it would keep replacing each other. */
   async function withGateway(name: string, body: (g: Gateway) => Promise<void>): Promise<void> {
     const g = await gateway(name);
-    try { await body(g); } finally { await g.stop(); }
+    try {
+      await body(g);
+    } finally {
+      await g.stop();
+    }
   }
 
   const completed = (g: Gateway, id: string) =>
-    until(`deployment ${id} completed`, async () => { const d = await status(alice, g.agent.jid, id); return d.state === 'completed' ? d : undefined; }, 45_000, 200);
+    until(
+      `deployment ${id} completed`,
+      async () => {
+        const d = await status(alice, g.agent.jid, id);
+        return d.state === 'completed' ? d : undefined;
+      },
+      45_000,
+      200,
+    );
 
-  test('deploy with overflow, scale up and down, destroy leaves nothing behind', () => withGateway('main', async (g) => {
-    await prepare(alice, g.agent.jid, ini);
-    const id = (await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: { worker: 2 }, passphrase: undefined })).deployment.id;
-    let d = await completed(g, id);
-    const A = a.config.raw.xmpp.jid;
-    const B = b.config.raw.xmpp.jid;
-    const on = (c: string) => d.instances.filter((i) => i.cloud === c && i.state !== 'terminated').map((i) => i.service).sort();
-    assert.deepEqual(on(A), ['head', 'worker'], 'cloud-a is full after a head and a worker (quota 2)');
-    assert.deepEqual(on(B), ['head', 'worker'], 'the second worker overflowed with its own head replica');
-    assert.ok(d.instances.every((i) => i.ready && i.context_version === 1));
-    assert.equal((await running(a)).length + (await running(b)).length, 4);
+  test('deploy with overflow, scale up and down, destroy leaves nothing behind', () =>
+    withGateway('main', async (g) => {
+      await prepare(alice, g.agent.jid, ini);
+      const id = (
+        await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: { worker: 2 }, passphrase: undefined })
+      ).deployment.id;
+      let d = await completed(g, id);
+      const A = a.config.raw.xmpp.jid;
+      const B = b.config.raw.xmpp.jid;
+      const on = (c: string) =>
+        d.instances
+          .filter((i) => i.cloud === c && i.state !== 'terminated')
+          .map((i) => i.service)
+          .sort();
+      assert.deepEqual(on(A), ['head', 'worker'], 'cloud-a is full after a head and a worker (quota 2)');
+      assert.deepEqual(on(B), ['head', 'worker'], 'the second worker overflowed with its own head replica');
+      assert.ok(d.instances.every((i) => i.ready && i.context_version === 1));
+      assert.equal((await running(a)).length + (await running(b)).length, 4);
 
-    await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 3 });
-    await until('3 workers ready', async () => (await status(alice, g.agent.jid, id)).services[1]!.ready === 3, 45_000, 200);
-    assert.equal((await running(b)).length, 3);
+      await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 3 });
+      await until(
+        '3 workers ready',
+        async () => (await status(alice, g.agent.jid, id)).services[1]!.ready === 3,
+        45_000,
+        200,
+      );
+      assert.equal((await running(b)).length, 3);
 
-    await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 1 });
-    await until('cloud-b emptied', async () => (await running(b)).length === 0, 30_000, 200);
-    d = await until('scaled in', async () => {
-      const x = await status(alice, g.agent.jid, id);
-      return x.services[1]!.wanted === 1 && x.instances.filter((i) => i.state !== 'terminated').length === 2 ? x : undefined;
-    }, 30_000, 200);
-    assert.deepEqual(on(A), ['head', 'worker']);
+      await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 1 });
+      await until('cloud-b emptied', async () => (await running(b)).length === 0, 30_000, 200);
+      d = await until(
+        'scaled in',
+        async () => {
+          const x = await status(alice, g.agent.jid, id);
+          return x.services[1]!.wanted === 1 && x.instances.filter((i) => i.state !== 'terminated').length === 2
+            ? x
+            : undefined;
+        },
+        30_000,
+        200,
+      );
+      assert.deepEqual(on(A), ['head', 'worker']);
 
-    await alice.request(gw.Destroy, g.agent.jid, { deployment: id });
-    await until('every instance terminated', async () => (await status(alice, g.agent.jid, id)).instances.every((i) => i.state === 'terminated'), 30_000, 200);
-    await until('no process left', async () => (await liveProcesses(a)).length + (await liveProcesses(b)).length === 0, 15_000, 200);
-    assert.equal((await running(a)).length + (await running(b)).length, 0);
-    await until('jobs finished', () => g.model.jobs.list(id).every((j) => j.state !== 'queued' && j.state !== 'running'));
-    const db = g.model.db;
-    assert.equal(db.prepare("SELECT count(*) FROM instances WHERE state <> 'terminated'").pluck().get(), 0);
-    assert.equal(db.prepare("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')").pluck().get(), 0);
-    assert.equal(db.prepare("SELECT count(*) FROM deployments WHERE state IN ('pending', 'running')").pluck().get(), 0);
-  }));
+      await alice.request(gw.Destroy, g.agent.jid, { deployment: id });
+      await until(
+        'every instance terminated',
+        async () => (await status(alice, g.agent.jid, id)).instances.every((i) => i.state === 'terminated'),
+        30_000,
+        200,
+      );
+      await until(
+        'no process left',
+        async () => (await liveProcesses(a)).length + (await liveProcesses(b)).length === 0,
+        15_000,
+        200,
+      );
+      assert.equal((await running(a)).length + (await running(b)).length, 0);
+      await until('jobs finished', () =>
+        g.model.jobs.list(id).every((j) => j.state !== 'queued' && j.state !== 'running'),
+      );
+      const db = g.model.db;
+      assert.equal(db.prepare("SELECT count(*) FROM instances WHERE state <> 'terminated'").pluck().get(), 0);
+      assert.equal(db.prepare("SELECT count(*) FROM jobs WHERE state IN ('queued', 'running')").pluck().get(), 0);
+      assert.equal(
+        db.prepare("SELECT count(*) FROM deployments WHERE state IN ('pending', 'running')").pluck().get(),
+        0,
+      );
+    }));
 
-  test('refusals: a user the gateway denies, a user no cloud admits', () => withGateway('refusals', async (g) => {
-    const mallory = await makeAgent(t, 'mallory');
-    await mallory.start();
-    await assert.rejects(mallory.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined }),
-      (e: unknown) => e instanceof StanzaError && e.condition === 'forbidden' && e.app === 'not-in-acl');
-    await mallory.stop();
+  test('refusals: a user the gateway denies, a user no cloud admits', () =>
+    withGateway('refusals', async (g) => {
+      const mallory = await makeAgent(t, 'mallory');
+      await mallory.start();
+      await assert.rejects(
+        mallory.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined }),
+        (e: unknown) => e instanceof StanzaError && e.condition === 'forbidden' && e.app === 'not-in-acl',
+      );
+      await mallory.stop();
 
-    const bob = await makeAgent(t, 'bob');
-    await bob.start();
-    await prepare(bob, g.agent.jid, ini);
-    const id = (await bob.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
-    const d = await until('failed', async () => { const x = await status(bob, g.agent.jid, id); return x.state === 'failed' ? x : undefined; });
-    assert.equal(d.instances.length, 0);
-    assert.ok(g.model.events.list(id).some((e) => /not in its ACL/.test(e.message)), JSON.stringify(g.model.events.list(id).map((e) => e.message)));
-    await bob.stop();
-  }));
+      const bob = await makeAgent(t, 'bob');
+      await bob.start();
+      await prepare(bob, g.agent.jid, ini);
+      const id = (
+        await bob.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })
+      ).deployment.id;
+      const d = await until('failed', async () => {
+        const x = await status(bob, g.agent.jid, id);
+        return x.state === 'failed' ? x : undefined;
+      });
+      assert.equal(d.instances.length, 0);
+      assert.ok(
+        g.model.events.list(id).some((e) => /not in its ACL/.test(e.message)),
+        JSON.stringify(g.model.events.list(id).map((e) => e.message)),
+      );
+      await bob.stop();
+    }));
 
   test('a gateway restarted mid-deployment finishes it with exactly the requested instances', async () => {
     let id = '';
     await withGateway('restart', async (g1) => {
       await prepare(alice, g1.agent.jid, ini);
-      id = (await alice.request(gw.Deploy, g1.agent.jid, { cluster: 'batch', counts: { worker: 3 }, passphrase: undefined })).deployment.id;
+      id = (
+        await alice.request(gw.Deploy, g1.agent.jid, { cluster: 'batch', counts: { worker: 3 }, passphrase: undefined })
+      ).deployment.id;
       // Stopped while the head is being created; the workers wait for it to be ready.
       await until('head requested', () => g1.model.instances.list(id).length === 1, 10_000, 5);
     });
 
     await withGateway('restart', async (g2) => {
       const d = await completed(g2, id);
-      const names = d.instances.filter((i) => i.state !== 'terminated').map((i) => `${id}-${i.name}`).sort();
+      const names = d.instances
+        .filter((i) => i.state !== 'terminated')
+        .map((i) => `${id}-${i.name}`)
+        .sort();
       assert.equal(names.length, 5, 'head, 3 workers, a head replica');
-      const atClouds = [...await running(a), ...await running(b)].map((i) => i.name).sort();
+      const atClouds = [...(await running(a)), ...(await running(b))].map((i) => i.name).sort();
       assert.deepEqual(atClouds, names, 'the clouds run exactly the instances the gateway knows');
 
       await alice.request(gw.Destroy, g2.agent.jid, { deployment: id });
-      await until('no process left', async () => (await liveProcesses(a)).length + (await liveProcesses(b)).length === 0, 30_000, 200);
+      await until(
+        'no process left',
+        async () => (await liveProcesses(a)).length + (await liveProcesses(b)).length === 0,
+        30_000,
+        200,
+      );
     });
   });
 });

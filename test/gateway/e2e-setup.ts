@@ -35,9 +35,10 @@ export async function startCloud(t: TestServer, dir: string, c: CloudSpec): Prom
   const d = join(dir, c.name);
   const users = c.users ?? (c.driver === 'local' ? `alice@${t.host}` : '*');
   mkdirSync(d, { recursive: true });
-  const driver = c.driver === 'local'
-    ? `state_dir = ${join(d, 'state')}\nkill_grace_ms = 1000\nmax_instances = 10\nimages = ${c.images ?? 'test-image'}`
-    : `uri = test:///default\nconfig_drive_dir = ${join(d, 'drives')}\nimage.test-image = /var/lib/libvirt/images/test.qcow2\nsimulate_guest = true\nkill_grace_ms = 1000\nflavor.small = 1 256`;
+  const driver =
+    c.driver === 'local'
+      ? `state_dir = ${join(d, 'state')}\nkill_grace_ms = 1000\nmax_instances = 10\nimages = ${c.images ?? 'test-image'}`
+      : `uri = test:///default\nconfig_drive_dir = ${join(d, 'drives')}\nimage.test-image = /var/lib/libvirt/images/test.qcow2\nsimulate_guest = true\nkill_grace_ms = 1000\nflavor.small = 1 256`;
   const ini = `
 [xmpp]
 jid = ${c.name}@${t.host}
@@ -84,6 +85,8 @@ export async function running(ca: CloudAgent): Promise<Instance[]> {
 
 /** Processes (local instances, simulated guests) still alive. */
 export async function liveProcesses(ca: CloudAgent): Promise<number[]> {
-  const pids = (await ca.driver.describe()).map((i) => Number(i.extra.pid ?? (i.extra.guest as { pid?: number } | undefined)?.pid)).filter((p) => p > 0);
+  const pids = (await ca.driver.describe())
+    .map((i) => Number(i.extra.pid ?? (i.extra.guest as { pid?: number } | undefined)?.pid))
+    .filter((p) => p > 0);
   return pids.filter(alive);
 }

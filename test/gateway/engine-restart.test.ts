@@ -15,7 +15,9 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
 
   async function deploy(g: Gateway, initial: number) {
     await prepare(s.alice, g.agent.jid, clusterIni({ initial }).replace(/^image = /gm, 'context = node\nimage = '));
-    return (await s.alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })).deployment.id;
+    return (
+      await s.alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })
+    ).deployment.id;
   }
 
   test('a gateway restarted mid-deployment finishes it with exactly the requested instances', async () => {
@@ -42,7 +44,11 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     });
     assert.equal(d.instances.length, 5, 'head, 3 workers and a head replica');
     const live = [...ca.live(), ...cb.live()].map((i) => i.name).sort();
-    assert.deepEqual(live, d.instances.map((i) => `${id}-${i.name}`).sort(), 'the clouds run exactly what the gateway knows');
+    assert.deepEqual(
+      live,
+      d.instances.map((i) => `${id}-${i.name}`).sort(),
+      'the clouds run exactly what the gateway knows',
+    );
     assert.equal(new Set(live).size, 5);
     await new Promise((r) => setTimeout(r, 300));
     assert.equal(ca.live().length + cb.live().length, 5, 'and nothing more arrives later');
@@ -53,7 +59,13 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     const gwBare = `gw-lost@${s.t.host}`;
     await ca.start(gwBare);
     running.push(ca);
-    const g = await startGateway(s.t, { dir: s.dir, user: 'gw-lost', dbName: 'lost.db', clouds: [ca.jid], settings: { heartbeatTimeoutMs: 800 } });
+    const g = await startGateway(s.t, {
+      dir: s.dir,
+      user: 'gw-lost',
+      dbName: 'lost.db',
+      clouds: [ca.jid],
+      settings: { heartbeatTimeoutMs: 800 },
+    });
     running.push(g);
     await until('cloud online', () => g.agent.peers('cloud').length === 1);
     const id = await deploy(g, 2);
@@ -66,8 +78,20 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
       const x = await status(s.alice, g.agent.jid, id);
       return replaced() === 1 && x.instances.some((i) => i.name === 'worker-3' && i.ready) ? x : undefined;
     });
-    assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 2, 2]], 'the wanted count is kept');
-    assert.ok(g.model.events.list(id).some((e) => e.type === 'lost' && e.message.startsWith(`${worker.name.slice(id.length + 1)} lost`)), 'the loss is reported');
+    assert.deepEqual(
+      d.services.map((s) => [s.name, s.wanted, s.ready]),
+      [
+        ['head', 1, 1],
+        ['worker', 2, 2],
+      ],
+      'the wanted count is kept',
+    );
+    assert.ok(
+      g.model.events
+        .list(id)
+        .some((e) => e.type === 'lost' && e.message.startsWith(`${worker.name.slice(id.length + 1)} lost`)),
+      'the loss is reported',
+    );
     await until('lost worker terminated', () => ca.live().length === 3);
     assert.ok(!ca.live().some((i) => i.name === worker.name), 'the silent worker is terminated in the cloud');
 
@@ -78,9 +102,19 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     const lostHead = head.name.slice(id.length + 1);
     d = await until('head replaced and the lost head gone from the view', async () => {
       const x = await status(s.alice, g.agent.jid, id);
-      return replaced() === 2 && x.instances.some((i) => i.name === 'head-2' && i.ready) && !x.instances.some((i) => i.name === lostHead) ? x : undefined;
+      return replaced() === 2 &&
+        x.instances.some((i) => i.name === 'head-2' && i.ready) &&
+        !x.instances.some((i) => i.name === lostHead)
+        ? x
+        : undefined;
     });
-    assert.deepEqual(d.services.map((s) => [s.name, s.wanted, s.ready]), [['head', 1, 1], ['worker', 2, 2]]);
+    assert.deepEqual(
+      d.services.map((s) => [s.name, s.wanted, s.ready]),
+      [
+        ['head', 1, 1],
+        ['worker', 2, 2],
+      ],
+    );
     assert.equal(d.instances.length, 3, 'three live instances, none duplicated');
     await until('lost head terminated', () => ca.live().length === 3);
   });

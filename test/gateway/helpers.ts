@@ -16,6 +16,10 @@ export function memoryModel(): GatewayModel & { clock: { t: number } } {
 }
 
 export const code = (fn: () => unknown): string | undefined => {
-  try { fn(); } catch (err) { return (err as { code?: string }).code; }
+  try {
+    fn();
+  } catch (err) {
+    return (err as { code?: string }).code;
+  }
   return undefined;
 };

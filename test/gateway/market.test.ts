@@ -15,9 +15,13 @@ import { engineSuite, startGateway, until } from './harness.js';
 /** A person typing chat commands (no reply marker, so the gateway treats them as commands). */
 class Chatter {
   readonly lines: string[] = [];
-  constructor(readonly agent: Agent, readonly to: () => string) {
+  constructor(
+    readonly agent: Agent,
+    readonly to: () => string,
+  ) {
     agent.conn.on('stanza', (el: Element) => {
-      if (el.is('message') && el.attrs.type === 'chat' && el.getChildText('body')) this.lines.push(el.getChildText('body')!);
+      if (el.is('message') && el.attrs.type === 'chat' && el.getChildText('body'))
+        this.lines.push(el.getChildText('body')!);
     });
   }
 
@@ -50,7 +54,8 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
     s.running.push(bob);
     a = new Chatter(s.alice, () => g.agent.jid);
     b = new Chatter(bob, () => g.agent.jid);
-    const put = (body: string, name: string, passphrase?: string) => s.alice.request(gw.PutContext, g.agent.jid, { name, body, visibility: undefined, passphrase });
+    const put = (body: string, name: string, passphrase?: string) =>
+      s.alice.request(gw.PutContext, g.agent.jid, { name, body, visibility: undefined, passphrase });
     await put(WORKER, 'condor-worker');
     await put(WEB, 'web-frontend');
     await put(SECRET, 'secret-node', 'correct horse battery');
@@ -59,13 +64,28 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
   const idOf = (reply: string) => /as (m-[0-9a-f]{12})\./.exec(reply)![1]!;
 
   test('publish: own contexts only, with a summary and tags', async () => {
-    ids.worker = idOf(await a.say('publish condor-worker --summary "HTCondor worker node" --tags batch,htcondor --description "Joins the pool named in its environment"', /^Published condor-worker v1 as m-/));
+    ids.worker = idOf(
+      await a.say(
+        'publish condor-worker --summary "HTCondor worker node" --tags batch,htcondor --description "Joins the pool named in its environment"',
+        /^Published condor-worker v1 as m-/,
+      ),
+    );
     // Later entries are more recent: with equal rank they come first.
-    ids.web = idOf(await a.say('publish web-frontend --summary "Web front end" --tags web,gpu', /^Published web-frontend v1 as m-/));
-    ids.secret = idOf(await a.say('publish secret-node --summary "Node with a token" --tags batch', /^Published secret-node v1 as m-/));
-    assert.match(await b.say('publish condor-worker --summary x', /^publish failed/), /context 'condor-worker' not found/);
+    ids.web = idOf(
+      await a.say('publish web-frontend --summary "Web front end" --tags web,gpu', /^Published web-frontend v1 as m-/),
+    );
+    ids.secret = idOf(
+      await a.say('publish secret-node --summary "Node with a token" --tags batch', /^Published secret-node v1 as m-/),
+    );
+    assert.match(
+      await b.say('publish condor-worker --summary x', /^publish failed/),
+      /context 'condor-worker' not found/,
+    );
     assert.match(await a.say('publish condor-worker --summary "again"', /^publish failed/), /already published/);
-    assert.match(await a.say('publish web-frontend --summary "x" --tags "Bad Tag"', /^publish failed/), /tag 'bad tag'/);
+    assert.match(
+      await a.say('publish web-frontend --summary "x" --tags "Bad Tag"', /^publish failed/),
+      /tag 'bad tag'/,
+    );
     assert.match(await a.say('publish web-frontend', /^publish:/), /--summary is required/);
   });
 
@@ -88,7 +108,11 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
 
   test('vote: one per user, changeable, not for one\u2019s own entry; rank orders results', async () => {
     assert.match(await b.say(`vote ${ids.worker} up`, /ranks/), /now ranks 1 \(1 vote\)/);
-    assert.match(await b.say(`vote ${ids.worker} up`, /ranks/), /now ranks 1 \(1 vote\)/, 'a second vote replaces the first');
+    assert.match(
+      await b.say(`vote ${ids.worker} up`, /ranks/),
+      /now ranks 1 \(1 vote\)/,
+      'a second vote replaces the first',
+    );
     const first = await b.say('market', /entries/);
     assert.match(first.split('\n')[1]!, /condor-worker v1 .* rank 1 \(1 vote\)/);
     assert.match(await b.say(`vote ${ids.worker} down`, /ranks/), /now ranks -1 \(1 vote\)/);
@@ -100,27 +124,49 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
 
   test('clone: a copy of the published version; an encrypted one stays encrypted', async () => {
     assert.match(await b.say(`clone ${ids.worker}`, /^Cloned/), /into your context condor-worker \(/);
-    const copy = await bob.request(gw.GetContext, g.agent.jid, { ref: 'condor-worker', version: undefined, passphrase: undefined });
+    const copy = await bob.request(gw.GetContext, g.agent.jid, {
+      ref: 'condor-worker',
+      version: undefined,
+      passphrase: undefined,
+    });
     assert.equal(copy.body, WORKER);
     assert.equal(copy.context.owner, `bob@${s.t.host}`);
 
     assert.match(await b.say(`clone ${ids.secret} my-node`, /^Cloned/), /into your context my-node/);
-    await assert.rejects(bob.request(gw.GetContext, g.agent.jid, { ref: 'my-node', version: undefined, passphrase: undefined }), StanzaError);
-    const opened = await bob.request(gw.GetContext, g.agent.jid, { ref: 'my-node', version: undefined, passphrase: 'correct horse battery' });
+    await assert.rejects(
+      bob.request(gw.GetContext, g.agent.jid, { ref: 'my-node', version: undefined, passphrase: undefined }),
+      StanzaError,
+    );
+    const opened = await bob.request(gw.GetContext, g.agent.jid, {
+      ref: 'my-node',
+      version: undefined,
+      passphrase: 'correct horse battery',
+    });
     assert.equal(opened.body, SECRET);
   });
 
   test('a cluster definition is published as it is and cloned into the user\u2019s clusters', async () => {
     const ini = '[cluster]\nname = condor-pool\n\n[service.head]\ntype = fixed\nflavor = small\nimage = alma9\n';
     await s.alice.request(gw.PutCluster, g.agent.jid, { definition: ini });
-    ids.pool = idOf(await a.say('publish --cluster condor-pool --summary "A small HTCondor pool" --tags batch,cluster', /^Published cluster condor-pool as m-/));
-    assert.match(await a.say('publish --cluster condor-pool --summary "again"', /^publish failed/), /already published as it is/);
+    ids.pool = idOf(
+      await a.say(
+        'publish --cluster condor-pool --summary "A small HTCondor pool" --tags batch,cluster',
+        /^Published cluster condor-pool as m-/,
+      ),
+    );
+    assert.match(
+      await a.say('publish --cluster condor-pool --summary "again"', /^publish failed/),
+      /already published as it is/,
+    );
     // Later changes to the publisher's definition do not change the entry.
     await s.alice.request(gw.PutCluster, g.agent.jid, { definition: ini.replace('small', 'large') });
     const found = await b.say('market +cluster', /entr/);
     assert.match(found, /condor-pool \(cluster\) by alice@/);
     assert.doesNotMatch(found, /\[service|flavor/);
-    assert.match(await b.say(`clone ${ids.pool}`, /^Cloned/), /into your cluster condor-pool \(services: head\); 'deploy condor-pool' starts it\./);
+    assert.match(
+      await b.say(`clone ${ids.pool}`, /^Cloned/),
+      /into your cluster condor-pool \(services: head\); 'deploy condor-pool' starts it\./,
+    );
     assert.equal(g.model.clusters.get(`bob@${s.t.host}`, 'condor-pool')?.ini, ini);
     assert.match(await b.say(`clone ${ids.pool}`, /^clone failed/), /you already have a cluster 'condor-pool'/);
   });
@@ -133,8 +179,19 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
   });
   test('typed IQ: publish, search (words, +tag, -tag), vote, clone and unpublish across two users', async () => {
     const me = `alice@${s.t.host}`;
-    await s.alice.request(gw.PutContext, g.agent.jid, { name: 'iq-grid', body: WORKER, visibility: undefined, passphrase: undefined });
-    const pub = await s.alice.request(gw.Publish, g.agent.jid, { context: 'iq-grid', cluster: undefined, summary: 'Grid worker over IQ', description: 'zebrafish pipeline', tags: ['iqgrid', 'Batch'] });
+    await s.alice.request(gw.PutContext, g.agent.jid, {
+      name: 'iq-grid',
+      body: WORKER,
+      visibility: undefined,
+      passphrase: undefined,
+    });
+    const pub = await s.alice.request(gw.Publish, g.agent.jid, {
+      context: 'iq-grid',
+      cluster: undefined,
+      summary: 'Grid worker over IQ',
+      description: 'zebrafish pipeline',
+      tags: ['iqgrid', 'Batch'],
+    });
     assert.equal(pub.entry.owner, me);
     assert.equal(pub.entry.kind, 'context');
     assert.deepEqual(pub.entry.tags, ['batch', 'iqgrid']);
@@ -142,8 +199,15 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
     const id = pub.entry.id;
 
     const search = (q: string) => bob.request(gw.MarketSearch, g.agent.jid, { q, page: undefined });
-    assert.deepEqual((await search('zebrafish')).entries.map((e) => e.id), [id], 'words match the description');
-    assert.deepEqual((await search('+iqgrid')).entries.map((e) => e.id), [id]);
+    assert.deepEqual(
+      (await search('zebrafish')).entries.map((e) => e.id),
+      [id],
+      'words match the description',
+    );
+    assert.deepEqual(
+      (await search('+iqgrid')).entries.map((e) => e.id),
+      [id],
+    );
     assert.deepEqual((await search('+iqgrid -batch')).entries, []);
     assert.equal((await search('zebrafish +nosuchtag')).total, 0);
 
@@ -151,20 +215,45 @@ describe('marketplace of shared contexts', { timeout: 120_000 }, () => {
     assert.deepEqual([up.entry.rank, up.entry.votes], [1, 1]);
     const down = await bob.request(gw.Vote, g.agent.jid, { id, value: 'down' });
     assert.deepEqual([down.entry.rank, down.entry.votes], [-1, 1], 'a vote is changed, not added');
-    await assert.rejects(s.alice.request(gw.Vote, g.agent.jid, { id, value: 'up' }), (e: unknown) => e instanceof StanzaError && e.app === 'not-in-acl' && /your own entry/.test(e.message));
+    await assert.rejects(
+      s.alice.request(gw.Vote, g.agent.jid, { id, value: 'up' }),
+      (e: unknown) => e instanceof StanzaError && e.app === 'not-in-acl' && /your own entry/.test(e.message),
+    );
 
     const cl = await bob.request(gw.CloneEntry, g.agent.jid, { id, name: 'my-grid' });
     assert.equal(cl.context?.owner, `bob@${s.t.host}`);
     assert.equal(cl.context?.name, 'my-grid');
     assert.ok(g.model.contexts.byName(`bob@${s.t.host}`, 'my-grid'));
 
-    await assert.rejects(bob.request(gw.Unpublish, g.agent.jid, { id }), (e: unknown) => e instanceof StanzaError && e.app === 'not-in-acl');
-    await assert.rejects(s.alice.request(gw.Publish, g.agent.jid, { context: 'iq-grid', cluster: 'x', summary: 'both', description: undefined, tags: undefined }),
-      (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request' && /not both/.test(e.message));
-    await assert.rejects(s.alice.request(gw.Publish, g.agent.jid, { context: 'iq-grid', cluster: undefined, summary: 'x', description: undefined, tags: ['Bad Tag!'] }),
-      (e: unknown) => e instanceof StanzaError && e.app === 'invalid-field' && /tag 'bad tag!'/.test(e.message));
+    await assert.rejects(
+      bob.request(gw.Unpublish, g.agent.jid, { id }),
+      (e: unknown) => e instanceof StanzaError && e.app === 'not-in-acl',
+    );
+    await assert.rejects(
+      s.alice.request(gw.Publish, g.agent.jid, {
+        context: 'iq-grid',
+        cluster: 'x',
+        summary: 'both',
+        description: undefined,
+        tags: undefined,
+      }),
+      (e: unknown) => e instanceof StanzaError && e.condition === 'bad-request' && /not both/.test(e.message),
+    );
+    await assert.rejects(
+      s.alice.request(gw.Publish, g.agent.jid, {
+        context: 'iq-grid',
+        cluster: undefined,
+        summary: 'x',
+        description: undefined,
+        tags: ['Bad Tag!'],
+      }),
+      (e: unknown) => e instanceof StanzaError && e.app === 'invalid-field' && /tag 'bad tag!'/.test(e.message),
+    );
     await s.alice.request(gw.Unpublish, g.agent.jid, { id });
     assert.equal(g.market.get(id), undefined);
-    await assert.rejects(bob.request(gw.CloneEntry, g.agent.jid, { id, name: undefined }), (e: unknown) => e instanceof StanzaError && e.app === 'not-found');
+    await assert.rejects(
+      bob.request(gw.CloneEntry, g.agent.jid, { id, name: undefined }),
+      (e: unknown) => e instanceof StanzaError && e.app === 'not-found',
+    );
   });
 });

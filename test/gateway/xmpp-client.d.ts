@@ -10,6 +10,12 @@ declare module '@xmpp/client' {
     on(event: 'error', fn: (err: Error) => void): void;
     on(event: string, fn: (...args: unknown[]) => void): void;
   }
-  export function client(options: { service: string; domain: string; username: string; password: string; resource?: string }): XmppClient;
+  export function client(options: {
+    service: string;
+    domain: string;
+    username: string;
+    password: string;
+    resource?: string;
+  }): XmppClient;
   export function xml(name: string, attrs?: Record<string, string>, ...children: Array<Element | string>): Element;
 }

@@ -9,11 +9,25 @@ export async function tokenFor(t: TestServer, user: string, ttl = 3600): Promise
   return (await mintToken(key, `${user}@${t.host}`, ttl)).token;
 }
 
-export async function makeAgent(t: TestServer, user: string, o: Partial<AgentOptions> & { db?: Db; resource?: string } = {}): Promise<Agent> {
+export async function makeAgent(
+  t: TestServer,
+  user: string,
+  o: Partial<AgentOptions> & { db?: Db; resource?: string } = {},
+): Promise<Agent> {
   return new Agent({
     kind: o.kind ?? 'test',
     log: o.log ?? silent,
     ...o,
-    xmpp: { service: t.service, domain: t.host, username: user, password: await tokenFor(t, user), isToken: true, ca: t.ca, resource: o.resource ?? 'agent', maxStartAttempts: 3, ...o.xmpp },
+    xmpp: {
+      service: t.service,
+      domain: t.host,
+      username: user,
+      password: await tokenFor(t, user),
+      isToken: true,
+      ca: t.ca,
+      resource: o.resource ?? 'agent',
+      maxStartAttempts: 3,
+      ...o.xmpp,
+    },
   });
 }

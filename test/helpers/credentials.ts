@@ -18,7 +18,10 @@ export function assertNoOperatorKey(info: ServerInfo, files: string[]): void {
   for (const f of files) {
     const text = readFileSync(f, 'utf8');
     // Comments may warn about the key; no setting may name it.
-    const settings = text.split('\n').filter((l) => !/^\s*[;#]/.test(l)).join('\n');
+    const settings = text
+      .split('\n')
+      .filter((l) => !/^\s*[;#]/.test(l))
+      .join('\n');
     assert.ok(!settings.includes(info.jwtKeyFile), `${f} names the operator key ${info.jwtKeyFile}`);
     assert.ok(!/\bjwt\.jwk\b/.test(settings), `${f} names a jwt.jwk`);
     assert.ok(!text.includes(secret), `${f} holds the operator key's secret`);
@@ -33,8 +36,15 @@ export function readIni(file: string): Record<string, Record<string, string>> {
 export function login(info: ServerInfo, jid: string, secret: string, isToken: boolean): Promise<void> {
   const [username, domain] = jid.split('@') as [string, string];
   const c = new Connection({
-    kind: 'client', service: `xmpp://${info.ip}:${info.c2sPort}`, domain, username, password: secret, isToken,
-    ca: readFileSync(info.certFile, 'utf8'), log: silent, maxStartAttempts: 1,
+    kind: 'client',
+    service: `xmpp://${info.ip}:${info.c2sPort}`,
+    domain,
+    username,
+    password: secret,
+    isToken,
+    ca: readFileSync(info.certFile, 'utf8'),
+    log: silent,
+    maxStartAttempts: 1,
   });
   return c.start().then(() => c.stop());
 }

@@ -49,7 +49,10 @@ export async function startEjabberd(opts: Partial<ServerOptions> = {}, { cleanup
       if (err instanceof EjabberdError && /in use|eaddrinuse/i.test(err.message)) continue;
       throw err;
     }
-    const stop = async () => { await server.stop(); server.remove(); };
+    const stop = async () => {
+      await server.stop();
+      server.remove();
+    };
     if (cleanup) after(stop);
     const host = server.info.host;
     return {

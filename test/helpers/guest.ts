@@ -31,8 +31,15 @@ setInterval(() => {}, 60_000);
 `;
 
 export interface Seen {
-  context: string | null; drive: string | null; contextFile: string | null; configDrive: string | null;
-  instanceId: string | null; root: string | null; pid: number; pgid: number; leakedSecret: string | null;
+  context: string | null;
+  drive: string | null;
+  contextFile: string | null;
+  configDrive: string | null;
+  instanceId: string | null;
+  root: string | null;
+  pid: number;
+  pgid: number;
+  leakedSecret: string | null;
 }
 
 /** Writes the script into dir and returns a `command` option value running it in `mode`. */

@@ -18,9 +18,14 @@ export function setIniKeys(text: string, changes: IniChanges): string {
     let end = lines.findIndex((l, i) => i > start && /^\s*\[/.test(l));
     if (end < 0) end = lines.length;
     for (const [key, value] of Object.entries(keys)) {
-      const at = lines.findIndex((l, i) => i > start && i < end && new RegExp(`^\\s*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*=`).test(l));
+      const at = lines.findIndex(
+        (l, i) => i > start && i < end && new RegExp(`^\\s*${key.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}\\s*=`).test(l),
+      );
       if (at >= 0) lines[at] = `${key} = ${value}`;
-      else { lines.splice(start + 1, 0, `${key} = ${value}`); end++; }
+      else {
+        lines.splice(start + 1, 0, `${key} = ${value}`);
+        end++;
+      }
     }
   }
   return lines.join('\n');

@@ -6,7 +6,11 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { freePort } from '../../ejabberd/index.js';
 
-export interface Moto { endpoint: string; port: number; stop(): Promise<void> }
+export interface Moto {
+  endpoint: string;
+  port: number;
+  stop(): Promise<void>;
+}
 
 async function answers(endpoint: string): Promise<boolean> {
   try {
@@ -19,17 +23,26 @@ async function answers(endpoint: string): Promise<boolean> {
 }
 
 function exited(child: ChildProcess): Promise<void> {
-  return child.exitCode !== null || child.signalCode !== null ? Promise.resolve() : new Promise((r) => child.once('exit', () => r()));
+  return child.exitCode !== null || child.signalCode !== null
+    ? Promise.resolve()
+    : new Promise((r) => child.once('exit', () => r()));
 }
 
 /** `env` adds variables for moto, e.g. INITIAL_NO_AUTH_ACTION_COUNT=0 to make it check credentials. */
 export async function startMoto(env: Record<string, string> = {}, timeoutMs = 30_000): Promise<Moto> {
   const port = await freePort();
   const endpoint = `http://127.0.0.1:${port}`;
-  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], { stdio: ['ignore', 'ignore', 'pipe'], env: { ...process.env, ...env } });
+  const child = spawn('python3', ['-m', 'moto.server', '-H', '127.0.0.1', '-p', String(port)], {
+    stdio: ['ignore', 'ignore', 'pipe'],
+    env: { ...process.env, ...env },
+  });
   let stderr = '';
-  child.stderr!.on('data', (d) => { stderr = (stderr + String(d)).slice(-4000); });
-  const kill = () => { if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL'); };
+  child.stderr!.on('data', (d) => {
+    stderr = (stderr + String(d)).slice(-4000);
+  });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
   process.once('exit', kill);
   const stop = async () => {
     process.removeListener('exit', kill);

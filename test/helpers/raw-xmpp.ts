@@ -24,11 +24,21 @@ export interface RawClient {
 const STREAM = (domain: string) =>
   `<?xml version='1.0'?><stream:stream to='${domain}' version='1.0' xmlns='jabber:client' xmlns:stream='http://etherx.jabber.org/streams'>`;
 
-export async function rawLogin(o: { host: string; port: number; domain: string; user: string; password: string; ca: string; resource: string }): Promise<RawClient> {
+export async function rawLogin(o: {
+  host: string;
+  port: number;
+  domain: string;
+  user: string;
+  password: string;
+  ca: string;
+  resource: string;
+}): Promise<RawClient> {
   let buf = '';
   const plain: Socket = connect(o.port, o.host);
   plain.setEncoding('utf8');
-  plain.on('data', (d: string) => { buf += d; });
+  plain.on('data', (d: string) => {
+    buf += d;
+  });
   plain.on('error', () => {});
   /** Waits for `re` in what arrived since the last step and consumes up to it. */
   let consumed = '';
@@ -47,9 +57,14 @@ export async function rawLogin(o: { host: string; port: number; domain: string; 
   buf = '';
   const sock: TLSSocket = tlsConnect({ socket: plain, servername: o.domain, ca: o.ca });
   sock.setEncoding('utf8');
-  sock.on('data', (d: string) => { buf += d; });
+  sock.on('data', (d: string) => {
+    buf += d;
+  });
   sock.on('error', () => {});
-  await new Promise<void>((resolve, reject) => { sock.once('secureConnect', resolve); sock.once('error', reject); });
+  await new Promise<void>((resolve, reject) => {
+    sock.once('secureConnect', resolve);
+    sock.once('error', reject);
+  });
 
   sock.write(STREAM(o.domain));
   await expect('SASL PLAIN offered', /<mechanism>PLAIN<\/mechanism>[\s\S]*?<\/stream:features>/);
@@ -59,7 +74,9 @@ export async function rawLogin(o: { host: string; port: number; domain: string; 
 
   sock.write(STREAM(o.domain));
   await expect('resource binding offered', /<bind[^>]*urn:ietf:params:xml:ns:xmpp-bind[\s\S]*?<\/stream:features>/);
-  sock.write(`<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${o.resource}</resource></bind></iq>`);
+  sock.write(
+    `<iq type='set' id='bind1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'><resource>${o.resource}</resource></bind></iq>`,
+  );
   const bound = await expect('resource bound', /<jid>([^<]+)<\/jid>/);
 
   let next = 0;
@@ -68,11 +85,21 @@ export async function rawLogin(o: { host: string; port: number; domain: string; 
     async iq(xml: string) {
       const id = `raw${++next}`;
       sock.write(xml.replace(/^<iq\b/, `<iq id='${id}'`));
-      const m = await expect(`the answer to ${id}`, new RegExp(`<iq\\b[^>]*\\bid=['"]${id}['"][^>]*?(?:/>|>[\\s\\S]*?</iq>)`));
+      const m = await expect(
+        `the answer to ${id}`,
+        new RegExp(`<iq\\b[^>]*\\bid=['"]${id}['"][^>]*?(?:/>|>[\\s\\S]*?</iq>)`),
+      );
       return parse(m[0]) as Element;
     },
-    send(xml: string) { sock.write(xml); },
-    async expect(what: string, re: RegExp) { await expect(what, re); return consumed; },
-    close() { sock.end('</stream:stream>'); },
+    send(xml: string) {
+      sock.write(xml);
+    },
+    async expect(what: string, re: RegExp) {
+      await expect(what, re);
+      return consumed;
+    },
+    close() {
+      sock.end('</stream:stream>');
+    },
   };
 }

@@ -17,7 +17,9 @@ export function processesOf(dir: string): number[] {
       const cwd = readlinkSync(`/proc/${e}/cwd`);
       const cmd = readFileSync(`/proc/${e}/cmdline`, 'utf8');
       if (cwd.startsWith(`${dir}/`) || cmd.includes(`${dir}/`)) out.push(Number(e));
-    } catch { /* gone, or not ours to read */ }
+    } catch {
+      /* gone, or not ours to read */
+    }
   }
   return out;
 }
@@ -26,8 +28,16 @@ export function processesOf(dir: string): number[] {
 export function killProcessesOf(dir: string): number {
   const pids = processesOf(dir);
   for (const pid of pids) {
-    try { process.kill(-pid, 'SIGKILL'); } catch { /* not a group leader */ }
-    try { process.kill(pid, 'SIGKILL'); } catch { /* gone */ }
+    try {
+      process.kill(-pid, 'SIGKILL');
+    } catch {
+      /* not a group leader */
+    }
+    try {
+      process.kill(pid, 'SIGKILL');
+    } catch {
+      /* gone */
+    }
   }
   return pids.length;
 }
@@ -50,6 +60,9 @@ for round in 1 2; do
   sleep 1
 done
 [ "$2" = remove ] && rm -rf -- "$1"`;
-  const w = spawn('/bin/sh', ['-c', script, String(process.pid), dir, o.remove ? 'remove' : 'keep'], { detached: true, stdio: 'ignore' });
+  const w = spawn('/bin/sh', ['-c', script, String(process.pid), dir, o.remove ? 'remove' : 'keep'], {
+    detached: true,
+    stdio: 'ignore',
+  });
   w.unref();
 }

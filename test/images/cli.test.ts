@@ -13,12 +13,21 @@ import { sampleMetadata } from './sample.js';
 
 const cliJs = fileURLToPath(new URL('../../agents/cli.js', import.meta.url));
 
-interface Run { code: number; stdout: string; stderr: string }
+interface Run {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
 function cli(...args: string[]): Promise<Run> {
   return new Promise((resolve) => {
-    execFile(process.execPath, [cliJs, ...args], { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 60_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
-    });
+    execFile(
+      process.execPath,
+      [cliJs, ...args],
+      { env: { PATH: process.env.PATH, HOME: process.env.HOME }, timeout: 60_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, stdout, stderr });
+      },
+    );
   });
 }
 
@@ -35,14 +44,27 @@ describe('cloudgate key / image', () => {
     const secret = pem.split('\n')[1]!;
     assert.doesNotMatch(ada.stdout + ada.stderr, new RegExp(secret.replace(/[+/]/g, '.')));
     const keyid = /^key ([0-9a-f]{64})$/m.exec(ada.stdout)![1]!;
-    assert.equal((await cli('key', 'generate', '--name', 'X', '--email', 'x@y.z', '--out', p('ada'))).code, 2, 'an existing key is never overwritten');
+    assert.equal(
+      (await cli('key', 'generate', '--name', 'X', '--email', 'x@y.z', '--out', p('ada'))).code,
+      2,
+      'an existing key is never overwritten',
+    );
     assert.equal(readFileSync(p('ada.key'), 'utf8'), pem);
-    assert.equal((await cli('key', 'generate', '--name', 'Bob', '--email', 'bob@example.org', '--out', p('bob'))).code, 0);
-    assert.equal((await cli('key', 'generate', '--name', 'Eve', '--email', 'eve@example.org', '--out', p('eve'))).code, 0);
+    assert.equal(
+      (await cli('key', 'generate', '--name', 'Bob', '--email', 'bob@example.org', '--out', p('bob'))).code,
+      0,
+    );
+    assert.equal(
+      (await cli('key', 'generate', '--name', 'Eve', '--email', 'eve@example.org', '--out', p('eve'))).code,
+      0,
+    );
 
     const shown = await cli('key', 'show', p('ada.pub.json'), '--json');
     assert.equal(shown.code, 0, shown.stderr);
-    assert.deepEqual({ ...JSON.parse(shown.stdout), created: undefined, public_key: undefined }, { keyid, name: 'Ada Lovelace', email: 'ada@example.org', created: undefined, public_key: undefined });
+    assert.deepEqual(
+      { ...JSON.parse(shown.stdout), created: undefined, public_key: undefined },
+      { keyid, name: 'Ada Lovelace', email: 'ada@example.org', created: undefined, public_key: undefined },
+    );
     const fromKey = await cli('key', 'show', p('ada.key'));
     assert.match(fromKey.stdout, new RegExp(`keyid +${keyid}`));
     assert.doesNotMatch(fromKey.stdout, /PRIVATE|BEGIN/);
@@ -56,14 +78,23 @@ describe('cloudgate key / image', () => {
 
     const ok = await cli('image', 'verify', p('env2.json'), '--endorser', p('ada.pub.json'), p('bob.pub.json'));
     assert.equal(ok.code, 0, ok.stderr);
-    assert.match(ok.stdout, /^ok alma9-condor@1\.2\.0 valid until 2099-01-01T00:00:00Z, endorsed by Ada Lovelace <ada@example\.org> .*, Bob <bob@example\.org>/);
+    assert.match(
+      ok.stdout,
+      /^ok alma9-condor@1\.2\.0 valid until 2099-01-01T00:00:00Z, endorsed by Ada Lovelace <ada@example\.org> .*, Bob <bob@example\.org>/,
+    );
 
     const untrusted = await cli('image', 'verify', p('env.json'), '--endorser', p('eve.pub.json'));
     assert.equal(untrusted.code, 1);
     assert.match(untrusted.stderr, /signed by no endorser this cloud trusts .*\[CG_IMAGE_UNKNOWN_KEY\]/);
 
     const env = JSON.parse(readFileSync(p('env.json'), 'utf8')) as { payload: string };
-    writeFileSync(p('tampered.json'), JSON.stringify({ ...env, payload: Buffer.from(JSON.stringify(sampleMetadata({ version: '9.9.9' }))).toString('base64') }));
+    writeFileSync(
+      p('tampered.json'),
+      JSON.stringify({
+        ...env,
+        payload: Buffer.from(JSON.stringify(sampleMetadata({ version: '9.9.9' }))).toString('base64'),
+      }),
+    );
     const tampered = await cli('image', 'verify', p('tampered.json'), '--endorser', p('ada.pub.json'));
     assert.equal(tampered.code, 1);
     assert.match(tampered.stderr, /\[CG_IMAGE_TAMPERED\]/);

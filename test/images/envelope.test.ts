@@ -6,8 +6,18 @@ import assert from 'node:assert/strict';
 import { createHash, createPublicKey, verify, type KeyObject } from 'node:crypto';
 import { describe, it } from 'node:test';
 import {
-  ENDORSER_TYPE, IMAGE_METADATA_TYPE, ImageError, decodeEnvelope, encodeEnvelope, generateEndorserKey, keyIdOf, pae, rawPublicKey,
-  signEnvelope, verifyEnvelope, type Envelope,
+  ENDORSER_TYPE,
+  IMAGE_METADATA_TYPE,
+  ImageError,
+  decodeEnvelope,
+  encodeEnvelope,
+  generateEndorserKey,
+  keyIdOf,
+  pae,
+  rawPublicKey,
+  signEnvelope,
+  verifyEnvelope,
+  type Envelope,
 } from '../../images/index.js';
 import { bytesOf, sampleMetadata } from './sample.js';
 
@@ -41,7 +51,10 @@ describe('DSSE envelope', () => {
     assert.equal(s.keyid, keyIdOf(ada));
     assert.ok(verify(null, pae(IMAGE_METADATA_TYPE, body), createPublicKey(ada), Buffer.from(s.sig, 'base64')));
     const two = signEnvelope(decodeEnvelope(encodeEnvelope(one)), bob);
-    assert.deepEqual(two.signatures.map((x) => x.keyid), [keyIdOf(ada), keyIdOf(bob)]);
+    assert.deepEqual(
+      two.signatures.map((x) => x.keyid),
+      [keyIdOf(ada), keyIdOf(bob)],
+    );
     assert.deepEqual(verifyEnvelope(two, ring, IMAGE_METADATA_TYPE).keyids, [keyIdOf(ada), keyIdOf(bob)]);
     assert.deepEqual(verifyEnvelope(two, new Map([pub(bob)]), IMAGE_METADATA_TYPE).keyids, [keyIdOf(bob)]);
     // Signing again with the same key replaces its signature rather than adding a second.
@@ -54,26 +67,48 @@ describe('DSSE envelope', () => {
     const tampered: Envelope = { ...env, payload: bytesOf(sampleMetadata({ version: '6.6.6' })).toString('base64') };
     assert.throws(() => verifyEnvelope(tampered, ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_TAMPERED'));
     // Not even valid JSON: still refused by the signature, the payload is never parsed.
-    assert.throws(() => verifyEnvelope({ ...env, payload: Buffer.from('{{{').toString('base64') }, ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_TAMPERED'));
+    assert.throws(
+      () => verifyEnvelope({ ...env, payload: Buffer.from('{{{').toString('base64') }, ring, IMAGE_METADATA_TYPE),
+      code('CG_IMAGE_TAMPERED'),
+    );
 
     const other = signEnvelope(ENDORSER_TYPE, body, ada);
     const swapped: Envelope = { ...other, payloadType: IMAGE_METADATA_TYPE };
-    assert.throws(() => verifyEnvelope(swapped, ring, IMAGE_METADATA_TYPE, [ENDORSER_TYPE]), code('CG_IMAGE_TYPE_SWAPPED'));
+    assert.throws(
+      () => verifyEnvelope(swapped, ring, IMAGE_METADATA_TYPE, [ENDORSER_TYPE]),
+      code('CG_IMAGE_TYPE_SWAPPED'),
+    );
     assert.throws(() => verifyEnvelope(other, ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_PAYLOAD_TYPE'));
 
-    assert.throws(() => verifyEnvelope(signEnvelope(IMAGE_METADATA_TYPE, body, eve), ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_UNKNOWN_KEY'));
+    assert.throws(
+      () => verifyEnvelope(signEnvelope(IMAGE_METADATA_TYPE, body, eve), ring, IMAGE_METADATA_TYPE),
+      code('CG_IMAGE_UNKNOWN_KEY'),
+    );
     let many = signEnvelope(IMAGE_METADATA_TYPE, body, eve);
     for (let i = 0; i < 5; i++) many = signEnvelope(many, generateEndorserKey());
-    assert.throws(() => verifyEnvelope(many, ring, IMAGE_METADATA_TYPE), (e: unknown) => code('CG_IMAGE_UNKNOWN_KEY')(e) && / and 3 more$/.test((e as Error).message));
-    assert.throws(() => verifyEnvelope({ ...env, signatures: [] }, ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_UNSIGNED'));
+    assert.throws(
+      () => verifyEnvelope(many, ring, IMAGE_METADATA_TYPE),
+      (e: unknown) => code('CG_IMAGE_UNKNOWN_KEY')(e) && / and 3 more$/.test((e as Error).message),
+    );
+    assert.throws(
+      () => verifyEnvelope({ ...env, signatures: [] }, ring, IMAGE_METADATA_TYPE),
+      code('CG_IMAGE_UNSIGNED'),
+    );
     // A signature by an unknown key with the keyid of a trusted one does not verify.
-    const forged: Envelope = { ...signEnvelope(IMAGE_METADATA_TYPE, body, eve), signatures: [{ keyid: keyIdOf(ada), sig: signEnvelope(IMAGE_METADATA_TYPE, body, eve).signatures[0]!.sig }] };
+    const forged: Envelope = {
+      ...signEnvelope(IMAGE_METADATA_TYPE, body, eve),
+      signatures: [{ keyid: keyIdOf(ada), sig: signEnvelope(IMAGE_METADATA_TYPE, body, eve).signatures[0]!.sig }],
+    };
     assert.throws(() => verifyEnvelope(forged, ring, IMAGE_METADATA_TYPE), code('CG_IMAGE_TAMPERED'));
   });
 
   it('a malformed envelope is refused naming the field', () => {
     const env = JSON.parse(encodeEnvelope(signEnvelope(IMAGE_METADATA_TYPE, body, ada))) as Record<string, unknown>;
-    const bad = (doc: unknown, re: RegExp) => assert.throws(() => decodeEnvelope(JSON.stringify(doc)), (e: unknown) => code('CG_IMAGE_ENVELOPE')(e) && re.test((e as Error).message));
+    const bad = (doc: unknown, re: RegExp) =>
+      assert.throws(
+        () => decodeEnvelope(JSON.stringify(doc)),
+        (e: unknown) => code('CG_IMAGE_ENVELOPE')(e) && re.test((e as Error).message),
+      );
     bad({ ...env, payloadType: 3 }, /payloadType/);
     bad({ ...env, payload: 'not base64!' }, /payload: expected base64/);
     bad({ ...env, signatures: [{ keyid: 'ABC', sig: '' }] }, /signatures\[0\]\.keyid/);

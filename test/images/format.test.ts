@@ -5,7 +5,10 @@ import { ImageError, parseMetadata, validateMetadata } from '../../images/index.
 import { bytesOf, sampleMetadata } from './sample.js';
 
 const refused = (doc: unknown, field: RegExp) =>
-  assert.throws(() => validateMetadata(doc), (err: unknown) => err instanceof ImageError && err.code === 'CG_IMAGE_METADATA' && field.test(err.message));
+  assert.throws(
+    () => validateMetadata(doc),
+    (err: unknown) => err instanceof ImageError && err.code === 'CG_IMAGE_METADATA' && field.test(err.message),
+  );
 
 describe('image metadata format', () => {
   it('reads a valid document, frozen', () => {
@@ -21,7 +24,10 @@ describe('image metadata format', () => {
     refused(sampleMetadata({ name: 'bad name' }), /^image metadata: name: /);
     refused(sampleMetadata({ os: { family: 'alma' } }), /os\.version: missing/);
     refused(sampleMetadata({ requires: { cores: 0, memory_mb: 1, disk_gb: 1 } }), /requires\.cores: 0 is below 1/);
-    refused(sampleMetadata({ requires: { cores: 1.5, memory_mb: 1, disk_gb: 1 } }), /requires\.cores: expected an integer/);
+    refused(
+      sampleMetadata({ requires: { cores: 1.5, memory_mb: 1, disk_gb: 1 } }),
+      /requires\.cores: expected an integer/,
+    );
     refused(sampleMetadata({ checksums: { sha256: 'A'.repeat(64) } }), /checksums\.sha256/);
     refused(sampleMetadata({ checksums: { sha256: 'a'.repeat(64), md5: 'x' } }), /checksums\.md5: unknown field/);
     refused(sampleMetadata({ valid_until: 'tomorrow' }), /valid_until: 'tomorrow' is not an RFC 3339 time/);

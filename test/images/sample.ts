@@ -9,7 +9,10 @@ export function sampleMetadata(over: Partial<Record<keyof ImageMetadata, unknown
     arch: 'x86_64',
     format: 'qcow2',
     hypervisors: ['kvm', 'xen'],
-    provides: [{ name: 'htcondor', version: '23.0.4' }, { name: 'cvmfs', version: '2.11' }],
+    provides: [
+      { name: 'htcondor', version: '23.0.4' },
+      { name: 'cvmfs', version: '2.11' },
+    ],
     requires: { cores: 2, memory_mb: 2048, disk_gb: 20 },
     size: 1_073_741_824,
     checksums: { sha256: 'a'.repeat(64), sha512: 'b'.repeat(128) },

@@ -12,7 +12,13 @@ import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { after, describe, it } from 'node:test';
 import {
-  IMAGE_METADATA_TYPE, decideTrust, encodeEnvelope, generateEndorserKey, makeEndorserFile, readEndorserFile, signEnvelope,
+  IMAGE_METADATA_TYPE,
+  decideTrust,
+  encodeEnvelope,
+  generateEndorserKey,
+  makeEndorserFile,
+  readEndorserFile,
+  signEnvelope,
 } from '../../images/index.js';
 
 const vector = fileURLToPath(new URL('../../../test/images/vector/', import.meta.url));
@@ -20,22 +26,37 @@ const vector = fileURLToPath(new URL('../../../test/images/vector/', import.meta
 function findGo(): string | undefined {
   const dirs = [...(process.env.PATH ?? '').split(delimiter), '/usr/local/go/bin'];
   for (const d of dirs) {
-    try { accessSync(join(d, 'go'), constants.X_OK); return join(d, 'go'); } catch { /* next */ }
+    try {
+      accessSync(join(d, 'go'), constants.X_OK);
+      return join(d, 'go');
+    } catch {
+      /* next */
+    }
   }
   return undefined;
 }
 
-interface Run { code: number; out: string }
+interface Run {
+  code: number;
+  out: string;
+}
 function goVerify(go: string, envelope: string, ...endorsers: string[]): Promise<Run> {
   return new Promise((resolve) => {
     // GOTOOLCHAIN=local: never fetch a toolchain; the first build may be slow on a busy machine.
-    execFile(go, ['run', 'verify.go', envelope, ...endorsers], { cwd: vector, env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '' }, timeout: 600_000 }, (err, stdout, stderr) => {
-      resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr });
-    });
+    execFile(
+      go,
+      ['run', 'verify.go', envelope, ...endorsers],
+      { cwd: vector, env: { ...process.env, GOTOOLCHAIN: 'local', GOFLAGS: '' }, timeout: 600_000 },
+      (err, stdout, stderr) => {
+        resolve({ code: err ? (typeof err.code === 'number' ? err.code : -1) : 0, out: stdout + stderr });
+      },
+    );
   });
 }
 
-describe('envelopes verify with an independent Ed25519 implementation (Go standard library)', { timeout: 1_200_000 }, () => {
+describe('envelopes verify with an independent Ed25519 implementation (Go standard library)', {
+  timeout: 1_200_000,
+}, () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-vector-'));
   after(() => rmSync(dir, { recursive: true, force: true }));
   const ada = join(vector, 'ada.pub.json');
@@ -43,19 +64,37 @@ describe('envelopes verify with an independent Ed25519 implementation (Go standa
   const envelope = join(vector, 'envelope.json');
 
   it('the committed vector is valid here as well', () => {
-    const endorsers = new Map([ada, grace].map((f) => { const e = readEndorserFile(f); return [e.keyid, e] as const; }));
-    const d = decideTrust('alma9-condor', readFileSync(envelope, 'utf8'), { endorsers, refusedKeyids: new Set(), refusedChecksums: new Set(), refusedImages: new Set(), allowUnsigned: false }, new Date());
+    const endorsers = new Map(
+      [ada, grace].map((f) => {
+        const e = readEndorserFile(f);
+        return [e.keyid, e] as const;
+      }),
+    );
+    const d = decideTrust(
+      'alma9-condor',
+      readFileSync(envelope, 'utf8'),
+      {
+        endorsers,
+        refusedKeyids: new Set(),
+        refusedChecksums: new Set(),
+        refusedImages: new Set(),
+        allowUnsigned: false,
+      },
+      new Date(),
+    );
     assert.ok(d.ok, d.ok ? '' : d.reason);
     assert.equal(d.endorsers.length, 2);
   });
 
   it('Go verifies the vector and a fresh envelope, and refuses tampered ones', async () => {
     const go = findGo();
-    if (!go) assert.fail('go not found (PATH, /usr/local/go/bin): this test needs Go to check envelopes with crypto/ed25519');
+    if (!go)
+      assert.fail('go not found (PATH, /usr/local/go/bin): this test needs Go to check envelopes with crypto/ed25519');
 
     const ok = await goVerify(go, envelope, ada, grace);
     assert.equal(ok.code, 0, ok.out);
-    for (const f of [ada, grace]) assert.ok(ok.out.includes(`verified ${IMAGE_METADATA_TYPE} ${readEndorserFile(f).keyid}`), ok.out);
+    for (const f of [ada, grace])
+      assert.ok(ok.out.includes(`verified ${IMAGE_METADATA_TYPE} ${readEndorserFile(f).keyid}`), ok.out);
 
     const key = generateEndorserKey();
     const pub = makeEndorserFile(key, 'Fresh Endorser', 'fresh@example.org');
@@ -68,11 +107,17 @@ describe('envelopes verify with an independent Ed25519 implementation (Go standa
 
     const original = JSON.parse(readFileSync(envelope, 'utf8')) as { payload: string; payloadType: string };
     const text = Buffer.from(original.payload, 'base64').toString('utf8');
-    writeFileSync(join(dir, 'tampered.json'), JSON.stringify({ ...original, payload: Buffer.from(text.replace('"1.2.0"', '"1.2.1"')).toString('base64') }));
+    writeFileSync(
+      join(dir, 'tampered.json'),
+      JSON.stringify({ ...original, payload: Buffer.from(text.replace('"1.2.0"', '"1.2.1"')).toString('base64') }),
+    );
     const tampered = await goVerify(go, join(dir, 'tampered.json'), ada);
     assert.equal(tampered.code, 1, tampered.out);
     assert.match(tampered.out, /^FAIL signature by [0-9a-f]{64} does not verify/m);
-    writeFileSync(join(dir, 'swapped.json'), JSON.stringify({ ...original, payloadType: 'application/vnd.cloudgate.endorser.v1+json' }));
+    writeFileSync(
+      join(dir, 'swapped.json'),
+      JSON.stringify({ ...original, payloadType: 'application/vnd.cloudgate.endorser.v1+json' }),
+    );
     const swapped = await goVerify(go, join(dir, 'swapped.json'), ada);
     assert.equal(swapped.code, 1, swapped.out);
   });

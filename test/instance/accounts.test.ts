@@ -9,7 +9,10 @@ const HASH = '$6$salt$abcdefghijklmnopqrstuvwxyz0123456789';
 
 function seed(root: string): void {
   mkdirSync(join(root, 'etc'), { recursive: true });
-  writeFileSync(join(root, 'etc/passwd'), 'root:x:0:0:root:/root:/bin/bash\n+nisuser::::::\nold:x:1000:1000::/home/old:/bin/sh\n');
+  writeFileSync(
+    join(root, 'etc/passwd'),
+    'root:x:0:0:root:/root:/bin/bash\n+nisuser::::::\nold:x:1000:1000::/home/old:/bin/sh\n',
+  );
   writeFileSync(join(root, 'etc/group'), 'root:x:0:\nwheel:x:10:root\nold:x:1000:\n');
   writeFileSync(join(root, 'etc/shadow'), 'root:*:19000:0:99999:7:::\nold:!:19000:0:99999:7:::\n', { mode: 0o640 });
   writeFileSync(join(root, 'etc/gshadow'), 'root:*::\nwheel:*::root\nold:!::\n', { mode: 0o640 });
@@ -26,7 +29,8 @@ const ctxText = [
   'bob = locked',
 ].join('\n');
 
-const status = (r: ApplyReport) => r.results.map((x) => `${x.plugin}=${x.status}${x.changed === undefined ? '' : x.changed ? '+' : '-'}`);
+const status = (r: ApplyReport) =>
+  r.results.map((x) => `${x.plugin}=${x.status}${x.changed === undefined ? '' : x.changed ? '+' : '-'}`);
 
 test('users and groups: create accounts, keep foreign lines, idempotent', async (t) => {
   const root = tempRoot(t);
@@ -44,7 +48,10 @@ test('users and groups: create accounts, keep foreign lines, idempotent', async 
   assert.ok(group.includes('daemons:x:100:'), 'system group allocated from 100');
   assert.ok(group.includes('wheel:x:10:root,alice'));
   assert.ok(group.includes('alice:x:1001:'));
-  assert.ok(group.some((l) => /^docker:x:\d+:alice$/.test(l)), 'missing supplementary group created');
+  assert.ok(
+    group.some((l) => /^docker:x:\d+:alice$/.test(l)),
+    'missing supplementary group created',
+  );
   assert.ok(read(root, 'etc/gshadow').includes('wheel:*::root,alice'));
 
   const shadow = read(root, 'etc/shadow');
@@ -60,7 +67,10 @@ test('users and groups: create accounts, keep foreign lines, idempotent', async 
   const before = ['etc/passwd', 'etc/group', 'etc/shadow', 'etc/gshadow'].map((f) => read(root, f));
   const r2 = await applyContext(ctxText, { root, previous: null });
   assert.deepEqual(status(r2), ['groups=ok-', 'users=ok-'], JSON.stringify(r2.results));
-  assert.deepEqual(['etc/passwd', 'etc/group', 'etc/shadow', 'etc/gshadow'].map((f) => read(root, f)), before);
+  assert.deepEqual(
+    ['etc/passwd', 'etc/group', 'etc/shadow', 'etc/gshadow'].map((f) => read(root, f)),
+    before,
+  );
 });
 
 test('users: files are created when missing; new shadow is private', async (t) => {
@@ -84,7 +94,10 @@ test('users: existing account is never renumbered, and nothing is written', asyn
 
 test('users/groups: data errors name the line and key, nothing applied', async (t) => {
   const root = tempRoot(t);
-  const r = await applyContext('[groups]\nok = gid:3000\nbad group = gid:1\n[users]\nmallory = password:hunter2\neve = uid:7 shel:/bin/sh\n', { root });
+  const r = await applyContext(
+    '[groups]\nok = gid:3000\nbad group = gid:1\n[users]\nmallory = password:hunter2\neve = uid:7 shel:/bin/sh\n',
+    { root },
+  );
   assert.equal(r.ok, false);
   const [groups, users] = r.results;
   assert.equal(groups.status, 'data-error');
@@ -97,10 +110,19 @@ test('users/groups: data errors name the line and key, nothing applied', async (
 
 test('users: a group whose gid [groups] fixes must be made by groups first', async (t) => {
   const root = tempRoot(t);
-  const r = await applyContext('[amiconfig]\nplugins = users groups\n[users]\nalice = groups:science\n[groups]\nscience = gid:4000\n', { root });
+  const r = await applyContext(
+    '[amiconfig]\nplugins = users groups\n[users]\nalice = groups:science\n[groups]\nscience = gid:4000\n',
+    { root },
+  );
   assert.equal(r.results[0].status, 'data-error');
-  assert.match(r.results[0].message!, /line 4 \[users\] key "alice": group "science" gets its gid from \[groups\]: list groups before users/);
-  const ok = await applyContext('[amiconfig]\nplugins = groups users\n[users]\nalice = groups:science\n[groups]\nscience = gid:4000\n', { root });
+  assert.match(
+    r.results[0].message!,
+    /line 4 \[users\] key "alice": group "science" gets its gid from \[groups\]: list groups before users/,
+  );
+  const ok = await applyContext(
+    '[amiconfig]\nplugins = groups users\n[users]\nalice = groups:science\n[groups]\nscience = gid:4000\n',
+    { root },
+  );
   assert.equal(ok.ok, true, JSON.stringify(ok.results));
   assert.match(read(root, 'etc/group'), /^science:x:4000:alice$/m);
 });

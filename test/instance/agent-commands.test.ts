@@ -8,7 +8,16 @@ import type { Agent, PeerEvent } from '../../core/index.js';
 import { StanzaError } from '../../protocols/index.js';
 import { RunScript, Drain, Shutdown, InstanceStatus } from '../../protocols/instance.js';
 import type { InstanceAgent } from '../../agents/instance/index.js';
-import { cloudgateFor, startInstance, startServer, suiteCleanup, tempDir, testGateway, waitFor, type TestGateway } from './agent-helpers.js';
+import {
+  cloudgateFor,
+  startInstance,
+  startServer,
+  suiteCleanup,
+  tempDir,
+  testGateway,
+  waitFor,
+  type TestGateway,
+} from './agent-helpers.js';
 
 describe('instance agent: commands, only from the JIDs its context allows', () => {
   let t: TestServer;
@@ -37,8 +46,17 @@ describe('instance agent: commands, only from the JIDs its context allows', () =
   test('boots with allow = gateway + alice', async (tc) => {
     root = tempDir(suite);
     const file = join(tempDir(tc), 'ctx.ini');
-    writeFileSync(file, `[environment]\nGREETING = hello\n${await cloudgateFor(t, 'vm-cmd', { allow: [`gateway@${t.host}`, `alice@${t.host}`], cloud: `cloud-a@${t.host}` })}`);
-    ia = await startInstance(suite, { root, contextFile: file, onShutdown: (r) => { shutdownReason = r; } });
+    writeFileSync(
+      file,
+      `[environment]\nGREETING = hello\n${await cloudgateFor(t, 'vm-cmd', { allow: [`gateway@${t.host}`, `alice@${t.host}`], cloud: `cloud-a@${t.host}` })}`,
+    );
+    ia = await startInstance(suite, {
+      root,
+      contextFile: file,
+      onShutdown: (r) => {
+        shutdownReason = r;
+      },
+    });
     await waitFor('ready', () => gw.presences.find((p) => p.instance_id === 'vm-cmd' && p.phase === 'ready'));
   });
 
@@ -53,7 +71,9 @@ describe('instance agent: commands, only from the JIDs its context allows', () =
     const r = await alice.request(RunScript, ia.agent.jid, { script, timeout_s: undefined });
     assert.deepEqual(r, { exit_code: 5, stdout: 'out hello vm-cmd\n', stderr: 'err line\n' });
     assert.ok(await ia.beat());
-    const beat = await waitFor('a heartbeat with the script\'s metric', () => gw.beats.find((b) => b.custom?.jobs_done === '12'));
+    const beat = await waitFor("a heartbeat with the script's metric", () =>
+      gw.beats.find((b) => b.custom?.jobs_done === '12'),
+    );
     assert.equal(beat.instance_id, 'vm-cmd');
   });
 
@@ -66,7 +86,12 @@ describe('instance agent: commands, only from the JIDs its context allows', () =
 
   test('a JID outside the allow list is refused, naming the sender, and nothing runs', async () => {
     const marker = join(root, 'mallory-was-here');
-    for (const [def, req] of [[RunScript, { script: `touch ${marker}`, timeout_s: undefined }], [Drain, {}], [Shutdown, {}], [InstanceStatus, {}]] as const) {
+    for (const [def, req] of [
+      [RunScript, { script: `touch ${marker}`, timeout_s: undefined }],
+      [Drain, {}],
+      [Shutdown, {}],
+      [InstanceStatus, {}],
+    ] as const) {
       await assert.rejects(mallory.request(def as any, ia.agent.jid, req), (e: unknown) => {
         assert.ok(e instanceof StanzaError, String(e));
         assert.equal(e.condition, 'not-authorized');
@@ -76,8 +101,14 @@ describe('instance agent: commands, only from the JIDs its context allows', () =
       });
     }
     // The cloud agent is trusted (it renews our token) but may not command the instance.
-    await assert.rejects(cloud.request(RunScript, ia.agent.jid, { script: `touch ${marker}`, timeout_s: undefined }), (e: any) =>
-      e.condition === 'not-authorized' && e.app === 'unauthorized-sender' && e.message.includes(`cloud-a@${t.host}`) && /allow list/.test(e.message));
+    await assert.rejects(
+      cloud.request(RunScript, ia.agent.jid, { script: `touch ${marker}`, timeout_s: undefined }),
+      (e: any) =>
+        e.condition === 'not-authorized' &&
+        e.app === 'unauthorized-sender' &&
+        e.message.includes(`cloud-a@${t.host}`) &&
+        /allow list/.test(e.message),
+    );
     await new Promise((r) => setTimeout(r, 100));
     assert.equal(existsSync(marker), false);
     assert.equal(ia.life.phase, 'ready', 'not drained, not shut down');
@@ -96,16 +127,27 @@ describe('instance agent: commands, only from the JIDs its context allows', () =
     const running = alice.request(RunScript, ia.agent.jid, { script: 'sleep 0.7; echo done', timeout_s: undefined });
     await waitFor('busy presence', () => gw.presences.find((p) => p.instance_id === 'vm-cmd' && p.busy === true));
     assert.deepEqual(await gw.agent.request(Drain, ia.agent.jid, {}), { idle: false });
-    await waitFor('draining presence', () => gw.presences.find((p) => p.instance_id === 'vm-cmd' && p.phase === 'draining'));
-    await assert.rejects(alice.request(RunScript, ia.agent.jid, { script: 'true', timeout_s: undefined }), (e: any) => e.condition === 'not-allowed' && e.app === 'draining');
+    await waitFor('draining presence', () =>
+      gw.presences.find((p) => p.instance_id === 'vm-cmd' && p.phase === 'draining'),
+    );
+    await assert.rejects(
+      alice.request(RunScript, ia.agent.jid, { script: 'true', timeout_s: undefined }),
+      (e: any) => e.condition === 'not-allowed' && e.app === 'draining',
+    );
     assert.equal((await running).stdout, 'done\n', 'work in progress finishes');
-    const drained = await waitFor('drained presence', () => gw.presences.find((p) => p.instance_id === 'vm-cmd' && p.phase === 'drained'));
+    const drained = await waitFor('drained presence', () =>
+      gw.presences.find((p) => p.instance_id === 'vm-cmd' && p.phase === 'drained'),
+    );
     assert.deepEqual({ ready: drained.ready, busy: drained.busy }, { ready: false, busy: false });
     assert.deepEqual(await gw.agent.request(Drain, ia.agent.jid, {}), { idle: true });
   });
 
   test('Shutdown: answered, then the agent stops (offline at the gateway) and onShutdown runs', async () => {
-    const offline = new Promise<void>((r) => gw.agent.on('peer', (e: PeerEvent) => { if (e.type === 'offline' && e.peer.jid === ia.agent.jid) r(); }));
+    const offline = new Promise<void>((r) =>
+      gw.agent.on('peer', (e: PeerEvent) => {
+        if (e.type === 'offline' && e.peer.jid === ia.agent.jid) r();
+      }),
+    );
     assert.deepEqual(await gw.agent.request(Shutdown, ia.agent.jid, { reason: 'scale-in' }), {});
     assert.equal(await ia.stopped, 'scale-in');
     await offline;

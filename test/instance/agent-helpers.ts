@@ -24,29 +24,53 @@ export function startServer(): Promise<TestServer> {
 }
 
 /** What a cloud agent does: mint a login for an instance JID with the instance host's key. */
-export async function mintInstance(t: TestServer, local: string, ttlS = 3600): Promise<{ token: string; expires: number }> {
+export async function mintInstance(
+  t: TestServer,
+  local: string,
+  ttlS = 3600,
+): Promise<{ token: string; expires: number }> {
   const key = await loadJwtKey(t.server.info.hostJwtKeyFiles[INSTANCE_HOST]!);
   return mintToken(key, `${local}@${INSTANCE_HOST}`, ttlS);
 }
 
-export interface CgFields { allow?: string[]; gateway?: string; cloud?: string; version?: number; ttlS?: number; instanceId?: string; token?: string; expires?: number }
+export interface CgFields {
+  allow?: string[];
+  gateway?: string;
+  cloud?: string;
+  version?: number;
+  ttlS?: number;
+  instanceId?: string;
+  token?: string;
+  expires?: number;
+}
 
 /** A [cloudgate] section for `local`@i.localhost on server `t`. */
 export async function cloudgateFor(t: TestServer, local: string, f: CgFields = {}): Promise<string> {
   const minted = f.token ? { token: f.token, expires: f.expires } : await mintInstance(t, local, f.ttlS);
   const cg: CloudgateSection = {
-    jid: `${local}@${INSTANCE_HOST}`, domain: INSTANCE_HOST,
+    jid: `${local}@${INSTANCE_HOST}`,
+    domain: INSTANCE_HOST,
     server: { host: t.server.info.ip, port: t.server.info.c2sPort },
-    token: minted.token, tokenExpires: minted.expires, ca: t.ca,
+    token: minted.token,
+    tokenExpires: minted.expires,
+    ca: t.ca,
     allow: f.allow ?? [`gateway@${t.host}`],
     gateway: f.gateway ?? `gateway@${t.host}`,
-    cloud: f.cloud, contextVersion: f.version ?? 1, instanceId: f.instanceId,
-    deployment: 'dep-1', service: 'worker',
+    cloud: f.cloud,
+    contextVersion: f.version ?? 1,
+    instanceId: f.instanceId,
+    deployment: 'dep-1',
+    service: 'worker',
   };
   return renderCloudgate(cg);
 }
 
-type Beat = Record<string, any> & { seq: number; custom?: Record<string, string>; phase: string; context_version: number };
+type Beat = Record<string, any> & {
+  seq: number;
+  custom?: Record<string, string>;
+  phase: string;
+  context_version: number;
+};
 type Report = { version: number; ok: boolean; results: any[]; instance_id: string };
 type Presence = { instance_id: string; phase: string; ready: boolean; busy?: boolean; context_version: number };
 
@@ -58,10 +82,15 @@ export async function testGateway(t: TestServer, o: { user?: string; prepare?: (
   const beats: Beat[] = [];
   const reports: Report[] = [];
   const presences: Array<Presence & { jid: string }> = [];
-  agent.onMessage(Heartbeat, (m) => { beats.push(m as Beat); });
-  agent.onMessage(ContextReport, (m) => { reports.push(m as Report); });
+  agent.onMessage(Heartbeat, (m) => {
+    beats.push(m as Beat);
+  });
+  agent.onMessage(ContextReport, (m) => {
+    reports.push(m as Report);
+  });
   agent.on('peer', (e: PeerEvent) => {
-    if (e.type !== 'offline' && e.peer.kind === 'instance' && e.peer.data) presences.push({ ...(e.peer.data as Presence), jid: e.peer.jid });
+    if (e.type !== 'offline' && e.peer.kind === 'instance' && e.peer.data)
+      presences.push({ ...(e.peer.data as Presence), jid: e.peer.jid });
   });
   await agent.start();
   return { agent, beats, reports, presences };
@@ -69,7 +98,11 @@ export async function testGateway(t: TestServer, o: { user?: string; prepare?: (
 export type TestGateway = Awaited<ReturnType<typeof testGateway>>;
 
 /** Polls `probe` until it returns something truthy; fails after `ms` with `what`. */
-export function waitFor<T>(what: string, probe: () => T | undefined | false | null, ms = 20_000): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
+export function waitFor<T>(
+  what: string,
+  probe: () => T | undefined | false | null,
+  ms = 20_000,
+): Promise<Exclude<T, undefined | null | false | 0 | ''>> {
   return until(what, probe, ms, 20);
 }
 
@@ -87,8 +120,12 @@ export function tempDir(t: Cleanup, prefix = 'cg-ia-'): string {
 export function suiteCleanup(): Cleanup & { run(): Promise<void> } {
   const fns: Array<() => unknown> = [];
   return {
-    after: (fn: () => unknown) => { fns.push(fn); },
-    async run() { for (const fn of fns.splice(0).reverse()) await fn(); },
+    after: (fn: () => unknown) => {
+      fns.push(fn);
+    },
+    async run() {
+      for (const fn of fns.splice(0).reverse()) await fn();
+    },
   };
 }
 

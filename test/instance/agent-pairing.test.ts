@@ -10,7 +10,16 @@ import { RunScript } from '../../protocols/instance.js';
 import { createGatewayModel, openGatewayStore, type GatewayModel } from '../../agents/gateway/model/index.js';
 import { pairing, normalizePairingCode, newPairingCode } from '../../agents/gateway/pairing.js';
 import { fetchPairedContext, InstanceError } from '../../agents/instance/index.js';
-import { INSTANCE_HOST, startInstance, startServer, suiteCleanup, tempDir, testGateway, waitFor, type TestGateway } from './agent-helpers.js';
+import {
+  INSTANCE_HOST,
+  startInstance,
+  startServer,
+  suiteCleanup,
+  tempDir,
+  testGateway,
+  waitFor,
+  type TestGateway,
+} from './agent-helpers.js';
 import { readFileSync } from 'node:fs';
 
 const BODY = '[amiconfig]\nplugins = files\n[files]\n/etc/motd =\n    paired by its owner\n';
@@ -33,8 +42,14 @@ describe('pairing end to end: gateway code → running machine fetches its conte
   let p: ReturnType<typeof pairing>;
   let clock = 0;
   const suite = suiteCleanup();
-  const post = (body: unknown) => fetch(`${p.url}/pair`, { method: 'POST', body: JSON.stringify(body), headers: { 'content-type': 'application/json' } });
-  const codeFor = (ttl_s?: number) => alice.request(PairingCode, gw.agent.jid, { context: 'analysis', version: undefined, ttl_s });
+  const post = (body: unknown) =>
+    fetch(`${p.url}/pair`, {
+      method: 'POST',
+      body: JSON.stringify(body),
+      headers: { 'content-type': 'application/json' },
+    });
+  const codeFor = (ttl_s?: number) =>
+    alice.request(PairingCode, gw.agent.jid, { context: 'analysis', version: undefined, ttl_s });
 
   before(async () => {
     t = await startServer();
@@ -45,9 +60,15 @@ describe('pairing end to end: gateway code → running machine fetches its conte
     gw = await testGateway(t, {
       prepare: (agent) => {
         p = pairing({
-          agent, model, log: silent, httpPort: 0, domain: INSTANCE_HOST,
-          server: `${t.server.info.ip}:${t.server.info.c2sPort}`, ca: t.ca,
-          mint: (jid) => mintToken(key, jid, 3600), maxFailures: 6,
+          agent,
+          model,
+          log: silent,
+          httpPort: 0,
+          domain: INSTANCE_HOST,
+          server: `${t.server.info.ip}:${t.server.info.c2sPort}`,
+          ca: t.ca,
+          mint: (jid) => mintToken(key, jid, 3600),
+          maxFailures: 6,
           now: () => Date.now() + clock,
         });
         agent.use(p);
@@ -69,7 +90,10 @@ describe('pairing end to end: gateway code → running machine fetches its conte
     assert.ok(expires > Date.now() / 1000 + 100 && expires <= Date.now() / 1000 + 121);
     const rows = JSON.stringify(model.db.prepare('SELECT * FROM pairing_codes').all());
     assert.ok(!rows.includes(code) && !rows.includes(normalizePairingCode(code)!), 'no plaintext code in the database');
-    await assert.rejects(alice.request(PairingCode, gw.agent.jid, { context: 'nope', version: undefined, ttl_s: undefined }), (e: any) => e.condition === 'item-not-found');
+    await assert.rejects(
+      alice.request(PairingCode, gw.agent.jid, { context: 'nope', version: undefined, ttl_s: undefined }),
+      (e: any) => e.condition === 'item-not-found',
+    );
   });
 
   let code = '';
@@ -82,14 +106,19 @@ describe('pairing end to end: gateway code → running machine fetches its conte
     assert.match(ia.identity.bare, new RegExp(`^pair-[0-9a-f]{12}@${INSTANCE_HOST.replace('.', '\\.')}$`));
     assert.deepEqual([...ia.identity.section.allow].sort(), [`alice@${t.host}`, `gateway@${t.host}`]);
     assert.equal(readFileSync(join(root, 'etc/motd'), 'utf8'), 'paired by its owner\n');
-    const presence = await waitFor('ready presence of the paired machine', () => gw.presences.find((x) => x.instance_id === ia.identity.instanceId && x.phase === 'ready'));
+    const presence = await waitFor('ready presence of the paired machine', () =>
+      gw.presences.find((x) => x.instance_id === ia.identity.instanceId && x.phase === 'ready'),
+    );
     assert.equal(presence.context_version, 1);
     const r = await alice.request(RunScript, ia.agent.jid, { script: 'echo owner was here', timeout_s: undefined });
     assert.equal(r.stdout, 'owner was here\n');
     // It renews its token at the gateway that paired it; nobody else may.
     const renewed = await ia.agent.request(RenewToken, gw.agent.jid, {});
     assert.ok(renewed.token.length > 20 && renewed.expires > Date.now() / 1000);
-    await assert.rejects(alice.request(RenewToken, gw.agent.jid, {}), (e: any) => e.condition === 'forbidden' && e.app === 'not-paired');
+    await assert.rejects(
+      alice.request(RenewToken, gw.agent.jid, {}),
+      (e: any) => e.condition === 'forbidden' && e.app === 'not-paired',
+    );
 
     // Restarted, it uses the context it was paired with: the code is spent.
     await ia.stop();
@@ -107,7 +136,13 @@ describe('pairing end to end: gateway code → running machine fetches its conte
     assert.deepEqual(await used.json(), await unknown.json());
     assert.equal((await post({ code: 'short' })).status, 400);
     assert.equal((await post({ nothing: 1 })).status, 400);
-    await assert.rejects(fetchPairedContext(p.url, code, 2000), (e: unknown) => e instanceof InstanceError && e.code === 'CG_INSTANCE_PAIRING' && /HTTP 404: unknown or already used/.test(e.message));
+    await assert.rejects(
+      fetchPairedContext(p.url, code, 2000),
+      (e: unknown) =>
+        e instanceof InstanceError &&
+        e.code === 'CG_INSTANCE_PAIRING' &&
+        /HTTP 404: unknown or already used/.test(e.message),
+    );
   });
 
   test('an expired code says so (410)', async () => {

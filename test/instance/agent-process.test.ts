@@ -16,15 +16,26 @@ async function spawnAgent(cleanup: { after(fn: () => unknown): void }, env: Reco
   const drive = join(root, 'no-config-drive');
   const child = spawn(process.execPath, [MAIN], {
     env: {
-      PATH: process.env.PATH, CLOUDGATE_LOG_LEVEL: 'warn', CLOUDGATE_ROOT: root, CLOUDGATE_CONFIG_DRIVE: drive,
-      CLOUDGATE_METADATA_URL: `http://127.0.0.1:${await closedPort()}/latest/user-data`, ...env,
+      PATH: process.env.PATH,
+      CLOUDGATE_LOG_LEVEL: 'warn',
+      CLOUDGATE_ROOT: root,
+      CLOUDGATE_CONFIG_DRIVE: drive,
+      CLOUDGATE_METADATA_URL: `http://127.0.0.1:${await closedPort()}/latest/user-data`,
+      ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let stderr = '';
-  child.stderr!.setEncoding('utf8').on('data', (d: string) => { stderr += d; });
+  child.stderr!.setEncoding('utf8').on('data', (d: string) => {
+    stderr += d;
+  });
   const exited = new Promise<number | null>((r) => child.on('exit', (code) => r(code)));
-  cleanup.after(async () => { if (child.exitCode === null && child.signalCode === null) { child.kill('SIGKILL'); await exited; } });
+  cleanup.after(async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGKILL');
+      await exited;
+    }
+  });
   return { child: child as ChildProcess, root, exited, stderr: () => stderr };
 }
 
@@ -39,8 +50,13 @@ test('node dist/agents/instance/main.js: comes online from CLOUDGATE_CONTEXT_FIL
   writeFileSync(file, `[files]\n/etc/motd =\n    from a real process\n${await cloudgateFor(t, 'vm-proc')}`);
   const p = await spawnAgent(cleanup, { CLOUDGATE_CONTEXT_FILE: file, CLOUDGATE_INSTANCE_ID: 'i-proc' });
 
-  const ready = await waitFor('the process\'s ready presence', () => gw.presences.find((x) => x.instance_id === 'i-proc' && x.phase === 'ready'), 15000)
-    .catch((err) => { throw new Error(`${err.message}; agent stderr:\n${p.stderr()}`); });
+  const ready = await waitFor(
+    "the process's ready presence",
+    () => gw.presences.find((x) => x.instance_id === 'i-proc' && x.phase === 'ready'),
+    15000,
+  ).catch((err) => {
+    throw new Error(`${err.message}; agent stderr:\n${p.stderr()}`);
+  });
   assert.ok(existsSync(join(p.root, 'etc/motd')), 'the context was applied under CLOUDGATE_ROOT');
   assert.ok(existsSync(join(p.root, 'var/lib/cloudgate/agent.db')), 'its outbox lives under the root');
   await gw.agent.request(Shutdown, ready.jid, { reason: 'test over' });

@@ -7,16 +7,35 @@ import { makeAgent } from '../helpers/agents.js';
 import type { Agent } from '../../core/index.js';
 import { Recontextualize, InstanceStatus } from '../../protocols/instance.js';
 import type { InstanceAgent } from '../../agents/instance/index.js';
-import { cloudgateFor, startInstance, startServer, suiteCleanup, tempDir, testGateway, waitFor, type TestGateway } from './agent-helpers.js';
+import {
+  cloudgateFor,
+  startInstance,
+  startServer,
+  suiteCleanup,
+  tempDir,
+  testGateway,
+  waitFor,
+  type TestGateway,
+} from './agent-helpers.js';
 
 const summary = (results: any[]) => results.map((r) => `${r.plugin}${r.phase ? `:${r.phase}` : ''}=${r.status}`);
 
-const context = (motd: string, after = 'echo "after ran with ROLE=$ROLE" >> "$CLOUDGATE_ROOT/after.log"') => [
-  '[amiconfig]', 'plugins = environment files scripts',
-  '[environment]', 'ROLE = worker',
-  '[files]', '/etc/motd =', `    ${motd}`, '/etc/app.conf =', '    threads = 4',
-  '[scripts]', 'after =', `    ${after}`, '',
-].join('\n');
+const context = (motd: string, after = 'echo "after ran with ROLE=$ROLE" >> "$CLOUDGATE_ROOT/after.log"') =>
+  [
+    '[amiconfig]',
+    'plugins = environment files scripts',
+    '[environment]',
+    'ROLE = worker',
+    '[files]',
+    '/etc/motd =',
+    `    ${motd}`,
+    '/etc/app.conf =',
+    '    threads = 4',
+    '[scripts]',
+    'after =',
+    `    ${after}`,
+    '',
+  ].join('\n');
 
 describe('instance agent: re-contextualization', () => {
   let t: TestServer;
@@ -27,8 +46,12 @@ describe('instance agent: re-contextualization', () => {
   let file: string;
   const suite = suiteCleanup();
   const read = (p: string) => readFileSync(join(root, p), 'utf8');
-  const recontext = (text: string, version: number) => gw.agent.request(Recontextualize, ia.agent.jid, { context: text, version });
-  const presenceAt = (v: number, phase = 'ready') => waitFor(`presence v${v} ${phase}`, () => gw.presences.find((p) => p.instance_id === 'vm-re' && p.context_version === v && p.phase === phase));
+  const recontext = (text: string, version: number) =>
+    gw.agent.request(Recontextualize, ia.agent.jid, { context: text, version });
+  const presenceAt = (v: number, phase = 'ready') =>
+    waitFor(`presence v${v} ${phase}`, () =>
+      gw.presences.find((p) => p.instance_id === 'vm-re' && p.context_version === v && p.phase === phase),
+    );
 
   before(async () => {
     t = await startServer();
@@ -56,18 +79,31 @@ describe('instance agent: re-contextualization', () => {
     const r = await recontext(context('v2'), 2);
     assert.equal(r.ok, true);
     assert.equal(r.version, 2);
-    assert.deepEqual(summary(r.results), ['scripts:before=unchanged', 'environment=unchanged', 'files=ok', 'scripts:after=unchanged']);
+    assert.deepEqual(summary(r.results), [
+      'scripts:before=unchanged',
+      'environment=unchanged',
+      'files=ok',
+      'scripts:after=unchanged',
+    ]);
     assert.equal(read('etc/motd'), 'v2\n');
     assert.equal(read('after.log'), 'after ran with ROLE=worker\n', 'the unchanged after-script did not run again');
     await presenceAt(2);
-    const report = await waitFor('ContextReport v2', () => gw.reports.find((x) => x.instance_id === 'vm-re' && x.version === 2));
+    const report = await waitFor('ContextReport v2', () =>
+      gw.reports.find((x) => x.instance_id === 'vm-re' && x.version === 2),
+    );
     assert.equal(report.ok, true);
     assert.equal(ia.life.contextVersion, 2);
   });
 
   test('an older version is refused (stale-version); a non-allowed JID is refused', async () => {
-    await assert.rejects(recontext(context('v1'), 1), (e: any) => e.condition === 'conflict' && e.app === 'stale-version');
-    await assert.rejects(mallory.request(Recontextualize, ia.agent.jid, { context: context('evil'), version: 9 }), (e: any) => e.condition === 'not-authorized' && e.message.includes('mallory@'));
+    await assert.rejects(
+      recontext(context('v1'), 1),
+      (e: any) => e.condition === 'conflict' && e.app === 'stale-version',
+    );
+    await assert.rejects(
+      mallory.request(Recontextualize, ia.agent.jid, { context: context('evil'), version: 9 }),
+      (e: any) => e.condition === 'not-authorized' && e.message.includes('mallory@'),
+    );
     assert.equal(read('etc/motd'), 'v2\n');
   });
 
@@ -76,23 +112,37 @@ describe('instance agent: re-contextualization', () => {
     assert.deepEqual({ ok: syntax.ok, version: syntax.version }, { ok: false, version: 2 });
     assert.deepEqual(summary(syntax.results), ['context=data-error']);
     assert.match((syntax.results[0] as { message: string }).message, /line 2/);
-    const unknown = await recontext(context('v3').replace('plugins = environment', 'plugins = frobnicate environment'), 3);
+    const unknown = await recontext(
+      context('v3').replace('plugins = environment', 'plugins = frobnicate environment'),
+      3,
+    );
     assert.equal(unknown.ok, false);
     assert.ok(summary(unknown.results).includes('frobnicate=data-error'));
     assert.equal(read('etc/motd'), 'v2\n');
     assert.deepEqual({ phase: ia.life.phase, v: ia.life.contextVersion }, { phase: 'ready', v: 2 });
-    await waitFor('reports of the refused v3', () => gw.reports.filter((x) => x.instance_id === 'vm-re' && x.version === 3 && !x.ok).length === 2);
+    await waitFor(
+      'reports of the refused v3',
+      () => gw.reports.filter((x) => x.instance_id === 'vm-re' && x.version === 3 && !x.ok).length === 2,
+    );
   });
 
   test('a context for another instance is refused', async () => {
     const other = context('v3') + (await cloudgateFor(t, 'vm-other', { version: 3 }));
-    await assert.rejects(recontext(other, 3), (e: any) => e.condition === 'bad-request' && e.app === 'identity' && /vm-other@/.test(e.message));
+    await assert.rejects(
+      recontext(other, 3),
+      (e: any) => e.condition === 'bad-request' && e.app === 'identity' && /vm-other@/.test(e.message),
+    );
   });
 
   test('a v3 whose script fails: phase failed at v3; v4 repairs it', async () => {
     const failing = await recontext(context('v3', 'echo broken >&2; exit 1'), 3);
     assert.equal(failing.ok, false);
-    assert.deepEqual(summary(failing.results), ['scripts:before=unchanged', 'environment=unchanged', 'files=ok', 'scripts:after=failed']);
+    assert.deepEqual(summary(failing.results), [
+      'scripts:before=unchanged',
+      'environment=unchanged',
+      'files=ok',
+      'scripts:after=failed',
+    ]);
     await presenceAt(3, 'failed');
     const fixed = await recontext(context('v4', 'echo "v4 after" >> "$CLOUDGATE_ROOT/after.log"'), 4);
     assert.equal(fixed.ok, true);
@@ -101,11 +151,17 @@ describe('instance agent: re-contextualization', () => {
   });
 
   test('a newer [cloudgate] may change whom the instance obeys, never who it is', async () => {
-    const text = context('v4', 'echo "v4 after" >> "$CLOUDGATE_ROOT/after.log"') + (await cloudgateFor(t, 'vm-re', { version: 5, allow: [`gateway@${t.host}`, `mallory@${t.host}`] }));
+    const text =
+      context('v4', 'echo "v4 after" >> "$CLOUDGATE_ROOT/after.log"') +
+      (await cloudgateFor(t, 'vm-re', { version: 5, allow: [`gateway@${t.host}`, `mallory@${t.host}`] }));
     const jid = ia.agent.jid;
     const r = await recontext(text, 5);
     assert.equal(r.ok, true);
-    assert.deepEqual(summary(r.results).filter((x) => !x.endsWith('=unchanged')), [], 'same plugins: nothing re-applied');
+    assert.deepEqual(
+      summary(r.results).filter((x) => !x.endsWith('=unchanged')),
+      [],
+      'same plugins: nothing re-applied',
+    );
     const s = await mallory.request(InstanceStatus, ia.agent.jid, {});
     assert.equal(s.context_version, 5);
     assert.equal(ia.agent.jid, jid);
@@ -118,7 +174,10 @@ describe('instance agent: re-contextualization', () => {
     assert.equal(ia.located.source, 'saved');
     assert.equal(ia.life.contextVersion, 5);
     assert.ok(ia.identity.allows(`mallory@${t.host}`), 'whom it obeys came back with it');
-    assert.ok(ia.bootReport.results.filter((r) => r.status !== 'disabled').every((r) => r.status === 'unchanged'), JSON.stringify(ia.bootReport.results));
+    assert.ok(
+      ia.bootReport.results.filter((r) => r.status !== 'disabled').every((r) => r.status === 'unchanged'),
+      JSON.stringify(ia.bootReport.results),
+    );
     assert.equal(read('etc/motd'), 'v4\n');
     assert.equal(read('after.log'), log);
   });

@@ -5,14 +5,27 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EjabberdServer } from '../../ejabberd/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
-import { INSTANCE_HOST, cloudgateFor, startInstance, startServer, suiteCleanup, tempDir, testGateway, waitFor } from './agent-helpers.js';
+import {
+  INSTANCE_HOST,
+  cloudgateFor,
+  startInstance,
+  startServer,
+  suiteCleanup,
+  tempDir,
+  testGateway,
+  waitFor,
+} from './agent-helpers.js';
 
 test('the server is not up yet: the agent keeps trying (jittered backoff) and joins once it is', async (tc) => {
   const cleanup = suiteCleanup();
   tc.after(() => cleanup.run());
   const dir = mkdtempSync(join(tmpdir(), 'cgt-ejabberd-'));
   cleanup.after(() => rmSync(dir, { recursive: true, force: true }));
-  const server = await EjabberdServer.prepare({ dir, logLevel: 'warning', extraHosts: [{ name: INSTANCE_HOST, ownJwtKey: true }] });
+  const server = await EjabberdServer.prepare({
+    dir,
+    logLevel: 'warning',
+    extraHosts: [{ name: INSTANCE_HOST, ownJwtKey: true }],
+  });
   cleanup.after(() => server.stop());
   const t = { server, host: server.info.host, ca: readFileSync(server.info.certFile, 'utf8') } as TestServer;
 
@@ -42,7 +55,13 @@ test('a restarted gateway gets heartbeats again (the instance re-announces itsel
 
   const gw2 = await testGateway(t);
   cleanup.after(() => gw2.agent.stop());
-  const beat = await waitFor('beats at the restarted gateway', () => gw2.beats.find((b) => b.instance_id === 'vm-beat'), 15_000);
+  const beat = await waitFor(
+    'beats at the restarted gateway',
+    () => gw2.beats.find((b) => b.instance_id === 'vm-beat'),
+    15_000,
+  );
   assert.equal(beat.phase, 'ready');
-  await waitFor('its presence too', () => gw2.presences.find((p) => p.instance_id === 'vm-beat' && p.phase === 'ready'));
+  await waitFor('its presence too', () =>
+    gw2.presences.find((p) => p.instance_id === 'vm-beat' && p.phase === 'ready'),
+  );
 });

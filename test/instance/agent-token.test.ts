@@ -6,7 +6,16 @@ import { makeAgent } from '../helpers/agents.js';
 import { RenewToken } from '../../protocols/cloud.js';
 import { InstanceStatus } from '../../protocols/instance.js';
 import { SAVED_TOKEN, renewalDelayMs, jwtExpiry } from '../../agents/instance/index.js';
-import { cloudgateFor, mintInstance, startInstance, startServer, suiteCleanup, tempDir, testGateway, waitFor } from './agent-helpers.js';
+import {
+  cloudgateFor,
+  mintInstance,
+  startInstance,
+  startServer,
+  suiteCleanup,
+  tempDir,
+  testGateway,
+  waitFor,
+} from './agent-helpers.js';
 
 test('renewal schedule: two thirds into the life, a minute before expiry when possible, never at once', () => {
   const now = 1_000_000_000_000;
@@ -46,14 +55,22 @@ test('token renewal through the cloud agent; reconnects after the first token ex
   const [a, b] = await Promise.all([boot('vm-renew', `cloud-a@${t.host}`), boot('vm-norenew')]);
   const firstExpiry = a.ia.token.expires!;
 
-  await waitFor('a renewal, saved', () => renewedFor.length > 0 && a.ia.token.expires! > firstExpiry && existsSync(join(a.root, SAVED_TOKEN)), 6000);
+  await waitFor(
+    'a renewal, saved',
+    () => renewedFor.length > 0 && a.ia.token.expires! > firstExpiry && existsSync(join(a.root, SAVED_TOKEN)),
+    6000,
+  );
   assert.deepEqual(renewedFor, ['vm-renew@i.localhost']);
   const saved = JSON.parse(readFileSync(join(a.root, SAVED_TOKEN), 'utf8'));
   assert.equal(saved.token, a.ia.token.token);
   assert.equal(statSync(join(a.root, SAVED_TOKEN)).mode & 0o777, 0o600);
 
   await waitFor('the first tokens to expire', () => Date.now() > firstExpiry * 1000 + 1200, 8000);
-  const back = new Promise<void>((r) => a.ia.agent.conn.on('status', (e: { type: string }) => { if (e.type === 'online') r(); }));
+  const back = new Promise<void>((r) =>
+    a.ia.agent.conn.on('status', (e: { type: string }) => {
+      if (e.type === 'online') r();
+    }),
+  );
   a.ia.agent.conn.dropSocket();
   b.ia.agent.conn.dropSocket();
   await back;

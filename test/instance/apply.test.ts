@@ -18,16 +18,25 @@ test('a syntax error is reported with its line, and nothing is applied', async (
 
 test('an unknown plugin rejects the whole context, nothing applied, state untouched', async (t) => {
   const root = tempRoot(t);
-  const r = await applyContext('[amiconfig]\nplugins = environment frobnicate\n[environment]\nA = 1\n[frobnicate]\nx = 1\n', { root });
+  const r = await applyContext(
+    '[amiconfig]\nplugins = environment frobnicate\n[environment]\nA = 1\n[frobnicate]\nx = 1\n',
+    { root },
+  );
   assert.deepEqual(summary(r), ['environment=disabled', 'frobnicate=data-error']);
   assert.equal(r.results[0].message, 'not applied: the context has errors');
-  assert.match(r.results[1].message!, /line 2 \[amiconfig\] key "plugins": unknown plugin "frobnicate" \(known: environment, files, groups, hostname, scripts, users\)/);
+  assert.match(
+    r.results[1].message!,
+    /line 2 \[amiconfig\] key "plugins": unknown plugin "frobnicate" \(known: environment, files, groups, hostname, scripts, users\)/,
+  );
   assert.deepEqual(readdirSync(root), []);
 });
 
 test('sections not listed, unknown sections without plugins=, and an unrun preamble are reported as disabled', async (t) => {
   const root = tempRoot(t);
-  const listed = await applyContext('touch x\n[amiconfig]\nplugins = environment\n[environment]\nA = 1\n[hostname]\nname = a\n', { root });
+  const listed = await applyContext(
+    'touch x\n[amiconfig]\nplugins = environment\n[environment]\nA = 1\n[hostname]\nname = a\n',
+    { root },
+  );
   assert.deepEqual(summary(listed), ['environment=ok', 'hostname=disabled', 'scripts:before=disabled']);
   assert.match(listed.results[2].message!, /preamble not run/);
   assert.equal(existsSync(join(root, 'x')), false);
@@ -39,33 +48,67 @@ test('sections not listed, unknown sections without plugins=, and an unrun pream
 test('a failing script stops the run; exactly what was applied is recorded', async (t) => {
   const root = tempRoot(t);
   const text = [
-    '[cloudgate]', 'jid = vm@example.org', 'context_version = 1',
-    '[amiconfig]', 'plugins = environment scripts files hostname',
-    '[environment]', 'A = 1',
-    '[scripts]', 'after =', '    echo "cannot start app" >&2', '    exit 42',
-    '[files]', '/etc/a =', '    a',
-    '[hostname]', 'name = h1',
+    '[cloudgate]',
+    'jid = vm@example.org',
+    'context_version = 1',
+    '[amiconfig]',
+    'plugins = environment scripts files hostname',
+    '[environment]',
+    'A = 1',
+    '[scripts]',
+    'after =',
+    '    echo "cannot start app" >&2',
+    '    exit 42',
+    '[files]',
+    '/etc/a =',
+    '    a',
+    '[hostname]',
+    'name = h1',
   ].join('\n');
   const r = await applyContext(text, { root });
-  assert.deepEqual(summary(r), ['scripts:before=ok', 'environment=ok', 'files=ok', 'hostname=ok', 'scripts:after=failed']);
+  assert.deepEqual(summary(r), [
+    'scripts:before=ok',
+    'environment=ok',
+    'files=ok',
+    'hostname=ok',
+    'scripts:after=failed',
+  ]);
   assert.match(r.results[4].message!, /exited 42: cannot start app/);
   const s = (await readState(root))!;
   assert.equal(s.complete, false);
   assert.deepEqual(Object.keys(s.steps).sort(), ['environment', 'files', 'hostname', 'scripts:before']);
 
   const early = await applyContext(text.replace('after =', 'before ='), { root: tempRoot(t) });
-  assert.deepEqual(summary(early), ['scripts:before=failed', 'environment=disabled', 'files=disabled', 'hostname=disabled', 'scripts:after=disabled']);
+  assert.deepEqual(summary(early), [
+    'scripts:before=failed',
+    'environment=disabled',
+    'files=disabled',
+    'hostname=disabled',
+    'scripts:after=disabled',
+  ]);
   assert.equal(early.results[1].message, 'not applied: earlier plugin "scripts:before" failed');
   JSON.parse(JSON.stringify(early));
 });
 
 function context(version: number, motd: string, after: string): string {
   return [
-    '[cloudgate]', 'jid = vm@example.org', `context_version = ${version}`,
-    '[amiconfig]', 'plugins = environment files scripts',
-    '[environment]', 'STAGE = prod',
-    '[files]', '/etc/motd =', `    ${motd}`, '/etc/fixed =', '    same',
-    '[scripts]', 'before =', '    echo before >> runs', 'after =', `    echo "${after}" >> runs`,
+    '[cloudgate]',
+    'jid = vm@example.org',
+    `context_version = ${version}`,
+    '[amiconfig]',
+    'plugins = environment files scripts',
+    '[environment]',
+    'STAGE = prod',
+    '[files]',
+    '/etc/motd =',
+    `    ${motd}`,
+    '/etc/fixed =',
+    '    same',
+    '[scripts]',
+    'before =',
+    '    echo before >> runs',
+    'after =',
+    `    echo "${after}" >> runs`,
   ].join('\n');
 }
 
@@ -100,7 +143,10 @@ test('re-contextualization v1 -> v2 applies only what changed', async (t) => {
 test('re-contextualization uses `previous` when given, and retries only a step that failed', async (t) => {
   const root = tempRoot(t);
   let fail = true;
-  const { url } = await serve(t, (_req, res) => { res.statusCode = fail ? 500 : 200; res.end('remote\n'); });
+  const { url } = await serve(t, (_req, res) => {
+    res.statusCode = fail ? 500 : 200;
+    res.end('remote\n');
+  });
   const text = `[amiconfig]\nplugins = environment files\n[environment]\nA = 1\n[files]\n/etc/r = ${url}/r\n`;
   const r1 = await applyContext(text, { root });
   assert.deepEqual(summary(r1), ['environment=ok', 'files=failed']);

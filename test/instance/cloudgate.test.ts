@@ -5,26 +5,28 @@ import { parseContext, ContextError } from '../../agents/instance/context/index.
 const PEM = '-----BEGIN CERTIFICATE-----\n    MIIBszCCAVmgAwIBAgIU\n    -----END CERTIFICATE-----';
 
 test('[cloudgate] parses into a typed, frozen object', () => {
-  const c = parseContext([
-    '[CloudGate]',
-    'server = XMPP.example.org:5223',
-    'jid = VM-42@I.Cloud-A.example.org/agent',
-    'token = eyJhbGciOi.x.y',
-    'token_expires = 1767225600',
-    'ca =',
-    `    ${PEM}`,
-    'allow = alice@example.org,  Gateway@Example.org',
-    'context_version = 3',
-    'context_id = ctx-analysis',
-    'deployment = dep-17',
-    'service = worker',
-    'instance_id = i-0abc',
-    'gateway = gateway@example.org',
-    'heartbeat_interval = 30',
-    'metrics_interval = 7.5',
-    'pubsub = pubsub.example.org',
-    'x_future = tolerated',
-  ].join('\n'));
+  const c = parseContext(
+    [
+      '[CloudGate]',
+      'server = XMPP.example.org:5223',
+      'jid = VM-42@I.Cloud-A.example.org/agent',
+      'token = eyJhbGciOi.x.y',
+      'token_expires = 1767225600',
+      'ca =',
+      `    ${PEM}`,
+      'allow = alice@example.org,  Gateway@Example.org',
+      'context_version = 3',
+      'context_id = ctx-analysis',
+      'deployment = dep-17',
+      'service = worker',
+      'instance_id = i-0abc',
+      'gateway = gateway@example.org',
+      'heartbeat_interval = 30',
+      'metrics_interval = 7.5',
+      'pubsub = pubsub.example.org',
+      'x_future = tolerated',
+    ].join('\n'),
+  );
   const cg = c.cloudgate!;
   assert.deepEqual(cg.server, { host: 'xmpp.example.org', port: 5223 });
   assert.equal(cg.jid, 'vm-42@i.cloud-a.example.org/agent');
@@ -69,14 +71,17 @@ const bad: [string, string, string][] = [
 for (const [name, body, key] of bad) {
   test(`[cloudgate] error: ${name} names line, section and key`, () => {
     const text = `[amiconfig]\nplugins =\n[cloudgate]\n${body}\n`;
-    assert.throws(() => parseContext(text), (err: unknown) => {
-      assert.ok(err instanceof ContextError);
-      assert.equal(err.code, 'CG_CONTEXT_INVALID');
-      assert.equal(err.section, 'cloudgate');
-      assert.equal(err.key, key);
-      assert.ok(err.line !== undefined && err.line >= 3, `line ${err.line}`);
-      assert.match(err.message, /^line \d+ \[cloudgate\] key "/);
-      return true;
-    });
+    assert.throws(
+      () => parseContext(text),
+      (err: unknown) => {
+        assert.ok(err instanceof ContextError);
+        assert.equal(err.code, 'CG_CONTEXT_INVALID');
+        assert.equal(err.section, 'cloudgate');
+        assert.equal(err.key, key);
+        assert.ok(err.line !== undefined && err.line >= 3, `line ${err.line}`);
+        assert.match(err.message, /^line \d+ \[cloudgate\] key "/);
+        return true;
+      },
+    );
   });
 }

@@ -10,15 +10,15 @@ import { tempRoot, read, mode, serve } from './helpers.js';
 
 test('environment: shell-quoted profile.d file that sh can source, returned to the caller', async (t) => {
   const root = tempRoot(t);
-  const text = "[environment]\nGREETING = it's \"quoted\" $HOME `x`\nMULTI =\n    line one\n    line two\n";
+  const text = '[environment]\nGREETING = it\'s "quoted" $HOME `x`\nMULTI =\n    line one\n    line two\n';
   const r = await applyContext(text, { root, previous: null });
   assert.equal(r.results[0].status, 'ok');
   assert.equal(r.results[0].changed, true);
-  assert.deepEqual(r.env, { GREETING: "it's \"quoted\" $HOME `x`", MULTI: 'line one\nline two' });
+  assert.deepEqual(r.env, { GREETING: 'it\'s "quoted" $HOME `x`', MULTI: 'line one\nline two' });
   const file = join(root, ENVIRONMENT_FILE);
   assert.equal(mode(root, ENVIRONMENT_FILE), 0o644);
   const out = execFileSync('/bin/sh', ['-c', `. "${file}"; printf '%s|%s' "$GREETING" "$MULTI"`], { encoding: 'utf8' });
-  assert.equal(out, "it's \"quoted\" $HOME `x`|line one\nline two");
+  assert.equal(out, 'it\'s "quoted" $HOME `x`|line one\nline two');
   const again = await applyContext(text, { root, previous: null });
   assert.equal(again.results[0].changed, false);
 });
@@ -34,8 +34,12 @@ test('environment: bad and reserved names are data errors', async (t) => {
 test('files: inline and fetched content, mode and owner, atomic and idempotent', async (t) => {
   const root = tempRoot(t);
   const { url } = await serve(t, (req, res) => {
-    if (req.url === '/app.conf') { res.end('fetched=1\n'); return; }
-    res.statusCode = 404; res.end();
+    if (req.url === '/app.conf') {
+      res.end('fetched=1\n');
+      return;
+    }
+    res.statusCode = 404;
+    res.end();
   });
   const text = [
     '[amiconfig]',
@@ -74,7 +78,10 @@ test('files: inline and fetched content, mode and owner, atomic and idempotent',
 
 test('files: a failed download writes no file of the section', async (t) => {
   const root = tempRoot(t);
-  const { url } = await serve(t, (_req, res) => { res.statusCode = 404; res.end('nope'); });
+  const { url } = await serve(t, (_req, res) => {
+    res.statusCode = 404;
+    res.end('nope');
+  });
   const r = await applyContext(`[files]\n/etc/a =\n    inline\n/etc/b = ${url}/missing\n`, { root });
   assert.equal(r.results[0].status, 'failed');
   assert.match(r.results[0].message!, /\/etc\/b: .* answered HTTP 404; no file written/);
@@ -83,7 +90,9 @@ test('files: a failed download writes no file of the section', async (t) => {
 
 test('files: a slow server hits the fetch timeout', async (t) => {
   const root = tempRoot(t);
-  const { url } = await serve(t, () => { /* never answers */ });
+  const { url } = await serve(t, () => {
+    /* never answers */
+  });
   const started = Date.now();
   const r = await applyContext(`[files]\n/etc/b = ${url}/slow\n`, { root, fetchTimeoutMs: 150 });
   assert.equal(r.results[0].status, 'failed');
@@ -93,21 +102,24 @@ test('files: a slow server hits the fetch timeout', async (t) => {
 
 test('files: data errors are caught before anything is written', async (t) => {
   const root = tempRoot(t);
-  const r = await applyContext([
-    '[amiconfig]',
-    'plugins = files users',
-    '[users]',
-    'zed =',
-    '[files]',
-    '/etc/one = Hello world',
-    '/etc/two = mode:999',
-    'relative/path =',
-    '/etc/three = https://',
-    '/etc/four = owner:zed',
-    '/etc/five = owner:nobody-here',
-    '/etc/six = http://example.org/x',
-    '    and inline',
-  ].join('\n'), { root });
+  const r = await applyContext(
+    [
+      '[amiconfig]',
+      'plugins = files users',
+      '[users]',
+      'zed =',
+      '[files]',
+      '/etc/one = Hello world',
+      '/etc/two = mode:999',
+      'relative/path =',
+      '/etc/three = https://',
+      '/etc/four = owner:zed',
+      '/etc/five = owner:nobody-here',
+      '/etc/six = http://example.org/x',
+      '    and inline',
+    ].join('\n'),
+    { root },
+  );
   const files = r.results.find((x) => x.plugin === 'files')!;
   assert.equal(files.status, 'data-error');
   const p = files.detail!.problems as string[];
@@ -143,7 +155,10 @@ test('hostname: /etc/hostname and one /etc/hosts line, idempotent, real host nam
   const r = await applyContext(text, { root, previous: null });
   assert.equal(r.results[0].status, 'ok');
   assert.equal(read(root, 'etc/hostname'), 'worker-3.cluster.example.org\n');
-  assert.equal(read(root, 'etc/hosts'), '127.0.0.1\tlocalhost\n127.0.1.1\tworker-3.cluster.example.org worker-3\n::1\tip6-localhost\n');
+  assert.equal(
+    read(root, 'etc/hosts'),
+    '127.0.0.1\tlocalhost\n127.0.1.1\tworker-3.cluster.example.org worker-3\n::1\tip6-localhost\n',
+  );
   const again = await applyContext(text, { root, previous: null });
   assert.equal(again.results[0].changed, false);
   assert.equal(hostname(), real);

@@ -17,10 +17,19 @@ export const read = (root: string, p: string): string => readFileSync(join(root,
 export const mode = (root: string, p: string): number => statSync(join(root, p)).mode & 0o7777;
 
 /** A real HTTP server on 127.0.0.1 with a free port, closed when the test ends. */
-export async function serve(t: TestContext, handler: (req: IncomingMessage, res: ServerResponse) => void): Promise<{ url: string; server: Server }> {
+export async function serve(
+  t: TestContext,
+  handler: (req: IncomingMessage, res: ServerResponse) => void,
+): Promise<{ url: string; server: Server }> {
   const server = createServer(handler);
   const port = await listenLocal(server);
-  t.after(() => new Promise<void>((r) => { server.closeAllConnections(); server.close(() => r()); }));
+  t.after(
+    () =>
+      new Promise<void>((r) => {
+        server.closeAllConnections();
+        server.close(() => r());
+      }),
+  );
   return { url: `http://127.0.0.1:${port}`, server };
 }
 

@@ -5,7 +5,14 @@ import { parseContext, ContextError, type Context } from '../../agents/instance/
 const plain = (c: Context) => Object.fromEntries([...c.sections].map(([k, v]) => [k, Object.fromEntries(v)]));
 
 // Golden cases: input text -> expected preamble, plugins and sections.
-const golden: { name: string; text: string; preamble: string; plugins: string[]; listed: boolean; sections: Record<string, Record<string, string>> }[] = [
+const golden: {
+  name: string;
+  text: string;
+  preamble: string;
+  plugins: string[];
+  listed: boolean;
+  sections: Record<string, Record<string, string>>;
+}[] = [
   {
     name: 'preamble with odd characters never parses',
     text: [
@@ -18,7 +25,8 @@ const golden: { name: string; text: string; preamble: string; plugins: string[];
       '[users]',
       'alice = uid:1001',
     ].join('\n'),
-    preamble: '#!/bin/sh\necho "[users]" key = value; [ -f /etc/x ] && echo ok\nX=\'a=b\' ; echo ${X} [brackets] \'quoted [section]\'\n  [indented] = nothing',
+    preamble:
+      "#!/bin/sh\necho \"[users]\" key = value; [ -f /etc/x ] && echo ok\nX='a=b' ; echo ${X} [brackets] 'quoted [section]'\n  [indented] = nothing",
     plugins: ['users'],
     listed: true,
     sections: { amiconfig: { plugins: 'users' }, users: { alice: 'uid:1001' } },
@@ -29,7 +37,11 @@ const golden: { name: string; text: string; preamble: string; plugins: string[];
     preamble: '',
     plugins: ['files', 'scripts', 'environment'],
     listed: true,
-    sections: { amiconfig: { plugins: 'Files,  Scripts environment' }, files: { '/etc/a': 'mode:0600' }, environment: { Home_Dir: '/x' } },
+    sections: {
+      amiconfig: { plugins: 'Files,  Scripts environment' },
+      files: { '/etc/a': 'mode:0600' },
+      environment: { Home_Dir: '/x' },
+    },
   },
   {
     name: 'continuation lines: dedent, inner blank lines, indented comments kept, trailing blanks dropped',
@@ -51,7 +63,9 @@ const golden: { name: string; text: string; preamble: string; plugins: string[];
     preamble: '',
     plugins: ['scripts'],
     listed: false,
-    sections: { scripts: { before: '\n#!/bin/sh\nif true; then\n  echo "a = b"\n\nfi\necho done', after: 'echo one\necho two' } },
+    sections: {
+      scripts: { before: '\n#!/bin/sh\nif true; then\n  echo "a = b"\n\nfi\necho done', after: 'echo one\necho two' },
+    },
   },
   {
     name: 'no plugins= : every non-reserved section, plus scripts when the preamble has commands',
@@ -83,28 +97,76 @@ test('positions name header and key lines', () => {
 
 // Error cases: text -> code, line, section, key.
 const errors: { name: string; text: string; code: string; line?: number; section?: string; key?: string }[] = [
-  { name: 'duplicate key', text: '[users]\nalice = a\nbob = b\nalice = c\n', code: 'CG_CONTEXT_DUPLICATE', line: 4, section: 'users', key: 'alice' },
-  { name: 'duplicate section (case-insensitive)', text: '[users]\na = 1\n[USERS]\n', code: 'CG_CONTEXT_DUPLICATE', line: 3, section: 'users' },
-  { name: 'key without =', text: '[files]\n/etc/a = x\njust words\n', code: 'CG_CONTEXT_SYNTAX', line: 3, section: 'files' },
+  {
+    name: 'duplicate key',
+    text: '[users]\nalice = a\nbob = b\nalice = c\n',
+    code: 'CG_CONTEXT_DUPLICATE',
+    line: 4,
+    section: 'users',
+    key: 'alice',
+  },
+  {
+    name: 'duplicate section (case-insensitive)',
+    text: '[users]\na = 1\n[USERS]\n',
+    code: 'CG_CONTEXT_DUPLICATE',
+    line: 3,
+    section: 'users',
+  },
+  {
+    name: 'key without =',
+    text: '[files]\n/etc/a = x\njust words\n',
+    code: 'CG_CONTEXT_SYNTAX',
+    line: 3,
+    section: 'files',
+  },
   { name: 'empty key', text: '[files]\n = x\n', code: 'CG_CONTEXT_SYNTAX', line: 2, section: 'files' },
-  { name: 'stray continuation', text: '[files]\n   orphan line\n', code: 'CG_CONTEXT_SYNTAX', line: 2, section: 'files' },
-  { name: 'malformed header after sections', text: '[files]\n[my section]\n', code: 'CG_CONTEXT_SYNTAX', line: 2, section: 'files' },
-  { name: 'plugin listed twice', text: '[amiconfig]\n\nplugins = users files users\n', code: 'CG_CONTEXT_DUPLICATE', line: 3, section: 'amiconfig', key: 'plugins' },
-  { name: 'reserved section as plugin', text: '[amiconfig]\nplugins = cloudgate\n', code: 'CG_CONTEXT_INVALID', line: 2, section: 'amiconfig', key: 'plugins' },
+  {
+    name: 'stray continuation',
+    text: '[files]\n   orphan line\n',
+    code: 'CG_CONTEXT_SYNTAX',
+    line: 2,
+    section: 'files',
+  },
+  {
+    name: 'malformed header after sections',
+    text: '[files]\n[my section]\n',
+    code: 'CG_CONTEXT_SYNTAX',
+    line: 2,
+    section: 'files',
+  },
+  {
+    name: 'plugin listed twice',
+    text: '[amiconfig]\n\nplugins = users files users\n',
+    code: 'CG_CONTEXT_DUPLICATE',
+    line: 3,
+    section: 'amiconfig',
+    key: 'plugins',
+  },
+  {
+    name: 'reserved section as plugin',
+    text: '[amiconfig]\nplugins = cloudgate\n',
+    code: 'CG_CONTEXT_INVALID',
+    line: 2,
+    section: 'amiconfig',
+    key: 'plugins',
+  },
   { name: 'no section at all', text: '#cloud-config\npackages: [git]\n', code: 'CG_CONTEXT_SYNTAX' },
 ];
 
 for (const e of errors) {
   test(`parse error: ${e.name}`, () => {
-    assert.throws(() => parseContext(e.text), (err: unknown) => {
-      assert.ok(err instanceof ContextError);
-      assert.equal(err.code, e.code);
-      assert.equal(err.line, e.line);
-      assert.equal(err.section, e.section);
-      assert.equal(err.key, e.key);
-      if (e.line !== undefined) assert.match(err.message, new RegExp(`^line ${e.line}`));
-      if (e.key !== undefined) assert.match(err.message, new RegExp(`key "${e.key}"`));
-      return true;
-    });
+    assert.throws(
+      () => parseContext(e.text),
+      (err: unknown) => {
+        assert.ok(err instanceof ContextError);
+        assert.equal(err.code, e.code);
+        assert.equal(err.line, e.line);
+        assert.equal(err.section, e.section);
+        assert.equal(err.key, e.key);
+        if (e.line !== undefined) assert.match(err.message, new RegExp(`^line ${e.line}`));
+        if (e.key !== undefined) assert.match(err.message, new RegExp(`key "${e.key}"`));
+        return true;
+      },
+    );
   });
 }

@@ -28,15 +28,19 @@ test('scripts: preamble, before, other plugins, after — in that order, with th
   ].join('\n');
   const r = await applyContext(text, { root });
   assert.equal(r.ok, true, JSON.stringify(r.results));
-  assert.deepEqual(r.results.map((x) => `${x.plugin}${x.phase ? `:${x.phase}` : ''}=${x.status}`),
-    ['scripts:before=ok', 'environment=ok', 'files=ok', 'scripts:after=ok']);
+  assert.deepEqual(
+    r.results.map((x) => `${x.plugin}${x.phase ? `:${x.phase}` : ''}=${x.status}`),
+    ['scripts:before=ok', 'environment=ok', 'files=ok', 'scripts:after=ok'],
+  );
   assert.equal(read(root, 'log'), `preamble ${root}\nbefore it's me v7 marker=no\nafter marker=written by files\n`);
   assert.ok(existsSync(join(root, 'var/lib/cloudgate/scripts/before.sh')), 'script kept for inspection');
 });
 
 test('scripts: a failing script reports exit code and the tail of stderr', async (t) => {
   const root = tempRoot(t);
-  const r = await applyContext('[scripts]\nbefore =\n    echo noise >&2\n    echo "disk full" >&2\n    exit 3\n', { root });
+  const r = await applyContext('[scripts]\nbefore =\n    echo noise >&2\n    echo "disk full" >&2\n    exit 3\n', {
+    root,
+  });
   const s = r.results[0];
   assert.equal(s.status, 'failed');
   assert.equal(s.phase, 'before');

@@ -11,7 +11,12 @@ const CTX = '#!/bin/sh\n[amiconfig]\nplugins = environment\n[environment]\nA = 1
 
 /** Options that point every default source at nothing, so a test sees only what it sets up. */
 async function nowhere(t: Parameters<typeof tempRoot>[0]) {
-  return { env: {}, metadataUrl: `http://127.0.0.1:${await closedPort()}/latest/user-data`, configDriveDirs: [join(tempRoot(t), 'none')], timeoutMs: 500 };
+  return {
+    env: {},
+    metadataUrl: `http://127.0.0.1:${await closedPort()}/latest/user-data`,
+    configDriveDirs: [join(tempRoot(t), 'none')],
+    timeoutMs: 500,
+  };
 }
 
 test('source 1: the file named by CLOUDGATE_CONTEXT_FILE', async (t) => {
@@ -23,20 +28,36 @@ test('source 1: the file named by CLOUDGATE_CONTEXT_FILE', async (t) => {
 });
 
 /** A fake EC2 metadata service; `mode` picks how it behaves. */
-async function imds(t: Parameters<typeof tempRoot>[0], mode: 'v2' | 'v1' | '404' | 'v2-silent-token', body: Buffer | string = CTX) {
+async function imds(
+  t: Parameters<typeof tempRoot>[0],
+  mode: 'v2' | 'v1' | '404' | 'v2-silent-token',
+  body: Buffer | string = CTX,
+) {
   const seen: string[] = [];
   const { url } = await serve(t, (req: IncomingMessage, res) => {
     seen.push(`${req.method} ${req.url} ${req.headers['x-aws-ec2-metadata-token'] ?? '-'}`);
     if (req.method === 'PUT' && req.url === '/latest/api/token') {
       if (mode === 'v2-silent-token') return; // never answers, as with a hop limit of 1
-      if (mode !== 'v2') { res.statusCode = 405; res.end(); return; }
+      if (mode !== 'v2') {
+        res.statusCode = 405;
+        res.end();
+        return;
+      }
       assert.equal(req.headers['x-aws-ec2-metadata-token-ttl-seconds'], '60');
       res.end('TOKEN123');
       return;
     }
     if (req.method === 'GET' && req.url === '/latest/user-data') {
-      if (mode === '404') { res.statusCode = 404; res.end(); return; }
-      if (mode === 'v2' && req.headers['x-aws-ec2-metadata-token'] !== 'TOKEN123') { res.statusCode = 401; res.end(); return; }
+      if (mode === '404') {
+        res.statusCode = 404;
+        res.end();
+        return;
+      }
+      if (mode === 'v2' && req.headers['x-aws-ec2-metadata-token'] !== 'TOKEN123') {
+        res.statusCode = 401;
+        res.end();
+        return;
+      }
       res.end(body);
       return;
     }
@@ -76,7 +97,12 @@ test('source 2: 404 means no user-data, then the config drive is used', async (t
   const { url } = await imds(t, '404');
   const drive = tempRoot(t);
   writeFileSync(join(drive, 'user-data'), CTX);
-  const r = await findContext({ env: {}, metadataUrl: url, configDriveDirs: [join(drive, 'absent'), drive], timeoutMs: 500 });
+  const r = await findContext({
+    env: {},
+    metadataUrl: url,
+    configDriveDirs: [join(drive, 'absent'), drive],
+    timeoutMs: 500,
+  });
   assert.deepEqual(r, { source: 'config-drive', location: join(drive, 'user-data'), text: CTX, encodings: [] });
 });
 
@@ -120,16 +146,24 @@ test('no source: one error listing every source tried and why', async (t) => {
   writeFileSync(join(drive, 'user-data'), '#cloud-config\npackages: [git]\n');
   const file = join(drive, 'missing.ini');
   await assert.rejects(
-    findContext({ env: { CLOUDGATE_CONTEXT_FILE: file }, metadataUrl: url, configDriveDirs: [join(drive, 'nope'), drive], timeoutMs: 500 }),
+    findContext({
+      env: { CLOUDGATE_CONTEXT_FILE: file },
+      metadataUrl: url,
+      configDriveDirs: [join(drive, 'nope'), drive],
+      timeoutMs: 500,
+    }),
     (err: unknown) => {
       assert.ok(err instanceof ContextNotFoundError);
       assert.equal(err.code, 'CG_CONTEXT_NOT_FOUND');
-      assert.deepEqual(err.attempts.map((a) => [a.source, a.location, a.reason]), [
-        ['file', file, 'no such file'],
-        ['metadata', url, 'no user-data (HTTP 404, IMDSv1)'],
-        ['config-drive', join(drive, 'nope'), 'no such directory'],
-        ['config-drive', join(drive, 'user-data'), 'data is not an amiconfig context (no [section] header)'],
-      ]);
+      assert.deepEqual(
+        err.attempts.map((a) => [a.source, a.location, a.reason]),
+        [
+          ['file', file, 'no such file'],
+          ['metadata', url, 'no user-data (HTTP 404, IMDSv1)'],
+          ['config-drive', join(drive, 'nope'), 'no such directory'],
+          ['config-drive', join(drive, 'user-data'), 'data is not an amiconfig context (no [section] header)'],
+        ],
+      );
       assert.match(err.message, /no context found; tried:\n {2}- file /);
       return true;
     },
@@ -140,7 +174,10 @@ test('no source at all: unset variable and refused metadata connection are named
   const n = await nowhere(t);
   await assert.rejects(findContext(n), (err: unknown) => {
     assert.ok(err instanceof ContextNotFoundError);
-    assert.deepEqual(err.attempts.map((a) => a.source), ['file', 'metadata', 'config-drive']);
+    assert.deepEqual(
+      err.attempts.map((a) => a.source),
+      ['file', 'metadata', 'config-drive'],
+    );
     assert.equal(err.attempts[0].reason, 'not set');
     assert.match(err.attempts[1].reason, /ECONNREFUSED/);
     return true;

@@ -12,12 +12,17 @@ test('plain text passes through, even when it happens to be valid base64', () =>
 });
 
 test('base64 with line breaks, of gzip', () => {
-  const b64 = gzipSync(CTX).toString('base64').replace(/(.{16})/g, '$1\r\n');
+  const b64 = gzipSync(CTX)
+    .toString('base64')
+    .replace(/(.{16})/g, '$1\r\n');
   assert.deepEqual(decodeUserData(Buffer.from(b64)), { text: CTX, encodings: ['base64', 'gzip'] });
 });
 
 test('corrupt gzip and binary junk are decode errors', () => {
   const gz = gzipSync(CTX);
-  assert.throws(() => decodeUserData(gz.subarray(0, gz.length - 6)), (e: unknown) => e instanceof ContextError && e.code === 'CG_CONTEXT_DECODE');
+  assert.throws(
+    () => decodeUserData(gz.subarray(0, gz.length - 6)),
+    (e: unknown) => e instanceof ContextError && e.code === 'CG_CONTEXT_DECODE',
+  );
   assert.throws(() => decodeUserData(Buffer.from([0xff, 0xfe, 0x00, 0x80])), /neither UTF-8 text/);
 });

@@ -19,7 +19,22 @@
  * Error conditions: bad-request / invalid-field naming the field path; bad-request /
  * unknown-payload for a payload of another name or namespace.
  */
-import { defineRequest, defineMessage, object, str, int, num, bool, jid, text, json, oneOf, optional, list, record } from '../../protocols/index.js';
+import {
+  defineRequest,
+  defineMessage,
+  object,
+  str,
+  int,
+  num,
+  bool,
+  jid,
+  text,
+  json,
+  oneOf,
+  optional,
+  list,
+  record,
+} from '../../protocols/index.js';
 
 export const NS_CASES = 'urn:cloudgate:test:cases:1';
 
@@ -44,4 +59,3 @@ export const Order = defineRequest(NS_CASES, 'order', {
 });
 
 export const Note = defineMessage(NS_CASES, 'note', object({ from: jid(), body: text() }));
-

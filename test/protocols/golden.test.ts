@@ -17,7 +17,13 @@ import { readdirSync, readFileSync, existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Element, parse, equal } from 'ltx';
 import * as protocols from '../../protocols/index.js';
-import { StanzaError, type PayloadDef, type Condition, type AppCondition, type ErrorType } from '../../protocols/index.js';
+import {
+  StanzaError,
+  type PayloadDef,
+  type Condition,
+  type AppCondition,
+  type ErrorType,
+} from '../../protocols/index.js';
 import * as testCases from './cases.js';
 
 const { cloud, gateway, instance, flow, chat, presence } = protocols;
@@ -26,7 +32,11 @@ const { cloud, gateway, instance, flow, chat, presence } = protocols;
 const dir = fileURLToPath(new URL('../../../test/protocol-cases/', import.meta.url));
 
 type IqType = 'get' | 'set' | 'result';
-interface Entry { payload: PayloadDef<any>; iq?: IqType; what: string }
+interface Entry {
+  payload: PayloadDef<any>;
+  iq?: IqType;
+  what: string;
+}
 
 const keyOf = (ns: string | undefined, name: string) => `${ns ?? 'jabber:client'} ${name}`;
 const entryKey = (e: Entry) => `${e.iq ? `iq ${e.iq} ` : ''}${keyOf(e.payload.ns, e.payload.name)}`;
@@ -35,10 +45,19 @@ const entryKey = (e: Entry) => `${e.iq ? `iq ${e.iq} ` : ''}${keyOf(e.payload.ns
 function entriesOf(mod: Record<string, unknown>): Entry[] {
   const out: Entry[] = [];
   for (const [name, v] of Object.entries(mod)) {
-    const d = v as { kind?: string; iqType?: 'get' | 'set'; request?: PayloadDef<any>; response?: PayloadDef<any>; payload?: PayloadDef<any> };
+    const d = v as {
+      kind?: string;
+      iqType?: 'get' | 'set';
+      request?: PayloadDef<any>;
+      response?: PayloadDef<any>;
+      payload?: PayloadDef<any>;
+    };
     if (!d || typeof d !== 'object') continue;
     if (d.kind === 'request') {
-      out.push({ payload: d.request!, iq: d.iqType, what: `${name}.request` }, { payload: d.response!, iq: 'result', what: `${name}.response` });
+      out.push(
+        { payload: d.request!, iq: d.iqType, what: `${name}.request` },
+        { payload: d.response!, iq: 'result', what: `${name}.response` },
+      );
     } else if (d.kind === 'message' || d.kind === 'event' || d.kind === 'presence') {
       out.push({ payload: d.payload!, what: name });
     }
@@ -64,7 +83,9 @@ const registry: Record<string, Entry[]> = {
   instance: entriesOf(instance),
   flow: entriesOf(flow),
   chat: [{ payload: chat.ChatMessage, what: 'ChatMessage' }],
-  presence: [{ payload: presence.agentPresence([cloud.CloudPresence, instance.InstancePresence]), what: 'agentPresence' }],
+  presence: [
+    { payload: presence.agentPresence([cloud.CloudPresence, instance.InstancePresence]), what: 'agentPresence' },
+  ],
   error: [{ payload: stanzaError, what: 'StanzaError' }],
   test: entriesOf(testCases),
 };
@@ -72,8 +93,14 @@ const registry: Record<string, Entry[]> = {
 function cases(sub: string): string[] {
   if (!existsSync(dir + sub)) return [];
   const files = readdirSync(dir + sub);
-  const xml = files.filter((f) => f.endsWith('.xml')).map((f) => f.slice(0, -4)).sort();
-  const json = files.filter((f) => f.endsWith('.json')).map((f) => f.slice(0, -5)).sort();
+  const xml = files
+    .filter((f) => f.endsWith('.xml'))
+    .map((f) => f.slice(0, -4))
+    .sort();
+  const json = files
+    .filter((f) => f.endsWith('.json'))
+    .map((f) => f.slice(0, -5))
+    .sort();
   assert.deepEqual(xml, json, `every ${sub} .xml has a .json and the other way round`);
   return xml;
 }
@@ -103,7 +130,10 @@ function resolve(ns: string, root: Element, invalid = false): { el: Element; iq?
   let entries = registry[ns].filter((e) => keyOf(e.payload.ns, e.payload.name) === key && (invalid || e.iq === iq));
   // An invalid case may be a payload in the wrong namespace: the decoders of that name refuse it.
   if (invalid && !entries.length) entries = registry[ns].filter((e) => e.payload.name === el.name);
-  assert.ok(entries.length, `no payload of ${ns} is ${iq ? `<iq type='${iq}'> with ` : ''}<${el.name} xmlns='${el.attrs.xmlns ?? ''}'/>`);
+  assert.ok(
+    entries.length,
+    `no payload of ${ns} is ${iq ? `<iq type='${iq}'> with ` : ''}<${el.name} xmlns='${el.attrs.xmlns ?? ''}'/>`,
+  );
   return { el, iq, entries };
 }
 
@@ -118,9 +148,15 @@ const wrap = (iq: IqType | undefined, payload: Element) => {
 const plain = (v: unknown) => structuredClone(v);
 
 test('every namespace module of protocols/ has a golden folder', () => {
-  const modules = Object.entries(protocols).filter(([, v]) => v && typeof v === 'object' && Object.values(v).some((d) => typeof d === 'object' && d && 'kind' in d && 'key' in d));
+  const modules = Object.entries(protocols).filter(
+    ([, v]) =>
+      v &&
+      typeof v === 'object' &&
+      Object.values(v).some((d) => typeof d === 'object' && d && 'kind' in d && 'key' in d),
+  );
   assert.ok(modules.length >= 4);
-  for (const [name] of modules) assert.ok(registry[name], `protocols/index.ts exports ${name}, which has no folder in test/protocol-cases`);
+  for (const [name] of modules)
+    assert.ok(registry[name], `protocols/index.ts exports ${name}, which has no folder in test/protocol-cases`);
 });
 
 for (const ns of Object.keys(registry)) {
@@ -150,14 +186,19 @@ for (const ns of Object.keys(registry)) {
         for (const e of entries) {
           // Through text and back, as it travels: escaping must survive the wire.
           const wire = parse(wrap(iq, e.payload.encode(loadJson(file))).toString()) as Element;
-          if (!equal(wire, expected)) assert.equal(wire.toString(), expected.toString(), `${file}: ${e.what} encodes differently`);
+          if (!equal(wire, expected))
+            assert.equal(wire.toString(), expected.toString(), `${file}: ${e.what} encodes differently`);
         }
       });
 
       test(`${name}: decode(encode(JSON)) is the JSON`, () => {
         const value = loadJson(file);
         for (const e of resolve(ns, load(file)).entries) {
-          assert.deepStrictEqual(plain(e.payload.decode(parse(e.payload.encode(value).toString()) as Element)), value, e.what);
+          assert.deepStrictEqual(
+            plain(e.payload.decode(parse(e.payload.encode(value).toString()) as Element)),
+            value,
+            e.what,
+          );
         }
       });
     }
@@ -168,16 +209,19 @@ for (const ns of Object.keys(registry)) {
         const want = loadJson(file) as { condition: string; app: string; message: string };
         const { el, entries } = resolve(ns, load(file), true);
         for (const e of entries) {
-          assert.throws(() => e.payload.decode(el), (err: unknown) => {
-            assert.ok(err instanceof StanzaError, `expected a StanzaError, got ${String(err)}`);
-            assert.equal(err.condition, want.condition);
-            assert.equal(err.app, want.app);
-            assert.equal(err.message, want.message);
-            // What the peer receives: the same condition and text on the wire.
-            const back = StanzaError.fromElement(parse(err.toElement().toString()) as Element);
-            assert.deepEqual([back.condition, back.app, back.message], [want.condition, want.app, want.message]);
-            return true;
-          });
+          assert.throws(
+            () => e.payload.decode(el),
+            (err: unknown) => {
+              assert.ok(err instanceof StanzaError, `expected a StanzaError, got ${String(err)}`);
+              assert.equal(err.condition, want.condition);
+              assert.equal(err.app, want.app);
+              assert.equal(err.message, want.message);
+              // What the peer receives: the same condition and text on the wire.
+              const back = StanzaError.fromElement(parse(err.toElement().toString()) as Element);
+              assert.deepEqual([back.condition, back.app, back.message], [want.condition, want.app, want.message]);
+              return true;
+            },
+          );
         }
       });
     }

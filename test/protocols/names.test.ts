@@ -10,17 +10,31 @@ import { ConfigInvalidError } from '../../core/index.js';
 import { cloud, instanceNameProblem, INSTANCE_NAME_MAX, SERVICE_NAME_MAX, StanzaError } from '../../protocols/index.js';
 import { parseCluster } from '../../agents/gateway/model/index.js';
 
-const cluster = (service: string) => `[cluster]\nname = c\n[service.${service}]\ntype = scalable\nmin = 0\nmax = 999999\nflavor = small\nimage = img\n`;
+const cluster = (service: string) =>
+  `[cluster]\nname = c\n[service.${service}]\ntype = scalable\nmin = 0\nmax = 999999\nflavor = small\nimage = img\n`;
 const allocate = (names: string[]) => ({
-  request_id: 'r1', deployment: 'd-0123456789ab', service: 'w', owner: 'ann@x', flavor: 'small', image: 'img',
-  names, context: '', context_version: 0, allow: ['gw@x'],
+  request_id: 'r1',
+  deployment: 'd-0123456789ab',
+  service: 'w',
+  owner: 'ann@x',
+  flavor: 'small',
+  image: 'img',
+  names,
+  context: '',
+  context_version: 0,
+  allow: ['gw@x'],
 });
 
 describe('instance names', () => {
   test('a service name too long for its instance names is refused at definition time', () => {
     const long = `w${'x'.repeat(49)}`;
-    assert.throws(() => parseCluster(cluster(long), 'c.ini'), (e: Error) => e instanceof ConfigInvalidError
-      && e.message === `c.ini:3 [service.${long}]: service name longer than ${SERVICE_NAME_MAX} characters (50): its instance names <deployment>-<service>-<n> must fit in ${INSTANCE_NAME_MAX}`);
+    assert.throws(
+      () => parseCluster(cluster(long), 'c.ini'),
+      (e: Error) =>
+        e instanceof ConfigInvalidError &&
+        e.message ===
+          `c.ini:3 [service.${long}]: service name longer than ${SERVICE_NAME_MAX} characters (50): its instance names <deployment>-<service>-<n> must fit in ${INSTANCE_NAME_MAX}`,
+    );
     const longest = `w${'x'.repeat(SERVICE_NAME_MAX - 1)}`;
     assert.equal(parseCluster(cluster(longest), 'c.ini').services[0]!.name, longest);
   });
@@ -37,6 +51,9 @@ describe('instance names', () => {
     const name = 'n'.repeat(INSTANCE_NAME_MAX + 1);
     assert.match(instanceNameProblem(name)!, /must be 1-63 characters/);
     const p = cloud.Allocate.payload;
-    assert.throws(() => p.decode(p.encode(allocate([name])) as Element), (e: Error) => e instanceof StanzaError && /names\[0\]: longer than 63 characters \(64\)/.test(e.message));
+    assert.throws(
+      () => p.decode(p.encode(allocate([name])) as Element),
+      (e: Error) => e instanceof StanzaError && /names\[0\]: longer than 63 characters \(64\)/.test(e.message),
+    );
   });
 });

@@ -25,7 +25,8 @@ const SCREENS = [
 const SLOW = 180_000;
 const PASSWORD = 'webber-password-1';
 const SCRIPT_NAME = '<script>alert(1)</script>';
-const BAD_INI = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = <img src=x onerror=alert(2)>\nthis is bad\n';
+const BAD_INI =
+  '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = <img src=x onerror=alert(2)>\nthis is bad\n';
 
 describe('web pages in a real browser', { timeout: 900_000 }, () => {
   let t: TestServer;
@@ -39,9 +40,16 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
   before(async () => {
     t = await startServer();
     dir = mkdtempSync(join(tmpdir(), 'cgt-web-'));
-    cloud = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', gateway: `gateway@${t.host}`, users: `webber@${t.host}` });
+    cloud = await startCloud(t, dir, {
+      name: 'cloud-a',
+      driver: 'local',
+      gateway: `gateway@${t.host}`,
+      users: `webber@${t.host}`,
+    });
     g = await startGateway(t, {
-      dir, clouds: [cloud.config.raw.xmpp.jid], http: { host: '127.0.0.1', port: 0 },
+      dir,
+      clouds: [cloud.config.raw.xmpp.jid],
+      http: { host: '127.0.0.1', port: 0 },
       settings: { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 60_000 },
     });
     await until('cloud online', () => g.agent.peers('cloud').length === 1);
@@ -61,16 +69,22 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
   /** The cluster definition, stored through the HTTP API (the pages have no cluster form yet). */
   const storeCluster = async () => {
     const base = g.http!.url;
-    const l = await fetch(`${base}/api/v1/login`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ username: user, password: PASSWORD }) });
-    const { access_token } = await l.json() as { access_token: string };
+    const l = await fetch(`${base}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: user, password: PASSWORD }),
+    });
+    const { access_token } = (await l.json()) as { access_token: string };
     const r = await fetch(`${base}/api/v1/clusters`, {
-      method: 'PUT', headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
+      method: 'PUT',
+      headers: { authorization: `Bearer ${access_token}`, 'content-type': 'application/json' },
       body: JSON.stringify({ definition: clusterIni({ name: 'webby', context: 'worker', initial: 1, max: 3 }) }),
     });
     assert.equal(r.status, 200, await r.text());
   };
 
-  const shot = (page: Page, screen: string, what: string) => page.screenshot({ path: `docs/web-${screen}-${what}.png`, fullPage: true });
+  const shot = (page: Page, screen: string, what: string) =>
+    page.screenshot({ path: `docs/web-${screen}-${what}.png`, fullPage: true });
   const fitsWidth = async (page: Page, width: number) => {
     const w = await page.evaluate(() => document.documentElement.scrollWidth);
     assert.ok(w <= width, `the page is ${w} px wide on a ${width} px screen`);
@@ -81,10 +95,16 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
       const ctx = await browser.newContext({ viewport: { width: screen.width, height: screen.height } });
       const page = await ctx.newPage();
       const dialogs: string[] = [];
-      page.on('dialog', (d) => { dialogs.push(d.message()); void d.dismiss(); });
+      page.on('dialog', (d) => {
+        dialogs.push(d.message());
+        void d.dismiss();
+      });
       const violations: string[] = [];
       const consoleLines: string[] = [];
-      page.on('console', (m) => { consoleLines.push(m.text()); if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text()); });
+      page.on('console', (m) => {
+        consoleLines.push(m.text());
+        if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text());
+      });
       page.setDefaultTimeout(30_000);
       try {
         // Log in: a page needing a session sends the browser to the form.
@@ -119,7 +139,10 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         await page.getByLabel('amiconfig INI').fill(CONTEXT);
         await page.getByRole('button', { name: 'Check and save' }).click();
         // Such a name is refused, and the refusal shows it as text (as the form's value too).
-        await page.getByRole('alert').filter({ hasText: `bad context name '${SCRIPT_NAME}'` }).waitFor();
+        await page
+          .getByRole('alert')
+          .filter({ hasText: `bad context name '${SCRIPT_NAME}'` })
+          .waitFor();
         assert.equal(await page.getByLabel(/^Name/).inputValue(), SCRIPT_NAME);
         await page.getByLabel(/^Name/).fill('worker');
         await page.getByLabel('amiconfig INI').fill(CONTEXT);
@@ -138,10 +161,21 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         await page.waitForURL(/\/web\/deployments\/[^/]+$/);
         const id = decodeURIComponent(page.url().split('/').pop()!);
         let navigations = 0;
-        page.on('framenavigated', (f) => { if (f === page.mainFrame()) navigations++; });
-        await page.locator('#state', { hasText: 'completed' }).waitFor({ timeout: SLOW }).catch((err: Error) => {
-          throw new Error(`${err.message}\ndeployment is ${g.model.deployments.require(id).state}: ${g.model.events.list(id, {}).slice(-6).map((e) => e.message).join(" | ")}; console: ${consoleLines.join(' | ')}`);
+        page.on('framenavigated', (f) => {
+          if (f === page.mainFrame()) navigations++;
         });
+        await page
+          .locator('#state', { hasText: 'completed' })
+          .waitFor({ timeout: SLOW })
+          .catch((err: Error) => {
+            throw new Error(
+              `${err.message}\ndeployment is ${g.model.deployments.require(id).state}: ${g.model.events
+                .list(id, {})
+                .slice(-6)
+                .map((e) => e.message)
+                .join(' | ')}; console: ${consoleLines.join(' | ')}`,
+            );
+          });
         assert.equal(navigations, 0, 'completed arrived without a reload');
         assert.equal(await page.locator('#instances tbody tr').count(), 2);
         await fitsWidth(page, screen.width);
@@ -152,11 +186,26 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         await page.getByRole('button', { name: 'Scale' }).click();
         await page.waitForURL(new RegExp(`/web/deployments/${id}$`));
         navigations = 0;
-        await until('two workers ready', async () => (await page.locator('#instances tbody tr').evaluateAll((rows) =>
-          rows.filter((r) => r.children[1]?.textContent === 'worker' && r.children[5]?.textContent === 'ready').length)) === 2, SLOW, 200)
-          .catch(async (err: Error) => {
-            throw new Error(`${err.message}: wanted ${g.model.wanted.get(id, 'worker')}, instances ${g.model.instances.list(id).map((i) => `${i.name} ${i.state} ${i.ready}`).join(', ')}; page: ${await page.locator('#instances').innerText()}`);
-          });
+        await until(
+          'two workers ready',
+          async () =>
+            (await page
+              .locator('#instances tbody tr')
+              .evaluateAll(
+                (rows) =>
+                  rows.filter((r) => r.children[1]?.textContent === 'worker' && r.children[5]?.textContent === 'ready')
+                    .length,
+              )) === 2,
+          SLOW,
+          200,
+        ).catch(async (err: Error) => {
+          throw new Error(
+            `${err.message}: wanted ${g.model.wanted.get(id, 'worker')}, instances ${g.model.instances
+              .list(id)
+              .map((i) => `${i.name} ${i.state} ${i.ready}`)
+              .join(', ')}; page: ${await page.locator('#instances').innerText()}`,
+          );
+        });
         assert.equal(navigations, 0);
 
         // The dashboard shows it with its services' progress.
@@ -171,17 +220,32 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         // Destroy: the confirmation names what will be terminated.
         await row.getByRole('link').click();
         await page.getByRole('link', { name: /Destroy this deployment/ }).click();
-        const names = g.model.instances.list(id).filter((i) => i.state !== 'terminated').map((i) => i.name);
+        const names = g.model.instances
+          .list(id)
+          .filter((i) => i.state !== 'terminated')
+          .map((i) => i.name);
         const doomed = await page.locator('#doomed li').allInnerTexts();
         assert.equal(doomed.length, names.length);
-        for (const n of names) assert.ok(doomed.some((d) => d.startsWith(n)), `${n} listed in ${doomed.join(', ')}`);
+        for (const n of names)
+          assert.ok(
+            doomed.some((d) => d.startsWith(n)),
+            `${n} listed in ${doomed.join(', ')}`,
+          );
         await shot(page, screen.name, 'destroy');
-        await page.getByRole('button', { name: new RegExp(`Destroy webby and terminate ${names.length} instance`) }).click();
+        await page
+          .getByRole('button', { name: new RegExp(`Destroy webby and terminate ${names.length} instance`) })
+          .click();
         await page.waitForURL(new RegExp(`/web/deployments/${id}$`));
         navigations = 0;
         await page.locator('#state', { hasText: 'destroyed' }).waitFor({ timeout: SLOW });
         assert.equal(navigations, 0);
-        await until('no instance left on the cloud', async () => (await running(cloud)).filter((i) => i.name.startsWith(id) || names.includes(i.name)).length === 0, SLOW, 200);
+        await until(
+          'no instance left on the cloud',
+          async () =>
+            (await running(cloud)).filter((i) => i.name.startsWith(id) || names.includes(i.name)).length === 0,
+          SLOW,
+          200,
+        );
 
         // Log out: the session is gone, the pages want a login again.
         await page.getByRole('button', { name: 'Log out' }).click();

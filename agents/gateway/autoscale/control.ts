@@ -6,7 +6,16 @@
  * `resume` hands the service back. Each change is an event of the deployment.
  */
 import { bareJid } from '../../../core/index.js';
-import { ConflictError, InvalidError, NotFoundError, parsePolicy, type AutoscalePolicy, type Deployment, type GatewayModel, type ScalableService } from '../model/index.js';
+import {
+  ConflictError,
+  InvalidError,
+  NotFoundError,
+  parsePolicy,
+  type AutoscalePolicy,
+  type Deployment,
+  type GatewayModel,
+  type ScalableService,
+} from '../model/index.js';
 import { fmt } from './metrics.js';
 import type { Scaler } from './scaler.js';
 
@@ -22,31 +31,44 @@ export interface AutoscaleView {
 const secs = (ms: number) => `${fmt(ms / 1000)} s`;
 
 export function describePolicy(p: AutoscalePolicy): string {
-  const main = p.type === 'target'
-    ? `target: ${p.metric} ${p.aggregate === 'total' ? 'total' : 'average'} at ${fmt(p.target)}${p.aggregate === 'total' ? ' per instance' : ''} (±${fmt(p.tolerance * 100)}%)`
-    : `queue: ${p.metric}, ${fmt(p.perInstance)} per instance, delay ${secs(p.delayMs)}, warm-up ${secs(p.warmupMs)}, idle ${secs(p.idleMs)}${p.busyMetric ? `, busy when ${p.busyMetric} > 0` : ''}`;
+  const main =
+    p.type === 'target'
+      ? `target: ${p.metric} ${p.aggregate === 'total' ? 'total' : 'average'} at ${fmt(p.target)}${p.aggregate === 'total' ? ' per instance' : ''} (±${fmt(p.tolerance * 100)}%)`
+      : `queue: ${p.metric}, ${fmt(p.perInstance)} per instance, delay ${secs(p.delayMs)}, warm-up ${secs(p.warmupMs)}, idle ${secs(p.idleMs)}${p.busyMetric ? `, busy when ${p.busyMetric} > 0` : ''}`;
   return `${main}${p.source ? ` from ${p.source}` : ''}; steps +${p.maxStepUp}/-${p.maxStepDown}, windows up ${secs(p.upWindowMs)} / down ${secs(p.downWindowMs)}`;
 }
 
 export function createAutoscaleControl(deps: {
-  model: GatewayModel; scaler: Scaler; visible: (user: string, deploymentId: string) => Deployment;
+  model: GatewayModel;
+  scaler: Scaler;
+  visible: (user: string, deploymentId: string) => Deployment;
 }) {
   const { model, scaler } = deps;
 
-  const views = (d: Deployment): AutoscaleView[] => model.autoscale.list(d).map((s) => {
-    const last = scaler.latest(d.id, s.service);
-    return { service: s.service, policy: describePolicy(s.policy!), paused: s.paused, ...(s.note ? { note: s.note } : {}), ...(last ? { last: last.decision.reason } : {}) };
-  });
+  const views = (d: Deployment): AutoscaleView[] =>
+    model.autoscale.list(d).map((s) => {
+      const last = scaler.latest(d.id, s.service);
+      return {
+        service: s.service,
+        policy: describePolicy(s.policy!),
+        paused: s.paused,
+        ...(s.note ? { note: s.note } : {}),
+        ...(last ? { last: last.decision.reason } : {}),
+      };
+    });
 
   /** A live deployment's scalable service, checked for the caller. */
   const target = (user: string, deployment: string, service: string): { d: Deployment; svc: ScalableService } => {
     const d = deps.visible(user, deployment);
     if (d.destroyedAt !== undefined || d.state === 'failed' || d.state === 'aborted') {
-      throw new ConflictError(`deployment '${d.id}' is ${d.destroyedAt !== undefined ? 'destroyed' : d.state}: autoscaling does not apply`);
+      throw new ConflictError(
+        `deployment '${d.id}' is ${d.destroyedAt !== undefined ? 'destroyed' : d.state}: autoscaling does not apply`,
+      );
     }
     const svc = d.definition.services.find((x) => x.name === service);
     if (!svc) throw new NotFoundError(`service of ${d.id}`, service);
-    if (svc.type !== 'scalable') throw new InvalidError(`'${service}' is a fixed service: it does not scale`, 'service');
+    if (svc.type !== 'scalable')
+      throw new InvalidError(`'${service}' is a fixed service: it does not scale`, 'service');
     return { d, svc };
   };
 
@@ -58,7 +80,11 @@ export function createAutoscaleControl(deps: {
     if (cur.paused !== paused) {
       model.transaction(() => {
         model.autoscale.setPaused(d.id, service, paused, `${paused ? 'paused' : 'resumed'} by ${who}`);
-        model.events.append(d.id, { type: 'autoscale', message: `${service}: autoscaling ${paused ? 'paused' : 'resumed'} by ${who}`, data: { service, paused } });
+        model.events.append(d.id, {
+          type: 'autoscale',
+          message: `${service}: autoscaling ${paused ? 'paused' : 'resumed'} by ${who}`,
+          data: { service, paused },
+        });
       });
       scaler.reset(d.id, service);
     }
@@ -76,7 +102,11 @@ export function createAutoscaleControl(deps: {
       const who = bareJid(user);
       model.transaction(() => {
         model.autoscale.setPolicy(d.id, service, policy, `policy set by ${who}`);
-        model.events.append(d.id, { type: 'autoscale', message: `${service}: autoscaling policy set by ${who}: ${describePolicy(policy)}${policy.paused ? ' (paused)' : ''}`, data: { service, policy } });
+        model.events.append(d.id, {
+          type: 'autoscale',
+          message: `${service}: autoscaling policy set by ${who}: ${describePolicy(policy)}${policy.paused ? ' (paused)' : ''}`,
+          data: { service, policy },
+        });
       });
       scaler.reset(d.id, service);
       return views(d).find((v) => v.service === service)!;

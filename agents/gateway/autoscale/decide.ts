@@ -18,7 +18,8 @@ export function decide(input: DecisionInput, prev?: DecisionState): { decision: 
   const history = (prev?.history ?? []).filter((h) => now - h.at <= keep);
   if (rec.wanted !== undefined) history.push({ at: now, wanted: rec.wanted });
   const state: DecisionState = {
-    since, history,
+    since,
+    history,
     ...(rec.waitingSince !== undefined ? { waitingSince: rec.waitingSince } : {}),
     idleSince: rec.idleSince ?? prev?.idleSince ?? {},
   };
@@ -39,14 +40,31 @@ export function decide(input: DecisionInput, prev?: DecisionState): { decision: 
       if (high > rec.wanted) notes.push(`down window ${fmt(p.downWindowMs / 1000)} s: highest recommendation ${high}`);
     }
   }
-  if (next > wanted + p.maxStepUp) { next = wanted + p.maxStepUp; notes.push(`max_step_up ${p.maxStepUp}`); }
-  if (next < wanted - p.maxStepDown) { next = wanted - p.maxStepDown; notes.push(`max_step_down ${p.maxStepDown}`); }
-  if (next > input.max) { next = input.max; notes.push(`max ${input.max}`); }
-  if (next < input.min) { next = input.min; notes.push(`min ${input.min}`); }
+  if (next > wanted + p.maxStepUp) {
+    next = wanted + p.maxStepUp;
+    notes.push(`max_step_up ${p.maxStepUp}`);
+  }
+  if (next < wanted - p.maxStepDown) {
+    next = wanted - p.maxStepDown;
+    notes.push(`max_step_down ${p.maxStepDown}`);
+  }
+  if (next > input.max) {
+    next = input.max;
+    notes.push(`max ${input.max}`);
+  }
+  if (next < input.min) {
+    next = input.min;
+    notes.push(`min ${input.min}`);
+  }
 
   const reason = `${rec.reason}${notes.length ? `; limited by ${notes.join(', ')}` : ''}${next !== wanted ? `: ${wanted} -> ${next}` : ''}`;
   return {
-    decision: { wanted: next, changed: next !== wanted, reason, data: { ...rec.data, policy: p.type, from: wanted, to: next, ...(notes.length ? { limits: notes } : {}) } },
+    decision: {
+      wanted: next,
+      changed: next !== wanted,
+      reason,
+      data: { ...rec.data, policy: p.type, from: wanted, to: next, ...(notes.length ? { limits: notes } : {}) },
+    },
     state,
   };
 }

@@ -10,11 +10,20 @@ import type { AutoscaleUseCases, AutoscaleView } from './control.js';
 export type AutoscaleAction = 'show' | 'pause' | 'resume' | 'set';
 
 /** The typed request: `service` for every action but show, `policy` only for set. */
-export function autoscaleRequest(c: AutoscaleUseCases, user: string, q: { deployment: string; action: AutoscaleAction; service?: string; policy?: string }): AutoscaleView[] {
-  if (q.action === 'show') return c.show(user, q.deployment).filter((v) => q.service === undefined || v.service === q.service);
+export function autoscaleRequest(
+  c: AutoscaleUseCases,
+  user: string,
+  q: { deployment: string; action: AutoscaleAction; service?: string; policy?: string },
+): AutoscaleView[] {
+  if (q.action === 'show')
+    return c.show(user, q.deployment).filter((v) => q.service === undefined || v.service === q.service);
   if (q.service === undefined) throw new InvalidError(`service: required for ${q.action}`, 'service');
   if (q.action === 'set') {
-    if (q.policy === undefined) throw new InvalidError('policy: required for set (key = value lines of an [autoscale.<service>] section)', 'policy');
+    if (q.policy === undefined)
+      throw new InvalidError(
+        'policy: required for set (key = value lines of an [autoscale.<service>] section)',
+        'policy',
+      );
     return [c.set(user, q.deployment, q.service, q.policy)];
   }
   if (q.policy !== undefined) throw new InvalidError(`policy: only for set, not ${q.action}`, 'policy');
@@ -22,7 +31,10 @@ export function autoscaleRequest(c: AutoscaleUseCases, user: string, q: { deploy
 }
 
 export function formatViews(views: readonly AutoscaleView[], indent = ''): string[] {
-  return views.map((v) => `${indent}autoscale ${v.service}: ${v.paused ? 'PAUSED' : 'active'}, ${v.policy}${v.note ? ` — ${v.note}` : ''}${v.last ? `\n${indent}  last decision: ${v.last}` : ''}`);
+  return views.map(
+    (v) =>
+      `${indent}autoscale ${v.service}: ${v.paused ? 'PAUSED' : 'active'}, ${v.policy}${v.note ? ` — ${v.note}` : ''}${v.last ? `\n${indent}  last decision: ${v.last}` : ''}`,
+  );
 }
 
 /** Lines for `status <deployment>` (none without a policy). */
@@ -32,7 +44,9 @@ export function statusLines(c: AutoscaleUseCases, user: string, d: Deployment): 
 
 export function autoscaleChatCommand(c: AutoscaleUseCases, allow: (bare: string) => boolean): ChatCommand {
   return {
-    name: 'autoscale', usage: 'autoscale <deployment> [<service> pause|resume|set key=value…]', allow,
+    name: 'autoscale',
+    usage: 'autoscale <deployment> [<service> pause|resume|set key=value…]',
+    allow,
     summary: 'show, pause, resume or set autoscaling policies',
     run: (a, ctx) => {
       const [deployment, service, action, ...rest] = a.positional;
@@ -41,9 +55,16 @@ export function autoscaleChatCommand(c: AutoscaleUseCases, allow: (bare: string)
         const views = c.show(ctx.bare, deployment);
         return views.length ? formatViews(views).join('\n') : `No autoscaling policy in ${deployment}.`;
       }
-      if (action !== 'pause' && action !== 'resume' && action !== 'set') throw new ChatError(`say pause, resume or set after the service${action ? `, not '${action}'` : ''}`);
-      if (action === 'set' && !rest.length) throw new ChatError('set needs key=value pairs (policy=target metric=load1 target=0.7 …)');
-      const views = autoscaleRequest(c, ctx.bare, { deployment, action, service, ...(action === 'set' ? { policy: rest.join('\n') } : {}) });
+      if (action !== 'pause' && action !== 'resume' && action !== 'set')
+        throw new ChatError(`say pause, resume or set after the service${action ? `, not '${action}'` : ''}`);
+      if (action === 'set' && !rest.length)
+        throw new ChatError('set needs key=value pairs (policy=target metric=load1 target=0.7 …)');
+      const views = autoscaleRequest(c, ctx.bare, {
+        deployment,
+        action,
+        service,
+        ...(action === 'set' ? { policy: rest.join('\n') } : {}),
+      });
       return formatViews(views).join('\n');
     },
   };

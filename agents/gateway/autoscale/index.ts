@@ -5,5 +5,11 @@
 export { decide } from './decide.js';
 export type { Decision, DecisionInput, DecisionState, Report, ScaledInstance } from './types.js';
 export { createScaler, type Scaler } from './scaler.js';
-export { createAutoscaleControl, describePolicy, type AutoscaleControl, type AutoscaleUseCases, type AutoscaleView } from './control.js';
+export {
+  createAutoscaleControl,
+  describePolicy,
+  type AutoscaleControl,
+  type AutoscaleUseCases,
+  type AutoscaleView,
+} from './control.js';
 export { autoscaleChatCommand, autoscaleRequest, formatViews, statusLines, type AutoscaleAction } from './fronts.js';

@@ -19,8 +19,12 @@ import type { Decision, DecisionState, Report, ScaledInstance } from './types.js
 const REFRESH_TICKS = 10;
 
 export function createScaler(deps: {
-  model: GatewayModel; report: (instanceId: string) => Report | undefined; kick: (deploymentId: string) => void;
-  log: Logger; intervalMs: number; now?: () => number;
+  model: GatewayModel;
+  report: (instanceId: string) => Report | undefined;
+  kick: (deploymentId: string) => void;
+  log: Logger;
+  intervalMs: number;
+  now?: () => number;
 }) {
   const { model, log } = deps;
   const now = deps.now ?? Date.now;
@@ -41,11 +45,13 @@ export function createScaler(deps: {
 
   const activeOf = (id: string, k: number) => {
     const c = instances.get(id);
-    if (c && !dirty.has(id) && (ticks - c.tick < REFRESH_TICKS || k % REFRESH_TICKS !== ticks % REFRESH_TICKS)) return c.byService;
+    if (c && !dirty.has(id) && (ticks - c.tick < REFRESH_TICKS || k % REFRESH_TICKS !== ticks % REFRESH_TICKS))
+      return c.byService;
     const byService = new Map<string, ScaledRow[]>();
     for (const i of model.autoscaleReads.active(id)) {
       const list = byService.get(i.service);
-      if (list) list.push(i); else byService.set(i.service, [i]);
+      if (list) list.push(i);
+      else byService.set(i.service, [i]);
     }
     instances.set(id, { tick: ticks, byService });
     dirty.delete(id);
@@ -55,12 +61,19 @@ export function createScaler(deps: {
   function apply(d: Deployment, service: string, decision: Decision): void {
     model.transaction(() => {
       for (const j of model.jobs.list(d.id)) {
-        const same = (j.kind === 'scale' || j.kind === 'replace') && (j.request as { service?: string } | null)?.service === service;
-        if (same && (j.state === 'queued' || j.state === 'running')) model.jobs.transition(j.id, 'cancelled', { error: 'superseded by an autoscaling decision' });
+        const same =
+          (j.kind === 'scale' || j.kind === 'replace') &&
+          (j.request as { service?: string } | null)?.service === service;
+        if (same && (j.state === 'queued' || j.state === 'running'))
+          model.jobs.transition(j.id, 'cancelled', { error: 'superseded by an autoscaling decision' });
       }
       model.wanted.set(d.id, service, decision.wanted);
       model.jobs.create(d.id, 'scale', { service, count: decision.wanted, from: decision.data.from, autoscale: true });
-      model.events.append(d.id, { type: 'autoscale', message: `${service}: ${decision.reason}`, data: { service, ...decision.data } });
+      model.events.append(d.id, {
+        type: 'autoscale',
+        message: `${service}: ${decision.reason}`,
+        data: { service, ...decision.data },
+      });
     });
     log.info({ deployment: d.id, service, from: decision.data.from, to: decision.wanted }, decision.reason);
     dirty.add(d.id);
@@ -78,7 +91,10 @@ export function createScaler(deps: {
     const live = model.autoscaleReads.live();
     live.forEach((id, k) => {
       let def = definitions.get(id);
-      if (!def) { def = model.deployments.require(id).definition; definitions.set(id, def); }
+      if (!def) {
+        def = model.deployments.require(id).definition;
+        definitions.set(id, def);
+      }
       for (const svc of def.services) {
         if (svc.type !== 'scalable') continue;
         const k2 = key(id, svc.name);
@@ -89,20 +105,41 @@ export function createScaler(deps: {
         seen.add(k2);
         const wanted = wantedAll.get(k2) ?? svc.initial;
         const mine = (byService.get(svc.name) ?? []).filter((i) => !i.replica).map(view);
-        const sources = policy.source && policy.source !== svc.name ? (byService.get(policy.source) ?? []).map(view) : undefined;
-        const { decision, state } = decide({
-          policy, min: svc.min, max: svc.max, wanted, instances: mine, ...(sources ? { sources } : {}), now: t,
-        }, states.get(k2));
+        const sources =
+          policy.source && policy.source !== svc.name ? (byService.get(policy.source) ?? []).map(view) : undefined;
+        const { decision, state } = decide(
+          {
+            policy,
+            min: svc.min,
+            max: svc.max,
+            wanted,
+            instances: mine,
+            ...(sources ? { sources } : {}),
+            now: t,
+          },
+          states.get(k2),
+        );
         states.set(k2, state);
         latest.set(k2, { at: t, decision });
         decided++;
-        if (decision.changed) { changed++; apply(model.deployments.require(id), svc.name, decision); }
+        if (decision.changed) {
+          changed++;
+          apply(model.deployments.require(id), svc.name, decision);
+        }
       }
     });
     // Paused, destroyed or finished: a later resume starts with fresh windows.
-    for (const k2 of states.keys()) if (!seen.has(k2)) { states.delete(k2); latest.delete(k2); }
+    for (const k2 of states.keys())
+      if (!seen.has(k2)) {
+        states.delete(k2);
+        latest.delete(k2);
+      }
     const alive = new Set(live);
-    for (const id of instances.keys()) if (!alive.has(id)) { instances.delete(id); definitions.delete(id); }
+    for (const id of instances.keys())
+      if (!alive.has(id)) {
+        instances.delete(id);
+        definitions.delete(id);
+      }
     ticks++;
     return { decided, changed };
   }
@@ -110,23 +147,35 @@ export function createScaler(deps: {
   return {
     tick,
     /** Something about the deployment changed: its instances are read again at the next tick. */
-    touch(deploymentId: string): void { dirty.add(deploymentId); },
+    touch(deploymentId: string): void {
+      dirty.add(deploymentId);
+    },
     /** The latest decision for a service (changed or not), for status. */
     latest: (deploymentId: string, service: string) => latest.get(key(deploymentId, service)),
     /** Forgets a service's windows (paused, policy replaced). */
-    reset(deploymentId: string, service: string): void { states.delete(key(deploymentId, service)); latest.delete(key(deploymentId, service)); },
+    reset(deploymentId: string, service: string): void {
+      states.delete(key(deploymentId, service));
+      latest.delete(key(deploymentId, service));
+    },
     start(): void {
       running = true;
       const loop = () => {
         timer = setTimeout(() => {
-          try { tick(); } catch (err) { log.error({ err }, 'autoscaling tick failed'); }
+          try {
+            tick();
+          } catch (err) {
+            log.error({ err }, 'autoscaling tick failed');
+          }
           if (running) loop();
         }, deps.intervalMs);
         timer.unref();
       };
       loop();
     },
-    stop(): void { running = false; clearTimeout(timer); },
+    stop(): void {
+      running = false;
+      clearTimeout(timer);
+    },
   };
 }
 

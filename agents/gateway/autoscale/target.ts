@@ -17,8 +17,17 @@ export function recommendTarget(p: TargetPolicy, input: DecisionInput): Recommen
     const ratio = wanted > 0 ? v.value / (wanted * p.target) : v.value > 0 ? Infinity : 1;
     const desired = Math.ceil(v.value / p.target);
     const data = { metric: p.metric, total: v.value, target: p.target, current: wanted, desired };
-    if (Math.abs(ratio - 1) <= p.tolerance) return { wanted, reason: `${p.metric} total ${fmt(v.value)} is within ${fmt(p.tolerance * 100)}% of ${wanted} × ${fmt(p.target)}`, data };
-    return { wanted: desired, reason: `${p.metric} total ${fmt(v.value)}, target ${fmt(p.target)} per instance: ceil(${fmt(v.value)} / ${fmt(p.target)}) = ${desired}`, data };
+    if (Math.abs(ratio - 1) <= p.tolerance)
+      return {
+        wanted,
+        reason: `${p.metric} total ${fmt(v.value)} is within ${fmt(p.tolerance * 100)}% of ${wanted} × ${fmt(p.target)}`,
+        data,
+      };
+    return {
+      wanted: desired,
+      reason: `${p.metric} total ${fmt(v.value)}, target ${fmt(p.target)} per instance: ceil(${fmt(v.value)} / ${fmt(p.target)}) = ${desired}`,
+      data,
+    };
   }
   const from = input.sources ?? input.instances;
   let sum = 0;
@@ -29,7 +38,8 @@ export function recommendTarget(p: TargetPolicy, input: DecisionInput): Recommen
     sum += v;
     k++;
   }
-  if (k === 0) return { reason: `no fresh ${p.metric} report from a ready instance: holding`, data: { metric: p.metric } };
+  if (k === 0)
+    return { reason: `no fresh ${p.metric} report from a ready instance: holding`, data: { metric: p.metric } };
   const avg = sum / k;
   const ratio = avg / p.target;
   // With another service's metric, that service's average is the scaled service's load.
@@ -37,13 +47,18 @@ export function recommendTarget(p: TargetPolicy, input: DecisionInput): Recommen
   const missing = input.sources ? 0 : current - k;
   const base = { metric: p.metric, average: avg, reporting: k, missing, target: p.target, current };
   if (Math.abs(ratio - 1) <= p.tolerance) {
-    return { wanted, reason: `${p.metric} average ${fmt(avg)} over ${k} ready instance(s) is within ${fmt(p.tolerance * 100)}% of ${fmt(p.target)}`, data: base };
+    return {
+      wanted,
+      reason: `${p.metric} average ${fmt(avg)} over ${k} ready instance(s) is within ${fmt(p.tolerance * 100)}% of ${fmt(p.target)}`,
+      data: base,
+    };
   }
   // Up: the missing add nothing (sum / current); down: they count at the target.
   const adjusted = input.sources ? avg : ratio > 1 ? sum / current : (sum + missing * p.target) / current;
-  const desired = Math.ceil(current * adjusted / p.target - 1e-9);
+  const desired = Math.ceil((current * adjusted) / p.target - 1e-9);
   const shown = `ceil(${current} × ${fmt(adjusted)} / ${fmt(p.target)}) = ${desired}`;
-  const note = missing > 0 ? ` (${missing} without a fresh report counted as ${ratio > 1 ? '0' : 'at the target'})` : '';
+  const note =
+    missing > 0 ? ` (${missing} without a fresh report counted as ${ratio > 1 ? '0' : 'at the target'})` : '';
   return {
     wanted: ratio > 1 ? Math.max(wanted, desired) : Math.min(wanted, desired),
     reason: `${p.metric} average ${fmt(avg)} over ${k} ready instance(s), target ${fmt(p.target)}: ${shown}${note}`,

@@ -5,7 +5,14 @@ import type { CloudView, ClusterView, ContextView, DeploymentView, PairingCodeVi
 export function table(rows: string[][]): string {
   if (rows.length === 0) return '';
   const widths = rows[0]!.map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
-  return rows.map((r) => r.map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!))).join('  ').trimEnd()).join('\n');
+  return rows
+    .map((r) =>
+      r
+        .map((c, i) => (i === r.length - 1 ? c : c.padEnd(widths[i]!)))
+        .join('  ')
+        .trimEnd(),
+    )
+    .join('\n');
 }
 
 /** The lifecycle state, with the destroy that ended it when there was one. */
@@ -16,7 +23,10 @@ export const serviceSummary = (d: DeploymentView): string =>
 
 export function deploymentsTable(ds: DeploymentView[]): string {
   if (ds.length === 0) return 'no deployments';
-  return table([['ID', 'CLUSTER', 'STATE', 'READY/WANTED', 'CREATED'], ...ds.map((d) => [d.id, d.cluster, stateOf(d), serviceSummary(d), d.created])]);
+  return table([
+    ['ID', 'CLUSTER', 'STATE', 'READY/WANTED', 'CREATED'],
+    ...ds.map((d) => [d.id, d.cluster, stateOf(d), serviceSummary(d), d.created]),
+  ]);
 }
 
 export function deploymentDetail(d: DeploymentView): string {
@@ -24,18 +34,34 @@ export function deploymentDetail(d: DeploymentView): string {
     `deployment ${d.id} of cluster ${d.cluster}: ${stateOf(d)}`,
     `  owner ${d.owner}, created ${d.created}, updated ${d.updated}, events on pubsub node ${d.node}`,
   ];
-  const services = table([['SERVICE', 'TYPE', 'READY', 'WANTED'], ...d.services.map((s) => [s.name, s.type, String(s.ready), String(s.wanted)])]);
-  const instances = d.instances.length === 0 ? 'no instances' : table([
-    ['INSTANCE', 'SERVICE', 'CLOUD', 'STATE', 'READY', 'CONTEXT', 'CLOUD ID'],
-    ...d.instances.map((i) => [i.name, i.service, i.cloud, i.state, i.ready ? 'yes' : 'no', `v${i.context_version}`, i.cloud_instance_id ?? '-']),
+  const services = table([
+    ['SERVICE', 'TYPE', 'READY', 'WANTED'],
+    ...d.services.map((s) => [s.name, s.type, String(s.ready), String(s.wanted)]),
   ]);
+  const instances =
+    d.instances.length === 0
+      ? 'no instances'
+      : table([
+          ['INSTANCE', 'SERVICE', 'CLOUD', 'STATE', 'READY', 'CONTEXT', 'CLOUD ID'],
+          ...d.instances.map((i) => [
+            i.name,
+            i.service,
+            i.cloud,
+            i.state,
+            i.ready ? 'yes' : 'no',
+            `v${i.context_version}`,
+            i.cloud_instance_id ?? '-',
+          ]),
+        ]);
   return [...head, '', services, '', instances].join('\n');
 }
 
 export function contextsTable(cs: ContextView[]): string {
   if (cs.length === 0) return 'no contexts';
-  return table([['NAME', 'VERSION', 'VISIBILITY', 'ENCRYPTED', 'OWNER', 'ID'],
-    ...cs.map((c) => [c.name, String(c.version), c.visibility, c.encrypted ? 'yes' : 'no', c.owner, c.id])]);
+  return table([
+    ['NAME', 'VERSION', 'VISIBILITY', 'ENCRYPTED', 'OWNER', 'ID'],
+    ...cs.map((c) => [c.name, String(c.version), c.visibility, c.encrypted ? 'yes' : 'no', c.owner, c.id]),
+  ]);
 }
 
 export const contextLine = (c: ContextView): string =>
@@ -48,8 +74,10 @@ export function clustersTable(cs: ClusterView[]): string {
 
 export function cloudsTable(cs: CloudView[]): string {
   if (cs.length === 0) return 'no clouds';
-  return table([['NAME', 'DRIVER', 'ONLINE', 'INSTANCES', 'FREE', 'JID'],
-    ...cs.map((c) => [c.name, c.driver, c.online ? 'yes' : 'no', String(c.instances), String(c.free_instances), c.jid])]);
+  return table([
+    ['NAME', 'DRIVER', 'ONLINE', 'INSTANCES', 'FREE', 'JID'],
+    ...cs.map((c) => [c.name, c.driver, c.online ? 'yes' : 'no', String(c.instances), String(c.free_instances), c.jid]),
+  ]);
 }
 
 export const whoamiText = (w: WhoAmIView): string =>

@@ -11,72 +11,122 @@ export function entryText(e: MarketEntryView): string {
 const VOTES = ['up', 'down', 'clear'] as const;
 
 export function registerMarketCommands(program: Command): void {
-  connectionOptions(program.command('market')
-    .description('search the marketplace: words match names, summaries and descriptions, +tag is required, -tag excluded')
-    .argument('[words...]', 'words, +tag, -tag (or put -- before the words)')
-    .option('--page <n>', 'page of results (10 each), from 1')
-    .allowUnknownOption(true))
-    .action(async (words: string[], o: CommonOpts & { page?: string }) => {
-      let page: number | undefined;
-      try {
-        if (o.page !== undefined && !/^[1-9]\d{0,5}$/.test(o.page)) throw new UsageError(`--page: a whole number from 1, got '${o.page}'`);
-        page = o.page === undefined ? undefined : Number(o.page);
-      } catch (err) { fail(o, err); }
-      await withClient(o, async (gw) => {
-        const r = await gw.market(words.join(' '), page);
-        const text = r.total === 0 ? 'nothing in the marketplace matches'
+  connectionOptions(
+    program
+      .command('market')
+      .description(
+        'search the marketplace: words match names, summaries and descriptions, +tag is required, -tag excluded',
+      )
+      .argument('[words...]', 'words, +tag, -tag (or put -- before the words)')
+      .option('--page <n>', 'page of results (10 each), from 1')
+      .allowUnknownOption(true),
+  ).action(async (words: string[], o: CommonOpts & { page?: string }) => {
+    let page: number | undefined;
+    try {
+      if (o.page !== undefined && !/^[1-9]\d{0,5}$/.test(o.page))
+        throw new UsageError(`--page: a whole number from 1, got '${o.page}'`);
+      page = o.page === undefined ? undefined : Number(o.page);
+    } catch (err) {
+      fail(o, err);
+    }
+    await withClient(o, async (gw) => {
+      const r = await gw.market(words.join(' '), page);
+      const text =
+        r.total === 0
+          ? 'nothing in the marketplace matches'
           : `${r.total} entr${r.total === 1 ? 'y' : 'ies'}, page ${r.page} of ${r.pages}${r.entries.length ? `\n${r.entries.map(entryText).join('\n')}` : ''}`;
-        return { json: r, text };
-      });
+      return { json: r, text };
     });
+  });
 
-  connectionOptions(program.command('publish')
-    .description('share one of your contexts (its newest version), or with --cluster one of your cluster definitions, in the marketplace')
-    .argument('[context]', 'your context (name or id)')
-    .option('--cluster <name>', 'one of your cluster definitions instead of a context')
-    .requiredOption('--summary <text>', 'one line, at most 140 characters')
-    .option('--description <text>', 'what it does, at most 4000 characters')
-    .option('--tags <a,b>', 'comma-separated tags (lower-case letters, digits, . _ -)'))
-    .action(async (context: string | undefined, o: CommonOpts & { cluster?: string; summary: string; description?: string; tags?: string }) => {
+  connectionOptions(
+    program
+      .command('publish')
+      .description(
+        'share one of your contexts (its newest version), or with --cluster one of your cluster definitions, in the marketplace',
+      )
+      .argument('[context]', 'your context (name or id)')
+      .option('--cluster <name>', 'one of your cluster definitions instead of a context')
+      .requiredOption('--summary <text>', 'one line, at most 140 characters')
+      .option('--description <text>', 'what it does, at most 4000 characters')
+      .option('--tags <a,b>', 'comma-separated tags (lower-case letters, digits, . _ -)'),
+  ).action(
+    async (
+      context: string | undefined,
+      o: CommonOpts & { cluster?: string; summary: string; description?: string; tags?: string },
+    ) => {
       try {
-        if ((context === undefined) === (o.cluster === undefined)) throw new UsageError('name one of your contexts, or --cluster and one of your clusters');
-      } catch (err) { fail(o, err); }
+        if ((context === undefined) === (o.cluster === undefined))
+          throw new UsageError('name one of your contexts, or --cluster and one of your clusters');
+      } catch (err) {
+        fail(o, err);
+      }
       await withClient(o, async (gw) => {
         const e = await gw.publish({
-          ...(context !== undefined ? { context } : { cluster: o.cluster! }), summary: o.summary,
+          ...(context !== undefined ? { context } : { cluster: o.cluster! }),
+          summary: o.summary,
           ...(o.description !== undefined ? { description: o.description } : {}),
-          ...(o.tags !== undefined ? { tags: o.tags.split(',').map((t) => t.trim()).filter(Boolean) } : {}),
+          ...(o.tags !== undefined
+            ? {
+                tags: o.tags
+                  .split(',')
+                  .map((t) => t.trim())
+                  .filter(Boolean),
+              }
+            : {}),
         });
-        return { json: { entry: e }, text: `published ${e.kind === 'cluster' ? `cluster ${e.name}` : `${e.name} v${e.version}`} as ${e.id}` };
+        return {
+          json: { entry: e },
+          text: `published ${e.kind === 'cluster' ? `cluster ${e.name}` : `${e.name} v${e.version}`} as ${e.id}`,
+        };
       });
-    });
+    },
+  );
 
-  connectionOptions(program.command('unpublish').description('take your entry out of the marketplace (the context stays)').argument('<entry>', 'marketplace entry id'))
-    .action(async (id: string, o: CommonOpts) => {
-      await withClient(o, async (gw) => {
-        await gw.unpublish(id);
-        return { json: { unpublished: id }, text: `unpublished ${id}` };
-      });
+  connectionOptions(
+    program
+      .command('unpublish')
+      .description('take your entry out of the marketplace (the context stays)')
+      .argument('<entry>', 'marketplace entry id'),
+  ).action(async (id: string, o: CommonOpts) => {
+    await withClient(o, async (gw) => {
+      await gw.unpublish(id);
+      return { json: { unpublished: id }, text: `unpublished ${id}` };
     });
+  });
 
-  connectionOptions(program.command('vote').description("rank someone else's entry (one vote each, changeable)").argument('<entry>', 'marketplace entry id').argument('<vote>', VOTES.join(' | ')))
-    .action(async (id: string, value: string, o: CommonOpts) => {
-      try {
-        if (!(VOTES as readonly string[]).includes(value)) throw new UsageError(`<vote>: expected ${VOTES.join(', ')}, got '${value}'`);
-      } catch (err) { fail(o, err); }
-      await withClient(o, async (gw) => {
-        const e = await gw.vote(id, value as (typeof VOTES)[number]);
-        return { json: { entry: e }, text: `${e.id} now ranks ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'})` };
-      });
+  connectionOptions(
+    program
+      .command('vote')
+      .description("rank someone else's entry (one vote each, changeable)")
+      .argument('<entry>', 'marketplace entry id')
+      .argument('<vote>', VOTES.join(' | ')),
+  ).action(async (id: string, value: string, o: CommonOpts) => {
+    try {
+      if (!(VOTES as readonly string[]).includes(value))
+        throw new UsageError(`<vote>: expected ${VOTES.join(', ')}, got '${value}'`);
+    } catch (err) {
+      fail(o, err);
+    }
+    await withClient(o, async (gw) => {
+      const e = await gw.vote(id, value as (typeof VOTES)[number]);
+      return { json: { entry: e }, text: `${e.id} now ranks ${e.rank} (${e.votes} vote${e.votes === 1 ? '' : 's'})` };
     });
+  });
 
-  connectionOptions(program.command('clone').description('copy a marketplace entry into a context (or cluster definition) of yours').argument('<entry>', 'marketplace entry id').argument('[name]', 'name of the new context'))
-    .action(async (id: string, name: string | undefined, o: CommonOpts) => {
-      await withClient(o, async (gw) => {
-        const c = await gw.cloneEntry(id, name);
-        const text = c.cluster ? `cloned ${id} into your cluster ${c.cluster.name} (services: ${c.cluster.services.join(', ')})`
-          : `cloned ${id} into your context ${c.context!.name} (${c.context!.id})`;
-        return { json: c, text };
-      });
+  connectionOptions(
+    program
+      .command('clone')
+      .description('copy a marketplace entry into a context (or cluster definition) of yours')
+      .argument('<entry>', 'marketplace entry id')
+      .argument('[name]', 'name of the new context'),
+  ).action(async (id: string, name: string | undefined, o: CommonOpts) => {
+    await withClient(o, async (gw) => {
+      const c = await gw.cloneEntry(id, name);
+      const text = c.cluster
+        ? `cloned ${id} into your cluster ${c.cluster.name} (services: ${c.cluster.services.join(', ')})`
+        : `cloned ${id} into your context ${c.context!.name} (${c.context!.id})`;
+      return { json: c, text };
     });
+  });
 }

@@ -5,7 +5,11 @@
  */
 import type { DeploymentEventView, DeploymentView } from '../client.js';
 
-export interface ProgressStream { write(s: string): unknown; isTTY?: boolean; columns?: number }
+export interface ProgressStream {
+  write(s: string): unknown;
+  isTTY?: boolean;
+  columns?: number;
+}
 
 export interface ProgressOptions {
   stream?: ProgressStream;
@@ -49,10 +53,14 @@ export function createProgress(o: ProgressOptions = {}): Progress {
     const w = Math.max(...d.services.map((s) => s.name.length), 4);
     return [
       `deployment ${d.id} (${d.cluster}): ${d.state}  ${elapsed(start).trim()}`,
-      ...d.services.map((s) => `  ${s.name.padEnd(w)} ${bar(s.ready, s.wanted)} ${s.ready}/${s.wanted} ready${s.type === 'fixed' ? ' (fixed)' : ''}`),
+      ...d.services.map(
+        (s) =>
+          `  ${s.name.padEnd(w)} ${bar(s.ready, s.wanted)} ${s.ready}/${s.wanted} ready${s.type === 'fixed' ? ' (fixed)' : ''}`,
+      ),
     ];
   };
-  const clip = (line: string) => (stream.columns && line.length >= stream.columns ? line.slice(0, stream.columns - 1) : line);
+  const clip = (line: string) =>
+    stream.columns && line.length >= stream.columns ? line.slice(0, stream.columns - 1) : line;
   const erase = () => {
     if (drawn > 0) stream.write(`\x1b[${drawn}A\x1b[0J`);
     drawn = 0;
@@ -64,16 +72,27 @@ export function createProgress(o: ProgressOptions = {}): Progress {
     drawn = lines.length;
   };
   // Redraw once a second so the elapsed time moves while nothing else does.
-  const ticker = tty ? setInterval(() => { erase(); draw(); }, 1000) : undefined;
+  const ticker = tty
+    ? setInterval(() => {
+        erase();
+        draw();
+      }, 1000)
+    : undefined;
   ticker?.unref();
 
   return {
     view(d) {
       if (ended) return;
-      if (tty) { last = d; erase(); draw(); return; }
+      if (tty) {
+        last = d;
+        erase();
+        draw();
+        return;
+      }
       const prev = last;
       last = d;
-      if (!prev || prev.state !== d.state) stream.write(`[${elapsed(start)}] deployment ${d.id} (${d.cluster}) ${d.state}\n`);
+      if (!prev || prev.state !== d.state)
+        stream.write(`[${elapsed(start)}] deployment ${d.id} (${d.cluster}) ${d.state}\n`);
       for (const s of d.services) {
         const now = `${s.ready}/${s.wanted}`;
         if (seen.get(s.name) === now) continue;
@@ -84,11 +103,18 @@ export function createProgress(o: ProgressOptions = {}): Progress {
     event(e) {
       if (ended || !showEvents) return;
       const line = `[${elapsed(start)}] ${e.type}: ${e.message}`;
-      if (tty) { erase(); stream.write(clip(line) + '\n'); draw(); } else stream.write(line + '\n');
+      if (tty) {
+        erase();
+        stream.write(clip(line) + '\n');
+        draw();
+      } else stream.write(line + '\n');
     },
     end() {
       if (ticker) clearInterval(ticker);
-      if (tty && !ended) { erase(); draw(); }
+      if (tty && !ended) {
+        erase();
+        draw();
+      }
       ended = true;
     },
   };

@@ -6,13 +6,29 @@
 import type { Command } from 'commander';
 import { createLogger } from '../../../core/index.js';
 import {
-  GatewayClient, resolveClientOptions, exitCodeFor, describeError, errorJson, EXIT, CLIENT_ENV, UsageError, type ClientFlags,
+  GatewayClient,
+  resolveClientOptions,
+  exitCodeFor,
+  describeError,
+  errorJson,
+  EXIT,
+  CLIENT_ENV,
+  UsageError,
+  type ClientFlags,
 } from '../client.js';
 
-export interface CommonOpts extends ClientFlags { json?: boolean; connectTimeout?: string }
+export interface CommonOpts extends ClientFlags {
+  json?: boolean;
+  connectTimeout?: string;
+}
 
 /** What a command produced: a JSON value for scripts, text for people, and its exit code. */
-export interface Outcome { json: unknown; text?: string; exit?: number; message?: string }
+export interface Outcome {
+  json: unknown;
+  text?: string;
+  exit?: number;
+  message?: string;
+}
 
 export function connectionOptions(cmd: Command): Command {
   return cmd
@@ -27,7 +43,9 @@ export function connectionOptions(cmd: Command): Command {
 }
 
 export const CONNECTION_HELP = `Connection: flags, else environment, else the client INI file.
-${Object.entries(CLIENT_ENV).map(([k, v]) => `  ${k.padEnd(20)} ${v}`).join('\n')}
+${Object.entries(CLIENT_ENV)
+  .map(([k, v]) => `  ${k.padEnd(20)} ${v}`)
+  .join('\n')}
 Client INI file (the agents' [xmpp] section):
   [xmpp]
   jid = ada@example.org
@@ -55,7 +73,8 @@ export function fail(o: CommonOpts, err: unknown): never {
   const exit = exitCodeFor(err);
   if (o.json) process.stdout.write(JSON.stringify(errorJson(err), null, 2) + '\n');
   process.stderr.write(`cloudgate: ${describeError(err)}\n`);
-  if (exit === EXIT.failed && !(err as { code?: string })?.code && err instanceof Error && err.stack) process.stderr.write(`${err.stack}\n`);
+  if (exit === EXIT.failed && !(err as { code?: string })?.code && err instanceof Error && err.stack)
+    process.stderr.write(`${err.stack}\n`);
   process.exit(exit);
 }
 

@@ -16,16 +16,30 @@ import { createLocator, type Locator } from './locate.js';
 import { createFollower, type EventListener, type Following } from './follow.js';
 import { waitFor, type WaitOptions } from './wait.js';
 import type {
-  AutoscalePolicyView, CloneEntryView, MarketEntryView, MarketPageView,
-  ClusterView, CloudView, ContextView, DeploymentView, PairingCodeView, WaitTarget, WhoAmIView,
+  AutoscalePolicyView,
+  CloneEntryView,
+  MarketEntryView,
+  MarketPageView,
+  ClusterView,
+  CloudView,
+  ContextView,
+  DeploymentView,
+  PairingCodeView,
+  WaitTarget,
+  WhoAmIView,
 } from './types.js';
 
 export class GatewayClient {
   /** The gateway JID requests go to (full JID once located). */
-  get gatewayJid(): string | undefined { return this.locator.jid; }
+  get gatewayJid(): string | undefined {
+    return this.locator.jid;
+  }
   private readonly followImpl: ReturnType<typeof createFollower>;
 
-  private constructor(readonly agent: Agent, private readonly locator: Locator) {
+  private constructor(
+    readonly agent: Agent,
+    private readonly locator: Locator,
+  ) {
     this.followImpl = createFollower(agent);
   }
 
@@ -40,7 +54,9 @@ export class GatewayClient {
     const gateway = slash < 0 ? gatewayBare : gatewayBare + given.slice(slash);
     const log: Logger = o.log ?? createLogger({ level: 'silent' });
     const agent = new Agent({
-      kind: 'client', xmpp, log,
+      kind: 'client',
+      xmpp,
+      log,
       // A client serves no requests; only the gateway's presence matters to it.
       trusted: (bare) => bare === gatewayBare,
     });
@@ -56,9 +72,13 @@ export class GatewayClient {
   }
 
   /** Our own JID as the server bound it. */
-  get jid(): string { return this.agent.jid; }
+  get jid(): string {
+    return this.agent.jid;
+  }
 
-  async close(): Promise<void> { await this.agent.stop(); }
+  async close(): Promise<void> {
+    await this.agent.stop();
+  }
 
   /** One request to the gateway; a stale session (the gateway restarted) is looked up once more. */
   async request<Q, R>(def: RequestDef<Q, R>, req: Q, o?: { timeoutMs?: number }): Promise<R> {
@@ -69,8 +89,12 @@ export class GatewayClient {
       // The server answers for a session that is gone, without an application condition.
       // A restarted gateway usually binds the same resource: the same full JID is then a new
       // session, found again by its fresh presence.
-      if (err instanceof StanzaError && !err.app && (err.condition === 'service-unavailable' || err.condition === 'recipient-unavailable')
-        && this.locator.forget(to)) {
+      if (
+        err instanceof StanzaError &&
+        !err.app &&
+        (err.condition === 'service-unavailable' || err.condition === 'recipient-unavailable') &&
+        this.locator.forget(to)
+      ) {
         return this.agent.request(def, await this.locator.resolve(), req, o);
       }
       throw err;
@@ -79,7 +103,10 @@ export class GatewayClient {
 
   // ---- deployments ------------------------------------------------------------------
 
-  async deploy(cluster: string, o: { counts?: Record<string, number>; passphrase?: string } = {}): Promise<DeploymentView> {
+  async deploy(
+    cluster: string,
+    o: { counts?: Record<string, number>; passphrase?: string } = {},
+  ): Promise<DeploymentView> {
     const counts = o.counts && Object.keys(o.counts).length ? o.counts : undefined;
     return (await this.request(gw.Deploy, { cluster, counts, passphrase: o.passphrase })).deployment;
   }
@@ -99,13 +126,32 @@ export class GatewayClient {
   }
 
   /** Autoscaling policies of a deployment: show them, pause or resume one, or set one (`key = value` lines). */
-  async autoscale(id: string, action: 'show' | 'pause' | 'resume' | 'set', o: { service?: string; policy?: string } = {}): Promise<AutoscalePolicyView[]> {
-    return (await this.request(gw.Autoscale, { deployment: id, action, service: o.service, policy: o.policy })).policies;
+  async autoscale(
+    id: string,
+    action: 'show' | 'pause' | 'resume' | 'set',
+    o: { service?: string; policy?: string } = {},
+  ): Promise<AutoscalePolicyView[]> {
+    return (await this.request(gw.Autoscale, { deployment: id, action, service: o.service, policy: o.policy }))
+      .policies;
   }
 
   /** Publishes one of your contexts (its newest version) or, with `cluster`, one of your cluster definitions. */
-  async publish(o: { context?: string; cluster?: string; summary: string; description?: string; tags?: string[] }): Promise<MarketEntryView> {
-    return (await this.request(gw.Publish, { context: o.context, cluster: o.cluster, summary: o.summary, description: o.description, tags: o.tags })).entry;
+  async publish(o: {
+    context?: string;
+    cluster?: string;
+    summary: string;
+    description?: string;
+    tags?: string[];
+  }): Promise<MarketEntryView> {
+    return (
+      await this.request(gw.Publish, {
+        context: o.context,
+        cluster: o.cluster,
+        summary: o.summary,
+        description: o.description,
+        tags: o.tags,
+      })
+    ).entry;
   }
 
   async unpublish(id: string): Promise<void> {
@@ -142,7 +188,11 @@ export class GatewayClient {
   async lastEventSeq(id: string): Promise<number> {
     let last = -1;
     for (const item of await this.agent.pubsub.items(`deployments/${id}`, 1)) {
-      try { last = Math.max(last, gw.DeploymentEvent.payload.decode(item.payload).seq); } catch { /* not an event */ }
+      try {
+        last = Math.max(last, gw.DeploymentEvent.payload.decode(item.payload).seq);
+      } catch {
+        /* not an event */
+      }
     }
     return last;
   }
@@ -153,24 +203,42 @@ export class GatewayClient {
    * the caller reads the returned state. TimeoutError after `timeoutMs`.
    */
   waitFor(id: string, targets: readonly WaitTarget[], o?: WaitOptions): Promise<DeploymentView> {
-    return waitFor({
-      status: (x) => this.status(x),
-      follow: (x, fn, f) => this.follow(x, fn, f),
-      onFollowError: (err) => this.agent.log.warn({ err, deployment: id }, 'cannot follow the deployment\'s events; polling its status instead'),
-    }, id, targets, o);
+    return waitFor(
+      {
+        status: (x) => this.status(x),
+        follow: (x, fn, f) => this.follow(x, fn, f),
+        onFollowError: (err) =>
+          this.agent.log.warn(
+            { err, deployment: id },
+            "cannot follow the deployment's events; polling its status instead",
+          ),
+      },
+      id,
+      targets,
+      o,
+    );
   }
 
   // ---- contexts, clusters, clouds ------------------------------------------------------
 
-  async contexts(): Promise<ContextView[]> { return (await this.request(gw.ListContexts, {})).contexts; }
+  async contexts(): Promise<ContextView[]> {
+    return (await this.request(gw.ListContexts, {})).contexts;
+  }
 
   /** The stored context; `warnings` lists what the gateway's check found that may still be fine. */
-  async putContext(name: string, body: string, o: { visibility?: 'public' | 'private'; passphrase?: string } = {}): Promise<ContextView & { warnings?: string[] }> {
+  async putContext(
+    name: string,
+    body: string,
+    o: { visibility?: 'public' | 'private'; passphrase?: string } = {},
+  ): Promise<ContextView & { warnings?: string[] }> {
     const r = await this.request(gw.PutContext, { name, body, visibility: o.visibility, passphrase: o.passphrase });
     return r.warnings?.length ? { ...r.context, warnings: r.warnings } : r.context;
   }
 
-  getContext(ref: string, o: { version?: number; passphrase?: string } = {}): Promise<{ context: ContextView; body: string }> {
+  getContext(
+    ref: string,
+    o: { version?: number; passphrase?: string } = {},
+  ): Promise<{ context: ContextView; body: string }> {
     return this.request(gw.GetContext, { ref, version: o.version, passphrase: o.passphrase });
   }
 
@@ -178,14 +246,22 @@ export class GatewayClient {
     return (await this.request(gw.CloneContext, { ref, name })).context;
   }
 
-  async clusters(): Promise<ClusterView[]> { return (await this.request(gw.ListClusters, {})).clusters; }
+  async clusters(): Promise<ClusterView[]> {
+    return (await this.request(gw.ListClusters, {})).clusters;
+  }
 
   /** Uploads a cluster definition (INI text); the gateway validates it. */
-  async putCluster(definition: string): Promise<ClusterView> { return (await this.request(gw.PutCluster, { definition })).cluster; }
+  async putCluster(definition: string): Promise<ClusterView> {
+    return (await this.request(gw.PutCluster, { definition })).cluster;
+  }
 
-  async clouds(): Promise<CloudView[]> { return (await this.request(gw.ListClouds, {})).clouds; }
+  async clouds(): Promise<CloudView[]> {
+    return (await this.request(gw.ListClouds, {})).clouds;
+  }
 
-  whoami(): Promise<WhoAmIView> { return this.request(gw.WhoAmI, {}); }
+  whoami(): Promise<WhoAmIView> {
+    return this.request(gw.WhoAmI, {});
+  }
 
   pairingCode(context: string, o: { version?: number; ttlS?: number } = {}): Promise<PairingCodeView> {
     return this.request(gw.PairingCode, { context, version: o.version, ttl_s: o.ttlS });

@@ -20,20 +20,30 @@ import { conf, loadConfig, ConfigError } from '../../../core/index.js';
 import { readCaFile, type ClientOptions } from './options.js';
 
 const schema = {
-  xmpp: conf.section({
-    jid: conf.jid({ optional: true }),
-    server: conf.str({ optional: true }),
-    password: conf.str({ optional: true, secret: true }),
-    token: conf.str({ optional: true, secret: true }),
-    jwt_key: conf.path({ optional: true }),
-    token_ttl_s: conf.int({ min: 60, optional: true }),
-    ca: conf.path({ optional: true }),
-  }, { optional: true }),
+  xmpp: conf.section(
+    {
+      jid: conf.jid({ optional: true }),
+      server: conf.str({ optional: true }),
+      password: conf.str({ optional: true, secret: true }),
+      token: conf.str({ optional: true, secret: true }),
+      jwt_key: conf.path({ optional: true }),
+      token_ttl_s: conf.int({ min: 60, optional: true }),
+      ca: conf.path({ optional: true }),
+    },
+    { optional: true },
+  ),
   gateway: conf.section({ jid: conf.jid({ optional: true }) }, { optional: true }),
 };
 
 /** Flags as the CLI parses them (all optional). */
-export interface ClientFlags { config?: string; server?: string; jid?: string; jwtKey?: string; ca?: string; gateway?: string }
+export interface ClientFlags {
+  config?: string;
+  server?: string;
+  jid?: string;
+  jwtKey?: string;
+  ca?: string;
+  gateway?: string;
+}
 
 export const CLIENT_ENV = {
   CLOUDGATE_CONFIG: 'client INI file (default ~/.config/cloudgate/client.ini when it exists)',
@@ -51,14 +61,20 @@ export function defaultConfigFile(env: NodeJS.ProcessEnv = process.env): string 
 }
 
 /** Merges flags, environment and file into ClientOptions; ConfigError names what is missing. */
-export function resolveClientOptions(flags: ClientFlags = {}, env: NodeJS.ProcessEnv = process.env): ClientOptions & { configFile?: string } {
+export function resolveClientOptions(
+  flags: ClientFlags = {},
+  env: NodeJS.ProcessEnv = process.env,
+): ClientOptions & { configFile?: string } {
   const explicit = flags.config ?? env.CLOUDGATE_CONFIG;
   const file = explicit ?? defaultConfigFile(env);
   const cfg = explicit || existsSync(file) ? loadConfig(file, schema) : undefined;
   const x = cfg?.xmpp;
   const server = flags.server ?? env.CLOUDGATE_SERVER ?? x?.server;
   const jid = flags.jid ?? env.CLOUDGATE_JID ?? x?.jid;
-  const missing = [!jid && 'jid (--jid, CLOUDGATE_JID or [xmpp] jid)', !server && 'server (--server, CLOUDGATE_SERVER or [xmpp] server)'].filter(Boolean);
+  const missing = [
+    !jid && 'jid (--jid, CLOUDGATE_JID or [xmpp] jid)',
+    !server && 'server (--server, CLOUDGATE_SERVER or [xmpp] server)',
+  ].filter(Boolean);
   if (missing.length) throw new ConfigError(`no ${missing.join(' and no ')} given${cfg ? ` (read ${file})` : ''}`);
 
   // Credentials as one unit from the highest source that has any, so a token in the
@@ -69,12 +85,18 @@ export function resolveClientOptions(flags: ClientFlags = {}, env: NodeJS.Proces
     { password: x?.password, token: x?.token, jwtKey: x?.jwt_key },
   ];
   const creds = sources.find((s) => s.password || s.token || s.jwtKey);
-  if (!creds) throw new ConfigError('no credentials: set CLOUDGATE_PASSWORD, CLOUDGATE_TOKEN or CLOUDGATE_JWT_KEY (or --jwt-key), or password/token/jwt_key in [xmpp] of the client INI file');
+  if (!creds)
+    throw new ConfigError(
+      'no credentials: set CLOUDGATE_PASSWORD, CLOUDGATE_TOKEN or CLOUDGATE_JWT_KEY (or --jwt-key), or password/token/jwt_key in [xmpp] of the client INI file',
+    );
 
   const caFile = flags.ca ?? env.CLOUDGATE_CA ?? x?.ca;
   return {
-    server: server!, jid: jid!,
-    password: creds.password || undefined, token: creds.token || undefined, jwtKey: creds.jwtKey || undefined,
+    server: server!,
+    jid: jid!,
+    password: creds.password || undefined,
+    token: creds.token || undefined,
+    jwtKey: creds.jwtKey || undefined,
     tokenTtlS: x?.token_ttl_s,
     ca: caFile ? readCaFile(caFile) : undefined,
     gateway: flags.gateway ?? env.CLOUDGATE_GATEWAY ?? cfg?.gateway?.jid,

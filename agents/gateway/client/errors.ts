@@ -7,17 +7,26 @@ import { StanzaError, TimeoutError } from '../../../protocols/index.js';
 
 /** The gateway is not online (no presence from it) or stopped answering. */
 export class GatewayUnreachableError extends CloudgateError {
-  constructor(message: string, options?: ErrorOptions) { super('CG_UNREACHABLE', message, options); }
+  constructor(message: string, options?: ErrorOptions) {
+    super('CG_UNREACHABLE', message, options);
+  }
 }
 
 /** A command line or option that cannot work (exit 2). */
 export class UsageError extends CloudgateError {
-  constructor(message: string) { super('CG_USAGE', message); }
+  constructor(message: string) {
+    super('CG_USAGE', message);
+  }
 }
 
 /** The operation ran and did not succeed, e.g. a deployment that failed (exit 1). */
 export class OperationFailedError extends CloudgateError {
-  constructor(message: string, readonly detail?: unknown) { super('CG_FAILED', message); }
+  constructor(
+    message: string,
+    readonly detail?: unknown,
+  ) {
+    super('CG_FAILED', message);
+  }
 }
 
 export const EXIT = { ok: 0, failed: 1, usage: 2, refused: 3, notFound: 4, unreachable: 5 } as const;
@@ -30,8 +39,20 @@ export const EXIT_CODES_HELP = `Exit codes:
   4  not found (no such deployment, context, cluster or service)
   5  timeout or unreachable (server or gateway not answering, --wait timed out)`;
 
-const REFUSED = new Set(['not-authorized', 'forbidden', 'not-allowed', 'policy-violation', 'resource-constraint', 'payment-required']);
-const UNREACHABLE = new Set(['service-unavailable', 'recipient-unavailable', 'remote-server-timeout', 'remote-server-not-found']);
+const REFUSED = new Set([
+  'not-authorized',
+  'forbidden',
+  'not-allowed',
+  'policy-violation',
+  'resource-constraint',
+  'payment-required',
+]);
+const UNREACHABLE = new Set([
+  'service-unavailable',
+  'recipient-unavailable',
+  'remote-server-timeout',
+  'remote-server-not-found',
+]);
 const INVALID = new Set(['bad-request', 'not-acceptable', 'jid-malformed']);
 
 export function exitCodeFor(err: unknown): number {
@@ -44,7 +65,8 @@ export function exitCodeFor(err: unknown): number {
     if (INVALID.has(err.condition)) return EXIT.usage;
     return EXIT.failed;
   }
-  if (err instanceof TimeoutError || err instanceof GatewayUnreachableError || err instanceof StoppedError) return EXIT.unreachable;
+  if (err instanceof TimeoutError || err instanceof GatewayUnreachableError || err instanceof StoppedError)
+    return EXIT.unreachable;
   // A login the server refused is not going to work on retry; anything else is the network.
   if (err instanceof ConnectionError) return err.permanent ? EXIT.refused : EXIT.unreachable;
   if (err instanceof ConfigError || err instanceof UsageError) return EXIT.usage;

@@ -24,7 +24,12 @@ export interface Following {
   stop(): Promise<void>;
 }
 
-interface Follower { lastSeq: number; catchingUp: boolean; held: DeploymentEventView[]; fn: EventListener }
+interface Follower {
+  lastSeq: number;
+  catchingUp: boolean;
+  held: DeploymentEventView[];
+  fn: EventListener;
+}
 
 export function createFollower(agent: Agent) {
   const byNode = new Map<string, Set<Follower>>();
@@ -32,7 +37,11 @@ export function createFollower(agent: Agent) {
   const deliver = (f: Follower, e: DeploymentEventView) => {
     if (e.seq <= f.lastSeq) return;
     f.lastSeq = e.seq;
-    try { f.fn(e); } catch (err) { agent.log.warn({ err, deployment: e.deployment }, 'deployment event listener failed'); }
+    try {
+      f.fn(e);
+    } catch (err) {
+      agent.log.warn({ err, deployment: e.deployment }, 'deployment event listener failed');
+    }
   };
 
   agent.onEvent(gateway.DeploymentEvent, (e, meta) => {
@@ -55,15 +64,23 @@ export function createFollower(agent: Agent) {
   const subscribeSoon = async (node: string, patienceMs: number) => {
     const deadline = Date.now() + patienceMs;
     for (let wait = 100; ; wait = Math.min(wait * 2, 800)) {
-      try { return await subscription('subscribe', node); } catch (err) {
-        const early = err instanceof StanzaError && (err.condition === 'item-not-found' || err.condition === 'not-allowed' || err.condition === 'forbidden');
+      try {
+        return await subscription('subscribe', node);
+      } catch (err) {
+        const early =
+          err instanceof StanzaError &&
+          (err.condition === 'item-not-found' || err.condition === 'not-allowed' || err.condition === 'forbidden');
         if (!early || Date.now() + wait > deadline) throw err;
         await sleep(wait);
       }
     }
   };
 
-  return async function follow(deployment: string, fn: EventListener, o: { node?: string; afterSeq?: number; patienceMs?: number } = {}): Promise<Following> {
+  return async function follow(
+    deployment: string,
+    fn: EventListener,
+    o: { node?: string; afterSeq?: number; patienceMs?: number } = {},
+  ): Promise<Following> {
     const node = o.node ?? `deployments/${deployment}`;
     const f: Follower = { lastSeq: o.afterSeq ?? -1, catchingUp: true, held: [], fn };
     let set = byNode.get(node);
@@ -74,14 +91,20 @@ export function createFollower(agent: Agent) {
       set!.delete(f);
       if (set!.size === 0 && byNode.get(node) === set) {
         byNode.delete(node);
-        await subscription('unsubscribe', node).catch(() => { /* not subscribed, or offline */ });
+        await subscription('unsubscribe', node).catch(() => {
+          /* not subscribed, or offline */
+        });
       }
     };
     try {
       if (first) await subscribeSoon(node, o.patienceMs ?? 3000);
       const stored: DeploymentEventView[] = [];
       for (const item of await agent.pubsub.items(node)) {
-        try { stored.push(gateway.DeploymentEvent.payload.decode(item.payload)); } catch { /* not a deployment event */ }
+        try {
+          stored.push(gateway.DeploymentEvent.payload.decode(item.payload));
+        } catch {
+          /* not a deployment event */
+        }
       }
       for (const e of [...stored, ...f.held].sort((a, b) => a.seq - b.seq)) deliver(f, e);
     } catch (err) {
@@ -92,8 +115,11 @@ export function createFollower(agent: Agent) {
       f.held = [];
     }
     return {
-      deployment, node,
-      get lastSeq() { return f.lastSeq; },
+      deployment,
+      node,
+      get lastSeq() {
+        return f.lastSeq;
+      },
       stop: leave,
     };
   };

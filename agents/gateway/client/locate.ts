@@ -25,17 +25,36 @@ export function createLocator(agent: Agent, gateway: string, timeoutMs: number) 
   });
 
   return {
-    get jid(): string | undefined { return current; },
+    get jid(): string | undefined {
+      return current;
+    },
     /** The gateway's full JID; announces ourselves and waits for its answer when unknown. */
     async resolve(): Promise<string> {
       if (current) return current;
       // Announced again every second: one sent while the gateway restarts is lost (it
       // reaches no session, or the dying one), and nothing else would make it answer.
-      const announce = () => { agent.announceTo(gateway).catch(() => { /* the timeout below reports it */ }); };
+      const announce = () => {
+        agent.announceTo(gateway).catch(() => {
+          /* the timeout below reports it */
+        });
+      };
       let again: NodeJS.Timeout | undefined;
       const found = new Promise<string>((resolve, reject) => {
-        const timer = setTimeout(() => { waiters.delete(done); clearInterval(again); reject(new GatewayUnreachableError(`gateway ${gateway} is not online (no presence from it within ${timeoutMs} ms)`)); }, timeoutMs);
-        const done = (jid: string) => { clearTimeout(timer); clearInterval(again); waiters.delete(done); resolve(jid); };
+        const timer = setTimeout(() => {
+          waiters.delete(done);
+          clearInterval(again);
+          reject(
+            new GatewayUnreachableError(
+              `gateway ${gateway} is not online (no presence from it within ${timeoutMs} ms)`,
+            ),
+          );
+        }, timeoutMs);
+        const done = (jid: string) => {
+          clearTimeout(timer);
+          clearInterval(again);
+          waiters.delete(done);
+          resolve(jid);
+        };
         waiters.add(done);
       });
       announce();

@@ -33,7 +33,8 @@ export function parseServer(server: string): string {
   const m = /^(?:\[([0-9A-Fa-f:.]+)\]|([^\s:/[\]]+))(?::(\d+))?$/.exec(s);
   if (!m) throw new ConfigError(`server: expected host:port, got '${server}'`);
   const port = m[3] !== undefined ? Number(m[3]) : 5222;
-  if (!Number.isInteger(port) || port < 1 || port > 65535) throw new ConfigError(`server: port ${port} is out of range 1-65535`);
+  if (!Number.isInteger(port) || port < 1 || port > 65535)
+    throw new ConfigError(`server: port ${port} is out of range 1-65535`);
   const host = m[1] ? `[${m[1]}]` : m[2];
   return `xmpp://${host}:${port}`;
 }
@@ -41,21 +42,40 @@ export function parseServer(server: string): string {
 /** Splits a client JID; throws ConfigError naming the problem. */
 export function splitJid(jid: string): { username: string; domain: string; resource?: string } {
   let full: string;
-  try { full = conf.normalizeJid(jid); } catch (err) { throw new ConfigError(`jid: ${(err as Error).message}`, { cause: err }); }
+  try {
+    full = conf.normalizeJid(jid);
+  } catch (err) {
+    throw new ConfigError(`jid: ${(err as Error).message}`, { cause: err });
+  }
   const slash = full.indexOf('/');
   const bare = slash < 0 ? full : full.slice(0, slash);
   const at = bare.indexOf('@');
   if (at < 1) throw new ConfigError(`jid: '${jid}' must be user@domain`);
-  return { username: bare.slice(0, at), domain: bare.slice(at + 1), resource: slash < 0 ? undefined : full.slice(slash + 1) };
+  return {
+    username: bare.slice(0, at),
+    domain: bare.slice(at + 1),
+    resource: slash < 0 ? undefined : full.slice(slash + 1),
+  };
 }
 
 export async function toXmppOptions(o: ClientOptions): Promise<XmppOptions> {
   const { username, domain, resource } = splitJid(o.jid);
   const service = parseServer(o.server);
   const given = [o.password && 'password', o.token && 'token', o.jwtKey && 'jwt key'].filter(Boolean);
-  if (given.length !== 1) throw new ConfigError(`set exactly one of password, token, jwt key (found ${given.length ? given.join(', ') : 'none'})`);
+  if (given.length !== 1)
+    throw new ConfigError(
+      `set exactly one of password, token, jwt key (found ${given.length ? given.join(', ') : 'none'})`,
+    );
   // Each CLI run is its own session: a fresh resource keeps two runs from replacing each other.
-  const base = { kind: 'client' as const, service, domain, username, ca: o.ca, resource: resource ?? `cli-${process.pid}-${Date.now().toString(36)}`, maxStartAttempts: o.maxStartAttempts ?? 3 };
+  const base = {
+    kind: 'client' as const,
+    service,
+    domain,
+    username,
+    ca: o.ca,
+    resource: resource ?? `cli-${process.pid}-${Date.now().toString(36)}`,
+    maxStartAttempts: o.maxStartAttempts ?? 3,
+  };
   if (o.password) return { ...base, password: o.password };
   if (o.token) return { ...base, password: o.token, isToken: true };
   const key = typeof o.jwtKey === 'string' ? await loadJwtKey(o.jwtKey) : o.jwtKey!;
@@ -64,7 +84,12 @@ export async function toXmppOptions(o: ClientOptions): Promise<XmppOptions> {
 }
 
 export function readCaFile(file: string, what = 'ca'): string {
-  try { return readFileSync(file, 'utf8'); } catch (err) {
-    throw new ConfigError(`${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`, { cause: err });
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (err) {
+    throw new ConfigError(
+      `${what}: cannot read ${file} (${(err as NodeJS.ErrnoException).code ?? (err as Error).message})`,
+      { cause: err },
+    );
   }
 }

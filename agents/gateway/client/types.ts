@@ -9,7 +9,9 @@ export type DeploymentView = ResponseOf<typeof gateway.Status>['deployments'][nu
 export type ServiceView = DeploymentView['services'][number];
 export type InstanceView = DeploymentView['instances'][number];
 export type DeploymentState = DeploymentView['state'];
-export type DeploymentEventView = typeof gateway.DeploymentEvent extends { payload: { decode(el: any): infer T } } ? T : never;
+export type DeploymentEventView = typeof gateway.DeploymentEvent extends { payload: { decode(el: any): infer T } }
+  ? T
+  : never;
 export type ContextView = ResponseOf<typeof gateway.ListContexts>['contexts'][number];
 export type ClusterView = ResponseOf<typeof gateway.ListClusters>['clusters'][number];
 export type CloudView = ResponseOf<typeof gateway.ListClouds>['clouds'][number];
@@ -41,8 +43,12 @@ const LEAVING_INSTANCE = new Set(['draining', 'terminating']);
  * and none is on its way out: after a scale-in, "ready" means the surplus has gone.
  */
 export function isReady(d: DeploymentView): boolean {
-  return (d.state === 'running' || d.state === 'completed') && d.services.length > 0
-    && d.services.every((s) => s.ready === s.wanted) && !d.instances.some((i) => LEAVING_INSTANCE.has(i.state));
+  return (
+    (d.state === 'running' || d.state === 'completed') &&
+    d.services.length > 0 &&
+    d.services.every((s) => s.ready === s.wanted) &&
+    !d.instances.some((i) => LEAVING_INSTANCE.has(i.state))
+  );
 }
 
 export function isTerminal(d: DeploymentView): boolean {

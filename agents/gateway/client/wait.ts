@@ -6,7 +6,14 @@
  */
 import { TimeoutError } from '../../../protocols/index.js';
 import type { Following, EventListener } from './follow.js';
-import { isGone, isReady, isTerminal, type DeploymentEventView, type DeploymentView, type WaitTarget } from './types.js';
+import {
+  isGone,
+  isReady,
+  isTerminal,
+  type DeploymentEventView,
+  type DeploymentView,
+  type WaitTarget,
+} from './types.js';
 
 export interface WaitOptions {
   timeoutMs?: number;
@@ -42,12 +49,22 @@ function transient(err: unknown): boolean {
   return code === 'CG_UNREACHABLE' || code === 'CG_TIMEOUT' || err instanceof TimeoutError;
 }
 
-export async function waitFor(deps: WaitDeps, id: string, targets: readonly WaitTarget[], o: WaitOptions = {}): Promise<DeploymentView> {
+export async function waitFor(
+  deps: WaitDeps,
+  id: string,
+  targets: readonly WaitTarget[],
+  o: WaitOptions = {},
+): Promise<DeploymentView> {
   const timeoutMs = o.timeoutMs ?? 10 * 60_000;
   let settle!: (v: DeploymentView) => void;
   let fail!: (e: unknown) => void;
-  const done = new Promise<DeploymentView>((res, rej) => { settle = res; fail = rej; });
-  done.catch(() => { /* awaited below; this keeps an early rejection from counting as unhandled */ });
+  const done = new Promise<DeploymentView>((res, rej) => {
+    settle = res;
+    fail = rej;
+  });
+  done.catch(() => {
+    /* awaited below; this keeps an early rejection from counting as unhandled */
+  });
   let finished = false;
   let reading = false;
   let again = false;
@@ -56,7 +73,10 @@ export async function waitFor(deps: WaitDeps, id: string, targets: readonly Wait
 
   const check = async (): Promise<void> => {
     if (finished) return;
-    if (reading) { again = true; return; }
+    if (reading) {
+      again = true;
+      return;
+    }
     reading = true;
     try {
       do {
@@ -65,12 +85,19 @@ export async function waitFor(deps: WaitDeps, id: string, targets: readonly Wait
         last = view;
         if (finished) return;
         o.onProgress?.({ view });
-        if (matches(view, targets) || hopeless(view, targets)) { finished = true; settle(view); return; }
+        if (matches(view, targets) || hopeless(view, targets)) {
+          finished = true;
+          settle(view);
+          return;
+        }
       } while (again);
     } catch (err) {
       // A gateway that is briefly away (restarting, or its server is) is waited out like
       // a slow deployment: the next poll asks again, until the wait's own deadline.
-      if (transient(err)) { lastError = err as Error; return; }
+      if (transient(err)) {
+        lastError = err as Error;
+        return;
+      }
       finished = true;
       fail(err);
     } finally {
@@ -80,22 +107,40 @@ export async function waitFor(deps: WaitDeps, id: string, targets: readonly Wait
 
   const timer = setTimeout(() => {
     finished = true;
-    const where = last ? ` (state ${last.state}; ${last.services.map((s) => `${s.name} ${s.ready}/${s.wanted}`).join(', ')})` : '';
+    const where = last
+      ? ` (state ${last.state}; ${last.services.map((s) => `${s.name} ${s.ready}/${s.wanted}`).join(', ')})`
+      : '';
     const why = lastError ? `; last error: ${lastError.message}` : '';
-    fail(new TimeoutError(`deployment ${id} did not reach ${targets.join(' or ')} within ${Math.round(timeoutMs / 1000)} s${where}${why}`));
+    fail(
+      new TimeoutError(
+        `deployment ${id} did not reach ${targets.join(' or ')} within ${Math.round(timeoutMs / 1000)} s${where}${why}`,
+      ),
+    );
   }, timeoutMs);
   const poll = setInterval(() => void check(), o.pollMs ?? 2000);
-  const onAbort = () => { finished = true; fail(o.signal?.reason ?? new Error('aborted')); };
+  const onAbort = () => {
+    finished = true;
+    fail(o.signal?.reason ?? new Error('aborted'));
+  };
   o.signal?.addEventListener('abort', onAbort, { once: true });
 
   let following: Following | undefined;
   try {
     // Without the event node (not created yet, or not open to us) polling still works.
-    following = await deps.follow(id, (event) => {
-      if (finished) return;
-      o.onProgress?.({ event });
-      void check();
-    }, { afterSeq: o.afterSeq }).catch((err) => { deps.onFollowError?.(err); return undefined; });
+    following = await deps
+      .follow(
+        id,
+        (event) => {
+          if (finished) return;
+          o.onProgress?.({ event });
+          void check();
+        },
+        { afterSeq: o.afterSeq },
+      )
+      .catch((err) => {
+        deps.onFollowError?.(err);
+        return undefined;
+      });
     await check();
     return await done;
   } finally {

@@ -53,10 +53,18 @@ export interface QueuePolicy extends PolicyBase {
 }
 export type AutoscalePolicy = TargetPolicy | QueuePolicy;
 
-const metricName = (opts: { optional: true } | Record<string, never> = {}) => field<string>('metric', (raw) => {
-  if (!METRIC.test(raw)) throw new FieldProblem(`'${raw}' is not a metric name (letters, digits, '_', '.', '-', starting with a letter or '_')`);
-  return raw;
-}, opts);
+const metricName = (opts: { optional: true } | Record<string, never> = {}) =>
+  field<string>(
+    'metric',
+    (raw) => {
+      if (!METRIC.test(raw))
+        throw new FieldProblem(
+          `'${raw}' is not a metric name (letters, digits, '_', '.', '-', starting with a letter or '_')`,
+        );
+      return raw;
+    },
+    opts,
+  );
 
 /** Keys of an `[autoscale.<service>]` section (core/config.ts fields). */
 export const autoscaleFields = {
@@ -80,9 +88,23 @@ export const autoscaleFields = {
 };
 
 type Raw = {
-  policy: 'target' | 'queue'; metric: string; source?: string; target?: number; aggregate?: 'average' | 'total';
-  tolerance?: number; per_instance?: number; delay?: number; warmup?: number; idle?: number; busy_metric?: string;
-  max_step_up: number; max_step_down: number; up_window: number; down_window: number; stale_after: number; paused: boolean;
+  policy: 'target' | 'queue';
+  metric: string;
+  source?: string;
+  target?: number;
+  aggregate?: 'average' | 'total';
+  tolerance?: number;
+  per_instance?: number;
+  delay?: number;
+  warmup?: number;
+  idle?: number;
+  busy_metric?: string;
+  max_step_up: number;
+  max_step_down: number;
+  up_window: number;
+  down_window: number;
+  stale_after: number;
+  paused: boolean;
 };
 
 const ONLY_TARGET = ['target', 'aggregate', 'tolerance'] as const;
@@ -92,28 +114,51 @@ const ONLY_QUEUE = ['per_instance', 'delay', 'warmup', 'idle', 'busy_metric'] as
  * The policy of one `[autoscale.<service>]` section; problems go to `fail(key, message)`
  * (the result is then meaningless). `services` maps service names to their type.
  */
-export function toPolicy(service: string, s: Raw, services: ReadonlyMap<string, 'fixed' | 'scalable'>, fail: (key: string | undefined, message: string) => void): AutoscalePolicy {
+export function toPolicy(
+  service: string,
+  s: Raw,
+  services: ReadonlyMap<string, 'fixed' | 'scalable'>,
+  fail: (key: string | undefined, message: string) => void,
+): AutoscalePolicy {
   const type = services.get(service);
   if (type === undefined) fail(undefined, `no [service.${service}] to scale`);
   else if (type === 'fixed') fail(undefined, `'${service}' is a fixed service: only scalable services autoscale`);
   if (s.source !== undefined && !services.has(s.source)) fail('source', `unknown service '${s.source}'`);
   const wrong = s.policy === 'target' ? ONLY_QUEUE : ONLY_TARGET;
-  for (const k of wrong) if (s[k] !== undefined) fail(k, `only for policy = ${s.policy === 'target' ? 'queue' : 'target'}`);
+  for (const k of wrong)
+    if (s[k] !== undefined) fail(k, `only for policy = ${s.policy === 'target' ? 'queue' : 'target'}`);
   const base = {
-    metric: s.metric, ...(s.source !== undefined ? { source: s.source } : {}),
-    maxStepUp: s.max_step_up, maxStepDown: s.max_step_down, upWindowMs: s.up_window, downWindowMs: s.down_window,
-    staleMs: s.stale_after, paused: s.paused,
+    metric: s.metric,
+    ...(s.source !== undefined ? { source: s.source } : {}),
+    maxStepUp: s.max_step_up,
+    maxStepDown: s.max_step_down,
+    upWindowMs: s.up_window,
+    downWindowMs: s.down_window,
+    staleMs: s.stale_after,
+    paused: s.paused,
   };
   if (s.policy === 'target') {
     if (s.target === undefined) fail('target', 'missing required key (policy = target needs a target value)');
     else if (!(s.target > 0)) fail('target', `must be above 0, got ${s.target}`);
-    return { ...base, type: 'target', target: s.target ?? 1, aggregate: s.aggregate ?? 'average', tolerance: s.tolerance ?? 0.1 };
+    return {
+      ...base,
+      type: 'target',
+      target: s.target ?? 1,
+      aggregate: s.aggregate ?? 'average',
+      tolerance: s.tolerance ?? 0.1,
+    };
   }
-  if (s.per_instance === undefined) fail('per_instance', 'missing required key (policy = queue needs the work one instance takes)');
+  if (s.per_instance === undefined)
+    fail('per_instance', 'missing required key (policy = queue needs the work one instance takes)');
   else if (!(s.per_instance > 0)) fail('per_instance', `must be above 0, got ${s.per_instance}`);
   return {
-    ...base, type: 'queue', perInstance: s.per_instance ?? 1, delayMs: s.delay ?? 30_000, warmupMs: s.warmup ?? 120_000,
-    idleMs: s.idle ?? 600_000, ...(s.busy_metric !== undefined ? { busyMetric: s.busy_metric } : {}),
+    ...base,
+    type: 'queue',
+    perInstance: s.per_instance ?? 1,
+    delayMs: s.delay ?? 30_000,
+    warmupMs: s.warmup ?? 120_000,
+    idleMs: s.idle ?? 600_000,
+    ...(s.busy_metric !== undefined ? { busyMetric: s.busy_metric } : {}),
   };
 }
 
@@ -121,15 +166,22 @@ export function toPolicy(service: string, s: Raw, services: ReadonlyMap<string, 
  * A policy written as the body of an `[autoscale.<service>]` section (`key = value`
  * lines), for changing a deployed service's policy; ConfigInvalidError names each bad key.
  */
-export function parsePolicy(service: string, body: string, services: ReadonlyMap<string, 'fixed' | 'scalable'>): AutoscalePolicy {
+export function parsePolicy(
+  service: string,
+  body: string,
+  services: ReadonlyMap<string, 'fixed' | 'scalable'>,
+): AutoscalePolicy {
   const file = 'autoscale';
   const sec = `autoscale.${service}`;
   const cfg = parseConfig(`[${sec}]\n${body}\n`, file, { 'autoscale.*': sections(autoscaleFields) });
   const issues: ConfigIssue[] = [];
   for (const other of Object.keys(cfg['autoscale.*'])) {
-    if (other !== service) issues.push({ file, section: `autoscale.${other}`, message: `only keys of [${sec}] may be given here` });
+    if (other !== service)
+      issues.push({ file, section: `autoscale.${other}`, message: `only keys of [${sec}] may be given here` });
   }
-  const policy = toPolicy(service, cfg['autoscale.*'][service]!, services, (key, message) => issues.push({ file, section: sec, key, message }));
+  const policy = toPolicy(service, cfg['autoscale.*'][service]!, services, (key, message) =>
+    issues.push({ file, section: sec, key, message }),
+  );
   if (issues.length > 0) throw new ConfigInvalidError(file, issues);
   return policy;
 }

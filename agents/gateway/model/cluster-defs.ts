@@ -17,17 +17,30 @@ export interface ClusterRecord {
   readonly updatedAt: number;
 }
 
-interface Row { name: string; owner: string; ini: string; parsed: string; created_at: number; updated_at: number }
+interface Row {
+  name: string;
+  owner: string;
+  ini: string;
+  parsed: string;
+  created_at: number;
+  updated_at: number;
+}
 
 const toRecord = (r: Row): ClusterRecord => ({
-  name: r.name, owner: r.owner, ini: r.ini, definition: fromJson<ClusterDef>(r.parsed)!,
-  createdAt: r.created_at, updatedAt: r.updated_at,
+  name: r.name,
+  owner: r.owner,
+  ini: r.ini,
+  definition: fromJson<ClusterDef>(r.parsed)!,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 export function createClusterDefs(deps: RepoDeps & { check?: (def: ClusterDef, file: string) => ClusterDef }) {
   const { db } = deps;
   const get = (owner: string, name: string): ClusterRecord | undefined => {
-    const r = db.prepare('SELECT * FROM clusters WHERE owner = ? AND name = ?').get(bareJid(owner), name) as Row | undefined;
+    const r = db.prepare('SELECT * FROM clusters WHERE owner = ? AND name = ?').get(bareJid(owner), name) as
+      | Row
+      | undefined;
     return r && toRecord(r);
   };
   return {
@@ -43,14 +56,21 @@ export function createClusterDefs(deps: RepoDeps & { check?: (def: ClusterDef, f
       if (!db.prepare('SELECT 1 FROM users WHERE jid = ?').get(who)) throw new NotFoundError('user', who);
       const now = deps.now();
       db.prepare(`INSERT INTO clusters (name, owner, ini, parsed, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?)
-        ON CONFLICT (owner, name) DO UPDATE SET ini = excluded.ini, parsed = excluded.parsed, updated_at = excluded.updated_at`)
-        .run(def.name, who, ini, toJson(def), now, now);
+        ON CONFLICT (owner, name) DO UPDATE SET ini = excluded.ini, parsed = excluded.parsed, updated_at = excluded.updated_at`).run(
+        def.name,
+        who,
+        ini,
+        toJson(def),
+        now,
+        now,
+      );
       return get(who, def.name)!;
     },
     list(owner?: string): ClusterRecord[] {
-      const rows = owner === undefined
-        ? db.prepare('SELECT * FROM clusters ORDER BY owner, name').all()
-        : db.prepare('SELECT * FROM clusters WHERE owner = ? ORDER BY name').all(bareJid(owner));
+      const rows =
+        owner === undefined
+          ? db.prepare('SELECT * FROM clusters ORDER BY owner, name').all()
+          : db.prepare('SELECT * FROM clusters WHERE owner = ? ORDER BY name').all(bareJid(owner));
       return (rows as Row[]).map(toRecord);
     },
     remove(owner: string, name: string): boolean {

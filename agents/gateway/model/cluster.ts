@@ -41,9 +41,16 @@ interface ServiceBase {
   readonly clouds: readonly string[];
   readonly depends: readonly string[];
 }
-export interface FixedService extends ServiceBase { readonly type: 'fixed'; readonly order: number; readonly count: number }
+export interface FixedService extends ServiceBase {
+  readonly type: 'fixed';
+  readonly order: number;
+  readonly count: number;
+}
 export interface ScalableService extends ServiceBase {
-  readonly type: 'scalable'; readonly min: number; readonly max: number; readonly initial: number;
+  readonly type: 'scalable';
+  readonly min: number;
+  readonly max: number;
+  readonly initial: number;
   /** From its `[autoscale.<name>]` section, if any. */
   readonly autoscale?: AutoscalePolicy;
 }
@@ -58,20 +65,21 @@ export interface ClusterDef {
 
 const NAME = /^[A-Za-z][A-Za-z0-9_-]*$/;
 
-const flavor = () => field<Flavor>('flavor', (raw) => {
-  if (raw === 'small' || raw === 'medium' || raw === 'large') return { type: 'generic', name: raw };
-  const parts = new Map<string, string>();
-  for (const p of raw.split(',')) {
-    const [k = '', v = ''] = p.split(':').map((x) => x.trim());
-    parts.set(k, v);
-  }
-  const cores = Number(parts.get('cores') || NaN);
-  const memory = Number(parts.get('memory') || NaN);
-  if (parts.size !== 2 || !Number.isInteger(cores) || cores < 1 || !Number.isInteger(memory) || memory < 1) {
-    throw new FieldProblem(`expected small, medium, large or 'cores:N,memory:MB', got '${raw}'`);
-  }
-  return { type: 'custom', cores, memoryMb: memory };
-});
+const flavor = () =>
+  field<Flavor>('flavor', (raw) => {
+    if (raw === 'small' || raw === 'medium' || raw === 'large') return { type: 'generic', name: raw };
+    const parts = new Map<string, string>();
+    for (const p of raw.split(',')) {
+      const [k = '', v = ''] = p.split(':').map((x) => x.trim());
+      parts.set(k, v);
+    }
+    const cores = Number(parts.get('cores') || NaN);
+    const memory = Number(parts.get('memory') || NaN);
+    if (parts.size !== 2 || !Number.isInteger(cores) || cores < 1 || !Number.isInteger(memory) || memory < 1) {
+      throw new FieldProblem(`expected small, medium, large or 'cores:N,memory:MB', got '${raw}'`);
+    }
+    return { type: 'custom', cores, memoryMb: memory };
+  });
 
 const schema = {
   cluster: section({ name: str({ pattern: NAME }), description: str({ optional: true }) }),
@@ -97,7 +105,9 @@ const ONLY_SCALABLE = ['min', 'max', 'initial'] as const;
 
 export function loadCluster(file: string): ClusterDef {
   let text: string;
-  try { text = readFileSync(file, 'utf8'); } catch (err) {
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
     throw new ConfigError(`${file}: cannot read cluster definition (${(err as Error).message})`, { cause: err });
   }
   return parseCluster(text, file);
@@ -122,7 +132,8 @@ export function parseCluster(text: string, file = 'cluster.ini'): ClusterDef {
     const tooLong = serviceNameProblem(name);
     if (tooLong) fail(name, undefined, tooLong);
     const wrong = s.type === 'fixed' ? ONLY_SCALABLE : ONLY_FIXED;
-    for (const k of wrong) if (s[k] !== undefined) fail(name, k, `only for ${s.type === 'fixed' ? 'scalable' : 'fixed'} services`);
+    for (const k of wrong)
+      if (s[k] !== undefined) fail(name, k, `only for ${s.type === 'fixed' ? 'scalable' : 'fixed'} services`);
     if (s.context_version !== undefined && s.context === undefined) fail(name, 'context_version', 'needs a context');
     for (const d of s.depends) {
       if (d === name) fail(name, 'depends', 'a service cannot depend on itself');
@@ -132,8 +143,14 @@ export function parseCluster(text: string, file = 'cluster.ini'): ClusterDef {
       }
     }
     const base = {
-      name, flavor: s.flavor, image: s.image, clouds: [...new Set(s.clouds)], depends: [...new Set(s.depends)],
-      ...(s.context !== undefined ? { context: { ref: s.context, ...(s.context_version !== undefined ? { version: s.context_version } : {}) } } : {}),
+      name,
+      flavor: s.flavor,
+      image: s.image,
+      clouds: [...new Set(s.clouds)],
+      depends: [...new Set(s.depends)],
+      ...(s.context !== undefined
+        ? { context: { ref: s.context, ...(s.context_version !== undefined ? { version: s.context_version } : {}) } }
+        : {}),
     };
     if (s.type === 'fixed') {
       services.push({ ...base, type: 'fixed', order: s.order ?? 0, count: s.count ?? 1 });
@@ -143,7 +160,8 @@ export function parseCluster(text: string, file = 'cluster.ini'): ClusterDef {
       if (s.max === undefined) fail(name, 'max', 'missing required key (scalable services need a max)');
       const max = s.max ?? Math.max(min, initial, 1);
       if (min > max) fail(name, 'min', `min ${min} is above max ${max}`);
-      else if (initial < min || initial > max) fail(name, 'initial', `initial ${initial} is outside min..max (${min}..${max})`);
+      else if (initial < min || initial > max)
+        fail(name, 'initial', `initial ${initial} is outside min..max (${min}..${max})`);
       services.push({ ...base, type: 'scalable', min, max, initial });
     }
   }
@@ -152,7 +170,14 @@ export function parseCluster(text: string, file = 'cluster.ini'): ClusterDef {
   for (const [name, a] of Object.entries(cfg['autoscale.*'])) {
     const sec = `autoscale.${name}`;
     const policy = toPolicy(name, a, types, (key, message) =>
-      issues.push({ file, line: lines.get(`${sec}\n${key ?? ''}`) ?? lines.get(`${sec}\n`), section: sec, key, message }));
+      issues.push({
+        file,
+        line: lines.get(`${sec}\n${key ?? ''}`) ?? lines.get(`${sec}\n`),
+        section: sec,
+        key,
+        message,
+      }),
+    );
     const i = services.findIndex((s) => s.name === name);
     if (services[i]?.type === 'scalable') services[i] = { ...services[i], autoscale: policy };
   }
@@ -163,7 +188,8 @@ export function parseCluster(text: string, file = 'cluster.ini'): ClusterDef {
     for (const d of s.depends) {
       const dep = byName.get(d);
       if (dep?.type === 'scalable') fail(s.name, 'depends', `fixed service cannot depend on scalable service '${d}'`);
-      else if (dep && dep.order > s.order) fail(s.name, 'depends', `depends on '${d}' whose order ${dep.order} comes after ${s.order}`);
+      else if (dep && dep.order > s.order)
+        fail(s.name, 'depends', `depends on '${d}' whose order ${dep.order} comes after ${s.order}`);
     }
   }
   const cycle = findCycle(services, byName);

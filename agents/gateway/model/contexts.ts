@@ -33,31 +33,56 @@ export interface ContextVersionMeta {
   /** For the first version of a clone: the version it was copied from. */
   readonly parent?: { readonly contextId: string; readonly version: number };
 }
-export interface ContextVersion extends ContextVersionMeta { readonly content: ContextContent }
+export interface ContextVersion extends ContextVersionMeta {
+  readonly content: ContextContent;
+}
 
 const NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
-interface InfoRow { id: string; name: string; owner: string; visibility: Visibility; created_at: number; latest: number }
+interface InfoRow {
+  id: string;
+  name: string;
+  owner: string;
+  visibility: Visibility;
+  created_at: number;
+  latest: number;
+}
 interface VersionRow {
-  context_id: string; number: number; created_at: number; body: string | null; blob: Buffer | null;
-  parent_id: string | null; parent_version: number | null;
+  context_id: string;
+  number: number;
+  created_at: number;
+  body: string | null;
+  blob: Buffer | null;
+  parent_id: string | null;
+  parent_version: number | null;
 }
 
 const INFO = `SELECT c.*, (SELECT max(number) FROM context_versions v WHERE v.context_id = c.id) AS latest FROM contexts c`;
 
 function toInfo(r: InfoRow): ContextInfo {
-  return { id: r.id, name: r.name, owner: r.owner, visibility: r.visibility, createdAt: r.created_at, latest: r.latest };
+  return {
+    id: r.id,
+    name: r.name,
+    owner: r.owner,
+    visibility: r.visibility,
+    createdAt: r.created_at,
+    latest: r.latest,
+  };
 }
 
 function toMeta(r: VersionRow): ContextVersionMeta {
   return {
-    contextId: r.context_id, number: r.number, createdAt: r.created_at, encrypted: r.blob !== null,
+    contextId: r.context_id,
+    number: r.number,
+    createdAt: r.created_at,
+    encrypted: r.blob !== null,
     ...(r.parent_id !== null ? { parent: { contextId: r.parent_id, version: r.parent_version! } } : {}),
   };
 }
 
 function checkContent(c: ContextContent): void {
-  if (c.type === 'encrypted' && !isEncryptedContext(c.blob)) throw new InvalidError('encrypted context content is not an envelope from encryptContext');
+  if (c.type === 'encrypted' && !isEncryptedContext(c.blob))
+    throw new InvalidError('encrypted context content is not an envelope from encryptContext');
   if (c.type === 'plain' && typeof c.body !== 'string') throw new InvalidError('context body must be text');
 }
 
@@ -78,32 +103,52 @@ export function createContexts(deps: RepoDeps) {
     const who = bareJid(jid);
     return c.owner === who || c.visibility === 'public' || isAdmin(who);
   };
-  const insertVersion = (id: string, n: number, content: ContextContent, parent?: { contextId: string; version: number }) => {
+  const insertVersion = (
+    id: string,
+    n: number,
+    content: ContextContent,
+    parent?: { contextId: string; version: number },
+  ) => {
     checkContent(content);
     db.prepare(`INSERT INTO context_versions (context_id, number, created_at, body, blob, parent_id, parent_version)
-      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(id, n, deps.now(),
-      content.type === 'plain' ? content.body : null, content.type === 'encrypted' ? Buffer.from(content.blob) : null,
-      parent?.contextId ?? null, parent?.version ?? null);
+      VALUES (?, ?, ?, ?, ?, ?, ?)`).run(
+      id,
+      n,
+      deps.now(),
+      content.type === 'plain' ? content.body : null,
+      content.type === 'encrypted' ? Buffer.from(content.blob) : null,
+      parent?.contextId ?? null,
+      parent?.version ?? null,
+    );
   };
   const insertContext = (owner: string, name: string, visibility: Visibility): string => {
     if (!NAME.test(name)) throw new InvalidError(`bad context name '${name}'`);
     if (!db.prepare('SELECT 1 FROM users WHERE jid = ?').get(owner)) throw new NotFoundError('user', owner);
     const id = deps.newId('c');
     try {
-      db.prepare('INSERT INTO contexts (id, name, owner, visibility, created_at) VALUES (?, ?, ?, ?, ?)')
-        .run(id, name, owner, visibility, deps.now());
+      db.prepare('INSERT INTO contexts (id, name, owner, visibility, created_at) VALUES (?, ?, ?, ?, ?)').run(
+        id,
+        name,
+        owner,
+        visibility,
+        deps.now(),
+      );
     } catch (err) {
-      if (isConstraint(err, 'UNIQUE')) throw new ConflictError(`${owner} already has a context named '${name}'`, { cause: err });
+      if (isConstraint(err, 'UNIQUE'))
+        throw new ConflictError(`${owner} already has a context named '${name}'`, { cause: err });
       throw err;
     }
     return id;
   };
   const version = (id: string, number?: number): ContextVersion | undefined => {
-    const r = (number === undefined
-      ? db.prepare('SELECT * FROM context_versions WHERE context_id = ? ORDER BY number DESC LIMIT 1').get(id)
-      : db.prepare('SELECT * FROM context_versions WHERE context_id = ? AND number = ?').get(id, number)) as VersionRow | undefined;
+    const r = (
+      number === undefined
+        ? db.prepare('SELECT * FROM context_versions WHERE context_id = ? ORDER BY number DESC LIMIT 1').get(id)
+        : db.prepare('SELECT * FROM context_versions WHERE context_id = ? AND number = ?').get(id, number)
+    ) as VersionRow | undefined;
     if (!r) return undefined;
-    const content: ContextContent = r.blob !== null ? { type: 'encrypted', blob: r.blob } : { type: 'plain', body: r.body! };
+    const content: ContextContent =
+      r.blob !== null ? { type: 'encrypted', blob: r.blob } : { type: 'plain', body: r.body! };
     return { ...toMeta(r), content };
   };
 
@@ -159,7 +204,9 @@ export function createContexts(deps: RepoDeps) {
       return r && toInfo(r);
     },
     versions(id: string): ContextVersionMeta[] {
-      return (db.prepare('SELECT * FROM context_versions WHERE context_id = ? ORDER BY number').all(id) as VersionRow[]).map(toMeta);
+      return (
+        db.prepare('SELECT * FROM context_versions WHERE context_id = ? ORDER BY number').all(id) as VersionRow[]
+      ).map(toMeta);
     },
     /** The contexts `viewer` may read: own, public, or all for an admin. */
     list(viewer: string): ContextInfo[] {
@@ -171,7 +218,8 @@ export function createContexts(deps: RepoDeps) {
     },
     /** Visibility is metadata, not content: changing it creates no version. */
     setVisibility(id: string, visibility: Visibility): ContextInfo {
-      if (db.prepare('UPDATE contexts SET visibility = ? WHERE id = ?').run(visibility, id).changes !== 1) throw new NotFoundError('context', id);
+      if (db.prepare('UPDATE contexts SET visibility = ? WHERE id = ?').run(visibility, id).changes !== 1)
+        throw new NotFoundError('context', id);
       return require(id);
     },
     /** ConflictError while an instance still records one of its versions. */
@@ -179,7 +227,8 @@ export function createContexts(deps: RepoDeps) {
       try {
         return db.prepare('DELETE FROM contexts WHERE id = ?').run(id).changes === 1;
       } catch (err) {
-        if (isConstraint(err, 'FOREIGNKEY')) throw new ConflictError(`context '${id}' is in use by instances`, { cause: err });
+        if (isConstraint(err, 'FOREIGNKEY'))
+          throw new ConflictError(`context '${id}' is in use by instances`, { cause: err });
         throw err;
       }
     },

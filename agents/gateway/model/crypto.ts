@@ -17,7 +17,11 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt } from 'node:crypto';
 import { EnvelopeError, PassphraseError } from './errors.js';
 
-export interface KdfParams { readonly log2N: number; readonly r: number; readonly p: number }
+export interface KdfParams {
+  readonly log2N: number;
+  readonly r: number;
+  readonly p: number;
+}
 
 /** N = 2^15, r = 8: 32 MiB and about 75 ms on the reference 2-core machine. */
 export const DEFAULT_KDF: KdfParams = Object.freeze({ log2N: 15, r: 8, p: 1 });
@@ -38,20 +42,30 @@ function kdfMemory(k: KdfParams): number {
 function deriveKey(passphrase: string, salt: Buffer, k: KdfParams): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     // Asynchronous on purpose: ~75 ms on the event loop would stall every conversation.
-    scrypt(passphrase.normalize('NFC'), salt, 32, { N: 2 ** k.log2N, r: k.r, p: k.p, maxmem: kdfMemory(k) * 2 },
-      (err, key) => (err ? reject(err) : resolve(key)));
+    scrypt(
+      passphrase.normalize('NFC'),
+      salt,
+      32,
+      { N: 2 ** k.log2N, r: k.r, p: k.p, maxmem: kdfMemory(k) * 2 },
+      (err, key) => (err ? reject(err) : resolve(key)),
+    );
   });
 }
 
 function checkPassphrase(passphrase: string): void {
-  if (typeof passphrase !== 'string' || passphrase === '') throw new PassphraseError('the passphrase must not be empty');
+  if (typeof passphrase !== 'string' || passphrase === '')
+    throw new PassphraseError('the passphrase must not be empty');
 }
 
 export function isEncryptedContext(data: Uint8Array): boolean {
   return data.length >= MAGIC.length && Buffer.from(data.subarray(0, MAGIC.length)).equals(MAGIC);
 }
 
-export async function encryptContext(plaintext: string, passphrase: string, opts: { kdf?: KdfParams } = {}): Promise<Buffer> {
+export async function encryptContext(
+  plaintext: string,
+  passphrase: string,
+  opts: { kdf?: KdfParams } = {},
+): Promise<Buffer> {
   checkPassphrase(passphrase);
   const kdf = opts.kdf ?? DEFAULT_KDF;
   if (kdf.log2N < 14 || kdf.r < 8 || kdf.p < 1 || kdfMemory(kdf) > MAX_KDF_MEMORY || kdf.r > 255 || kdf.p > 255) {

@@ -24,13 +24,24 @@ export interface Deployment {
 }
 
 interface Row {
-  id: string; cluster: string; owner: string; definition: string; state: DeploymentState; created_at: number; updated_at: number;
+  id: string;
+  cluster: string;
+  owner: string;
+  definition: string;
+  state: DeploymentState;
+  created_at: number;
+  updated_at: number;
   destroyed_at: number | null;
 }
 
 const toDeployment = (r: Row): Deployment => ({
-  id: r.id, cluster: r.cluster, owner: r.owner, state: r.state, definition: fromJson<ClusterDef>(r.definition)!,
-  createdAt: r.created_at, updatedAt: r.updated_at,
+  id: r.id,
+  cluster: r.cluster,
+  owner: r.owner,
+  state: r.state,
+  definition: fromJson<ClusterDef>(r.definition)!,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
   ...(r.destroyed_at !== null ? { destroyedAt: r.destroyed_at } : {}),
 });
 
@@ -57,7 +68,11 @@ export function createDeployments(deps: RepoDeps & { events: Events }) {
         const now = deps.now();
         db.prepare(`INSERT INTO deployments (id, cluster, owner, definition, state, created_at, updated_at)
           VALUES (?, ?, ?, ?, 'pending', ?, ?)`).run(id, definition.name, who, toJson(definition), now, now);
-        events.append(id, { type: 'created', message: `deployment of cluster '${definition.name}' created`, data: { owner: who } });
+        events.append(id, {
+          type: 'created',
+          message: `deployment of cluster '${definition.name}' created`,
+          data: { owner: who },
+        });
       })();
       return require(id);
     },
@@ -65,20 +80,34 @@ export function createDeployments(deps: RepoDeps & { events: Events }) {
     transition(id: string, to: DeploymentState, note?: { message?: string; data?: unknown }): Deployment {
       db.transaction(() => {
         const from = moveState(deps, 'deployments', DEPLOYMENT_STATES, 'deployment', id, to);
-        events.append(id, { type: 'state', message: note?.message ?? `${from} -> ${to}`, data: { from, to, ...(note?.data !== undefined ? { detail: note.data } : {}) } });
+        events.append(id, {
+          type: 'state',
+          message: note?.message ?? `${from} -> ${to}`,
+          data: { from, to, ...(note?.data !== undefined ? { detail: note.data } : {}) },
+        });
       })();
       return require(id);
     },
     /** Marks the deployment as being destroyed (once; later calls keep the first time). */
     markDestroyed(id: string): Deployment {
-      db.prepare('UPDATE deployments SET destroyed_at = coalesce(destroyed_at, ?), updated_at = ? WHERE id = ?').run(deps.now(), deps.now(), id);
+      db.prepare('UPDATE deployments SET destroyed_at = coalesce(destroyed_at, ?), updated_at = ? WHERE id = ?').run(
+        deps.now(),
+        deps.now(),
+        id,
+      );
       return require(id);
     },
     list(filter: { owner?: string; states?: readonly DeploymentState[] } = {}): Deployment[] {
       const where: string[] = [];
       const args: unknown[] = [];
-      if (filter.owner !== undefined) { where.push('owner = ?'); args.push(bareJid(filter.owner)); }
-      if (filter.states?.length) { where.push(`state IN (${filter.states.map(() => '?').join(', ')})`); args.push(...filter.states); }
+      if (filter.owner !== undefined) {
+        where.push('owner = ?');
+        args.push(bareJid(filter.owner));
+      }
+      if (filter.states?.length) {
+        where.push(`state IN (${filter.states.map(() => '?').join(', ')})`);
+        args.push(...filter.states);
+      }
       const sql = `SELECT * FROM deployments ${where.length ? `WHERE ${where.join(' AND ')}` : ''} ORDER BY created_at, rowid`;
       return (db.prepare(sql).all(...args) as Row[]).map(toDeployment);
     },

@@ -5,7 +5,10 @@
 import { CloudgateError } from '../../../core/index.js';
 
 export class NotFoundError extends CloudgateError {
-  constructor(readonly entity: string, readonly id: string) {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+  ) {
     super('CG_NOT_FOUND', `${entity} '${id}' not found`);
   }
 }
@@ -20,7 +23,10 @@ export class ConflictError extends CloudgateError {
 /** A request that can never succeed as given (a bad name, a malformed value). */
 export class InvalidError extends CloudgateError {
   /** `field` names the input at fault, when there is one (fronts show it: HTTP problem details). */
-  constructor(message: string, readonly field?: string) {
+  constructor(
+    message: string,
+    readonly field?: string,
+  ) {
     super('CG_INVALID', message);
   }
 }
@@ -32,7 +38,12 @@ export class ForbiddenError extends CloudgateError {
 }
 
 export class IllegalTransitionError extends CloudgateError {
-  constructor(readonly entity: string, readonly id: string, readonly from: string, readonly to: string) {
+  constructor(
+    readonly entity: string,
+    readonly id: string,
+    readonly from: string,
+    readonly to: string,
+  ) {
     super('CG_ILLEGAL_TRANSITION', `${entity} '${id}' cannot go from ${from} to ${to}`);
   }
 }
@@ -46,12 +57,24 @@ export class PassphraseError extends CloudgateError {
 }
 
 /** One thing wrong with a context body; `plugin` is the plugin whose section it is. */
-export interface ContextProblem { plugin?: string; line?: number; section?: string; key?: string; message: string }
+export interface ContextProblem {
+  plugin?: string;
+  line?: number;
+  section?: string;
+  key?: string;
+  message: string;
+}
 
 /** A context body that the instance agent would refuse; `problems` says where and why. */
 export class ContextRejectedError extends CloudgateError {
-  constructor(readonly problems: readonly ContextProblem[], format: (p: ContextProblem) => string) {
-    super('CG_CONTEXT_REJECTED', `context body: ${problems.length} problem(s):\n${problems.map((p) => `  ${format(p)}`).join('\n')}`);
+  constructor(
+    readonly problems: readonly ContextProblem[],
+    format: (p: ContextProblem) => string,
+  ) {
+    super(
+      'CG_CONTEXT_REJECTED',
+      `context body: ${problems.length} problem(s):\n${problems.map((p) => `  ${format(p)}`).join('\n')}`,
+    );
   }
 }
 
@@ -70,15 +93,22 @@ export class EnvelopeError extends CloudgateError {
 }
 
 /** Why one cloud could not take (more of) a service. */
-export interface CloudRefusal { readonly cloud: string; readonly reason: string }
+export interface CloudRefusal {
+  readonly cloud: string;
+  readonly reason: string;
+}
 
 /** Nothing (or not enough) fits; `refusals` says why, cloud by cloud. */
 export class PlacementError extends CloudgateError {
   constructor(
-    readonly service: string, readonly requested: number, readonly placeable: number,
+    readonly service: string,
+    readonly requested: number,
+    readonly placeable: number,
     readonly refusals: readonly CloudRefusal[],
   ) {
-    const why = refusals.length ? `: ${refusals.map((r) => `${r.cloud}: ${r.reason}`).join('; ')}` : ': no candidate clouds';
+    const why = refusals.length
+      ? `: ${refusals.map((r) => `${r.cloud}: ${r.reason}`).join('; ')}`
+      : ': no candidate clouds';
     super('CG_PLACEMENT', `cannot place ${requested} instance(s) of '${service}' (${placeable} fit)${why}`);
   }
 }

@@ -15,10 +15,21 @@ export interface DeploymentEvent {
   readonly data?: unknown;
 }
 
-interface Row { seq: number; deployment_id: string; time: number; type: string; message: string; data: string | null }
+interface Row {
+  seq: number;
+  deployment_id: string;
+  time: number;
+  type: string;
+  message: string;
+  data: string | null;
+}
 
 const toEvent = (r: Row): DeploymentEvent => ({
-  seq: r.seq, deploymentId: r.deployment_id, time: r.time, type: r.type, message: r.message,
+  seq: r.seq,
+  deploymentId: r.deployment_id,
+  time: r.time,
+  type: r.type,
+  message: r.message,
   ...(r.data !== null ? { data: fromJson(r.data) } : {}),
 });
 
@@ -27,19 +38,30 @@ export function createEvents(deps: RepoDeps & { onAppend?: (e: DeploymentEvent) 
   return {
     append(deploymentId: string, e: { type: string; message: string; data?: unknown }): DeploymentEvent {
       const time = deps.now();
-      const r = db.prepare('INSERT INTO events (deployment_id, time, type, message, data) VALUES (?, ?, ?, ?, ?)')
+      const r = db
+        .prepare('INSERT INTO events (deployment_id, time, type, message, data) VALUES (?, ?, ?, ?, ?)')
         .run(deploymentId, time, e.type, e.message, e.data === undefined ? null : toJson(e.data));
-      const ev = { seq: Number(r.lastInsertRowid), deploymentId, time, type: e.type, message: e.message, ...(e.data !== undefined ? { data: e.data } : {}) };
+      const ev = {
+        seq: Number(r.lastInsertRowid),
+        deploymentId,
+        time,
+        type: e.type,
+        message: e.message,
+        ...(e.data !== undefined ? { data: e.data } : {}),
+      };
       deps.onAppend?.(ev);
       return ev;
     },
     /** Events of a deployment in order, optionally only those after `afterSeq`. */
     /** Events of all deployments after `afterSeq`, in order (the publisher's feed). */
     after(afterSeq: number, limit = 500): DeploymentEvent[] {
-      return (db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(toEvent);
+      return (db.prepare('SELECT * FROM events WHERE seq > ? ORDER BY seq LIMIT ?').all(afterSeq, limit) as Row[]).map(
+        toEvent,
+      );
     },
     list(deploymentId: string, opts: { afterSeq?: number; limit?: number } = {}): DeploymentEvent[] {
-      const rows = db.prepare('SELECT * FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?')
+      const rows = db
+        .prepare('SELECT * FROM events WHERE deployment_id = ? AND seq > ? ORDER BY seq LIMIT ?')
         .all(deploymentId, opts.afterSeq ?? 0, opts.limit ?? -1) as Row[];
       return rows.map(toEvent);
     },

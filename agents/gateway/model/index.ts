@@ -7,18 +7,39 @@ export { createGatewayModel, type GatewayModel, type ModelOptions } from './mode
 export { openGatewayStore, GATEWAY_MIGRATIONS } from './schema.js';
 
 export {
-  NotFoundError, ConflictError, InvalidError, ForbiddenError, IllegalTransitionError, PassphraseError, PassphraseRequiredError,
-  EnvelopeError, PlacementError, ContextRejectedError, type CloudRefusal, type ContextProblem,
+  NotFoundError,
+  ConflictError,
+  InvalidError,
+  ForbiddenError,
+  IllegalTransitionError,
+  PassphraseError,
+  PassphraseRequiredError,
+  EnvelopeError,
+  PlacementError,
+  ContextRejectedError,
+  type CloudRefusal,
+  type ContextProblem,
 } from './errors.js';
 
 export {
-  DEPLOYMENT_STATES, INSTANCE_STATES, JOB_STATES, canTransition, isTerminal,
-  type DeploymentState, type InstanceState, type JobState,
+  DEPLOYMENT_STATES,
+  INSTANCE_STATES,
+  JOB_STATES,
+  canTransition,
+  isTerminal,
+  type DeploymentState,
+  type InstanceState,
+  type JobState,
 } from './states.js';
 
 export { bareJid, type User, type Group, type Users, type Groups } from './users.js';
 export type {
-  ContextContent, ContextInfo, ContextVersion, ContextVersionMeta, Visibility, Contexts,
+  ContextContent,
+  ContextInfo,
+  ContextVersion,
+  ContextVersionMeta,
+  Visibility,
+  Contexts,
 } from './contexts.js';
 export type { ClusterRecord, ClusterDefs } from './cluster-defs.js';
 export type { Deployment, Deployments } from './deployments.js';
@@ -30,15 +51,34 @@ export type { Wanted } from './wanted.js';
 export { encryptContext, decryptContext, isEncryptedContext, DEFAULT_KDF, type KdfParams } from './crypto.js';
 
 export {
-  parseCluster, loadCluster, flavorSize, GENERIC_FLAVORS,
-  type ClusterDef, type ServiceDef, type FixedService, type ScalableService, type Flavor, type GenericFlavorName,
+  parseCluster,
+  loadCluster,
+  flavorSize,
+  GENERIC_FLAVORS,
+  type ClusterDef,
+  type ServiceDef,
+  type FixedService,
+  type ScalableService,
+  type Flavor,
+  type GenericFlavorName,
 } from './cluster.js';
 
 export type { AutoscaleSetting, Autoscale, ScaledRow } from './autoscale.js';
-export { BUILTIN_METRICS, parsePolicy, type AutoscalePolicy, type TargetPolicy, type QueuePolicy } from './autoscale-policy.js';
+export {
+  BUILTIN_METRICS,
+  parsePolicy,
+  type AutoscalePolicy,
+  type TargetPolicy,
+  type QueuePolicy,
+} from './autoscale-policy.js';
 
 export {
   planPlacement,
-  type PlacementInput, type PlacementPlan, type Placement, type ServiceRequest, type CloudCandidate, type Resources,
+  type PlacementInput,
+  type PlacementPlan,
+  type Placement,
+  type ServiceRequest,
+  type CloudCandidate,
+  type Resources,
 } from './placement.js';
 export { pickScaleIn, type ScaleInCandidate } from './scale-in.js';

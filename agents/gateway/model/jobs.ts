@@ -23,15 +23,27 @@ export interface Job {
 }
 
 interface Row {
-  id: string; deployment_id: string; kind: JobKind; state: JobState; request: string; result: string | null;
-  error: string | null; created_at: number; updated_at: number;
+  id: string;
+  deployment_id: string;
+  kind: JobKind;
+  state: JobState;
+  request: string;
+  result: string | null;
+  error: string | null;
+  created_at: number;
+  updated_at: number;
 }
 
 const toJob = (r: Row): Job => ({
-  id: r.id, deploymentId: r.deployment_id, kind: r.kind, state: r.state, request: fromJson(r.request),
+  id: r.id,
+  deploymentId: r.deployment_id,
+  kind: r.kind,
+  state: r.state,
+  request: fromJson(r.request),
   ...(r.result !== null ? { result: fromJson(r.result) } : {}),
   ...(r.error !== null ? { error: r.error } : {}),
-  createdAt: r.created_at, updatedAt: r.updated_at,
+  createdAt: r.created_at,
+  updatedAt: r.updated_at,
 });
 
 export function createJobs(deps: RepoDeps & { events: Events }) {
@@ -60,7 +72,11 @@ export function createJobs(deps: RepoDeps & { events: Events }) {
           if (isConstraint(err, 'FOREIGNKEY')) throw new NotFoundError('deployment', deploymentId);
           throw err;
         }
-        events.append(deploymentId, { type: 'job', message: `${kind} job queued`, data: { job: id, kind, state: 'queued' } });
+        events.append(deploymentId, {
+          type: 'job',
+          message: `${kind} job queued`,
+          data: { job: id, kind, state: 'queued' },
+        });
       })();
       return require(id);
     },
@@ -73,17 +89,23 @@ export function createJobs(deps: RepoDeps & { events: Events }) {
         const from = moveState(deps, 'jobs', JOB_STATES, 'job', id, to, extra);
         const j = require(id);
         events.append(j.deploymentId, {
-          type: 'job', message: `${j.kind} job ${to}${end.error ? `: ${end.error}` : ''}`, data: { job: id, kind: j.kind, from, to },
+          type: 'job',
+          message: `${j.kind} job ${to}${end.error ? `: ${end.error}` : ''}`,
+          data: { job: id, kind: j.kind, from, to },
         });
       })();
       return require(id);
     },
     list(deploymentId: string): Job[] {
-      return (db.prepare('SELECT * FROM jobs WHERE deployment_id = ? ORDER BY created_at, rowid').all(deploymentId) as Row[]).map(toJob);
+      return (
+        db.prepare('SELECT * FROM jobs WHERE deployment_id = ? ORDER BY created_at, rowid').all(deploymentId) as Row[]
+      ).map(toJob);
     },
     /** Queued and running jobs of all deployments, oldest first: what to resume after a restart. */
     unfinished(): Job[] {
-      return (db.prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid").all() as Row[]).map(toJob);
+      return (
+        db.prepare("SELECT * FROM jobs WHERE state IN ('queued', 'running') ORDER BY created_at, rowid").all() as Row[]
+      ).map(toJob);
     },
   };
 }

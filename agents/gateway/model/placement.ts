@@ -18,7 +18,11 @@
  */
 import { PlacementError, type CloudRefusal } from './errors.js';
 
-export interface Resources { readonly instances: number; readonly cores: number; readonly memoryMb: number }
+export interface Resources {
+  readonly instances: number;
+  readonly cores: number;
+  readonly memoryMb: number;
+}
 
 export interface ServiceRequest {
   readonly name: string;
@@ -56,7 +60,11 @@ export interface PlacementInput {
   readonly fixed?: readonly ServiceRequest[];
 }
 
-export interface Placement { readonly service: string; readonly cloud: string; readonly count: number }
+export interface Placement {
+  readonly service: string;
+  readonly cloud: string;
+  readonly count: number;
+}
 
 export interface PlacementPlan {
   /** The requested services, in the order to create them. */
@@ -68,15 +76,23 @@ export interface PlacementPlan {
 const DIMS = ['instances', 'cores', 'memoryMb'] as const;
 type Dim = (typeof DIMS)[number];
 
-interface Room { quota: Record<Dim, number>; capacity: Record<Dim, number> }
-interface CloudState { readonly c: CloudCandidate; room: Room; readonly hosts: Set<string> }
+interface Room {
+  quota: Record<Dim, number>;
+  capacity: Record<Dim, number>;
+}
+interface CloudState {
+  readonly c: CloudCandidate;
+  room: Room;
+  readonly hosts: Set<string>;
+}
 
 function need(s: ServiceRequest): Record<Dim, number> {
   return { instances: 1, cores: s.cores, memoryMb: s.memoryMb };
 }
 
 function room(c: CloudCandidate): Room {
-  const r = (p?: Partial<Resources>) => Object.fromEntries(DIMS.map((d) => [d, p?.[d] ?? Infinity])) as Record<Dim, number>;
+  const r = (p?: Partial<Resources>) =>
+    Object.fromEntries(DIMS.map((d) => [d, p?.[d] ?? Infinity])) as Record<Dim, number>;
   return { quota: r(c.quota), capacity: r(c.capacity) };
 }
 
@@ -98,7 +114,8 @@ function fit(r: Room, n: Record<Dim, number>, want: number): { count: number; sh
 }
 
 function take(r: Room, n: Record<Dim, number>, k: number): Room {
-  const sub = (x: Record<Dim, number>) => Object.fromEntries(DIMS.map((d) => [d, x[d] - n[d] * k])) as Record<Dim, number>;
+  const sub = (x: Record<Dim, number>) =>
+    Object.fromEntries(DIMS.map((d) => [d, x[d] - n[d] * k])) as Record<Dim, number>;
   return { quota: sub(r.quota), capacity: sub(r.capacity) };
 }
 
@@ -114,11 +131,24 @@ function allows(s: ServiceRequest, c: CloudCandidate): boolean {
 function candidates(s: ServiceRequest, clouds: readonly CloudState[], refusals: CloudRefusal[]): CloudState[] {
   const out: CloudState[] = [];
   for (const cs of clouds) {
-    const reason = !cs.c.online ? 'offline' : !cs.c.allowed ? 'not allowed for this user'
-      : !allows(s, cs.c) ? `not in the clouds of '${s.name}'` : undefined;
-    if (reason) refusals.push({ cloud: cs.c.name, reason }); else out.push(cs);
+    const reason = !cs.c.online
+      ? 'offline'
+      : !cs.c.allowed
+        ? 'not allowed for this user'
+        : !allows(s, cs.c)
+          ? `not in the clouds of '${s.name}'`
+          : undefined;
+    if (reason) refusals.push({ cloud: cs.c.name, reason });
+    else out.push(cs);
   }
-  const pref = (cs: CloudState) => (s.clouds?.length ? Math.min(...names(cs.c).map((n) => s.clouds!.indexOf(n)).filter((i) => i >= 0)) : 0);
+  const pref = (cs: CloudState) =>
+    s.clouds?.length
+      ? Math.min(
+          ...names(cs.c)
+            .map((n) => s.clouds!.indexOf(n))
+            .filter((i) => i >= 0),
+        )
+      : 0;
   return out.sort((a, b) => pref(a) - pref(b) || a.c.rank - b.c.rank || a.c.name.localeCompare(b.c.name));
 }
 
@@ -136,7 +166,8 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
     if (s.type === 'fixed') {
       const home = cands.find((cs) => {
         const f = fit(cs.room, need(s), s.count);
-        if (f.count < s.count) refusals.push({ cloud: cs.c.name, reason: `room for ${f.count} of ${s.count}: ${f.short}` });
+        if (f.count < s.count)
+          refusals.push({ cloud: cs.c.name, reason: `room for ${f.count} of ${s.count}: ${f.short}` });
         return f.count >= s.count;
       });
       if (!home) throw new PlacementError(s.name, s.count, 0, refusals);
@@ -151,18 +182,30 @@ export function planPlacement(input: PlacementInput): PlacementPlan {
       if (remaining === 0) break;
       const missing = fixed.filter((f) => !cs.hosts.has(f.name));
       const barred = missing.find((f) => !allows(f, cs.c));
-      if (barred) { refusals.push({ cloud: cs.c.name, reason: `fixed service '${barred.name}' may not run there` }); continue; }
+      if (barred) {
+        refusals.push({ cloud: cs.c.name, reason: `fixed service '${barred.name}' may not run there` });
+        continue;
+      }
       let r = cs.room;
       let noReplica: string | undefined;
       for (const f of missing) {
         const ff = fit(r, need(f), 1);
-        if (ff.count < 1) { noReplica = `no room for a replica of '${f.name}': ${ff.short}`; break; }
+        if (ff.count < 1) {
+          noReplica = `no room for a replica of '${f.name}': ${ff.short}`;
+          break;
+        }
         r = take(r, need(f), 1);
       }
-      if (noReplica) { refusals.push({ cloud: cs.c.name, reason: noReplica }); continue; }
+      if (noReplica) {
+        refusals.push({ cloud: cs.c.name, reason: noReplica });
+        continue;
+      }
       const f = fit(r, need(s), remaining);
       const after = missing.length ? `after replicas of ${missing.map((m) => `'${m.name}'`).join(', ')}, ` : '';
-      if (f.count === 0) { refusals.push({ cloud: cs.c.name, reason: `${after}${f.short ?? 'no room'}` }); continue; }
+      if (f.count === 0) {
+        refusals.push({ cloud: cs.c.name, reason: `${after}${f.short ?? 'no room'}` });
+        continue;
+      }
       if (f.count < remaining) refusals.push({ cloud: cs.c.name, reason: `${after}room for ${f.count}: ${f.short}` });
       for (const m of missing) {
         replicas.push({ service: m.name, cloud: cs.c.name, count: 1 });

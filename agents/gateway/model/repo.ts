@@ -40,14 +40,20 @@ export function isConstraint(err: unknown, kind: 'UNIQUE' | 'FOREIGNKEY' | 'PRIM
  * Call inside a transaction when something else (an event) must change with it.
  */
 export function moveState(
-  deps: RepoDeps, table: string, machine: Machine, entity: string, id: string, to: string,
+  deps: RepoDeps,
+  table: string,
+  machine: Machine,
+  entity: string,
+  id: string,
+  to: string,
   extra: Record<string, unknown> = {},
 ): string {
   const row = deps.db.prepare(`SELECT state FROM ${table} WHERE id = ?`).get(id) as { state: string } | undefined;
   if (!row) throw new NotFoundError(entity, id);
   assertTransition(machine, entity, id, row.state, to);
   const sets = ['state = @to', 'updated_at = @now', ...Object.keys(extra).map((k) => `${k} = @${k}`)].join(', ');
-  const r = deps.db.prepare(`UPDATE ${table} SET ${sets} WHERE id = @id AND state = @from`)
+  const r = deps.db
+    .prepare(`UPDATE ${table} SET ${sets} WHERE id = @id AND state = @from`)
     .run({ ...extra, to, now: deps.now(), id, from: row.state });
   if (r.changes !== 1) throw new IllegalTransitionError(entity, id, row.state, to);
   return row.state;

@@ -26,13 +26,15 @@ export interface ScaleInCandidate {
 /** The `n` instances to remove, first to remove first (all of them if `n` >= length). */
 export function pickScaleIn<T extends ScaleInCandidate>(instances: readonly T[], n: number): T[] {
   if (n <= 0) return [];
-  const sorted = [...instances].sort((a, b) =>
-    Number(a.busy) - Number(b.busy)
-    || Number(a.ready ?? true) - Number(b.ready ?? true)
-    || Number(b.draining ?? false) - Number(a.draining ?? false)
-    || (a.load ?? 0) - (b.load ?? 0)
-    || (b.cloudRank ?? 0) - (a.cloudRank ?? 0)
-    || (b.createdAt ?? 0) - (a.createdAt ?? 0)
-    || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+  const sorted = [...instances].sort(
+    (a, b) =>
+      Number(a.busy) - Number(b.busy) ||
+      Number(a.ready ?? true) - Number(b.ready ?? true) ||
+      Number(b.draining ?? false) - Number(a.draining ?? false) ||
+      (a.load ?? 0) - (b.load ?? 0) ||
+      (b.cloudRank ?? 0) - (a.cloudRank ?? 0) ||
+      (b.createdAt ?? 0) - (a.createdAt ?? 0) ||
+      (a.id < b.id ? -1 : a.id > b.id ? 1 : 0),
+  );
   return sorted.slice(0, n);
 }

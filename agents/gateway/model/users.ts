@@ -15,20 +15,32 @@ export interface User {
   readonly createdAt: number;
 }
 
-export interface Group { readonly name: string; readonly description: string; readonly createdAt: number }
+export interface Group {
+  readonly name: string;
+  readonly description: string;
+  readonly createdAt: number;
+}
 
 /** Validates and returns the bare, lower-cased form used as the key everywhere. */
 export function bareJid(jid: string): string {
   return normalizeJid(jid.includes('/') ? jid.slice(0, jid.indexOf('/')) : jid, { bare: true });
 }
 
-interface UserRow { jid: string; admin: number; created_at: number }
+interface UserRow {
+  jid: string;
+  admin: number;
+  created_at: number;
+}
 
 export function createUsers(deps: RepoDeps) {
   const { db } = deps;
-  const groupsOf = (jid: string) => db.prepare('SELECT grp FROM user_groups WHERE jid = ? ORDER BY grp').pluck().all(jid) as string[];
+  const groupsOf = (jid: string) =>
+    db.prepare('SELECT grp FROM user_groups WHERE jid = ? ORDER BY grp').pluck().all(jid) as string[];
   const toUser = (r: UserRow): User => ({
-    jid: r.jid, admin: r.admin === 1, groups: groupsOf(r.jid), createdAt: r.created_at,
+    jid: r.jid,
+    admin: r.admin === 1,
+    groups: groupsOf(r.jid),
+    createdAt: r.created_at,
   });
   const get = (jid: string): User | undefined => {
     const r = db.prepare('SELECT * FROM users WHERE jid = ?').get(bareJid(jid)) as UserRow | undefined;
@@ -53,9 +65,14 @@ export function createUsers(deps: RepoDeps) {
       const key = bareJid(jid);
       db.transaction(() => {
         try {
-          db.prepare('INSERT INTO users (jid, admin, created_at) VALUES (?, ?, ?)').run(key, opts.admin ? 1 : 0, deps.now());
+          db.prepare('INSERT INTO users (jid, admin, created_at) VALUES (?, ?, ?)').run(
+            key,
+            opts.admin ? 1 : 0,
+            deps.now(),
+          );
         } catch (err) {
-          if (isConstraint(err, 'PRIMARYKEY') || isConstraint(err, 'UNIQUE')) throw new ConflictError(`user '${key}' already exists`, { cause: err });
+          if (isConstraint(err, 'PRIMARYKEY') || isConstraint(err, 'UNIQUE'))
+            throw new ConflictError(`user '${key}' already exists`, { cause: err });
           throw err;
         }
         for (const g of opts.groups ?? []) addToGroup(key, g);
@@ -70,7 +87,8 @@ export function createUsers(deps: RepoDeps) {
       try {
         return db.prepare('DELETE FROM users WHERE jid = ?').run(bareJid(jid)).changes === 1;
       } catch (err) {
-        if (isConstraint(err, 'FOREIGNKEY')) throw new ConflictError(`user '${jid}' still owns contexts, clusters or deployments`, { cause: err });
+        if (isConstraint(err, 'FOREIGNKEY'))
+          throw new ConflictError(`user '${jid}' still owns contexts, clusters or deployments`, { cause: err });
         throw err;
       }
     },
@@ -91,22 +109,32 @@ export function createUsers(deps: RepoDeps) {
 
 export function createGroups(deps: RepoDeps) {
   const { db } = deps;
-  const toGroup = (r: { name: string; description: string; created_at: number }): Group =>
-    ({ name: r.name, description: r.description, createdAt: r.created_at });
+  const toGroup = (r: { name: string; description: string; created_at: number }): Group => ({
+    name: r.name,
+    description: r.description,
+    createdAt: r.created_at,
+  });
   return {
     add(name: string, description = ''): Group {
       if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(name)) throw new InvalidError(`bad group name '${name}'`);
       const createdAt = deps.now();
       try {
-        db.prepare('INSERT INTO groups (name, description, created_at) VALUES (?, ?, ?)').run(name, description, createdAt);
+        db.prepare('INSERT INTO groups (name, description, created_at) VALUES (?, ?, ?)').run(
+          name,
+          description,
+          createdAt,
+        );
       } catch (err) {
-        if (isConstraint(err, 'PRIMARYKEY') || isConstraint(err, 'UNIQUE')) throw new ConflictError(`group '${name}' already exists`, { cause: err });
+        if (isConstraint(err, 'PRIMARYKEY') || isConstraint(err, 'UNIQUE'))
+          throw new ConflictError(`group '${name}' already exists`, { cause: err });
         throw err;
       }
       return { name, description, createdAt };
     },
     get(name: string): Group | undefined {
-      const r = db.prepare('SELECT * FROM groups WHERE name = ?').get(name) as Parameters<typeof toGroup>[0] | undefined;
+      const r = db.prepare('SELECT * FROM groups WHERE name = ?').get(name) as
+        | Parameters<typeof toGroup>[0]
+        | undefined;
       return r && toGroup(r);
     },
     list(): Group[] {

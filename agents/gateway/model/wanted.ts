@@ -12,14 +12,23 @@ export function createWanted(deps: RepoDeps) {
   return {
     set(deploymentId: string, service: string, wanted: number): void {
       db.prepare(`INSERT INTO deployment_services (deployment_id, service, wanted) VALUES (?, ?, ?)
-        ON CONFLICT (deployment_id, service) DO UPDATE SET wanted = excluded.wanted`).run(deploymentId, service, wanted);
+        ON CONFLICT (deployment_id, service) DO UPDATE SET wanted = excluded.wanted`).run(
+        deploymentId,
+        service,
+        wanted,
+      );
     },
     get(deploymentId: string, service: string): number | undefined {
-      return db.prepare('SELECT wanted FROM deployment_services WHERE deployment_id = ? AND service = ?').pluck().get(deploymentId, service) as number | undefined;
+      return db
+        .prepare('SELECT wanted FROM deployment_services WHERE deployment_id = ? AND service = ?')
+        .pluck()
+        .get(deploymentId, service) as number | undefined;
     },
     /** service -> wanted count. */
     all(deploymentId: string): Map<string, number> {
-      const rows = db.prepare('SELECT service, wanted FROM deployment_services WHERE deployment_id = ?').all(deploymentId) as Array<{ service: string; wanted: number }>;
+      const rows = db
+        .prepare('SELECT service, wanted FROM deployment_services WHERE deployment_id = ?')
+        .all(deploymentId) as Array<{ service: string; wanted: number }>;
       return new Map(rows.map((r) => [r.service, r.wanted]));
     },
   };

@@ -2,7 +2,7 @@
 // after each event, fetches the page again and swaps in its #live part (no full reload).
 (() => {
   const live = document.getElementById('live');
-  const url = live && live.dataset.stream;
+  const url = live?.dataset.stream;
   if (!url) return;
   let timer;
   const refresh = () => {
@@ -31,7 +31,9 @@
             buf = buf.slice(i + 2);
           }
         }
-      } catch { /* reconnect below */ }
+      } catch {
+        /* reconnect below */
+      }
       await new Promise((ok) => setTimeout(ok, 2000));
     }
   };

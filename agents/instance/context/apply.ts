@@ -58,7 +58,13 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
   } catch (err) {
     if (!(err instanceof ContextError)) throw err;
     log.warn({ err }, 'context rejected');
-    return { version: null, ok: false, rejected: true, results: [{ plugin: 'context', status: 'data-error', message: err.message }], env: {} };
+    return {
+      version: null,
+      ok: false,
+      rejected: true,
+      results: [{ plugin: 'context', status: 'data-error', message: err.message }],
+      env: {},
+    };
   }
   const root = resolve(opts.root ?? '/');
   await fs.mkdir(root, { recursive: true });
@@ -78,12 +84,22 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
     return { version, ok: false, rejected: true, results: [...results, ...plan.ignored], env };
   }
 
-  const previous = opts.previous === undefined ? await readState(root) : opts.previous ?? undefined;
-  const state: AppliedState = { version, contextId: ctx.cloudgate?.contextId, complete: true, updatedAt: new Date().toISOString(), steps: {} };
+  const previous = opts.previous === undefined ? await readState(root) : (opts.previous ?? undefined);
+  const state: AppliedState = {
+    version,
+    contextId: ctx.cloudgate?.contextId,
+    complete: true,
+    updatedAt: new Date().toISOString(),
+    steps: {},
+  };
   const results: PluginResult[] = [];
   let failedAt: string | undefined;
   for (const step of plan.steps) {
-    const base: PluginResult = { plugin: step.plugin.name, status: 'ok', ...(step.phase === 'main' ? {} : { phase: step.phase }) };
+    const base: PluginResult = {
+      plugin: step.plugin.name,
+      status: 'ok',
+      ...(step.phase === 'main' ? {} : { phase: step.phase }),
+    };
     const prev = previous?.steps[step.id];
     if (failedAt) {
       if (prev) state.steps[step.id] = prev;
@@ -93,16 +109,35 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
     const hash = hashOf(fingerprint(step, ctx));
     if (prev?.hash === hash && !opts.force) {
       state.steps[step.id] = prev;
-      results.push({ ...base, status: 'unchanged', changed: false, message: `unchanged since version ${prev.version ?? '(none)'}` });
+      results.push({
+        ...base,
+        status: 'unchanged',
+        changed: false,
+        message: `unchanged since version ${prev.version ?? '(none)'}`,
+      });
       continue;
     }
-    const result = await runStep(step, base, pluginContext(ctx, step.phase, root, version, env, opts, log.child({ plugin: step.id })));
+    const result = await runStep(
+      step,
+      base,
+      pluginContext(ctx, step.phase, root, version, env, opts, log.child({ plugin: step.id })),
+    );
     results.push(result);
     if (result.status === 'ok') state.steps[step.id] = { hash, version, appliedAt: new Date().toISOString() };
-    else { failedAt = step.id; state.complete = false; }
+    else {
+      failedAt = step.id;
+      state.complete = false;
+    }
   }
   await writeState(root, state);
-  log.info({ version, failed: failedAt, results: results.map((r) => `${r.plugin}${r.phase ? `:${r.phase}` : ''}=${r.status}`) }, 'context applied');
+  log.info(
+    {
+      version,
+      failed: failedAt,
+      results: results.map((r) => `${r.plugin}${r.phase ? `:${r.phase}` : ''}=${r.status}`),
+    },
+    'context applied',
+  );
   return { version, ok: !failedAt, rejected: false, results: [...results, ...plan.ignored], env };
 }
 
@@ -140,11 +175,21 @@ function toJson(v: unknown): Json {
 }
 
 function pluginContext(
-  context: Context, phase: Phase, root: string, version: number | null,
-  env: Record<string, string>, opts: ApplyOptions, log: Logger,
+  context: Context,
+  phase: Phase,
+  root: string,
+  version: number | null,
+  env: Record<string, string>,
+  opts: ApplyOptions,
+  log: Logger,
 ): PluginContext {
   return {
-    root, log, context, phase, version, env: Object.freeze({ ...env }),
+    root,
+    log,
+    context,
+    phase,
+    version,
+    env: Object.freeze({ ...env }),
     fetchTimeoutMs: opts.fetchTimeoutMs ?? 10_000,
     scriptTimeoutMs: opts.scriptTimeoutMs ?? 600_000,
     path: (p: string) => underRoot(root, p),

@@ -52,8 +52,23 @@ export interface CloudgateSection {
 }
 
 export const CLOUDGATE_KEYS: readonly string[] = [
-  'server', 'domain', 'jid', 'token', 'token_expires', 'ca', 'allow', 'context_version', 'context_id',
-  'deployment', 'service', 'instance_id', 'gateway', 'cloud', 'heartbeat_interval', 'metrics_interval', 'pubsub',
+  'server',
+  'domain',
+  'jid',
+  'token',
+  'token_expires',
+  'ca',
+  'allow',
+  'context_version',
+  'context_id',
+  'deployment',
+  'service',
+  'instance_id',
+  'gateway',
+  'cloud',
+  'heartbeat_interval',
+  'metrics_interval',
+  'pubsub',
 ];
 
 const DOMAIN = /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/;
@@ -61,10 +76,15 @@ const LOCAL = /^[^\s@/"&'<>:]{1,1023}$/;
 
 export function parseCloudgate(section: Section, pos: SectionPosition): CloudgateSection {
   const fail = (key: string, reason: string): never => {
-    throw new ContextError('CG_CONTEXT_INVALID', reason, { line: pos.keys.get(key) ?? pos.line, section: 'cloudgate', key });
+    throw new ContextError('CG_CONTEXT_INVALID', reason, {
+      line: pos.keys.get(key) ?? pos.line,
+      section: 'cloudgate',
+      key,
+    });
   };
   for (const key of section.keys()) {
-    if (!CLOUDGATE_KEYS.includes(key) && !/^x[_-]/.test(key)) fail(key, `unknown key (known: ${CLOUDGATE_KEYS.join(', ')})`);
+    if (!CLOUDGATE_KEYS.includes(key) && !/^x[_-]/.test(key))
+      fail(key, `unknown key (known: ${CLOUDGATE_KEYS.join(', ')})`);
   }
   const str = (key: string): string | undefined => {
     const raw = section.get(key);
@@ -103,13 +123,23 @@ export function parseCloudgate(section: Section, pos: SectionPosition): Cloudgat
   if (!DOMAIN.test(domain)) fail('domain', `not a domain name: ${JSON.stringify(domainText)}`);
 
   const serverText = str('server');
-  const server = serverText === undefined ? undefined : parseServer(serverText) ?? fail('server', `expected host:port, got ${JSON.stringify(serverText)}`);
+  const server =
+    serverText === undefined
+      ? undefined
+      : (parseServer(serverText) ?? fail('server', `expected host:port, got ${JSON.stringify(serverText)}`));
 
   const ca = str('ca');
-  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----')) fail('ca', 'expected PEM text (-----BEGIN CERTIFICATE-----) on continuation lines');
+  if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----'))
+    fail('ca', 'expected PEM text (-----BEGIN CERTIFICATE-----) on continuation lines');
 
   const allowText = str('allow');
-  const allow = allowText === undefined ? [] : allowText.split(/[\s,]+/).filter(Boolean).map((j) => jidOf('allow', j, 'bare'));
+  const allow =
+    allowText === undefined
+      ? []
+      : allowText
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map((j) => jidOf('allow', j, 'bare'));
 
   const gw = str('gateway');
   const cloud = str('cloud');

@@ -5,16 +5,20 @@ import { CloudgateError } from '../../../core/index.js';
  * kind of problem, never on message text.
  */
 export type ContextErrorCode =
-  | 'CG_CONTEXT_SYNTAX'           // a line is not INI: bad header, key without '=', stray continuation
-  | 'CG_CONTEXT_DUPLICATE'        // a key or section appears twice
-  | 'CG_CONTEXT_INVALID'          // well-formed INI, but a value is wrong ([cloudgate], plugins=)
-  | 'CG_CONTEXT_PLUGIN_LOAD'      // an operator plugin module could not be loaded or is malformed
-  | 'CG_CONTEXT_PLUGIN_CONFLICT'  // two plugins claim the same name
-  | 'CG_CONTEXT_DECODE'           // user-data looked gzipped/base64 but did not decode
-  | 'CG_CONTEXT_NOT_FOUND';       // no source held a context
+  | 'CG_CONTEXT_SYNTAX' // a line is not INI: bad header, key without '=', stray continuation
+  | 'CG_CONTEXT_DUPLICATE' // a key or section appears twice
+  | 'CG_CONTEXT_INVALID' // well-formed INI, but a value is wrong ([cloudgate], plugins=)
+  | 'CG_CONTEXT_PLUGIN_LOAD' // an operator plugin module could not be loaded or is malformed
+  | 'CG_CONTEXT_PLUGIN_CONFLICT' // two plugins claim the same name
+  | 'CG_CONTEXT_DECODE' // user-data looked gzipped/base64 but did not decode
+  | 'CG_CONTEXT_NOT_FOUND'; // no source held a context
 
 /** Where in the document a problem is; any part may be unknown. */
-export interface ContextLocation { line?: number; section?: string; key?: string }
+export interface ContextLocation {
+  line?: number;
+  section?: string;
+  key?: string;
+}
 
 export function formatLocation(where: ContextLocation): string {
   const parts: string[] = [];
@@ -43,7 +47,11 @@ export class ContextError extends CloudgateError {
 }
 
 /** One source findContext() looked at and why it gave nothing. */
-export interface SourceAttempt { source: 'file' | 'metadata' | 'config-drive'; location: string; reason: string }
+export interface SourceAttempt {
+  source: 'file' | 'metadata' | 'config-drive';
+  location: string;
+  reason: string;
+}
 
 /** Every source was tried; `attempts` says what each one answered, in order. */
 export class ContextNotFoundError extends ContextError {

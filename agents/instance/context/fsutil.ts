@@ -34,7 +34,11 @@ export function underRoot(root: string, p: string): string {
   }
 }
 
-export interface WriteOptions { mode?: number; uid?: number; gid?: number }
+export interface WriteOptions {
+  mode?: number;
+  uid?: number;
+  gid?: number;
+}
 
 /**
  * Write via a temp file in the same directory, fsync, then rename: readers (sshd, login,
@@ -87,5 +91,7 @@ export async function sameFile(path: string, data: string | Uint8Array, opts: Wr
   if (opts.uid !== undefined && st.uid !== opts.uid) return false;
   if (opts.gid !== undefined && st.gid !== opts.gid) return false;
   const buf = await fs.readFile(path);
-  return buf.equals(typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength));
+  return buf.equals(
+    typeof data === 'string' ? Buffer.from(data) : Buffer.from(data.buffer, data.byteOffset, data.byteLength),
+  );
 }

@@ -10,11 +10,18 @@ export interface HttpOptions {
   maxBytes?: number;
 }
 
-export interface HttpResponse { status: number; body: Buffer }
+export interface HttpResponse {
+  status: number;
+  body: Buffer;
+}
 
 /** The request got no HTTP answer; `timedOut` tells a silent peer from a refused or unreachable one. */
 export class HttpFailure extends Error {
-  constructor(message: string, readonly timedOut: boolean, options?: ErrorOptions) {
+  constructor(
+    message: string,
+    readonly timedOut: boolean,
+    options?: ErrorOptions,
+  ) {
     super(message, options);
     this.name = 'HttpFailure';
   }
@@ -28,7 +35,13 @@ export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpR
   const signal = AbortSignal.timeout(opts.timeoutMs);
   let res: Response;
   try {
-    res = await fetch(url, { method: opts.method ?? 'GET', headers: opts.headers, body: opts.body, signal, redirect: 'follow' });
+    res = await fetch(url, {
+      method: opts.method ?? 'GET',
+      headers: opts.headers,
+      body: opts.body,
+      signal,
+      redirect: 'follow',
+    });
   } catch (err) {
     throw describe(err, url, opts.timeoutMs);
   }
@@ -58,7 +71,8 @@ export async function httpRequest(url: string, opts: HttpOptions): Promise<HttpR
 function describe(err: unknown, url: string, timeoutMs: number): HttpFailure {
   if (err instanceof HttpFailure) return err;
   const e = err as Error & { cause?: { code?: string; message?: string } };
-  if (e.name === 'TimeoutError' || e.name === 'AbortError') return new HttpFailure(`${url}: no answer within ${timeoutMs} ms`, true, { cause: err });
+  if (e.name === 'TimeoutError' || e.name === 'AbortError')
+    return new HttpFailure(`${url}: no answer within ${timeoutMs} ms`, true, { cause: err });
   const why = e.cause?.code ?? e.cause?.message ?? e.message;
   return new HttpFailure(`${url}: ${why}`, false, { cause: err });
 }

@@ -33,7 +33,6 @@ import type { Section, SectionPosition } from './section.js';
 
 export { textValue, type Section, type SectionPosition } from './section.js';
 
-
 export interface Context {
   /** Lines before the first section header, verbatim (CRLF normalized to LF). */
   readonly preamble: string;
@@ -59,14 +58,26 @@ export const RESERVED_SECTIONS: ReadonlySet<string> = new Set(['amiconfig', 'clo
 const HEADER = /^\[([A-Za-z0-9_.-]+)\][ \t]*(?:[#;].*)?$/;
 const PLUGIN_NAME = /^[a-z0-9][a-z0-9_-]*$/;
 
-interface Pending { key: string; line: number; first: string; cont: string[]; blanks: number }
-interface Building { name: string; line: number; values: Map<string, string>; keys: Map<string, number> }
+interface Pending {
+  key: string;
+  line: number;
+  first: string;
+  cont: string[];
+  blanks: number;
+}
+interface Building {
+  name: string;
+  line: number;
+  values: Map<string, string>;
+  keys: Map<string, number>;
+}
 
 export function parseContext(text: string): Context {
   const raw = text;
   const lines = text.replace(/^\uFEFF/, '').split(/\r?\n/);
   const firstHeader = lines.findIndex((l) => HEADER.test(l));
-  if (firstHeader < 0) throw new ContextError('CG_CONTEXT_SYNTAX', 'no [section] header found: not an amiconfig context');
+  if (firstHeader < 0)
+    throw new ContextError('CG_CONTEXT_SYNTAX', 'no [section] header found: not an amiconfig context');
   const preamble = lines.slice(0, firstHeader).join('\n');
 
   const built: Building[] = [];
@@ -102,24 +113,37 @@ export function parseContext(text: string): Context {
     if (header) {
       const name = header[1].toLowerCase();
       const dup = built.find((s) => s.name === name);
-      if (dup) throw new ContextError('CG_CONTEXT_DUPLICATE', `section [${name}] already started at line ${dup.line}`, { line: lineNo, section: name });
+      if (dup)
+        throw new ContextError('CG_CONTEXT_DUPLICATE', `section [${name}] already started at line ${dup.line}`, {
+          line: lineNo,
+          section: name,
+        });
       current = { name, line: lineNo, values: new Map(), keys: new Map() };
       built.push(current);
       continue;
     }
     if (line.startsWith('[')) {
-      throw new ContextError('CG_CONTEXT_SYNTAX', `malformed section header ${JSON.stringify(line.trim())} (expected [name] with letters, digits, '_', '-', '.')`, where);
+      throw new ContextError(
+        'CG_CONTEXT_SYNTAX',
+        `malformed section header ${JSON.stringify(line.trim())} (expected [name] with letters, digits, '_', '-', '.')`,
+        where,
+      );
     }
     const eq = line.indexOf('=');
     // The line itself is not quoted back: it may be a wrapped secret (a token) and errors get logged and sent.
-    if (eq < 0) throw new ContextError('CG_CONTEXT_SYNTAX', 'expected "key = value" (or an indented continuation line)', where);
+    if (eq < 0)
+      throw new ContextError('CG_CONTEXT_SYNTAX', 'expected "key = value" (or an indented continuation line)', where);
     const key = line.slice(0, eq).trim();
     if (!key) throw new ContextError('CG_CONTEXT_SYNTAX', 'empty key before "="', where);
     // current is always set here: parsing starts at the first header.
     const section = current as Building;
     const seen = section.keys.get(key);
     if (seen !== undefined) {
-      throw new ContextError('CG_CONTEXT_DUPLICATE', `duplicate key (first set at line ${seen})`, { line: lineNo, section: section.name, key });
+      throw new ContextError('CG_CONTEXT_DUPLICATE', `duplicate key (first set at line ${seen})`, {
+        line: lineNo,
+        section: section.name,
+        key,
+      });
     }
     section.keys.set(key, lineNo);
     pending = { key, line: lineNo, first: line.slice(eq + 1).trim(), cont: [], blanks: 0 };
@@ -151,14 +175,16 @@ function joinValue(p: Pending): string {
   return [p.first, ...dedent(p.cont)].join('\n');
 }
 
-
 /** Remove the whitespace prefix common to all non-blank lines (tabs and spaces compared literally). */
 function dedent(lines: string[]): string[] {
   let prefix: string | undefined;
   for (const l of lines) {
     if (l.trim() === '') continue;
     const ws = /^[ \t]*/.exec(l)![0];
-    if (prefix === undefined) { prefix = ws; continue; }
+    if (prefix === undefined) {
+      prefix = ws;
+      continue;
+    }
     let n = 0;
     while (n < prefix.length && n < ws.length && prefix[n] === ws[n]) n++;
     prefix = prefix.slice(0, n);
@@ -182,8 +208,10 @@ function readPlugins(
   const plugins: string[] = [];
   for (const word of listed.split(/[\s,]+/).filter(Boolean)) {
     const name = word.toLowerCase();
-    if (!PLUGIN_NAME.test(name)) throw new ContextError('CG_CONTEXT_INVALID', `bad plugin name ${JSON.stringify(word)}`, where);
-    if (RESERVED_SECTIONS.has(name)) throw new ContextError('CG_CONTEXT_INVALID', `[${name}] is not a plugin and cannot be listed`, where);
+    if (!PLUGIN_NAME.test(name))
+      throw new ContextError('CG_CONTEXT_INVALID', `bad plugin name ${JSON.stringify(word)}`, where);
+    if (RESERVED_SECTIONS.has(name))
+      throw new ContextError('CG_CONTEXT_INVALID', `[${name}] is not a plugin and cannot be listed`, where);
     if (plugins.includes(name)) throw new ContextError('CG_CONTEXT_DUPLICATE', `plugin "${name}" listed twice`, where);
     plugins.push(name);
   }

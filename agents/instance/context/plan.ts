@@ -8,10 +8,22 @@ import { RESERVED_SECTIONS, preambleHasCommands, type Context, type Section } fr
 import { PHASES, type Phase, type Plugin, type PluginResult, type Problem } from './plugin.js';
 import type { PluginRegistry } from './registry.js';
 
-export interface Step { plugin: Plugin; phase: Phase; id: string; section: Section }
+export interface Step {
+  plugin: Plugin;
+  phase: Phase;
+  id: string;
+  section: Section;
+}
 
 /** One problem, with where it is, for callers that show or sort them (the gateway on store). */
-export interface PlanIssue { plugin: string; line?: number; section?: string; key?: string; reason: string; kind: 'unknown-plugin' | 'invalid' }
+export interface PlanIssue {
+  plugin: string;
+  line?: number;
+  section?: string;
+  key?: string;
+  reason: string;
+  kind: 'unknown-plugin' | 'invalid';
+}
 
 export interface Plan {
   steps: Step[];
@@ -35,7 +47,12 @@ export async function planContext(ctx: Context, registry: PluginRegistry, root: 
   const problems = new Map<string, string[]>();
   const issues: PlanIssue[] = [];
   const ignored: PluginResult[] = [];
-  const note = (name: string, where: { line?: number; section?: string; key?: string }, reason: string, kind: PlanIssue['kind'] = 'invalid') => {
+  const note = (
+    name: string,
+    where: { line?: number; section?: string; key?: string },
+    reason: string,
+    kind: PlanIssue['kind'] = 'invalid',
+  ) => {
     problems.set(name, [...(problems.get(name) ?? []), `${formatLocation(where)}: ${reason}`]);
     issues.push({ plugin: name, ...where, reason, kind });
   };
@@ -47,7 +64,12 @@ export async function planContext(ctx: Context, registry: PluginRegistry, root: 
   for (const name of ctx.plugins) {
     if (registry.has(name)) continue;
     if (ctx.pluginsListed) {
-      note(name, { line: pluginsLine, section: 'amiconfig', key: 'plugins' }, `unknown plugin "${name}" (known: ${[...registry.keys()].sort().join(', ')})`, 'unknown-plugin');
+      note(
+        name,
+        { line: pluginsLine, section: 'amiconfig', key: 'plugins' },
+        `unknown plugin "${name}" (known: ${[...registry.keys()].sort().join(', ')})`,
+        'unknown-plugin',
+      );
     } else {
       ignored.push({ plugin: name, status: 'disabled', message: 'no such plugin; section ignored' });
     }
@@ -58,7 +80,12 @@ export async function planContext(ctx: Context, registry: PluginRegistry, root: 
     }
   }
   if (!enabled.includes('scripts') && preambleHasCommands(ctx.preamble)) {
-    ignored.push({ plugin: 'scripts', phase: 'before', status: 'disabled', message: 'preamble not run: scripts is not listed in [amiconfig] plugins' });
+    ignored.push({
+      plugin: 'scripts',
+      phase: 'before',
+      status: 'disabled',
+      message: 'preamble not run: scripts is not listed in [amiconfig] plugins',
+    });
   }
 
   const steps: Step[] = [];
@@ -68,7 +95,7 @@ export async function planContext(ctx: Context, registry: PluginRegistry, root: 
     const section = ctx.sections.get(name) ?? EMPTY;
     for (const p of await validateOne(plugin, section, ctx, root)) {
       const pos = ctx.positions.get(name);
-      const line = p.key !== undefined ? pos?.keys.get(p.key) ?? pos?.line : pos?.line;
+      const line = p.key !== undefined ? (pos?.keys.get(p.key) ?? pos?.line) : pos?.line;
       note(name, { line, section: name, key: p.key }, p.message);
     }
     for (const phase of plugin.phases ?? ['main']) steps.push({ plugin, phase, id: stepId(name, phase), section });

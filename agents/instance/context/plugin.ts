@@ -35,7 +35,10 @@ export interface PluginResult {
 }
 
 /** One thing wrong with a section; `key` lets the engine add its line number. */
-export interface Problem { key?: string; message: string }
+export interface Problem {
+  key?: string;
+  message: string;
+}
 
 export interface ValidateContext {
   readonly root: string;

@@ -16,12 +16,17 @@ export function renderCloudgate(cg: CloudgateSection): string {
     if (v === undefined) return;
     const text = String(v);
     // A newline would smuggle extra keys or sections into the document.
-    if (text === '' || /[\r\n]/.test(text)) throw new ContextError('CG_CONTEXT_INVALID', 'value must be one non-empty line', { section: 'cloudgate', key });
+    if (text === '' || /[\r\n]/.test(text))
+      throw new ContextError('CG_CONTEXT_INVALID', 'value must be one non-empty line', { section: 'cloudgate', key });
     lines.push(`${key} = ${text}`);
   };
   put('jid', cg.jid);
   if (cg.domain !== cg.jid.split('@')[1]?.split('/')[0]) put('domain', cg.domain);
-  if (cg.server) put('server', cg.server.host.includes(':') ? `[${cg.server.host}]:${cg.server.port}` : `${cg.server.host}:${cg.server.port}`);
+  if (cg.server)
+    put(
+      'server',
+      cg.server.host.includes(':') ? `[${cg.server.host}]:${cg.server.port}` : `${cg.server.host}:${cg.server.port}`,
+    );
   put('token', cg.token);
   put('token_expires', cg.tokenExpires);
   if (cg.allow.length) put('allow', cg.allow.join(' '));

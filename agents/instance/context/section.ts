@@ -2,7 +2,10 @@
 export type Section = ReadonlyMap<string, string>;
 
 /** Line numbers (1-based) of a section header and of each of its keys, for error messages. */
-export interface SectionPosition { line: number; keys: ReadonlyMap<string, number> }
+export interface SectionPosition {
+  line: number;
+  keys: ReadonlyMap<string, number>;
+}
 
 /** A value as plain text: without the empty first line that `key =` + continuation lines leave. */
 export function textValue(value: string): string {

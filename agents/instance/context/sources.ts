@@ -18,7 +18,11 @@ import { looksLikeContext } from './parse.js';
 import { decodeUserData, type Encoding } from './userdata.js';
 
 export const DEFAULT_METADATA_URL = 'http://169.254.169.254/latest/user-data';
-export const DEFAULT_CONFIG_DRIVE_DIRS: readonly string[] = ['/run/cloudgate/config-drive', '/media/cidata', '/mnt/config'];
+export const DEFAULT_CONFIG_DRIVE_DIRS: readonly string[] = [
+  '/run/cloudgate/config-drive',
+  '/media/cidata',
+  '/mnt/config',
+];
 const CONFIG_DRIVE_FILES = ['user-data', 'openstack/latest/user_data'];
 /** IMDSv2 token lifetime asked for; we use it once, right away. */
 const TOKEN_TTL_SECONDS = '60';
@@ -53,16 +57,38 @@ export async function findContext(opts: FindOptions = {}): Promise<ContextSource
   const attempts: SourceAttempt[] = [];
   const probes: [SourceKind, () => Promise<Probe[]>][] = [
     ['file', async () => [await fromFile(env.CLOUDGATE_CONTEXT_FILE)]],
-    ['metadata', async () => [await fromMetadata(opts.metadataUrl ?? env.CLOUDGATE_METADATA_URL ?? DEFAULT_METADATA_URL, opts.timeoutMs ?? 2000)]],
-    ['config-drive', () => fromConfigDrives(opts.configDriveDirs ?? (env.CLOUDGATE_CONFIG_DRIVE ? [env.CLOUDGATE_CONFIG_DRIVE] : DEFAULT_CONFIG_DRIVE_DIRS))],
+    [
+      'metadata',
+      async () => [
+        await fromMetadata(
+          opts.metadataUrl ?? env.CLOUDGATE_METADATA_URL ?? DEFAULT_METADATA_URL,
+          opts.timeoutMs ?? 2000,
+        ),
+      ],
+    ],
+    [
+      'config-drive',
+      () =>
+        fromConfigDrives(
+          opts.configDriveDirs ??
+            (env.CLOUDGATE_CONFIG_DRIVE ? [env.CLOUDGATE_CONFIG_DRIVE] : DEFAULT_CONFIG_DRIVE_DIRS),
+        ),
+    ],
   ];
   for (const [source, probe] of probes) {
     for (const p of await probe()) {
-      if ('reason' in p) { attempts.push({ source, location: p.location, reason: p.reason }); continue; }
+      if ('reason' in p) {
+        attempts.push({ source, location: p.location, reason: p.reason });
+        continue;
+      }
       try {
         const { text, encodings } = decodeUserData(p.data);
         if (!looksLikeContext(text)) {
-          attempts.push({ source, location: p.location, reason: 'data is not an amiconfig context (no [section] header)' });
+          attempts.push({
+            source,
+            location: p.location,
+            reason: 'data is not an amiconfig context (no [section] header)',
+          });
           continue;
         }
         opts.log?.info({ source, location: p.location, encodings }, 'context found');
@@ -82,20 +108,30 @@ async function fromFile(path: string | undefined): Promise<Probe> {
     const data = await fs.readFile(path);
     return data.length ? { data, location: path } : { location: path, reason: 'file is empty' };
   } catch (err) {
-    return { location: path, reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message };
+    return {
+      location: path,
+      reason: (err as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : (err as Error).message,
+    };
   }
 }
 
 async function fromMetadata(url: string, timeoutMs: number): Promise<Probe> {
   let parsed: URL;
-  try { parsed = new URL(url); } catch { return { location: url, reason: 'not a valid URL' }; }
+  try {
+    parsed = new URL(url);
+  } catch {
+    return { location: url, reason: 'not a valid URL' };
+  }
   const deadline = Date.now() + timeoutMs;
   const left = () => Math.max(1, deadline - Date.now());
   const headers: Record<string, string> = {};
   try {
     // Half the budget at most: a token endpoint that never answers must leave time for v1.
     const tok = await httpRequest(new URL('/latest/api/token', parsed).href, {
-      method: 'PUT', headers: { 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS }, timeoutMs: Math.ceil(timeoutMs / 2), maxBytes: 4096,
+      method: 'PUT',
+      headers: { 'X-aws-ec2-metadata-token-ttl-seconds': TOKEN_TTL_SECONDS },
+      timeoutMs: Math.ceil(timeoutMs / 2),
+      maxBytes: 4096,
     });
     if (tok.status === 200 && tok.body.length) headers['X-aws-ec2-metadata-token'] = tok.body.toString('utf8').trim();
   } catch (err) {

@@ -11,7 +11,11 @@ import type { Json } from './plugin.js';
 
 export const STATE_FILE = '/var/lib/cloudgate/context.json';
 
-export interface StepState { hash: string; version: number | null; appliedAt: string }
+export interface StepState {
+  hash: string;
+  version: number | null;
+  appliedAt: string;
+}
 
 export interface AppliedState {
   /** The version last attempted. */

@@ -10,7 +10,10 @@ import { ContextError } from './errors.js';
 import { looksLikeContext } from './parse.js';
 
 export type Encoding = 'gzip' | 'base64';
-export interface DecodedUserData { text: string; encodings: Encoding[] }
+export interface DecodedUserData {
+  text: string;
+  encodings: Encoding[];
+}
 
 const MAX_LAYERS = 4;
 const MAX_OUTPUT = 16 * 1024 * 1024;
@@ -34,13 +37,19 @@ export function decodeUserData(data: Uint8Array): DecodedUserData {
       try {
         buf = gunzipSync(buf, { maxOutputLength: MAX_OUTPUT });
       } catch (err) {
-        throw new ContextError('CG_CONTEXT_DECODE', `user-data looks gzipped but does not inflate: ${(err as Error).message}`, {}, { cause: err });
+        throw new ContextError(
+          'CG_CONTEXT_DECODE',
+          `user-data looks gzipped but does not inflate: ${(err as Error).message}`,
+          {},
+          { cause: err },
+        );
       }
       encodings.push('gzip');
       continue;
     }
     const text = utf8(buf);
-    if (text === undefined) throw new ContextError('CG_CONTEXT_DECODE', 'user-data is neither UTF-8 text, gzip nor base64');
+    if (text === undefined)
+      throw new ContextError('CG_CONTEXT_DECODE', 'user-data is neither UTF-8 text, gzip nor base64');
     const compact = text.replace(/\s+/g, '');
     if (compact.length > 0 && compact.length % 4 === 0 && BASE64.test(compact)) {
       const decoded = Buffer.from(compact, 'base64');

@@ -13,11 +13,18 @@ export class Table {
   private readonly before: string;
 
   /** `path` is the real file under root; `target` its name on the target system (for reports). */
-  constructor(readonly path: string, readonly target: string, text: string | undefined, readonly newMode: number) {
+  constructor(
+    readonly path: string,
+    readonly target: string,
+    text: string | undefined,
+    readonly newMode: number,
+  ) {
     this.before = text ?? '';
     const lines = this.before.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
-    this.rows = lines.map((l) => (l === '' || /^[#+-]/.test(l) || !l.includes(':') ? { raw: l } : { fields: l.split(':') }));
+    this.rows = lines.map((l) =>
+      l === '' || /^[#+-]/.test(l) || !l.includes(':') ? { raw: l } : { fields: l.split(':') },
+    );
   }
 
   get(name: string): string[] | undefined {
@@ -36,7 +43,9 @@ export class Table {
   }
 
   text(): string {
-    return this.rows.map((r) => ('fields' in r ? r.fields.join(':') : r.raw)).join('\n') + (this.rows.length ? '\n' : '');
+    return (
+      this.rows.map((r) => ('fields' in r ? r.fields.join(':') : r.raw)).join('\n') + (this.rows.length ? '\n' : '')
+    );
   }
 
   changed(): boolean {
@@ -44,7 +53,12 @@ export class Table {
   }
 }
 
-export interface Accounts { passwd: Table; group: Table; shadow: Table; gshadow?: Table }
+export interface Accounts {
+  passwd: Table;
+  group: Table;
+  shadow: Table;
+  gshadow?: Table;
+}
 
 export async function readAccounts(root: string): Promise<Accounts> {
   const load = async (name: string, mode: number): Promise<Table> => {
@@ -114,7 +128,11 @@ export function addMember(a: Accounts, fields: string[], user: string): boolean 
 export const today = (): string => String(Math.floor(Date.now() / 86_400_000));
 
 /** uid/gid of a user name (or a number) as the target system sees it, via <root>/etc/passwd. */
-export async function lookupOwner(root: string, user: string, group?: string): Promise<{ uid: number; gid: number } | string> {
+export async function lookupOwner(
+  root: string,
+  user: string,
+  group?: string,
+): Promise<{ uid: number; gid: number } | string> {
   const a = await readAccounts(root);
   let uid: number;
   let gid: number;

@@ -28,7 +28,7 @@ export function environmentOf(section: Section | undefined): Record<string, stri
 }
 
 export function renderEnvironment(section: Section): string {
-  const lines = ['# Written by cloudgate from the context\'s [environment] section; edits are overwritten.'];
+  const lines = ["# Written by cloudgate from the context's [environment] section; edits are overwritten."];
   for (const [k, v] of Object.entries(environmentOf(section))) lines.push(`export ${k}=${shellQuote(v)}`);
   return `${lines.join('\n')}\n`;
 }
@@ -36,8 +36,10 @@ export function renderEnvironment(section: Section): string {
 function validateEnvironment(section: Section): Problem[] {
   const problems: Problem[] = [];
   for (const k of section.keys()) {
-    if (!NAME.test(k)) problems.push({ key: k, message: 'not a valid variable name (letters, digits, _; not starting with a digit)' });
-    else if (RESERVED_VARIABLES.includes(k)) problems.push({ key: k, message: 'reserved: set by cloudgate for scripts' });
+    if (!NAME.test(k))
+      problems.push({ key: k, message: 'not a valid variable name (letters, digits, _; not starting with a digit)' });
+    else if (RESERVED_VARIABLES.includes(k))
+      problems.push({ key: k, message: 'reserved: set by cloudgate for scripts' });
   }
   return problems;
 }
@@ -53,6 +55,10 @@ export const environmentPlugin: Plugin = {
       return { changed: false, message: `${names.length} variable(s) already set`, detail: { variables: names } };
     }
     await writeAtomic(path, text, { mode: 0o644 });
-    return { changed: true, message: `${names.length} variable(s) written to ${ENVIRONMENT_FILE}`, detail: { variables: names } };
+    return {
+      changed: true,
+      message: `${names.length} variable(s) written to ${ENVIRONMENT_FILE}`,
+      detail: { variables: names },
+    };
   },
 };

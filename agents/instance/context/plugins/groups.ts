@@ -19,7 +19,11 @@ import type { Section } from '../parse.js';
 import { parseOptions, parseId, ACCOUNT_NAME } from './options.js';
 import { readAccounts, writeAccounts, allocateId, gidsOf, groupByGid, addGroup, addMember } from './accounts.js';
 
-export interface GroupSpec { gid?: number; members: string[]; system: boolean }
+export interface GroupSpec {
+  gid?: number;
+  members: string[];
+  system: boolean;
+}
 
 export function parseGroupSpec(value: string): GroupSpec | string {
   if (value.includes('\n')) return 'options must be on one line';
@@ -43,9 +47,15 @@ function validateGroups(section: Section): Problem[] {
   const problems: Problem[] = [];
   const gids = new Map<number, string>();
   for (const [name, value] of section) {
-    if (!ACCOUNT_NAME.test(name)) { problems.push({ key: name, message: 'bad group name' }); continue; }
+    if (!ACCOUNT_NAME.test(name)) {
+      problems.push({ key: name, message: 'bad group name' });
+      continue;
+    }
     const spec = parseGroupSpec(value);
-    if (typeof spec === 'string') { problems.push({ key: name, message: spec }); continue; }
+    if (typeof spec === 'string') {
+      problems.push({ key: name, message: spec });
+      continue;
+    }
     if (spec.gid !== undefined) {
       const other = gids.get(spec.gid);
       if (other) problems.push({ key: name, message: `gid ${spec.gid} also given to "${other}"` });
@@ -66,11 +76,17 @@ export const groupsPlugin: Plugin = {
       let row = a.group.get(name);
       if (row) {
         if (spec.gid !== undefined && Number(row[2]) !== spec.gid) {
-          return { status: 'failed', message: `group "${name}" exists with gid ${row[2]}; refusing to renumber it to ${spec.gid}` };
+          return {
+            status: 'failed',
+            message: `group "${name}" exists with gid ${row[2]}; refusing to renumber it to ${spec.gid}`,
+          };
         }
       } else {
         if (spec.gid !== undefined && groupByGid(a, spec.gid)) {
-          return { status: 'failed', message: `gid ${spec.gid} for "${name}" already belongs to "${groupByGid(a, spec.gid)![0]}"` };
+          return {
+            status: 'failed',
+            message: `gid ${spec.gid} for "${name}" already belongs to "${groupByGid(a, spec.gid)![0]}"`,
+          };
         }
         const gid = spec.gid ?? (spec.system ? allocateId(gidsOf(a), 100, 1000) : allocateId(gidsOf(a)));
         if (gid === undefined) return { status: 'failed', message: `no free gid for "${name}"` };
@@ -81,6 +97,10 @@ export const groupsPlugin: Plugin = {
     }
     const written = await writeAccounts(a);
     if (written.length === 0) return { changed: false, message: `${section.size} group(s) already as described` };
-    return { changed: true, message: created.length ? `created ${created.join(', ')}` : 'updated group members', detail: { written } };
+    return {
+      changed: true,
+      message: created.length ? `created ${created.join(', ')}` : 'updated group members',
+      detail: { written },
+    };
   },
 };

@@ -28,7 +28,8 @@ export function validHostname(name: string): boolean {
 
 function validateHostname(section: Section): Problem[] {
   const problems: Problem[] = [];
-  for (const k of section.keys()) if (!KEYS.includes(k)) problems.push({ key: k, message: `unknown key (known: ${KEYS.join(', ')})` });
+  for (const k of section.keys())
+    if (!KEYS.includes(k)) problems.push({ key: k, message: `unknown key (known: ${KEYS.join(', ')})` });
   const name = section.get('name');
   if (name === undefined) problems.push({ message: 'name is required' });
   else if (!validHostname(name)) problems.push({ key: 'name', message: `not a valid host name: "${name}"` });
@@ -72,6 +73,9 @@ export const hostnamePlugin: Plugin = {
       await promisify(execFile)('hostname', [name], { timeout: 10_000 });
       changed.push('kernel host name');
     }
-    return { changed: changed.length > 0, message: changed.length ? `set ${name} in ${changed.join(', ')}` : `already ${name}` };
+    return {
+      changed: changed.length > 0,
+      message: changed.length ? `set ${name} in ${changed.join(', ')}` : `already ${name}`,
+    };
   },
 };

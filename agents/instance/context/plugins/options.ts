@@ -4,7 +4,11 @@
  * Options are `name:value`; double quotes let a value hold blanks; bare words are flags.
  */
 
-export interface Options { values: Map<string, string>; flags: Set<string>; positional: string[] }
+export interface Options {
+  values: Map<string, string>;
+  flags: Set<string>;
+  positional: string[];
+}
 
 /**
  * Parse `text`; returns a message when it is malformed or names an option not in
@@ -21,7 +25,11 @@ export function parseOptions(
   let inWord = false;
   let quoted = false;
   for (const ch of text) {
-    if (ch === '"') { quoted = !quoted; inWord = true; continue; }
+    if (ch === '"') {
+      quoted = !quoted;
+      inWord = true;
+      continue;
+    }
     if (!quoted && /\s/.test(ch)) {
       if (inWord) words.push(cur);
       cur = '';
@@ -36,15 +44,20 @@ export function parseOptions(
 
   const out: Options = { values: new Map(), flags: new Set(), positional: [] };
   for (const w of words) {
-    if (positional(w)) { out.positional.push(w); continue; }
+    if (positional(w)) {
+      out.positional.push(w);
+      continue;
+    }
     const colon = w.indexOf(':');
     if (colon < 0) {
-      if (!flags.includes(w)) return `unknown option "${w}" (options: ${[...known.map((k) => `${k}:`), ...flags].join(' ')})`;
+      if (!flags.includes(w))
+        return `unknown option "${w}" (options: ${[...known.map((k) => `${k}:`), ...flags].join(' ')})`;
       out.flags.add(w);
       continue;
     }
     const name = w.slice(0, colon);
-    if (!known.includes(name)) return `unknown option "${name}:" (options: ${[...known.map((k) => `${k}:`), ...flags].join(' ')})`;
+    if (!known.includes(name))
+      return `unknown option "${name}:" (options: ${[...known.map((k) => `${k}:`), ...flags].join(' ')})`;
     if (out.values.has(name)) return `option "${name}:" given twice`;
     out.values.set(name, w.slice(colon + 1));
   }

@@ -5,7 +5,10 @@
 import { spawn } from 'node:child_process';
 
 export interface RunOptions {
-  cwd: string; env: NodeJS.ProcessEnv; timeoutMs: number; tailLines?: number;
+  cwd: string;
+  env: NodeJS.ProcessEnv;
+  timeoutMs: number;
+  tailLines?: number;
   /** Bytes of each stream kept (the end of it); default 16 KiB. */
   keepBytes?: number;
 }
@@ -32,14 +35,29 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
   const keep = opts.keepBytes ?? KEEP_BYTES;
   return new Promise((resolve) => {
     // Own process group, so a timeout kills the script and everything it spawned.
-    const child = spawn('/bin/sh', [file], { cwd: opts.cwd, env: opts.env, stdio: ['ignore', 'pipe', 'pipe'], detached: true });
+    const child = spawn('/bin/sh', [file], {
+      cwd: opts.cwd,
+      env: opts.env,
+      stdio: ['ignore', 'pipe', 'pipe'],
+      detached: true,
+    });
     let out = '';
     let err = '';
-    child.stdout.setEncoding('utf8').on('data', (d: string) => { out = (out + d).slice(-keep); });
-    child.stderr.setEncoding('utf8').on('data', (d: string) => { err = (err + d).slice(-keep); });
+    child.stdout.setEncoding('utf8').on('data', (d: string) => {
+      out = (out + d).slice(-keep);
+    });
+    child.stderr.setEncoding('utf8').on('data', (d: string) => {
+      err = (err + d).slice(-keep);
+    });
     let timedOut = false;
     let killer: NodeJS.Timeout | undefined;
-    const killGroup = (sig: NodeJS.Signals) => { try { process.kill(-child.pid!, sig); } catch { /* already gone */ } };
+    const killGroup = (sig: NodeJS.Signals) => {
+      try {
+        process.kill(-child.pid!, sig);
+      } catch {
+        /* already gone */
+      }
+    };
     const timer = setTimeout(() => {
       timedOut = true;
       killGroup('SIGTERM');
@@ -54,14 +72,26 @@ export function runScript(file: string, opts: RunOptions): Promise<RunResult> {
       child.stdout.destroy();
       child.stderr.destroy();
       resolve({
-        exitCode, signal, timedOut, durationMs: Date.now() - started,
-        stdoutTail: tail(out, lines), stderrTail: tail(err, lines), stdout: out, stderr: err,
+        exitCode,
+        signal,
+        timedOut,
+        durationMs: Date.now() - started,
+        stdoutTail: tail(out, lines),
+        stderrTail: tail(err, lines),
+        stdout: out,
+        stderr: err,
       });
     };
-    child.on('error', (e) => { err += `\n${e.message}`; finish(null, null); });
+    child.on('error', (e) => {
+      err += `\n${e.message}`;
+      finish(null, null);
+    });
     child.on('exit', (code, signal) => {
       const drain = setTimeout(() => finish(code, signal), DRAIN_MS);
-      child.on('close', () => { clearTimeout(drain); finish(code, signal); });
+      child.on('close', () => {
+        clearTimeout(drain);
+        finish(code, signal);
+      });
     });
   });
 }

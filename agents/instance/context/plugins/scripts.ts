@@ -24,9 +24,11 @@ const KEYS = ['before', 'after', 'timeout'];
 
 function validateScripts(section: Section): Problem[] {
   const problems: Problem[] = [];
-  for (const k of section.keys()) if (!KEYS.includes(k)) problems.push({ key: k, message: `unknown key (known: ${KEYS.join(', ')})` });
+  for (const k of section.keys())
+    if (!KEYS.includes(k)) problems.push({ key: k, message: `unknown key (known: ${KEYS.join(', ')})` });
   const t = section.get('timeout');
-  if (t !== undefined && !/^[1-9]\d{0,5}$/.test(t)) problems.push({ key: 'timeout', message: `expected whole seconds from 1 to 999999, got "${t}"` });
+  if (t !== undefined && !/^[1-9]\d{0,5}$/.test(t))
+    problems.push({ key: 'timeout', message: `expected whole seconds from 1 to 999999, got "${t}"` });
   return problems;
 }
 
@@ -55,9 +57,19 @@ async function runPhase(section: Section, ctx: PluginContext): Promise<PluginOut
     await writeAtomic(file, text, { mode: 0o700 });
     const r = await runScript(file, { cwd: ctx.root, env, timeoutMs });
     ctx.log.info({ script: name, exitCode: r.exitCode, signal: r.signal, ms: r.durationMs }, 'context script finished');
-    const detail = { script: name, exitCode: r.exitCode, signal: r.signal, durationMs: r.durationMs, stderrTail: r.stderrTail };
+    const detail = {
+      script: name,
+      exitCode: r.exitCode,
+      signal: r.signal,
+      durationMs: r.durationMs,
+      stderrTail: r.stderrTail,
+    };
     if (r.exitCode !== 0) {
-      const why = r.timedOut ? `timed out after ${timeoutMs} ms` : r.signal ? `killed by ${r.signal}` : `exited ${r.exitCode}`;
+      const why = r.timedOut
+        ? `timed out after ${timeoutMs} ms`
+        : r.signal
+          ? `killed by ${r.signal}`
+          : `exited ${r.exitCode}`;
       const last = r.stderrTail.slice(-3).join(' | ');
       return { status: 'failed', changed: true, message: `${name} script ${why}${last ? `: ${last}` : ''}`, detail };
     }

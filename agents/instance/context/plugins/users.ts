@@ -25,12 +25,27 @@ import type { Section } from '../parse.js';
 import { underRoot } from '../fsutil.js';
 import { parseOptions, parseId, ACCOUNT_NAME } from './options.js';
 import {
-  readAccounts, writeAccounts, allocateId, uidsOf, gidsOf, groupByGid, addGroup, addMember, today, type Accounts,
+  readAccounts,
+  writeAccounts,
+  allocateId,
+  uidsOf,
+  gidsOf,
+  groupByGid,
+  addGroup,
+  addMember,
+  today,
+  type Accounts,
 } from './accounts.js';
 
 export interface UserSpec {
-  uid?: number; gid?: number | string; groups: string[]; home?: string; shell?: string;
-  comment?: string; password?: string; locked: boolean;
+  uid?: number;
+  gid?: number | string;
+  groups: string[];
+  home?: string;
+  shell?: string;
+  comment?: string;
+  password?: string;
+  locked: boolean;
 }
 
 const CRYPT = /^\$[A-Za-z0-9]+\$[^:\s]+$/;
@@ -63,7 +78,8 @@ export function parseUserSpec(value: string): UserSpec | string {
   for (const k of ['home', 'shell'] as const) {
     const p = v.get(k);
     if (p === undefined) continue;
-    if (!p.startsWith('/') || p.includes(':') || p.split('/').includes('..')) return `${k} must be an absolute path without ':' or '..', got "${p}"`;
+    if (!p.startsWith('/') || p.includes(':') || p.split('/').includes('..'))
+      return `${k} must be an absolute path without ':' or '..', got "${p}"`;
     spec[k] = p;
   }
   const comment = v.get('comment');
@@ -73,7 +89,8 @@ export function parseUserSpec(value: string): UserSpec | string {
   }
   const pw = v.get('password');
   if (pw !== undefined) {
-    if (!CRYPT.test(pw) && !LOCKED.test(pw)) return 'password must be a crypt(3) hash such as $6$salt$hash (plain text is refused)';
+    if (!CRYPT.test(pw) && !LOCKED.test(pw))
+      return 'password must be a crypt(3) hash such as $6$salt$hash (plain text is refused)';
     spec.password = pw;
   }
   return spec;
@@ -86,14 +103,26 @@ function validateUsers(section: Section, v: ValidateContext): Problem[] {
   // that gid but runs later, it would then refuse to renumber: catch the order now.
   const order = v.context.plugins;
   const groupsLater = order.includes('groups') && order.indexOf('groups') > order.indexOf('users');
-  const fixedGids = new Set([...(v.context.sections.get('groups') ?? [])].filter(([, val]) => /(^|\s)gid:/.test(val)).map(([k]) => k));
+  const fixedGids = new Set(
+    [...(v.context.sections.get('groups') ?? [])].filter(([, val]) => /(^|\s)gid:/.test(val)).map(([k]) => k),
+  );
   for (const [name, value] of section) {
-    if (!ACCOUNT_NAME.test(name)) { problems.push({ key: name, message: 'bad user name' }); continue; }
+    if (!ACCOUNT_NAME.test(name)) {
+      problems.push({ key: name, message: 'bad user name' });
+      continue;
+    }
     const spec = parseUserSpec(value);
-    if (typeof spec === 'string') { problems.push({ key: name, message: spec }); continue; }
+    if (typeof spec === 'string') {
+      problems.push({ key: name, message: spec });
+      continue;
+    }
     const named = [...spec.groups, ...(typeof spec.gid === 'string' ? [spec.gid] : [])];
     const early = named.find((g) => groupsLater && fixedGids.has(g));
-    if (early) problems.push({ key: name, message: `group "${early}" gets its gid from [groups]: list groups before users in plugins=` });
+    if (early)
+      problems.push({
+        key: name,
+        message: `group "${early}" gets its gid from [groups]: list groups before users in plugins=`,
+      });
     if (spec.uid !== undefined) {
       const other = uids.get(spec.uid);
       if (other) problems.push({ key: name, message: `uid ${spec.uid} also given to "${other}"` });
@@ -109,7 +138,8 @@ function ensureUser(a: Accounts, name: string, spec: UserSpec, defaultShell: str
   let uid: number;
   if (pw) {
     uid = Number(pw[2]);
-    if (spec.uid !== undefined && spec.uid !== uid) return `user "${name}" exists with uid ${uid}; refusing to renumber it to ${spec.uid}`;
+    if (spec.uid !== undefined && spec.uid !== uid)
+      return `user "${name}" exists with uid ${uid}; refusing to renumber it to ${spec.uid}`;
   } else if (spec.uid !== undefined) {
     const owner = a.passwd.entries().find((f) => Number(f[2]) === spec.uid);
     if (owner) return `uid ${spec.uid} for "${name}" already belongs to "${owner[0]}"`;
@@ -133,19 +163,29 @@ function ensureUser(a: Accounts, name: string, spec: UserSpec, defaultShell: str
   } else if (pw) {
     gid = Number(pw[3]);
   } else {
-    const g = a.group.get(name) ?? addGroup(a, name, gidsOf(a).includes(uid) ? allocateId(gidsOf(a)) ?? -1 : uid);
+    const g = a.group.get(name) ?? addGroup(a, name, gidsOf(a).includes(uid) ? (allocateId(gidsOf(a)) ?? -1) : uid);
     gid = Number(g[2]);
   }
   if (gid < 0) return 'no free gid';
 
   let note: string | undefined;
   if (!pw) {
-    pw = a.passwd.add([name, 'x', String(uid), String(gid), spec.comment ?? '', spec.home ?? `/home/${name}`, spec.shell ?? defaultShell]);
+    pw = a.passwd.add([
+      name,
+      'x',
+      String(uid),
+      String(gid),
+      spec.comment ?? '',
+      spec.home ?? `/home/${name}`,
+      spec.shell ?? defaultShell,
+    ]);
     note = `created ${name} (uid ${uid})`;
   } else {
     const want = [spec.comment, spec.home, spec.shell];
     if (spec.gid !== undefined) pw[3] = String(gid);
-    want.forEach((w, i) => { if (w !== undefined) pw![4 + i] = w; });
+    want.forEach((w, i) => {
+      if (w !== undefined) pw![4 + i] = w;
+    });
   }
 
   let sh = a.shadow.get(name);
@@ -154,7 +194,10 @@ function ensureUser(a: Accounts, name: string, spec: UserSpec, defaultShell: str
     while (sh.length < 9) sh.push('');
     if (spec.password !== undefined) {
       const desired = spec.locked && !spec.password.startsWith('!') ? `!${spec.password}` : spec.password;
-      if (sh[1] !== desired) { sh[1] = desired; sh[2] = today(); }
+      if (sh[1] !== desired) {
+        sh[1] = desired;
+        sh[2] = today();
+      }
     } else if (spec.locked && !sh[1].startsWith('!')) sh[1] = `!${sh[1]}`;
   }
 
@@ -182,7 +225,11 @@ export const usersPlugin: Plugin = {
   async apply(section, ctx) {
     const a = await readAccounts(ctx.root);
     let bash = false;
-    try { bash = (await fs.stat(ctx.path('/bin/bash'))).isFile(); } catch { /* absent, or a link out of root: use /bin/sh */ }
+    try {
+      bash = (await fs.stat(ctx.path('/bin/bash'))).isFile();
+    } catch {
+      /* absent, or a link out of root: use /bin/sh */
+    }
     const notes: string[] = [];
     // Homes are made for accounts created now or given home: explicitly; never for an
     // existing system account whose home is e.g. /nonexistent on purpose.
