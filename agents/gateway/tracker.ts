@@ -16,6 +16,10 @@ import { canTransition, INSTANCE_STATES } from './model/index.js';
 import type { AllocateResultMsg, InstanceStateMsg } from './wire.js';
 
 /** Moves `i` along requested -> booting -> running as far as `to`, never backwards. */
+/** Lists asked of a cloud that came back, and the pause before the n-th retry (n × this). */
+const RECONCILE_ATTEMPTS = 5;
+const RECONCILE_RETRY_MS = 500;
+
 export function advance(
   model: GatewayModel,
   i: Instance,
@@ -164,8 +168,17 @@ export function createTracker(deps: {
   return {
     /** Brings our view in line with a cloud's own list (after a restart or a lost message). */
     async reconcile(cloudJid: string): Promise<void> {
-      const listed = await clouds.listInstances(cloudJid);
-      if (!listed) return;
+      // A cloud agent just back from a restart may not answer its first list in time (it is
+      // busy adopting its instances): ask again while it stays online, a few times.
+      let listed = await clouds.listInstances(cloudJid);
+      for (let attempt = 1; !listed && attempt < RECONCILE_ATTEMPTS && clouds.get(cloudJid).online; attempt++) {
+        await new Promise((r) => setTimeout(r, RECONCILE_RETRY_MS * attempt));
+        if (clouds.get(cloudJid).online) listed = await clouds.listInstances(cloudJid);
+      }
+      if (!listed) {
+        log.warn({ cloud: cloudJid }, 'cloud agent did not list its instances: not reconciled until it is back again');
+        return;
+      }
       note(
         cloudJid,
         (d) =>

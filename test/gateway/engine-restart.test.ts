@@ -118,4 +118,24 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     assert.equal(d.instances.length, 3, 'three live instances, none duplicated');
     await until('lost head terminated', () => ca.live().length === 3);
   });
+
+  test('a cloud agent back from a restart that refuses its first lists is reconciled once it answers', async () => {
+    const ca = new StandInCloud(s.t, 'cloud-b1', { name: 'cloud-a' });
+    const gwBare = `gw-back@${s.t.host}`;
+    await ca.start(gwBare);
+    running.push(ca);
+    const g = await startGateway(s.t, { dir: s.dir, user: 'gw-back', dbName: 'back.db', clouds: [ca.jid] });
+    running.push(g);
+    await until('cloud online', () => g.agent.peers('cloud').length === 1);
+    const id = await deploy(g, 1);
+    await until('completed', async () => (await status(s.alice, g.agent.jid, id)).state === 'completed');
+    const noted = (re: RegExp) => g.model.events.list(id).some((e) => e.type === 'cloud' && re.test(e.message));
+
+    await ca.agent.stop();
+    await until('the cloud noted offline', () => noted(/ offline$/));
+    ca.o.failLists = 2;
+    await ca.start(gwBare);
+    await until('the cloud noted back and reconciled', () => noted(/ online: it lists 2 instance\(s\)/), 20_000);
+    assert.equal(ca.listsRefused, 2, 'the first two lists were refused and asked again');
+  });
 });

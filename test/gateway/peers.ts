@@ -36,6 +36,8 @@ export interface CloudOptions {
   /** Instance agents report ready with this context version instead of the given one. */
   wrongVersion?: boolean;
   heartbeatMs?: number;
+  /** Refuse this many ListInstances requests first (a cloud agent busy after a restart). */
+  failLists?: number;
 }
 
 export class StandInInstance {
@@ -112,6 +114,8 @@ export class StandInInstance {
 }
 
 export class StandInCloud {
+  /** ListInstances requests refused so far (failLists). */
+  listsRefused = 0;
   agent!: Agent;
   readonly instances = new Map<string, FakeInstance>();
   readonly allocations: AllocateMsg[] = [];
@@ -174,22 +178,28 @@ export class StandInCloud {
       const max = Math.min(q.count, Math.max(0, (this.o.quota ?? 1000) - this.live().length));
       return { accept: max >= q.count, max, reason: max >= q.count ? undefined : `quota: room for ${max}` };
     });
-    this.agent.handle(cloud.ListInstances, (q) => ({
-      instances: [...this.instances.values()]
-        .filter((i) => !q.deployment || i.deployment === q.deployment)
-        .map((i) => ({
-          deployment: i.deployment,
-          service: i.service,
-          name: i.name,
-          id: i.id,
-          jid: i.jid,
-          state: i.state,
-          provider_state: undefined,
-          reason: undefined,
-          addresses: undefined,
-          at: new Date().toISOString(),
-        })),
-    }));
+    this.agent.handle(cloud.ListInstances, (q) => {
+      if ((this.o.failLists ?? 0) > this.listsRefused) {
+        this.listsRefused++;
+        throw new Error('busy');
+      }
+      return {
+        instances: [...this.instances.values()]
+          .filter((i) => !q.deployment || i.deployment === q.deployment)
+          .map((i) => ({
+            deployment: i.deployment,
+            service: i.service,
+            name: i.name,
+            id: i.id,
+            jid: i.jid,
+            state: i.state,
+            provider_state: undefined,
+            reason: undefined,
+            addresses: undefined,
+            at: new Date().toISOString(),
+          })),
+      };
+    });
     this.agent.onMessage(cloud.Allocate, (m) => {
       void this.allocate(m);
     });
