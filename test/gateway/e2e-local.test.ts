@@ -115,7 +115,7 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
       assert.equal((await running(b)).length, 3);
 
       await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 1 });
-      await until('cloud-b emptied', async () => (await running(b)).length === 0, 30_000, 200);
+      await until('cloud-b emptied', async () => (await running(b)).length === 0, 90_000, 200);
       d = await until(
         'scaled in',
         async () => {
