@@ -476,6 +476,36 @@ describe('HTTP API', { timeout: 240_000 }, () => {
     assert.deepEqual((await call('GET', '/api/v1/deployments', { token: ben.access_token })).body.deployments, []);
   });
 
+  test('an encrypted context: created and given a new version with a passphrase, read only with it', async () => {
+    const hana = await login('hana', 'hana-secret-1');
+    const made = await call('POST', '/api/v1/contexts', {
+      token: hana.access_token,
+      json: { name: 'sealed', body: CONTEXT, passphrase: 'first secret' },
+    });
+    assert.equal(made.status, 201, JSON.stringify(made.body));
+    assert.equal(made.body.context.encrypted, true);
+    const id = made.body.context.id;
+    const v2 = `${CONTEXT}\n; second version\n`;
+    const next = await call('POST', `/api/v1/contexts/${id}/versions`, {
+      token: hana.access_token,
+      json: { body: v2, passphrase: 'second secret' },
+    });
+    assert.equal(next.status, 201, JSON.stringify(next.body));
+    assert.deepEqual([next.body.context.version, next.body.context.encrypted], [2, true]);
+    const read = (version: number, pass?: string) =>
+      call('GET', `/api/v1/contexts/${id}/versions/${version}`, {
+        token: hana.access_token,
+        ...(pass ? { headers: { 'x-passphrase': pass } } : {}),
+      });
+    const none = await read(2);
+    assert.ok(none.status >= 400 && none.status < 500, JSON.stringify(none.body));
+    const wrong = await read(2, 'first secret');
+    assert.ok(wrong.status >= 400 && wrong.status < 500, JSON.stringify(wrong.body));
+    assert.ok(!JSON.stringify(wrong.body).includes('second version'), 'nothing of the text without its passphrase');
+    assert.equal((await read(2, 'second secret')).body.body, v2);
+    assert.equal((await read(1, 'first secret')).body.body, CONTEXT);
+  });
+
   test('API tokens: scoped, listed without their secret, and refused at once when revoked', async () => {
     const hana = await login('hana', 'hana-secret-1');
     const ro = await call('POST', '/api/v1/tokens', { token: hana.access_token, json: { name: 'ci', scope: 'read' } });
