@@ -1,10 +1,10 @@
 /** The web pages' bodies: plain functions from views to escaped HTML (web-html.ts). */
-import type { ContextProblem, ClusterRecord, Deployment, DeploymentEvent } from './model/index.js';
-import type { ContextView, DeploymentView } from './wire.js';
+import type { ClusterRecord, Deployment, DeploymentEvent } from './model/index.js';
+import type { DeploymentView } from './wire.js';
 import { html, type Html } from './web-html.js';
 
-const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}">`;
-const errorBox = (message?: string) => (message ? html`<p class="error" role="alert">${message}</p>` : html``);
+export const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}">`;
+export const errorBox = (message?: string) => (message ? html`<p class="error" role="alert">${message}</p>` : html``);
 
 export function loginPage(csrf: string, error?: string): Html {
   return html`${errorBox(error)}<form method="post" action="/web/login">${csrfField(csrf)}
@@ -94,36 +94,4 @@ export function deployPage(
 <label for="counts">Counts of scalable services (optional, e.g. <code>worker=2, web=3</code>)</label><input id="counts" name="counts" value="${sticky.counts ?? ''}" placeholder="worker=2">
 <label for="passphrase">Passphrase (only for encrypted contexts)</label><input id="passphrase" name="passphrase" type="password" autocomplete="off">
 <p><button>Deploy</button></p></form>`;
-}
-
-export function contextsPage(
-  contexts: ContextView[],
-  csrf: string,
-  o: { error?: string; problems?: readonly ContextProblem[]; name?: string; body?: string; saved?: string } = {},
-): Html {
-  const rows = contexts.map(
-    (c) =>
-      html`<tr><td class="ctx-name">${c.name}</td><td>${c.owner}</td><td>${c.visibility}</td><td>${c.version}</td><td>${c.encrypted ? 'yes' : 'no'}</td></tr>`,
-  );
-  const bad = new Map<number, string[]>();
-  for (const p of o.problems ?? []) if (p.line !== undefined) bad.set(p.line, [...(bad.get(p.line) ?? []), p.message]);
-  const lines = o.problems?.length
-    ? html`<h3>Where</h3><ol class="lines" id="lines">${(o.body ?? '')
-        .split('\n')
-        .map((l, i) =>
-          bad.has(i + 1)
-            ? html`<li class="bad" data-line="${i + 1}">${l || ' '} <span class="error">← ${bad.get(i + 1)!.join('; ')}</span></li>`
-            : html`<li>${l || ' '}</li>`,
-        )}</ol>
-<ul id="problems" class="error">${o.problems.map((p) => html`<li>${p.line !== undefined ? `line ${p.line}: ` : ''}${p.section ? `[${p.section}] ` : ''}${p.key ? `${p.key}: ` : ''}${p.message}</li>`)}</ul>`
-    : html``;
-  return html`${o.saved ? html`<p role="status">Saved context ${o.saved}.</p>` : html``}
-<div class="scroll"><table id="contexts"><thead><tr><th>Name</th><th>Owner</th><th>Visibility</th><th>Version</th><th>Encrypted</th></tr></thead>
-<tbody>${rows.length ? rows : html`<tr><td colspan="5">No contexts yet.</td></tr>`}</tbody></table></div>
-<h2>New context or new version</h2>${errorBox(o.error)}${lines}
-<form method="post" action="/web/contexts">${csrfField(csrf)}
-<label for="name">Name (a new version if you already have one of this name)</label><input id="name" name="name" value="${o.name ?? ''}" required>
-<label for="body">amiconfig INI</label><textarea id="body" name="body" rows="14" required>${o.body ?? ''}</textarea>
-<label for="ctx-passphrase">Encrypt with passphrase (optional)</label><input id="ctx-passphrase" name="passphrase" type="password" autocomplete="new-password">
-<p><button>Check and save</button></p></form>`;
 }

@@ -12,10 +12,10 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CloudgateError } from '../../core/index.js';
 import { toProblem } from './http-problems.js';
 import type { App, RouteDeps } from './http.js';
-import { ContextRejectedError } from './model/index.js';
-import { contextView, deploymentView } from './views.js';
+import { deploymentView } from './views.js';
+import { addContextPages } from './web-contexts.js';
 import { html, page, type Html } from './web-html.js';
-import { contextsPage, dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
+import { dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
 import {
   cookies,
   LOGIN_COOKIE,
@@ -26,6 +26,7 @@ import {
   type WebSession,
   type WebSessions,
 } from './web-session.js';
+import type { WebKit } from './web-kit.js';
 
 const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
@@ -268,57 +269,9 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     }
   });
 
-  // ---- contexts ------------------------------------------------------------------------
-  const contextList = (s: WebSession) => service.contexts.list(s.user).map((c) => contextView(model, c));
-  web.get('/contexts', async (req, reply) => {
-    const s = need(req, reply);
-    if (!s) return reply;
-    try {
-      return send(reply, 'Contexts', contextsPage(contextList(s), s.csrf), s);
-    } catch (err) {
-      return pageError(reply, s, err);
-    }
-  });
-  web.post('/contexts', async (req, reply) => {
-    const ok = needPost(req, reply);
-    if (!ok) return reply;
-    const name = field(ok.f, 'name').trim();
-    const body = field(ok.f, 'body').replace(/\r\n/g, '\n');
-    const pass = field(ok.f, 'passphrase');
-    try {
-      if (!name) throw new InvalidName('name: give the context a name');
-      if (name.length > 128) throw new InvalidName('name: at most 128 characters');
-      const r = await service.contexts.put(ok.s.user, { name, body, ...(pass ? { passphrase: pass } : {}) });
-      return send(
-        reply,
-        'Contexts',
-        contextsPage(contextList(ok.s), ok.s.csrf, { saved: `${r.context.name} version ${r.context.latest}` }),
-        ok.s,
-      );
-    } catch (err) {
-      const problems = err instanceof ContextRejectedError ? err.problems : undefined;
-      const e = err instanceof InvalidName ? { status: 422, message: err.message } : failure(err);
-      try {
-        return send(
-          reply,
-          'Contexts',
-          contextsPage(contextList(ok.s), ok.s.csrf, {
-            error: problems ? `The context has ${problems.length} problem(s); nothing was saved.` : e.message,
-            ...(problems ? { problems } : {}),
-            name,
-            body,
-          }),
-          ok.s,
-          e.status,
-        );
-      } catch (again) {
-        return pageError(reply, ok.s, again);
-      }
-    }
-  });
+  const kit: WebKit = { send, need, needPost, failure, pageError };
+  for (const pages of [addContextPages]) pages(web, d, kit);
 }
-
-class InvalidName extends Error {}
 
 function errorPage(message: string): Html {
   return html`<p class="error" role="alert">${message}</p><p><a href="/web/">Back to your deployments</a></p>`;

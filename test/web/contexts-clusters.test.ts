@@ -1,0 +1,226 @@
+/**
+ * The contexts' web pages in a real browser (Debian's chromium
+ * driven by playwright-core) against a real ejabberd and gateway, on a phone and a desktop
+ * screen: an INI error at its line, two versions side by side, visibility, clone by another
+ * user, encryption and a wrong passphrase.
+ * Screenshots go to docs/web-<screen>-<page>.png.
+ */
+import { describe, test, before, after } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { Gateway } from '../../agents/gateway/index.js';
+import { CONTEXT, startGateway } from '../gateway/harness.js';
+import { startServer } from '../gateway/e2e-setup.js';
+
+const SCREENS = [
+  { name: 'desktop', width: 1280, height: 800 },
+  { name: 'phone', width: 375, height: 812 },
+] as const;
+const PASSWORD = 'ctx-password-1';
+const OTHER_PASSWORD = 'ctx-password-2';
+const BAD_INI = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = a\nnot a key value line\n';
+const V2 = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = <script>alert(3)</script>\nEXTRA = yes\n';
+const PASSPHRASE = 'correct horse battery staple';
+
+describe('contexts in a real browser', { timeout: 600_000 }, () => {
+  let t: Awaited<ReturnType<typeof startServer>>;
+  let dir = '';
+  let g: Gateway;
+  let browser: Browser;
+  let web = '';
+  let owner = '';
+  let other = '';
+
+  before(async () => {
+    t = await startServer();
+    dir = mkdtempSync(join(tmpdir(), 'cgt-webctx-'));
+    g = await startGateway(t, { dir, clouds: [], http: { host: '127.0.0.1', port: 0 } });
+    await t.register('writer', PASSWORD);
+    await t.register('reader', OTHER_PASSWORD);
+    owner = `writer@${t.host}`;
+    other = `reader@${t.host}`;
+    web = g.http!.webUrl;
+    browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
+  });
+  after(async () => {
+    await browser?.close().catch(() => {});
+    await g?.stop().catch(() => {});
+    await t?.stop();
+    if (dir) rmSync(dir, { recursive: true, force: true });
+  });
+
+  const shot = (page: Page, screen: string, what: string) =>
+    page.screenshot({ path: `docs/web-${screen}-${what}.png`, fullPage: true });
+  const fitsWidth = async (page: Page, width: number) => {
+    const w = await page.evaluate(() => document.documentElement.scrollWidth);
+    assert.ok(w <= width, `the page is ${w} px wide on a ${width} px screen`);
+  };
+  /** A logged-in page, watching for dialogs (a script from user text) and CSP reports. */
+  const open = async (
+    viewport: { width: number; height: number },
+    jid: string,
+    password: string,
+    o: { javaScriptEnabled?: boolean } = {},
+  ) => {
+    const ctx = await browser.newContext({ viewport, ...o });
+    const page = await ctx.newPage();
+    page.setDefaultTimeout(30_000);
+    const dialogs: string[] = [];
+    const violations: string[] = [];
+    page.on('dialog', (d) => {
+      dialogs.push(d.message());
+      void d.dismiss();
+    });
+    page.on('console', (m) => {
+      if (/Content.Security.Policy/i.test(m.text())) violations.push(m.text());
+    });
+    await page.goto(`${web}login`);
+    await page.getByLabel(/XMPP account/).fill(jid);
+    await page.getByLabel('Password').fill(password);
+    await page.getByRole('button', { name: 'Log in' }).click();
+    await page.waitForURL(/\/web\/$/);
+    return { ctx, page, dialogs, violations };
+  };
+  /** Bytes of a page and its stylesheet and scripts, as the session's browser gets them. */
+  const transfer = async (ctx: BrowserContext, path: string) => {
+    const cookie = (await ctx.cookies()).map((c) => `${c.name}=${c.value}`).join('; ');
+    const pageText = await (await fetch(new URL(path, web), { headers: { cookie } })).text();
+    let bytes = Buffer.byteLength(pageText);
+    for (const m of pageText.matchAll(/(?:href|src)="(\/web\/assets\/[^"]+)"/g))
+      bytes += Buffer.byteLength(await (await fetch(new URL(m[1]!, web))).text());
+    return bytes;
+  };
+
+  for (const screen of SCREENS) {
+    test(`contexts: INI error at its line, versions side by side, visibility, clone, encryption at ${screen.width}x${screen.height}`, async () => {
+      const name = `app-${screen.name}`;
+      const viewport = { width: screen.width, height: screen.height };
+      const me = await open(viewport, owner, PASSWORD);
+      const { page } = me;
+      let reader: Awaited<ReturnType<typeof open>> | undefined;
+      try {
+        // A new context with an INI error: the error is shown at its line; then saved fixed.
+        await page.getByRole('link', { name: 'Contexts' }).click();
+        await page.getByLabel(/^Name/).fill(name);
+        await page.getByLabel('amiconfig INI').fill(BAD_INI);
+        await page.getByRole('button', { name: 'Check and save' }).click();
+        const bad = page.locator('#lines li.bad');
+        await bad.first().waitFor();
+        assert.deepEqual(await bad.evaluateAll((els) => els.map((e) => e.getAttribute('data-line'))), ['6']);
+        assert.match(await bad.first().innerText(), /not a key value line.*expected "key = value"/);
+        assert.equal(g.model.contexts.byName(owner, name), undefined, 'nothing saved');
+        await page.getByLabel('amiconfig INI').fill(CONTEXT);
+        await page.getByRole('button', { name: 'Check and save' }).click();
+        await page
+          .getByRole('status')
+          .filter({ hasText: `Saved context ${name} version 1` })
+          .waitFor();
+
+        // Its page: a new version from the editor, with an error first, then saved.
+        await page.locator('#contexts .ctx-name a', { hasText: new RegExp(`^${name}$`) }).click();
+        await page.waitForURL(/\/web\/contexts\/[^/]+$/);
+        const url = page.url();
+        const id = decodeURIComponent(url.split('/').pop()!);
+        assert.equal(await page.getByLabel('amiconfig INI of version 2').inputValue(), CONTEXT);
+        await page.getByLabel('amiconfig INI of version 2').fill(`${V2}oops\n`);
+        await page.getByRole('button', { name: 'Check and save new version' }).click();
+        await page.locator('#lines li.bad[data-line="7"]').waitFor();
+        assert.equal(g.model.contexts.require(id).latest, 1);
+        await page.getByLabel('amiconfig INI of version 2').fill(V2);
+        await page.getByRole('button', { name: 'Check and save new version' }).click();
+        await page.getByRole('status').filter({ hasText: 'Saved version 2.' }).waitFor();
+
+        // Versions 1 and 2 side by side, the changed lines marked, user text as text.
+        const left = page.locator('#v-left');
+        const right = page.locator('#v-right');
+        assert.match(await left.innerText(), /ROLE = test/);
+        assert.match(await right.innerText(), /ROLE = <script>alert\(3\)<\/script>/);
+        assert.deepEqual(await page.locator('#v-left li.del').allInnerTexts(), ['ROLE = test']);
+        assert.deepEqual(await page.locator('#v-right li.add').allInnerTexts(), [
+          'ROLE = <script>alert(3)</script>',
+          'EXTRA = yes',
+        ]);
+        const a = (await page.locator('.pane').nth(0).boundingBox())!;
+        const b = (await page.locator('.pane').nth(1).boundingBox())!;
+        if (screen.width >= 1000) assert.ok(b.x >= a.x + a.width - 1 && Math.abs(b.y - a.y) < 2, 'next to each other');
+        else assert.ok(b.y >= a.y + a.height - 1, 'stacked on a phone');
+        assert.equal(await page.locator('main script').count(), 0, 'no element made from user text');
+        await fitsWidth(page, screen.width);
+        await shot(page, screen.name, 'context');
+
+        // Choosing the versions to compare: 2 against 2 marks nothing.
+        await page.getByLabel('Left version').selectOption('2');
+        await page.getByRole('button', { name: 'Show side by side' }).click();
+        await page.waitForURL(/\?a=2&b=2$/);
+        assert.equal(await page.locator('#side-by-side mark').count(), 0);
+
+        // Visibility: public, so another user lists it and clones it into their own.
+        await page.getByRole('button', { name: 'Make it public' }).click();
+        await page.getByRole('status').filter({ hasText: 'The context is now public.' }).waitFor();
+        assert.equal(await page.locator('#visibility').innerText(), 'public');
+        reader = await open(viewport, other, OTHER_PASSWORD);
+        await reader.page.getByRole('link', { name: 'Contexts' }).click();
+        await reader.page.locator('#contexts .ctx-name a', { hasText: new RegExp(`^${name}$`) }).click();
+        assert.equal(await reader.page.getByRole('button', { name: /Make it/ }).count(), 0, 'only the owner');
+        assert.equal(await reader.page.getByRole('button', { name: 'Check and save new version' }).count(), 0);
+        await reader.page.getByLabel(/Name of your copy/).fill(`${name}-mine`);
+        await reader.page.getByRole('button', { name: 'Clone into my contexts' }).click();
+        await reader.page.waitForURL((u) => u.toString() !== url && /\/web\/contexts\/[^/?]+$/.test(u.toString()));
+        const copy = g.model.contexts.byName(other, `${name}-mine`);
+        assert.ok(copy, 'the clone is the reader’s');
+        assert.equal(g.model.contexts.versions(copy.id)[0]!.parent?.contextId, id);
+        assert.match(await reader.page.locator('#v-right').innerText(), /EXTRA = yes/);
+        await reader.page.getByRole('link', { name: id }).waitFor();
+        // Cloning again under the same name is refused with a message, not an error page.
+        await reader.page.getByLabel(/Name of your copy/).fill(`${name}-mine`);
+        await reader.page.getByRole('button', { name: 'Clone into my contexts' }).click();
+        await reader.page
+          .getByRole('alert')
+          .filter({ hasText: `already has a context named '${name}-mine'` })
+          .waitFor();
+
+        // Private again: the reader no longer lists it.
+        await page.getByRole('button', { name: 'Make it private' }).click();
+        await page.getByRole('status').filter({ hasText: 'The context is now private.' }).waitFor();
+        await reader.page.goto(`${web}contexts`);
+        assert.equal(await reader.page.locator('#contexts .ctx-name', { hasText: new RegExp(`^${name}$`) }).count(), 0);
+
+        // Encrypt: a new version 3; it shows only with its passphrase, a wrong one says so.
+        await page.getByLabel('New passphrase', { exact: true }).fill(PASSPHRASE);
+        await page.getByLabel('Repeat the new passphrase').fill(`${PASSPHRASE}!`);
+        await page.getByRole('button', { name: 'Encrypt as a new version' }).click();
+        await page.getByRole('alert').filter({ hasText: 'the new passphrase and its repetition differ' }).waitFor();
+        assert.equal(g.model.contexts.require(id).latest, 2);
+        await page.getByLabel('New passphrase', { exact: true }).fill(PASSPHRASE);
+        await page.getByLabel('Repeat the new passphrase').fill(PASSPHRASE);
+        await page.getByRole('button', { name: 'Encrypt as a new version' }).click();
+        await page.getByRole('status').filter({ hasText: 'Saved version 3, encrypted.' }).waitFor();
+        assert.equal(g.model.contexts.version(id, 3)!.content.type, 'encrypted');
+        assert.match(await page.locator('.pane').nth(1).innerText(), /Version 3 is encrypted/);
+        await page.getByLabel(/Passphrase to decrypt/).fill('not the passphrase');
+        await page.getByRole('button', { name: 'Decrypt and show' }).click();
+        await page.getByRole('alert').filter({ hasText: 'Wrong passphrase for version 3' }).waitFor();
+        assert.equal(await page.locator('#v-right').count(), 0, 'nothing decrypted is shown');
+        await shot(page, screen.name, 'context-wrong-passphrase');
+        await page.getByLabel(/Passphrase to decrypt/).fill(PASSPHRASE);
+        await page.getByRole('button', { name: 'Decrypt and show' }).click();
+        await page.locator('#v-right', { hasText: 'EXTRA = yes' }).waitFor();
+        assert.equal(await page.getByRole('alert').count(), 0);
+        assert.ok(!(await page.content()).includes(PASSPHRASE), 'the passphrase is not written into the page');
+        await fitsWidth(page, screen.width);
+
+        assert.ok((await transfer(me.ctx, url)) < 100_000, 'the page is under 100 KB');
+        for (const x of [me, reader]) {
+          assert.deepEqual(x.dialogs, [], 'no script ran from user content');
+          assert.deepEqual(x.violations, [], 'nothing broke the Content-Security-Policy');
+        }
+      } finally {
+        await reader?.ctx.close();
+        await me.ctx.close();
+      }
+    });
+  }
+});
