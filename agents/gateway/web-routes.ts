@@ -13,6 +13,7 @@ import { CloudgateError } from '../../core/index.js';
 import { toProblem } from './http-problems.js';
 import type { App, RouteDeps } from './http.js';
 import { deploymentView } from './views.js';
+import { addClusterPages } from './web-clusters.js';
 import { addContextPages } from './web-contexts.js';
 import { html, page, type Html } from './web-html.js';
 import { dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
@@ -34,6 +35,7 @@ const assetsDir = fileURLToPath(new URL('../../../agents/gateway/web/', import.m
 const ASSETS: Record<string, string> = {
   'live.js': 'text/javascript; charset=utf-8',
   'web.css': 'text/css; charset=utf-8',
+  'clusters.js': 'text/javascript; charset=utf-8',
 };
 
 type Form = Record<string, string>;
@@ -270,7 +272,7 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   });
 
   const kit: WebKit = { send, need, needPost, failure, pageError };
-  for (const pages of [addContextPages]) pages(web, d, kit);
+  for (const pages of [addContextPages, addClusterPages]) pages(web, d, kit);
 }
 
 function errorPage(message: string): Html {

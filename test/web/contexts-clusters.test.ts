@@ -1,8 +1,10 @@
 /**
- * The contexts' web pages in a real browser (Debian's chromium
+ * The contexts' and cluster definitions' web pages in a real browser (Debian's chromium
  * driven by playwright-core) against a real ejabberd and gateway, on a phone and a desktop
  * screen: an INI error at its line, two versions side by side, visibility, clone by another
- * user, encryption and a wrong passphrase.
+ * user, encryption and a wrong passphrase; a cluster definition written in the form (rows
+ * added and removed in place, problems next to their fields) and then listed by the HTTP
+ * API with the very INI the page shows; and the form without a script.
  * Screenshots go to docs/web-<screen>-<page>.png.
  */
 import { describe, test, before, after } from 'node:test';
@@ -12,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { Gateway } from '../../agents/gateway/index.js';
+import { parseCluster } from '../../agents/gateway/model/index.js';
 import { CONTEXT, startGateway } from '../gateway/harness.js';
 import { startServer } from '../gateway/e2e-setup.js';
 
@@ -21,11 +24,12 @@ const SCREENS = [
 ] as const;
 const PASSWORD = 'ctx-password-1';
 const OTHER_PASSWORD = 'ctx-password-2';
+const SCRIPT_NAME = '<script>alert(1)</script>';
 const BAD_INI = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = a\nnot a key value line\n';
 const V2 = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = <script>alert(3)</script>\nEXTRA = yes\n';
 const PASSPHRASE = 'correct horse battery staple';
 
-describe('contexts in a real browser', { timeout: 600_000 }, () => {
+describe('contexts and cluster definitions in a real browser', { timeout: 600_000 }, () => {
   let t: Awaited<ReturnType<typeof startServer>>;
   let dir = '';
   let g: Gateway;
@@ -222,5 +226,157 @@ describe('contexts in a real browser', { timeout: 600_000 }, () => {
         await me.ctx.close();
       }
     });
+
+    test(`cluster definitions: form with rows added and removed, problems at their fields, INI view at ${screen.width}x${screen.height}`, async () => {
+      const name = `web-${screen.name}`;
+      const me = await open({ width: screen.width, height: screen.height }, owner, PASSWORD);
+      const { page } = me;
+      try {
+        const stored = g.model.clusters.list(owner).length;
+        await page.getByRole('link', { name: 'Clusters' }).click();
+        await page.getByRole('link', { name: 'New cluster definition' }).click();
+        assert.equal(await page.locator('#rows fieldset').count(), 2);
+        await page.getByLabel('Cluster name').fill(SCRIPT_NAME);
+        await page.locator('#s0-name').fill('head');
+        await page.locator('#s0-order').fill('1');
+        await page.locator('#s0-flavor').fill('small');
+        await page.locator('#s0-image').fill('test-image');
+        await page.locator('#s0-context').fill(`app-${screen.name}`);
+        await page.locator('#s1-name').fill('worker');
+        assert.equal(await page.locator('#s1-type').inputValue(), 'scalable');
+        await page.locator('#s1-depends').fill('head');
+        await page.locator('#s1-min').fill('1');
+        await page.locator('#s1-initial').fill('1');
+        await page.locator('#s1-flavor').fill('cores:1,memory:512');
+        await page.locator('#s1-image').fill('test-image');
+        await page.locator('#s1-clouds').fill('cloud-a cloud-b');
+
+        // A row added by keyboard, in place (no navigation), focused; then removed again.
+        let navigations = 0;
+        page.on('framenavigated', (f) => {
+          if (f === page.mainFrame()) navigations++;
+        });
+        await page.locator('#add-row').focus();
+        await page.keyboard.press('Enter');
+        await page.locator('#rows fieldset').nth(2).waitFor();
+        assert.equal(await page.evaluate(() => document.activeElement?.id), 's2-name');
+        await page.keyboard.type('extra');
+        await page.locator('#s2-image').fill('test-image');
+        await page.locator('fieldset[data-row="2"]').getByRole('button', { name: 'Remove this service' }).click();
+        assert.equal(await page.locator('#rows fieldset').count(), 2);
+        assert.equal(navigations, 0, 'rows change without a reload');
+
+        // Saved with two problems: each shown next to its field, the form as it was.
+        await page.getByRole('button', { name: 'Save definition' }).click();
+        await page.locator('#err-name').waitFor();
+        assert.match(await page.locator('#err-name').innerText(), /'<script>alert\(1\)<\/script>' does not match/);
+        assert.match(await page.locator('[id="err-s1.max"]').innerText(), /missing required key/);
+        assert.equal(await page.getByLabel('Cluster name').inputValue(), SCRIPT_NAME);
+        assert.equal(await page.locator('#s1-clouds').inputValue(), 'cloud-a cloud-b');
+        assert.equal(await page.locator('#rows fieldset').count(), 2, 'the removed row stays removed');
+        assert.equal(await page.getByLabel('Cluster name').getAttribute('aria-invalid'), 'true');
+        assert.equal(await page.locator('main script:not([src="/web/assets/clusters.js"])').count(), 0);
+        assert.equal(g.model.clusters.list(owner).length, stored, 'nothing saved');
+        await fitsWidth(page, screen.width);
+        await shot(page, screen.name, 'cluster-errors');
+
+        await page.getByLabel('Cluster name').fill(name);
+        await page.locator('#s1-max').fill('3');
+        await page.getByRole('button', { name: 'Save definition' }).click();
+        await page.waitForURL(new RegExp(`/web/clusters/${name}/ini\\?saved$`));
+        const ini = await page.locator('#ini').innerText();
+        await fitsWidth(page, screen.width);
+        await shot(page, screen.name, 'cluster-ini');
+
+        // The HTTP API lists the same definition, with the INI the page shows.
+        const l = await fetch(new URL('/api/v1/login', web), {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ username: owner, password: PASSWORD }),
+        });
+        const { access_token } = (await l.json()) as { access_token: string };
+        const auth = { authorization: `Bearer ${access_token}` };
+        const list = (await (await fetch(new URL('/api/v1/clusters', web), { headers: auth })).json()) as {
+          clusters: { name: string; services: string[] }[];
+        };
+        assert.deepEqual(list.clusters.find((c) => c.name === name)?.services, ['head', 'worker']);
+        const one = (await (await fetch(new URL(`/api/v1/clusters/${name}`, web), { headers: auth })).json()) as {
+          definition: string;
+        };
+        assert.equal(one.definition.trim(), ini.trim());
+        const def = parseCluster(one.definition);
+        const worker = def.services.find((s) => s.name === 'worker')!;
+        assert.deepEqual(
+          { type: worker.type, depends: worker.depends, clouds: worker.clouds, flavor: worker.flavor },
+          {
+            type: 'scalable',
+            depends: ['head'],
+            clouds: ['cloud-a', 'cloud-b'],
+            flavor: { type: 'custom', cores: 1, memoryMb: 512 },
+          },
+        );
+        assert.deepEqual(def.services.find((s) => s.name === 'head')!.context, { ref: `app-${screen.name}` });
+
+        // Edit: the form comes back filled in; a change is saved over the same definition.
+        await page.getByRole('link', { name: 'All definitions' }).click();
+        await page.locator(`tr[data-cluster="${name}"]`).getByRole('link', { name: 'Edit' }).click();
+        assert.equal(await page.locator('#s1-max').inputValue(), '3');
+        await page.locator('#s1-max').fill('5');
+        await page.locator('#s1-max').press('Enter');
+        await page.waitForURL(new RegExp(`/web/clusters/${name}/ini\\?saved$`));
+        assert.match(await page.locator('#ini').innerText(), /max = 5/);
+        const rec = g.model.clusters.get(owner, name)!;
+        assert.equal((rec.definition.services[1] as { max: number }).max, 5);
+
+        // The deploy form offers it.
+        await page.getByRole('link', { name: 'Deploy', exact: true }).click();
+        assert.equal(await page.locator(`#cluster option[value="${name}"]`).count(), 1);
+        await page.goto(`${web}clusters`);
+        await fitsWidth(page, screen.width);
+        await shot(page, screen.name, 'clusters');
+        await page.goto(`${web}clusters/new`);
+        await shot(page, screen.name, 'cluster-form');
+        assert.ok((await transfer(me.ctx, `${web}clusters/${name}/edit`)) < 100_000, 'the form is under 100 KB');
+        assert.deepEqual(me.dialogs, [], 'no script ran from user content');
+        assert.deepEqual(me.violations, [], 'nothing broke the Content-Security-Policy');
+      } finally {
+        await me.ctx.close();
+      }
+    });
   }
+
+  test('the cluster form works without a script: a row added and one removed by submitting', async () => {
+    const me = await open({ width: 375, height: 812 }, owner, PASSWORD, { javaScriptEnabled: false });
+    const { page } = me;
+    try {
+      await page.goto(`${web}clusters/new`);
+      await page.getByLabel('Cluster name').fill('plain');
+      await page.locator('#s0-name').fill('db');
+      await page.locator('#s0-flavor').fill('medium');
+      await page.locator('#s0-image').fill('test-image');
+      await page.locator('#s1-name').fill('gone');
+      await page.locator('#s1-max').fill('2');
+      await page.locator('#s1-flavor').fill('small');
+      await page.locator('#s1-image').fill('test-image');
+      await page.getByRole('button', { name: 'Add another service row' }).click();
+      await page.locator('#rows fieldset').nth(2).waitFor();
+      assert.equal(await page.locator('#s0-name').inputValue(), 'db', 'the rows keep what was typed');
+      await page.locator('#s2-name').fill('app');
+      await page.locator('#s2-type').selectOption('scalable');
+      await page.locator('#s2-depends').fill('db');
+      await page.locator('#s2-max').fill('4');
+      await page.locator('#s2-flavor').fill('small');
+      await page.locator('#s2-image').fill('test-image');
+      await page.getByLabel('Remove this service').nth(1).check();
+      await page.getByRole('button', { name: 'Save definition' }).click();
+      await page.waitForURL(/\/web\/clusters\/plain\/ini\?saved$/);
+      const rec = g.model.clusters.get(owner, 'plain')!;
+      assert.deepEqual(
+        rec.definition.services.map((s) => `${s.name}:${s.type}`),
+        ['db:fixed', 'app:scalable'],
+      );
+    } finally {
+      await me.ctx.close();
+    }
+  });
 });
