@@ -27,12 +27,19 @@ function problemLines(body: string, problems: readonly ContextProblem[] | undefi
 <ul id="problems" class="error">${problems.map((p) => html`<li>${p.line !== undefined ? `line ${p.line}: ` : ''}${p.section ? `[${p.section}] ` : ''}${p.key ? `${p.key}: ` : ''}${p.message}</li>`)}</ul>`;
 }
 
+/** What the check found in a stored body that may still be fine, each with its line. */
+export function warningList(warnings: readonly ContextProblem[] | undefined): Html {
+  if (!warnings?.length) return html``;
+  return html`<div id="warnings" class="warn"><p>Saved with ${warnings.length} warning(s):</p><ul>${warnings.map((p) => html`<li>${p.line !== undefined ? `line ${p.line}: ` : ''}${p.section ? `[${p.section}] ` : ''}${p.key ? `${p.key}: ` : ''}${p.message}</li>`)}</ul></div>`;
+}
+
 export interface EditorState {
   error?: string;
   problems?: readonly ContextProblem[];
   name?: string;
   body?: string;
   saved?: string;
+  warnings?: readonly ContextProblem[];
 }
 
 export function contextsPage(contexts: ContextView[], me: string, csrf: string, o: EditorState = {}): Html {
@@ -40,7 +47,7 @@ export function contextsPage(contexts: ContextView[], me: string, csrf: string, 
     (c) =>
       html`<tr><td class="ctx-name"><a href="${href(c)}">${c.name}</a></td><td>${c.owner === me ? 'you' : c.owner}</td><td>${c.visibility}</td><td>${c.version}</td><td>${c.encrypted ? 'yes' : 'no'}</td></tr>`,
   );
-  return html`${notice(o.saved && `Saved context ${o.saved}.`)}
+  return html`${notice(o.saved && `Saved context ${o.saved}.`)}${warningList(o.warnings)}
 <p>Your own contexts and the ones others made public. Open one to compare its versions, write a new version, clone it, share it or encrypt it.</p>
 <div class="scroll"><table id="contexts"><thead><tr><th>Name</th><th>Owner</th><th>Visibility</th><th>Version</th><th>Encrypted</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="5">No contexts yet.</td></tr>`}</tbody></table></div>
@@ -67,6 +74,7 @@ export interface ContextPageState {
   /** What the new-version editor shows (after a refused save: the text and its problems). */
   draft?: string;
   problems?: readonly ContextProblem[];
+  warnings?: readonly ContextProblem[];
 }
 
 function pane(
@@ -119,7 +127,7 @@ ${latestEncrypted ? html`<label for="enc-current">Current passphrase of version 
 <label for="enc-repeat">Repeat the new passphrase</label><input id="enc-repeat" name="repeat" type="password" autocomplete="new-password" required>
 <p><button>Encrypt as a new version</button></p></form>`
     : html``;
-  return html`${notice(o.notice)}${errorBox(o.error)}
+  return html`${notice(o.notice)}${warningList(o.warnings)}${errorBox(o.error)}
 <p>Owner ${c.owner}, <span id="ctx-visibility">${c.visibility}</span>, newest version ${c.version}${c.parent ? html`, cloned from <a href="/web/contexts/${encodeURIComponent(c.parent)}">${c.parent}</a>` : html``}. <a href="/web/contexts">All contexts</a></p>
 <h2>Versions</h2><div class="scroll"><table id="versions"><thead><tr><th>Version</th><th>Created (UTC)</th><th>Encrypted</th><th>Copied from</th></tr></thead><tbody>${rows}</tbody></table></div>
 <form method="get" action="${href(c)}" class="compare"><label for="a" class="inline">Left version</label> <select id="a" name="a">${options(o.a)}</select>

@@ -22,6 +22,7 @@ interface Show {
   notice?: string;
   draft?: string;
   problems?: readonly ContextProblem[];
+  warnings?: readonly ContextProblem[];
   status?: number;
 }
 
@@ -52,6 +53,7 @@ export const addContextPages: WebPages = (web, d, kit) => {
       const r = await service.contexts.put(ok.s.user, { name, body, ...(pass ? { passphrase: pass } : {}) });
       const page = contextsPage(contextList(ok.s), ok.s.user, ok.s.csrf, {
         saved: `${r.context.name} version ${r.context.latest}`,
+        warnings: r.warnings,
       });
       return kit.send(reply, 'Contexts', page, ok.s);
     } catch (err) {
@@ -119,6 +121,7 @@ export const addContextPages: WebPages = (web, d, kit) => {
       ...(o.notice ? { notice: o.notice } : {}),
       ...(draft !== undefined ? { draft } : {}),
       ...(o.problems ? { problems: o.problems } : {}),
+      ...(o.warnings ? { warnings: o.warnings } : {}),
     });
     return kit.send(reply, `Context ${c.name}`, page, s, status);
   };
@@ -175,7 +178,7 @@ export const addContextPages: WebPages = (web, d, kit) => {
       const c = service.contexts.get(ok.s.user, id);
       if (c.owner !== ok.s.user) throw new InvalidInput(`context '${c.name}' is ${c.owner}'s: clone it to change it`);
       const r = await service.contexts.put(ok.s.user, { name: c.name, body, ...(pass ? { passphrase: pass } : {}) });
-      return await show(reply, ok.s, id, { notice: `Saved version ${r.context.latest}.` });
+      return await show(reply, ok.s, id, { notice: `Saved version ${r.context.latest}.`, warnings: r.warnings });
     } catch (err) {
       const problems = err instanceof ContextRejectedError ? err.problems : undefined;
       const e = err instanceof InvalidInput ? { status: 422, message: err.message } : kit.failure(err);
