@@ -90,7 +90,12 @@ export function clusterFormPage(
 ${top?.length ? html`<ul class="error" id="form-problems">${top.map((m) => html`<li>${m}</li>`)}</ul>` : html``}
 <form method="post" action="/web/clusters" id="cluster-form" novalidate>${csrfField(csrf)}<input type="hidden" name="original" value="${form.original}">
 <button name="action" value="save" class="default-submit" tabindex="-1" aria-hidden="true">Save</button>
-<div class="grid">${input(errors, 'name', 'Cluster name', form.name, { required: true, hint: 'a letter, then letters, digits, - and _' })}
+<div class="grid">${input(errors, 'name', 'Cluster name', form.name, {
+    required: true,
+    hint: form.original
+      ? `a letter, then letters, digits, - and _; another name saves a new definition beside ${form.original}`
+      : 'a letter, then letters, digits, - and _',
+  })}
 ${input(errors, 'description', 'Description', form.description)}</div>
 <h2>Services</h2><p>Fixed services are deployed first, once, by order; scalable ones start after what they depend on and stay between min and max.${choices.clouds.length ? ` Clouds you may use: ${choices.clouds.join(', ')}.` : ''}</p>
 <div id="rows">${form.rows.map((r, i) => serviceRow(r, i, errors))}</div>

@@ -4,7 +4,8 @@
  * screen: an INI error at its line, two versions side by side, visibility, clone by another
  * user, encryption and a wrong passphrase; a cluster definition written in the form (rows
  * added and removed in place, problems next to their fields) and then listed by the HTTP
- * API with the very INI the page shows; and the form without a script.
+ * API with the very INI the page shows, then deployed with its encrypted context on a
+ * local cloud; and the form without a script.
  * Screenshots go to docs/web-<screen>-<page>.png.
  */
 import { describe, test, before, after } from 'node:test';
@@ -13,10 +14,11 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import type { CloudAgent } from '../../agents/cloud/index.js';
 import type { Gateway } from '../../agents/gateway/index.js';
 import { parseCluster } from '../../agents/gateway/model/index.js';
-import { CONTEXT, startGateway } from '../gateway/harness.js';
-import { startServer } from '../gateway/e2e-setup.js';
+import { CONTEXT, startGateway, until } from '../gateway/harness.js';
+import { running, startCloud, startServer } from '../gateway/e2e-setup.js';
 
 const SCREENS = [
   { name: 'desktop', width: 1280, height: 800 },
@@ -34,6 +36,7 @@ describe('contexts and cluster definitions in a real browser', { timeout: 600_00
   let t: Awaited<ReturnType<typeof startServer>>;
   let dir = '';
   let g: Gateway;
+  let cloud: CloudAgent;
   let browser: Browser;
   let web = '';
   let owner = '';
@@ -42,7 +45,19 @@ describe('contexts and cluster definitions in a real browser', { timeout: 600_00
   before(async () => {
     t = await startServer();
     dir = mkdtempSync(join(tmpdir(), 'cgt-webctx-'));
-    g = await startGateway(t, { dir, clouds: [], http: { host: '127.0.0.1', port: 0 } });
+    cloud = await startCloud(t, dir, {
+      name: 'cloud-a',
+      driver: 'local',
+      gateway: `gateway@${t.host}`,
+      users: `writer@${t.host}`,
+    });
+    g = await startGateway(t, {
+      dir,
+      clouds: [cloud.config.raw.xmpp.jid],
+      http: { host: '127.0.0.1', port: 0 },
+      settings: { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 60_000 },
+    });
+    await until('cloud online', () => g.agent.peers('cloud').length === 1);
     await t.register('writer', PASSWORD);
     await t.register('reader', OTHER_PASSWORD);
     owner = `writer@${t.host}`;
@@ -53,6 +68,7 @@ describe('contexts and cluster definitions in a real browser', { timeout: 600_00
   after(async () => {
     await browser?.close().catch(() => {});
     await g?.stop().catch(() => {});
+    await cloud?.stop().catch(() => {});
     await t?.stop();
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
@@ -345,6 +361,68 @@ describe('contexts and cluster definitions in a real browser', { timeout: 600_00
       }
     });
   }
+
+  test('a definition written in the form deploys with its encrypted context and completes', async () => {
+    const me = await open({ width: 1280, height: 800 }, owner, PASSWORD);
+    const { page } = me;
+    try {
+      await page.goto(`${web}contexts`);
+      await page.getByLabel(/^Name/).fill('sealed');
+      await page.getByLabel('amiconfig INI').fill(CONTEXT);
+      await page.getByLabel('Encrypt with passphrase').fill(PASSPHRASE);
+      await page.getByRole('button', { name: 'Check and save' }).click();
+      await page.getByRole('status').filter({ hasText: 'Saved context sealed version 1' }).waitFor();
+
+      await page.goto(`${web}clusters/new`);
+      await page.getByLabel('Cluster name').fill('formed');
+      await page.locator('#s0-name').fill('head');
+      await page.locator('#s0-flavor').fill('small');
+      await page.locator('#s0-image').fill('test-image');
+      await page.locator('#s0-context').fill('sealed');
+      await page.locator('#s1-name').fill('worker');
+      await page.locator('#s1-depends').fill('head');
+      await page.locator('#s1-min').fill('1');
+      await page.locator('#s1-max').fill('2');
+      await page.locator('#s1-flavor').fill('small');
+      await page.locator('#s1-image').fill('test-image');
+      await page.locator('#s1-clouds').fill('cloud-a');
+      await page.getByRole('button', { name: 'Save definition' }).click();
+      await page.waitForURL(/\/web\/clusters\/formed\/ini\?saved$/);
+
+      await page.getByRole('link', { name: 'Deploy', exact: true }).click();
+      await page.getByLabel('Cluster definition').selectOption('formed');
+      await page.getByLabel(/Passphrase/).fill(PASSPHRASE);
+      await page.getByRole('button', { name: 'Deploy' }).click();
+      await page.waitForURL(/\/web\/deployments\/[^/]+$/);
+      const id = decodeURIComponent(page.url().split('/').pop()!);
+      await page
+        .locator('#state', { hasText: 'completed' })
+        .waitFor({ timeout: 180_000 })
+        .catch((err: Error) => {
+          throw new Error(
+            `${err.message}\ndeployment is ${g.model.deployments.require(id).state}: ${g.model.events
+              .list(id, {})
+              .slice(-6)
+              .map((e) => e.message)
+              .join(' | ')}`,
+          );
+        });
+      assert.deepEqual(
+        g.model.instances
+          .list(id)
+          .map((i) => i.service)
+          .sort(),
+        ['head', 'worker'],
+      );
+      await page.getByRole('link', { name: /Destroy this deployment/ }).click();
+      await page.getByRole('button', { name: /Destroy formed/ }).click();
+      await page.locator('#state', { hasText: 'destroyed' }).waitFor({ timeout: 180_000 });
+      await until('no instance left on the cloud', async () => (await running(cloud)).length === 0, 180_000, 200);
+      assert.deepEqual(me.dialogs, []);
+    } finally {
+      await me.ctx.close();
+    }
+  });
 
   test('the cluster form works without a script: a row added and one removed by submitting', async () => {
     const me = await open({ width: 375, height: 812 }, owner, PASSWORD, { javaScriptEnabled: false });
