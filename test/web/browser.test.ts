@@ -66,7 +66,7 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  /** The cluster definition, stored through the HTTP API (the pages have no cluster form yet). */
+  /** The cluster definition, stored through the HTTP API (the cluster form has its own test). */
   const storeCluster = async () => {
     const base = g.http!.url;
     const l = await fetch(`${base}/api/v1/login`, {
