@@ -14,8 +14,13 @@ import { toProblem } from './http-problems.js';
 import type { App, RouteDeps } from './http.js';
 import { ContextRejectedError } from './model/index.js';
 import { contextView, deploymentView } from './views.js';
+import { addAdminPages } from './web-admin.js';
+import { addCloudPages } from './web-clouds.js';
+import type { WebKit } from './web-kit.js';
+import { addPairingPages } from './web-pairing.js';
+import { countsFromForm, deployForm, needsPassphrase } from './web-deploy.js';
 import { html, page, type Html } from './web-html.js';
-import { contextsPage, dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
+import { contextsPage, dashboardPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
 import {
   cookies,
   LOGIN_COOKIE,
@@ -27,27 +32,18 @@ import {
   type WebSessions,
 } from './web-session.js';
 
-const CSP =
+/** Scripts, styles and everything else from the gateway only: no inline script runs. */
+export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const assetsDir = fileURLToPath(new URL('../../../agents/gateway/web/', import.meta.url));
 const ASSETS: Record<string, string> = {
   'live.js': 'text/javascript; charset=utf-8',
   'web.css': 'text/css; charset=utf-8',
+  'docs.js': 'text/javascript; charset=utf-8',
 };
 
 type Form = Record<string, string>;
 const field = (f: Form, k: string) => (typeof f[k] === 'string' ? f[k]! : '');
-
-/** `worker=2, web=3` as counts; an Error naming the bad part otherwise. */
-export function parseCounts(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const part of text.split(/[,\s]+/).filter(Boolean)) {
-    const m = /^([A-Za-z0-9_.-]{1,128})=(\d{1,6})$/.exec(part);
-    if (!m) throw new Error(`counts: "${part}" is not service=number`);
-    out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
 
 export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; secure: boolean }): void {
   const { service, model, sessions } = d;
@@ -73,7 +69,9 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     reply
       .code(status)
       .type('text/html; charset=utf-8')
-      .send(page(title, body, s ? { jid: s.user, csrf: s.csrf } : undefined));
+      .send(
+        page(title, body, s ? { jid: s.user, csrf: s.csrf, admin: service.users.whoami(s.user).admin } : undefined),
+      );
   const session = (req: FastifyRequest) => sessions.get(cookies(req.headers.cookie).get(SESSION_COOKIE));
   /** The session of a page, or a redirect to the login page (undefined then). */
   const need = (req: FastifyRequest, reply: FastifyReply): WebSession | undefined => {
@@ -166,13 +164,21 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       return pageError(reply, s, err);
     }
   });
-  const showDeployment = (reply: FastifyReply, s: WebSession, id: string, error?: string, status = 200) => {
+  const showDeployment = async (
+    reply: FastifyReply,
+    s: WebSession,
+    id: string,
+    error?: string,
+    status = 200,
+    allEvents = false,
+  ) => {
     const dep = service.deployments.get(s.user, id);
     const events = service.deployments.events(s.user, id, { afterSeq: 0, limit: 100_000 });
+    const addresses = await service.clouds.addresses(s.user, id);
     return send(
       reply,
       `Deployment ${dep.cluster}`,
-      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error),
+      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error, { addresses, allEvents }),
       s,
       status,
     );
@@ -185,7 +191,8 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     const s = need(req, reply);
     if (!s) return reply;
     try {
-      return showDeployment(reply, s, (req.params as { id: string }).id);
+      const all = (req.query as { events?: unknown } | undefined)?.events === 'all';
+      return await showDeployment(reply, s, (req.params as { id: string }).id, undefined, 200, all);
     } catch (err) {
       return pageError(reply, s, err);
     }
@@ -202,7 +209,7 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     } catch (err) {
       const e = failure(err);
       try {
-        return showDeployment(reply, ok.s, id, e.message, e.status);
+        return await showDeployment(reply, ok.s, id, e.message, e.status);
       } catch (again) {
         return pageError(reply, ok.s, again);
       }
@@ -229,11 +236,24 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       return pageError(reply, ok.s, err);
     }
   });
+  const deployPage = (s: WebSession, name: string | undefined, o: { error?: string; sticky?: Form } = {}) => {
+    const clusters = service.clusters.list(s.user);
+    const chosen = clusters.find((c) => c.name === name) ?? (name === undefined ? clusters[0] : undefined);
+    const error = o.error ?? (name !== undefined && !chosen ? `no cluster definition '${name}'` : undefined);
+    const encrypted = chosen ? needsPassphrase(model, s.user, chosen) : false;
+    return deployForm(clusters, chosen, {
+      csrf: s.csrf,
+      encrypted,
+      ...(error ? { error } : {}),
+      sticky: o.sticky ?? {},
+    });
+  };
   web.get('/deploy', async (req, reply) => {
     const s = need(req, reply);
     if (!s) return reply;
     try {
-      return send(reply, 'Deploy', deployPage(service.clusters.list(s.user), s.csrf), s);
+      const q = (req.query ?? {}) as { cluster?: unknown };
+      return send(reply, 'Deploy', deployPage(s, typeof q.cluster === 'string' ? q.cluster : undefined), s);
     } catch (err) {
       return pageError(reply, s, err);
     }
@@ -242,26 +262,19 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     const ok = needPost(req, reply);
     if (!ok) return reply;
     const pass = field(ok.f, 'passphrase');
+    const cluster = field(ok.f, 'cluster');
     try {
+      const rec = service.clusters.list(ok.s.user).find((c) => c.name === cluster);
       const dep = await service.deployments.deploy(ok.s.user, {
-        cluster: field(ok.f, 'cluster'),
-        counts: parseCounts(field(ok.f, 'counts')),
+        cluster,
+        counts: countsFromForm(rec, ok.f),
         ...(pass ? { passphrase: pass } : {}),
       });
       return reply.redirect(`/web/deployments/${encodeURIComponent(dep.id)}`, 303);
     } catch (err) {
       const e = failure(err);
       try {
-        return send(
-          reply,
-          'Deploy',
-          deployPage(service.clusters.list(ok.s.user), ok.s.csrf, e.message, {
-            cluster: field(ok.f, 'cluster'),
-            counts: field(ok.f, 'counts'),
-          }),
-          ok.s,
-          e.status,
-        );
+        return send(reply, 'Deploy', deployPage(ok.s, cluster, { error: e.message, sticky: ok.f }), ok.s, e.status);
       } catch (again) {
         return pageError(reply, ok.s, again);
       }
@@ -316,6 +329,12 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       }
     }
   });
+
+  // ---- clouds, pairing, admin (their own files) -----------------------------------------
+  const kit: WebKit = { send, need, needPost, pageError };
+  addCloudPages(web, d, kit);
+  addPairingPages(web, d, kit);
+  addAdminPages(web, d, kit);
 }
 
 class InvalidName extends Error {}
