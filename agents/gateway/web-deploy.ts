@@ -49,7 +49,8 @@ export function deployForm(
   );
   const pick = html`<form method="get" action="/web/deploy" class="pick">
 <label for="pick-cluster">Cluster definition</label><select id="pick-cluster" name="cluster">${options}</select> <button>Choose</button></form>`;
-  if (!chosen) return pick;
+  const error = o.error ? html`<p class="error" role="alert">${o.error}</p>` : html``;
+  if (!chosen) return html`${error}${pick}`;
   const fields = chosen.definition.services.map((s) => {
     if (s.type === 'fixed') return html`<li>${s.name}: fixed, ${s.count} instance(s)</li>`;
     const id = countField(s.name);
@@ -59,7 +60,7 @@ export function deployForm(
   const pass = o.encrypted
     ? html`<label for="passphrase">Passphrase of the encrypted context</label><input id="passphrase" name="passphrase" type="password" autocomplete="off" required>`
     : html``;
-  return html`${o.error ? html`<p class="error" role="alert">${o.error}</p>` : html``}${pick}
+  return html`${error}${pick}
 <form method="post" action="/web/deploy" id="deploy-form">${html`<input type="hidden" name="csrf" value="${o.csrf}">`}
 <input type="hidden" name="cluster" value="${chosen.name}">
 <h2>Services of ${chosen.name}</h2><ul class="services">${fields}</ul>${pass}
