@@ -1,7 +1,8 @@
 /**
  * The web pages under /web: server-rendered HTML over the same service layer as the HTTP
  * API, a session cookie from a login checked by the XMPP server (http-login.ts), a CSRF
- * token on every state-changing form, and two static files (web/live.js, web/web.css).
+ * token on every state-changing form, and static files from web/ (live.js, web.css, and
+ * docs.js for /api/docs). Clouds, pairing and the admin view are in their own web-*.ts files.
  * The Content-Security-Policy allows scripts and styles from the gateway only, so no
  * inline script can run even if some text escaped escaping.
  * The live parts read the API's own event streams, which take the session cookie for GET.
