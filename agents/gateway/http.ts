@@ -21,7 +21,7 @@ import { addStreamRoutes } from './http-stream.js';
 import { createHttpTokens, type HttpTokens, type Principal } from './http-tokens.js';
 import type { GatewayModel } from './model/index.js';
 import type { Service } from './service.js';
-import { addWebRoutes } from './web-routes.js';
+import { addWebRoutes, CSP } from './web-routes.js';
 import { cookies, createSessions, SESSION_COOKIE, type WebSessions } from './web-session.js';
 
 export interface HttpOptions {
@@ -122,7 +122,7 @@ export function createHttpFront(
     refreshTtlS: o.refreshTtlS ?? 30 * 86400,
     issuer: 'cloudgate-gateway',
   });
-  const sessions = createSessions();
+  const sessions = createSessions({ db: o.model.db });
   const deps: RouteDeps = {
     service: o.service,
     model: o.model,
@@ -176,7 +176,7 @@ export function createHttpFront(
   app.get('/', { schema: { hide: true } }, async (_req, reply: FastifyReply) => reply.redirect('/web/', 302));
   app.get('/api/openapi.json', { schema: { hide: true } }, async () => app.swagger());
   app.get('/api/docs', { schema: { hide: true } }, async (_req, reply: FastifyReply) =>
-    reply.type('text/html').send(DOCS_PAGE),
+    reply.type('text/html; charset=utf-8').header('content-security-policy', CSP).send(DOCS_PAGE),
   );
 
   let url = '';
@@ -200,11 +200,7 @@ export function createHttpFront(
   };
 }
 
-/** A small browsable page over the OpenAPI document (no assets from elsewhere). */
-const DOCS_PAGE = `<!doctype html><meta charset="utf-8"><title>cloudgate API</title>
-<style>body{font:14px sans-serif;max-width:60em;margin:2em auto}code{background:#eee}h2{margin-top:1.5em}</style>
-<h1>cloudgate API</h1><p>The machine-readable document: <a href="/api/openapi.json">/api/openapi.json</a></p><div id="ops"></div>
-<script>fetch('/api/openapi.json').then(r=>r.json()).then(d=>{const o=document.getElementById('ops');
-for(const [p,ms] of Object.entries(d.paths)){for(const [m,op] of Object.entries(ms)){const h=document.createElement('h2');
-h.textContent=m.toUpperCase()+' '+p;o.append(h);const s=document.createElement('p');s.textContent=op.summary||'';o.append(s);
-if(op.requestBody){const pre=document.createElement('pre');pre.textContent=JSON.stringify(op.requestBody.content,null,1);o.append(pre);}}}});</script>`;
+/** A small browsable page over the OpenAPI document (no assets from elsewhere, no inline script). */
+const DOCS_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cloudgate API</title>
+<link rel="stylesheet" href="/web/assets/web.css"><script src="/web/assets/docs.js" defer></script></head>
+<body><main><h1>cloudgate API</h1><p>The machine-readable document: <a href="/api/openapi.json">/api/openapi.json</a></p><div id="ops"></div></main></body></html>`;

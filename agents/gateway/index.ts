@@ -241,7 +241,7 @@ export function createGateway(o: GatewayOptions): Gateway {
     clouds,
     autoscale,
     market,
-    ...(pairer ? { pairing: pairer.createCode } : {}),
+    ...(pairer ? { pairing: pairer.createCode, pairingClaims: pairer } : {}),
   });
   createApi({ agent, model, service });
   addChatCommands({ agent, model, service, events: publisher.events });

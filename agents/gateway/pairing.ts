@@ -22,6 +22,7 @@
  * Serve POST /pair on loopback or behind a TLS-terminating proxy: the answer holds a token.
  */
 import { createHash, randomBytes } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
@@ -119,6 +120,10 @@ export interface Redeemed {
 
 export interface PairingModule extends AgentModule {
   readonly url: string;
+  /** Emits 'claimed' (owner's bare JID) after a machine redeemed one of that owner's codes. */
+  readonly events: EventEmitter;
+  /** The owner's codes of the last day, newest first: context, times, and who claimed each. */
+  recent(owner: string): PairedCode[];
   redeem(code: string): Promise<Redeemed>;
   /** A new code for `owner`'s context (the caller is authorized by the service layer first). */
   createCode(
@@ -129,8 +134,19 @@ export interface PairingModule extends AgentModule {
   ): { code: string; expires: number };
 }
 
+/** One issued code as its owner sees it later (the code itself is not kept). Times in ms. */
+export interface PairedCode {
+  context: string;
+  version: number;
+  created: number;
+  expires: number;
+  claimed?: number;
+  jid?: string;
+}
+
 export function pairing(o: PairingOptions): PairingModule {
   const { model, log } = o;
+  const events = new EventEmitter();
   const db = model.db;
   // Not one of the model's numbered migrations: the table belongs to this module and
   // holds nothing worth keeping across schema versions (codes live minutes).
@@ -220,6 +236,7 @@ export function pairing(o: PairingOptions): PairingModule {
       instanceId: local,
     };
     log.info({ owner: row.owner, jid, context: row.context_id, version: row.version }, 'machine paired');
+    events.emit('claimed', row.owner);
     return {
       status: 200,
       body: { context: withCloudgate(v.content.body, section), jid, version: row.version, expires },
@@ -292,6 +309,22 @@ export function pairing(o: PairingOptions): PairingModule {
     },
     redeem,
     createCode,
+    events,
+    recent(owner: string): PairedCode[] {
+      const rows = db
+        .prepare(
+          'SELECT context_id, version, created_at, expires_at, used_at, jid FROM pairing_codes WHERE owner = ? AND created_at > ? ORDER BY created_at DESC LIMIT 50',
+        )
+        .all(owner, now() - 86_400_000) as (Omit<Row, 'hash' | 'owner'> & { created_at: number; jid: string | null })[];
+      return rows.map((r) => ({
+        context: model.contexts.get(r.context_id)?.name ?? r.context_id,
+        version: r.version,
+        created: r.created_at,
+        expires: r.expires_at,
+        ...(r.used_at !== null ? { claimed: r.used_at } : {}),
+        ...(r.jid ? { jid: r.jid } : {}),
+      }));
+    },
     setup(agent) {
       if (o.serveCodes !== false)
         agent.handle(gatewayProto.PairingCode, ({ context, version, ttl_s }, ctx) =>

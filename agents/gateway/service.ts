@@ -17,9 +17,11 @@ import {
   type AutoscaleView,
 } from './autoscale/index.js';
 import type { Clouds } from './clouds.js';
+import { createCloudReads, type CloudQuota, type CloudUse } from './cloud-reads.js';
 import type { ContextTexts } from './contexts.js';
 import {
   encryptContext,
+  ForbiddenError,
   NotFoundError,
   type ClusterRecord,
   type Job,
@@ -89,6 +91,20 @@ export type CreatePairingCode = (
   ttlS: number | undefined,
 ) => PairingAnswer;
 
+/** A code as its owner sees it later: never the code itself (only its hash is kept). */
+export interface PairingClaim {
+  context: string;
+  version: number;
+  created: number;
+  expires: number;
+  claimed?: number;
+  jid?: string;
+}
+export interface PairingClaims {
+  recent(owner: string): PairingClaim[];
+  readonly events: import('node:events').EventEmitter;
+}
+
 export { formatProblem };
 
 export function createService(deps: {
@@ -100,8 +116,11 @@ export function createService(deps: {
   autoscale: AutoscaleUseCases;
   market: Market;
   pairing?: CreatePairingCode;
+  /** The codes an owner issued and which machine claimed each (pairing.ts). */
+  pairingClaims?: PairingClaims;
 }) {
   const { model, access, texts, ops, clouds, pairing, autoscale } = deps;
+  const cloudReads = createCloudReads({ clouds, access, model });
   /** The caller's bare JID once they may use the gateway. */
   const authorize = (caller: string): string => access.requireUser(caller).jid;
   const checker = createContextChecker();
@@ -229,12 +248,30 @@ export function createService(deps: {
         authorize(caller);
         return cloudViews(clouds);
       },
+      /** Each cloud's free room and whether its ACL and quota let the caller use it. */
+      usable: (caller: string): Promise<CloudUse[]> => cloudReads.usable(authorize(caller)),
+      /** The addresses of a deployment's instances, as their clouds report them. */
+      addresses: (caller: string, deployment: string): Promise<Map<string, string[]>> =>
+        cloudReads.addresses(ops.get(caller, deployment)),
+    },
+
+    /** Admins only (CG_FORBIDDEN for anyone else): every cloud's quota use. */
+    admin: {
+      quota(caller: string): CloudQuota[] {
+        const me = authorize(caller);
+        if (!access.isAdmin(me)) throw new ForbiddenError(`${me} is not an admin of this gateway`);
+        return cloudReads.quota();
+      },
     },
 
     /** Absent when pairing is not configured. */
     pairing: pairing && {
       code: (caller: string, req: PairingRequest): PairingAnswer =>
         pairing(authorize(caller), req.context, req.version, req.ttlS),
+      /** The caller's recent codes, newest first, with the machine that claimed each. */
+      claims: (caller: string): PairingClaim[] => deps.pairingClaims?.recent(authorize(caller)) ?? [],
+      /** Emits 'claimed' with the owner's bare JID when a machine redeems one of their codes. */
+      events: deps.pairingClaims?.events,
     },
   };
 }

@@ -1,7 +1,8 @@
 /** The web pages' bodies: plain functions from views to escaped HTML (web-html.ts). */
-import type { ClusterRecord, Deployment, DeploymentEvent } from './model/index.js';
+import type { Deployment, DeploymentEvent } from './model/index.js';
 import type { DeploymentView } from './wire.js';
 import { html, type Html } from './web-html.js';
+import { eventList, instancesTable } from './web-instances.js';
 
 export const csrfField = (csrf: string) => html`<input type="hidden" name="csrf" value="${csrf}">`;
 export const errorBox = (message?: string) => (message ? html`<p class="error" role="alert">${message}</p>` : html``);
@@ -18,12 +19,28 @@ const progress = (s: { name: string; ready: number; wanted: number }) =>
 
 const stateText = (v: DeploymentView) => v.destroyed ?? v.state;
 
+/** What needs a person's eye in a deployment, in words (not colour alone); empty when all is well. */
+export function attention(v: DeploymentView): string[] {
+  if (v.destroyed) return [];
+  const out: string[] = [];
+  if (v.state === 'failed' || v.state === 'aborted') out.push(`deployment ${v.state}`);
+  const failed = v.instances.filter((i) => i.state === 'failed' || i.reason?.startsWith('lost'));
+  if (failed.length) out.push(`${failed.length} instance(s) failed or lost: ${failed.map((i) => i.name).join(', ')}`);
+  // Once completed, every wanted instance was ready: fewer now, with none on its way, means one was lost.
+  const coming = (s: string) =>
+    v.instances.some((i) => i.service === s && (i.state === 'requested' || i.state === 'booting'));
+  if (v.state === 'completed')
+    for (const s of v.services)
+      if (s.ready < s.wanted && !coming(s.name)) out.push(`${s.name} only ${s.ready}/${s.wanted} ready`);
+  return out;
+}
+
 export function dashboardPage(views: DeploymentView[]): Html {
   const rows = views.map((v) => {
     const clouds = [...new Set(v.instances.map((i) => i.cloud).filter((c) => c))].join(', ');
-    const lost = v.instances.filter((i) => i.state === 'lost' || i.state === 'failed').length;
-    return html`<tr data-deployment="${v.id}"><td><a href="/web/deployments/${v.id}">${v.cluster}</a><br><small>${v.id}</small></td>
-<td class="state state-${stateText(v)}">${stateText(v)}${lost ? html` <span class="error">(${lost} instance(s) lost or failed)</span>` : html``}</td>
+    const trouble = attention(v);
+    return html`<tr data-deployment="${v.id}"${trouble.length ? html` data-attention="yes"` : html``}><td><a href="/web/deployments/${v.id}">${v.cluster}</a><br><small>${v.id}</small></td>
+<td class="state state-${stateText(v)}">${stateText(v)}${trouble.length ? html` <span class="error attention">⚠ ${trouble.join('; ')}</span>` : html``}</td>
 <td>${v.services.map(progress)}</td><td>${clouds}</td></tr>`;
   });
   return html`<p><a href="/web/deploy">Deploy a cluster</a></p>
@@ -37,6 +54,7 @@ export function deploymentPage(
   events: DeploymentEvent[],
   csrf: string,
   error?: string,
+  more: { addresses?: ReadonlyMap<string, readonly string[]>; allEvents?: boolean } = {},
 ): Html {
   const ended = v.destroyed !== undefined || v.state === 'failed' || v.state === 'aborted';
   const defs = new Map(dep.definition.services.map((s) => [s.name, s]));
@@ -49,13 +67,6 @@ export function deploymentPage(
         : html``;
     return html`<tr><td>${s.name}</td><td>${s.type}</td><td>${progress(s)}</td><td>${scale}</td></tr>`;
   });
-  const instances = v.instances.map(
-    (i) => html`<tr><td>${i.name}</td><td>${i.service}</td><td>${i.cloud}</td><td>${i.cloud_instance_id ?? ''}</td>
-<td class="state-${i.state}">${i.state}${i.reason ? html` <small>(${i.reason})</small>` : html``}</td><td>${i.ready ? 'ready' : 'not ready'}</td><td>${i.context_version}</td></tr>`,
-  );
-  const history = [...events]
-    .reverse()
-    .map((e) => html`<li>${new Date(e.time).toISOString().slice(11, 19)} ${e.type}: ${e.message}</li>`);
   const destroy =
     v.destroyed === undefined
       ? html`<p><a href="/web/deployments/${v.id}/destroy">Destroy this deployment…</a></p>`
@@ -64,9 +75,8 @@ export function deploymentPage(
 <div id="live" data-stream="/api/v1/deployments/${v.id}/events/stream">
 <p>State: <strong class="state state-${stateText(v)}" id="state">${stateText(v)}</strong></p>
 <h2>Services</h2><div class="scroll"><table><thead><tr><th>Service</th><th>Type</th><th>Ready/wanted</th><th>Scale</th></tr></thead><tbody>${services}</tbody></table></div>
-<h2>Instances</h2><div class="scroll"><table id="instances"><thead><tr><th>Name</th><th>Service</th><th>Cloud</th><th>Cloud id</th><th>State</th><th>Readiness</th><th>Context version</th></tr></thead>
-<tbody>${instances.length ? instances : html`<tr><td colspan="7">No instances.</td></tr>`}</tbody></table></div>
-${destroy}<h2>Events</h2><ul class="events">${history}</ul></div>`;
+<h2>Instances</h2>${instancesTable(v.instances, more.addresses ?? new Map())}
+${destroy}<h2>Events</h2>${eventList(events, more.allEvents ?? false, `/web/deployments/${encodeURIComponent(v.id)}?events=all`)}</div>`;
 }
 
 export function destroyPage(v: DeploymentView, csrf: string): Html {
@@ -75,23 +85,4 @@ export function destroyPage(v: DeploymentView, csrf: string): Html {
 <ul id="doomed">${doomed.map((i) => html`<li>${i.name} (${i.service} on ${i.cloud || 'no cloud yet'})</li>`)}</ul>
 <form method="post" action="/web/deployments/${v.id}/destroy">${csrfField(csrf)}<button>Destroy ${v.cluster} and terminate ${doomed.length} instance(s)</button>
 <a href="/web/deployments/${v.id}">Cancel</a></form>`;
-}
-
-export function deployPage(
-  clusters: ClusterRecord[],
-  csrf: string,
-  error?: string,
-  sticky: Record<string, string> = {},
-): Html {
-  const options = clusters.map(
-    (c) =>
-      html`<option value="${c.name}"${sticky.cluster === c.name ? html` selected` : html``}>${c.name} (${c.definition.services.map((s) => (s.type === 'scalable' ? `${s.name} ${s.min}..${s.max}, initially ${s.initial}` : `${s.name} ×${s.count}`)).join('; ')})</option>`,
-  );
-  if (!clusters.length)
-    return html`<p>You have no cluster definitions yet: store one with the CLI, chat or the HTTP API first.</p>`;
-  return html`${errorBox(error)}<form method="post" action="/web/deploy">${csrfField(csrf)}
-<label for="cluster">Cluster definition</label><select id="cluster" name="cluster" required>${options}</select>
-<label for="counts">Counts of scalable services (optional, e.g. <code>worker=2, web=3</code>)</label><input id="counts" name="counts" value="${sticky.counts ?? ''}" placeholder="worker=2">
-<label for="passphrase">Passphrase (only for encrypted contexts)</label><input id="passphrase" name="passphrase" type="password" autocomplete="off">
-<p><button>Deploy</button></p></form>`;
 }

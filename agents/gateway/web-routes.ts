@@ -1,7 +1,8 @@
 /**
  * The web pages under /web: server-rendered HTML over the same service layer as the HTTP
  * API, a session cookie from a login checked by the XMPP server (http-login.ts), a CSRF
- * token on every state-changing form, and two static files (web/live.js, web/web.css).
+ * token on every state-changing form, and static files from web/ (live.js, web.css, and
+ * docs.js for /api/docs). Clouds, pairing and the admin view are in their own web-*.ts files.
  * The Content-Security-Policy allows scripts and styles from the gateway only, so no
  * inline script can run even if some text escaped escaping.
  * The live parts read the API's own event streams, which take the session cookie for GET.
@@ -13,10 +14,15 @@ import { CloudgateError } from '../../core/index.js';
 import { toProblem } from './http-problems.js';
 import type { App, RouteDeps } from './http.js';
 import { deploymentView } from './views.js';
+import { addAdminPages } from './web-admin.js';
+import { addCloudPages } from './web-clouds.js';
 import { addClusterPages } from './web-clusters.js';
 import { addContextPages } from './web-contexts.js';
+import { countsFromForm, deployForm, needsPassphrase } from './web-deploy.js';
 import { html, page, type Html } from './web-html.js';
-import { dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
+import type { WebKit } from './web-kit.js';
+import { addPairingPages } from './web-pairing.js';
+import { dashboardPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
 import {
   cookies,
   LOGIN_COOKIE,
@@ -27,30 +33,20 @@ import {
   type WebSession,
   type WebSessions,
 } from './web-session.js';
-import type { WebKit } from './web-kit.js';
 
-const CSP =
+/** Scripts, styles and everything else from the gateway only: no inline script runs. */
+export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
 const assetsDir = fileURLToPath(new URL('../../../agents/gateway/web/', import.meta.url));
 const ASSETS: Record<string, string> = {
   'live.js': 'text/javascript; charset=utf-8',
   'web.css': 'text/css; charset=utf-8',
   'clusters.js': 'text/javascript; charset=utf-8',
+  'docs.js': 'text/javascript; charset=utf-8',
 };
 
 type Form = Record<string, string>;
 const field = (f: Form, k: string) => (typeof f[k] === 'string' ? f[k]! : '');
-
-/** `worker=2, web=3` as counts; an Error naming the bad part otherwise. */
-export function parseCounts(text: string): Record<string, number> {
-  const out: Record<string, number> = {};
-  for (const part of text.split(/[,\s]+/).filter(Boolean)) {
-    const m = /^([A-Za-z0-9_.-]{1,128})=(\d{1,6})$/.exec(part);
-    if (!m) throw new Error(`counts: "${part}" is not service=number`);
-    out[m[1]!] = Number(m[2]);
-  }
-  return out;
-}
 
 export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; secure: boolean }): void {
   const { service, model, sessions } = d;
@@ -76,7 +72,9 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     reply
       .code(status)
       .type('text/html; charset=utf-8')
-      .send(page(title, body, s ? { jid: s.user, csrf: s.csrf } : undefined));
+      .send(
+        page(title, body, s ? { jid: s.user, csrf: s.csrf, admin: service.users.whoami(s.user).admin } : undefined),
+      );
   const session = (req: FastifyRequest) => sessions.get(cookies(req.headers.cookie).get(SESSION_COOKIE));
   /** The session of a page, or a redirect to the login page (undefined then). */
   const need = (req: FastifyRequest, reply: FastifyReply): WebSession | undefined => {
@@ -169,13 +167,21 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       return pageError(reply, s, err);
     }
   });
-  const showDeployment = (reply: FastifyReply, s: WebSession, id: string, error?: string, status = 200) => {
+  const showDeployment = async (
+    reply: FastifyReply,
+    s: WebSession,
+    id: string,
+    error?: string,
+    status = 200,
+    allEvents = false,
+  ) => {
     const dep = service.deployments.get(s.user, id);
     const events = service.deployments.events(s.user, id, { afterSeq: 0, limit: 100_000 });
+    const addresses = await service.clouds.addresses(s.user, id);
     return send(
       reply,
       `Deployment ${dep.cluster}`,
-      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error),
+      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error, { addresses, allEvents }),
       s,
       status,
     );
@@ -188,7 +194,8 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     const s = need(req, reply);
     if (!s) return reply;
     try {
-      return showDeployment(reply, s, (req.params as { id: string }).id);
+      const all = (req.query as { events?: unknown } | undefined)?.events === 'all';
+      return await showDeployment(reply, s, (req.params as { id: string }).id, undefined, 200, all);
     } catch (err) {
       return pageError(reply, s, err);
     }
@@ -205,7 +212,7 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     } catch (err) {
       const e = failure(err);
       try {
-        return showDeployment(reply, ok.s, id, e.message, e.status);
+        return await showDeployment(reply, ok.s, id, e.message, e.status);
       } catch (again) {
         return pageError(reply, ok.s, again);
       }
@@ -232,11 +239,24 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       return pageError(reply, ok.s, err);
     }
   });
+  const deployPage = (s: WebSession, name: string | undefined, o: { error?: string; sticky?: Form } = {}) => {
+    const clusters = service.clusters.list(s.user);
+    const chosen = clusters.find((c) => c.name === name) ?? (name === undefined ? clusters[0] : undefined);
+    const error = o.error ?? (name !== undefined && !chosen ? `no cluster definition '${name}'` : undefined);
+    const encrypted = chosen ? needsPassphrase(model, s.user, chosen) : false;
+    return deployForm(clusters, chosen, {
+      csrf: s.csrf,
+      encrypted,
+      ...(error ? { error } : {}),
+      sticky: o.sticky ?? {},
+    });
+  };
   web.get('/deploy', async (req, reply) => {
     const s = need(req, reply);
     if (!s) return reply;
     try {
-      return send(reply, 'Deploy', deployPage(service.clusters.list(s.user), s.csrf), s);
+      const q = (req.query ?? {}) as { cluster?: unknown };
+      return send(reply, 'Deploy', deployPage(s, typeof q.cluster === 'string' ? q.cluster : undefined), s);
     } catch (err) {
       return pageError(reply, s, err);
     }
@@ -245,34 +265,29 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     const ok = needPost(req, reply);
     if (!ok) return reply;
     const pass = field(ok.f, 'passphrase');
+    const cluster = field(ok.f, 'cluster');
     try {
+      const rec = service.clusters.list(ok.s.user).find((c) => c.name === cluster);
       const dep = await service.deployments.deploy(ok.s.user, {
-        cluster: field(ok.f, 'cluster'),
-        counts: parseCounts(field(ok.f, 'counts')),
+        cluster,
+        counts: countsFromForm(rec, ok.f),
         ...(pass ? { passphrase: pass } : {}),
       });
       return reply.redirect(`/web/deployments/${encodeURIComponent(dep.id)}`, 303);
     } catch (err) {
       const e = failure(err);
       try {
-        return send(
-          reply,
-          'Deploy',
-          deployPage(service.clusters.list(ok.s.user), ok.s.csrf, e.message, {
-            cluster: field(ok.f, 'cluster'),
-            counts: field(ok.f, 'counts'),
-          }),
-          ok.s,
-          e.status,
-        );
+        return send(reply, 'Deploy', deployPage(ok.s, cluster, { error: e.message, sticky: ok.f }), ok.s, e.status);
       } catch (again) {
         return pageError(reply, ok.s, again);
       }
     }
   });
 
+  // ---- pages in their own files --------------------------------------------------------
   const kit: WebKit = { send, need, needPost, failure, pageError };
-  for (const pages of [addContextPages, addClusterPages]) pages(web, d, kit);
+  for (const pages of [addContextPages, addClusterPages, addCloudPages, addPairingPages, addAdminPages])
+    pages(web, d, kit);
 }
 
 function errorPage(message: string): Html {

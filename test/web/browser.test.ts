@@ -24,6 +24,7 @@ const SCREENS = [
 ] as const;
 const SLOW = 180_000;
 const PASSWORD = 'webber-password-1';
+const ADMIN_PASSWORD = 'admin-password-1';
 const SCRIPT_NAME = '<script>alert(1)</script>';
 const BAD_INI =
   '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = <img src=x onerror=alert(2)>\nthis is bad\n';
@@ -55,6 +56,7 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
     await until('cloud online', () => g.agent.peers('cloud').length === 1);
     user = `webber@${t.host}`;
     await t.register('webber', PASSWORD);
+    await t.register('admin', ADMIN_PASSWORD);
     web = g.http!.webUrl;
     browser = await chromium.launch({ executablePath: '/usr/bin/chromium', headless: true, args: ['--no-sandbox'] });
   });
@@ -152,12 +154,17 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         await fitsWidth(page, screen.width);
         await shot(page, screen.name, 'contexts');
 
-        // Deploy and watch it reach completed on the live page, with no navigation.
+        // Deploy with a count per scalable service and watch it reach completed on the live page.
         await storeCluster();
         await page.getByRole('link', { name: 'Deploy', exact: true }).click();
         await page.getByLabel('Cluster definition').selectOption('webby');
-        await page.getByLabel(/Counts of scalable services/).fill('worker=1');
-        await page.getByRole('button', { name: 'Deploy' }).click();
+        await page.getByRole('button', { name: 'Choose' }).click();
+        const workers = page.getByLabel('worker instances (1..3)');
+        assert.equal(await workers.inputValue(), '1', 'the initial count is the default');
+        assert.equal(await page.getByLabel(/Passphrase/).count(), 0, 'no passphrase for plain contexts');
+        await workers.fill('2');
+        await shot(page, screen.name, 'deploy');
+        await page.getByRole('button', { name: 'Deploy webby' }).click();
         await page.waitForURL(/\/web\/deployments\/[^/]+$/);
         const id = decodeURIComponent(page.url().split('/').pop()!);
         let navigations = 0;
@@ -177,25 +184,48 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
             );
           });
         assert.equal(navigations, 0, 'completed arrived without a reload');
-        assert.equal(await page.locator('#instances tbody tr').count(), 2);
+        assert.equal(await page.locator('#instances tbody tr').count(), 3, 'head and the two workers asked for');
+        // Each instance's state and readiness are on screen, and its address is shown.
+        for (const row of await page.locator('#instances tbody tr').all()) {
+          for (const label of ['State', 'Readiness']) {
+            const c = row.locator(`td[data-label="${label}"]`);
+            assert.ok(await c.isVisible(), `${label} visible`);
+            const b = (await c.boundingBox())!;
+            assert.ok(
+              b.x >= 0 && b.x + b.width <= screen.width,
+              `${label} cell at ${b.x}+${b.width} on a ${screen.width} px screen`,
+            );
+          }
+          assert.match(await row.locator('td[data-label="Address"]').innerText(), /127\.0\.0\.1/);
+        }
+        // The history is newest first, in compact times.
+        const times = await page
+          .locator('#events time')
+          .evaluateAll((ts) => ts.map((t) => t.getAttribute('datetime')!));
+        assert.ok(times.length > 1);
+        assert.deepEqual(times, [...times].sort().reverse());
+        assert.match(await page.locator('#events time').first().innerText(), /^\d\d:\d\d:\d\d$|^[A-Z][a-z]{2} \d/);
         await fitsWidth(page, screen.width);
         await shot(page, screen.name, 'deployment');
 
         // Scale the scalable service and see the new instance arrive and become ready.
-        await page.getByLabel(/count \(1\.\.3\)/).fill('2');
+        await page.getByLabel(/count \(1\.\.3\)/).fill('3');
         await page.getByRole('button', { name: 'Scale' }).click();
         await page.waitForURL(new RegExp(`/web/deployments/${id}$`));
         navigations = 0;
         await until(
-          'two workers ready',
+          'three workers ready',
           async () =>
             (await page
               .locator('#instances tbody tr')
               .evaluateAll(
                 (rows) =>
-                  rows.filter((r) => r.children[1]?.textContent === 'worker' && r.children[5]?.textContent === 'ready')
-                    .length,
-              )) === 2,
+                  rows.filter(
+                    (r) =>
+                      r.querySelector('[data-label="Service"]')?.textContent === 'worker' &&
+                      r.querySelector('[data-label="Readiness"]')?.textContent === 'ready',
+                  ).length,
+              )) === 3,
           SLOW,
           200,
         ).catch(async (err: Error) => {
@@ -213,9 +243,53 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         const row = page.locator(`tr[data-deployment="${id}"]`);
         await row.waitFor();
         assert.match(await row.innerText(), /completed/);
-        assert.match(await row.innerText(), /worker.*2\/2/s);
+        assert.match(await row.innerText(), /worker.*3\/3/s);
+        assert.equal(await row.getAttribute('data-attention'), null, 'nothing needs attention');
         await fitsWidth(page, screen.width);
         await shot(page, screen.name, 'dashboard');
+
+        // Clouds: online, free room, and that this user may use it.
+        await page.getByRole('link', { name: 'Clouds' }).click();
+        const cloudRow = page.locator('#clouds tr[data-cloud="cloud-a"]');
+        await cloudRow.waitFor();
+        assert.match(await cloudRow.locator('[data-label="Status"]').innerText(), /^online$/);
+        assert.match(await cloudRow.locator('[data-label="You may use it"]').innerText(), /^yes, up to \d+ instance/);
+        assert.match(await cloudRow.locator('[data-label="Free instances"]').innerText(), /^\d+$/);
+        await fitsWidth(page, screen.width);
+        await shot(page, screen.name, 'clouds');
+
+        // The admin view: refused to this user, shown to an admin with every user's deployments.
+        const refused = await page.goto(`${web}admin`);
+        assert.equal(refused?.status(), 403);
+        await page.getByText("Only the gateway's admins see this page.").waitFor();
+        assert.equal(await page.getByRole('link', { name: 'Admin' }).count(), 0);
+        const adminCtx = await browser.newContext({ viewport: { width: screen.width, height: screen.height } });
+        try {
+          const ap = await adminCtx.newPage();
+          ap.setDefaultTimeout(30_000);
+          await ap.goto(`${web}login`);
+          await ap.getByLabel(/XMPP account/).fill(`admin@${t.host}`);
+          await ap.getByLabel('Password').fill(ADMIN_PASSWORD);
+          await ap.getByRole('button', { name: 'Log in' }).click();
+          await ap.waitForURL(/\/web\/$/);
+          await ap.getByRole('link', { name: 'Admin' }).click();
+          await ap.locator(`table[data-owner="${user}"] tr[data-deployment="${id}"]`).waitFor();
+          // The gateway's count of this user's instances holding room on cloud-a (this run's, and any earlier one's).
+          const holding = g.model.deployments
+            .list({ owner: user })
+            .flatMap((d) => g.model.instances.list(d.id))
+            .filter((i) => ['requested', 'booting', 'running', 'draining', 'terminating'].includes(i.state)).length;
+          assert.ok(holding >= 4);
+          assert.match(
+            await ap.locator('#quota tr[data-cloud="cloud-a"] [data-label="By owner"]').innerText(),
+            new RegExp(`${user}: ${holding}`),
+          );
+          await fitsWidth(ap, screen.width);
+          await shot(ap, screen.name, 'admin');
+        } finally {
+          await adminCtx.close();
+        }
+        await page.goto(web);
 
         // Destroy: the confirmation names what will be terminated.
         await row.getByRole('link').click();
@@ -246,6 +320,11 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
           SLOW,
           200,
         );
+
+        // The API's docs page runs its script under the same policy (no inline script).
+        await page.goto(`${g.http!.url}/api/docs`);
+        await page.locator('#ops h2').first().waitFor();
+        await page.goto(web);
 
         // Log out: the session is gone, the pages want a login again.
         await page.getByRole('button', { name: 'Log out' }).click();
