@@ -87,23 +87,26 @@ export const bench: Bench = {
       progress(`populating ${o.services} services × ${o.instances} instances`);
       const ids = populate(model, o.services, o.instances);
       const reports = new Map<string, Report>();
-      const report = (id: string) => reports.get(id);
-      const at = (rps: number, depIndex?: number) => {
-        const t = Date.now();
-        const list = depIndex === undefined ? ids : [ids[depIndex]!];
-        for (const d of list)
-          for (let k = 0; k < o.instances; k++) reports.set(`${d}-i${k}`, { at: t, values: { rps }, busy: false });
-      };
-      at(100);
-
       let kicks: Array<{ id: string; at: number }> = [];
       const scaler = createScaler({
         model,
-        report,
+        report: (id) => reports.get(id),
         kick: (id) => kicks.push({ id, at: performance.now() }),
         log,
         intervalMs: o.interval,
       });
+      // Heartbeats, as liveness takes them: kept, and handed to the scaler.
+      const at = (rps: number, depIndex?: number) => {
+        const t = Date.now();
+        const list = depIndex === undefined ? ids : [ids[depIndex]!];
+        for (const d of list)
+          for (let k = 0; k < o.instances; k++) {
+            const r = { at: t, values: { rps }, busy: false };
+            reports.set(`${d}-i${k}`, r);
+            scaler.heard(`${d}-i${k}`, r);
+          }
+      };
+      at(100);
       scaler.tick();
       const ticks: number[] = [];
       for (let k = 0; k < o.ticks; k++) {
