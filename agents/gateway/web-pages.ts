@@ -37,6 +37,7 @@ export function deploymentPage(
   events: DeploymentEvent[],
   csrf: string,
   error?: string,
+  autoscale: Html = html``,
 ): Html {
   const ended = v.destroyed !== undefined || v.state === 'failed' || v.state === 'aborted';
   const defs = new Map(dep.definition.services.map((s) => [s.name, s]));
@@ -63,7 +64,7 @@ export function deploymentPage(
   return html`${errorBox(error)}<p>Cluster <strong>${v.cluster}</strong>, owner ${v.owner}, id <code>${v.id}</code></p>
 <div id="live" data-stream="/api/v1/deployments/${v.id}/events/stream">
 <p>State: <strong class="state state-${stateText(v)}" id="state">${stateText(v)}</strong></p>
-<h2>Services</h2><div class="scroll"><table><thead><tr><th>Service</th><th>Type</th><th>Ready/wanted</th><th>Scale</th></tr></thead><tbody>${services}</tbody></table></div>
+<h2>Services</h2><div class="scroll"><table><thead><tr><th>Service</th><th>Type</th><th>Ready/wanted</th><th>Scale</th></tr></thead><tbody>${services}</tbody></table></div>${autoscale}
 <h2>Instances</h2><div class="scroll"><table id="instances"><thead><tr><th>Name</th><th>Service</th><th>Cloud</th><th>Cloud id</th><th>State</th><th>Readiness</th><th>Context version</th></tr></thead>
 <tbody>${instances.length ? instances : html`<tr><td colspan="7">No instances.</td></tr>`}</tbody></table></div>
 ${destroy}<h2>Events</h2><ul class="events">${history}</ul></div>`;

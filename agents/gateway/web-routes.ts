@@ -12,8 +12,9 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CloudgateError } from '../../core/index.js';
 import { toProblem } from './http-problems.js';
 import type { App, RouteDeps } from './http.js';
-import { ContextRejectedError } from './model/index.js';
+import { ContextRejectedError, type Deployment } from './model/index.js';
 import { contextView, deploymentView } from './views.js';
+import { addWebAutoscaleRoutes, autoscaleSection } from './web-autoscale.js';
 import { html, page, type Html } from './web-html.js';
 import { contextsPage, dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
 import {
@@ -166,13 +167,18 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       return pageError(reply, s, err);
     }
   });
+  /** The autoscaling part of a live deployment's page (an ended one has no decisions to show or change). */
+  const liveAutoscale = (s: WebSession, dep: Deployment) =>
+    dep.destroyedAt !== undefined || dep.state === 'failed' || dep.state === 'aborted'
+      ? undefined
+      : autoscaleSection(dep.id, service.autoscale.show(s.user, dep.id), s.csrf);
   const showDeployment = (reply: FastifyReply, s: WebSession, id: string, error?: string, status = 200) => {
     const dep = service.deployments.get(s.user, id);
     const events = service.deployments.events(s.user, id, { afterSeq: 0, limit: 100_000 });
     return send(
       reply,
       `Deployment ${dep.cluster}`,
-      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error),
+      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error, liveAutoscale(s, dep)),
       s,
       status,
     );
@@ -180,6 +186,15 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   const pageError = (reply: FastifyReply, s: WebSession, err: unknown) => {
     const e = failure(err);
     return send(reply, 'Not possible', errorPage(e.message), s, e.status);
+  };
+  /** A form's use case refused: the deployment's page again, saying why (or an error page if it cannot be shown). */
+  const refused = (reply: FastifyReply, s: WebSession, id: string, err: unknown) => {
+    const e = failure(err);
+    try {
+      return showDeployment(reply, s, id, e.message, e.status);
+    } catch (again) {
+      return pageError(reply, s, again);
+    }
   };
   web.get('/deployments/:id', async (req, reply) => {
     const s = need(req, reply);
@@ -200,14 +215,10 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       service.deployments.scale(ok.s.user, { deployment: id, service: field(ok.f, 'service'), count: Number(count) });
       return reply.redirect(`/web/deployments/${encodeURIComponent(id)}`, 303);
     } catch (err) {
-      const e = failure(err);
-      try {
-        return showDeployment(reply, ok.s, id, e.message, e.status);
-      } catch (again) {
-        return pageError(reply, ok.s, again);
-      }
+      return refused(reply, ok.s, id, err);
     }
   });
+  addWebAutoscaleRoutes(web, { service, needPost, refused });
   web.get('/deployments/:id/destroy', async (req, reply) => {
     const s = need(req, reply);
     if (!s) return reply;
