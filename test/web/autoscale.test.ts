@@ -11,29 +11,11 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Gateway } from '../../agents/gateway/index.js';
 import { parseCluster } from '../../agents/gateway/model/index.js';
-import { startGateway, until } from '../gateway/harness.js';
+import { clusterIni, startGateway, until } from '../gateway/harness.js';
 import { startServer } from '../gateway/e2e-setup.js';
+import { cookieOf, postForm, tokenIn } from './forms.js';
 
-const CLUSTER = `[cluster]
-name = auto
-
-[service.head]
-type = fixed
-flavor = small
-image = img
-
-[service.worker]
-type = scalable
-min = 1
-max = 5
-flavor = small
-image = img
-
-[autoscale.worker]
-policy = target
-metric = load1
-target = 0.7
-`;
+const CLUSTER = `${clusterIni({ name: 'auto' })}\n[autoscale.worker]\npolicy = target\nmetric = load1\ntarget = 0.7\n`;
 
 describe('autoscaling on the web page of a deployment', () => {
   let t: Awaited<ReturnType<typeof startServer>>;
@@ -67,31 +49,19 @@ describe('autoscaling on the web page of a deployment', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const post = (path: string, cookie: string, form: Record<string, string>) =>
-    fetch(`${web}${path}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
-  const cookie = (r: Response, name: string) =>
-    r.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0]!)
-      .find((c) => c.startsWith(`${name}=`))!;
-  const tokenIn = (html: string) => /name="csrf" value="([^"]+)"/.exec(html)![1]!;
+  const post = (path: string, cookie: string, form: Record<string, string>) => postForm(`${web}${path}`, cookie, form);
   /** A web session of `user`: its cookie and the CSRF token its pages carry. */
   async function login(user: string, password: string): Promise<{ session: string; csrf: string }> {
     const form = await fetch(`${web}/login`);
-    const r = await post('/login', cookie(form, 'cg_login'), {
-      csrf: tokenIn(await form.text()),
+    const r = await post('/login', cookieOf(form, 'cg_login')!, {
+      csrf: tokenIn(await form.text())!,
       username: `${user}@${t.host}`,
       password,
     });
     assert.equal(r.status, 303, `${user} logs in`);
-    const session = cookie(r, 'cg_session');
+    const session = cookieOf(r, 'cg_session')!;
     const home = await fetch(`${web}/`, { headers: { cookie: session } });
-    return { session, csrf: tokenIn(await home.text()) };
+    return { session, csrf: tokenIn(await home.text())! };
   }
   const pageOf = async (session: string) => {
     const r = await fetch(`${web}/deployments/${id}`, { headers: { cookie: session }, redirect: 'manual' });
