@@ -129,10 +129,10 @@ export function createAutoscaleReads(deps: RepoDeps) {
         return { deployments: new Set(), seq: top ?? 0 };
       }
       const rows = db
-        .prepare('SELECT deployment_id, seq FROM events WHERE seq > ? ORDER BY seq')
+        .prepare('SELECT deployment_id, MAX(seq) FROM events WHERE seq > ? GROUP BY deployment_id')
         .raw()
         .all(seq) as Array<[string, number]>;
-      return { deployments: new Set(rows.map((r) => r[0])), seq: rows.at(-1)?.[1] ?? seq };
+      return { deployments: new Set(rows.map((r) => r[0])), seq: rows.reduce((top, r) => Math.max(top, r[1]), seq) };
     },
     /** Active (requested, booting, running) instances of a deployment. */
     active(deploymentId: string): ScaledRow[] {
