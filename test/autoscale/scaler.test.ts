@@ -11,6 +11,7 @@ import {
   autoscaleChatCommand,
   createAutoscaleControl,
   createScaler,
+  statusLines,
   type Report,
 } from '../../agents/gateway/autoscale/index.js';
 import { parseCluster } from '../../agents/gateway/model/index.js';
@@ -192,4 +193,18 @@ test('instances that come or go between ticks are counted as they are at the nex
   scaler.touch(d.id);
   tick(100);
   assert.equal(data().reporting, 2, 'the new one reports at once');
+});
+
+test("chat's status of a deployment shows each policy and the reason of its latest decision, changed or not", () => {
+  const { d, control, tick } = world();
+  assert.deepEqual(statusLines(control, 'alice@example.org', d), [
+    '  autoscale front: active, target: rps average at 100 (±10%); steps +10/-1, windows up 0 s / down 60 s',
+  ]);
+  tick(100);
+  assert.deepEqual(statusLines(control, 'alice@example.org', d), [
+    '  autoscale front: active, target: rps average at 100 (±10%); steps +10/-1, windows up 0 s / down 60 s\n' +
+      '    last decision: rps average 100 over 2 ready instance(s) is within 10% of 100',
+  ]);
+  tick(400);
+  assert.match(statusLines(control, 'alice@example.org', d)[0]!, /last decision: .*= 8: 2 -> 8$/);
 });
