@@ -6,6 +6,8 @@
  *                 instances each (every instance with a fresh report), p50/p99/max over
  *                 `ticks` ticks: reading the instances, deciding, nothing changed
  *  decide_ms      the pure decisions alone of one such tick (no database)
+ *  tick_cpu_ms,   the CPU time of one tick and of its decisions alone, on average: on
+ *  decide_cpu_ms  a shared machine the wall times above include waiting for a core
  *  reaction_ms    a service's metric jumps above its target (a new report) → the scale
  *                 job is stored and the deployment's step is started, with the scaler's
  *                 own timer at `interval` ms, over `trials` jumps at random phases; the
@@ -62,6 +64,12 @@ function populate(model: GatewayModel, services: number, instances: number): str
   return ids;
 }
 
+/** CPU time (user + system, all threads: the collector's too) since `from`, in ms. */
+const cpuMs = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+};
+
 export const bench: Bench = {
   name: 'autoscale',
   summary: 'autoscaling decision tick over many services, and reaction time to a metric crossing its target',
@@ -109,6 +117,7 @@ export const bench: Bench = {
       at(100);
       scaler.tick();
       const ticks: number[] = [];
+      const tickCpu = process.cpuUsage();
       for (let k = 0; k < o.ticks; k++) {
         const t0 = performance.now();
         const r = scaler.tick();
@@ -116,6 +125,7 @@ export const bench: Bench = {
         if (r.decided !== o.services || r.changed !== 0)
           throw new Error(`tick decided ${r.decided}, changed ${r.changed}`);
       }
+      const tickCpuMs = cpuMs(tickCpu) / o.ticks;
       progress(`tick p50 ${round(percentile(ticks, 50), 1)} ms`);
 
       // The decisions alone, on inputs built once.
@@ -135,11 +145,13 @@ export const bench: Bench = {
         })),
       }));
       const decides: number[] = [];
+      const decideCpu = process.cpuUsage();
       for (let k = 0; k < o.ticks; k++) {
         const t0 = performance.now();
         for (const input of inputs) decide(input);
         decides.push(performance.now() - t0);
       }
+      const decideCpuMs = cpuMs(decideCpu) / o.ticks;
 
       // Reaction: one service's metric jumps at a random moment of the scaler's cycle.
       scaler.start();
@@ -168,6 +180,8 @@ export const bench: Bench = {
         load_avg_1m: round(loadavg()[0]!, 1),
         tick_ms: stats(ticks),
         decide_ms: stats(decides),
+        tick_cpu_ms: round(tickCpuMs, 2),
+        decide_cpu_ms: round(decideCpuMs, 2),
         reaction_ms: stats(reactions),
         target_tick_ms: 50,
         tick_under_target: percentile(ticks, 99) < 50,
