@@ -6,6 +6,8 @@
  *                 instances each (every instance with a fresh report), p50/p99/max over
  *                 `ticks` ticks: reading the instances, deciding, nothing changed
  *  decide_ms      the pure decisions alone of one such tick (no database)
+ *  tick_cpu_ms,   the CPU time of one tick and of its decisions alone, on average: on
+ *  decide_cpu_ms  a shared machine the wall times above include waiting for a core
  *  reaction_ms    a service's metric jumps above its target (a new report) → the scale
  *                 job is stored and the deployment's step is started, with the scaler's
  *                 own timer at `interval` ms, over `trials` jumps at random phases; the
@@ -62,6 +64,12 @@ function populate(model: GatewayModel, services: number, instances: number): str
   return ids;
 }
 
+/** CPU time (user + system, all threads: the collector's too) since `from`, in ms. */
+const cpuMs = (from: NodeJS.CpuUsage) => {
+  const u = process.cpuUsage(from);
+  return (u.user + u.system) / 1000;
+};
+
 export const bench: Bench = {
   name: 'autoscale',
   summary: 'autoscaling decision tick over many services, and reaction time to a metric crossing its target',
@@ -87,25 +95,29 @@ export const bench: Bench = {
       progress(`populating ${o.services} services × ${o.instances} instances`);
       const ids = populate(model, o.services, o.instances);
       const reports = new Map<string, Report>();
-      const report = (id: string) => reports.get(id);
-      const at = (rps: number, depIndex?: number) => {
-        const t = Date.now();
-        const list = depIndex === undefined ? ids : [ids[depIndex]!];
-        for (const d of list)
-          for (let k = 0; k < o.instances; k++) reports.set(`${d}-i${k}`, { at: t, values: { rps }, busy: false });
-      };
-      at(100);
-
       let kicks: Array<{ id: string; at: number }> = [];
       const scaler = createScaler({
         model,
-        report,
+        report: (id) => reports.get(id),
         kick: (id) => kicks.push({ id, at: performance.now() }),
         log,
         intervalMs: o.interval,
       });
+      // Heartbeats, as liveness takes them: kept, and handed to the scaler.
+      const at = (rps: number, depIndex?: number) => {
+        const t = Date.now();
+        const list = depIndex === undefined ? ids : [ids[depIndex]!];
+        for (const d of list)
+          for (let k = 0; k < o.instances; k++) {
+            const r = { at: t, values: { rps }, busy: false };
+            reports.set(`${d}-i${k}`, r);
+            scaler.heard(`${d}-i${k}`, r);
+          }
+      };
+      at(100);
       scaler.tick();
       const ticks: number[] = [];
+      const tickCpu = process.cpuUsage();
       for (let k = 0; k < o.ticks; k++) {
         const t0 = performance.now();
         const r = scaler.tick();
@@ -113,6 +125,7 @@ export const bench: Bench = {
         if (r.decided !== o.services || r.changed !== 0)
           throw new Error(`tick decided ${r.decided}, changed ${r.changed}`);
       }
+      const tickCpuMs = cpuMs(tickCpu) / o.ticks;
       progress(`tick p50 ${round(percentile(ticks, 50), 1)} ms`);
 
       // The decisions alone, on inputs built once.
@@ -132,11 +145,13 @@ export const bench: Bench = {
         })),
       }));
       const decides: number[] = [];
+      const decideCpu = process.cpuUsage();
       for (let k = 0; k < o.ticks; k++) {
         const t0 = performance.now();
         for (const input of inputs) decide(input);
         decides.push(performance.now() - t0);
       }
+      const decideCpuMs = cpuMs(decideCpu) / o.ticks;
 
       // Reaction: one service's metric jumps at a random moment of the scaler's cycle.
       scaler.start();
@@ -165,6 +180,8 @@ export const bench: Bench = {
         load_avg_1m: round(loadavg()[0]!, 1),
         tick_ms: stats(ticks),
         decide_ms: stats(decides),
+        tick_cpu_ms: round(tickCpuMs, 2),
+        decide_cpu_ms: round(decideCpuMs, 2),
         reaction_ms: stats(reactions),
         target_tick_ms: 50,
         tick_under_target: percentile(ticks, 99) < 50,

@@ -1,21 +1,9 @@
-/** Public face of drivers/: the driver interface, its errors and the registry. Internals stay private. */
-export type {
-  Capacity,
-  CloudDriver,
-  CreateRequest,
-  DriverContext,
-  DriverFactory,
-  DriverFeature,
-  Flavor,
-  Image,
-  Instance,
-  InstanceState,
-  InstanceTags,
-  DriverDescriptor,
-  DriverOptionSpec,
-} from './shared/index.js';
-export { INSTANCE_STATES } from './shared/index.js';
-export { CloudError, type CloudErrorKind } from './shared/index.js';
+/**
+ * Public face of drivers/: the driver interface, its errors, the helpers every driver is
+ * written with (shared/, so a driver kept outside this folder has them too) and the
+ * registry.
+ */
+export * from './shared/index.js';
 export {
   driverNames,
   driverDescriptor,

@@ -31,6 +31,15 @@ const InstanceView = object({
   reason: optional(str({ max: 16384 })),
 });
 
+/** A service's autoscaling policy as users see it: in force or paused, and why it last decided what it did. */
+const AutoscalePolicyView = object({
+  service: str({ max: 128 }),
+  policy: str({ max: 1024 }),
+  paused: bool(),
+  note: optional(str({ max: 1024 })),
+  last: optional(str({ max: 4096 })),
+});
+
 const DeploymentView = object({
   id: id(),
   cluster: str({ max: 128 }),
@@ -52,6 +61,8 @@ const DeploymentView = object({
     { itemName: 'service' },
   ),
   instances: list(InstanceView, { max: 100000, itemName: 'instance' }),
+  /** The autoscaling policies of its services (status of one deployment that has any). */
+  autoscale: optional(list(AutoscalePolicyView, { max: 100, itemName: 'policy' })),
 });
 
 export const Deploy = defineRequest(NS_GATEWAY, 'deploy', {
@@ -96,16 +107,7 @@ export const Autoscale = defineRequest(NS_GATEWAY, 'autoscale', {
     policy: optional(text({ max: 16 * 1024 })),
   }),
   response: object({
-    policies: list(
-      object({
-        service: str({ max: 128 }),
-        policy: str({ max: 1024 }),
-        paused: bool(),
-        note: optional(str({ max: 1024 })),
-        last: optional(str({ max: 4096 })),
-      }),
-      { itemName: 'policy' },
-    ),
+    policies: list(AutoscalePolicyView, { itemName: 'policy' }),
   }),
 });
 

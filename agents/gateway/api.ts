@@ -32,7 +32,11 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
   agent.handle(proto.Scale, (q, ctx) => ({ deployment: deploymentView(model, dep.scale(ctx.bare, q)) }));
   agent.handle(proto.Destroy, (q, ctx) => ({ deployment: deploymentView(model, dep.destroy(ctx.bare, q)) }));
   agent.handle(proto.Status, (q, ctx) => ({
-    deployments: dep.status(ctx.bare, q.deployment).map((d) => deploymentView(model, d)),
+    deployments: dep.status(ctx.bare, q.deployment).map((d) => {
+      // One deployment asked for: with its policies and their latest decisions, as chat and HTTP show them.
+      const policies = q.deployment === undefined ? [] : service.autoscale.show(ctx.bare, d.id);
+      return { ...deploymentView(model, d), ...(policies.length ? { autoscale: policies } : {}) };
+    }),
   }));
   agent.handle(proto.Autoscale, (q, ctx) => ({ policies: service.autoscale.request(ctx.bare, q) }));
 

@@ -8,6 +8,7 @@ import type { EventEmitter } from 'node:events';
 import type { Agent, ChatArgs } from '../../core/index.js';
 import { ChatError } from '../../core/index.js';
 import { autoscaleChatCommand, statusLines } from './autoscale/index.js';
+import { flagValue, named } from './chat-args.js';
 import { summarize } from './desired.js';
 import type { Deployment, GatewayModel } from './model/index.js';
 import { watchProgress } from './progress.js';
@@ -117,9 +118,8 @@ export function addChatCommands(deps: { agent: Agent; model: GatewayModel; servi
       const counts: Record<string, number> = {};
       let passphrase: string | undefined;
       for (const [k, v] of Object.entries(a.flags)) {
-        if (v === true) throw new ChatError(`--${k} needs a value`);
-        if (k === 'passphrase') passphrase = v;
-        else counts[k] = positiveInt(v, `--${k}`);
+        if (k === 'passphrase') passphrase = flagValue(v, k);
+        else counts[k] = positiveInt(flagValue(v, k), `--${k}`);
       }
       ctx.reply(`Deploying ${cluster}…`).catch(() => {});
       const d = await ops.deploy(ctx.bare, { cluster, counts, ...(passphrase !== undefined ? { passphrase } : {}) });
@@ -184,9 +184,7 @@ export function addChatCommands(deps: { agent: Agent; model: GatewayModel; servi
     summary: 'terminate every instance of a deployment',
     allow,
     run: (a, ctx) => {
-      const id = a.positional[0];
-      if (!id) throw new ChatError('name a deployment');
-      const d = ops.destroy(ctx.bare, { deployment: id });
+      const d = ops.destroy(ctx.bare, { deployment: named(a, 'a deployment') });
       watchProgress({ model, events, deploymentId: d.id, until: 'destroyed', say: ctx.reply });
       return `Destroying ${d.id}…`;
     },

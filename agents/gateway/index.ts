@@ -210,6 +210,7 @@ export function createGateway(o: GatewayOptions): Gateway {
     log: mlog('autoscale'),
     intervalMs: settings.autoscaleIntervalMs,
   });
+  liveness.watchReports(scaler.heard);
   notify.attach({
     changed: (id) => {
       scaler.touch(id);

@@ -65,6 +65,7 @@ export function createLiveness(deps: {
   });
   const live = new Map<string, Live>();
   const held = new Map<string, PeerEvent>();
+  const reportWatchers: Array<(instanceId: string, report: NonNullable<Live['report']>) => void> = [];
 
   const current = (bare: string): Instance | undefined => {
     const i = model.instances.byJid(bare);
@@ -137,8 +138,10 @@ export function createLiveness(deps: {
     if (!i) return;
     const l = entry(i.id);
     Object.assign(l, { heartbeatAt: now(), busy: m.busy, busyAt: now(), load: m.load1, phase: m.phase });
-    l.report = { at: now(), values: metricValues(m), busy: m.busy };
+    const report = { at: now(), values: metricValues(m), busy: m.busy };
+    l.report = report;
     model.instances.heartbeat(i.id);
+    for (const w of reportWatchers) w(i.id, report);
   });
 
   agent.onMessage(proto.ContextReport, (m: ContextReportMsg, ctx: MessageContext) => {
@@ -183,6 +186,10 @@ export function createLiveness(deps: {
     load: (id: string): number | undefined => live.get(id)?.load,
     /** The latest heartbeat's metrics, if one arrived (the decision judges their age). */
     report: (id: string) => live.get(id)?.report,
+    /** Calls `fn` with each heartbeat's metrics as they arrive (the autoscaler keeps them where it reads them). */
+    watchReports(fn: (instanceId: string, report: NonNullable<Live['report']>) => void): void {
+      reportWatchers.push(fn);
+    },
     phase: (id: string): string | undefined => live.get(id)?.phase,
     /** Since when an online agent has been in its current readiness (undefined when offline or unknown). */
     readySince: (id: string): number | undefined => (live.get(id)?.online ? live.get(id)?.readySince : undefined),

@@ -1,6 +1,7 @@
 /** Chat commands of the marketplace (market.ts): publish, unpublish, market, vote, clone. */
 import { ChatError, type Agent } from '../../core/index.js';
 import type { Access } from './access.js';
+import { flagValue as str, named } from './chat-args.js';
 import type { MarketEntry } from './market.js';
 import type { MarketUseCases } from './market-service.js';
 
@@ -18,10 +19,6 @@ export function addMarketChat({
 }): void {
   const allow = (bare: string) => access.mayUse(bare);
   const chat = agent.chat;
-  const str = (v: string | true | undefined, what: string): string | undefined => {
-    if (v === true) throw new ChatError(`--${what} needs a value`);
-    return v;
-  };
 
   chat.add({
     name: 'publish',
@@ -51,8 +48,7 @@ export function addMarketChat({
     summary: 'remove your entry from the marketplace',
     allow,
     run: (a, ctx) => {
-      const id = a.positional[0];
-      if (!id) throw new ChatError('name an entry');
+      const id = named(a, 'an entry');
       market.unpublish(ctx.bare, id);
       return `Unpublished ${id}.`;
     },

@@ -54,7 +54,7 @@ export function deploymentPage(
   events: DeploymentEvent[],
   csrf: string,
   error?: string,
-  more: { addresses?: ReadonlyMap<string, readonly string[]>; allEvents?: boolean } = {},
+  more: { addresses?: ReadonlyMap<string, readonly string[]>; allEvents?: boolean; autoscale?: Html } = {},
 ): Html {
   const ended = v.destroyed !== undefined || v.state === 'failed' || v.state === 'aborted';
   const defs = new Map(dep.definition.services.map((s) => [s.name, s]));
@@ -74,7 +74,7 @@ export function deploymentPage(
   return html`${errorBox(error)}<p>Cluster <strong>${v.cluster}</strong>, owner ${v.owner}, id <code>${v.id}</code></p>
 <div id="live" data-stream="/api/v1/deployments/${v.id}/events/stream">
 <p>State: <strong class="state state-${stateText(v)}" id="state">${stateText(v)}</strong></p>
-<h2>Services</h2><div class="scroll"><table><thead><tr><th>Service</th><th>Type</th><th>Ready/wanted</th><th>Scale</th></tr></thead><tbody>${services}</tbody></table></div>
+<h2>Services</h2><div class="scroll"><table><thead><tr><th>Service</th><th>Type</th><th>Ready/wanted</th><th>Scale</th></tr></thead><tbody>${services}</tbody></table></div>${more.autoscale ?? html``}
 <h2>Instances</h2>${instancesTable(v.instances, more.addresses ?? new Map())}
 ${destroy}<h2>Events</h2>${eventList(events, more.allEvents ?? false, `/web/deployments/${encodeURIComponent(v.id)}?events=all`)}</div>`;
 }

@@ -13,12 +13,14 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CloudgateError } from '../../core/index.js';
 import { toProblem } from './http-problems.js';
 import type { App, RouteDeps } from './http.js';
+import type { Deployment } from './model/index.js';
 import { deploymentView } from './views.js';
 import { addAdminPages } from './web-admin.js';
 import { addCloudPages } from './web-clouds.js';
 import { addClusterPages } from './web-clusters.js';
 import { addContextPages } from './web-contexts.js';
 import { countsFromForm, deployForm, needsPassphrase } from './web-deploy.js';
+import { addWebAutoscaleRoutes, autoscaleSection } from './web-autoscale.js';
 import { html, page, type Html } from './web-html.js';
 import type { WebKit } from './web-kit.js';
 import { addPairingPages } from './web-pairing.js';
@@ -167,6 +169,11 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       return pageError(reply, s, err);
     }
   });
+  /** The autoscaling part of a live deployment's page (an ended one has no decisions to show or change). */
+  const liveAutoscale = (s: WebSession, dep: Deployment) =>
+    dep.destroyedAt !== undefined || dep.state === 'failed' || dep.state === 'aborted'
+      ? undefined
+      : autoscaleSection(dep.id, service.autoscale.show(s.user, dep.id), s.csrf);
   const showDeployment = async (
     reply: FastifyReply,
     s: WebSession,
@@ -181,7 +188,11 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     return send(
       reply,
       `Deployment ${dep.cluster}`,
-      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error, { addresses, allEvents }),
+      deploymentPage(deploymentView(model, dep), dep, events, s.csrf, error, {
+        addresses,
+        allEvents,
+        autoscale: liveAutoscale(s, dep),
+      }),
       s,
       status,
     );
@@ -189,6 +200,15 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   const pageError = (reply: FastifyReply, s: WebSession, err: unknown) => {
     const e = failure(err);
     return send(reply, 'Not possible', errorPage(e.message), s, e.status);
+  };
+  /** A form's use case refused: the deployment's page again, saying why (or an error page if it cannot be shown). */
+  const refused = async (reply: FastifyReply, s: WebSession, id: string, err: unknown) => {
+    const e = failure(err);
+    try {
+      return await showDeployment(reply, s, id, e.message, e.status);
+    } catch (again) {
+      return pageError(reply, s, again);
+    }
   };
   web.get('/deployments/:id', async (req, reply) => {
     const s = need(req, reply);
@@ -210,14 +230,10 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       service.deployments.scale(ok.s.user, { deployment: id, service: field(ok.f, 'service'), count: Number(count) });
       return reply.redirect(`/web/deployments/${encodeURIComponent(id)}`, 303);
     } catch (err) {
-      const e = failure(err);
-      try {
-        return await showDeployment(reply, ok.s, id, e.message, e.status);
-      } catch (again) {
-        return pageError(reply, ok.s, again);
-      }
+      return refused(reply, ok.s, id, err);
     }
   });
+  addWebAutoscaleRoutes(web, { service, needPost, refused });
   web.get('/deployments/:id/destroy', async (req, reply) => {
     const s = need(req, reply);
     if (!s) return reply;

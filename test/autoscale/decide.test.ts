@@ -11,16 +11,12 @@ const shared = (demand: (t: number) => number, bootMs = 60_000): World => ({
   load: (t, ready) => ({ values: { rps: ready ? demand(t) / ready : 0 } }),
 });
 
+/** A target-tracking run ticking every 15 s between bounds 1 and 20, unless `o` says otherwise. */
+const track = (o: Partial<Parameters<typeof simulate>[0]> & { wanted: number; untilMs: number; world: World }) =>
+  simulate({ policy: targetPolicy(), min: 1, max: 20, tickMs: 15_000, ...o });
+
 test('step load: scales up on the first tick after the step, to ceil(demand / target), and stays', () => {
-  const steps = simulate({
-    policy: targetPolicy(),
-    min: 1,
-    max: 20,
-    wanted: 2,
-    tickMs: 15_000,
-    untilMs: 20 * MIN,
-    world: shared((t) => (t < 5 * MIN ? 200 : 800)),
-  });
+  const steps = track({ wanted: 2, untilMs: 20 * MIN, world: shared((t) => (t < 5 * MIN ? 200 : 800)) });
   const at = (t: number) => steps.find((s) => s.t >= t)!;
   assert.ok(
     steps.filter((s) => s.t < 5 * MIN).every((s) => s.wanted === 2),
@@ -38,12 +34,9 @@ test('step load: scales up on the first tick after the step, to ceil(demand / ta
 });
 
 test('a step down waits for the whole down window, then goes one step at a time (max_step_down)', () => {
-  const steps = simulate({
+  const steps = track({
     policy: targetPolicy({ maxStepDown: 2 }),
-    min: 1,
-    max: 20,
     wanted: 8,
-    tickMs: 15_000,
     untilMs: 30 * MIN,
     world: shared((t) => (t < 10 * MIN ? 800 : 200)),
   });
@@ -57,15 +50,7 @@ test('a step down waits for the whole down window, then goes one step at a time 
 });
 
 test('slow ramp: the wanted count only grows, tracking the demand', () => {
-  const steps = simulate({
-    policy: targetPolicy(),
-    min: 1,
-    max: 50,
-    wanted: 1,
-    tickMs: 15_000,
-    untilMs: 60 * MIN,
-    world: shared((t) => 50 + (t / MIN) * 40),
-  });
+  const steps = track({ max: 50, wanted: 1, untilMs: 60 * MIN, world: shared((t) => 50 + (t / MIN) * 40) });
   assert.equal(reversals(steps), 0);
   assert.ok(
     steps.every((s, k) => k === 0 || s.wanted >= steps[k - 1]!.wanted),
@@ -78,12 +63,8 @@ test('slow ramp: the wanted count only grows, tracking the demand', () => {
 
 test('oscillating load around the target: direction changes stay bounded', () => {
   // ±25% around 4 × 100 every 4 minutes: beyond the tolerance band in both directions.
-  const steps = simulate({
-    policy: targetPolicy(),
-    min: 1,
-    max: 20,
+  const steps = track({
     wanted: 4,
-    tickMs: 15_000,
     untilMs: 120 * MIN,
     world: shared((t) => 400 * (1 + 0.25 * Math.sin((2 * Math.PI * t) / (4 * MIN)))),
   });
@@ -93,29 +74,13 @@ test('oscillating load around the target: direction changes stay bounded', () =>
 });
 
 test('within the tolerance band nothing changes', () => {
-  const steps = simulate({
-    policy: targetPolicy(),
-    min: 1,
-    max: 20,
-    wanted: 4,
-    tickMs: 15_000,
-    untilMs: 30 * MIN,
-    world: shared((t) => 400 * (1 + 0.08 * Math.sin(t / MIN))),
-  });
+  const steps = track({ wanted: 4, untilMs: 30 * MIN, world: shared((t) => 400 * (1 + 0.08 * Math.sin(t / MIN))) });
   assert.ok(steps.every((s) => s.wanted === 4 && !s.changed));
 });
 
 test('missing and stale reports never cause a scale-down', () => {
   const silent: World = { bootMs: 60_000, load: () => undefined };
-  const steps = simulate({
-    policy: targetPolicy(),
-    min: 1,
-    max: 20,
-    wanted: 6,
-    tickMs: 15_000,
-    untilMs: 30 * MIN,
-    world: silent,
-  });
+  const steps = track({ wanted: 6, untilMs: 30 * MIN, world: silent });
   assert.ok(
     steps.every((s) => s.wanted === 6),
     'no report at all: hold',
@@ -128,15 +93,7 @@ test('missing and stale reports never cause a scale-down', () => {
     bootMs: 60_000,
     load: (_t, _r, id) => (id === 'i3' || id === 'i4' ? { values: { rps: 0 } } : undefined),
   };
-  const h = simulate({
-    policy: targetPolicy({ maxStepDown: 10 }),
-    min: 1,
-    max: 20,
-    wanted: 4,
-    tickMs: 15_000,
-    untilMs: 30 * MIN,
-    world: half,
-  });
+  const h = track({ policy: targetPolicy({ maxStepDown: 10 }), wanted: 4, untilMs: 30 * MIN, world: half });
   assert.equal(h.at(-1)!.wanted, 2);
 
   // A report older than stale_after is missing.
@@ -155,26 +112,15 @@ test('missing and stale reports never cause a scale-down', () => {
 
 test('instances that never become ready do not make the scaler ask for more and more', () => {
   const world: World = { ...shared(() => 400), neverReady: (id) => id !== 'i1' && id !== 'i2' };
-  const steps = simulate({
-    policy: targetPolicy(),
-    min: 1,
-    max: 50,
-    wanted: 2,
-    tickMs: 15_000,
-    untilMs: 60 * MIN,
-    world,
-  });
+  const steps = track({ max: 50, wanted: 2, untilMs: 60 * MIN, world });
   assert.equal(steps.at(-1)!.wanted, 4, 'ceil(400 / 100), however long the new ones stay unready');
   assert.equal(steps.filter((s) => s.changed).length, 1);
 });
 
 test('separate windows: a new spike right after a scale-down is answered at once', () => {
-  const steps = simulate({
+  const steps = track({
     policy: targetPolicy({ maxStepDown: 10 }),
-    min: 1,
-    max: 20,
     wanted: 8,
-    tickMs: 15_000,
     untilMs: 30 * MIN,
     world: shared((t) => (t < 10 * MIN ? 200 : 900)),
   });

@@ -11,6 +11,7 @@ import {
   autoscaleChatCommand,
   createAutoscaleControl,
   createScaler,
+  statusLines,
   type Report,
 } from '../../agents/gateway/autoscale/index.js';
 import { parseCluster } from '../../agents/gateway/model/index.js';
@@ -49,8 +50,13 @@ function world() {
     m.instances.heartbeat(i.id, { ready: true });
   }
   const reports = new Map<string, Report>();
+  // What liveness does with each heartbeat: keep it, and hand it to the scaler.
   const load = (rps: number) => {
-    for (const i of m.instances.list(d.id)) reports.set(i.id, { at: m.clock.t, values: { rps }, busy: false });
+    for (const i of m.instances.list(d.id)) {
+      const r = { at: m.clock.t, values: { rps }, busy: false };
+      reports.set(i.id, r);
+      scaler.heard(i.id, r);
+    }
   };
   const kicked: string[] = [];
   const scaler = createScaler({
@@ -165,4 +171,40 @@ test('the chat command shows, pauses and sets, and names bad input', async () =>
     /autoscale front: active, queue: q, 4 per instance/,
   );
   assert.match(await say(`autoscale ${d.id} nosuch pause`), /^autoscale failed: service of \S+ 'nosuch' not found$/);
+});
+
+test('instances that come or go between ticks are counted as they are at the next tick', () => {
+  const { m, d, scaler, tick } = world();
+  const data = () => scaler.latest(d.id, 'front')!.decision.data as { reporting: number; current: number };
+  tick(100);
+  assert.equal(data().reporting, 2);
+
+  // Leaving: only its events say so (its last report is still there).
+  const [gone] = m.instances.list(d.id);
+  m.instances.transition(gone!.id, 'draining');
+  tick(100);
+  assert.equal(data().reporting, 1, 'the draining one is no longer an active instance');
+
+  // Coming: created and moved (events), then ready, which liveness reports with a touch.
+  const i = m.instances.add({ deploymentId: d.id, service: 'front', cloud: 'c@example.org' });
+  m.instances.transition(i.id, 'booting');
+  m.instances.transition(i.id, 'running');
+  m.instances.heartbeat(i.id, { ready: true });
+  scaler.touch(d.id);
+  tick(100);
+  assert.equal(data().reporting, 2, 'the new one reports at once');
+});
+
+test("chat's status of a deployment shows each policy and the reason of its latest decision, changed or not", () => {
+  const { d, control, tick } = world();
+  assert.deepEqual(statusLines(control, 'alice@example.org', d), [
+    '  autoscale front: active, target: rps average at 100 (±10%); steps +10/-1, windows up 0 s / down 60 s',
+  ]);
+  tick(100);
+  assert.deepEqual(statusLines(control, 'alice@example.org', d), [
+    '  autoscale front: active, target: rps average at 100 (±10%); steps +10/-1, windows up 0 s / down 60 s\n' +
+      '    last decision: rps average 100 over 2 ready instance(s) is within 10% of 100',
+  ]);
+  tick(400);
+  assert.match(statusLines(control, 'alice@example.org', d)[0]!, /last decision: .*= 8: 2 -> 8$/);
 });

@@ -201,6 +201,32 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
     assert.equal(shown[0]!.paused, false);
     assert.ok(shown[0]!.last, 'the latest decision is shown');
 
+    // The status of the one deployment carries its policies and their latest decisions,
+    // in the typed answer and in the CLI's text.
+    const st = (await alice.request(gw.Status, g.agent.jid, { deployment: id })).deployments[0]!;
+    assert.deepEqual(
+      st.autoscale?.map((p) => [p.service, p.paused, typeof p.last]),
+      [['worker', false, 'string']],
+    );
+    // The CLI, as a child process (asynchronously: the gateway lives in this process).
+    const env = {
+      PATH: process.env.PATH,
+      CLOUDGATE_SERVER: t.service.replace('xmpp://', ''),
+      CLOUDGATE_JID: `alice@${t.host}`,
+      CLOUDGATE_JWT_KEY: t.server.info.jwtKeyFile,
+      CLOUDGATE_CA: t.server.info.certFile,
+      XDG_CONFIG_HOME: dir,
+    };
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
+        execFile(process.execPath, [CLI, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) =>
+          resolve({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr }),
+        );
+      });
+    const text = await cli('status', id);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(text.stdout, /\nautoscaling:\n {2}worker: active, queue: queue_length, .*\n {4}last decision: \S/);
+
     // Another user does not see the deployment, so cannot pause its policy.
     const bob = await makeAgent(t, 'bob');
     await bob.start();
@@ -225,21 +251,6 @@ describe('work-queue example with the local driver', { timeout: 300_000 }, () =>
       200,
     );
     assert.equal((await workers()).wanted, 1, 'a paused policy decides nothing');
-    // The CLI, as a child process (asynchronously: the gateway lives in this process).
-    const env = {
-      PATH: process.env.PATH,
-      CLOUDGATE_SERVER: t.service.replace('xmpp://', ''),
-      CLOUDGATE_JID: `alice@${t.host}`,
-      CLOUDGATE_JWT_KEY: t.server.info.jwtKeyFile,
-      CLOUDGATE_CA: t.server.info.certFile,
-      XDG_CONFIG_HOME: dir,
-    };
-    const cli = (...args: string[]) =>
-      new Promise<{ code: number; stdout: string; stderr: string }>((resolve) => {
-        execFile(process.execPath, [CLI, ...args], { env, timeout: 30_000 }, (err, stdout, stderr) =>
-          resolve({ code: err ? Number(err.code ?? -1) : 0, stdout, stderr }),
-        );
-      });
     const resumed = await cli('autoscale', id, 'worker', 'resume', '--json');
     assert.equal(resumed.code, 0, resumed.stderr);
     assert.equal(JSON.parse(resumed.stdout).policies[0].paused, false);

@@ -11,9 +11,10 @@ import { startEjabberd } from '../helpers/ejabberd.js';
 import { makeAgent, tokenFor } from '../helpers/agents.js';
 import { rawLogin } from '../helpers/raw-xmpp.js';
 
-test('a malformed flow-control credit is dropped; a good one is acknowledged', { timeout: 60_000 }, async () => {
+/** A server, an agent `name` on it, and a plain client `user` logged in over a raw socket; all stop after the test. */
+async function agentAndRaw(name: string, user: string) {
   const t = await startEjabberd();
-  const agent = await makeAgent(t, 'receiver');
+  const agent = await makeAgent(t, name);
   await agent.start();
   after(() => agent.stop());
   const raw = await rawLogin({
@@ -21,12 +22,16 @@ test('a malformed flow-control credit is dropped; a good one is acknowledged', {
     port: t.server.info.c2sPort,
     domain: t.host,
     ca: t.ca,
-    user: 'sender',
-    password: await tokenFor(t, 'sender'),
+    user,
+    password: await tokenFor(t, user),
     resource: 'raw',
   });
   after(() => raw.close());
-  const to = `receiver@${t.host}/agent`;
+  return { raw, to: `${name}@${t.host}/agent` };
+}
+
+test('a malformed flow-control credit is dropped; a good one is acknowledged', { timeout: 60_000 }, async () => {
+  const { raw, to } = await agentAndRaw('receiver', 'sender');
   for (const seq of ['0', 'x<y', '12345678901234567890', '7']) {
     raw.send(
       `<message type='normal' to='${to}'><credit xmlns='urn:cloudgate:flow:1' seq='${seq.replace('<', '&lt;')}'/></message>`,
@@ -39,21 +44,7 @@ test('a malformed flow-control credit is dropped; a good one is acknowledged', {
 });
 
 test('chat: no body, no answer; a body over the limit is answered with the reason', { timeout: 60_000 }, async () => {
-  const t = await startEjabberd();
-  const agent = await makeAgent(t, 'talker');
-  await agent.start();
-  after(() => agent.stop());
-  const raw = await rawLogin({
-    host: t.server.info.ip,
-    port: t.server.info.c2sPort,
-    domain: t.host,
-    ca: t.ca,
-    user: 'person',
-    password: await tokenFor(t, 'person'),
-    resource: 'raw',
-  });
-  after(() => raw.close());
-  const to = `talker@${t.host}/agent`;
+  const { raw, to } = await agentAndRaw('talker', 'person');
   raw.send(`<message type='chat' to='${to}'><composing xmlns='http://jabber.org/protocol/chatstates'/></message>`);
   raw.send(`<message type='chat' to='${to}'><body>${'x'.repeat(70_000)}</body></message>`);
   raw.send(`<message type='chat' to='${to}'><body>help</body></message>`);

@@ -9,8 +9,7 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { CloudAgent } from '../../agents/cloud/index.js';
 import type { Agent } from '../../core/index.js';
@@ -23,9 +22,9 @@ import {
   signEnvelope,
 } from '../../images/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
-import { makeAgent } from '../helpers/agents.js';
 import { prepare, startGateway, status, until } from './harness.js';
-import { liveProcesses, startCloud, startServer } from './e2e-setup.js';
+import { liveProcesses, type CloudSpec } from './e2e-setup.js';
+import { runStops, startE2e, type Stops } from '../helpers/e2e-clouds.js';
 import { bytesOf, sampleMetadata } from '../images/sample.js';
 
 const KINDS = ['good', 'unsigned', 'untrusted', 'tampered', 'expired', 'deprecated', 'refused', 'toobig'] as const;
@@ -52,15 +51,14 @@ describe('image trust at the cloud agents, end to end', { timeout: 240_000 }, ()
   let alice: Agent;
   let a: CloudAgent;
   let b: CloudAgent;
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Stops = [];
 
-  before(async () => {
-    t = await startServer();
-    dir = mkdtempSync(join(tmpdir(), 'cgt-image-trust-'));
+  /** Endorser keys and signed metadata for each kind of image, then two clouds on them. */
+  const clouds = ({ dir: into, gateway }: { dir: string; gateway: string }): CloudSpec[] => {
     const ada = generateEndorserKey();
     const eve = generateEndorserKey();
-    writeFileSync(join(dir, 'ada.pub.json'), JSON.stringify(makeEndorserFile(ada, 'Ada Lovelace', 'ada@example.org')));
-    const meta = join(dir, 'metadata');
+    writeFileSync(join(into, 'ada.pub.json'), JSON.stringify(makeEndorserFile(ada, 'Ada Lovelace', 'ada@example.org')));
+    const meta = join(into, 'metadata');
     mkdirSync(meta);
     const put = (kind: string, over: Record<string, unknown>, key = ada) =>
       writeFileSync(
@@ -96,34 +94,30 @@ describe('image trust at the cloud agents, end to end', { timeout: 240_000 }, ()
     const all = [...KINDS, 'blocked'].map((k) => `img-${k}`);
     const maps = all.map((i) => `[image.${i}]\nid = ${i}\n`).join('');
     const images = `test-image ${all.join(' ')}`;
-    const gateway = `gateway@${t.host}`;
-    a = await startCloud(t, dir, {
-      name: 'cloud-a',
-      driver: 'local',
-      gateway,
-      images,
-      extra: `${maps}\n[trust]\nendorsers = ${join(dir, 'ada.pub.json')}\nrefuse_checksums = sha256:${REFUSED_SUM}\n\n[images]\nmetadata_dir = ${meta}\n`,
-    });
-    b = await startCloud(t, dir, {
-      name: 'cloud-b',
-      driver: 'local',
-      gateway,
-      images,
-      extra: `${maps}\n[trust]\nallow_unsigned = yes\nrefuse_images = img-blocked\n`,
-    });
-    stops.push(
-      () => a.stop(),
-      () => b.stop(),
-    );
-    alice = await makeAgent(t, 'alice');
-    await alice.start();
-    stops.push(() => alice.stop());
+    return [
+      {
+        name: 'cloud-a',
+        driver: 'local',
+        gateway,
+        images,
+        extra: `${maps}\n[trust]\nendorsers = ${join(into, 'ada.pub.json')}\nrefuse_checksums = sha256:${REFUSED_SUM}\n\n[images]\nmetadata_dir = ${meta}\n`,
+      },
+      {
+        name: 'cloud-b',
+        driver: 'local',
+        gateway,
+        images,
+        extra: `${maps}\n[trust]\nallow_unsigned = yes\nrefuse_images = img-blocked\n`,
+      },
+    ];
+  };
+
+  before(async () => {
+    let started: CloudAgent[];
+    ({ t, dir, alice, clouds: started } = await startE2e('cgt-image-trust-', stops, clouds));
+    [a, b] = started as [CloudAgent, CloudAgent];
   });
-  after(async () => {
-    for (const s of stops.reverse()) await s().catch(() => {});
-    await t?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => runStops(stops));
 
   test('refused images go to the cloud whose policy accepts them; one nobody accepts fails saying why', async () => {
     const A = a.config.raw.xmpp.jid;

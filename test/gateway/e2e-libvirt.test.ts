@@ -6,16 +6,13 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CloudAgent } from '../../agents/cloud/index.js';
 import type { Agent } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
-import { makeAgent } from '../helpers/agents.js';
 import { clusterIni, prepare, startGateway, status, until } from './harness.js';
-import { liveProcesses, running, startCloud, startServer } from './e2e-setup.js';
+import { liveProcesses, running } from './e2e-setup.js';
+import { runStops, startE2e, type Stops } from '../helpers/e2e-clouds.js';
 
 describe('end to end with the libvirt test driver', { timeout: 150_000 }, () => {
   let t: TestServer;
@@ -23,27 +20,17 @@ describe('end to end with the libvirt test driver', { timeout: 150_000 }, () => 
   let alice: Agent;
   let virt: CloudAgent;
   let local: CloudAgent;
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Stops = [];
 
   before(async () => {
-    t = await startServer();
-    dir = mkdtempSync(join(tmpdir(), 'cgt-gw-e2e-virt-'));
-    const gateway = `gateway@${t.host}`;
-    virt = await startCloud(t, dir, { name: 'cloud-virt', driver: 'libvirt', quota: 2, gateway });
-    local = await startCloud(t, dir, { name: 'cloud-local', driver: 'local', gateway });
-    stops.push(
-      () => virt.stop(),
-      () => local.stop(),
-    );
-    alice = await makeAgent(t, 'alice');
-    await alice.start();
-    stops.push(() => alice.stop());
+    let clouds: CloudAgent[];
+    ({ t, dir, alice, clouds } = await startE2e('cgt-gw-e2e-virt-', stops, ({ gateway }) => [
+      { name: 'cloud-virt', driver: 'libvirt', quota: 2, gateway },
+      { name: 'cloud-local', driver: 'local', gateway },
+    ]));
+    [virt, local] = clouds as [CloudAgent, CloudAgent];
   });
-  after(async () => {
-    for (const s of stops.reverse()) await s().catch(() => {});
-    await t?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => runStops(stops));
 
   test('deploy onto libvirt, overflow to the local cloud, scale, destroy: no domain, no process left', async () => {
     const g = await startGateway(t, {

@@ -6,9 +6,6 @@
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import type { CloudAgent } from '../../agents/cloud/index.js';
 import type { Gateway } from '../../agents/gateway/index.js';
 import type { Agent } from '../../core/index.js';
@@ -16,7 +13,8 @@ import { gateway as gw, StanzaError } from '../../protocols/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 import { clusterIni, prepare, startGateway, status, until } from './harness.js';
-import { liveProcesses, running, startCloud, startServer } from './e2e-setup.js';
+import { liveProcesses, running } from './e2e-setup.js';
+import { runStops, startE2e, type Stops } from '../helpers/e2e-clouds.js';
 
 const SETTINGS = { heartbeatTimeoutMs: 30_000, readyTimeoutMs: 40_000 };
 
@@ -26,27 +24,17 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
   let alice: Agent;
   let a: CloudAgent;
   let b: CloudAgent;
-  const stops: Array<() => Promise<void>> = [];
+  const stops: Stops = [];
 
   before(async () => {
-    t = await startServer();
-    dir = mkdtempSync(join(tmpdir(), 'cgt-gw-e2e-local-'));
-    const gateway = `gateway@${t.host}`;
-    a = await startCloud(t, dir, { name: 'cloud-a', driver: 'local', quota: 2, users: `alice@${t.host}`, gateway });
-    b = await startCloud(t, dir, { name: 'cloud-b', driver: 'local', users: `alice@${t.host}`, gateway });
-    stops.push(
-      () => a.stop(),
-      () => b.stop(),
-    );
-    alice = await makeAgent(t, 'alice');
-    await alice.start();
-    stops.push(() => alice.stop());
+    let clouds: CloudAgent[];
+    ({ t, dir, alice, clouds } = await startE2e('cgt-gw-e2e-local-', stops, ({ host, gateway }) => [
+      { name: 'cloud-a', driver: 'local', quota: 2, users: `alice@${host}`, gateway },
+      { name: 'cloud-b', driver: 'local', users: `alice@${host}`, gateway },
+    ]));
+    [a, b] = clouds as [CloudAgent, CloudAgent];
   });
-  after(async () => {
-    for (const s of stops.reverse()) await s().catch(() => {});
-    await t?.stop();
-    rmSync(dir, { recursive: true, force: true });
-  });
+  after(() => runStops(stops));
 
   const ini = clusterIni({ initial: 2 }).replace(/^image = /gm, 'context = node\nimage = ');
   const gwOpts = (name: string) => ({

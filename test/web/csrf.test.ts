@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import type { Gateway } from '../../agents/gateway/index.js';
 import { startGateway } from '../gateway/harness.js';
 import { startServer } from '../gateway/e2e-setup.js';
+import { cookieOf, postForm, tokenIn } from './forms.js';
 
 const PASSWORD = 'csrf-password-1';
 
@@ -34,19 +35,7 @@ describe('web forms and CSRF', () => {
     if (dir) rmSync(dir, { recursive: true, force: true });
   });
 
-  const cookieOf = (r: Response, name: string) =>
-    r.headers
-      .getSetCookie()
-      .map((c) => c.split(';')[0]!)
-      .find((c) => c.startsWith(`${name}=`) && c.length > name.length + 1);
-  const tokenIn = (page: string) => /name="csrf" value="([^"]+)"/.exec(page)?.[1];
-  const post = (path: string, cookie: string, form: Record<string, string>) =>
-    fetch(`${web}${path}`, {
-      method: 'POST',
-      redirect: 'manual',
-      headers: { cookie, 'content-type': 'application/x-www-form-urlencoded' },
-      body: new URLSearchParams(form).toString(),
-    });
+  const post = (path: string, cookie: string, form: Record<string, string>) => postForm(`${web}${path}`, cookie, form);
 
   test('a login post without the form token is refused; with it, a session starts', async () => {
     const form = await fetch(`${web}/login`);

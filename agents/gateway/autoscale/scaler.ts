@@ -1,25 +1,21 @@
 /**
  * The engine side of autoscaling: every autoscale_interval, each unpaused policy of a
- * deployed service gets its instances with their latest heartbeats, and a decision that
+ * deployed service gets its instances with their latest heartbeats (kept between ticks
+ * and updated by each heartbeat through `heard`: views.ts), and a decision that
  * changes the wanted count is stored like a scale request (the count, a scale job that
  * supersedes an older one, an 'autoscale' event with the reason) for the conductor to
  * carry out: placement with overflow, scale-in by drain. Decisions that change nothing
  * are kept for `status` only, never logged.
  */
 import type { Logger } from '../../../core/index.js';
-import type { ClusterDef, Deployment, GatewayModel, ScaledRow } from '../model/index.js';
+import type { ClusterDef, Deployment, GatewayModel } from '../model/index.js';
 import { decide } from './decide.js';
-import type { Decision, DecisionState, Report, ScaledInstance } from './types.js';
-
-/**
- * A deployment's active instances are read again when something about it changed (every
- * report and step goes through `touch`), and otherwise once every REFRESH_TICKS ticks,
- * staggered, so one tick over many deployments reads few rows.
- */
-const REFRESH_TICKS = 10;
+import type { Decision, DecisionState, Report } from './types.js';
+import { forget, heard, slotsOf, type Slot, type View } from './views.js';
 
 export function createScaler(deps: {
   model: GatewayModel;
+  /** An instance's latest heartbeat, read when its deployment's instances are read; later ones come through `heard`. */
   report: (instanceId: string) => Report | undefined;
   kick: (deploymentId: string) => void;
   log: Logger;
@@ -31,29 +27,26 @@ export function createScaler(deps: {
   const states = new Map<string, DecisionState>();
   const latest = new Map<string, { at: number; decision: Decision }>();
   const definitions = new Map<string, ClusterDef>();
-  const instances = new Map<string, { tick: number; byService: Map<string, ScaledRow[]> }>();
+  const instances = new Map<string, Map<string, Slot>>();
+  let seq: number | undefined;
+  const views = new Map<string, View>();
   const dirty = new Set<string>();
-  let ticks = 0;
   let timer: NodeJS.Timeout | undefined;
   let running = false;
   const key = (d: string, s: string) => `${d} ${s}`;
 
-  const view = (i: ScaledRow): ScaledInstance => {
-    const r = deps.report(i.id);
-    return { id: i.id, createdAt: i.createdAt, ready: i.ready, ...(r ? { report: r } : {}) };
-  };
-
-  const activeOf = (id: string, k: number) => {
+  /**
+   * A deployment's active instances, read again only when something about them changed:
+   * an event of the deployment (every instance added or moved writes one) or a `touch`
+   * (a readiness change that liveness reports), so a tick over quiet deployments reads
+   * no instance row.
+   */
+  const activeOf = (id: string): Map<string, Slot> => {
     const c = instances.get(id);
-    if (c && !dirty.has(id) && (ticks - c.tick < REFRESH_TICKS || k % REFRESH_TICKS !== ticks % REFRESH_TICKS))
-      return c.byService;
-    const byService = new Map<string, ScaledRow[]>();
-    for (const i of model.autoscaleReads.active(id)) {
-      const list = byService.get(i.service);
-      if (list) list.push(i);
-      else byService.set(i.service, [i]);
-    }
-    instances.set(id, { tick: ticks, byService });
+    if (c && !dirty.has(id)) return c;
+    if (c) forget(c, views);
+    const byService = slotsOf(model.autoscaleReads.active(id), deps.report, views);
+    instances.set(id, byService);
     dirty.delete(id);
     return byService;
   };
@@ -89,7 +82,10 @@ export function createScaler(deps: {
     const overrides = model.autoscaleReads.overrides();
     const wantedAll = model.autoscaleReads.wanted();
     const live = model.autoscaleReads.live();
-    live.forEach((id, k) => {
+    const since = model.autoscaleReads.changedSince(seq);
+    seq = since.seq;
+    for (const id of since.deployments) dirty.add(id);
+    for (const id of live) {
       let def = definitions.get(id);
       if (!def) {
         def = model.deployments.require(id).definition;
@@ -101,12 +97,12 @@ export function createScaler(deps: {
         const o = overrides.get(k2);
         const policy = o?.policy ?? svc.autoscale;
         if (!policy || (o ? o.paused : policy.paused)) continue;
-        const byService = activeOf(id, k);
+        const byService = activeOf(id);
         seen.add(k2);
         const wanted = wantedAll.get(k2) ?? svc.initial;
-        const mine = (byService.get(svc.name) ?? []).filter((i) => !i.replica).map(view);
+        const mine = byService.get(svc.name)?.own ?? [];
         const sources =
-          policy.source && policy.source !== svc.name ? (byService.get(policy.source) ?? []).map(view) : undefined;
+          policy.source && policy.source !== svc.name ? (byService.get(policy.source)?.all ?? []) : undefined;
         const { decision, state } = decide(
           {
             policy,
@@ -127,20 +123,22 @@ export function createScaler(deps: {
           apply(model.deployments.require(id), svc.name, decision);
         }
       }
-    });
+    }
     // Paused, destroyed or finished: a later resume starts with fresh windows.
     for (const k2 of states.keys())
       if (!seen.has(k2)) {
         states.delete(k2);
         latest.delete(k2);
       }
+    // A change to a deployment not kept is read with it when it is first needed.
+    for (const id of dirty) if (!instances.has(id)) dirty.delete(id);
     const alive = new Set(live);
-    for (const id of instances.keys())
+    for (const [id, c] of instances)
       if (!alive.has(id)) {
+        forget(c, views);
         instances.delete(id);
         definitions.delete(id);
       }
-    ticks++;
     return { decided, changed };
   }
 
@@ -149,6 +147,10 @@ export function createScaler(deps: {
     /** Something about the deployment changed: its instances are read again at the next tick. */
     touch(deploymentId: string): void {
       dirty.add(deploymentId);
+    },
+    /** An instance's new heartbeat: the next decision for its service reads it. */
+    heard(instanceId: string, report: Report): void {
+      heard(views, instanceId, report);
     },
     /** The latest decision for a service (changed or not), for status. */
     latest: (deploymentId: string, service: string) => latest.get(key(deploymentId, service)),

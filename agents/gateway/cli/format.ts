@@ -1,4 +1,5 @@
 /** Plain-text renderings of the gateway's answers for people (scripts use --json). */
+import { policiesText } from './autoscale.js';
 import type { CloudView, ClusterView, ContextView, DeploymentView, PairingCodeView, WhoAmIView } from '../client.js';
 
 /** Left-aligned columns; the header row first. */
@@ -53,8 +54,11 @@ export function deploymentDetail(d: DeploymentView): string {
             i.cloud_instance_id ?? '-',
           ]),
         ]);
-  return [...head, '', services, '', instances].join('\n');
+  const autoscale = d.autoscale?.length ? ['', `autoscaling:\n${indent(policiesText(d.autoscale))}`] : [];
+  return [...head, '', services, '', instances, ...autoscale].join('\n');
 }
+
+const indent = (text: string) => text.replace(/^/gm, '  ');
 
 export function contextsTable(cs: ContextView[]): string {
   if (cs.length === 0) return 'no contexts';

@@ -119,6 +119,21 @@ export function createAutoscaleReads(deps: RepoDeps) {
       }>;
       return new Map(rows.map((r) => [`${r.deployment_id} ${r.service}`, r.wanted]));
     },
+    /**
+     * The deployments with events after `seq`, and the newest seq (without `seq`: none, and
+     * the newest). Every instance added or moved appends one in the same transaction.
+     */
+    changedSince(seq?: number): { deployments: Set<string>; seq: number } {
+      if (seq === undefined) {
+        const top = db.prepare('SELECT MAX(seq) FROM events').pluck().get() as number | null;
+        return { deployments: new Set(), seq: top ?? 0 };
+      }
+      const rows = db
+        .prepare('SELECT deployment_id, MAX(seq) FROM events WHERE seq > ? GROUP BY deployment_id')
+        .raw()
+        .all(seq) as Array<[string, number]>;
+      return { deployments: new Set(rows.map((r) => r[0])), seq: rows.reduce((top, r) => Math.max(top, r[1]), seq) };
+    },
     /** Active (requested, booting, running) instances of a deployment. */
     active(deploymentId: string): ScaledRow[] {
       const rows = db
