@@ -7,8 +7,7 @@
  * Entries show only what was written for them, never a context's content; a clone of an
  * encrypted version stays encrypted under its owner's passphrase.
  *
- * Its tables are created here if missing rather than in the numbered migrations, so this
- * module can be added or left out without renumbering anyone's schema.
+ * Its tables come from the gateway's numbered migrations (model/schema.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../core/index.js';
@@ -22,35 +21,6 @@ import {
   type ContextInfo,
   type GatewayModel,
 } from './model/index.js';
-
-const TABLES = `
-  CREATE TABLE IF NOT EXISTS market_entries (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('context', 'cluster')),
-    context_id TEXT REFERENCES contexts(id) ON DELETE CASCADE,
-    context_version INTEGER,
-    -- a cluster entry keeps the definition as it was published, as a context entry keeps its version
-    cluster_ini TEXT,
-    name TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    description TEXT NOT NULL,
-    encrypted INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    UNIQUE (context_id, context_version)
-  );
-  CREATE TABLE IF NOT EXISTS market_tags (
-    entry_id TEXT NOT NULL REFERENCES market_entries(id) ON DELETE CASCADE,
-    tag TEXT NOT NULL,
-    PRIMARY KEY (entry_id, tag)
-  );
-  CREATE TABLE IF NOT EXISTS market_votes (
-    entry_id TEXT NOT NULL REFERENCES market_entries(id) ON DELETE CASCADE,
-    voter TEXT NOT NULL,
-    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
-    at INTEGER NOT NULL,
-    PRIMARY KEY (entry_id, voter)
-  );`;
 
 export interface MarketEntry {
   readonly id: string;
@@ -146,7 +116,6 @@ export function createMarket({
   isAdmin: (jid: string) => boolean;
   now?: () => number;
 }) {
-  db.exec(TABLES);
   const get = (id: string): MarketEntry | undefined => {
     const r = db.prepare(`${SELECT} WHERE e.id = ?`).get(id) as Row | undefined;
     return r && toEntry(r);
