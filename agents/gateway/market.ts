@@ -65,7 +65,7 @@ interface Row {
 }
 
 const TAG = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
-const SELECT = `SELECT e.*, coalesce((SELECT sum(value) FROM market_votes v WHERE v.entry_id = e.id), 0) AS rank,
+const SELECT = `SELECT e.*, e.rowid AS seq, coalesce((SELECT sum(value) FROM market_votes v WHERE v.entry_id = e.id), 0) AS rank,
   (SELECT count(*) FROM market_votes v WHERE v.entry_id = e.id) AS votes,
   (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM market_tags t WHERE t.entry_id = e.id ORDER BY tag)) AS tags
   FROM market_entries e`;
@@ -199,7 +199,7 @@ export function createMarket({
         throw new ForbiddenError(`market entry ${id} was published by ${e.owner}`);
       db.prepare('DELETE FROM market_entries WHERE id = ?').run(id);
     },
-    /** Ordered by rank, then the most recent first; `page` counts from 1. */
+    /** Ordered by rank, then the most recent first (in the order published, within one millisecond); `page` counts from 1. */
     search(text: string, opts: { page?: number; perPage?: number } = {}): MarketPage {
       const q = parseQuery(text);
       const where: string[] = [];
@@ -227,7 +227,7 @@ export function createMarket({
         .pluck()
         .get(...args) as number;
       const rows = db
-        .prepare(`SELECT * FROM (${SELECT}${filter}) ORDER BY rank DESC, created_at DESC, id LIMIT ? OFFSET ?`)
+        .prepare(`SELECT * FROM (${SELECT}${filter}) ORDER BY rank DESC, created_at DESC, seq DESC LIMIT ? OFFSET ?`)
         .all(...args, perPage, (page - 1) * perPage) as Row[];
       return Object.freeze({
         entries: Object.freeze(rows.map(toEntry)),

@@ -1,4 +1,7 @@
-/** The marketplace's tables come from the gateway's numbered migrations, also for a database whose older gateway made them itself. */
+/**
+ * The marketplace's store: its tables come from the gateway's numbered migrations (also for
+ * a database whose older gateway made them itself), and equal ranks list newest first.
+ */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -6,6 +9,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openStore } from '../../core/index.js';
 import { GATEWAY_MIGRATIONS, openGatewayStore } from '../../agents/gateway/model/index.js';
+import { createMarket } from '../../agents/gateway/market.js';
+import { memoryModel } from './helpers.js';
 
 const tables = (db: ReturnType<typeof openGatewayStore>) =>
   db
@@ -54,4 +59,17 @@ test('a database whose gateway created the marketplace tables itself keeps its e
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
+});
+
+test('entries published in the same millisecond are listed newest first, in the order published', () => {
+  const model = memoryModel();
+  model.users.add('alice@example.org');
+  const market = createMarket({ db: model.db, model, isAdmin: () => false, now: () => 1_700_000_000_000 });
+  const names = Array.from({ length: 12 }, (_, i) => `ctx-${i}`);
+  for (const name of names) {
+    model.contexts.create({ owner: 'alice@example.org', name, content: { type: 'plain', body: '[amiconfig]\n' } });
+    market.publish('alice@example.org', { context: name, summary: name });
+  }
+  const listed = [1, 2].flatMap((page) => market.search('', { page, perPage: 5 }).entries.map((e) => e.name));
+  assert.deepEqual(listed, [...names].reverse().slice(0, 10));
 });
