@@ -230,6 +230,28 @@ export const CloneEntry = defineRequest(NS_GATEWAY, 'clone-entry', {
   response: object({ context: optional(ContextView), cluster: optional(ClusterView) }),
 });
 
+/**
+ * Deploys a cluster entry as the sender's cluster of the same name: cloned on first use
+ * (`cloned`), reused while it is the same definition, refused (conflict) if the sender's
+ * cluster of that name is a different one.
+ */
+export const DeployEntry = defineRequest(NS_GATEWAY, 'deploy-entry', {
+  request: object({
+    id: id(),
+    counts: optional(intRecord({ max: 100, min: 0 })),
+    /** Passphrase for encrypted contexts (never stored). */
+    passphrase: optional(str({ max: 1024 })),
+  }),
+  response: object({ deployment: DeploymentView, cluster: ClusterView, cloned: bool() }),
+  timeoutMs: 60000,
+});
+
+/** A single-use pairing code for the context version a context entry published (never an encrypted one). */
+export const PairEntry = defineRequest(NS_GATEWAY, 'pair-entry', {
+  request: object({ id: id(), ttl_s: optional(int({ min: 30, max: 86400 })) }),
+  response: object({ code: str({ max: 64 }), expires: int(), context: str({ max: 128 }), version: int({ min: 1 }) }),
+});
+
 export const ListClouds = defineRequest(NS_GATEWAY, 'clouds', {
   iqType: 'get',
   request: object({}),

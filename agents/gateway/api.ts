@@ -71,6 +71,12 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
     return c.kind === 'cluster' ? { cluster: clusterView(c.cluster) } : { context: contextView(model, c.context) };
   });
 
+  agent.handle(proto.DeployEntry, async (q, ctx) => {
+    const r = await market.deploy(ctx.bare, q.id, { counts: q.counts, passphrase: q.passphrase });
+    return { deployment: deploymentView(model, r.deployment), cluster: clusterView(r.cluster), cloned: r.cloned };
+  });
+  agent.handle(proto.PairEntry, (q, ctx) => market.pair(ctx.bare, q.id, q.ttl_s));
+
   agent.handle(proto.ListClouds, (_q, ctx) => ({ clouds: service.clouds.list(ctx.bare) }));
 
   const pairing = service.pairing;

@@ -26,6 +26,8 @@ export {
   type MarketEntryView,
   type MarketPageView,
   type CloneEntryView,
+  type EntryDeploymentView,
+  type EntryPairingView,
 } from './client/types.js';
 export {
   GatewayUnreachableError,

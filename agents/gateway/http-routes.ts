@@ -493,7 +493,7 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
   );
 
   addAutoscaleRoutes(api, d, user);
-  addMarketRoutes(api, d, user);
+  addMarketRoutes(api, d, user, idempotent);
 
   // ---- clouds and pairing --------------------------------------------------------------
   api.get(

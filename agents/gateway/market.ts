@@ -128,6 +128,9 @@ export function createMarket({
 
   return {
     get,
+    /** A cluster entry's definition as it was published (undefined for a context entry). */
+    definition: (id: string): string | undefined =>
+      (db.prepare('SELECT cluster_ini FROM market_entries WHERE id = ?').pluck().get(id) as string | null) ?? undefined,
     /**
      * Publishes one of the user's own contexts (by name or id) at its newest version, or
      * with `cluster` one of the user's cluster definitions as it is now.

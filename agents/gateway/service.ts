@@ -82,11 +82,13 @@ export interface AutoscaleRequest {
   policy?: string;
 }
 
+/** `shared`: `ref` is a context id whose version a marketplace entry shares (pairing.ts). */
 export type CreatePairingCode = (
   owner: string,
   ref: string,
   version: number | undefined,
   ttlS: number | undefined,
+  shared?: boolean,
 ) => PairingAnswer;
 
 export { formatProblem };
@@ -222,7 +224,11 @@ export function createService(deps: {
     },
 
     /** The marketplace of shared contexts and cluster definitions (market-service.ts). */
-    market: marketUseCases(deps.market, authorize),
+    market: marketUseCases(deps.market, authorize, {
+      model,
+      deploy: (user, req) => ops.deploy(user, req),
+      ...(pairing ? { pair: (owner, id, version, ttlS) => pairing(owner, id, version, ttlS, true) } : {}),
+    }),
 
     clouds: {
       list(caller: string): CloudView[] {

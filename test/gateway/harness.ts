@@ -10,6 +10,7 @@ import {
   type EngineSettings,
   type ImageRegistry,
   type HttpOptions,
+  type GatewayOptions,
 } from '../../agents/gateway/index.js';
 import type { Agent } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
@@ -66,6 +67,7 @@ export async function startGateway(
     user?: string;
     http?: HttpOptions;
     images?: ImageRegistry;
+    pairing?: GatewayOptions['pairing'];
   },
 ): Promise<Gateway> {
   const user = o.user ?? 'gateway';
@@ -95,6 +97,7 @@ export async function startGateway(
       ...o.settings,
     },
     ...(o.images ? { images: o.images } : {}),
+    ...(o.pairing ? { pairing: o.pairing } : {}),
   });
   await g.start();
   return g;

@@ -18,6 +18,8 @@ import { waitFor, type WaitOptions } from './wait.js';
 import type {
   AutoscalePolicyView,
   CloneEntryView,
+  EntryDeploymentView,
+  EntryPairingView,
   MarketEntryView,
   MarketPageView,
   ClusterView,
@@ -170,6 +172,20 @@ export class GatewayClient {
   /** Copies a marketplace entry into a context (or cluster definition) of yours. */
   async cloneEntry(id: string, name?: string): Promise<CloneEntryView> {
     return this.request(gw.CloneEntry, { id, name });
+  }
+
+  /** Deploys a cluster entry as your cluster of its name (cloned on first use). */
+  async deployEntry(
+    id: string,
+    o: { counts?: Record<string, number>; passphrase?: string } = {},
+  ): Promise<EntryDeploymentView> {
+    const counts = o.counts && Object.keys(o.counts).length ? o.counts : undefined;
+    return this.request(gw.DeployEntry, { id, counts, passphrase: o.passphrase });
+  }
+
+  /** A single-use pairing code for the context version a context entry published. */
+  pairEntry(id: string, o: { ttlS?: number } = {}): Promise<EntryPairingView> {
+    return this.request(gw.PairEntry, { id, ttl_s: o.ttlS });
   }
 
   async destroy(id: string): Promise<DeploymentView> {
