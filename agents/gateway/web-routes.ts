@@ -16,6 +16,7 @@ import { ContextRejectedError } from './model/index.js';
 import { contextView, deploymentView } from './views.js';
 import { html, page, type Html } from './web-html.js';
 import { contextsPage, dashboardPage, deployPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
+import { addMarketPages } from './web-market.js';
 import {
   cookies,
   LOGIN_COOKIE,
@@ -267,6 +268,8 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
       }
     }
   });
+
+  addMarketPages(web, { service, send, need, needPost, failure, parseCounts });
 
   // ---- contexts ------------------------------------------------------------------------
   const contextList = (s: WebSession) => service.contexts.list(s.user).map((c) => contextView(model, c));
