@@ -252,6 +252,24 @@ export const PairEntry = defineRequest(NS_GATEWAY, 'pair-entry', {
   response: object({ code: str({ max: 64 }), expires: int(), context: str({ max: 128 }), version: int({ min: 1 }) }),
 });
 
+/**
+ * Publishes signed image metadata (a DSSE envelope, as JSON text) to the gateway's image
+ * registry. The gateway verifies it against the endorsers it trusts before reading it;
+ * a refusal is not-acceptable, its text ending with the reason's code ([CG_IMAGE_…]).
+ */
+export const PublishImage = defineRequest(NS_GATEWAY, 'publish-image', {
+  request: object({ envelope: text({ max: 64 * 1024 }) }),
+  response: object({
+    /** `name@version`. */
+    image: str({ max: 256 }),
+    valid_until: str({ max: 64 }),
+    /** Key ids (SHA-256 of the raw public key, hex) of the trusted endorsers who signed it. */
+    endorsers: list(str({ max: 64 }), { max: 32, itemName: 'keyid' }),
+    /** `name@version` of the metadata it replaced. */
+    replaced: optional(str({ max: 256 })),
+  }),
+});
+
 export const ListClouds = defineRequest(NS_GATEWAY, 'clouds', {
   iqType: 'get',
   request: object({}),

@@ -28,6 +28,7 @@ export {
   type CloneEntryView,
   type EntryDeploymentView,
   type EntryPairingView,
+  type PublishedImageView,
 } from './client/types.js';
 export {
   GatewayUnreachableError,

@@ -29,6 +29,9 @@ import {
   type Visibility,
 } from './model/index.js';
 import type { Market } from './market.js';
+import type { ImageRegistry } from './images.js';
+import type { PublishedImage } from './image-publish.js';
+import { StanzaError } from '../../protocols/index.js';
 import { marketUseCases } from './market-service.js';
 import type { Operations } from './operations.js';
 import { createContextChecker, formatProblem, type ContextProblem } from './context-check.js';
@@ -102,6 +105,8 @@ export function createService(deps: {
   autoscale: AutoscaleUseCases;
   market: Market;
   pairing?: CreatePairingCode;
+  /** The image registry ([images] in the gateway INI), when there is one. */
+  images?: ImageRegistry;
 }) {
   const { model, access, texts, ops, clouds, pairing, autoscale } = deps;
   /** The caller's bare JID once they may use the gateway. */
@@ -229,6 +234,21 @@ export function createService(deps: {
       deploy: (user, req) => ops.deploy(user, req),
       ...(pairing ? { pair: (owner, id, version, ttlS) => pairing(owner, id, version, ttlS, true) } : {}),
     }),
+
+    images: {
+      /** Verifies and adds signed image metadata (image-publish.ts); not-acceptable with the reason otherwise. */
+      publish(caller: string, envelope: string): PublishedImage {
+        const me = authorize(caller);
+        const publish = deps.images?.publish;
+        if (!publish)
+          throw new StanzaError(
+            'item-not-found',
+            'this gateway has no image registry ([images] endorsers and metadata_dir in its INI)',
+            'not-found',
+          );
+        return publish(me, envelope);
+      },
+    },
 
     clouds: {
       list(caller: string): CloudView[] {

@@ -20,6 +20,7 @@ import type {
   CloneEntryView,
   EntryDeploymentView,
   EntryPairingView,
+  PublishedImageView,
   MarketEntryView,
   MarketPageView,
   ClusterView,
@@ -186,6 +187,11 @@ export class GatewayClient {
   /** A single-use pairing code for the context version a context entry published. */
   pairEntry(id: string, o: { ttlS?: number } = {}): Promise<EntryPairingView> {
     return this.request(gw.PairEntry, { id, ttl_s: o.ttlS });
+  }
+
+  /** Publishes signed image metadata (an envelope's JSON text) to the gateway's image registry. */
+  publishImage(envelope: string): Promise<PublishedImageView> {
+    return this.request(gw.PublishImage, { envelope });
   }
 
   async destroy(id: string): Promise<DeploymentView> {

@@ -23,6 +23,7 @@ export type MarketPageView = ResponseOf<typeof gateway.MarketSearch>;
 export type CloneEntryView = ResponseOf<typeof gateway.CloneEntry>;
 export type EntryDeploymentView = ResponseOf<typeof gateway.DeployEntry>;
 export type EntryPairingView = ResponseOf<typeof gateway.PairEntry>;
+export type PublishedImageView = ResponseOf<typeof gateway.PublishImage>;
 
 /**
  * What `waitFor` can wait for: a deployment state, `ready` (every service at its wanted
