@@ -253,4 +253,35 @@ describe('deploying and pairing from marketplace entries', { timeout: 180_000 },
     await problem(post('/market/m-000000000000/deploy', {}), 404, /not found/);
     await problem(post(`/market/${ids.worker}/pairing-code`, { ttl_s: 5 }), 400, /ttl_s/);
   });
+
+  test('an encrypted entry shows none of its content, in plain or encrypted form, on IQ, HTTP or in the marketplace tables', async () => {
+    const vault = g.model.contexts.byName(`alice@${t.host}`, 'vault')!;
+    const v = g.model.contexts.version(vault.id)!;
+    assert.equal(v.content.type, 'encrypted');
+    const blob = v.content.type === 'encrypted' ? Buffer.from(v.content.blob) : Buffer.alloc(0);
+    const leaks = (text: string) =>
+      /s3cr3t|TOKEN|amiconfig/.test(text) ||
+      text.includes(blob.toString('base64').slice(0, 24)) ||
+      text.includes(blob.toString('hex').slice(0, 24));
+    const iq = await bob.request(gw.MarketSearch, g.agent.jid, { q: 'vault', page: undefined });
+    assert.deepEqual(
+      iq.entries.map((e) => [e.name, e.encrypted]),
+      [['vault', true]],
+    );
+    assert.equal(leaks(JSON.stringify(iq)), false, JSON.stringify(iq));
+    const base = g.http!.url;
+    const login = await fetch(`${base}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: `bob@${t.host}`, password: BOB_PW }),
+    });
+    const { access_token } = (await login.json()) as { access_token: string };
+    const http = await (
+      await fetch(`${base}/api/v1/market?q=vault`, { headers: { authorization: `Bearer ${access_token}` } })
+    ).text();
+    assert.match(http, /"encrypted":true/);
+    assert.equal(leaks(http), false, http);
+    const rows = JSON.stringify(g.model.db.prepare('SELECT * FROM market_entries').all());
+    assert.equal(leaks(rows), false, 'the entry stores no copy of the content');
+  });
 });
