@@ -270,6 +270,37 @@ export const PublishImage = defineRequest(NS_GATEWAY, 'publish-image', {
   }),
 });
 
+/**
+ * The gateway's image registry: each image's signed metadata in short, and the online
+ * clouds that map its generic name to an image of their own (from their presence).
+ */
+export const ListImages = defineRequest(NS_GATEWAY, 'images', {
+  iqType: 'get',
+  request: object({}),
+  response: object({
+    images: list(
+      object({
+        name: str({ max: 128 }),
+        version: str({ max: 64 }),
+        /** Family and version: `alma 9`. */
+        os: str({ max: 160 }),
+        arch: str({ max: 64 }),
+        format: str({ max: 64 }),
+        /** `name version` each. */
+        provides: list(str({ max: 160 }), { max: 100, itemName: 'app' }),
+        cores: int({ min: 0 }),
+        memory_mb: int({ min: 0 }),
+        disk_gb: int({ min: 0 }),
+        sha256: str({ max: 64 }),
+        valid_until: str({ max: 64 }),
+        deprecated: optional(str({ max: 1024 })),
+        clouds: list(str({ max: 128 }), { max: 1000, itemName: 'cloud' }),
+      }),
+      { max: 10000, itemName: 'image' },
+    ),
+  }),
+});
+
 export const ListClouds = defineRequest(NS_GATEWAY, 'clouds', {
   iqType: 'get',
   request: object({}),

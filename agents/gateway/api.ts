@@ -88,6 +88,8 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
     };
   });
 
+  agent.handle(proto.ListImages, (_q, ctx) => ({ images: service.images.list(ctx.bare) }));
+
   agent.handle(proto.ListClouds, (_q, ctx) => ({ clouds: service.clouds.list(ctx.bare) }));
 
   const pairing = service.pairing;

@@ -1,7 +1,7 @@
 /**
  * The gateway's client commands for `cloudgate` (agents/cli.ts calls
  * registerClientCommands): deploy, status, scale, destroy, contexts, context, clusters,
- * cluster, clouds, whoami, pair, autoscale, market, publish, unpublish, vote, clone, deploy-entry, pair-entry, image publish — each one session with the gateway through the client
+ * cluster, clouds, whoami, pair, autoscale, market, publish, unpublish, vote, clone, deploy-entry, pair-entry, image publish, images — each one session with the gateway through the client
  * library, `--json` for scripts, and exit codes that mean something.
  */
 import type { Command, CommanderError } from 'commander';
@@ -53,6 +53,7 @@ export function registerClientCommands(program: Command): void {
     'deploy-entry',
     'pair-entry',
     'image',
+    'images',
   ]);
   const help = `\n${CONNECTION_HELP}\n\n${EXIT_CODES_HELP}`;
   for (const cmd of program.commands) {

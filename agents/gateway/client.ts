@@ -29,6 +29,7 @@ export {
   type EntryDeploymentView,
   type EntryPairingView,
   type PublishedImageView,
+  type ImageView,
 } from './client/types.js';
 export {
   GatewayUnreachableError,

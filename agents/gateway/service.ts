@@ -37,6 +37,7 @@ import type { Operations } from './operations.js';
 import { createContextChecker, formatProblem, type ContextProblem } from './context-check.js';
 import type { CloudView } from './wire.js';
 import { cloudViews } from './views.js';
+import { imageViews, type ImageView } from './image-views.js';
 
 export interface WhoAmI {
   jid: string;
@@ -247,6 +248,11 @@ export function createService(deps: {
             'not-found',
           );
         return publish(me, envelope);
+      },
+      /** The registry's images, each with the online clouds that map its name (none without a registry). */
+      list(caller: string): ImageView[] {
+        authorize(caller);
+        return imageViews(deps.images?.images ?? [], clouds);
       },
     },
 

@@ -6,10 +6,10 @@
  * expired and deprecated envelopes are each refused with their reason and code, and
  * change nothing.
  */
-import { describe, test, before } from 'node:test';
+import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,10 +23,15 @@ import {
   signEnvelope,
 } from '../../images/index.js';
 import { gateway as gw, StanzaError } from '../../protocols/index.js';
-import { silent } from '../helpers/agents.js';
 import { bytesOf, sampleMetadata } from '../images/sample.js';
-import { engineSuite, startGateway } from './harness.js';
+import type { CloudAgent } from '../../agents/cloud/index.js';
+import type { Agent } from '../../core/index.js';
+import type { TestServer } from '../helpers/ejabberd.js';
+import { makeAgent, silent } from '../helpers/agents.js';
+import { startCloud, startServer } from './e2e-setup.js';
+import { startGateway, until } from './harness.js';
 
+const ALICE_PW = 'alice-secret-pw-1';
 const cliJs = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist', 'agents', 'cli.js');
 
 function cli(
@@ -45,17 +50,26 @@ function cli(
 }
 
 describe('publishing signed image metadata to the gateway', { timeout: 180_000 }, () => {
-  const s = engineSuite('cgt-gw-image-publish-');
+  const s = { running: [] as Array<{ stop(): Promise<void> }> } as {
+    t: TestServer;
+    dir: string;
+    alice: Agent;
+    running: Array<{ stop(): Promise<void> }>;
+  };
   let g: Gateway;
+  let cloud: CloudAgent;
   let registry: ImageRegistry;
   let meta = '';
   let work = '';
   let env: Record<string, string> = {};
 
   before(async () => {
+    s.t = await startServer();
+    s.dir = mkdtempSync(join(tmpdir(), 'cgt-gw-image-publish-'));
     work = mkdtempSync(join(tmpdir(), 'cgt-image-publish-work-'));
     meta = join(s.dir, 'meta');
     mkdirSync(meta);
+    await s.t.register('alice', ALICE_PW);
     // The endorser's key is made by the CLI, as an endorser would.
     const k = await cli(['key', 'generate', '--name', 'Ada', '--email', 'ada@example.org', '--out', join(work, 'ada')]);
     assert.equal(k.code, 0, k.stderr);
@@ -65,8 +79,26 @@ describe('publishing signed image metadata to the gateway', { timeout: 180_000 }
       log: silent,
       where: 'gateway.ini [images]',
     });
-    g = await startGateway(s.t, { dir: s.dir, clouds: [], images: registry });
+    // A real cloud agent whose [image.alma9-condor] maps the generic name to an image of its own.
+    cloud = await startCloud(s.t, s.dir, {
+      name: 'cloud-a',
+      driver: 'local',
+      gateway: `gateway@${s.t.host}`,
+      images: 'alma9-local,test-image',
+      extra: '[image.alma9-condor]\nid = alma9-local\n',
+    });
+    s.running.push(cloud);
+    g = await startGateway(s.t, {
+      dir: s.dir,
+      clouds: [cloud.config.raw.xmpp.jid],
+      images: registry,
+      http: { host: '127.0.0.1', port: 0 },
+    });
     s.running.push(g);
+    await until('cloud online', () => g.agent.peers('cloud').length === 1);
+    s.alice = await makeAgent(s.t, 'alice');
+    await s.alice.start();
+    s.running.push(s.alice);
     env = {
       CLOUDGATE_SERVER: s.t.service.replace('xmpp://', ''),
       CLOUDGATE_JID: `alice@${s.t.host}`,
@@ -75,6 +107,12 @@ describe('publishing signed image metadata to the gateway', { timeout: 180_000 }
       CLOUDGATE_CA: s.t.server.info.certFile,
       XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'cgt-image-publish-cfg-')),
     };
+  });
+  after(async () => {
+    for (const r of s.running.reverse()) await r.stop().catch(() => {});
+    await s.t?.stop();
+    if (s.dir) rmSync(s.dir, { recursive: true, force: true });
+    if (work) rmSync(work, { recursive: true, force: true });
   });
 
   const cluster = (flavor: string, image: string) =>
@@ -212,5 +250,76 @@ describe('publishing signed image metadata to the gateway', { timeout: 180_000 }
     });
     assert.equal(notEnvelope.code, 2);
     assert.match(notEnvelope.stderr, /plain\.json: /);
+  });
+
+  test('the registry lists each image with the clouds that have it, over IQ, the CLI and HTTP; HTTP publishes too', async () => {
+    const listed = await s.alice.request(gw.ListImages, g.agent.jid, {});
+    assert.deepEqual(
+      listed.images.map((i) => [`${i.name}@${i.version}`, i.os, i.cores, i.memory_mb, i.clouds]),
+      [['alma9-condor@1.2.0', 'alma 9', 2, 2048, ['cloud-a']]],
+    );
+    const text = await cli(['images'], env);
+    assert.equal(text.code, 0, text.stderr);
+    assert.match(
+      text.stdout,
+      /^alma9-condor@1\.2\.0 {2}alma 9 x86_64 qcow2 {2}needs 2 cores, 2048 MB, 20 GB {2}valid until 2099-01-01T00:00:00Z\n {4}provides htcondor 23\.0\.4, cvmfs 2\.11; on cloud-a$/m,
+    );
+
+    const base = g.http!.url;
+    const login = await fetch(`${base}/api/v1/login`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ username: `alice@${s.t.host}`, password: ALICE_PW }),
+    });
+    const { access_token } = (await login.json()) as { access_token: string };
+    const auth = { authorization: `Bearer ${access_token}` };
+    const list = (await (await fetch(`${base}/api/v1/images`, { headers: auth })).json()) as {
+      images: Array<{ name: string; clouds: string[] }>;
+    };
+    assert.deepEqual(
+      list.images.map((i) => [i.name, i.clouds]),
+      [['alma9-condor', ['cloud-a']]],
+    );
+    const ada = readPrivateKey(join(work, 'ada.key'));
+    const post = async (envelope: string) => {
+      const r = await fetch(`${base}/api/v1/images`, {
+        method: 'POST',
+        headers: { ...auth, 'content-type': 'application/json' },
+        body: JSON.stringify({ envelope }),
+      });
+      return {
+        status: r.status,
+        type: r.headers.get('content-type'),
+        body: (await r.json()) as Record<string, unknown>,
+      };
+    };
+    const expired = await post(
+      encodeEnvelope(
+        signEnvelope(
+          IMAGE_METADATA_TYPE,
+          bytesOf(
+            sampleMetadata({ name: 'old-one', created: '2020-01-01T00:00:00Z', valid_until: '2021-01-01T00:00:00Z' }),
+          ),
+          ada,
+        ),
+      ),
+    );
+    assert.equal(expired.status, 422, JSON.stringify(expired.body));
+    assert.equal(expired.type?.split(';')[0], 'application/problem+json');
+    assert.match(String(expired.body.detail), /metadata expired at 2021-01-01T00:00:00Z \[CG_IMAGE_EXPIRED\]/);
+    const other = await post(
+      encodeEnvelope(signEnvelope(IMAGE_METADATA_TYPE, bytesOf(sampleMetadata({ name: 'other-image' })), ada)),
+    );
+    assert.equal(other.status, 201, JSON.stringify(other.body));
+    assert.equal(other.body.image, 'other-image@1.2.0');
+    const after = await s.alice.request(gw.ListImages, g.agent.jid, {});
+    assert.deepEqual(
+      after.images.map((i) => [i.name, i.clouds]),
+      [
+        ['alma9-condor', ['cloud-a']],
+        ['other-image', []],
+      ],
+      'no online cloud maps other-image',
+    );
   });
 });

@@ -1,12 +1,13 @@
 /**
- * `cloudgate image publish`: sends signed image metadata to the gateway's image registry.
+ * `cloudgate image publish` sends signed image metadata to the gateway's image registry;
+ * `cloudgate images` lists the registry, with the clouds that have each image.
  * The envelope is checked to be one (DSSE, image-metadata payload type) before it is sent;
  * whether its signatures count is the gateway's decision, against the endorsers it trusts.
  */
 import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { decodeEnvelope, IMAGE_METADATA_TYPE } from '../../../images/index.js';
-import { UsageError } from '../client.js';
+import { UsageError, type ImageView } from '../client.js';
 import { connectionOptions, withClient, fail, type CommonOpts } from './run.js';
 
 function readEnvelope(file: string): string {
@@ -54,4 +55,20 @@ export function registerImagePublish(program: Command): void {
       };
     });
   });
+
+  connectionOptions(
+    program
+      .command('images')
+      .description(
+        "the gateway's image registry: signed metadata in short, and the online clouds that have each image",
+      ),
+  ).action(async (o: CommonOpts) => {
+    await withClient(o, async (gw) => {
+      const images = await gw.images();
+      return { json: { images }, text: images.length ? images.map(imageText).join('\n') : 'no images in the registry' };
+    });
+  });
 }
+
+export const imageText = (i: ImageView): string =>
+  `${i.name}@${i.version}  ${i.os} ${i.arch} ${i.format}  needs ${i.cores} cores, ${i.memory_mb} MB, ${i.disk_gb} GB  valid until ${i.valid_until}${i.deprecated ? `  DEPRECATED: ${i.deprecated}` : ''}\n    provides ${i.provides.join(', ') || 'nothing listed'}; on ${i.clouds.join(', ') || 'no online cloud'}`;

@@ -21,6 +21,7 @@ import type {
   EntryDeploymentView,
   EntryPairingView,
   PublishedImageView,
+  ImageView,
   MarketEntryView,
   MarketPageView,
   ClusterView,
@@ -192,6 +193,11 @@ export class GatewayClient {
   /** Publishes signed image metadata (an envelope's JSON text) to the gateway's image registry. */
   publishImage(envelope: string): Promise<PublishedImageView> {
     return this.request(gw.PublishImage, { envelope });
+  }
+
+  /** The gateway's image registry, with the clouds that have each image. */
+  async images(): Promise<ImageView[]> {
+    return (await this.request(gw.ListImages, {})).images;
   }
 
   async destroy(id: string): Promise<DeploymentView> {

@@ -24,6 +24,7 @@ export type CloneEntryView = ResponseOf<typeof gateway.CloneEntry>;
 export type EntryDeploymentView = ResponseOf<typeof gateway.DeployEntry>;
 export type EntryPairingView = ResponseOf<typeof gateway.PairEntry>;
 export type PublishedImageView = ResponseOf<typeof gateway.PublishImage>;
+export type ImageView = ResponseOf<typeof gateway.ListImages>['images'][number];
 
 /**
  * What `waitFor` can wait for: a deployment state, `ready` (every service at its wanted
