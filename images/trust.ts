@@ -30,13 +30,14 @@ export type TrustDecision =
 /**
  * `image` is the generic name asked for (undefined: whatever the metadata names);
  * `envelope` the text of its metadata envelope, or undefined when the site has none. The
- * reason of a refusal names the image and why.
+ * reason of a refusal names the image and why; `site` is who decides, as the reason says it.
  */
 export function decideTrust(
   image: string | undefined,
   envelope: string | undefined,
   policy: TrustPolicy,
   now: Date,
+  site = 'this cloud',
 ): TrustDecision {
   const no = (code: ImageErrorCode, why: string): TrustDecision => ({
     ok: false,
@@ -44,7 +45,7 @@ export function decideTrust(
     reason: `image${image === undefined ? '' : ` '${image}'`} refused: ${why}`,
   });
   if (image !== undefined && policy.refusedImages.has(image))
-    return no('CG_IMAGE_REFUSED', 'this cloud refuses the image');
+    return no('CG_IMAGE_REFUSED', `${site} refuses the image`);
   if (envelope === undefined) {
     return policy.allowUnsigned
       ? { ok: true, endorsers: [] }
@@ -62,21 +63,21 @@ export function decideTrust(
   } catch (err) {
     if (!(err instanceof ImageError)) throw err;
     const why: Partial<Record<ImageErrorCode, string>> = {
-      CG_IMAGE_UNKNOWN_KEY: `signed by no endorser this cloud trusts (${err.message})`,
+      CG_IMAGE_UNKNOWN_KEY: `signed by no endorser ${site} trusts (${err.message})`,
       CG_IMAGE_UNSIGNED: 'its metadata carries no signature',
     };
     return no(err.code as ImageErrorCode, why[err.code as ImageErrorCode] ?? err.message);
   }
   if (image === undefined && policy.refusedImages.has(metadata.name))
-    return no('CG_IMAGE_REFUSED', `this cloud refuses ${metadata.name}`);
+    return no('CG_IMAGE_REFUSED', `${site} refuses ${metadata.name}`);
   if (image !== undefined && metadata.name !== image)
     return no('CG_IMAGE_MISMATCH', `the signed metadata describes '${metadata.name}'`);
   if (policy.refusedImages.has(imageRef(metadata)))
-    return no('CG_IMAGE_REFUSED', `this cloud refuses ${imageRef(metadata)}`);
+    return no('CG_IMAGE_REFUSED', `${site} refuses ${imageRef(metadata)}`);
   const sum = [metadata.checksums.sha256, metadata.checksums.sha512].find(
     (s) => s !== undefined && policy.refusedChecksums.has(s),
   );
-  if (sum) return no('CG_IMAGE_REFUSED', `this cloud refuses its checksum ${sum.slice(0, 16)}…`);
+  if (sum) return no('CG_IMAGE_REFUSED', `${site} refuses its checksum ${sum.slice(0, 16)}…`);
   if (Date.parse(metadata.valid_until) <= now.getTime())
     return no('CG_IMAGE_EXPIRED', `metadata expired at ${metadata.valid_until}`);
   if (metadata.deprecated)

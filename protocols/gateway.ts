@@ -232,6 +232,77 @@ export const CloneEntry = defineRequest(NS_GATEWAY, 'clone-entry', {
   response: object({ context: optional(ContextView), cluster: optional(ClusterView) }),
 });
 
+/**
+ * Deploys a cluster entry as the sender's cluster of the same name: cloned on first use
+ * (`cloned`), reused while it is the same definition, refused (conflict) if the sender's
+ * cluster of that name is a different one.
+ */
+export const DeployEntry = defineRequest(NS_GATEWAY, 'deploy-entry', {
+  request: object({
+    id: id(),
+    counts: optional(intRecord({ max: 100, min: 0 })),
+    /** Passphrase for encrypted contexts (never stored). */
+    passphrase: optional(str({ max: 1024 })),
+  }),
+  response: object({ deployment: DeploymentView, cluster: ClusterView, cloned: bool() }),
+  timeoutMs: 60000,
+});
+
+/** A single-use pairing code for the context version a context entry published (never an encrypted one). */
+export const PairEntry = defineRequest(NS_GATEWAY, 'pair-entry', {
+  request: object({ id: id(), ttl_s: optional(int({ min: 30, max: 86400 })) }),
+  response: object({ code: str({ max: 64 }), expires: int(), context: str({ max: 128 }), version: int({ min: 1 }) }),
+});
+
+/**
+ * Publishes signed image metadata (a DSSE envelope, as JSON text) to the gateway's image
+ * registry. The gateway verifies it against the endorsers it trusts before reading it;
+ * a refusal is not-acceptable, its text ending with the reason's code ([CG_IMAGE_…]).
+ */
+export const PublishImage = defineRequest(NS_GATEWAY, 'publish-image', {
+  request: object({ envelope: text({ max: 64 * 1024 }) }),
+  response: object({
+    /** `name@version`. */
+    image: str({ max: 256 }),
+    valid_until: str({ max: 64 }),
+    /** Key ids (SHA-256 of the raw public key, hex) of the trusted endorsers who signed it. */
+    endorsers: list(str({ max: 64 }), { max: 32, itemName: 'keyid' }),
+    /** `name@version` of the metadata it replaced. */
+    replaced: optional(str({ max: 256 })),
+  }),
+});
+
+/**
+ * The gateway's image registry: each image's signed metadata in short, and the online
+ * clouds that map its generic name to an image of their own (from their presence).
+ */
+export const ListImages = defineRequest(NS_GATEWAY, 'images', {
+  iqType: 'get',
+  request: object({}),
+  response: object({
+    images: list(
+      object({
+        name: str({ max: 128 }),
+        version: str({ max: 64 }),
+        /** Family and version: `alma 9`. */
+        os: str({ max: 160 }),
+        arch: str({ max: 64 }),
+        format: str({ max: 64 }),
+        /** `name version` each. */
+        provides: list(str({ max: 160 }), { max: 100, itemName: 'app' }),
+        cores: int({ min: 0 }),
+        memory_mb: int({ min: 0 }),
+        disk_gb: int({ min: 0 }),
+        sha256: str({ max: 64 }),
+        valid_until: str({ max: 64 }),
+        deprecated: optional(str({ max: 1024 })),
+        clouds: list(str({ max: 128 }), { max: 1000, itemName: 'cloud' }),
+      }),
+      { max: 10000, itemName: 'image' },
+    ),
+  }),
+});
+
 export const ListClouds = defineRequest(NS_GATEWAY, 'clouds', {
   iqType: 'get',
   request: object({}),

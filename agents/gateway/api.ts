@@ -5,6 +5,7 @@
  */
 import type { Agent } from '../../core/index.js';
 import { gateway as proto } from '../../protocols/index.js';
+import { imageRef } from '../../images/index.js';
 import { toStanzaError } from './errors.js';
 import type { GatewayModel } from './model/index.js';
 import { formatProblem, type Service } from './service.js';
@@ -74,6 +75,24 @@ export function createApi(deps: { agent: Agent; model: GatewayModel; service: Se
     const c = market.clone(ctx.bare, q.id, q.name);
     return c.kind === 'cluster' ? { cluster: clusterView(c.cluster) } : { context: contextView(model, c.context) };
   });
+
+  agent.handle(proto.DeployEntry, async (q, ctx) => {
+    const r = await market.deploy(ctx.bare, q.id, { counts: q.counts, passphrase: q.passphrase });
+    return { deployment: deploymentView(model, r.deployment), cluster: clusterView(r.cluster), cloned: r.cloned };
+  });
+  agent.handle(proto.PairEntry, (q, ctx) => market.pair(ctx.bare, q.id, q.ttl_s));
+
+  agent.handle(proto.PublishImage, (q, ctx) => {
+    const p = service.images.publish(ctx.bare, q.envelope);
+    return {
+      image: imageRef(p.metadata),
+      valid_until: p.metadata.valid_until,
+      endorsers: p.endorsers.map((e) => e.keyid),
+      replaced: p.replaced,
+    };
+  });
+
+  agent.handle(proto.ListImages, (_q, ctx) => ({ images: service.images.list(ctx.bare) }));
 
   agent.handle(proto.ListClouds, (_q, ctx) => ({ clouds: service.clouds.list(ctx.bare) }));
 

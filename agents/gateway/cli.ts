@@ -1,7 +1,7 @@
 /**
  * The gateway's client commands for `cloudgate` (agents/cli.ts calls
  * registerClientCommands): deploy, status, scale, destroy, contexts, context, clusters,
- * cluster, clouds, whoami, pair, autoscale, market, publish, unpublish, vote, clone — each one session with the gateway through the client
+ * cluster, clouds, whoami, pair, autoscale, market, publish, unpublish, vote, clone, deploy-entry, pair-entry, image publish, images — each one session with the gateway through the client
  * library, `--json` for scripts, and exit codes that mean something.
  */
 import type { Command, CommanderError } from 'commander';
@@ -10,6 +10,7 @@ import { registerDeploymentCommands } from './cli/deployments.js';
 import { registerCatalogCommands } from './cli/catalog.js';
 import { registerAutoscaleCommands } from './cli/autoscale.js';
 import { registerMarketCommands } from './cli/market.js';
+import { registerImagePublish } from './cli/images.js';
 import { CONNECTION_HELP } from './cli/run.js';
 
 export {
@@ -30,6 +31,7 @@ export function registerClientCommands(program: Command): void {
   registerCatalogCommands(program);
   registerAutoscaleCommands(program);
   registerMarketCommands(program);
+  registerImagePublish(program);
   const mine = new Set([
     'deploy',
     'status',
@@ -48,6 +50,10 @@ export function registerClientCommands(program: Command): void {
     'unpublish',
     'vote',
     'clone',
+    'deploy-entry',
+    'pair-entry',
+    'image',
+    'images',
   ]);
   const help = `\n${CONNECTION_HELP}\n\n${EXIT_CODES_HELP}`;
   for (const cmd of program.commands) {

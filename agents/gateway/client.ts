@@ -26,6 +26,10 @@ export {
   type MarketEntryView,
   type MarketPageView,
   type CloneEntryView,
+  type EntryDeploymentView,
+  type EntryPairingView,
+  type PublishedImageView,
+  type ImageView,
 } from './client/types.js';
 export {
   GatewayUnreachableError,

@@ -1,12 +1,35 @@
 /** The marketplace resources (/market…) over the service's use cases. */
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { HttpProblem } from './http-problems.js';
 import * as S from './http-schemas.js';
 import type { App, RouteDeps } from './http.js';
-import { clusterView, contextView, marketEntryView } from './views.js';
+import { clusterView, contextView, deploymentView, marketEntryView } from './views.js';
 
 const problems = (...codes: number[]) => Object.fromEntries(codes.map((c) => [c, S.ProblemT]));
+const closed = { additionalProperties: false } as const;
+const EntryDeployBody = Type.Object(
+  {
+    counts: Type.Optional(Type.Record(Type.String({ maxLength: 128 }), Type.Integer({ minimum: 0, maximum: 100000 }))),
+    passphrase: Type.Optional(Type.String({ minLength: 1, maxLength: 1024 })),
+  },
+  closed,
+);
+const EntryDeployAnswer = Type.Object({ deployment: S.DeploymentT, cluster: S.ClusterT, cloned: Type.Boolean() });
+const EntryPairBody = Type.Object({ ttl_s: Type.Optional(Type.Integer({ minimum: 30, maximum: 86400 })) }, closed);
+const EntryPairAnswer = Type.Object({
+  code: Type.String(),
+  expires: Type.Integer(),
+  context: Type.String(),
+  version: Type.Integer(),
+});
+/** http-routes.ts's Idempotency-Key handling: a retried POST gets the first answer. */
+type Idempotent = (
+  req: FastifyRequest,
+  reply: FastifyReply,
+  who: string,
+  run: () => Promise<{ status: number; body: unknown; location?: string }>,
+) => Promise<FastifyReply>;
 /** A cursor is the next page's number, opaque to clients. */
 const cursorOf = (page: number) => Buffer.from(`p${page}`).toString('base64url');
 function pageOf(cursor: string | undefined): number {
@@ -16,7 +39,12 @@ function pageOf(cursor: string | undefined): number {
   return Number(m[1]);
 }
 
-export function addMarketRoutes(api: App, d: RouteDeps, user: (req: FastifyRequest) => Promise<string>): void {
+export function addMarketRoutes(
+  api: App,
+  d: RouteDeps,
+  user: (req: FastifyRequest) => Promise<string>,
+  idempotent: Idempotent,
+): void {
   const { service, model } = d;
   const market = service.market;
   api.get(
@@ -105,5 +133,41 @@ export function addMarketRoutes(api: App, d: RouteDeps, user: (req: FastifyReque
         .header('location', `/api/v1/contexts/${c.context.id}`)
         .send({ context: contextView(model, c.context) });
     },
+  );
+  api.post(
+    '/market/:id/deploy',
+    {
+      schema: {
+        summary:
+          'Deploy a cluster entry: as your cluster of its name, cloned on first use; 202 with the Location of the deployment (Idempotency-Key: a retry gets the first answer)',
+        params: S.IdParam,
+        body: EntryDeployBody,
+        response: { 202: EntryDeployAnswer, ...problems(400, 401, 403, 404, 409, 422) },
+      },
+    },
+    async (req, reply) => {
+      const me = await user(req);
+      return idempotent(req, reply, me, async () => {
+        const r = await market.deploy(me, req.params.id, req.body);
+        return {
+          status: 202,
+          body: { deployment: deploymentView(model, r.deployment), cluster: clusterView(r.cluster), cloned: r.cloned },
+          location: `/api/v1/deployments/${r.deployment.id}`,
+        };
+      });
+    },
+  );
+  api.post(
+    '/market/:id/pairing-code',
+    {
+      schema: {
+        summary:
+          'A single-use code that gives a running machine the context version a context entry published (not for encrypted entries)',
+        params: S.IdParam,
+        body: EntryPairBody,
+        response: { 201: EntryPairAnswer, ...problems(400, 401, 403, 404, 422, 429) },
+      },
+    },
+    async (req, reply) => reply.code(201).send(market.pair(await user(req), req.params.id, req.body.ttl_s)),
   );
 }

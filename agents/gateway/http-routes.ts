@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Type } from 'typebox';
 import { addAutoscaleRoutes } from './http-autoscale.js';
 import { addMarketRoutes } from './http-market.js';
+import { addImageRoutes } from './http-images.js';
 import { HttpProblem } from './http-problems.js';
 import * as S from './http-schemas.js';
 import { authenticate, type App, type RouteDeps } from './http.js';
@@ -493,7 +494,8 @@ export function addResourceRoutes(api: App, d: RouteDeps): void {
   );
 
   addAutoscaleRoutes(api, d, user);
-  addMarketRoutes(api, d, user);
+  addMarketRoutes(api, d, user, idempotent);
+  addImageRoutes(api, d, user);
 
   // ---- clouds and pairing --------------------------------------------------------------
   api.get(

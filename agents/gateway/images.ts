@@ -4,7 +4,8 @@
  * service may ask for an image by what it provides (`image = os:alma9,app:htcondor>=23`),
  * resolved to a name when the definition is stored, and a service whose flavor is below
  * its image's requirements is refused then, with both sides' numbers. Images the gateway
- * has no metadata for are left to the clouds.
+ * has no metadata for are left to the clouds. Envelopes published to the gateway
+ * (image-publish.ts) join the registry at once and are kept in its metadata_dir.
  */
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -21,20 +22,36 @@ import {
   type ImageMetadata,
 } from '../../images/index.js';
 import { flavorName } from './allocator.js';
+import { imagePublisher, type ImagePublish } from './image-publish.js';
 import { flavorSize, type ClusterDef, type ServiceDef } from './model/index.js';
 
 export interface ImageRegistry {
+  /** What the registry holds now, one entry per generic name. */
   readonly images: readonly ImageMetadata[];
   /** `def` with image queries resolved to names; ConfigInvalidError listing every problem. */
   checkCluster(def: ClusterDef, file: string): ClusterDef;
+  /** Adds or replaces the metadata of `m.name`; the one it replaced, if any. */
+  add(m: ImageMetadata): ImageMetadata | undefined;
+  /** Set when the registry was loaded from a directory: verifies and stores a published envelope (image-publish.ts). */
+  readonly publish?: ImagePublish;
 }
 
-export function imageRegistry(images: readonly ImageMetadata[]): ImageRegistry {
-  const byName = new Map(images.map((m) => [m.name, m]));
-  const known = () => images.map(imageRef).join(', ') || 'none';
+export function imageRegistry(initial: readonly ImageMetadata[], publish?: ImagePublish): ImageRegistry {
+  const byName = new Map(initial.map((m) => [m.name, m]));
+  const all = () => [...byName.values()];
+  const known = () => all().map(imageRef).join(', ') || 'none';
   return Object.freeze({
-    images,
+    get images() {
+      return all();
+    },
+    add(m: ImageMetadata) {
+      const before = byName.get(m.name);
+      byName.set(m.name, m);
+      return before;
+    },
+    ...(publish ? { publish } : {}),
     checkCluster(def: ClusterDef, file: string): ClusterDef {
+      const images = all();
       const issues: ConfigIssue[] = [];
       const services = def.services.map((s): ServiceDef => {
         const issue = (key: string, message: string) =>
@@ -94,16 +111,29 @@ export function loadImageRegistry(o: {
     allowUnsigned: false,
   };
   const images: ImageMetadata[] = [];
+  const registry = (): ImageRegistry => {
+    let r: ImageRegistry | undefined;
+    const publish = imagePublisher({
+      policy,
+      dir: o.metadataDir,
+      log: o.log,
+      registry: () => r!,
+      ...(o.now ? { now: () => o.now! } : {}),
+    });
+    r = imageRegistry(images, publish);
+    return r;
+  };
   for (const n of names) {
     const d = decideTrust(
       n.slice(0, -'.json'.length),
       readFileSync(join(o.metadataDir, n), 'utf8'),
       policy,
       o.now ?? new Date(),
+      'this gateway',
     );
     if (d.ok && d.metadata) images.push(d.metadata);
     else if (!d.ok) o.log.warn({ file: n, code: d.code }, `image metadata not used: ${d.reason}`);
   }
   o.log.info({ images: images.map(imageRef) }, 'image metadata');
-  return imageRegistry(images);
+  return registry();
 }

@@ -243,6 +243,7 @@ export function createGateway(o: GatewayOptions): Gateway {
     autoscale,
     market,
     ...(pairer ? { pairing: pairer.createCode, pairingClaims: pairer } : {}),
+    ...(o.images ? { images: o.images } : {}),
   });
   createApi({ agent, model, service });
   addChatCommands({ agent, model, service, events: publisher.events });

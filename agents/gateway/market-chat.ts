@@ -1,4 +1,4 @@
-/** Chat commands of the marketplace (market.ts): publish, unpublish, market, vote, clone. */
+/** Chat commands of the marketplace (market.ts): publish, unpublish, market, vote, clone, deploy-entry, pair-entry. */
 import { ChatError, type Agent } from '../../core/index.js';
 import type { Access } from './access.js';
 import { flagValue as str, named } from './chat-args.js';
@@ -95,6 +95,42 @@ export function addMarketChat({
       return c.kind === 'cluster'
         ? `Cloned ${id} into your cluster ${c.cluster.name} (services: ${c.cluster.definition.services.map((s) => s.name).join(', ')}); 'deploy ${c.cluster.name}' starts it.`
         : `Cloned ${id} into your context ${c.context.name} (${c.context.id}).`;
+    },
+  });
+
+  chat.add({
+    name: 'deploy-entry',
+    usage: 'deploy-entry <entry> [--<service> N]… [--passphrase P]',
+    summary: 'deploy a cluster from the marketplace (as your cluster of its name, cloned on first use)',
+    allow,
+    run: async (a, ctx) => {
+      const id = a.positional[0];
+      if (!id || a.positional.length > 1) throw new ChatError('name one marketplace entry');
+      const counts: Record<string, number> = {};
+      let passphrase: string | undefined;
+      for (const [k, v] of Object.entries(a.flags)) {
+        if (v === true) throw new ChatError(`--${k} needs a value`);
+        if (k === 'passphrase') passphrase = v;
+        else if (/^\d{1,6}$/.test(v)) counts[k] = Number(v);
+        else throw new ChatError(`--${k} must be a whole number of instances, not '${v.slice(0, 16)}'`);
+      }
+      const r = await market.deploy(ctx.bare, id, { counts, ...(passphrase !== undefined ? { passphrase } : {}) });
+      return `${r.cloned ? `Cloned ${id} into your cluster ${r.cluster.name}; d` : `D`}eployment ${r.deployment.id} of ${r.cluster.name} started. 'status ${r.deployment.id}' shows it, PubSub node deployments/${r.deployment.id} has every event.`;
+    },
+  });
+
+  chat.add({
+    name: 'pair-entry',
+    usage: 'pair-entry <entry> [--ttl seconds]',
+    summary: 'a single-use code that gives a running machine the context of a marketplace entry',
+    allow,
+    run: (a, ctx) => {
+      const id = a.positional[0];
+      if (!id || a.positional.length > 1) throw new ChatError('name one marketplace entry');
+      const ttl = str(a.flags.ttl, 'ttl');
+      if (ttl !== undefined && !/^\d{1,5}$/.test(ttl)) throw new ChatError('--ttl must be a number of seconds');
+      const p = market.pair(ctx.bare, id, ttl === undefined ? undefined : Number(ttl));
+      return `Pairing code for ${p.context} v${p.version}: ${p.code} (single use, expires ${new Date(p.expires * 1000).toISOString()}).`;
     },
   });
 }

@@ -7,8 +7,7 @@
  * Entries show only what was written for them, never a context's content; a clone of an
  * encrypted version stays encrypted under its owner's passphrase.
  *
- * Its tables are created here if missing rather than in the numbered migrations, so this
- * module can be added or left out without renumbering anyone's schema.
+ * Its tables come from the gateway's numbered migrations (model/schema.ts).
  */
 import { randomBytes } from 'node:crypto';
 import type { Db } from '../../core/index.js';
@@ -22,35 +21,6 @@ import {
   type ContextInfo,
   type GatewayModel,
 } from './model/index.js';
-
-const TABLES = `
-  CREATE TABLE IF NOT EXISTS market_entries (
-    id TEXT PRIMARY KEY,
-    owner TEXT NOT NULL,
-    kind TEXT NOT NULL CHECK (kind IN ('context', 'cluster')),
-    context_id TEXT REFERENCES contexts(id) ON DELETE CASCADE,
-    context_version INTEGER,
-    -- a cluster entry keeps the definition as it was published, as a context entry keeps its version
-    cluster_ini TEXT,
-    name TEXT NOT NULL,
-    summary TEXT NOT NULL,
-    description TEXT NOT NULL,
-    encrypted INTEGER NOT NULL,
-    created_at INTEGER NOT NULL,
-    UNIQUE (context_id, context_version)
-  );
-  CREATE TABLE IF NOT EXISTS market_tags (
-    entry_id TEXT NOT NULL REFERENCES market_entries(id) ON DELETE CASCADE,
-    tag TEXT NOT NULL,
-    PRIMARY KEY (entry_id, tag)
-  );
-  CREATE TABLE IF NOT EXISTS market_votes (
-    entry_id TEXT NOT NULL REFERENCES market_entries(id) ON DELETE CASCADE,
-    voter TEXT NOT NULL,
-    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
-    at INTEGER NOT NULL,
-    PRIMARY KEY (entry_id, voter)
-  );`;
 
 export interface MarketEntry {
   readonly id: string;
@@ -95,7 +65,7 @@ interface Row {
 }
 
 const TAG = /^[a-z0-9][a-z0-9_.-]{0,31}$/;
-const SELECT = `SELECT e.*, coalesce((SELECT sum(value) FROM market_votes v WHERE v.entry_id = e.id), 0) AS rank,
+const SELECT = `SELECT e.*, e.rowid AS seq, coalesce((SELECT sum(value) FROM market_votes v WHERE v.entry_id = e.id), 0) AS rank,
   (SELECT count(*) FROM market_votes v WHERE v.entry_id = e.id) AS votes,
   (SELECT group_concat(tag, ' ') FROM (SELECT tag FROM market_tags t WHERE t.entry_id = e.id ORDER BY tag)) AS tags
   FROM market_entries e`;
@@ -146,7 +116,6 @@ export function createMarket({
   isAdmin: (jid: string) => boolean;
   now?: () => number;
 }) {
-  db.exec(TABLES);
   const get = (id: string): MarketEntry | undefined => {
     const r = db.prepare(`${SELECT} WHERE e.id = ?`).get(id) as Row | undefined;
     return r && toEntry(r);
@@ -159,6 +128,9 @@ export function createMarket({
 
   return {
     get,
+    /** A cluster entry's definition as it was published (undefined for a context entry). */
+    definition: (id: string): string | undefined =>
+      (db.prepare('SELECT cluster_ini FROM market_entries WHERE id = ?').pluck().get(id) as string | null) ?? undefined,
     /**
      * Publishes one of the user's own contexts (by name or id) at its newest version, or
      * with `cluster` one of the user's cluster definitions as it is now.
@@ -230,7 +202,7 @@ export function createMarket({
         throw new ForbiddenError(`market entry ${id} was published by ${e.owner}`);
       db.prepare('DELETE FROM market_entries WHERE id = ?').run(id);
     },
-    /** Ordered by rank, then the most recent first; `page` counts from 1. */
+    /** Ordered by rank, then the most recent first (in the order published, within one millisecond); `page` counts from 1. */
     search(text: string, opts: { page?: number; perPage?: number } = {}): MarketPage {
       const q = parseQuery(text);
       const where: string[] = [];
@@ -258,7 +230,7 @@ export function createMarket({
         .pluck()
         .get(...args) as number;
       const rows = db
-        .prepare(`SELECT * FROM (${SELECT}${filter}) ORDER BY rank DESC, created_at DESC, id LIMIT ? OFFSET ?`)
+        .prepare(`SELECT * FROM (${SELECT}${filter}) ORDER BY rank DESC, created_at DESC, seq DESC LIMIT ? OFFSET ?`)
         .all(...args, perPage, (page - 1) * perPage) as Row[];
       return Object.freeze({
         entries: Object.freeze(rows.map(toEntry)),

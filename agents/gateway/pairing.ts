@@ -125,12 +125,17 @@ export interface PairingModule extends AgentModule {
   /** The owner's codes of the last day, newest first: context, times, and who claimed each. */
   recent(owner: string): PairedCode[];
   redeem(code: string): Promise<Redeemed>;
-  /** A new code for `owner`'s context (the caller is authorized by the service layer first). */
+  /**
+   * A new code for `owner`'s context (the caller is authorized by the service layer first);
+   * with `shared`, `ref` is the id of a context whose version a marketplace entry shares
+   * with every user, so `owner` need not be able to read the context otherwise.
+   */
   createCode(
     owner: string,
     ref: string,
     version: number | undefined,
     ttlS: number | undefined,
+    shared?: boolean,
   ): { code: string; expires: number };
 }
 
@@ -161,8 +166,14 @@ export function pairing(o: PairingOptions): PairingModule {
   let http: Server | undefined;
   let url = '';
 
-  const createCode = (owner: string, ref: string, version: number | undefined, ttlS: number | undefined) => {
-    const info = model.contexts.resolve(ref, owner);
+  const createCode = (
+    owner: string,
+    ref: string,
+    version: number | undefined,
+    ttlS: number | undefined,
+    shared = false,
+  ) => {
+    const info = shared ? model.contexts.get(ref) : model.contexts.resolve(ref, owner);
     if (!info) throw notFound(`no context '${ref}' that ${owner} may read`);
     const v = model.contexts.version(info.id, version ?? info.latest);
     if (!v) throw notFound(`context '${info.name}' has no version ${version}`);

@@ -31,11 +31,15 @@ import {
   type Visibility,
 } from './model/index.js';
 import type { Market } from './market.js';
+import type { ImageRegistry } from './images.js';
+import type { PublishedImage } from './image-publish.js';
+import { StanzaError } from '../../protocols/index.js';
 import { marketUseCases } from './market-service.js';
 import type { Operations } from './operations.js';
 import { createContextChecker, formatProblem, type ContextProblem } from './context-check.js';
 import type { CloudView } from './wire.js';
 import { cloudViews } from './views.js';
+import { imageViews, type ImageView } from './image-views.js';
 
 export interface WhoAmI {
   jid: string;
@@ -84,11 +88,13 @@ export interface AutoscaleRequest {
   policy?: string;
 }
 
+/** `shared`: `ref` is a context id whose version a marketplace entry shares (pairing.ts). */
 export type CreatePairingCode = (
   owner: string,
   ref: string,
   version: number | undefined,
   ttlS: number | undefined,
+  shared?: boolean,
 ) => PairingAnswer;
 
 /** A code as its owner sees it later: never the code itself (only its hash is kept). */
@@ -118,6 +124,8 @@ export function createService(deps: {
   pairing?: CreatePairingCode;
   /** The codes an owner issued and which machine claimed each (pairing.ts). */
   pairingClaims?: PairingClaims;
+  /** The image registry ([images] in the gateway INI), when there is one. */
+  images?: ImageRegistry;
 }) {
   const { model, access, texts, ops, clouds, pairing, autoscale } = deps;
   const cloudReads = createCloudReads({ clouds, access, model });
@@ -241,7 +249,31 @@ export function createService(deps: {
     },
 
     /** The marketplace of shared contexts and cluster definitions (market-service.ts). */
-    market: marketUseCases(deps.market, authorize),
+    market: marketUseCases(deps.market, authorize, {
+      model,
+      deploy: (user, req) => ops.deploy(user, req),
+      ...(pairing ? { pair: (owner, id, version, ttlS) => pairing(owner, id, version, ttlS, true) } : {}),
+    }),
+
+    images: {
+      /** Verifies and adds signed image metadata (image-publish.ts); not-acceptable with the reason otherwise. */
+      publish(caller: string, envelope: string): PublishedImage {
+        const me = authorize(caller);
+        const publish = deps.images?.publish;
+        if (!publish)
+          throw new StanzaError(
+            'item-not-found',
+            'this gateway has no image registry ([images] endorsers and metadata_dir in its INI)',
+            'not-found',
+          );
+        return publish(me, envelope);
+      },
+      /** The registry's images, each with the online clouds that map its name (none without a registry). */
+      list(caller: string): ImageView[] {
+        authorize(caller);
+        return imageViews(deps.images?.images ?? [], clouds);
+      },
+    },
 
     clouds: {
       list(caller: string): CloudView[] {

@@ -66,3 +66,14 @@ export function deployForm(
 <h2>Services of ${chosen.name}</h2><ul class="services">${fields}</ul>${pass}
 <p><button>Deploy ${chosen.name}</button></p></form>`;
 }
+
+/** `worker=2, web=3` as counts (the marketplace's deploy form); an Error naming the bad part otherwise. */
+export function parseCounts(text: string): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const part of text.split(/[,\s]+/).filter(Boolean)) {
+    const m = /^([A-Za-z0-9_.-]{1,128})=(\d{1,6})$/.exec(part);
+    if (!m) throw new Error(`counts: "${part}" is not service=number`);
+    out[m[1]!] = Number(m[2]);
+  }
+  return out;
+}

@@ -32,7 +32,7 @@ export interface PageUser {
 /** The layout: a header with the user and a logout form, then `body`. */
 export function page(title: string, body: Html, user?: PageUser): string {
   const nav = user
-    ? html`<nav><a href="/web/">Deployments</a> <a href="/web/deploy">Deploy</a> <a href="/web/contexts">Contexts</a> <a href="/web/clusters">Clusters</a> <a href="/web/clouds">Clouds</a> <a href="/web/pairing">Pairing</a>${user.admin ? html` <a href="/web/admin">Admin</a>` : html``}
+    ? html`<nav><a href="/web/">Deployments</a> <a href="/web/deploy">Deploy</a> <a href="/web/contexts">Contexts</a> <a href="/web/clusters">Clusters</a> <a href="/web/market">Marketplace</a> <a href="/web/clouds">Clouds</a> <a href="/web/pairing">Pairing</a>${user.admin ? html` <a href="/web/admin">Admin</a>` : html``}
 <form method="post" action="/web/logout" class="inline"><input type="hidden" name="csrf" value="${user.csrf}"><span class="who">${user.jid}</span> <button>Log out</button></form></nav>`
     : html``;
   return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">

@@ -19,12 +19,13 @@ import { addAdminPages } from './web-admin.js';
 import { addCloudPages } from './web-clouds.js';
 import { addClusterPages } from './web-clusters.js';
 import { addContextPages } from './web-contexts.js';
-import { countsFromForm, deployForm, needsPassphrase } from './web-deploy.js';
+import { countsFromForm, deployForm, needsPassphrase, parseCounts } from './web-deploy.js';
 import { addWebAutoscaleRoutes, autoscaleSection } from './web-autoscale.js';
 import { html, page, type Html } from './web-html.js';
 import type { WebKit } from './web-kit.js';
 import { addPairingPages } from './web-pairing.js';
 import { dashboardPage, deploymentPage, destroyPage, loginPage } from './web-pages.js';
+import { addMarketPages } from './web-market.js';
 import {
   cookies,
   LOGIN_COOKIE,
@@ -304,6 +305,7 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   const kit: WebKit = { send, need, needPost, failure, pageError };
   for (const pages of [addContextPages, addClusterPages, addCloudPages, addPairingPages, addAdminPages])
     pages(web, d, kit);
+  addMarketPages(web, { service, send, need, needPost, failure, parseCounts });
 }
 
 function errorPage(message: string): Html {

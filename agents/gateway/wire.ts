@@ -23,4 +23,5 @@ export type ContextView = ResponseOf<typeof gateway.PutContext>['context'];
 export type ClusterView = ResponseOf<typeof gateway.PutCluster>['cluster'];
 export type MarketEntryView = ResponseOf<typeof gateway.Publish>['entry'];
 export type CloudView = ResponseOf<typeof gateway.ListClouds>['clouds'][number];
+export type ImageView = ResponseOf<typeof gateway.ListImages>['images'][number];
 export type DeploymentEventItem = EventOf<typeof gateway.DeploymentEvent>;

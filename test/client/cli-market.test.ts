@@ -10,8 +10,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Gateway } from '../../agents/gateway/index.js';
+import { loadJwtKey, mintToken } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
-import { CONTEXT, engineSuite, startGateway } from '../gateway/harness.js';
+import { CONTEXT, clusterIni, engineSuite, startGateway } from '../gateway/harness.js';
 
 const cliJs = join(fileURLToPath(new URL('../../../', import.meta.url)), 'dist', 'agents', 'cli.js');
 
@@ -112,5 +113,67 @@ describe('cloudgate market, publish, vote, clone, unpublish against a real gatew
     assert.equal(un.code, 0, un.stderr);
     assert.equal(g.market.get(entry.id), undefined);
     assert.equal((await cli(['clone', entry.id], carl)).code, 4, 'not found once unpublished');
+  });
+
+  test('deploy-entry deploys a published cluster as the user\u2019s copy; pair-entry makes a code; bad input exits 2', async () => {
+    const key = await loadJwtKey(s.t.server.info.jwtKeyFile);
+    const g2 = await startGateway(s.t, {
+      dir: s.dir,
+      clouds: [],
+      user: 'gateway2',
+      dbName: 'gateway2.db',
+      pairing: {
+        mint: (jid) => mintToken(key, jid, 600),
+        httpPort: 0,
+        domain: s.t.host,
+        server: `${s.t.server.info.ip}:${s.t.server.info.c2sPort}`,
+      },
+    });
+    s.running.push(g2);
+    const env2 = (user: string) => ({ ...env(user), CLOUDGATE_GATEWAY: g2.agent.jid });
+    await s.alice.request(gw.PutContext, g2.agent.jid, {
+      name: 'condor',
+      body: CONTEXT,
+      visibility: undefined,
+      passphrase: undefined,
+    });
+    await s.alice.request(gw.PutCluster, g2.agent.jid, { definition: clusterIni({ name: 'pool' }) });
+    const pub = async (what: { context?: string; cluster?: string }) =>
+      (
+        await s.alice.request(gw.Publish, g2.agent.jid, {
+          ...what,
+          summary: 'shared',
+          description: undefined,
+          tags: undefined,
+        })
+      ).entry.id;
+    const ctxEntry = await pub({ context: 'condor' });
+    const poolEntry = await pub({ cluster: 'pool' });
+    const carl = env2('carl');
+
+    const d = await cli(['deploy-entry', poolEntry, '--count', 'worker=3'], carl);
+    assert.equal(d.code, 0, d.stderr);
+    assert.match(
+      d.stdout,
+      // This gateway has no clouds: the deployment may have failed its placement already.
+      new RegExp(`^cloned ${poolEntry} into your cluster pool\\ndeployment (d-\\S+) of pool: (pending|failed)$`, 'm'),
+    );
+    const again = await cli(['deploy-entry', poolEntry, '--json'], carl);
+    assert.equal(again.code, 0, again.stderr);
+    const r = JSON.parse(again.stdout) as { cloned: boolean; cluster: { owner: string }; deployment: { id: string } };
+    assert.deepEqual([r.cloned, r.cluster.owner], [false, `carl@${s.t.host}`]);
+    assert.equal(g2.model.deployments.require(r.deployment.id).owner, `carl@${s.t.host}`);
+    assert.equal((await cli(['deploy-entry', poolEntry, '--count', 'worker'], carl)).code, 2);
+    const ctxDeploy = await cli(['deploy-entry', ctxEntry], carl);
+    assert.notEqual(ctxDeploy.code, 0);
+    assert.match(ctxDeploy.stderr, /is a context: clone it/);
+
+    const p = await cli(['pair-entry', ctxEntry, '--ttl', '120'], carl);
+    assert.equal(p.code, 0, p.stderr);
+    assert.match(p.stdout, /^pairing code for condor v1: [0-9A-Z]{4}(-[0-9A-Z]{4}){3} \(single use, expires /m);
+    assert.equal((await cli(['pair-entry', ctxEntry, '--ttl', '5'], carl)).code, 2);
+    const cl = await cli(['pair-entry', poolEntry], carl);
+    assert.notEqual(cl.code, 0);
+    assert.match(cl.stderr, /is a cluster: deploy it/);
   });
 });

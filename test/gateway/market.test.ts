@@ -5,34 +5,12 @@
  */
 import { describe, test, before } from 'node:test';
 import assert from 'node:assert/strict';
-import { Element } from 'ltx';
 import type { Gateway } from '../../agents/gateway/index.js';
 import type { Agent } from '../../core/index.js';
+import { Chatter } from './chatter.js';
 import { gateway as gw, StanzaError } from '../../protocols/index.js';
 import { makeAgent } from '../helpers/agents.js';
-import { engineSuite, startGateway, until } from './harness.js';
-
-/** A person typing chat commands (no reply marker, so the gateway treats them as commands). */
-class Chatter {
-  readonly lines: string[] = [];
-  constructor(
-    readonly agent: Agent,
-    readonly to: () => string,
-  ) {
-    agent.conn.on('stanza', (el: Element) => {
-      if (el.is('message') && el.attrs.type === 'chat' && el.getChildText('body'))
-        this.lines.push(el.getChildText('body')!);
-    });
-  }
-
-  async say(text: string, expect: RegExp): Promise<string> {
-    const from = this.lines.length;
-    const m = new Element('message', { to: this.to(), type: 'chat' });
-    m.c('body').t(text);
-    await this.agent.conn.send(m);
-    return until(`a reply to '${text}' matching ${expect}`, () => this.lines.slice(from).find((l) => expect.test(l)));
-  }
-}
+import { engineSuite, startGateway } from './harness.js';
 
 const WORKER = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = htcondor-worker\n';
 const WEB = '[amiconfig]\nplugins = environment\n\n[environment]\nROLE = web\n';

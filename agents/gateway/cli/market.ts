@@ -1,7 +1,8 @@
-/** `market`, `publish`, `unpublish`, `vote`, `clone`: the marketplace from the command line. */
+/** `market`, `publish`, `unpublish`, `vote`, `clone`, `deploy-entry`, `pair-entry`: the marketplace from the command line. */
 import type { Command } from 'commander';
 import { UsageError, type MarketEntryView } from '../client.js';
 import { connectionOptions, withClient, fail, type CommonOpts } from './run.js';
+import { parseCount, parseCounts, passphraseFrom } from './deployments.js';
 
 export function entryText(e: MarketEntryView): string {
   const what = e.kind === 'cluster' ? '(cluster)' : `v${e.version}`;
@@ -127,6 +128,60 @@ export function registerMarketCommands(program: Command): void {
         ? `cloned ${id} into your cluster ${c.cluster.name} (services: ${c.cluster.services.join(', ')})`
         : `cloned ${id} into your context ${c.context!.name} (${c.context!.id})`;
       return { json: c, text };
+    });
+  });
+
+  connectionOptions(
+    program
+      .command('deploy-entry')
+      .description('deploy a cluster from the marketplace, as your cluster of its name (cloned on first use)')
+      .argument('<entry>', 'marketplace entry id of a cluster')
+      .option(
+        '--count <service=n>',
+        'initial count of a scalable service (repeatable)',
+        (v: string, p: string[] = []) => [...p, v],
+      )
+      .option('--passphrase-env <VAR>', 'environment variable holding the passphrase of encrypted contexts'),
+  ).action(async (id: string, o: CommonOpts & { count?: string[]; passphraseEnv?: string }) => {
+    let counts: Record<string, number>;
+    let passphrase: string | undefined;
+    try {
+      counts = parseCounts(o.count);
+      passphrase = passphraseFrom(o.passphraseEnv);
+    } catch (err) {
+      fail(o, err);
+    }
+    await withClient(o, async (gw) => {
+      const r = await gw.deployEntry(id, { counts, passphrase });
+      const d = r.deployment;
+      return {
+        json: r,
+        text: `${r.cloned ? `cloned ${id} into your cluster ${r.cluster.name}\n` : ''}deployment ${d.id} of ${d.cluster}: ${d.state}\nfollow it with: cloudgate status ${d.id}`,
+      };
+    });
+  });
+
+  connectionOptions(
+    program
+      .command('pair-entry')
+      .description('a single-use code that gives a running machine the context version a marketplace entry published')
+      .argument('<entry>', 'marketplace entry id of a context')
+      .option('--ttl <seconds>', 'how long the code is valid (30-86400)'),
+  ).action(async (id: string, o: CommonOpts & { ttl?: string }) => {
+    let ttlS: number | undefined;
+    try {
+      ttlS = o.ttl === undefined ? undefined : parseCount(o.ttl, '--ttl');
+      if (ttlS !== undefined && (ttlS < 30 || ttlS > 86400))
+        throw new UsageError(`--ttl: between 30 and 86400 seconds, got ${ttlS}`);
+    } catch (err) {
+      fail(o, err);
+    }
+    await withClient(o, async (gw) => {
+      const p = await gw.pairEntry(id, { ttlS });
+      return {
+        json: p,
+        text: `pairing code for ${p.context} v${p.version}: ${p.code} (single use, expires ${new Date(p.expires * 1000).toISOString()})`,
+      };
     });
   });
 }

@@ -18,6 +18,10 @@ import { waitFor, type WaitOptions } from './wait.js';
 import type {
   AutoscalePolicyView,
   CloneEntryView,
+  EntryDeploymentView,
+  EntryPairingView,
+  PublishedImageView,
+  ImageView,
   MarketEntryView,
   MarketPageView,
   ClusterView,
@@ -170,6 +174,30 @@ export class GatewayClient {
   /** Copies a marketplace entry into a context (or cluster definition) of yours. */
   async cloneEntry(id: string, name?: string): Promise<CloneEntryView> {
     return this.request(gw.CloneEntry, { id, name });
+  }
+
+  /** Deploys a cluster entry as your cluster of its name (cloned on first use). */
+  async deployEntry(
+    id: string,
+    o: { counts?: Record<string, number>; passphrase?: string } = {},
+  ): Promise<EntryDeploymentView> {
+    const counts = o.counts && Object.keys(o.counts).length ? o.counts : undefined;
+    return this.request(gw.DeployEntry, { id, counts, passphrase: o.passphrase });
+  }
+
+  /** A single-use pairing code for the context version a context entry published. */
+  pairEntry(id: string, o: { ttlS?: number } = {}): Promise<EntryPairingView> {
+    return this.request(gw.PairEntry, { id, ttl_s: o.ttlS });
+  }
+
+  /** Publishes signed image metadata (an envelope's JSON text) to the gateway's image registry. */
+  publishImage(envelope: string): Promise<PublishedImageView> {
+    return this.request(gw.PublishImage, { envelope });
+  }
+
+  /** The gateway's image registry, with the clouds that have each image. */
+  async images(): Promise<ImageView[]> {
+    return (await this.request(gw.ListImages, {})).images;
   }
 
   async destroy(id: string): Promise<DeploymentView> {

@@ -21,6 +21,10 @@ export type AutoscalePolicyView = ResponseOf<typeof gateway.Autoscale>['policies
 export type MarketEntryView = ResponseOf<typeof gateway.Publish>['entry'];
 export type MarketPageView = ResponseOf<typeof gateway.MarketSearch>;
 export type CloneEntryView = ResponseOf<typeof gateway.CloneEntry>;
+export type EntryDeploymentView = ResponseOf<typeof gateway.DeployEntry>;
+export type EntryPairingView = ResponseOf<typeof gateway.PairEntry>;
+export type PublishedImageView = ResponseOf<typeof gateway.PublishImage>;
+export type ImageView = ResponseOf<typeof gateway.ListImages>['images'][number];
 
 /**
  * What `waitFor` can wait for: a deployment state, `ready` (every service at its wanted

@@ -160,6 +160,39 @@ export const GATEWAY_MIGRATIONS: readonly Migration[] = [
     PRIMARY KEY (deployment_id, service)
   ) WITHOUT ROWID;
   `,
+  // The marketplace (market.ts): entries (a context version, or a cluster definition as it
+  // was published), their tags and one vote per user. IF NOT EXISTS only because gateways
+  // before this migration created the same tables when the marketplace started; their
+  // rows are kept as they are.
+  `
+  CREATE TABLE IF NOT EXISTS market_entries (
+    id TEXT PRIMARY KEY,
+    owner TEXT NOT NULL,
+    kind TEXT NOT NULL CHECK (kind IN ('context', 'cluster')),
+    context_id TEXT REFERENCES contexts(id) ON DELETE CASCADE,
+    context_version INTEGER,
+    cluster_ini TEXT,
+    name TEXT NOT NULL,
+    summary TEXT NOT NULL,
+    description TEXT NOT NULL,
+    encrypted INTEGER NOT NULL,
+    created_at INTEGER NOT NULL,
+    UNIQUE (context_id, context_version)
+  );
+  CREATE TABLE IF NOT EXISTS market_tags (
+    entry_id TEXT NOT NULL REFERENCES market_entries(id) ON DELETE CASCADE,
+    tag TEXT NOT NULL,
+    PRIMARY KEY (entry_id, tag)
+  );
+  CREATE TABLE IF NOT EXISTS market_votes (
+    entry_id TEXT NOT NULL REFERENCES market_entries(id) ON DELETE CASCADE,
+    voter TEXT NOT NULL,
+    value INTEGER NOT NULL CHECK (value IN (-1, 1)),
+    at INTEGER NOT NULL,
+    PRIMARY KEY (entry_id, voter)
+  );
+  CREATE INDEX IF NOT EXISTS market_tags_tag ON market_tags(tag);
+  `,
 ];
 
 /** Opens (creating or migrating) the gateway database; ':memory:' for tests. */
