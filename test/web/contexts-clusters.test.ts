@@ -347,7 +347,7 @@ describe('contexts and cluster definitions in a real browser', { timeout: 600_00
 
         // The deploy form offers it.
         await page.getByRole('link', { name: 'Deploy', exact: true }).click();
-        assert.equal(await page.locator(`#cluster option[value="${name}"]`).count(), 1);
+        assert.equal(await page.locator(`#pick-cluster option[value="${name}"]`).count(), 1);
         await page.goto(`${web}clusters`);
         await fitsWidth(page, screen.width);
         await shot(page, screen.name, 'clusters');
@@ -391,8 +391,10 @@ describe('contexts and cluster definitions in a real browser', { timeout: 600_00
 
       await page.getByRole('link', { name: 'Deploy', exact: true }).click();
       await page.getByLabel('Cluster definition').selectOption('formed');
+      await page.getByRole('button', { name: 'Choose' }).click();
+      await page.waitForURL(/\/web\/deploy\?cluster=formed$/);
       await page.getByLabel(/Passphrase/).fill(PASSPHRASE);
-      await page.getByRole('button', { name: 'Deploy' }).click();
+      await page.getByRole('button', { name: 'Deploy formed' }).click();
       await page.waitForURL(/\/web\/deployments\/[^/]+$/);
       const id = decodeURIComponent(page.url().split('/').pop()!);
       await page
