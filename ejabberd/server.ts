@@ -214,7 +214,7 @@ export class EjabberdServer {
   private erlArgs(): string[] {
     const { info } = this;
     return [
-      '-sname',
+      longNames(info.node) ? '-name' : '-sname',
       info.node,
       '+K',
       'true',
@@ -406,8 +406,10 @@ export class EjabberdServer {
     const { info } = this;
     const sys = erlangSystem();
     const ctlArgs = [
-      '-sname',
-      `ctl${randomBytes(4).toString('hex')}@localhost`,
+      // A node with a dotted host (a real host's name) takes long names, and so its callers.
+      ...(longNames(info.node)
+        ? ['-name', `ctl${randomBytes(4).toString('hex')}@127.0.0.1`]
+        : ['-sname', `ctl${randomBytes(4).toString('hex')}@localhost`]),
       '-hidden',
       '-erl_epmd_port',
       String(info.distPort),
@@ -560,4 +562,9 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Erlang short names cannot carry a dotted host (xmpp1.example.org, an address): those take -name. */
+function longNames(node: string): boolean {
+  return node.slice(node.indexOf('@') + 1).includes('.');
 }

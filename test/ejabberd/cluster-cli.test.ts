@@ -1,7 +1,8 @@
 /**
  * `cloudgate ejabberd start --cluster` and `--join`: two project-local servers on one
  * machine form a cluster as an operator would form one across two hosts (the second
- * takes the first's secrets from its directory); bad cluster options are usage errors
+ * takes the first's secrets from its directory; dotted node hosts, as real hosts have,
+ * take Erlang long names); bad cluster options are usage errors
  * that name the problem.
  */
 import { test, after } from 'node:test';
@@ -41,9 +42,20 @@ const ports = async () => ['--c2s-port', String(await freePort()), '--component-
 
 test("a second server joins the first one's cluster with --join", { timeout: 240_000 }, async () => {
   const tag = randomBytes(3).toString('hex');
-  const one = await cg(['ejabberd', 'start', '--dir', d1, ...(await ports()), '--cluster', '--node-name', `cga${tag}`]);
+  const one = await cg([
+    'ejabberd',
+    'start',
+    '--dir',
+    d1,
+    ...(await ports()),
+    '--cluster',
+    '--node-name',
+    `cga${tag}`,
+    '--node-host',
+    '127.0.0.1',
+  ]);
   assert.equal(one.code, 0, one.out);
-  assert.match(one.out, new RegExp(`cluster cga${tag}@localhost$`, 'm'));
+  assert.match(one.out, new RegExp(`cluster cga${tag}@127\\.0\\.0\\.1$`, 'm'));
   const info1 = EjabberdServer.load(d1).info;
 
   const two = await cg([
@@ -54,13 +66,15 @@ test("a second server joins the first one's cluster with --join", { timeout: 240
     ...(await ports()),
     '--node-name',
     `cgb${tag}`,
+    '--node-host',
+    '127.0.0.1',
     '--share-from',
     d1,
     '--join',
     `${info1.node}:${info1.distPort}`,
   ]);
   assert.equal(two.code, 0, two.out);
-  const nodes = [`cga${tag}@localhost`, `cgb${tag}@localhost`].sort();
+  const nodes = [`cga${tag}@127.0.0.1`, `cgb${tag}@127.0.0.1`].sort();
   const listed = /cluster (.*)$/m.exec(two.out)?.[1].split(' ').sort();
   assert.deepEqual(listed, nodes, two.out);
   // The same cookie on both, still private to the server's user; never on a command line.
