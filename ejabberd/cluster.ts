@@ -10,7 +10,7 @@
  *   into <dir>/ebin, reads the peers file (conf/peers.eterm), and a node it does not
  *   list is taken to listen on this node's own port (one node per host).
  */
-import { copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { execFile } from 'node:child_process';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -55,7 +55,7 @@ export function shareSecrets(from: string, to: string): void {
       throw new EjabberdError(`${dst} differs from ${src}: a node joining a cluster must not have secrets of its own`);
     }
     copyFileSync(src, dst);
-    writeFileSync(dst, readFileSync(dst), { mode });
+    chmodSync(dst, mode);
   }
 }
 
