@@ -9,6 +9,7 @@ import { randomBytes } from 'node:crypto';
 import type { Command } from 'commander';
 import { EjabberdServer, EjabberdError } from '../ejabberd/index.js';
 import { CloudgateError, iniAccount, stopOnSignals, writeIniPassword, type RunAgent } from '../core/index.js';
+import { clusterOptions, clusterPrepareOptions, joinIfAsked, type ClusterCliOptions } from './runtime-cluster.js';
 
 const agentsDir = dirname(fileURLToPath(import.meta.url));
 
@@ -47,7 +48,7 @@ export function registerCoreCommands(program: Command): void {
 
   const ej = program.command('ejabberd').description('a project-local ejabberd (own config, spool, logs and ports)');
   const dirOpt = ['-d, --dir <dir>', 'server directory', 'var/ejabberd'] as const;
-  ej.command('start')
+  clusterOptions(ej.command('start'))
     .option(...dirOpt)
     .option('--host <domain>', 'XMPP domain', 'localhost')
     .option('--c2s-port <port>', 'client port', '15222')
@@ -62,16 +63,19 @@ export function registerCoreCommands(program: Command): void {
       'gateway and cloud agent JIDs (or a host for all its accounts): they alone create PubSub nodes and are not shaped',
     )
     .action(
-      async (o: {
-        dir: string;
-        host: string;
-        c2sPort: string;
-        componentPort: string;
-        component?: string[];
-        jwtHost?: string[];
-        agent?: string[];
-      }) => {
+      async (
+        o: {
+          dir: string;
+          host: string;
+          c2sPort: string;
+          componentPort: string;
+          component?: string[];
+          jwtHost?: string[];
+          agent?: string[];
+        } & ClusterCliOptions,
+      ) => {
         try {
+          const { join: joinNode, ...cluster } = clusterPrepareOptions(o);
           const components = (o.component ?? []).map((c) => {
             const [domain, secret] = c.split('=');
             if (!domain || !secret)
@@ -102,13 +106,15 @@ export function registerCoreCommands(program: Command): void {
             components,
             extraHosts,
             agents: o.agent,
+            ...cluster,
           });
           await s.start({ detached: true });
+          const clusterLine = await joinIfAsked(s, joinNode);
           const keys = Object.entries(s.info.hostJwtKeyFiles)
             .map(([h, f]) => `, ${h} JWT key ${f}`)
             .join('');
           console.log(
-            `ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, CA ${s.info.certFile}${keys}, agents (create PubSub nodes, unshaped) ${o.agent?.join(' ') || 'none: name them with --agent'}`,
+            `ejabberd started in ${dir}: c2s ${s.info.ip}:${s.info.c2sPort}, components ${s.info.componentPort}, CA ${s.info.certFile}${keys}, agents (create PubSub nodes, unshaped) ${o.agent?.join(' ') || 'none: name them with --agent'}${clusterLine}`,
           );
           console.log(
             `${o.host} takes passwords only: give each agent its account with 'cloudgate ejabberd account --config <its ini>'`,
@@ -167,6 +173,9 @@ export function registerCoreCommands(program: Command): void {
             c2sPort: s.info.c2sPort,
             componentPort: s.info.componentPort,
             host: s.info.host,
+            ...(s.info.cluster && st.running
+              ? { node: s.info.node, cluster: await s.clusterNodes().catch(() => []) }
+              : {}),
           }),
         );
         process.exit(st.running ? 0 : 3);

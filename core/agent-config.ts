@@ -4,7 +4,7 @@
  * file the operator gave it (`jwt_key`), or with a ready token (`token`).
  */
 import { readFileSync } from 'node:fs';
-import { section, str, jid, path, hostPort, enumOf, int } from './config.js';
+import { section, str, jid, path, hostPort, hostPortList, enumOf, int } from './config.js';
 import { ConfigError } from './errors.js';
 import { loadJwtKey, mintToken } from './jwt.js';
 import type { XmppOptions } from './agent.js';
@@ -14,6 +14,8 @@ export const xmppSection = section({
   jid: jid(),
   mode: enumOf(['client', 'component'] as const, { default: 'client' }),
   server: hostPort({ default: '127.0.0.1:5222', defaultPort: 5222 }),
+  /** The nodes of an ejabberd cluster, tried in turn; `server` is ignored when this is set. */
+  servers: hostPortList({ optional: true, defaultPort: 5222 }),
   password: str({ optional: true, secret: true }),
   token: str({ optional: true, secret: true }),
   jwt_key: path({ optional: true }),
@@ -35,6 +37,7 @@ type XmppSection = {
   jid: string;
   mode: 'client' | 'component';
   server: { host: string; port: number };
+  servers?: ReadonlyArray<{ host: string; port: number }>;
   password?: string;
   token?: string;
   jwt_key?: string;
@@ -45,11 +48,14 @@ type XmppSection = {
 
 /** Turns a validated [xmpp] section into connection options (minting a token if asked). */
 export async function xmppOptions(x: XmppSection, file: string): Promise<XmppOptions> {
-  const service = `xmpp://${x.server.host}:${x.server.port}`;
+  const url = (s: { host: string; port: number }) =>
+    `xmpp://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
+  const services = (x.servers?.length ? x.servers : [x.server]).map(url);
+  const service = services[0];
   const ca = x.ca ? readCa(x.ca, file) : undefined;
   if (x.mode === 'component') {
     if (!x.password) throw new ConfigError(`${file} [xmpp] password: required for a component (the component secret)`);
-    return { kind: 'component', service, domain: x.jid, password: x.password, ca };
+    return { kind: 'component', service, services, domain: x.jid, password: x.password, ca };
   }
   const at = x.jid.indexOf('@');
   if (at < 1) throw new ConfigError(`${file} [xmpp] jid: '${x.jid}' must be user@domain for a client`);
@@ -60,14 +66,26 @@ export async function xmppOptions(x: XmppSection, file: string): Promise<XmppOpt
     throw new ConfigError(
       `${file} [xmpp]: set exactly one of password, token, jwt_key (found ${given.length ? given.join(', ') : 'none'})`,
     );
-  if (x.password) return { kind: 'client', service, domain, username, password: x.password, ca, resource: x.resource };
+  if (x.password)
+    return { kind: 'client', service, services, domain, username, password: x.password, ca, resource: x.resource };
   if (x.token)
-    return { kind: 'client', service, domain, username, password: x.token, isToken: true, ca, resource: x.resource };
+    return {
+      kind: 'client',
+      service,
+      services,
+      domain,
+      username,
+      password: x.token,
+      isToken: true,
+      ca,
+      resource: x.resource,
+    };
   const key = await loadJwtKey(x.jwt_key!);
   const mint = async () => (await mintToken(key, `${username}@${domain}`, x.token_ttl_s)).token;
   return {
     kind: 'client',
     service,
+    services,
     domain,
     username,
     password: await mint(),

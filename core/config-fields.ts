@@ -244,6 +244,34 @@ export function hostPort<const O extends Common<string | HostPort> & { defaultPo
 }
 
 /**
+ * A list of host:port entries separated by commas (the nodes of a cluster); an entry
+ * that does not parse is named by its position and text.
+ */
+export function hostPortList<const O extends Common<string> & { defaultPort?: number } = {}>(
+  opts?: O,
+): Field<readonly HostPort[], Present<O>> {
+  const one = hostPort({ defaultPort: opts?.defaultPort });
+  return field(
+    'hostPortList',
+    (raw, ctx) => {
+      const entries = raw.split(',').map((e) => e.trim());
+      if (entries.length === 1 && entries[0] === '') throw new FieldProblem('expected host:port, host:port, ...');
+      return Object.freeze(
+        entries.map((e, i) => {
+          if (e === '') throw new FieldProblem(`entry ${i + 1} is empty (expected host:port, host:port, ...)`);
+          try {
+            return one.convert(e, ctx);
+          } catch (err) {
+            throw new FieldProblem(`entry ${i + 1} '${e}': ${(err as Error).message}`);
+          }
+        }),
+      );
+    },
+    opts,
+  );
+}
+
+/**
  * Validates a JID (RFC 7622 address syntax, without full PRECIS profiles) and returns it
  * with localpart and domainpart lower-cased, as ejabberd compares them; the resource keeps
  * its case. Throws CloudgateError CG_INVALID_JID.

@@ -31,6 +31,7 @@ export {
   duration,
   path,
   hostPort,
+  hostPortList,
   normalizeJid,
   nearest,
   FieldProblem,

@@ -13,6 +13,7 @@ import { xml } from '@xmpp/client-core';
 import { createClient } from './xmpp/client.js';
 import { createComponent } from './xmpp/component.js';
 import { backoffDelay, sleep, type BackoffOptions } from './backoff.js';
+import { ServerRotation } from './servers.js';
 import { CloudgateError, StanzaTooLargeError, overLimit } from './errors.js';
 
 const NS_SM = 'urn:xmpp:sm:3';
@@ -29,6 +30,11 @@ export interface ConnectionOptions {
   kind: 'client' | 'component';
   /** xmpp://host:port */
   service: string;
+  /**
+   * The nodes of a cluster, xmpp://host:port each, tried in turn when the current one
+   * cannot be reached (see servers.ts); `service` alone when absent.
+   */
+  services?: string[];
   /** Client: the account's domain. Component: the component's own domain. */
   domain: string;
   username?: string;
@@ -95,12 +101,14 @@ export class Connection extends EventEmitter {
   /** While logging in: restarted by every element from the server. */
   private stallTimer: NodeJS.Timeout | undefined;
   readonly window: number;
+  private readonly servers: ServerRotation;
   jid = '';
 
   constructor(readonly options: ConnectionOptions) {
     super();
     this.window = options.window ?? 8192;
     const o = options;
+    this.servers = new ServerRotation(o.services?.length ? o.services : [o.service], o.backoff);
     this.entity =
       o.kind === 'client'
         ? createClient({
@@ -147,11 +155,16 @@ export class Connection extends EventEmitter {
   get status(): string {
     return this.entity.status;
   }
+  /** The server the session is on (or the next login attempt goes to). */
+  get service(): string {
+    return this.servers.current;
+  }
 
   private setOnline(resumed: boolean, jid: string): void {
     this.attempting?.resolve();
     this.online = true;
     this.attempt = 0;
+    this.servers.succeeded();
     this.jid = jid || this.jid;
     for (const w of this.waitingOnline.splice(0)) w.resolve();
     this.checkDrain();
@@ -196,13 +209,17 @@ export class Connection extends EventEmitter {
           this.abort.abort();
           await this.entity.stop().catch(() => {});
           throw new ConnectionError(
-            `cannot log in to ${this.options.service} as ${this.who()}: ${describe(err)}`,
+            `cannot log in to ${this.servers.current} as ${this.who()}: ${describe(err)}`,
             permanent,
             { cause: err },
           );
         }
-        const d = backoffDelay(attempt, this.options.backoff);
-        this.options.log.warn({ attempt: attempt + 1, delayMs: d, reason: describe(err) }, 'connect failed, retrying');
+        const failedOn = this.servers.current;
+        const d = this.servers.failed();
+        this.options.log.warn(
+          { attempt: attempt + 1, delayMs: d, server: failedOn, next: this.servers.current, reason: describe(err) },
+          'connect failed, retrying',
+        );
         await sleep(d, this.abort.signal);
       }
     }
@@ -219,7 +236,9 @@ export class Connection extends EventEmitter {
    * that hangs up or stalls mid-login cannot leave the reconnect loop waiting forever.
    */
   private async connectOpen(): Promise<void> {
-    const { service, domain } = this.entity.options;
+    const { domain } = this.entity.options;
+    const service = this.servers.current;
+    this.entity.options.service = service;
     let timer: NodeJS.Timeout | undefined;
     this.lastInput = '';
     const online = new Promise<void>((resolve, reject) => {
@@ -295,8 +314,10 @@ export class Connection extends EventEmitter {
   }
 
   private async reconnectAttempts(): Promise<void> {
+    // The first attempt goes back to the same server, where the stream may still resume.
+    let d = backoffDelay(0, this.options.backoff);
     while (!this.stopping && !this.online) {
-      const d = backoffDelay(this.attempt++, this.options.backoff);
+      this.attempt++;
       await sleep(d, this.abort.signal);
       if (this.stopping || this.online) return;
       // A half-closed stream (a stream error before the socket closed) is closed first:
@@ -308,7 +329,12 @@ export class Connection extends EventEmitter {
         await this.connectOpen();
         return;
       } catch (err) {
-        this.options.log.warn({ attempt: this.attempt, reason: describe(err) }, 'reconnect failed');
+        const failedOn = this.servers.current;
+        d = this.servers.failed();
+        this.options.log.warn(
+          { attempt: this.attempt, server: failedOn, next: this.servers.current, delayMs: d, reason: describe(err) },
+          'reconnect failed',
+        );
         if (isPermanent(err)) {
           this.emit('fatal', err);
           return;

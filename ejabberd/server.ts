@@ -19,6 +19,7 @@ import { erlangSystem } from './system.js';
 import { freePort, portInUse, canConnect, listenerOwnedBy } from './ports.js';
 import { EjabberdError } from './errors.js';
 import { checkReachable, chownTree, makeCertificate, writeCookie, writeJwk } from './files.js';
+import { addPeer, clusterDistArgs, compileEpmd, shareSecrets, type PeerNode } from './cluster.js';
 
 const execFileP = promisify(execFile);
 
@@ -54,6 +55,19 @@ export interface ServerOptions {
   logLevel?: 'critical' | 'error' | 'warning' | 'info' | 'debug';
   /** Erlang short node name; defaults to a unique one. */
   nodeName?: string;
+  /** The node's host name (default localhost); across hosts, one the peers resolve. */
+  nodeHost?: string;
+  /** The address Erlang distribution listens on (default 127.0.0.1); across hosts, the cluster network's. */
+  distIp?: string;
+  /**
+   * A node that can form or join a cluster (see cluster.ts): its distribution finds peers
+   * through conf/peers.eterm rather than assuming they share its port.
+   */
+  cluster?: boolean;
+  /** A prepared node's directory whose cookie, certificate and JWT keys this node shares. */
+  shareFrom?: string;
+  /** Peers on this machine (their distribution ports differ from this node's). */
+  peers?: PeerNode[];
   startTimeoutMs?: number;
 }
 
@@ -67,6 +81,8 @@ export interface ServerInfo {
   componentPort: number;
   distPort: number;
   node: string;
+  distIp?: string;
+  cluster?: boolean;
   /** The operator's key; it logs in to the main host only where `operatorJwt` is true. */
   jwtKeyFile: string;
   operatorJwt?: boolean;
@@ -117,6 +133,9 @@ export class EjabberdServer {
     const sys = erlangSystem();
     const conf = join(dir, 'conf');
     for (const d of [dir, conf, join(dir, 'spool'), join(dir, 'logs')]) mkdirSync(d, { recursive: true, mode: 0o750 });
+    if (opts.distIp !== undefined && !/^\d{1,3}(\.\d{1,3}){3}$/.test(opts.distIp))
+      throw new EjabberdError(`distribution address '${opts.distIp}': expected an IPv4 address such as 10.0.0.5`);
+    if (opts.shareFrom) shareSecrets(resolve(opts.shareFrom), dir);
     if (sys.runAs) checkReachable(dir, sys.runAs);
 
     const certFile = join(conf, 'server.pem');
@@ -141,7 +160,9 @@ export class EjabberdServer {
       c2sPort: opts.c2sPort || (await freePort(ip)),
       componentPort: opts.componentPort || (await freePort(ip)),
       distPort: opts.distPort || (await freePort(ip)),
-      node: `${opts.nodeName ?? `cg${process.pid}x${randomBytes(3).toString('hex')}`}@localhost`,
+      node: `${opts.nodeName ?? `cg${process.pid}x${randomBytes(3).toString('hex')}`}@${opts.nodeHost ?? 'localhost'}`,
+      distIp: opts.distIp,
+      cluster: opts.cluster === true || (opts.peers?.length ?? 0) > 0 || undefined,
       jwtKeyFile,
       operatorJwt: opts.operatorJwt === true,
       hostJwtKeyFiles,
@@ -175,6 +196,10 @@ export class EjabberdServer {
     // Erlang resolves names through this file; an empty one means the system resolver.
     writeFileSync(join(conf, 'inetrc'), '{lookup, [file, native]}.\n{host,{127,0,0,1}, ["localhost"]}.\n');
     writeFileSync(join(dir, 'server.json'), JSON.stringify(info, null, 2), { mode: 0o600 });
+    if (info.cluster) {
+      await compileEpmd(dir);
+      for (const p of opts.peers ?? []) addPeer(dir, p);
+    }
     if (sys.runAs) chownTree(dir, sys.runAs.uid, sys.runAs.gid);
     return new EjabberdServer(info);
   }
@@ -189,7 +214,7 @@ export class EjabberdServer {
   private erlArgs(): string[] {
     const { info } = this;
     return [
-      '-sname',
+      longNames(info.node) ? '-name' : '-sname',
       info.node,
       '+K',
       'true',
@@ -200,9 +225,8 @@ export class EjabberdServer {
       '0',
       '-kernel',
       'inet_dist_use_interface',
-      '{127,0,0,1}',
-      '-erl_epmd_port',
-      String(info.distPort),
+      `{${(info.distIp ?? '127.0.0.1').split('.').join(',')}}`,
+      ...(info.cluster ? clusterDistArgs(info.dir, info.distPort) : ['-erl_epmd_port', String(info.distPort)]),
       '-start_epmd',
       'false',
       '-mnesia',
@@ -382,8 +406,10 @@ export class EjabberdServer {
     const { info } = this;
     const sys = erlangSystem();
     const ctlArgs = [
-      '-sname',
-      `ctl${randomBytes(4).toString('hex')}@localhost`,
+      // A node with a dotted host (a real host's name) takes long names, and so its callers.
+      ...(longNames(info.node)
+        ? ['-name', `ctl${randomBytes(4).toString('hex')}@127.0.0.1`]
+        : ['-sname', `ctl${randomBytes(4).toString('hex')}@localhost`]),
       '-hidden',
       '-erl_epmd_port',
       String(info.distPort),
@@ -415,6 +441,49 @@ export class EjabberdServer {
         { cause: err },
       );
     }
+  }
+
+  /**
+   * Joins the cluster of `node` (ejabberd's join_cluster: this node's Mnesia data is
+   * replaced by copies of the cluster's tables) and resolves once both list each other.
+   */
+  async joinCluster(node: string, timeoutMs = 60000): Promise<void> {
+    if (!this.info.cluster)
+      throw new EjabberdError(`the ejabberd in ${this.dir} was not prepared as a cluster node (cluster option)`);
+    try {
+      await this.ctl('join_cluster', node);
+    } catch (err) {
+      throw new EjabberdError(`joining ${node} from ${this.info.node}: ${(err as Error).message}`, '', { cause: err });
+    }
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const nodes = await this.clusterNodes().catch(() => [] as string[]);
+      // join_cluster restarts ejabberd on this node: its listeners come back after the copy.
+      if (nodes.includes(node) && nodes.includes(this.info.node) && (await canConnect(this.info.c2sPort, this.info.ip)))
+        return;
+      if (Date.now() > deadline)
+        throw new EjabberdError(
+          `${this.info.node} did not list ${node} in its cluster within ${timeoutMs} ms`,
+          this.logTail(),
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** The nodes of this node's cluster (ejabberdctl list_cluster), itself included. */
+  async clusterNodes(): Promise<string[]> {
+    const out = await this.ctl('list_cluster');
+    return out
+      .split(/\s+/)
+      .map((n) => n.replace(/^'|'$/g, ''))
+      .filter(Boolean);
+  }
+
+  /** Tells this node where a peer on the same machine listens (see cluster.ts). */
+  addPeer(peer: PeerNode): void {
+    addPeer(this.dir, peer);
+    const sys = erlangSystem();
+    if (sys.runAs) chownTree(join(this.dir, 'conf'), sys.runAs.uid, sys.runAs.gid);
   }
 
   /** Registers an account; fails if it exists. The password never appears in a process's arguments. */
@@ -493,4 +562,9 @@ function alive(pid: number): boolean {
   } catch {
     return false;
   }
+}
+
+/** Erlang short names cannot carry a dotted host (xmpp1.example.org, an address): those take -name. */
+function longNames(node: string): boolean {
+  return node.slice(node.indexOf('@') + 1).includes('.');
 }

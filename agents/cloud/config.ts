@@ -68,6 +68,8 @@ export const cloudSchema = {
     xmpp_domain: conf.str({ pattern: /^[a-z0-9]([a-z0-9.-]*[a-z0-9])?$/ }),
     jwt_key: conf.path(),
     server: conf.hostPort({ defaultPort: 5222 }),
+    /** The nodes of an ejabberd cluster, which the instances try in turn (instead of server). */
+    servers: conf.hostPortList({ optional: true, defaultPort: 5222 }),
     ca: conf.path({ optional: true }),
     pubsub: conf.str({ optional: true }),
     token_ttl: conf.duration({ min: 60_000, default: '1h' }),
@@ -113,6 +115,8 @@ export interface CloudConfig {
     readonly domain: string;
     readonly jwtKey: string;
     readonly server: { host: string; port: number };
+    /** A cluster's nodes, in the order the instances try them. */
+    readonly servers?: ReadonlyArray<{ host: string; port: number }>;
     readonly ca?: string;
     readonly pubsub?: string;
     /** Life of a renewed login token, and of the one in user-data (only minutes: see userdata.ts). */
@@ -198,6 +202,7 @@ function toCloudConfig(raw: CloudFile, file: string): CloudConfig {
       domain: inst.xmpp_domain,
       jwtKey: inst.jwt_key,
       server: inst.server,
+      servers: inst.servers,
       ca,
       pubsub: inst.pubsub,
       tokenTtlS: Math.round(inst.token_ttl / 1000),

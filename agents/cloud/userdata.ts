@@ -59,8 +59,10 @@ export async function buildUserData(
   const { token, expires } = await t.bootstrap(jid);
   const i = config.instances;
   const allow = [...new Set([...req.allow, req.requester])];
+  const hostPort = (s: { host: string; port: number }) => `${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
   const lines: Array<[string, string | number | undefined]> = [
-    ['server', `${i.server.host.includes(':') ? `[${i.server.host}]` : i.server.host}:${i.server.port}`],
+    ['server', hostPort(i.server)],
+    ['servers', i.servers?.length ? i.servers.map(hostPort).join(', ') : undefined],
     ['domain', i.domain],
     ['jid', jid],
     ['token', token],

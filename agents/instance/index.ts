@@ -105,14 +105,17 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
   const identity = new Identity(cg, o.instanceId ?? env.CLOUDGATE_INSTANCE_ID ?? cg.instanceId ?? cg.jid.split('@')[0]);
   const life = new Lifecycle();
   const db = openStore(o.stateDb ?? underRoot(root, STATE_DB), []);
-  const server = cg.server ?? { host: cg.domain, port: 5222 };
+  const url = (s: { host: string; port: number }) =>
+    `xmpp://${s.host.includes(':') ? `[${s.host}]` : s.host}:${s.port}`;
+  const services = (cg.servers ?? [cg.server ?? { host: cg.domain, port: 5222 }]).map(url);
   const agent = new Agent({
     kind: 'instance',
     log: baseLog,
     db,
     trusted: (bare) => identity.trusts(bare),
     xmpp: {
-      service: `xmpp://${server.host.includes(':') ? `[${server.host}]` : server.host}:${server.port}`,
+      service: services[0],
+      services,
       domain: cg.jid.split('@')[1].split('/')[0],
       username: cg.jid.split('@')[0],
       password: token.token,

@@ -101,7 +101,7 @@ export function createClient(o: ClientOptions): XmppClient {
     async (authenticate: (c: unknown, m: string) => Promise<void>, mechanisms: string[]) => {
       // RFC 6120 §13.8: a password (even as SCRAM, which an eavesdropper can attack offline)
       // or a token goes only over TLS; a server that offered no STARTTLS gets nothing.
-      if (!entity.isSecure() && !(o.insecureLoopback && loopbackService(o.service))) {
+      if (!entity.isSecure() && !(o.insecureLoopback && loopbackService(entity.options.service))) {
         throw new EncryptionRequiredError(
           `refusing SASL on an unencrypted stream to ${o.service}: the server did not offer STARTTLS`,
         );

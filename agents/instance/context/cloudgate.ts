@@ -4,6 +4,7 @@
  *
  *   [cloudgate]
  *   server = xmpp.example.org:5222      host[:port] or [v6addr]:port; port defaults to 5222
+ *   servers = n1.example.org:5222, n2.example.org:5222   a cluster's nodes, tried in turn (instead of server)
  *   domain = i.cloud-a.example.org      XMPP host of this instance (defaults to jid's domain)
  *   jid = vm-42@i.cloud-a.example.org   this instance's identity (required)
  *   token = eyJ...                      login token (JWT), a secret: never logged
@@ -32,6 +33,8 @@ import { textValue, type Section, type SectionPosition } from './section.js';
 
 export interface CloudgateSection {
   readonly server?: { readonly host: string; readonly port: number };
+  /** The nodes of an ejabberd cluster, in the order to try them (replaces `server`). */
+  readonly servers?: ReadonlyArray<{ readonly host: string; readonly port: number }>;
   readonly domain: string;
   readonly jid: string;
   readonly token?: string;
@@ -53,6 +56,7 @@ export interface CloudgateSection {
 
 export const CLOUDGATE_KEYS: readonly string[] = [
   'server',
+  'servers',
   'domain',
   'jid',
   'token',
@@ -128,6 +132,18 @@ export function parseCloudgate(section: Section, pos: SectionPosition): Cloudgat
       ? undefined
       : (parseServer(serverText) ?? fail('server', `expected host:port, got ${JSON.stringify(serverText)}`));
 
+  const serversText = str('servers');
+  const servers =
+    serversText === undefined
+      ? undefined
+      : serversText
+          .split(/[\s,]+/)
+          .filter(Boolean)
+          .map(
+            (t, i) => parseServer(t) ?? fail('servers', `entry ${i + 1}: expected host:port, got ${JSON.stringify(t)}`),
+          );
+  if (servers?.length === 0) fail('servers', 'expected host:port, host:port, ...');
+
   const ca = str('ca');
   if (ca !== undefined && !ca.includes('-----BEGIN CERTIFICATE-----'))
     fail('ca', 'expected PEM text (-----BEGIN CERTIFICATE-----) on continuation lines');
@@ -146,6 +162,7 @@ export function parseCloudgate(section: Section, pos: SectionPosition): Cloudgat
   const ps = str('pubsub');
   return Object.freeze({
     server: server ? Object.freeze(server) : undefined,
+    servers: servers ? Object.freeze(servers.map((s) => Object.freeze(s))) : undefined,
     domain,
     jid,
     token: str('token'),

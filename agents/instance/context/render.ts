@@ -27,6 +27,7 @@ export function renderCloudgate(cg: CloudgateSection): string {
       'server',
       cg.server.host.includes(':') ? `[${cg.server.host}]:${cg.server.port}` : `${cg.server.host}:${cg.server.port}`,
     );
+  if (cg.servers) put('servers', cg.servers.map(hostPortText).join(', '));
   put('token', cg.token);
   put('token_expires', cg.tokenExpires);
   if (cg.allow.length) put('allow', cg.allow.join(' '));
@@ -75,4 +76,8 @@ export function sectionText(text: string, name: string): string | undefined {
 export function withCloudgate(text: string, cg: CloudgateSection): string {
   const body = withoutSection(text, 'cloudgate').replace(/\n*$/, '\n');
   return `${body}\n${renderCloudgate(cg)}`;
+}
+
+function hostPortText(s: { host: string; port: number }): string {
+  return s.host.includes(':') ? `[${s.host}]:${s.port}` : `${s.host}:${s.port}`;
 }
