@@ -16,8 +16,17 @@ import { loadavg } from 'node:os';
 import { defineRequest, defineMessage, object, int, str } from '../protocols/index.js';
 import type { Agent, AgentEvent } from '../core/index.js';
 import { withServer, machine, round, progress, Counter, type Bench } from './lib.js';
-import { cpuMeter, settle, stockPair, stockRate, stockRtt, type Rate, type StockPair } from './lib/stock-pair.js';
-import { tailed, type TailedRtt } from './lib/tail.js';
+import {
+  cpuMeter,
+  settle,
+  stockPair,
+  stockRate,
+  stockRtt,
+  tailed,
+  type Rate,
+  type StockPair,
+  type TailedRtt,
+} from './lib/index.js';
 
 const NS = 'urn:cloudgate:bench:1';
 const Echo = defineRequest(NS, 'echo', {

@@ -33,3 +33,16 @@ export {
   type DeployFiles,
 } from './deploy-files.js';
 export { driverBaseline, removeAll, type Baseline } from './baseline.js';
+export {
+  stockPair,
+  stockRate,
+  stockRtt,
+  settle,
+  cpuMeter,
+  type StockPair,
+  type StockServer,
+  type Pacing,
+  type Rate,
+  type Rtt,
+} from './stock-pair.js';
+export { tailed, type Tail, type TailedRtt } from './tail.js';

@@ -7,7 +7,7 @@
  */
 import { after, before, test } from 'node:test';
 import assert from 'node:assert/strict';
-import { stockPair, stockRate, stockRtt, type StockPair } from '../../bench/lib/stock-pair.js';
+import { stockPair, stockRate, stockRtt, type StockPair } from '../../bench/lib/index.js';
 import { startEjabberd, type TestServer } from '../helpers/ejabberd.js';
 
 let t: TestServer;
