@@ -1,13 +1,17 @@
 /**
- * agents: N real instance agents (agents/instance, in this process: each with its own
- * root directory, SQLite state, XMPP session and JWT identity from the instance host's
- * key) log in to one ejabberd at once, paced; a collector agent watches them through
- * presence and broadcasts a typed request (InstanceStatus) to all of them.
+ * agents: N real instance agents (agents/instance, its in-process factory, spread over
+ * --processes processes: one process cannot hold more than a few thousand open sessions
+ * and SQLite files within its open-file limit) each with its own root directory, SQLite
+ * state, XMPP session and JWT identity from the instance host's key, log in to one
+ * ejabberd at once, paced; a collector agent watches them through presence, broadcasts a
+ * typed request (InstanceStatus) to all of them, and publishes PubSub items they all
+ * subscribed to.
  *  login_seconds   first login started → every agent seen ready by the collector
  *  online          agents the collector saw ready (of `agents`)
  *  fanout_ms       one InstanceStatus to every agent at once → every reply in (first
  *                  round), with p50/p99 over `rounds` rounds and per-reply latencies
- *  peak memory     this process (all agents and the collector) and ejabberd's Erlang VM
+ *  broadcast_ms    one PubSub item published → the last agent received it, p50 of rounds
+ *  memory          the fleet's processes and ejabberd's Erlang VM, per agent
  *  disconnects     sessions lost by any agent during the run
  * The baseline is the same storm and fan-out at --baseline agents (default 10), run first
  * against the same server: baseline_* show what a thousand cost beyond a few.
@@ -16,19 +20,20 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
-import { Agent, mintToken, type AgentEvent } from '../core/index.js';
+import { Agent, mintToken, sleep, type AgentEvent } from '../core/index.js';
 import { machine, percentile, progress, round, type Bench } from './lib.js';
 import {
   collector,
   countingLogger,
   ownCpuS,
-  ownMemory,
   outcome,
-  startFleet,
+  startProcFleet,
+  Broadcast,
   topCounts,
   withEjabberd,
   type BenchEjabberd,
   type Collector,
+  type ProcFleet,
   type Result,
 } from './lib/index.js';
 
@@ -41,7 +46,11 @@ interface Opts {
   rounds: number;
   timeout: number;
   heartbeat: number;
+  processes?: number;
 }
+
+/** Agents per fleet process by default: sockets plus SQLite files stay far below 20,000 open files. */
+const PER_PROCESS = 2500;
 
 export const bench: Bench = {
   name: 'agents',
@@ -53,6 +62,7 @@ export const bench: Bench = {
     rounds: 'fan-out rounds (default 5)',
     heartbeat: 'heartbeat interval of each agent in seconds (default 30)',
     timeout: 'seconds before the whole run gives up (default 600)',
+    processes: `processes the agents are spread over (default one per ${PER_PROCESS})`,
   },
   run: (f) =>
     run({
@@ -62,6 +72,7 @@ export const bench: Bench = {
       rounds: Math.max(1, f.rounds ?? 5),
       timeout: f.timeout ?? 600,
       heartbeat: Math.max(1, f.heartbeat ?? 30),
+      processes: f.processes,
     }),
 };
 
@@ -93,6 +104,9 @@ function run(o: Opts): Promise<Result> {
             resource: 'collector',
             maxStartAttempts: 3,
           },
+          // The broadcast node lives on the instances' host's PubSub service, the one
+          // their agents subscribe through.
+          pubsubService: `pubsub.${VMS}`,
         });
         let collectorDisconnects = 0;
         agent.on('status', (e: AgentEvent) => {
@@ -101,7 +115,7 @@ function run(o: Opts): Promise<Result> {
         const c = collector(agent);
         await agent.start();
         try {
-          const x: StormContext = { s, c, commander: agent.bare, dir, log: logs.log, signal };
+          const x: StormContext = { agent, logs: logs.counts, s, c, commander: agent.bare, dir, log: logs.log, signal };
           if (o.baseline > 0) {
             progress(`baseline: ${o.baseline} agents`);
             await storm(x, { ...o, count: o.baseline }, 'base', 'baseline_', r);
@@ -124,6 +138,8 @@ function run(o: Opts): Promise<Result> {
 }
 
 interface StormContext {
+  agent: Agent;
+  logs: Map<string, number>;
   s: BenchEjabberd;
   c: Collector;
   commander: string;
@@ -148,13 +164,16 @@ async function storm(x: StormContext, o: Opts, name: string, prefix: string, r: 
     };
   };
   const cpu0 = cpu();
-  const rss0 = { node: ownMemory().rss_mb, ejabberd: s.memory()?.rss_mb ?? 0 };
+  const ej0 = s.memory()?.rss_mb ?? 0;
   const t0 = performance.now();
-  const fleet = await startFleet({
+  const keyFile = (await s.key(VMS)).file;
+  if (!keyFile) throw new Error(`the key of ${VMS} has no file to hand to the fleet processes`);
+  const fleet = await startProcFleet({
     prefix: name,
     count: o.count,
+    processes: o.processes ?? Math.ceil(o.count / PER_PROCESS),
     domain: VMS,
-    key: await s.key(VMS),
+    keyFile,
     server: { host: s.info.ip, port: s.info.c2sPort },
     ca: s.ca,
     commander: x.commander,
@@ -163,9 +182,9 @@ async function storm(x: StormContext, o: Opts, name: string, prefix: string, r: 
     attempts: 5,
     loginTimeoutMs: 30_000,
     heartbeatS: o.heartbeat,
-    log: x.log,
     signal,
   });
+  put('processes', fleet.processes);
   try {
     put('logins_failed', fleet.failed);
     put('login_retries', fleet.retries);
@@ -181,12 +200,13 @@ async function storm(x: StormContext, o: Opts, name: string, prefix: string, r: 
       put('login_cpu_s', cpuSince(cpu0));
     }
     if (fleet.failed) throw new Error(`${fleet.failed} of ${o.count} agents could not log in (${fleet.firstError})`);
-    const rss1 = { node: ownMemory(), ejabberd: s.memory() };
+    const rss1 = { node_mb: round(fleet.rssMb(), 1), node_base_mb: round(fleet.baseRssMb, 1), ejabberd: s.memory() };
     put('rss_after_login', rss1);
-    // What one more agent costs: this process holds every agent, ejabberd every session.
+    // What one agent costs: its fleet process's growth from before its first agent (the
+    // runtime itself excluded), and ejabberd's growth for its session.
     put('rss_kb_per_agent', {
-      node: Math.round(((rss1.node.rss_mb - rss0.node) * 1024) / o.count),
-      ejabberd: Math.round((((rss1.ejabberd?.rss_mb ?? 0) - rss0.ejabberd) * 1024) / o.count),
+      node: Math.round(((rss1.node_mb - rss1.node_base_mb) * 1024) / o.count),
+      ejabberd: Math.round((((rss1.ejabberd?.rss_mb ?? 0) - ej0) * 1024) / o.count),
     });
 
     const jids = c.jidsOf(fleet.bares);
@@ -213,9 +233,59 @@ async function storm(x: StormContext, o: Opts, name: string, prefix: string, r: 
     put('fanout_ms_p50', round(percentile(rounds, 50), 1));
     put('fanout_ms_p99', round(percentile(rounds, 99), 1));
     put('fanout_cpu_ms_per_round', cpuSince(cpu1, o.rounds, 1000));
+    await broadcast(x, fleet, o, `bench/${name}`, put);
   } finally {
-    put('disconnects', fleet.disconnects);
-    put('peak_rss_mb', { node: ownMemory().peak_rss_mb, ejabberd: s.memory()?.peak_rss_mb });
-    await fleet.stop();
+    const end = await fleet.stop();
+    put('disconnects', end.disconnects);
+    put('peak_rss_mb', { node: end.peakRssMb, ejabberd: s.memory()?.peak_rss_mb });
+    for (const [k, v] of end.logs) x.logs.set(k, (x.logs.get(k) ?? 0) + v);
   }
+}
+
+/**
+ * PubSub broadcast: every agent subscribes to one node, then each round publishes one
+ * item and waits until every agent's process counted it. Times are epoch milliseconds
+ * from the same clock in every process of this machine.
+ */
+async function broadcast(
+  x: StormContext,
+  fleet: ProcFleet,
+  o: Opts,
+  node: string,
+  put: (k: string, v: unknown) => void,
+): Promise<void> {
+  const { agent, signal } = x;
+  await agent.pubsub.ensureNode(node, { accessModel: 'open', maxItems: 1 });
+  const sub = await fleet.subscribe(node, o.concurrency);
+  put('broadcast_subscribed', sub.ok);
+  if (sub.failed) throw new Error(`${sub.failed} agents could not subscribe to ${node} (${sub.error})`);
+  const want = fleet.bares.length;
+  const times: number[] = [];
+  for (let seq = 1; seq <= o.rounds; seq++) {
+    signal.throwIfAborted();
+    const t0 = performance.timeOrigin + performance.now();
+    await agent.pubsub.publish(Broadcast, node, { seq, at: new Date(t0).toISOString() });
+    let last = { n: 0, first: 0, last: 0 };
+    let seen = performance.now();
+    let count = -1;
+    for (;;) {
+      last = await fleet.received(seq);
+      if (last.n >= want) break;
+      if (last.n !== count) {
+        count = last.n;
+        seen = performance.now();
+      } else if (performance.now() - seen > 10_000) {
+        put('broadcast_received', last.n);
+        throw new Error(`broadcast ${seq}: ${last.n} of ${want} agents received it; none more for 10 s`);
+      }
+      await sleep(20, signal);
+    }
+    times.push(last.last - t0);
+  }
+  put('broadcast_received', want);
+  put(
+    'broadcast_ms_rounds',
+    times.map((v) => round(v, 1)),
+  );
+  put('broadcast_ms_p50', round(percentile(times, 50), 1));
 }

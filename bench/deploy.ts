@@ -225,6 +225,10 @@ async function throughAgents(
       }
       const c1 = cpu();
       r.cpu_s = Object.fromEntries(Object.entries(c1).map(([k, v]) => [k, round(v - cpu0[k as keyof typeof cpu0], 2)]));
+      // CPU per instance does not depend on how busy the machine is, unlike seconds.
+      r.cpu_ms_per_instance = Object.fromEntries(
+        Object.entries(c1).map(([k, v]) => [k, round(((v - cpu0[k as keyof typeof cpu0]) * 1000) / o.count, 2)]),
+      );
       r.rss_mb = {
         gateway: gateway.memory()?.rss_mb,
         cloud: cloudAgent.memory()?.rss_mb,

@@ -52,6 +52,8 @@ export interface ServerOptions {
   agents?: string[];
   /** Offline messages kept for a person's account (default PEOPLE_LIMITS.maxOffline). */
   maxOfflinePeople?: number;
+  /** XEP-0198 stanzas a session may leave unacknowledged before it is closed (default 10000). */
+  maxAckQueue?: number;
   logLevel?: 'critical' | 'error' | 'warning' | 'info' | 'debug';
   /** Erlang short node name; defaults to a unique one. */
   nodeName?: string;
@@ -191,6 +193,7 @@ export class EjabberdServer {
         logLevel: opts.logLevel,
         agents: opts.agents,
         maxOfflinePeople: opts.maxOfflinePeople,
+        maxAckQueue: opts.maxAckQueue,
       }),
     );
     // Erlang resolves names through this file; an empty one means the system resolver.

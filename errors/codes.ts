@@ -220,6 +220,10 @@ export const CODES = {
   CG_INSTANCE_NO_IDENTITY: { description: 'the context has no usable [cloudgate] section (jid, token)' },
   CG_INSTANCE_IDENTITY: { description: 'a newer context names another instance' },
   CG_INSTANCE_PAIRING: { description: 'the gateway refused pairing or could not be reached for it' },
+  CG_INSTANCE_STATE_WRITE: {
+    description:
+      'the instance agent could not write one of its records (applied state, saved context, token); the message names the path and system error code',
+  },
 
   // Image metadata and its signed envelope (images/).
   CG_IMAGE_METADATA: { description: 'the metadata document is not valid (the message names the field)' },

@@ -72,7 +72,10 @@ export function terminator({
       const names = rows.filter((r) => !GONE.includes(r.state)).map((r) => r.name);
       for (const n of names) store.update(n, { terminate_requested: 1 });
       log.info({ requestId: msg.request_id, deployment: msg.deployment, count: names.length }, 'terminate recorded');
-      void Promise.all(names.map(terminateOne));
+      // A store write failing here (disk full, EMFILE) must be logged, not end the agent.
+      Promise.all(names.map(terminateOne)).catch((err) =>
+        log.error({ err, deployment: msg.deployment }, 'recording a termination failed; retried on the next poll'),
+      );
     },
     /** Re-issues terminations that did not go through (called by the watch loop). */
     async retry(): Promise<void> {

@@ -12,7 +12,16 @@ import { mkdir } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { Agent, createLogger, openStore } from '../../core/index.js';
 import type { RunningAgent } from '../../core/index.js';
-import { underRoot, withCloudgate, type ApplyReport, type CloudgateSection } from './context/index.js';
+import type { Logger } from 'pino';
+import {
+  errnoOf,
+  StateWriteError,
+  underRoot,
+  withCloudgate,
+  type ApplyReport,
+  type CloudgateSection,
+  type PluginResult,
+} from './context/index.js';
 import { optionsFromFile, type InstanceAgentOptions } from './config.js';
 import { contextualizer, refusedReport } from './contextualize.js';
 import { instanceCommands } from './commands.js';
@@ -24,7 +33,7 @@ import { locateContext, type Located } from './locate.js';
 import { metricsCollector } from './metrics.js';
 import { instancePresence } from './presence.js';
 import { recontextualization } from './recontext.js';
-import { loadSavedToken, saveContext, saveToken } from './saved.js';
+import { loadSavedToken, saveContext, saveToken, SAVED_CONTEXT } from './saved.js';
 import { jwtExpiry, tokenRenewal, type TokenHolder } from './token.js';
 
 export { optionsFromFile, instanceSchema, type InstanceAgentOptions } from './config.js';
@@ -155,7 +164,12 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
         holder: token,
         cloud: () => identity.cloud,
         log,
-        onRenewed: (t) => saveToken(root, { jid: identity.bare, ...t }),
+        // The renewed token is in use whether or not it could be saved: only a restart
+        // before the next renewal needs it, so a failed save is logged, not fatal.
+        onRenewed: (t) =>
+          saveToken(root, { jid: identity.bare, ...t }).catch((err) => {
+            logWriteError(log, err, 'renewed token not saved');
+          }),
       }),
     )
     .use(beats)
@@ -182,8 +196,20 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
         onApplied: async (section: CloudgateSection, text: string, v: number) => {
           if ((section.tokenExpires ?? 0) > (token.expires ?? 0) && section.token)
             Object.assign(token, { token: section.token, expires: section.tokenExpires });
-          await saveContext(root, { jid: identity.bare, version: v, text: withCloudgate(text, section) });
+          let unsaved: PluginResult | undefined;
+          try {
+            await saveContext(root, { jid: identity.bare, version: v, text: withCloudgate(text, section) });
+          } catch (err) {
+            const e = logWriteError(log, err, 'new context applied but not saved');
+            unsaved = {
+              plugin: 'state',
+              status: 'failed',
+              message: `the context was applied but ${e.message}: a restart would boot the previous version`,
+              detail: { path: SAVED_CONTEXT, code: e.errno },
+            };
+          }
           await presence.refresh();
+          return unsaved;
         },
       }),
     );
@@ -191,23 +217,22 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
   // Apply while logging in: a long context does not delay the gateway seeing us, and a
   // busy server does not delay the machine being set up.
   life.setContext('contextualizing', version);
-  const applying = salvaged.error
-    ? Promise.resolve(refusedReport(salvaged.error.message))
-    : contexts.apply(located.text);
+  // Handled from the moment it exists: it may reject while the login is still under way,
+  // and an unhandled rejection would end the whole process (every agent in it).
+  const applying: Promise<ApplyReport> = (
+    salvaged.error ? Promise.resolve(refusedReport(salvaged.error.message)) : contexts.apply(located.text)
+  ).catch((err) => {
+    log.error({ err, path: (err as NodeJS.ErrnoException)?.path, code: errnoOf(err) }, 'applying the context threw');
+    return { ...refusedReport(`internal error while applying: ${(err as Error).message}`), rejected: false };
+  });
   try {
     await agent.start();
   } catch (err) {
-    await applying.catch(() => undefined);
+    await applying;
     await stop('could not start').catch(() => undefined);
     throw err;
   }
-  let bootReport: ApplyReport;
-  try {
-    bootReport = await applying;
-  } catch (err) {
-    log.error({ err }, 'applying the context threw');
-    bootReport = { ...refusedReport(`internal error while applying: ${(err as Error).message}`), rejected: false };
-  }
+  const bootReport = await applying;
   life.setContext(bootReport.ok ? 'ready' : 'failed', version);
   await contexts.report(agent, identity, version, bootReport);
   log.info(
@@ -216,6 +241,13 @@ export async function startInstanceAgent(o: InstanceAgentOptions = {}): Promise<
   );
 
   return { agent, identity, life, located, bootReport, token, beat: beats.beat, stopped, stop: () => stop() };
+}
+
+/** Logs a failed write of the agent's own records with its path and code; returns it typed. */
+function logWriteError(log: Logger, err: unknown, msg: string): StateWriteError {
+  const e = err instanceof StateWriteError ? err : new StateWriteError('(unknown)', errnoOf(err), 1, { cause: err });
+  log.error({ path: e.path, code: e.errno, err }, msg);
+  return e;
 }
 
 /** The token to log in with: the context's, or a renewed one saved earlier that lives longer. */

@@ -13,7 +13,7 @@
 import type { Logger } from 'pino';
 import type { Agent, AgentModule } from '../../core/index.js';
 import { badRequest, conflict, resourceConstraint, instance as proto } from '../../protocols/index.js';
-import { ContextError, parseContext, type CloudgateSection } from './context/index.js';
+import { ContextError, parseContext, type CloudgateSection, type PluginResult } from './context/index.js';
 import { refusedReport, type Contextualizer } from './contextualize.js';
 import { InstanceError } from './errors.js';
 import { mergeCloudgate, type Identity } from './identity.js';
@@ -26,8 +26,11 @@ export interface RecontextDeps {
   life: Lifecycle;
   contexts: Contextualizer;
   log: Logger;
-  /** A new context is in force (applied, fully or partly). */
-  onApplied: (section: CloudgateSection, text: string, version: number) => Promise<void>;
+  /**
+   * A new context is in force (applied, fully or partly). A result it returns (a record
+   * that could not be saved) is added to the report; it must not throw for such a thing.
+   */
+  onApplied: (section: CloudgateSection, text: string, version: number) => Promise<PluginResult | undefined>;
 }
 
 export function recontextualization(d: RecontextDeps): AgentModule {
@@ -70,7 +73,11 @@ export function recontextualization(d: RecontextDeps): AgentModule {
           log.warn({ results: r.results }, 'new context refused; nothing changed');
         } else {
           d.identity.section = section;
-          await d.onApplied(section, context, version);
+          const extra = await d.onApplied(section, context, version).catch((err: unknown) => {
+            log.error({ err }, 'finishing the new context version failed');
+            return undefined;
+          });
+          if (extra) r = { ...r, results: [...r.results, extra] };
           d.life.setContext(r.ok ? 'ready' : 'failed', version);
           log.info({ ok: r.ok }, 'moved to a new context version');
         }

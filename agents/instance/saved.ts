@@ -9,7 +9,7 @@
  *  - token.json: the newest token its cloud agent gave it, which outlives the one in the
  *    context it booted with.
  */
-import { readIfExists, underRoot, writeAtomic } from './context/index.js';
+import { readIfExists, underRoot, writeDurably } from './context/index.js';
 
 export const SAVED_CONTEXT = '/var/lib/cloudgate/context.ini.json';
 export const SAVED_TOKEN = '/var/lib/cloudgate/token.json';
@@ -47,8 +47,9 @@ export function loadSavedContext(root: string): Promise<SavedContext | undefined
   );
 }
 
+/** Both saves retry transient errors and throw only StateWriteError (path and code). */
 export async function saveContext(root: string, c: Omit<SavedContext, 'savedAt'>): Promise<void> {
-  await writeAtomic(underRoot(root, SAVED_CONTEXT), JSON.stringify({ ...c, savedAt: new Date().toISOString() }), {
+  await writeDurably(underRoot(root, SAVED_CONTEXT), JSON.stringify({ ...c, savedAt: new Date().toISOString() }), {
     mode: 0o600,
   });
 }
@@ -58,5 +59,5 @@ export function loadSavedToken(root: string): Promise<SavedToken | undefined> {
 }
 
 export async function saveToken(root: string, t: SavedToken): Promise<void> {
-  await writeAtomic(underRoot(root, SAVED_TOKEN), JSON.stringify(t), { mode: 0o600 });
+  await writeDurably(underRoot(root, SAVED_TOKEN), JSON.stringify(t), { mode: 0o600 });
 }

@@ -15,9 +15,10 @@ import { paced } from './pace.js';
 import { describe } from './outcome.js';
 
 export interface FleetOptions {
-  /** Names are `<prefix>-<n>` at `domain`. */
+  /** Names are `<prefix>-<n>` at `domain`, n from `offset` (default 0). */
   prefix: string;
   count: number;
+  offset?: number;
   domain: string;
   key: JwtKey;
   server: { host: string; port: number };
@@ -43,6 +44,8 @@ export interface Fleet {
   failed: number;
   firstError?: string;
   readonly disconnects: number;
+  /** The agents online, in the order they came online. */
+  readonly agents: readonly InstanceAgent[];
   stop(): Promise<void>;
 }
 
@@ -50,7 +53,8 @@ export interface Fleet {
 const NO_METADATA = 'http://127.0.0.1:9/latest/user-data';
 
 export async function startFleet(o: FleetOptions): Promise<Fleet> {
-  const names = Array.from({ length: o.count }, (_, i) => `${o.prefix}-${String(i).padStart(4, '0')}`);
+  const from = o.offset ?? 0;
+  const names = Array.from({ length: o.count }, (_, i) => `${o.prefix}-${String(from + i).padStart(4, '0')}`);
   const running: InstanceAgent[] = [];
   let disconnects = 0;
   const loginMs: number[] = [];
@@ -136,6 +140,7 @@ export async function startFleet(o: FleetOptions): Promise<Fleet> {
     get disconnects() {
       return disconnects;
     },
+    agents: running,
     async stop() {
       // Many at once, but not all: each sends its unavailable presence and closes its stream.
       await paced(running.splice(0), { concurrency: 100, attempts: 1 }, (ia) => ia.stop());

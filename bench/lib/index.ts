@@ -16,6 +16,7 @@ export { outcome, unlessAborted, describe, DeadlineError, type Result } from './
 export { countingLogger, topCounts, type CountingLog } from './log.js';
 export { collector, type Collector, type Fanout } from './collector.js';
 export { startFleet, type Fleet, type FleetOptions } from './fleet.js';
+export { startProcFleet, Broadcast, type ProcFleet, type ProcFleetOptions } from './fleet-procs.js';
 export { wordsToIndexes, wordOf, type WordFlags } from './words.js';
 export { Arrivals } from './arrivals.js';
 export { spawnAgent, type AgentProcess } from './procs.js';
@@ -32,3 +33,16 @@ export {
   type DeployFiles,
 } from './deploy-files.js';
 export { driverBaseline, removeAll, type Baseline } from './baseline.js';
+export {
+  stockPair,
+  stockRate,
+  stockRtt,
+  settle,
+  cpuMeter,
+  type StockPair,
+  type StockServer,
+  type Pacing,
+  type Rate,
+  type Rtt,
+} from './stock-pair.js';
+export { tailed, type Tail, type TailedRtt } from './tail.js';

@@ -15,7 +15,8 @@ import { parseContext, type Context } from './parse.js';
 import type { Json, Phase, Plugin, PluginContext, PluginResult } from './plugin.js';
 import { loadPlugins, type PluginRegistry } from './registry.js';
 import { planContext, type Step } from './plan.js';
-import { hashOf, readState, writeState, type AppliedState } from './state.js';
+import { errnoOf, StateWriteError } from './durable.js';
+import { hashOf, readState, writeState, STATE_FILE, type AppliedState } from './state.js';
 import { environmentOf } from './plugins/environment.js';
 import { underRoot } from './fsutil.js';
 
@@ -129,7 +130,8 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
       state.complete = false;
     }
   }
-  await writeState(root, state);
+  const unrecorded = await recordState(root, state, log);
+  if (unrecorded) results.push(unrecorded);
   log.info(
     {
       version,
@@ -139,6 +141,33 @@ export async function applyContext(input: Context | string, opts: ApplyOptions =
     'context applied',
   );
   return { version, ok: !failedAt, rejected: false, results: [...results, ...plan.ignored], env };
+}
+
+/**
+ * Records what was applied. The machine is set up whether or not the record is written, so
+ * a record that cannot be written is reported as a result of its own (the next apply then
+ * re-runs every step), never a reason to fail the context or end the agent.
+ */
+async function recordState(root: string, state: AppliedState, log: Logger): Promise<PluginResult | undefined> {
+  try {
+    await writeState(root, state, {
+      onRetry: (err, attempt, delayMs) =>
+        log.warn(
+          { path: underRoot(root, STATE_FILE), code: err.code, attempt, delayMs },
+          'state write failed; retrying',
+        ),
+    });
+    return undefined;
+  } catch (err) {
+    const e = err instanceof StateWriteError ? err : new StateWriteError(underRoot(root, STATE_FILE), errnoOf(err), 1);
+    log.error({ path: e.path, code: e.errno, err }, 'the applied state could not be recorded');
+    return {
+      plugin: 'state',
+      status: 'failed',
+      message: `the context was applied but ${e.message}: the next apply runs every step again`,
+      detail: { path: STATE_FILE, code: e.errno },
+    };
+  }
 }
 
 function fingerprint(step: Step, ctx: Context): Json {

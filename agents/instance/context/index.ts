@@ -50,3 +50,4 @@ export { renderCloudgate, withCloudgate, withoutSection, sectionText } from './r
 export { runScript, type RunOptions, type RunResult } from './plugins/run.js';
 export { httpRequest, HttpFailure, type HttpOptions, type HttpResponse } from './http.js';
 export { underRoot, writeAtomic, readIfExists } from './fsutil.js';
+export { writeDurably, retryTransient, errnoOf, StateWriteError, type RetryOptions } from './durable.js';

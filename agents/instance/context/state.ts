@@ -6,7 +6,8 @@
  * stored: sections may hold secrets.
  */
 import { createHash } from 'node:crypto';
-import { underRoot, readIfExists, writeAtomic } from './fsutil.js';
+import { writeDurably, type RetryOptions } from './durable.js';
+import { underRoot, readIfExists } from './fsutil.js';
 import type { Json } from './plugin.js';
 
 export const STATE_FILE = '/var/lib/cloudgate/context.json';
@@ -33,7 +34,8 @@ export function hashOf(value: Json): string {
 
 /** The recorded state, or undefined when there is none or it is unreadable (then everything re-applies). */
 export async function readState(root: string): Promise<AppliedState | undefined> {
-  const buf = await readIfExists(underRoot(root, STATE_FILE));
+  // Unreadable includes a read that fails (EACCES, EISDIR, EMFILE): applying must not fail for it.
+  const buf = await readIfExists(underRoot(root, STATE_FILE)).catch(() => undefined);
   if (!buf) return undefined;
   try {
     const s = JSON.parse(buf.toString('utf8')) as AppliedState;
@@ -44,6 +46,7 @@ export async function readState(root: string): Promise<AppliedState | undefined>
   }
 }
 
-export async function writeState(root: string, state: AppliedState): Promise<void> {
-  await writeAtomic(underRoot(root, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 });
+/** Throws only StateWriteError (transient errors are retried first). */
+export async function writeState(root: string, state: AppliedState, retry: RetryOptions = {}): Promise<void> {
+  await writeDurably(underRoot(root, STATE_FILE), `${JSON.stringify(state, null, 2)}\n`, { mode: 0o600 }, retry);
 }
