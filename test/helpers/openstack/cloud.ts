@@ -60,11 +60,12 @@ export interface StartOptions {
  * keystoneauth logs in again whenever its token has under MIN_TOKEN_LIFE_SECONDS (120 s)
  * left: with the test cloud's short tokens every service would log in on every call (700
  * logins for 100 validations, seconds per request on a busy machine). The services of
- * this cloud only (PYTHONPATH) renew 5 s before expiry instead.
+ * this cloud only (PYTHONPATH) renew 12 s before expiry instead: a request on a busy
+ * machine can take several seconds, and a token expiring in flight is refused.
  */
 const SITECUSTOMIZE = `try:
     from keystoneauth1.identity import base as _ksa_base
-    _ksa_base.BaseIdentityPlugin.MIN_TOKEN_LIFE_SECONDS = 5
+    _ksa_base.BaseIdentityPlugin.MIN_TOKEN_LIFE_SECONDS = 12
 except Exception:
     pass
 `;
@@ -134,7 +135,7 @@ export class OpenStackCloud {
     // cloud keeps a left-over cloud from accepting another run's logins.
     const password = `cgt${Math.random().toString(36).slice(2, 12)}`;
     const cloud = new OpenStackCloud(layout(opts.dir, ports, opts.tokenLifetimeS ?? 30, password));
-    const deadline = Date.now() + (opts.timeoutMs ?? 300_000);
+    const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
     try {
       await cloud.boot(deadline);
     } catch (err) {
@@ -400,13 +401,15 @@ export class OpenStackCloud {
       2,
       1,
     );
+    // One Neutron worker: each worker must run some query before its first port list (see
+    // the banner), and which worker gets a request is uwsgi's choice.
     this.uwsgi(
       uwsgi,
       'neutron',
       l.ports.neutron,
       '/usr/bin/neutron-api',
       { OS_NEUTRON_CONFIG_DIR: join(l.etc, 'neutron') },
-      2,
+      1,
       1,
     );
     this.uwsgi(

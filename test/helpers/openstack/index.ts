@@ -4,3 +4,4 @@ export { OpenStackCloud, missingPackages, type CloudInfo, type StartOptions } fr
 export { PACKAGES } from './config.js';
 export { testCloud, STATE_ENV, type TestCloud, type CloudState } from './shared.js';
 export { testProject, applicationCredential, type TestProject, type NovaQuotas } from './projects.js';
+export { simulateGuests, type SimulatedGuests, type GuestOptions } from './guests.js';

@@ -26,7 +26,7 @@ export interface TestCloud {
 let mine: Promise<TestCloud> | undefined;
 
 /** The run's test cloud, once ready; fails in one line when it could not start. */
-export function testCloud(timeoutMs = 420_000): Promise<TestCloud> {
+export function testCloud(timeoutMs = 660_000): Promise<TestCloud> {
   const stateFile = process.env[STATE_ENV];
   if (!stateFile) {
     mine ??= startOwn();
