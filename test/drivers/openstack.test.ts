@@ -261,7 +261,8 @@ describe('openstack driver (test cloud)', { timeout: 900_000 }, () => {
     // A token Keystone revokes before it expires (here: the user's role taken away and
     // given back) is refused by Nova with 401: one new login, and the call goes through.
     const late = capturingLogger();
-    const lazy = await make(options(p), late.log);
+    // Margin 0: renewed only at expiry (tokenLifetimeS away), so the refusal is what renews it.
+    const lazy = await make(options(p, { token_renew_before_s: '0' }), late.log);
     await lazy.exListGlanceImages(); // logs in; Nova has not seen (nor cached) this token
     const member = (await cloud.admin.idByName('roles', 'member'))!;
     await cloud.admin.call('keystone', 'DELETE', `/v3/projects/${p.projectId}/users/${p.userId}/roles/${member}`);
