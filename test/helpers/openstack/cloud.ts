@@ -60,12 +60,12 @@ export interface StartOptions {
  * keystoneauth logs in again whenever its token has under MIN_TOKEN_LIFE_SECONDS (120 s)
  * left: with the test cloud's short tokens every service would log in on every call (700
  * logins for 100 validations, seconds per request on a busy machine). The services of
- * this cloud only (PYTHONPATH) renew 12 s before expiry instead: a request on a busy
+ * this cloud only (PYTHONPATH) renew 25 s before expiry instead: a request on a busy
  * machine can take several seconds, and a token expiring in flight is refused.
  */
 const SITECUSTOMIZE = `try:
     from keystoneauth1.identity import base as _ksa_base
-    _ksa_base.BaseIdentityPlugin.MIN_TOKEN_LIFE_SECONDS = 12
+    _ksa_base.BaseIdentityPlugin.MIN_TOKEN_LIFE_SECONDS = 25
 except Exception:
     pass
 `;
@@ -134,7 +134,7 @@ export class OpenStackCloud {
     // Any password will do, nothing here is reachable from off the machine; a fresh one per
     // cloud keeps a left-over cloud from accepting another run's logins.
     const password = `cgt${Math.random().toString(36).slice(2, 12)}`;
-    const cloud = new OpenStackCloud(layout(opts.dir, ports, opts.tokenLifetimeS ?? 30, password));
+    const cloud = new OpenStackCloud(layout(opts.dir, ports, opts.tokenLifetimeS ?? 60, password));
     const deadline = Date.now() + (opts.timeoutMs ?? 600_000);
     try {
       await cloud.boot(deadline);
