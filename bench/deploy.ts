@@ -24,6 +24,7 @@ import { cloud } from '../protocols/index.js';
 import { openDriver } from '../drivers/index.js';
 import { GatewayClient, GatewayUnreachableError, isReady } from '../agents/gateway/index.js';
 import { machine, progress, round, type Bench } from './lib.js';
+import { OpenStackCloud, STATE_ENV, testCloud, testProject, type TestCloud } from '../test/helpers/openstack/index.js';
 import {
   Arrivals,
   CLOUD,
@@ -60,13 +61,47 @@ interface Opts {
   count: number;
   pollS: number;
   timeout: number;
+  access?: Readonly<Record<string, string>>;
+}
+
+/**
+ * A project of its own on the OpenStack test cloud, with room for both runs: the cloud of
+ * the test run named by CLOUDGATE_OPENSTACK_STATE, or one started here (about a minute,
+ * more on a busy machine) and stopped at the end.
+ */
+async function openStackProject(
+  count: number,
+  dir: string,
+): Promise<{ access: Record<string, string>; stop(): Promise<void> }> {
+  let own: OpenStackCloud | undefined;
+  let cloud: TestCloud;
+  if (process.env[STATE_ENV]) cloud = await testCloud();
+  else {
+    progress('starting the OpenStack test cloud');
+    own = await OpenStackCloud.start({ dir: join(dir, 'openstack') });
+    cloud = { info: own.info, admin: own.admin };
+  }
+  const p = await testProject(cloud, 'bench', { instances: count * 2 + 10, cores: -1, ram: -1 });
+  return {
+    access: {
+      auth_url: cloud.info.endpoints.keystone,
+      region: cloud.info.region,
+      username: p.userName,
+      password: p.password,
+      project_name: p.projectName,
+    },
+    stop: async () => {
+      await own?.stop();
+    },
+  };
 }
 
 export const bench: Bench & WordFlags = {
   name: 'deploy',
   summary: 'one deployment of N instances through gateway + cloud agent, against the driver alone',
   flags: {
-    driver: 'libvirt (test hypervisor; default) or local (real instance agent processes)',
+    driver:
+      'libvirt (test hypervisor; default), local (real instance agent processes) or openstack (the OpenStack test cloud of test/helpers/openstack; one of a test run is reused when CLOUDGATE_OPENSTACK_STATE names it)',
     instances: 'instances of the one scalable service (default 100 on libvirt, 10 on local)',
     poll: "the cloud agent's poll interval in seconds (default 5)",
     timeout: 'seconds before the whole run gives up (default 300)',
@@ -78,7 +113,7 @@ export const bench: Bench & WordFlags = {
       driver,
       count: Math.max(1, f.instances ?? (driver === 'local' ? 10 : 100)),
       pollS: Math.max(1, f.poll ?? 5),
-      timeout: f.timeout ?? 300,
+      timeout: f.timeout ?? (driver === 'openstack' ? 1200 : 300),
     });
   },
 };
@@ -99,10 +134,15 @@ function run(o: Opts): Promise<Result> {
       await withEjabberd({ extraHosts: [{ name: VMS, ownJwtKey: true }] }, async (s) => {
         r.machine = machine(s.version);
         progress(`baseline: the ${o.driver} driver's create() of ${o.count}, called directly`);
-        const b = await driverBaseline(o.driver, join(dir, 'baseline'), o.count, logs.log, signal);
-        r.baseline_seconds = round(b.sequential_s, 2);
-        if (b.parallel_s !== undefined) r.baseline_parallel_seconds = round(b.parallel_s, 2);
-        await throughAgents(s, o, r, dir, logs.log, signal);
+        const os = o.driver === 'openstack' ? await openStackProject(o.count, dir) : undefined;
+        try {
+          const b = await driverBaseline(o.driver, join(dir, 'baseline'), o.count, logs.log, signal, os?.access);
+          r.baseline_seconds = round(b.sequential_s, 2);
+          if (b.parallel_s !== undefined) r.baseline_parallel_seconds = round(b.parallel_s, 2);
+          await throughAgents(s, { ...o, access: os?.access }, r, dir, logs.log, signal);
+        } finally {
+          await os?.stop();
+        }
       });
     } finally {
       rmSync(dir, { recursive: true, force: true });
@@ -136,6 +176,7 @@ async function throughAgents(
     count: o.count,
     pollS: o.pollS,
     passwords,
+    access: o.access,
   });
   const cli = fileURLToPath(new URL('../agents/cli.js', import.meta.url));
   // CLOUDGATE_BENCH_PROFILE=<dir>: each agent writes a V8 CPU profile there when it stops.

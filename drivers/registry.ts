@@ -14,8 +14,9 @@ import {
 import { descriptor as local } from './local/index.js';
 import { descriptor as libvirt } from './libvirt/index.js';
 import { descriptor as ec2 } from './ec2/index.js';
+import { descriptor as openstack } from './openstack/index.js';
 
-const DESCRIPTORS = [local, libvirt, ec2] as const;
+const DESCRIPTORS = [local, libvirt, ec2, openstack] as const;
 
 export type DriverName = (typeof DESCRIPTORS)[number]['name'];
 

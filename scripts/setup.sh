@@ -12,8 +12,10 @@ if [ "$major" -lt 20 ]; then say "Node.js 20 or newer is required (found $(node 
 # ejabberd: the XMPP server; openssl: its certificate; libvirt-dev, pkg-config, g++,
 # make, python3: to build the libvirt binding; genisoimage: config-drive ISOs for
 # libvirt guests; python3-pip: the local EC2 API for tests; chromium: the browser test
-# of the web pages.
-DEBS=(ejabberd openssl libvirt-dev pkg-config g++ make python3 python3-pip genisoimage chromium)
+# of the web pages; the OpenStack services, MariaDB and RabbitMQ: the OpenStack test cloud
+# (test/helpers/openstack; started from /usr/bin, never as system services).
+DEBS=(ejabberd openssl libvirt-dev pkg-config g++ make python3 python3-pip genisoimage chromium
+  keystone placement-api glance-api nova-api nova-conductor nova-scheduler neutron-api rabbitmq-server mariadb-server)
 missing=()
 for p in "${DEBS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -40,8 +42,14 @@ else
     say "installing Debian packages: ${missing[*]}"
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq >/dev/null
-    # The package's own service is not ours: keep it from starting on a systemd machine.
+    # The packages' own services are not ours: a policy-rc.d that refuses keeps their
+    # maintainer scripts from starting them (and taking ports) on a machine with an init.
+    own_policy=0
+    if [ ! -e /usr/sbin/policy-rc.d ]; then
+      printf '#!/bin/sh\nexit 101\n' >/usr/sbin/policy-rc.d && chmod +x /usr/sbin/policy-rc.d && own_policy=1
+    fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+    [ $own_policy -eq 0 ] || rm -f /usr/sbin/policy-rc.d
   fi
   if [ $need_moto -eq 1 ]; then
     say "installing the local EC2 API (moto) for tests"

@@ -20,8 +20,9 @@ export async function driverBaseline(
   count: number,
   log: Logger,
   signal: AbortSignal,
+  access?: Readonly<Record<string, string>>,
 ): Promise<Baseline> {
-  const d = await openDriver(driver, driverOptions(driver, dir, count), { log });
+  const d = await openDriver(driver, driverOptions(driver, dir, count, access), { log });
   const create = (name: string) =>
     d.create({
       name,

@@ -13,8 +13,8 @@ import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { ServerInfo } from '../../ejabberd/index.js';
 
-export type DriverKind = 'libvirt' | 'local';
-export const DRIVERS: readonly DriverKind[] = ['libvirt', 'local'];
+export type DriverKind = 'libvirt' | 'local' | 'openstack';
+export const DRIVERS: readonly DriverKind[] = ['libvirt', 'local', 'openstack'];
 
 export const CLOUD = 'cloud-a';
 export const CLUSTER = 'bench';
@@ -39,11 +39,25 @@ export interface FileOptions {
   pollS: number;
   /** The passwords of the gateway's and the cloud agent's accounts on the main host. */
   passwords: { gateway: string; cloud: string };
+  /** openstack: Keystone URL and the project's credentials (written into the cloud agent's file). */
+  access?: Readonly<Record<string, string>>;
 }
 
-/** The driver's own options; `dir` holds its state (drives, instance directories). */
-export function driverOptions(driver: DriverKind, dir: string, count: number): Record<string, string> {
+/**
+ * The driver's own options; `dir` holds its state (drives, instance directories). For
+ * openstack, `access` holds the Keystone URL and the project's credentials.
+ */
+export function driverOptions(
+  driver: DriverKind,
+  dir: string,
+  count: number,
+  access: Readonly<Record<string, string>> = {},
+): Record<string, string> {
   mkdirSync(dir, { recursive: true });
+  if (driver === 'openstack') {
+    // The test cloud's smallest flavor and its one image (the fake virt driver reads neither).
+    return { ...access, 'flavor.tiny': 'm1.tiny', 'image.cernvm-4': 'cirros', request_timeout_ms: '120000' };
+  }
   if (driver === 'local') {
     return {
       state_dir: join(dir, 'instances'),
@@ -113,7 +127,7 @@ allow = @${host}
     { mode: 0o600 },
   );
 
-  const driver = Object.entries(driverOptions(o.driver, join(dir, CLOUD), o.count))
+  const driver = Object.entries(driverOptions(o.driver, join(dir, CLOUD), o.count, o.access))
     .map(([k, v]) => `${k} = ${v}`)
     .join('\n');
   writeFileSync(

@@ -77,6 +77,29 @@ for (const driver of ['libvirt', 'local'] as const) {
   });
 }
 
+test('the openstack cloud file carries the project access and maps the bench flavor and image to the test cloud', (t) => {
+  const dir = mkdtempSync(join(tmpdir(), 'cgt-bench-files-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
+  const access = { auth_url: 'http://127.0.0.1:5000', username: 'u', password: 'p-secret', project_name: 'bench-1' };
+  const files = writeDeployFiles({
+    dir,
+    info: fakeServer(dir),
+    instanceHost: 'vms.localhost',
+    user: 'bench@localhost',
+    driver: 'openstack',
+    count: 50,
+    pollS: 5,
+    passwords: { gateway: 'gw-pw', cloud: 'cloud-pw' },
+    access,
+  });
+  const cloud = loadCloudConfig(files.cloud);
+  assert.equal(cloud.driver, 'openstack');
+  assert.deepEqual(
+    { ...readIni(files.cloud).driver },
+    { ...access, 'flavor.tiny': 'm1.tiny', 'image.cernvm-4': 'cirros', request_timeout_ms: '120000' },
+  );
+});
+
 test("the libvirt node is big enough for the count: the cloud agent's capacity check admits them all", async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-bench-node-'));
   t.after(() => rmSync(dir, { recursive: true, force: true }));

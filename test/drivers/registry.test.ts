@@ -8,18 +8,18 @@ import { tempDir } from '../cloud/helpers.js';
 import { until } from '../helpers/wait.js';
 
 describe('driver registry', () => {
-  it('names the three drivers and loads each lazily as a factory', async () => {
-    assert.deepEqual(driverNames(), ['local', 'libvirt', 'ec2']);
+  it('names the four drivers and loads each lazily as a factory', async () => {
+    assert.deepEqual(driverNames(), ['local', 'libvirt', 'ec2', 'openstack']);
     for (const n of driverNames()) assert.equal(typeof (await loadDriver(n)), 'function');
   });
 
   it('rejects an unknown name, listing the known ones', async () => {
     await assert.rejects(
-      loadDriver('openstack'),
+      loadDriver('cloudstack'),
       (e: Error) =>
         e instanceof CloudError &&
         e.kind === 'invalid' &&
-        e.message === 'unknown driver "openstack" (known: local, libvirt, ec2)',
+        e.message === 'unknown driver "cloudstack" (known: local, libvirt, ec2, openstack)',
     );
     await assert.rejects(loadDriver('toString'), (e: Error) => e instanceof CloudError && e.kind === 'invalid');
     assert.equal(driverDescriptor('toString'), undefined);
@@ -36,7 +36,13 @@ describe('driver registry', () => {
     }
     assert.ok(driverDescriptor('local')!.options.keys.includes('max_instances'));
     assert.deepEqual(driverDescriptor('ec2')!.options.prefixes, ['image', 'flavor']);
-    assert.deepEqual(driverSecretKeys(), ['access_key_id', 'secret_access_key', 'session_token']);
+    assert.deepEqual(driverSecretKeys(), [
+      'access_key_id',
+      'secret_access_key',
+      'session_token',
+      'password',
+      'application_credential_secret',
+    ]);
   });
 
   it('the core logger redacts every driver secret option, configured from the descriptors', async () => {
