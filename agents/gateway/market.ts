@@ -22,6 +22,42 @@ import {
   type GatewayModel,
 } from './model/index.js';
 
+/**
+ * A cluster as it is published: each service's context named by its id and pinned to the
+ * version it has now, so that whoever deploys the entry gets the contexts the publisher
+ * shared (a name would be looked up among the deploying user's own contexts). A context
+ * others cannot read would make the entry undeployable for them: publishing is refused,
+ * naming the service and the context.
+ */
+function pinContextsWith(model: GatewayModel, c: ClusterRecord, who: string): string {
+  const pins = new Map<string, { id: string; version: number }>();
+  for (const svc of c.definition.services) {
+    if (!svc.context) continue;
+    const ctx = model.contexts.resolve(svc.context.ref, who);
+    if (!ctx) throw new NotFoundError('context', svc.context.ref);
+    if (ctx.visibility !== 'public')
+      throw new InvalidError(
+        `cluster ${c.name}: service ${svc.name} uses context '${ctx.name}', which only its owner can read: make it public before publishing the cluster`,
+        'cluster',
+      );
+    pins.set(svc.name, { id: ctx.id, version: svc.context.version ?? model.contexts.version(ctx.id)!.number });
+  }
+  if (!pins.size) return c.ini;
+  const out: string[] = [];
+  let pin: { id: string; version: number } | undefined;
+  for (const line of c.ini.split('\n')) {
+    const section = /^\s*\[([^\]]+)\]\s*$/.exec(line);
+    if (section) pin = section[1]!.startsWith('service.') ? pins.get(section[1]!.slice(8)) : undefined;
+    else if (pin && /^\s*context_version\s*[=:]/.test(line)) continue;
+    else if (pin && /^\s*context\s*[=:]/.test(line)) {
+      out.push(`context = ${pin.id}`, `context_version = ${pin.version}`);
+      continue;
+    }
+    out.push(line);
+  }
+  return out.join('\n');
+}
+
 export interface MarketEntry {
   readonly id: string;
   readonly kind: 'context' | 'cluster';
@@ -125,6 +161,7 @@ export function createMarket({
     (() => {
       throw new NotFoundError('market entry', id);
     })();
+  const pinContexts = (c: ClusterRecord, who: string) => pinContextsWith(model, c, who);
 
   return {
     get,
@@ -163,11 +200,11 @@ export function createMarket({
             .prepare(
               "SELECT 1 FROM market_entries WHERE kind = 'cluster' AND owner = ? AND name = ? AND cluster_ini = ?",
             )
-            .get(who, c.name, c.ini)
+            .get(who, c.name, pinContexts(c, who))
         ) {
           throw new InvalidError(`cluster ${c.name} is already published as it is`);
         }
-        Object.assign(entry, { kind: 'cluster', name: c.name, cluster_ini: c.ini, encrypted: 0 });
+        Object.assign(entry, { kind: 'cluster', name: c.name, cluster_ini: pinContexts(c, who), encrypted: 0 });
       } else {
         const ctx: ContextInfo | undefined = model.contexts.resolve(input.context ?? '', who);
         if (!ctx) throw new NotFoundError('context', input.context ?? '');

@@ -153,6 +153,42 @@ describe('deploying and pairing from marketplace entries', { timeout: 180_000 },
     );
   });
 
+  test('a published cluster names its contexts by id at their version, so another user deploys it; a private context is refused at publish', async () => {
+    const put = (name: string, body: string, visibility?: 'public') =>
+      alice.request(gw.PutContext, g.agent.jid, { name, body, visibility, passphrase: undefined });
+    await put('shared-wn', WORKER, 'public');
+    const cluster = (name: string, context: string) =>
+      alice.request(gw.PutCluster, g.agent.jid, { definition: clusterIni({ name, initial: 1, context }) });
+    await cluster('withctx', 'shared-wn');
+    await cluster('hidden', 'worker');
+    const publish = (name: string) =>
+      alice.request(gw.Publish, g.agent.jid, {
+        context: undefined,
+        cluster: name,
+        summary: `shared ${name}`,
+        description: undefined,
+        tags: ['ctx'],
+      });
+    await assert.rejects(
+      publish('hidden'),
+      fails('bad-request', /service head uses context 'worker', which only its owner can read/),
+    );
+    const id = (await publish('withctx')).entry.id;
+    // A later version of the publisher's context does not change what the entry deploys.
+    await put('shared-wn', `${WORKER}# v2\n`, 'public');
+    const ctx = g.model.contexts.resolve('shared-wn', `alice@${t.host}`)!;
+    const r = await bob.request(gw.DeployEntry, g.agent.jid, { id, counts: undefined, passphrase: undefined });
+    assert.equal(r.deployment.cluster, 'withctx');
+    const copy = g.model.clusters.get(`bob@${t.host}`, 'withctx')!;
+    assert.deepEqual(
+      copy.definition.services.map((s) => s.context),
+      [
+        { ref: ctx.id, version: 1 },
+        { ref: ctx.id, version: 1 },
+      ],
+    );
+  });
+
   test('typed IQ: a pairing code from a context entry pairs the published version of a private context', async () => {
     const worker = g.model.contexts.byName(`alice@${t.host}`, 'worker')!;
     assert.equal(worker.visibility, 'private');
