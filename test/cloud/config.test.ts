@@ -70,14 +70,14 @@ describe('cloud agent configuration', () => {
   it('names file, section and key of every problem', () => {
     const bad = base('[quota]\ninstnaces = 3\n[quota.user.not a jid]\ninstances = 1\n').replace(
       'driver = ec2',
-      'driver = openstack',
+      'driver = cloudstack',
     );
     assert.throws(
       () => parseCloudConfig(bad, 'c.ini'),
       (e: Error) =>
         e instanceof ConfigError &&
         /c\.ini:\d+ \[quota\] instnaces: unknown key \(did you mean 'instances'\?\)/.test(e.message) &&
-        /\[cloud\] driver: 'openstack' is not one of local, libvirt, ec2/.test(e.message),
+        /\[cloud\] driver: 'cloudstack' is not one of local, libvirt, ec2, openstack/.test(e.message),
     );
     assert.throws(
       () => parseCloudConfig(base().replace('requesters = GW@Example.org', 'requesters ='), 'c.ini'),

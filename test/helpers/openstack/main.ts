@@ -3,7 +3,7 @@
  * waiting tests when it is ready or why it failed. The cloud is stopped and removed when
  * stdin closes (the test runner ended, or died) or on SIGTERM/SIGINT.
  */
-import { mkdirSync, renameSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { OpenStackCloud } from './cloud.js';
 import type { CloudState } from './shared.js';
@@ -16,11 +16,14 @@ if (!stateFile) {
 
 function write(state: CloudState): void {
   const tmp = `${stateFile}.tmp`;
-  writeFileSync(tmp, JSON.stringify(state));
+  writeFileSync(tmp, JSON.stringify(state), { mode: 0o600 });
   renameSync(tmp, stateFile!);
 }
 
 write({ status: 'starting', pid: process.pid });
+// The runner's directory is private (0700): the cloud's mysql and rabbitmq users must be
+// able to pass through it to theirs, without listing it (the state file stays 0600).
+chmodSync(dirname(stateFile), 0o711);
 const dir = join(dirname(stateFile), 'cloud');
 mkdirSync(dir, { recursive: true });
 let cloud: OpenStackCloud | undefined;
