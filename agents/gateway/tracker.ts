@@ -177,6 +177,13 @@ export function createTracker(deps: {
       }
       if (!listed) {
         log.warn({ cloud: cloudJid }, 'cloud agent did not list its instances: not reconciled until it is back again');
+        // It is back all the same (its answers to new work count): the history says so.
+        if (clouds.get(cloudJid).online)
+          note(
+            cloudJid,
+            () => `cloud ${cloudJid} online: it did not list its instances in time, so they are not reconciled yet`,
+            { online: true, reconciled: false },
+          );
         return;
       }
       note(

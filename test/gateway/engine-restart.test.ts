@@ -137,5 +137,19 @@ describe('gateway engine: restarts and lost instances', { timeout: 120_000 }, ()
     await ca.start(gwBare);
     await until('the cloud noted back and reconciled', () => noted(/ online: it lists 2 instance\(s\)/), 20_000);
     assert.equal(ca.listsRefused, 2, 'the first two lists were refused and asked again');
+
+    // Back once more, and refusing every list: its return is in the history all the same.
+    await ca.agent.stop();
+    await until(
+      'the cloud noted offline again',
+      () => g.model.events.list(id).filter((e) => e.type === 'cloud' && / offline$/.test(e.message)).length === 2,
+    );
+    ca.o.failLists = Number.MAX_SAFE_INTEGER;
+    await ca.start(gwBare);
+    await until(
+      'the cloud noted back, not reconciled',
+      () => noted(/ online: it did not list its instances in time, so they are not reconciled yet$/),
+      30_000,
+    );
   });
 });
