@@ -112,7 +112,7 @@ export class OpenStackCloud {
     this.layout = l;
     this.admin = new AdminClient(endpointsOf(l.ports), l.password);
     mkdirSync(l.log, { recursive: true });
-    this.daemons = new Daemons(l.log, { PYTHONPATH: join(l.dir, 'python') });
+    this.daemons = new Daemons(l.log, { PYTHONPATH: join(l.dir, 'python') }, `${l.dir}/`);
   }
 
   get info(): CloudInfo {

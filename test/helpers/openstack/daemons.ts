@@ -5,7 +5,7 @@
  * PATH: the services need /usr/bin/python3, not a python3 of a virtualenv or pyenv.
  */
 import { execFile, spawn } from 'node:child_process';
-import { closeSync, openSync } from 'node:fs';
+import { closeSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 export const SYSTEM_PATH = '/usr/sbin:/usr/bin:/sbin:/bin';
@@ -44,10 +44,15 @@ export class Daemons {
   private readonly groups = new Map<string, number>();
   private readonly onExit = () => this.killAll();
 
-  /** `env` is added to every daemon's environment. */
+  /**
+   * `env` is added to every daemon's environment. `marker` (the cloud's directory) finds the
+   * processes that left our process groups: su starts RabbitMQ's node in a group of its own
+   * and epmd daemonizes, but their environments still name the cloud's directory.
+   */
   constructor(
     private readonly logDir: string,
     private readonly env: Record<string, string> = {},
+    private readonly marker?: string,
   ) {
     process.on('exit', this.onExit);
   }
@@ -93,13 +98,37 @@ export class Daemons {
     const end = Date.now() + graceMs;
     while (pids.some(groupAlive) && Date.now() < end) await new Promise((r) => setTimeout(r, 100));
     for (const pid of pids) signal(pid, 'SIGKILL');
-    if (this.groups.size === 0) process.removeListener('exit', this.onExit);
+    if (this.groups.size === 0) {
+      this.killStrays();
+      process.removeListener('exit', this.onExit);
+    }
+  }
+
+  /** SIGKILL to every other process whose environment names the marker (synchronous). */
+  killStrays(): void {
+    if (!this.marker) return;
+    for (const name of readdirSync('/proc')) {
+      if (!/^\d+$/.test(name) || Number(name) === process.pid) continue;
+      let env: string;
+      try {
+        env = readFileSync(`/proc/${name}/environ`, 'latin1');
+      } catch {
+        continue; // gone, or not ours to read
+      }
+      if (!env.includes(this.marker)) continue;
+      try {
+        process.kill(Number(name), 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }
   }
 
   /** Synchronous, for the process 'exit' hook: a test run that dies leaves no cloud behind. */
   killAll(): void {
     for (const pid of this.groups.values()) signal(pid, 'SIGKILL');
     this.groups.clear();
+    this.killStrays();
   }
 }
 
