@@ -164,6 +164,9 @@ export function createTracker(deps: {
       model.events.append(id, { type: 'cloud', message: message(id), data: { cloud: cloudJid, ...data } });
   }
   clouds.events.on('offline', (jid: string) => note(jid, () => `cloud ${jid} offline`, { online: false }));
+  // Back is back at once; its reconciliation (a list the cloud may be slow to answer after a
+  // restart) is a later event of its own.
+  clouds.events.on('online', (jid: string) => note(jid, () => `cloud ${jid} online`, { online: true }));
 
   return {
     /** Brings our view in line with a cloud's own list (after a restart or a lost message). */
@@ -177,20 +180,17 @@ export function createTracker(deps: {
       }
       if (!listed) {
         log.warn({ cloud: cloudJid }, 'cloud agent did not list its instances: not reconciled until it is back again');
-        // It is back all the same (its answers to new work count): the history says so.
         if (clouds.get(cloudJid).online)
-          note(
-            cloudJid,
-            () => `cloud ${cloudJid} online: it did not list its instances in time, so they are not reconciled yet`,
-            { online: true, reconciled: false },
-          );
+          note(cloudJid, () => `cloud ${cloudJid} not reconciled: it did not list its instances in time`, {
+            reconciled: false,
+          });
         return;
       }
       note(
         cloudJid,
         (d) =>
-          `cloud ${cloudJid} online: it lists ${listed.filter((l) => l.deployment === d && l.state !== 'terminated').length} instance(s) of this deployment`,
-        { online: true },
+          `cloud ${cloudJid} reconciled: it lists ${listed.filter((l) => l.deployment === d && l.state !== 'terminated').length} instance(s) of this deployment`,
+        { reconciled: true },
       );
       for (const l of listed) {
         await onState({ ...l }, { from: cloudJid, bare: cloudJid, id: '', reliable: false, log, state: {} });
