@@ -96,7 +96,7 @@ function statusLog(agent: Agent) {
         `${agent.bare} ${type}`,
         async () => seen.slice(after),
         (s) => s.includes(type),
-        60_000,
+        120_000,
         (s) => s.join(', '),
         20,
       ),
