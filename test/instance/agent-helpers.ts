@@ -135,7 +135,7 @@ export async function startInstance(t: Cleanup, o: InstanceAgentOptions): Promis
     env: {},
     metadataUrl: `http://127.0.0.1:${await closedPort()}/latest/user-data`,
     configDrive: join(o.root ?? tmpdir(), 'no-config-drive'),
-    metadataTimeoutMs: 500,
+    metadataTimeoutMs: 5000,
     stateDb: ':memory:',
     maxStartAttempts: 3,
     log: silent,
