@@ -39,12 +39,12 @@ export function dashboardPage(views: DeploymentView[]): Html {
   const rows = views.map((v) => {
     const clouds = [...new Set(v.instances.map((i) => i.cloud).filter((c) => c))].join(', ');
     const trouble = attention(v);
-    return html`<tr data-deployment="${v.id}"${trouble.length ? html` data-attention="yes"` : html``}><td><a href="/web/deployments/${v.id}">${v.cluster}</a><br><small>${v.id}</small></td>
-<td class="state state-${stateText(v)}">${stateText(v)}${trouble.length ? html` <span class="error attention">⚠ ${trouble.join('; ')}</span>` : html``}</td>
-<td>${v.services.map(progress)}</td><td>${clouds}</td></tr>`;
+    return html`<tr data-deployment="${v.id}"${trouble.length ? html` data-attention="yes"` : html``}><td data-label="Cluster"><a href="/web/deployments/${v.id}">${v.cluster}</a><br><small>${v.id}</small></td>
+<td data-label="State" class="state state-${stateText(v)}">${stateText(v)}${trouble.length ? html` <span class="error attention">⚠ ${trouble.join('; ')}</span>` : html``}</td>
+<td data-label="Services">${v.services.map(progress)}</td><td data-label="Clouds">${clouds}</td></tr>`;
   });
   return html`<p><a href="/web/deploy">Deploy a cluster</a></p>
-<div id="live" data-stream="/api/v1/events/stream"><div class="scroll"><table><thead><tr><th>Cluster</th><th>State</th><th>Services ready/wanted</th><th>Clouds</th></tr></thead>
+<div id="live" data-stream="/api/v1/events/stream"><div class="scroll"><table class="cards"><thead><tr><th>Cluster</th><th>State</th><th>Services ready/wanted</th><th>Clouds</th></tr></thead>
 <tbody>${rows.length ? rows : html`<tr><td colspan="4">No deployments yet.</td></tr>`}</tbody></table></div></div>`;
 }
 
