@@ -35,6 +35,24 @@ export function passphraseFrom(envVar: string | undefined): string | undefined {
   return v;
 }
 
+/** The deploy inputs of `--count` and `--passphrase-env`, or a usage error that ends the command. */
+export function deployInputs(o: CommonOpts & DeployInputOpts): { counts: Record<string, number>; passphrase?: string } {
+  try {
+    return { counts: parseCounts(o.count), passphrase: passphraseFrom(o.passphraseEnv) };
+  } catch (err) {
+    fail(o, err);
+  }
+}
+export interface DeployInputOpts {
+  count?: string[];
+  passphraseEnv?: string;
+}
+/** Adds `--count` (repeatable) and `--passphrase-env` to a command that deploys. */
+export const deployInputOptions = (cmd: Command): Command =>
+  cmd
+    .option('--count <service=n>', 'initial count of a scalable service (repeatable)', collect)
+    .option('--passphrase-env <VAR>', 'environment variable holding the passphrase of encrypted contexts');
+
 /** Why instances failed (a rejected context names plugin, line, section and key), one per line. */
 const failureReasons = (d: DeploymentView): string =>
   d.instances
@@ -80,26 +98,19 @@ async function waitAndReport(
 
 export function registerDeploymentCommands(program: Command): void {
   connectionOptions(
-    program
-      .command('deploy')
-      .description('deploy a cluster definition; with --wait, show progress until it is ready or failed')
-      .argument('<cluster>', 'cluster definition name (see `cloudgate clusters`)')
-      .option('--count <service=n>', 'initial count of a scalable service (repeatable)', collect)
-      .option('--passphrase-env <VAR>', 'environment variable holding the passphrase of encrypted contexts')
+    deployInputOptions(
+      program
+        .command('deploy')
+        .description('deploy a cluster definition; with --wait, show progress until it is ready or failed')
+        .argument('<cluster>', 'cluster definition name (see `cloudgate clusters`)'),
+    )
       .option('--wait', 'wait until every service is ready (exit 1 if the deployment fails)')
       .option('--timeout <seconds>', 'with --wait: give up after this long (exit 5)', '600')
       .option('--no-progress', 'with --wait: no progress display'),
-  ).action(async (cluster: string, o: WaitOpts & { count?: string[]; passphraseEnv?: string }) => {
-    let counts: Record<string, number>;
-    let passphrase: string | undefined;
-    try {
-      counts = parseCounts(o.count);
-      passphrase = passphraseFrom(o.passphraseEnv);
-    } catch (err) {
-      fail(o, err);
-    }
+  ).action(async (cluster: string, o: WaitOpts & DeployInputOpts) => {
+    const inputs = deployInputs(o);
     await withClient(o, async (gw) => {
-      const d = await gw.deploy(cluster, { counts, passphrase });
+      const d = await gw.deploy(cluster, inputs);
       if (!o.wait)
         return {
           json: { deployment: d },

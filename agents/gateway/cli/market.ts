@@ -2,7 +2,7 @@
 import type { Command } from 'commander';
 import { UsageError, type MarketEntryView } from '../client.js';
 import { connectionOptions, withClient, fail, type CommonOpts } from './run.js';
-import { parseCount, parseCounts, passphraseFrom } from './deployments.js';
+import { deployInputOptions, deployInputs, parseCount, type DeployInputOpts } from './deployments.js';
 
 export function entryText(e: MarketEntryView): string {
   const what = e.kind === 'cluster' ? '(cluster)' : `v${e.version}`;
@@ -132,27 +132,16 @@ export function registerMarketCommands(program: Command): void {
   });
 
   connectionOptions(
-    program
-      .command('deploy-entry')
-      .description('deploy a cluster from the marketplace, as your cluster of its name (cloned on first use)')
-      .argument('<entry>', 'marketplace entry id of a cluster')
-      .option(
-        '--count <service=n>',
-        'initial count of a scalable service (repeatable)',
-        (v: string, p: string[] = []) => [...p, v],
-      )
-      .option('--passphrase-env <VAR>', 'environment variable holding the passphrase of encrypted contexts'),
-  ).action(async (id: string, o: CommonOpts & { count?: string[]; passphraseEnv?: string }) => {
-    let counts: Record<string, number>;
-    let passphrase: string | undefined;
-    try {
-      counts = parseCounts(o.count);
-      passphrase = passphraseFrom(o.passphraseEnv);
-    } catch (err) {
-      fail(o, err);
-    }
+    deployInputOptions(
+      program
+        .command('deploy-entry')
+        .description('deploy a cluster from the marketplace, as your cluster of its name (cloned on first use)')
+        .argument('<entry>', 'marketplace entry id of a cluster'),
+    ),
+  ).action(async (id: string, o: CommonOpts & DeployInputOpts) => {
+    const inputs = deployInputs(o);
     await withClient(o, async (gw) => {
-      const r = await gw.deployEntry(id, { counts, passphrase });
+      const r = await gw.deployEntry(id, inputs);
       const d = r.deployment;
       return {
         json: r,
