@@ -10,8 +10,8 @@ import type { CloudAgent } from '../../agents/cloud/index.js';
 import type { Agent } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
-import { clusterIni, prepare, startGateway, status, until } from './harness.js';
-import { liveProcesses, running } from './e2e-setup.js';
+import { startGateway, status, until } from './harness.js';
+import { deployBatch, liveProcesses, running, scaleWorkersTo2 } from './e2e-setup.js';
 import { runStops, startE2e, type Stops } from '../helpers/e2e-clouds.js';
 
 describe('end to end with the libvirt test driver', { timeout: 150_000 }, () => {
@@ -40,35 +40,16 @@ describe('end to end with the libvirt test driver', { timeout: 150_000 }, () => 
     });
     stops.push(() => g.stop());
     await until('both clouds online', () => g.agent.peers('cloud').length === 2);
-    await prepare(alice, g.agent.jid, clusterIni({ initial: 1 }).replace(/^image = /gm, 'context = node\nimage = '));
-    const id = (
-      await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })
-    ).deployment.id;
-    let d = await until(
-      'completed',
-      async () => {
-        const x = await status(alice, g.agent.jid, id);
-        return x.state === 'completed' ? x : undefined;
-      },
-      45_000,
-      200,
-    );
+    const deployed = await deployBatch(alice, g.agent.jid, { timeoutMs: 45_000, pollMs: 200 });
+    const id = deployed.id;
+    let d = deployed.d;
     assert.deepEqual(d.instances.map((i) => [i.service, i.cloud, i.ready]).sort(), [
       ['head', virt.config.raw.xmpp.jid, true],
       ['worker', virt.config.raw.xmpp.jid, true],
     ]);
     assert.equal((await running(virt)).length, 2, 'two libvirt domains');
 
-    await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 2 });
-    d = await until(
-      '2 workers ready',
-      async () => {
-        const x = await status(alice, g.agent.jid, id);
-        return x.services[1]!.ready === 2 ? x : undefined;
-      },
-      45_000,
-      200,
-    );
+    d = await scaleWorkersTo2(alice, g.agent.jid, id, { timeoutMs: 45_000, pollMs: 200 });
     assert.deepEqual(
       d.instances
         .filter((i) => i.cloud === local.config.raw.xmpp.jid)

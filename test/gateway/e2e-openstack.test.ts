@@ -26,8 +26,8 @@ import {
   testProject,
 } from '../helpers/openstack/index.js';
 import { instancesSection } from '../cloud/helpers.js';
-import { clusterIni, prepare, startGateway, status, until } from './harness.js';
-import { running, startCloud, startServer } from './e2e-setup.js';
+import { startGateway, status, until } from './harness.js';
+import { deployBatch, running, scaleWorkersTo2, startCloud, startServer } from './e2e-setup.js';
 
 interface TokenView {
   exTokenExpiresAt(): number | undefined;
@@ -128,19 +128,9 @@ ${instancesSection(t, '1s')}
     });
     stops.push(() => g.stop());
     await until('both clouds online', () => g.agent.peers('cloud').length === 2, 60_000);
-    await prepare(alice, g.agent.jid, clusterIni({ initial: 1 }).replace(/^image = /gm, 'context = node\nimage = '));
-    const id = (
-      await alice.request(gw.Deploy, g.agent.jid, { cluster: 'batch', counts: undefined, passphrase: undefined })
-    ).deployment.id;
-    let d = await until(
-      'completed',
-      async () => {
-        const x = await status(alice, g.agent.jid, id);
-        return x.state === 'completed' ? x : undefined;
-      },
-      300_000,
-      500,
-    );
+    const deployed = await deployBatch(alice, g.agent.jid, { timeoutMs: 300_000, pollMs: 500 });
+    const id = deployed.id;
+    let d = deployed.d;
     assert.deepEqual(d.instances.map((i) => [i.service, i.cloud, i.ready]).sort(), [
       ['head', os.config.raw.xmpp.jid, true],
       ['worker', os.config.raw.xmpp.jid, true],
@@ -158,16 +148,7 @@ ${instancesSection(t, '1s')}
     );
 
     // Nova's quota (2 servers) is full: the third instance overflows, with a head replica.
-    await alice.request(gw.Scale, g.agent.jid, { deployment: id, service: 'worker', count: 2 });
-    d = await until(
-      '2 workers ready',
-      async () => {
-        const x = await status(alice, g.agent.jid, id);
-        return x.services[1]!.ready === 2 ? x : undefined;
-      },
-      180_000,
-      500,
-    );
+    d = await scaleWorkersTo2(alice, g.agent.jid, id, { timeoutMs: 180_000, pollMs: 500 });
     assert.deepEqual(
       d.instances
         .filter((i) => i.cloud === local.config.raw.xmpp.jid)

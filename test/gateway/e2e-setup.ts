@@ -12,6 +12,11 @@ import type { TestServer } from '../helpers/ejabberd.js';
 import { instancesSection, startServer } from '../cloud/helpers.js';
 import { silent } from '../helpers/agents.js';
 import { alive } from '../helpers/guest.js';
+import type { Agent } from '../../core/index.js';
+import { gateway as gw } from '../../protocols/index.js';
+import { clusterIni, prepare, status, until } from './harness.js';
+
+type DeploymentView = Awaited<ReturnType<typeof status>>;
 
 export { startServer };
 
@@ -89,4 +94,44 @@ export async function liveProcesses(ca: CloudAgent): Promise<number[]> {
     .map((i) => Number(i.extra.pid ?? (i.extra.guest as { pid?: number } | undefined)?.pid))
     .filter((p) => p > 0);
   return pids.filter(alive);
+}
+
+/** Stores the batch cluster (head and workers with context `node`), deploys it, and waits until it completed. */
+export async function deployBatch(
+  alice: Agent,
+  gwJid: string,
+  o: { timeoutMs: number; pollMs: number },
+): Promise<{ id: string; d: DeploymentView }> {
+  await prepare(alice, gwJid, clusterIni({ initial: 1 }).replace(/^image = /gm, 'context = node\nimage = '));
+  const id = (await alice.request(gw.Deploy, gwJid, { cluster: 'batch', counts: undefined, passphrase: undefined }))
+    .deployment.id;
+  const d = await until(
+    'completed',
+    async () => {
+      const x = await status(alice, gwJid, id);
+      return x.state === 'completed' ? x : undefined;
+    },
+    o.timeoutMs,
+    o.pollMs,
+  );
+  return { id, d };
+}
+
+/** Scales the batch's workers to 2 and waits until both are ready. */
+export async function scaleWorkersTo2(
+  alice: Agent,
+  gwJid: string,
+  id: string,
+  o: { timeoutMs: number; pollMs: number },
+): Promise<DeploymentView> {
+  await alice.request(gw.Scale, gwJid, { deployment: id, service: 'worker', count: 2 });
+  return until(
+    '2 workers ready',
+    async () => {
+      const x = await status(alice, gwJid, id);
+      return x.services[1]!.ready === 2 ? x : undefined;
+    },
+    o.timeoutMs,
+    o.pollMs,
+  );
 }
