@@ -65,7 +65,7 @@ export function deploymentPage(
         ? html`<form method="post" action="/web/deployments/${v.id}/scale" class="inline">${csrfField(csrf)}<input type="hidden" name="service" value="${s.name}">
 <label for="count-${s.name}" class="inline">count (${d.min}..${d.max})</label> <input id="count-${s.name}" name="count" type="number" min="${d.min}" max="${d.max}" value="${s.wanted}" required> <button>Scale</button></form>`
         : html``;
-    return html`<tr><td>${s.name}</td><td>${s.type}</td><td>${progress(s)}</td><td>${scale}</td></tr>`;
+    return html`<tr><td data-label="Service">${s.name}</td><td data-label="Type">${s.type}</td><td data-label="Ready">${progress(s)}</td><td data-label="Scale">${scale}</td></tr>`;
   });
   const destroy =
     v.destroyed === undefined
@@ -74,7 +74,7 @@ export function deploymentPage(
   return html`${errorBox(error)}<p>Cluster <strong>${v.cluster}</strong>, owner ${v.owner}, id <code>${v.id}</code></p>
 <div id="live" data-stream="/api/v1/deployments/${v.id}/events/stream">
 <p>State: <strong class="state state-${stateText(v)}" id="state">${stateText(v)}</strong></p>
-<h2>Services</h2><div class="scroll"><table><thead><tr><th>Service</th><th>Type</th><th>Ready/wanted</th><th>Scale</th></tr></thead><tbody>${services}</tbody></table></div>${more.autoscale ?? html``}
+<h2>Services</h2><div class="scroll"><table class="cards"><thead><tr><th>Service</th><th>Type</th><th>Ready/wanted</th><th>Scale</th></tr></thead><tbody>${services}</tbody></table></div>${more.autoscale ?? html``}
 <h2>Instances</h2>${instancesTable(v.instances, more.addresses ?? new Map())}
 ${destroy}<h2>Events</h2>${eventList(events, more.allEvents ?? false, `/web/deployments/${encodeURIComponent(v.id)}?events=all`)}</div>`;
 }
