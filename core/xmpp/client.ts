@@ -64,6 +64,24 @@ function loopbackService(service: string): boolean {
 
 export type XmppClient = any;
 
+/**
+ * One TLS context per CA: building one parses the CA's PEM and sets up OpenSSL's store,
+ * about a millisecond, which every login and reconnection of every agent in a process
+ * paid again (a tenth of an instance agent's start-up CPU in a login storm).
+ */
+const contexts = new Map<string, tls.SecureContext>();
+function secureContext(ca: string | Buffer | undefined): tls.SecureContext {
+  const key = ca === undefined ? '' : ca.toString();
+  let c = contexts.get(key);
+  if (!c) {
+    c = tls.createSecureContext({ ca, minVersion: 'TLSv1.2' });
+    // A process talks to a handful of servers; a bound keeps a mistaken caller from growing it.
+    if (contexts.size >= 32) contexts.clear();
+    contexts.set(key, c);
+  }
+  return c;
+}
+
 export function createClient(o: ClientOptions): XmppClient {
   // Each step of the login waits this long for the server (xmpp.js's default is 2 s, which
   // a server busy with a login storm exceeds, and every attempt then fails alike).
@@ -83,7 +101,12 @@ export function createClient(o: ClientOptions): XmppClient {
     if (e.socket !== socket) return;
     if (!reply.is('proceed', NS_TLS)) throw new Error(`STARTTLS refused by the server (it answered <${reply.name}>)`);
     const secure = new TlsSocket();
-    secure.connect({ socket, host: o.domain, servername: o.servername ?? o.domain, ca: o.ca, minVersion: 'TLSv1.2' });
+    secure.connect({
+      socket,
+      host: o.domain,
+      servername: o.servername ?? o.domain,
+      secureContext: secureContext(o.ca),
+    });
     await promise(secure, 'connect');
     if (e.socket !== socket) {
       secure.destroy();
