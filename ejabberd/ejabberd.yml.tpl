@@ -10,6 +10,12 @@ loglevel: {{LOGLEVEL}}
 log_rotate_count: 0
 hide_sensitive_log_data: true
 
+# ejabberd's caches (roster, roster items, last activity, ...) hold 1,000 entries by
+# default and are emptied whole when they overflow: with thousands of agents online,
+# every stanza routed to one of them missed the cache and read Mnesia again. One entry
+# per account online with room to spare.
+cache_size: 100000
+
 certfiles:
   - "{{CERTFILE}}"
 
