@@ -109,8 +109,14 @@ function run(o: Opts): Promise<Result> {
           pubsubService: `pubsub.${VMS}`,
         });
         let collectorDisconnects = 0;
+        /** Why the collector's session ended, each time (the first few), with when. */
+        const offlineReasons: string[] = [];
+        const t0 = performance.now();
         agent.on('status', (e: AgentEvent) => {
-          if (e.type === 'offline') collectorDisconnects++;
+          if (e.type !== 'offline') return;
+          collectorDisconnects++;
+          if (offlineReasons.length < 5)
+            offlineReasons.push(`${round((performance.now() - t0) / 1000, 1)} s: ${e.reason ?? 'no reason given'}`);
         });
         const c = collector(agent);
         await agent.start();
@@ -124,6 +130,7 @@ function run(o: Opts): Promise<Result> {
           await storm(x, o, 'inst', '', r);
         } finally {
           r.collector_disconnects = collectorDisconnects;
+          if (offlineReasons.length) r.collector_offline_reasons = offlineReasons;
           r.heartbeats_received = c.beats;
           r.context_reports_received = c.reports;
           await agent.stop();

@@ -78,6 +78,8 @@ export type ConnectionEvent = { type: 'online'; resumed: boolean; jid: string } 
 export class Connection extends EventEmitter {
   private entity: any;
   private stopping = false;
+  /** The server's stream error before it closed the stream: the reason the disconnect itself does not carry. */
+  private streamError: string | undefined;
   /** start() retries on its own; a disconnect meanwhile must not start a second loop. */
   private starting = false;
   private online = false;
@@ -136,7 +138,16 @@ export class Connection extends EventEmitter {
       this.stallTimer?.refresh();
     });
     this.entity.on('stanza', (el: Element) => this.emit('stanza', el));
-    this.entity.on('error', (err: Error) => o.log.debug({ err }, 'xmpp error'));
+    this.entity.on('error', (err: Error & { condition?: string; text?: string }) => {
+      if (err?.name !== 'StreamError') {
+        o.log.debug({ err }, 'xmpp error');
+        return;
+      }
+      // The server is ending the session and says why (policy-violation "Too many unacked
+      // stanzas", conflict, system-shutdown...): an operator wants that, not just "offline".
+      this.streamError = `stream error ${err.condition}${err.text ? ` (${err.text})` : ''}`;
+      o.log.warn({ condition: err.condition, text: err.text, server: this.servers.current }, 'server ended the stream');
+    });
     this.entity.on('online', (jid: unknown) => this.setOnline(false, String(jid)));
     this.entity.on('disconnect', ({ reason }: { reason?: Error } = {}) => this.onDisconnect(reason));
     const sm = this.entity.streamManagement;
@@ -174,7 +185,9 @@ export class Connection extends EventEmitter {
   private onDisconnect(reason?: Error): void {
     const wasOnline = this.online;
     this.online = false;
-    if (wasOnline) this.emit('status', { type: 'offline', reason: reason?.message } satisfies ConnectionEvent);
+    const why = reason?.message ?? this.streamError;
+    this.streamError = undefined;
+    if (wasOnline) this.emit('status', { type: 'offline', reason: why } satisfies ConnectionEvent);
     this.attempting?.fail(
       new ConnectionError(`disconnected while logging in${reason ? `: ${describe(reason)}` : ''}`, false, {
         cause: reason,
