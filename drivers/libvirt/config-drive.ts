@@ -47,6 +47,7 @@ export async function writeConfigDrive(
   name: string,
   instanceId: string,
   userData: string,
+  withIso = true,
 ): Promise<ConfigDrive> {
   const dir = driveDir(base, name);
   await mkdir(dir, { recursive: true, mode: 0o700 });
@@ -55,7 +56,7 @@ export async function writeConfigDrive(
   // 0600: the context may hold tokens. libvirt's dynamic_ownership hands the ISO to the qemu user.
   await writeFile(userFile, userData, { mode: 0o600 });
   await writeFile(metaFile, `instance-id: ${instanceId}\nlocal-hostname: ${name}\n`, { mode: 0o600 });
-  const tool = isoTool();
+  const tool = withIso ? isoTool() : undefined;
   if (!tool) return { dir };
   const iso = isoPath(base, name);
   const tmp = `${iso}.tmp`;

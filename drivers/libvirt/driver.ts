@@ -80,7 +80,7 @@ export class LibvirtDriver implements CloudDriver {
         return this.toInstance(existing.dom, existing.parsed);
       }
       const uuid = randomUUID();
-      const drive = await writeConfigDrive(this.o.configDriveDir, req.name, uuid, req.userData);
+      const drive = await writeConfigDrive(this.o.configDriveDir, req.name, uuid, req.userData, this.o.configDriveIso);
       const xml = buildDomainXml({
         type: this.o.domainType,
         name: req.name,

@@ -14,6 +14,10 @@
  *   domain_type      = kvm                 <domain type>: default kvm for qemu URIs, else the URI scheme
  *   transient_disk   = true                qemu/kvm: boot every instance from the shared image with
  *                                          <transient shareBacking='yes'/> so none writes to the base
+ *   config_drive_iso = auto                also write the config drive as a cidata ISO attached as a cdrom
+ *                                          (needs genisoimage, mkisofs or xorriso): auto = for kvm, qemu
+ *                                          and xen guests; an lxc container and the test hypervisor read
+ *                                          the directory, so they get none
  *   simulate_guest   = false               also run the instance agent as a local process (for test: URIs)
  *   command          = ...                 program that process runs (as in the local driver)
  *   kill_grace_ms    = 5000                SIGTERM → SIGKILL delay for the simulated guest
@@ -41,6 +45,7 @@ export const LIBVIRT_OPTIONS: DriverOptionSpec = {
     'network',
     'domain_type',
     'transient_disk',
+    'config_drive_iso',
     'simulate_guest',
     'command',
     'kill_grace_ms',
@@ -68,6 +73,8 @@ export interface LibvirtOptions {
   flavors: readonly Flavor[];
   network: string | null;
   transientDisk: boolean;
+  /** Build the cidata ISO too (config_drive_iso). */
+  configDriveIso: boolean;
   simulateGuest: boolean;
   command: readonly string[];
   killGraceMs: number;
@@ -102,9 +109,23 @@ export function readLibvirtOptions(raw: Readonly<Record<string, string>>): Libvi
     flavors: Object.freeze(readFlavors(r)),
     network: network === 'none' ? null : network,
     transientDisk: r.bool('transient_disk', true),
+    configDriveIso: readIsoChoice(r, domainType),
     simulateGuest,
     command: Object.freeze(readCommand(r)),
     killGraceMs: r.int('kill_grace_ms', 5000),
     runsAgent: r.bool('runs_agent', scheme === 'test' ? simulateGuest : true),
   });
+}
+
+/**
+ * config_drive_iso: auto, true or false. Building an ISO runs a program per instance (the
+ * biggest part of a create on the test hypervisor), so it is done only for guests that
+ * boot from disks and read their context from a cdrom.
+ */
+function readIsoChoice(r: OptionReader, type: DomainType): boolean {
+  const v = r.string('config_drive_iso', 'auto').toLowerCase();
+  if (v === 'auto') return type === 'kvm' || type === 'qemu' || type === 'xen';
+  if (v === 'true' || v === 'yes' || v === '1') return true;
+  if (v === 'false' || v === 'no' || v === '0') return false;
+  return r.invalid('config_drive_iso', `must be auto, true or false, got "${v}"`);
 }

@@ -89,6 +89,13 @@ describe('libvirt driver on test:///default', () => {
     await hv.connectClose();
   });
 
+  it('rejects a config_drive_iso that is not auto, true or false', async () => {
+    await assert.rejects(
+      make(options(dir, { config_drive_iso: 'sometimes' })),
+      /config_drive_iso.*auto, true or false/,
+    );
+  });
+
   it('rejects bad options naming the key', async () => {
     await assert.rejects(
       make({ config_drive_dir: dir, 'image.x': '/x' }),
@@ -202,7 +209,8 @@ describe('libvirt driver on test:///default', () => {
   });
 
   it('builds a cidata ISO with genisoimage when one is on PATH and attaches it as a read-only cdrom', async () => {
-    // A stand-in genisoimage records its arguments; the real one is not installed here.
+    // A stand-in genisoimage (first on PATH) records its arguments. The test hypervisor
+    // gets no ISO unless config_drive_iso asks for one (checked below).
     const bin = join(base, 'bin');
     mkdirSync(bin, { recursive: true });
     const fake = join(bin, 'genisoimage');
@@ -214,8 +222,14 @@ describe('libvirt driver on test:///default', () => {
     const oldPath = process.env.PATH;
     process.env.PATH = `${bin}${delimiter}${oldPath}`;
     process.env.CG_ISO_ARGS = join(base, 'iso-args');
+    const isoDriver = await make(options(dir, { config_drive_iso: 'true' }));
     try {
-      const inst = await driver.create(req('vm-iso'));
+      const plain = await driver.create(req('vm-no-iso'));
+      assert.equal(existsSync(join(dir, 'vm-no-iso.iso')), false, 'auto: no ISO for the test hypervisor');
+      assert.equal(existsSync(join(dir, 'vm-no-iso', 'user-data')), true, 'the config drive directory is written');
+      assert.doesNotMatch(await (await hv.domainLookupByUUIDString(plain.id)).getXMLDesc(), /device='cdrom'/);
+      await driver.terminate(plain.id);
+      const inst = await isoDriver.create(req('vm-iso'));
       const iso = join(dir, 'vm-iso.iso');
       assert.equal(readFileSync(iso, 'utf8'), 'ISO\n');
       const args = readFileSync(join(base, 'iso-args'), 'utf8').split('\n');
@@ -226,9 +240,10 @@ describe('libvirt driver on test:///default', () => {
         xml,
         new RegExp(`<disk type='file' device='cdrom'>[\\s\\S]*<source file='${iso}'/>[\\s\\S]*<readonly/>`),
       );
-      await driver.terminate(inst.id);
+      await isoDriver.terminate(inst.id);
       assert.equal(existsSync(iso), false);
     } finally {
+      await isoDriver.close();
       process.env.PATH = oldPath;
       delete process.env.CG_ISO_ARGS;
     }
