@@ -54,6 +54,15 @@ export class StoppedError extends CloudgateError {
   }
 }
 
+/**
+ * Requests of one agent awaiting their answer, at most: the rest wait here until one is
+ * answered. Every answer is a stanza the server queues for us until we acknowledge it, and
+ * ejabberd ends a session whose queue passes max_ack_queue (10,000 in the project's set-up)
+ * with "Too many unacked stanzas": a collector that asked 10,000 agents at once lost its
+ * session three times in one fan-out. Half the limit leaves room for everything else.
+ */
+export const MAX_OUTSTANDING_REQUESTS = 5000;
+
 const NS_PING = 'urn:xmpp:ping';
 const NS_DISCO_INFO = 'http://jabber.org/protocol/disco#info';
 
@@ -62,6 +71,10 @@ export class Rpc {
   private handlers = new Map<string, { def: RequestDef<any, any>; fn: Handler<any, any> }>();
   private nextId = idGenerator();
   private inFlight = 0;
+  /** Requests sent and not yet settled, and those waiting for one of them to settle. */
+  private outstanding = 0;
+  private waiting: Array<() => void> = [];
+  private waitingHead = 0;
   readonly filters = new HookChain<RequestContext>();
   private warn;
 
@@ -73,6 +86,8 @@ export class Rpc {
       identity: () => { category: string; type: string; name: string };
       /** Throws a StanzaError for a sender that may not make requests (before anything else is read). */
       authorize?: (bare: string) => void;
+      /** Requests awaiting an answer at once (default MAX_OUTSTANDING_REQUESTS). */
+      maxOutstanding?: number;
     },
   ) {
     this.warn = onceLogger(log);
@@ -94,18 +109,25 @@ export class Rpc {
     iq.children.push(def.request.encode(req));
     (iq.children[0] as Element).parent = iq;
     const timeoutMs = o.timeoutMs ?? def.timeoutMs;
-    const reply = await new Promise<Element>((resolve, reject) => {
-      const timer = setTimeout(() => {
-        this.pending.delete(id);
-        reject(new TimeoutError(`${def.request.name} to ${to}: no answer within ${timeoutMs} ms`));
-      }, timeoutMs);
-      this.pending.set(id, { resolve, reject, timer, to });
-      this.send(iq).catch((err) => {
-        clearTimeout(timer);
-        this.pending.delete(id);
-        reject(err);
+    // The timeout counts from the send: waiting for a slot is our own doing, not the peer's.
+    await this.slot();
+    let reply: Element;
+    try {
+      reply = await new Promise<Element>((resolve, reject) => {
+        const timer = setTimeout(() => {
+          this.pending.delete(id);
+          reject(new TimeoutError(`${def.request.name} to ${to}: no answer within ${timeoutMs} ms`));
+        }, timeoutMs);
+        this.pending.set(id, { resolve, reject, timer, to });
+        this.send(iq).catch((err) => {
+          clearTimeout(timer);
+          this.pending.delete(id);
+          reject(err);
+        });
       });
-    });
+    } finally {
+      this.release();
+    }
     if (reply.attrs.type === 'error') throw StanzaError.fromElement(reply.getChild('error'));
     const payload = reply.getChild(def.response.name, def.response.ns);
     if (!payload)
@@ -298,6 +320,34 @@ export class Rpc {
     q.c('identity', this.opts.identity());
     for (const f of [NS_DISCO_INFO, NS_PING, ...this.features()]) q.c('feature', { var: f });
     return q;
+  }
+
+  /** Resolves once fewer than maxOutstanding requests await an answer, taking one slot. */
+  private slot(): Promise<void> {
+    if (this.outstanding < (this.opts.maxOutstanding ?? MAX_OUTSTANDING_REQUESTS)) {
+      this.outstanding++;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.waiting.push(resolve));
+  }
+
+  /** A request settled: its slot goes to the longest waiting one, if any. */
+  private release(): void {
+    if (this.waitingHead < this.waiting.length) {
+      const next = this.waiting[this.waitingHead++]!;
+      if (this.waitingHead > 1024 && this.waitingHead * 2 > this.waiting.length) {
+        this.waiting = this.waiting.slice(this.waitingHead);
+        this.waitingHead = 0;
+      }
+      next();
+      return;
+    }
+    this.outstanding--;
+  }
+
+  /** Requests waiting for a slot (the window of MAX_OUTSTANDING_REQUESTS is full). */
+  get queuedCount(): number {
+    return this.waiting.length - this.waitingHead;
   }
 
   /** Fails every pending request (graceful stop). */
