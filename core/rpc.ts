@@ -114,24 +114,7 @@ export class Rpc {
     const timeoutMs = o.timeoutMs ?? def.timeoutMs;
     // The timeout counts from the send: waiting for a slot is our own doing, not the peer's.
     await this.slot();
-    let reply: Element;
-    try {
-      reply = await new Promise<Element>((resolve, reject) => {
-        const timer = setTimeout(() => {
-          this.pending.delete(id);
-          reject(new TimeoutError(`${def.request.name} to ${to}: no answer within ${timeoutMs} ms`));
-        }, timeoutMs);
-        this.pending.set(id, { resolve, reject, timer, to });
-        this.send(iq).catch((err) => {
-          clearTimeout(timer);
-          this.pending.delete(id);
-          reject(err);
-        });
-      });
-    } finally {
-      this.release();
-    }
-    if (reply.attrs.type === 'error') throw StanzaError.fromElement(reply.getChild('error'));
+    const reply = await this.exchange(iq, to, timeoutMs, def.request.name).finally(() => this.release());
     const payload = reply.getChild(def.response.name, def.response.ns);
     if (!payload)
       throw new StanzaError(
@@ -147,10 +130,20 @@ export class Rpc {
     const id = this.nextId();
     const iq = new Element('iq', { type, to, id });
     iq.cnode(payload);
+    const reply = await this.exchange(iq, to, timeoutMs, `<${payload.name}/>`);
+    return reply.getChildElements()[0];
+  }
+
+  /**
+   * Sends `iq` and resolves with its answer, or rejects with the answer's StanzaError, a
+   * TimeoutError naming `what` after `timeoutMs`, or the send's own failure.
+   */
+  private async exchange(iq: Element, to: string, timeoutMs: number, what: string): Promise<Element> {
+    const id = String(iq.attrs.id);
     const reply = await new Promise<Element>((resolve, reject) => {
       const timer = setTimeout(() => {
         this.pending.delete(id);
-        reject(new TimeoutError(`<${payload.name}/> to ${to}: no answer within ${timeoutMs} ms`));
+        reject(new TimeoutError(`${what} to ${to}: no answer within ${timeoutMs} ms`));
       }, timeoutMs);
       this.pending.set(id, { resolve, reject, timer, to });
       this.send(iq).catch((err) => {
@@ -160,7 +153,7 @@ export class Rpc {
       });
     });
     if (reply.attrs.type === 'error') throw StanzaError.fromElement(reply.getChild('error'));
-    return reply.getChildElements()[0];
+    return reply;
   }
 
   /** Routes an incoming IQ; returns false if it is not one (never throws). */

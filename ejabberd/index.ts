@@ -3,3 +3,4 @@ export { renderConfig, PEOPLE_LIMITS, type RenderOptions, type ComponentSpec, ty
 export { EjabberdError } from './errors.js';
 export { freePort, portInUse, canConnect, listenerOwnedBy } from './ports.js';
 export { parsePeer, type PeerNode } from './cluster.js';
+export { makeCertificate } from './files.js';

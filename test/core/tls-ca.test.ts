@@ -8,42 +8,20 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { X509Certificate } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { makeCertificate } from '../../ejabberd/index.js';
 import { startEjabberd } from '../helpers/ejabberd.js';
 import { makeAgent } from '../helpers/agents.js';
 
-/** A self-signed certificate for the same host names, from a key the server does not hold. */
-function foreignCa(host: string): string {
+/** A self-signed certificate for the same host names, made the way the project makes its own, from a key the server does not hold. */
+async function foreignCa(host: string): Promise<string> {
   const dir = mkdtempSync(join(tmpdir(), 'cg-foreign-ca-'));
   try {
-    execFileSync(
-      'openssl',
-      [
-        'req',
-        '-x509',
-        '-newkey',
-        'ec',
-        '-pkeyopt',
-        'ec_paramgen_curve:prime256v1',
-        '-nodes',
-        '-keyout',
-        join(dir, 'k.pem'),
-        '-out',
-        join(dir, 'c.pem'),
-        '-days',
-        '1',
-        '-subj',
-        `/CN=${host}`,
-        '-addext',
-        `subjectAltName=DNS:${host}`,
-      ],
-      { stdio: 'ignore' },
-    );
-    return readFileSync(join(dir, 'c.pem'), 'utf8');
+    await makeCertificate(dir, [host]);
+    return readFileSync(join(dir, 'server.crt'), 'utf8');
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }
@@ -60,7 +38,7 @@ test('a login is verified against its own CA, also when sessions share TLS conte
   after(() => first.stop());
 
   const stranger = await makeAgent(t, 'tls-stranger', {
-    xmpp: { ca: foreignCa(t.host), maxStartAttempts: 1 } as any,
+    xmpp: { ca: await foreignCa(t.host), maxStartAttempts: 1 } as any,
   });
   await assert.rejects(stranger.start(), (err: Error) => {
     assert.match(String(err?.message ?? err), /certificate|self.signed|verify/i);
