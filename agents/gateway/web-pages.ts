@@ -64,7 +64,7 @@ export function deploymentPage(
       d && d.type === 'scalable' && !ended
         ? html`<form method="post" action="/web/deployments/${v.id}/scale" class="inline">${csrfField(csrf)}<input type="hidden" name="service" value="${s.name}">
 <label for="count-${s.name}" class="inline">count (${d.min}..${d.max})</label> <input id="count-${s.name}" name="count" type="number" min="${d.min}" max="${d.max}" value="${s.wanted}" required> <button>Scale</button></form>`
-        : html``;
+        : html`<small>fixed size</small>`;
     return html`<tr><td data-label="Service">${s.name}</td><td data-label="Type">${s.type}</td><td data-label="Ready">${progress(s)}</td><td data-label="Scale">${scale}</td></tr>`;
   });
   const destroy =
