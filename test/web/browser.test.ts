@@ -294,6 +294,9 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
         // Destroy: the confirmation names what will be terminated.
         await row.getByRole('link').click();
         await page.getByRole('link', { name: /Destroy this deployment/ }).click();
+        // The list is read once the confirmation page is there, not from the page before it.
+        await page.waitForURL(new RegExp(`/web/deployments/${id}/destroy$`));
+        await page.locator('#doomed li').first().waitFor();
         const names = g.model.instances
           .list(id)
           .filter((i) => i.state !== 'terminated')
