@@ -15,11 +15,11 @@ import iqCallerFactory from '@xmpp/iq/caller.js';
 import saslFactoryFn from '@xmpp/sasl';
 import resourceBindingFactory from '@xmpp/resource-binding';
 import streamManagementFactory from '@xmpp/stream-management';
-import scramsha1 from '@xmpp/sasl-scram-sha-1';
 import plain from '@xmpp/sasl-plain';
 import TlsSocket from '@xmpp/tls/lib/Socket.js';
 import { promise } from '@xmpp/events';
 import SASLFactory from 'saslmechanisms';
+import { Scram, type ScramCredentials } from './scram.js';
 
 const NS_TLS = 'urn:ietf:params:xml:ns:xmpp-tls';
 /** How long one login step (stream header, STARTTLS answer) or a closing stream may take. */
@@ -117,7 +117,7 @@ export function createClient(o: ClientOptions): XmppClient {
   });
 
   const saslFactory = new SASLFactory();
-  scramsha1(saslFactory);
+  saslFactory.use(Scram);
   plain(saslFactory);
   saslFactoryFn(
     { streamFeatures, saslFactory },
@@ -132,8 +132,14 @@ export function createClient(o: ClientOptions): XmppClient {
       const wanted = o.isToken ? 'PLAIN' : mechanisms.includes('SCRAM-SHA-1') ? 'SCRAM-SHA-1' : 'PLAIN';
       if (!mechanisms.includes(wanted))
         throw new Error(`server does not offer SASL ${wanted} (offers ${mechanisms.join(', ')})`);
+      const socket = entity.socket;
       const password = o.refresh ? await o.refresh() : o.password;
-      await authenticate({ username: o.username, password }, wanted);
+      const credentials: ScramCredentials = {
+        username: o.username,
+        password,
+        abandoned: () => entity.socket !== socket,
+      };
+      await authenticate(credentials, wanted);
     },
   );
   const streamManagement = streamManagementFactory({ streamFeatures, entity, middleware });

@@ -42,9 +42,16 @@ declare module '@xmpp/stream-management' {
   const f: (x: Record<string, unknown>) => any;
   export default f;
 }
-declare module '@xmpp/sasl-scram-sha-1' {
-  const f: (factory: unknown) => unknown;
-  export default f;
+declare module 'sasl-scram-sha-1' {
+  /** The SCRAM-SHA-1 client mechanism (CommonJS constructor; its state in underscored fields). */
+  export default class ScramSha1 {
+    protected _stage: 'initial' | 'challenge' | 'final';
+    protected _salt: Uint8Array;
+    protected _iterationCount: number;
+    readonly name: string;
+    response(cred: any): string | Promise<string>;
+    challenge(chal: string): this;
+  }
 }
 declare module '@xmpp/sasl-plain' {
   const f: (factory: unknown) => unknown;
