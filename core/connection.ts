@@ -25,6 +25,12 @@ const LOGIN_TIMEOUT_MS = 30_000;
  * login timeout only ends with the server dropping the stream as idle.
  */
 const LOGIN_STALL_MS = 12_000;
+/**
+ * Refused logins a session that was online takes before it stops reconnecting. Its
+ * credentials worked, so a refusal may be passing: a cluster node that has just lost its
+ * peer refused a correct SCRAM login under load ("Nonce mismatch") and took the next one.
+ */
+const MAX_REFUSALS = 5;
 
 export interface ConnectionOptions {
   kind: 'client' | 'component';
@@ -49,6 +55,8 @@ export interface ConnectionOptions {
   backoff?: BackoffOptions;
   /** Attempts before start() gives up (default: keep trying). */
   maxStartAttempts?: number;
+  /** Refused logins (not-authorized and the like) after the session was online before the reconnecting stops (default 5). */
+  maxRefusals?: number;
   /** A login step unanswered this long is abandoned and retried (default 12 s). */
   loginStallMs?: number;
   /**
@@ -329,6 +337,7 @@ export class Connection extends EventEmitter {
   private async reconnectAttempts(): Promise<void> {
     // The first attempt goes back to the same server, where the stream may still resume.
     let d = backoffDelay(0, this.options.backoff);
+    let refusals = 0;
     while (!this.stopping && !this.online) {
       this.attempt++;
       await sleep(d, this.abort.signal);
@@ -348,7 +357,11 @@ export class Connection extends EventEmitter {
           { attempt: this.attempt, server: failedOn, next: this.servers.current, delayMs: d, reason: describe(err) },
           'reconnect failed',
         );
-        if (isPermanent(err)) {
+        if (isPermanent(err) && ++refusals >= (this.options.maxRefusals ?? MAX_REFUSALS)) {
+          this.options.log.error(
+            { refusals, server: failedOn, reason: describe(err) },
+            'login refused every time: no more attempts until the agent is restarted',
+          );
           this.emit('fatal', err);
           return;
         }
