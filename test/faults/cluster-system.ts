@@ -12,7 +12,7 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { randomBytes } from 'node:crypto';
 import { createLogger, sleep } from '../../core/index.js';
-import { EjabberdServer } from '../../ejabberd/index.js';
+import { EjabberdError, EjabberdServer } from '../../ejabberd/index.js';
 import { GatewayClient } from '../../agents/gateway/client.js';
 import {
   writeConfigs,
@@ -72,27 +72,7 @@ export async function startClusterSystem(prefix: string): Promise<ClusterSystem>
     if (!process.env.FAULTS_KEEP) rmSync(dir, { recursive: true, force: true });
   };
   try {
-    const tag = randomBytes(3).toString('hex');
-    const common = {
-      host: DEMO_HOST,
-      extraHosts: [{ name: INSTANCE_HOST, ownJwtKey: true }],
-      logLevel: 'warning' as const,
-      // probe-a: the test's own agent, which makes a PubSub node.
-      agents: [GATEWAY_JID, CLOUD_JID, CLOUD_B_JID, `probe-a@${DEMO_HOST}`],
-      cluster: true,
-    };
-    const node1 = await EjabberdServer.prepare({ ...common, dir: join(dir, 'node1'), nodeName: `cgc1${tag}` });
-    servers.push(node1);
-    const node2 = await EjabberdServer.prepare({
-      ...common,
-      dir: join(dir, 'node2'),
-      nodeName: `cgc2${tag}`,
-      shareFrom: node1.dir,
-      peers: [{ node: node1.info.node, distPort: node1.info.distPort }],
-    });
-    servers.push(node2);
-    node1.addPeer({ node: node2.info.node, distPort: node2.info.distPort });
-    await Promise.all([node1.start(), node2.start()]);
+    const [node1, node2] = await startNodes(dir, servers);
     const t0 = Date.now();
     await node2.joinCluster(node1.info.node);
     const joinMs = Date.now() - t0;
@@ -173,6 +153,45 @@ export async function startClusterSystem(prefix: string): Promise<ClusterSystem>
       .join('\n');
     await stop();
     throw new Error(`could not start the cluster system: ${(err as Error).message}\n${logs}`, { cause: err });
+  }
+}
+
+/**
+ * Both nodes, started. Free ports are picked before ejabberd binds them: a port a parallel
+ * test took in between fails the start, which is retried on fresh ports and node names.
+ */
+async function startNodes(dir: string, servers: EjabberdServer[]): Promise<[EjabberdServer, EjabberdServer]> {
+  const common = {
+    host: DEMO_HOST,
+    extraHosts: [{ name: INSTANCE_HOST, ownJwtKey: true }],
+    logLevel: 'warning' as const,
+    // probe-a: the test's own agent, which makes a PubSub node.
+    agents: [GATEWAY_JID, CLOUD_JID, CLOUD_B_JID, `probe-a@${DEMO_HOST}`],
+    cluster: true,
+  };
+  for (let attempt = 1; ; attempt++) {
+    const tag = randomBytes(3).toString('hex');
+    const node1 = await EjabberdServer.prepare({ ...common, dir: join(dir, 'node1'), nodeName: `cgc1${tag}` });
+    servers.push(node1);
+    const node2 = await EjabberdServer.prepare({
+      ...common,
+      dir: join(dir, 'node2'),
+      nodeName: `cgc2${tag}`,
+      shareFrom: node1.dir,
+      peers: [{ node: node1.info.node, distPort: node1.info.distPort }],
+    });
+    servers.push(node2);
+    node1.addPeer({ node: node2.info.node, distPort: node2.info.distPort });
+    try {
+      await Promise.all([node1.start(), node2.start()]);
+      return [node1, node2];
+    } catch (err) {
+      if (attempt >= 3 || !(err instanceof EjabberdError && /in use|eaddrinuse/i.test(err.message))) throw err;
+      for (const s of servers.splice(0)) {
+        await s.stop().catch(() => {});
+        s.remove();
+      }
+    }
   }
 }
 

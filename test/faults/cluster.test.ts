@@ -17,11 +17,10 @@ import { randomBytes } from 'node:crypto';
 import { xml } from '@xmpp/client-core';
 import type { Element } from 'ltx';
 import { join } from 'node:path';
-import { Agent, openStore, sleep, type AgentEvent } from '../../core/index.js';
+import { Agent, createLogger, openStore, sleep, type AgentEvent } from '../../core/index.js';
 import { defineEvent, defineMessage, object, int, str } from '../../protocols/index.js';
 import type { EjabberdServer } from '../../ejabberd/index.js';
 import { DEMO_HOST } from '../../agents/demo/server.js';
-import { silent } from '../helpers/agents.js';
 import { CONTEXT } from './system.js';
 import { instanceProcesses, cloudInstances, history, waitUntil } from './checks.js';
 import {
@@ -120,7 +119,8 @@ describe('a two-node ejabberd cluster loses a node mid-deployment', { timeout: 4
   async function probe(user: string, servers: EjabberdServer[], password: string, db?: string): Promise<Agent> {
     const a = new Agent({
       kind: 'probe',
-      log: silent,
+      // Its own log file (warnings on), shown when the probe does not come back online.
+      log: createLogger({ level: process.env.TEST_LOG ?? 'info', destination: join(sys.dir, `${user}.log`) }),
       db: db ? openStore(join(sys.dir, db), []) : undefined,
       resendMs: 1000,
       xmpp: {
@@ -137,6 +137,18 @@ describe('a two-node ejabberd cluster loses a node mid-deployment', { timeout: 4
     });
     agents.push(a);
     return a;
+  }
+
+  /** A probe's log lines from its file (written asynchronously: what has reached it). */
+  function readLog(user: string): string {
+    try {
+      return readFileSync(join(sys.dir, `${user}.log`), 'utf8')
+        .split('\n')
+        .slice(-40)
+        .join('\n');
+    } catch (err) {
+      return String(err);
+    }
   }
 
   test('node 2 joined node 1: each lists both', async () => {
@@ -225,7 +237,9 @@ describe('a two-node ejabberd cluster loses a node mid-deployment', { timeout: 4
       (nodes) => nodes.join(' '),
     );
     await a.conn.send(xml('message', { to: b.bare, type: 'chat', id: 'offline-1' }, xml('body', {}, 'stored offline')));
-    await bs.reached('online', bs.seen.indexOf('offline'));
+    await bs.reached('online', bs.seen.indexOf('offline')).catch((err: Error) => {
+      throw new Error(`${err.message}\nprobe-b's log:\n${readLog('probe-b')}`);
+    });
     const failoverMs = Date.now() - killedAt;
     assert.equal(b.conn.service, service(node1), 'probe b went over to node 1');
     await within(a.delivered(reliableId), 60_000, 'the receipt of the fail-over message');
