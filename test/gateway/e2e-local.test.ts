@@ -174,6 +174,19 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
   test('a gateway restarted mid-deployment finishes it with exactly the requested instances', async () => {
     let id = '';
     await withGateway('restart', async (g1) => {
+      // The earlier tests' instances are off both clouds' books (a cloud tells it in its
+      // presence): with cloud-a still full, everything would rightly go to cloud-b alone.
+      await until(
+        'both clouds empty',
+        () =>
+          [a, b].every((c) => {
+            const data = g1.agent.peers('cloud').find((p) => p.bare === c.config.raw.xmpp.jid)?.data as
+              | { instances?: number }
+              | undefined;
+            return data?.instances === 0;
+          }),
+        60_000,
+      );
       await prepare(alice, g1.agent.jid, ini);
       id = (
         await alice.request(gw.Deploy, g1.agent.jid, { cluster: 'batch', counts: { worker: 3 }, passphrase: undefined })
@@ -188,7 +201,14 @@ describe('end to end on the local driver', { timeout: 240_000 }, () => {
         .filter((i) => i.state !== 'terminated')
         .map((i) => `${id}-${i.name}`)
         .sort();
-      assert.equal(names.length, 5, 'head, 3 workers, a head replica');
+      assert.equal(
+        names.length,
+        5,
+        `head, 3 workers, a head replica: ${d.instances.map((i) => `${i.name} ${i.state} on ${i.cloud}`).join(', ')}; ${g2.model.events
+          .list(id)
+          .map((e) => e.message)
+          .join(' | ')}`,
+      );
       const atClouds = [...(await running(a)), ...(await running(b))].map((i) => i.name).sort();
       assert.deepEqual(atClouds, names, 'the clouds run exactly the instances the gateway knows');
 
