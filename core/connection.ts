@@ -193,7 +193,8 @@ export class Connection extends EventEmitter {
   private onDisconnect(reason?: Error): void {
     const wasOnline = this.online;
     this.online = false;
-    const why = reason?.message ?? this.streamError;
+    // The server's own word first: a reset of the socket after its stream error is its consequence.
+    const why = this.streamError ?? reason?.message;
     this.streamError = undefined;
     if (wasOnline) this.emit('status', { type: 'offline', reason: why } satisfies ConnectionEvent);
     this.attempting?.fail(
