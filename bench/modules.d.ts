@@ -8,5 +8,10 @@ declare module '@xmpp/client' {
     username?: string;
     password?: string;
     resource?: string;
+    /** Called with the SASL step and the offered mechanisms; picks one and authenticates. */
+    credentials?: (
+      authenticate: (c: object, mechanism: string) => Promise<void>,
+      mechanisms: string[],
+    ) => Promise<void>;
   }): any;
 }
