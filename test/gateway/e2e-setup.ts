@@ -12,6 +12,7 @@ import type { TestServer } from '../helpers/ejabberd.js';
 import { instancesSection, startServer } from '../cloud/helpers.js';
 import { silent } from '../helpers/agents.js';
 import { alive } from '../helpers/guest.js';
+import { watchOver } from '../helpers/watchdog.js';
 import type { Agent } from '../../core/index.js';
 import { gateway as gw } from '../../protocols/index.js';
 import { clusterIni, prepare, status, until } from './harness.js';
@@ -40,6 +41,9 @@ export async function startCloud(t: TestServer, dir: string, c: CloudSpec): Prom
   const d = join(dir, c.name);
   const users = c.users ?? (c.driver === 'local' ? `alice@${t.host}` : '*');
   mkdirSync(d, { recursive: true });
+  // Local instances outlive their cloud agent on purpose: a test that ends without
+  // destroying its deployments (or fails before) leaves none running once it is gone.
+  if (c.driver === 'local') watchOver(join(d, 'state'), { remove: false });
   const driver =
     c.driver === 'local'
       ? `state_dir = ${join(d, 'state')}\nkill_grace_ms = 1000\nmax_instances = 10\nimages = ${c.images ?? 'test-image'}`
