@@ -8,6 +8,8 @@ declare module '@xmpp/client' {
     username?: string;
     password?: string;
     resource?: string;
+    /** Milliseconds each stream step (open, close) may take (default 2000). */
+    timeout?: number;
     /** Called with the SASL step and the offered mechanisms; picks one and authenticates. */
     credentials?: (
       authenticate: (c: object, mechanism: string) => Promise<void>,

@@ -17,7 +17,9 @@ test('bench login: figures for the agent and for the stock client', { timeout: 1
   assert.equal(r.status, 0, r.stderr);
   const out = JSON.parse(r.stdout);
   assert.equal(out.logins, 2);
-  for (const k of ['login', 'baseline_stock_client']) {
+  // The baseline may have failed a login on a loaded machine: counted, and its figures come from the rest.
+  const kinds = out.stock_client_failed_logins < 2 ? ['login', 'baseline_stock_client'] : ['login'];
+  for (const k of kinds) {
     for (const f of ['p50_ms', 'p90_ms', 'cpu_ms']) {
       assert.ok(Number.isFinite(out[k][f]) && out[k][f] > 0, `${k}.${f} = ${out[k][f]}`);
     }
@@ -25,4 +27,5 @@ test('bench login: figures for the agent and for the stock client', { timeout: 1
     assert.ok(Number.isFinite(out[k].ejabberd_cpu_ms) && out[k].ejabberd_cpu_ms >= 0);
   }
   assert.equal(typeof out.stock_client_errors, 'number');
+  assert.equal(typeof out.stock_client_failed_logins, 'number');
 });
