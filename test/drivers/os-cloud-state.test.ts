@@ -6,8 +6,10 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawnSync } from 'node:child_process';
 import { after, describe, it } from 'node:test';
 import { STATE_ENV, testCloud } from '../helpers/openstack/index.js';
+import { run } from '../helpers/openstack/daemons.js';
 
 describe('OpenStack test cloud state', () => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-osstate-'));
@@ -36,6 +38,21 @@ describe('OpenStack test cloud state', () => {
       testCloud(1000),
       (e: Error) => /was not ready within 1 s/.test(e.message) && e.message.includes(file),
     );
+  });
+
+  it('fails at once when the starter died without writing why', async () => {
+    const gone = spawnSync(process.execPath, ['-e', '0']).pid!; // a pid that has just ended
+    const file = join(dir, 'orphan.json');
+    writeFileSync(file, JSON.stringify({ status: 'starting', pid: gone }));
+    process.env[STATE_ENV] = file;
+    const t0 = Date.now();
+    await assert.rejects(testCloud(60_000), /its starter \(pid \d+\) ended without a word/);
+    assert.ok(Date.now() - t0 < 30_000, 'not after the whole wait');
+  });
+
+  it('a command that exits before reading its input fails with its own error, not the pipe', async () => {
+    // Large input, a command that reads none of it and fails: the write meets a closed pipe.
+    await assert.rejects(run('sh', ['-c', 'exit 3'], { input: 'x'.repeat(1 << 20) }), /sh -c exit 3 failed/);
   });
 
   it('hands over the endpoints of a ready cloud', async () => {

@@ -36,7 +36,13 @@ export function run(
         reject(new Error(`${cmd} ${args.slice(0, 3).join(' ')} failed: ${tail || err.message}`));
       },
     );
-    if (opts.input !== undefined) child.stdin!.end(opts.input);
+    if (opts.input !== undefined) {
+      // A command that exits before reading its input (a client polling a database that is
+      // not up yet) closes the pipe: the write's EPIPE would end this process unhandled,
+      // while the command's own failure is already reported above.
+      child.stdin!.on('error', () => {});
+      child.stdin!.end(opts.input);
+    }
   });
 }
 

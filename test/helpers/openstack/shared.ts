@@ -47,11 +47,22 @@ async function waitForState(stateFile: string, timeoutMs: number): Promise<TestC
     if (state?.status === 'ready')
       return { info: state.info, admin: new AdminClient(state.info.endpoints, state.info.password) };
     if (state?.status === 'failed') throw new Error(`OpenStack test cloud could not start: ${state.reason}`);
+    if (state?.status === 'starting' && !alive(state.pid))
+      throw new Error(`OpenStack test cloud could not start: its starter (pid ${state.pid}) ended without a word`);
     if (Date.now() > end)
       throw new Error(
         `OpenStack test cloud was not ready within ${Math.round(timeoutMs / 1000)} s (state ${stateFile})`,
       );
     await new Promise((r) => setTimeout(r, 500));
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
   }
 }
 
