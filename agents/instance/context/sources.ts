@@ -140,7 +140,9 @@ async function fromMetadata(url: string, timeoutMs: number): Promise<Probe> {
     if (!(err instanceof HttpFailure) || !err.timedOut) return { location: url, reason: (err as Error).message };
   }
   try {
-    const res = await httpRequest(url, { headers, timeoutMs: left() });
+    // At least the other half: on a machine busy booting, the token's timer can fire late
+    // and would otherwise leave the user-data request next to nothing.
+    const res = await httpRequest(url, { headers, timeoutMs: Math.max(left(), Math.floor(timeoutMs / 2)) });
     const how = headers['X-aws-ec2-metadata-token'] ? 'IMDSv2' : 'IMDSv1';
     if (res.status === 404) return { location: url, reason: `no user-data (HTTP 404, ${how})` };
     if (res.status !== 200) return { location: url, reason: `HTTP ${res.status} (${how})` };
