@@ -11,7 +11,7 @@ import { randomBytes } from 'node:crypto';
 import { client as xmppClient } from '@xmpp/client';
 import { Agent, createLogger } from '../core/index.js';
 import { machine, percentile, progress, round, type Bench } from './lib.js';
-import { withEjabberd } from './lib/index.js';
+import { withEjabberd, withoutCertificateChecks } from './lib/index.js';
 
 export const bench: Bench = {
   name: 'login',
@@ -78,7 +78,6 @@ async function run(logins: number, warmup: number): Promise<Record<string, unkno
       await a.start();
       await a.stop();
     };
-    // The stock STARTTLS takes no CA: certificate checks are off around its login only.
     const stock = async () => {
       const c = xmppClient({
         service: s.service,
@@ -94,16 +93,9 @@ async function run(logins: number, warmup: number): Promise<Record<string, unkno
       // Its stop can race its own stream-management writes (a write on the closed socket):
       // counted, not fatal to the run.
       c.on('error', (err: Error) => stockErrors.push(err.message));
-      const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-      const emitWarning = process.emitWarning;
-      process.emitWarning = (() => {}) as typeof process.emitWarning;
-      process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
       try {
-        await c.start();
+        await withoutCertificateChecks(() => c.start());
       } finally {
-        if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-        else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
-        process.emitWarning = emitWarning;
         await c.stop().catch(() => {});
       }
     };

@@ -35,6 +35,7 @@ export {
 export { driverBaseline, removeAll, type Baseline } from './baseline.js';
 export {
   stockPair,
+  withoutCertificateChecks,
   stockRate,
   stockRtt,
   settle,

@@ -38,6 +38,25 @@ export interface Pacing {
 }
 
 /**
+ * Runs `connect` (stock clients logging in) with certificate checks off, and on again as
+ * soon as it ends: the stock STARTTLS takes no CA, and Node reads the setting at each TLS
+ * connect. Node's warning about it is silenced meanwhile: it would say "all connections".
+ */
+export async function withoutCertificateChecks<T>(connect: () => Promise<T>): Promise<T> {
+  const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+  const emitWarning = process.emitWarning;
+  process.emitWarning = (() => {}) as typeof process.emitWarning;
+  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
+  try {
+    return await connect();
+  } finally {
+    if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
+    else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
+    process.emitWarning = emitWarning;
+  }
+}
+
+/**
  * Two stock clients with password accounts (the stock client picks SCRAM, which
  * ejabberd's JWT auth does not serve). The server's certificate is self-signed and the
  * stock STARTTLS takes no CA option, so certificate checks are off for these two
@@ -81,17 +100,7 @@ export async function stockPair(
   };
   const a = make(names[0]);
   const b = make(names[1]);
-  const previous = process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-  const origEmit = process.emitWarning;
-  process.emitWarning = (() => {}) as typeof process.emitWarning; // the global warning would be misleading: this is scoped
-  process.env.NODE_TLS_REJECT_UNAUTHORIZED = '0';
-  try {
-    await Promise.all([a.start(), b.start()]);
-  } finally {
-    if (previous === undefined) delete process.env.NODE_TLS_REJECT_UNAUTHORIZED;
-    else process.env.NODE_TLS_REJECT_UNAUTHORIZED = previous;
-    process.emitWarning = origEmit;
-  }
+  await withoutCertificateChecks(() => Promise.all([a.start(), b.start()]));
   const pair: StockPair = {
     a,
     b,

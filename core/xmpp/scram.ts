@@ -32,16 +32,13 @@ export async function saltedPassword(password: string, salt: Uint8Array, iterati
 
 export class Scram extends ScramSha1 {
   override async response(cred: ScramCredentials): Promise<string> {
-    let given: Record<string, unknown> = { ...cred };
+    let given: object = cred;
     if (this._stage === 'challenge') {
       const i = this._iterationCount;
       if (!Number.isInteger(i) || i < 1 || i > MAX_ITERATIONS)
-        throw new Error(
-          `the server asked for ${this._iterationCount} SCRAM iterations (1..${MAX_ITERATIONS} are done)`,
-        );
+        throw new Error(`the server asked for ${i} SCRAM iterations (1..${MAX_ITERATIONS} are done)`);
       // The library reuses a salted password given for the salt the server sent.
-      const salted = await saltedPassword(cred.password, this._salt, this._iterationCount);
-      given = { ...given, salt: this._salt, saltedPassword: salted };
+      given = { ...cred, salt: this._salt, saltedPassword: await saltedPassword(cred.password, this._salt, i) };
     }
     const out = await super.response(given);
     if (cred.abandoned()) throw new AbandonedLoginError('login attempt given up: its SCRAM answer is not sent');
