@@ -21,6 +21,7 @@ import { addStreamRoutes } from './http-stream.js';
 import { createHttpTokens, type HttpTokens, type Principal } from './http-tokens.js';
 import type { GatewayModel } from './model/index.js';
 import type { Service } from './service.js';
+import { assetUrl } from './web-assets.js';
 import { addWebRoutes, CSP } from './web-routes.js';
 import { cookies, createSessions, SESSION_COOKIE, type WebSessions } from './web-session.js';
 
@@ -202,5 +203,5 @@ export function createHttpFront(
 
 /** A small browsable page over the OpenAPI document (no assets from elsewhere, no inline script). */
 const DOCS_PAGE = `<!doctype html><html lang="en"><head><meta charset="utf-8"><title>cloudgate API</title>
-<link rel="stylesheet" href="/web/assets/web.css"><script src="/web/assets/docs.js" defer></script></head>
+<link rel="stylesheet" href="${assetUrl('web.css')}"><script src="${assetUrl('docs.js')}" defer></script></head>
 <body><main><h1>cloudgate API</h1><p>The machine-readable document: <a href="/api/openapi.json">/api/openapi.json</a></p><div id="ops"></div></main></body></html>`;

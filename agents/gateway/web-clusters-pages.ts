@@ -4,6 +4,7 @@
  * rows in place; without it the form has empty rows and an "add another" submit.
  */
 import type { ClusterRecord } from './model/index.js';
+import { assetUrl } from './web-assets.js';
 import { html, type Html } from './web-html.js';
 import { csrfField } from './web-pages.js';
 import type { ClusterForm, FieldErrors, ServiceField, ServiceRow } from './web-clusters-form.js';
@@ -105,7 +106,7 @@ ${choices.kept ? html`<p>Kept as they are: <code>[autoscale.*]</code> sections o
 <p><button name="action" value="save" id="save">Save definition</button></p>
 <datalist id="flavors"><option value="small"><option value="medium"><option value="large"></datalist>
 <datalist id="contexts">${choices.contexts.map((c) => html`<option value="${c.ref}">${c.label}</option>`)}</datalist></form>
-<script src="/web/assets/clusters.js" defer></script>`;
+<script src="${assetUrl('clusters.js')}" defer></script>`;
 }
 
 export function clusterIniPage(rec: ClusterRecord, notice?: string): Html {

@@ -1,4 +1,5 @@
 /** HTML for the web pages: every value goes through `esc`, and `page` wraps a body in the one layout. */
+import { assetUrl } from './web-assets.js';
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
@@ -36,6 +37,6 @@ export function page(title: string, body: Html, user?: PageUser): string {
 <form method="post" action="/web/logout" class="inline"><input type="hidden" name="csrf" value="${user.csrf}"><span class="who">${user.jid}</span> <button>Log out</button></form></nav>`
     : html``;
   return `<!doctype html>${html`<html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>${title} · cloudgate</title><link rel="stylesheet" href="/web/assets/web.css"><script src="/web/assets/live.js" defer></script></head>
+<title>${title} · cloudgate</title><link rel="stylesheet" href="${assetUrl('web.css')}"><script src="${assetUrl('live.js')}" defer></script></head>
 <body><header><strong>cloudgate</strong> ${nav}</header><main><h1>${title}</h1>${body}</main></body></html>`}`;
 }

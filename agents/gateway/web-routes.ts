@@ -7,8 +7,6 @@
  * inline script can run even if some text escaped escaping.
  * The live parts read the API's own event streams, which take the session cookie for GET.
  */
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { CloudgateError } from '../../core/index.js';
 import { toProblem } from './http-problems.js';
@@ -16,6 +14,7 @@ import type { App, RouteDeps } from './http.js';
 import type { Deployment } from './model/index.js';
 import { deploymentView } from './views.js';
 import { addAdminPages } from './web-admin.js';
+import { asset, assetCaching } from './web-assets.js';
 import { addCloudPages } from './web-clouds.js';
 import { addClusterPages } from './web-clusters.js';
 import { addContextPages } from './web-contexts.js';
@@ -40,20 +39,12 @@ import {
 /** Scripts, styles and everything else from the gateway only: no inline script runs. */
 export const CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
-const assetsDir = fileURLToPath(new URL('../../../agents/gateway/web/', import.meta.url));
-const ASSETS: Record<string, string> = {
-  'live.js': 'text/javascript; charset=utf-8',
-  'web.css': 'text/css; charset=utf-8',
-  'clusters.js': 'text/javascript; charset=utf-8',
-  'docs.js': 'text/javascript; charset=utf-8',
-};
 
 type Form = Record<string, string>;
 const field = (f: Form, k: string) => (typeof f[k] === 'string' ? f[k]! : '');
 
 export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; secure: boolean }): void {
   const { service, model, sessions } = d;
-  const assets = new Map(Object.keys(ASSETS).map((f) => [f, readFileSync(`${assetsDir}${f}`, 'utf8')]));
 
   // The pages are not part of the API's OpenAPI document.
   web.addHook('onRoute', (r) => {
@@ -66,8 +57,9 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
     reply
       .header('content-security-policy', CSP)
       .header('x-content-type-options', 'nosniff')
-      .header('referrer-policy', 'same-origin')
-      .header('cache-control', 'no-store');
+      .header('referrer-policy', 'same-origin');
+    // Pages are never stored (they show a session's data); static files say how long they keep.
+    if (!reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
     return payload;
   });
 
@@ -108,10 +100,12 @@ export function addWebRoutes(web: App, d: RouteDeps & { sessions: WebSessions; s
   };
 
   web.get('/assets/:file', async (req, reply) => {
-    const f = (req.params as { file: string }).file;
-    const body = assets.get(f);
-    if (body === undefined) return reply.code(404).type('text/plain').send('no such file');
-    return reply.type(ASSETS[f]!).send(body);
+    const a = asset((req.params as { file: string }).file);
+    if (a === undefined) return reply.code(404).type('text/plain').send('no such file');
+    return reply
+      .header('cache-control', assetCaching(a, (req.query as { v?: unknown }).v))
+      .type(a.type)
+      .send(a.body);
   });
 
   // ---- login and logout ----------------------------------------------------------------

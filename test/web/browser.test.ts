@@ -11,17 +11,14 @@ import assert from 'node:assert/strict';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser } from 'playwright-core';
 import type { CloudAgent } from '../../agents/cloud/index.js';
 import type { Gateway } from '../../agents/gateway/index.js';
 import type { TestServer } from '../helpers/ejabberd.js';
 import { CONTEXT, clusterIni, startGateway, until } from '../gateway/harness.js';
 import { running, startCloud, startServer } from '../gateway/e2e-setup.js';
+import { fitsWidth, SCREENS, shot } from './screens.js';
 
-const SCREENS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 375, height: 812 },
-] as const;
 const SLOW = 180_000;
 const PASSWORD = 'webber-password-1';
 const ADMIN_PASSWORD = 'admin-password-1';
@@ -83,13 +80,6 @@ describe('web pages in a real browser', { timeout: 900_000 }, () => {
       body: JSON.stringify({ definition: clusterIni({ name: 'webby', context: 'worker', initial: 1, max: 3 }) }),
     });
     assert.equal(r.status, 200, await r.text());
-  };
-
-  const shot = (page: Page, screen: string, what: string) =>
-    page.screenshot({ path: `docs/web-${screen}-${what}.png`, fullPage: true });
-  const fitsWidth = async (page: Page, width: number) => {
-    const w = await page.evaluate(() => document.documentElement.scrollWidth);
-    assert.ok(w <= width, `the page is ${w} px wide on a ${width} px screen`);
   };
 
   for (const screen of SCREENS) {

@@ -23,6 +23,7 @@ import { listenLocal } from '../helpers/net.js';
 import { INSTANCE_DOMAIN } from '../cloud/helpers.js';
 import { clusterIni, startGateway, until } from '../gateway/harness.js';
 import { startCloud, startServer } from '../gateway/e2e-setup.js';
+import { fitsWidth } from './screens.js';
 
 const SLOW = 180_000;
 const PASSWORD = 'bob-web-password-1';
@@ -263,8 +264,7 @@ describe('marketplace page in a real browser', { timeout: 600_000 }, () => {
       await page.waitForURL(/\/web\/$/);
       await page.goto(`${web}market?q=%2Bbatch`);
       assert.equal((await names(page)).length, 3);
-      const w = await page.evaluate(() => document.documentElement.scrollWidth);
-      assert.ok(w <= 375, `the page is ${w} px wide on a 375 px screen`);
+      await fitsWidth(page, 375);
     } finally {
       await ctx.close();
     }

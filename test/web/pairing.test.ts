@@ -16,13 +16,10 @@ import type { TestServer } from '../helpers/ejabberd.js';
 import { startGateway } from '../gateway/harness.js';
 import { INSTANCE_HOST, startInstance, startServer, suiteCleanup } from '../instance/agent-helpers.js';
 import { closedPort } from '../instance/helpers.js';
+import { fitsWidth, SCREENS, shot } from './screens.js';
 
 const PASSWORD = 'pairer-password-1';
 const BODY = '[amiconfig]\nplugins = files\n[files]\n/etc/motd =\n    paired from the web\n';
-const SCREENS = [
-  { name: 'desktop', width: 1280, height: 800 },
-  { name: 'phone', width: 375, height: 812 },
-] as const;
 
 describe('pairing page in a real browser', { timeout: 600_000 }, () => {
   let t: TestServer;
@@ -100,9 +97,8 @@ describe('pairing page in a real browser', { timeout: 600_000 }, () => {
         assert.match(await page.locator('#codes tbody tr').first().innerText(), /claimed/);
         assert.equal(navigations, 0, 'the claim arrived without a reload');
         assert.equal(await page.locator('#code').innerText(), code, 'the code stays on the page');
-        const w = await page.evaluate(() => document.documentElement.scrollWidth);
-        assert.ok(w <= screen.width, `the page is ${w} px wide on a ${screen.width} px screen`);
-        await page.screenshot({ path: `docs/web-${screen.name}-pairing.png`, fullPage: true });
+        await fitsWidth(page, screen.width);
+        await shot(page, screen.name, 'pairing');
 
         // A bad count of minutes is a clear message, not a failure.
         await page.getByLabel(/Valid for/).fill('0');

@@ -1,10 +1,12 @@
 /**
  * Web sessions against a real gateway: a session outlives a gateway restart (it is in the
  * gateway's database), and /api/docs is served under the pages' Content-Security-Policy
- * with no inline script.
+ * with no inline script. Static files are named by their content's hash and kept by
+ * browsers; pages are never stored.
  */
 import { describe, test, before, after } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -81,5 +83,39 @@ describe('web sessions across a gateway restart', () => {
     const js = await fetch(`${base}${src}`);
     assert.equal(js.status, 200);
     assert.match(await js.text(), /openapi\.json/);
+  });
+
+  test('static files: kept for good at the URL a page names, asked again at any other; pages never stored', async () => {
+    const base = g!.http!.url;
+    const web = g!.http!.webUrl.replace(/\/$/, '');
+    const login = await fetch(`${web}/login`);
+    assert.equal(login.headers.get('cache-control'), 'no-store');
+    const text = await login.text();
+    const urls = [...text.matchAll(/(?:href|src)="(\/web\/assets\/[^"]+)"/g)].map((m) => m[1]!);
+    assert.deepEqual(
+      urls.map((u) => u.replace(/\?v=[0-9a-f]{16}$/, '')),
+      ['/web/assets/web.css', '/web/assets/live.js'],
+      'the stylesheet and script, each with a hash',
+    );
+    for (const u of urls) {
+      const r = await fetch(`${base}${u}`);
+      assert.equal(r.status, 200, u);
+      assert.equal(r.headers.get('cache-control'), 'public, max-age=31536000, immutable', u);
+      const body = await r.text();
+      assert.equal(
+        u.slice(-16),
+        createHash('sha256').update(body).digest('hex').slice(0, 16),
+        `${u} names its content`,
+      );
+      for (const other of [u.replace(/\?v=.*/, ''), u.replace(/v=[0-9a-f]{16}/, 'v=0000000000000000')]) {
+        const o = await fetch(`${base}${other}`);
+        assert.equal(o.status, 200, other);
+        assert.equal(o.headers.get('cache-control'), 'no-cache', other);
+        assert.equal(await o.text(), body, `${other}: the current file`);
+      }
+    }
+    const missing = await fetch(`${web}/assets/nothing.css`);
+    assert.equal(missing.status, 404);
+    assert.equal(missing.headers.get('cache-control'), 'no-store');
   });
 });
