@@ -17,6 +17,8 @@ export async function fitsWidth(page: Page, width: number): Promise<void> {
   assert.ok(w <= width, `the page is ${w} px wide on a ${width} px screen`);
 }
 
-/** The whole page as docs/web-<screen>-<what>.png (the README shows some of them). */
-export const shot = (page: Page, screen: string, what: string) =>
-  page.screenshot({ path: `docs/web-${screen}-${what}.png`, fullPage: true });
+/** The whole page, styled, as docs/web-<screen>-<what>.png (the README shows some of them). */
+export async function shot(page: Page, screen: string, what: string): Promise<void> {
+  await page.waitForLoadState('load');
+  await page.screenshot({ path: `docs/web-${screen}-${what}.png`, fullPage: true });
+}
