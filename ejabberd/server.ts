@@ -453,12 +453,16 @@ export class EjabberdServer {
   async joinCluster(node: string, timeoutMs = 60000): Promise<void> {
     if (!this.info.cluster)
       throw new EjabberdError(`the ejabberd in ${this.dir} was not prepared as a cluster node (cluster option)`);
+    const deadline = Date.now() + timeoutMs;
+    // join_cluster stops ejabberd on this node and starts it again. Its listeners accept
+    // before ejabberd has finished starting; a join then finds nothing to stop, and its
+    // own start fails (already_started) with this node half joined.
+    await this.waitRunning(deadline);
     try {
       await this.ctl('join_cluster', node);
     } catch (err) {
       throw new EjabberdError(`joining ${node} from ${this.info.node}: ${(err as Error).message}`, '', { cause: err });
     }
-    const deadline = Date.now() + timeoutMs;
     for (;;) {
       const nodes = await this.clusterNodes().catch(() => [] as string[]);
       // join_cluster restarts ejabberd on this node: its listeners come back after the copy.
@@ -467,6 +471,23 @@ export class EjabberdServer {
       if (Date.now() > deadline)
         throw new EjabberdError(
           `${this.info.node} did not list ${node} in its cluster within ${timeoutMs} ms`,
+          this.logTail(),
+        );
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+
+  /** Resolves once ejabberd has finished starting on this node (ejabberdctl status). */
+  private async waitRunning(deadline: number): Promise<void> {
+    for (;;) {
+      const err = await this.ctl('status').then(
+        () => undefined,
+        (e: Error) => e,
+      );
+      if (!err) return;
+      if (Date.now() > deadline)
+        throw new EjabberdError(
+          `ejabberd on ${this.info.node} had not finished starting by the deadline: ${err.message}`,
           this.logTail(),
         );
       await new Promise((r) => setTimeout(r, 200));
