@@ -248,6 +248,7 @@ export class Agent extends EventEmitter {
     }
     // A new session (first, or after the server lost the old one): peers do not know us.
     this.presence.clear();
+    this.presence.renew();
     try {
       await this.presence.broadcast();
       await this.reliable.resendAll();

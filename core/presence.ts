@@ -1,14 +1,21 @@
 /**
  * Presence is liveness. An agent's available presence carries
- * <agent xmlns='urn:cloudgate:presence:1' kind='…'> with its kind's typed payload inside
- * (protocols/presence.ts);
+ * <agent xmlns='urn:cloudgate:presence:1' kind='…' session='…'> with its kind's typed
+ * payload inside (protocols/presence.ts);
  * the live view of peers emits discriminated change events.
+ *
+ * An agent with a fixed resource that comes back (restarted, or a login that could not
+ * resume) has the same full JID as before. The server replaces the old session with the
+ * new one, and the old one's unavailable presence may reach us after the new one's
+ * available presence. The session attribute tells them apart: a new session at a known
+ * full JID is the peer gone and back (offline, then online), and the old session's
+ * unavailable that follows is not taken for the new one's.
  */
 import { EventEmitter } from 'node:events';
 import { Element } from 'ltx';
 import type { Logger } from 'pino';
 import { presence as wire, type PresenceDef } from '../protocols/index.js';
-import { bareJid } from './ids.js';
+import { bareJid, uniqueId } from './ids.js';
 
 export const NS_PRESENCE = wire.NS_PRESENCE;
 
@@ -16,6 +23,8 @@ export interface Peer {
   jid: string;
   bare: string;
   kind: string;
+  /** The peer's session, when it names one. */
+  session?: string;
   /** The kind's decoded payload, if its PresenceDef is registered and it decoded. */
   data?: unknown;
   since: number;
@@ -27,8 +36,15 @@ export type PeerEvent =
   | { type: 'changed'; peer: Peer; previous: Peer }
   | { type: 'offline'; peer: Peer };
 
+/** How long a replaced session's unavailable presence is waited for (it comes in milliseconds). */
+const REPLACED_MS = 60_000;
+
 export class Presence extends EventEmitter {
   private peers = new Map<string, Peer>();
+  /** Full JIDs whose replaced session's unavailable presence has not come yet, and since when. */
+  private replaced = new Map<string, number>();
+  /** Ours: new with each session (renew). */
+  private session = uniqueId();
   private defs = new Map<string, PresenceDef<any>>();
   private own?: { def: PresenceDef<any>; data: unknown };
   /** Full or bare JIDs that get our directed presence. */
@@ -53,10 +69,15 @@ export class Presence extends EventEmitter {
     this.defs.set(def.agentKind, def);
   }
 
+  /** A new session of ours: peers learn it from our next presence. */
+  renew(): void {
+    this.session = uniqueId();
+  }
+
   /** Our presence stanza (available), with the typed payload if one is set. */
   stanza(to?: string): Element {
     const p = new Element('presence', to ? { to } : {});
-    p.cnode(wire.encodeAgent(this.kind, this.own?.def.payload.encode(this.own.data)));
+    p.cnode(wire.encodeAgent(this.kind, this.own?.def.payload.encode(this.own.data), this.session));
     return p;
   }
 
@@ -86,6 +107,14 @@ export class Presence extends EventEmitter {
     if (!from) return;
     const type = el.attrs.type;
     if (type === 'unavailable' || type === 'error') {
+      const since = this.replaced.get(from);
+      if (since !== undefined) {
+        this.replaced.delete(from);
+        if (type === 'unavailable' && Date.now() - since < REPLACED_MS) {
+          this.log.debug({ from }, "a replaced session's unavailable presence, after its successor's");
+          return;
+        }
+      }
       const peer = this.peers.get(from);
       if (peer) {
         this.peers.delete(from);
@@ -106,7 +135,7 @@ export class Presence extends EventEmitter {
       this.log.debug({ err, from }, 'undecodable presence');
       return;
     }
-    const { kind, payload } = decoded;
+    const { kind, session, payload } = decoded;
     let data: unknown;
     const def = this.defs.get(kind);
     if (def && payload) {
@@ -117,8 +146,24 @@ export class Presence extends EventEmitter {
       }
     }
     const now = Date.now();
-    const previous = this.peers.get(from);
-    const peer: Peer = { jid: from, bare, kind, data, since: previous?.since ?? now, updated: now };
+    let previous = this.peers.get(from);
+    if (previous?.session !== undefined && session !== undefined && previous.session !== session) {
+      // The same full JID in a new session: the old one is gone, whether or not the
+      // server has told us yet (its unavailable presence, when it comes, is passed over).
+      this.peers.delete(from);
+      this.replaced.set(from, now);
+      this.emit('peer', { type: 'offline', peer: previous } satisfies PeerEvent);
+      previous = undefined;
+    }
+    const peer: Peer = {
+      jid: from,
+      bare,
+      kind,
+      ...(session === undefined ? {} : { session }),
+      data,
+      since: previous?.since ?? now,
+      updated: now,
+    };
     this.peers.set(from, peer);
     if (previous) {
       this.emit('peer', { type: 'changed', peer, previous } satisfies PeerEvent);
@@ -151,5 +196,6 @@ export class Presence extends EventEmitter {
   clear(): void {
     for (const peer of this.peers.values()) this.emit('peer', { type: 'offline', peer } satisfies PeerEvent);
     this.peers.clear();
+    this.replaced.clear();
   }
 }

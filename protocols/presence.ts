@@ -3,7 +3,13 @@
  * for kinds that define one, the kind's typed payload (CloudPresence in cloud.ts,
  * InstancePresence in instance.ts; an agent of the user's own may define its own).
  *
- *   <presence><agent xmlns='urn:cloudgate:presence:1' kind='cloud'><cloud xmlns='urn:cloudgate:cloud:1' …/></agent></presence>
+ *   <presence><agent xmlns='urn:cloudgate:presence:1' kind='cloud' session='…'><cloud xmlns='urn:cloudgate:cloud:1' …/></agent></presence>
+ *
+ * `session` (optional, 1 to 64 of A-Z a-z 0-9 _ -) is new with each session the agent
+ * opens. An agent with a fixed resource that comes back (a restart, a login that could
+ * not resume) has the same full JID; the server may deliver the old session's
+ * unavailable presence after the new one's available one, and the session tells the two
+ * apart (core/presence.ts).
  *
  * Error conditions: bad-request / unknown-payload for an element that is not <agent/>;
  * bad-request / invalid-field for a missing or malformed kind, more than one payload, or
@@ -17,15 +23,17 @@ import { StanzaError } from './errors.js';
 export const NS_PRESENCE = 'urn:cloudgate:presence:1';
 
 const KIND = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
+const SESSION = /^[A-Za-z0-9_-]{1,64}$/;
 
 /** The wrapper, with the kind's payload still encoded. */
 export interface AgentElement {
   kind: string;
+  session?: string;
   payload?: Element;
 }
 
-export function encodeAgent(kind: string, payload?: Element): Element {
-  const agent = new Element('agent', { xmlns: NS_PRESENCE, kind });
+export function encodeAgent(kind: string, payload?: Element, session?: string): Element {
+  const agent = new Element('agent', { xmlns: NS_PRESENCE, kind, ...(session === undefined ? {} : { session }) });
   if (payload) agent.cnode(payload);
   return agent;
 }
@@ -46,15 +54,27 @@ export function decodeAgent(el: Element): AgentElement {
       'invalid-field',
     );
   }
+  const session = el.attrs.session;
+  if (session !== undefined && (typeof session !== 'string' || !SESSION.test(session)))
+    throw new StanzaError(
+      'bad-request',
+      `invalid agent/@session: '${String(session).slice(0, 64)}' is not 1 to 64 of A-Z a-z 0-9 _ -`,
+      'invalid-field',
+    );
   const children = el.getChildElements();
   if (children.length > 1)
     throw new StanzaError('bad-request', `invalid agent: ${children.length} payloads, at most one`, 'invalid-field');
-  return children.length ? { kind, payload: children[0] } : { kind };
+  return {
+    kind,
+    ...(session === undefined ? {} : { session }),
+    ...(children.length ? { payload: children[0] } : {}),
+  };
 }
 
 /** An agent's presence with its payload decoded by the definition of its kind. */
 export interface AgentPresence {
   kind: string;
+  session?: string;
   data?: unknown;
 }
 
@@ -67,21 +87,22 @@ export function agentPresence(defs: readonly PresenceDef<any>[]): PayloadDef<Age
   return {
     ns: NS_PRESENCE,
     name: 'agent',
-    encode: ({ kind, data }) => {
+    encode: ({ kind, session, data }) => {
       const def = byKind.get(kind);
-      return encodeAgent(kind, def && data !== undefined ? def.payload.encode(data) : undefined);
+      return encodeAgent(kind, def && data !== undefined ? def.payload.encode(data) : undefined, session);
     },
     decode: (el) => {
-      const { kind, payload } = decodeAgent(el);
+      const { kind, session, payload } = decodeAgent(el);
       const def = byKind.get(kind);
-      if (!payload) return { kind };
+      const head = session === undefined ? { kind } : { kind, session };
+      if (!payload) return head;
       if (!def)
         throw new StanzaError(
           'bad-request',
           `invalid agent: kind '${kind}' defines no payload, got <${payload.name}/>`,
           'invalid-field',
         );
-      return { kind, data: def.payload.decode(payload) };
+      return { ...head, data: def.payload.decode(payload) };
     },
   };
 }
