@@ -260,10 +260,18 @@ export class EjabberdServer {
   }
 
   /**
-   * Starts the server and resolves once both listeners accept connections.
+   * Starts the server and resolves once both listeners accept connections (its own, not
+   * another process's). A server that exits fails at once; one that stays silent fails
+   * after `timeoutMs` (90 s: on a busy 2-core machine a start has taken over 30 s).
    * `detached`: the server outlives this process (operator `cloudgate ejabberd start`).
    */
-  async start({ detached = false, timeoutMs = 30000 }: { detached?: boolean; timeoutMs?: number } = {}): Promise<void> {
+  async start({
+    detached = false,
+    timeoutMs = 90_000,
+  }: {
+    detached?: boolean;
+    timeoutMs?: number;
+  } = {}): Promise<void> {
     const { info } = this;
     for (const [what, port] of [
       ['client-to-server', info.c2sPort],
