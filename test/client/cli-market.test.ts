@@ -6,7 +6,6 @@ import { describe, test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { Gateway } from '../../agents/gateway/index.js';
@@ -43,7 +42,7 @@ describe('cloudgate market, publish, vote, clone, unpublish against a real gatew
     CLOUDGATE_GATEWAY: g.agent.jid,
     CLOUDGATE_JWT_KEY: s.t.server.info.jwtKeyFile,
     CLOUDGATE_CA: s.t.server.info.certFile,
-    XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'cgt-cli-market-cfg-')),
+    XDG_CONFIG_HOME: mkdtempSync(join(s.dir, 'cfg-')),
   });
 
   test('publish, search with words, +tag and -tag, vote, clone, unpublish; usage errors exit 2', async () => {

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ServerRotation } from '../../core/servers.js';
@@ -64,8 +64,9 @@ test('a session that comes up resets the backoff but stays on the server that to
   assert.throws(() => new ServerRotation([]), /at least one server/);
 });
 
-test('[xmpp] servers lists the nodes in order; the single server key still works', async () => {
+test('[xmpp] servers lists the nodes in order; the single server key still works', async (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-servers-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   const file = join(dir, 'agent.ini');
   const schema = { xmpp: xmppSection };
   const parse = (body: string) => parseConfig(`[xmpp]\njid = a@example.org\npassword = pw\n${body}`, file, schema).xmpp;

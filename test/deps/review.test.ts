@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -28,8 +28,9 @@ test('every direct dependency and install script of the project is reviewed', ()
   assert.deepEqual(out.problems, []);
 });
 
-test('an unreviewed dependency with an install script fails the review, naming both', () => {
+test('an unreviewed dependency with an install script fails the review, naming both', (t) => {
   const dir = mkdtempSync(join(tmpdir(), 'cgt-deps-'));
+  t.after(() => rmSync(dir, { recursive: true, force: true }));
   mkdirSync(join(dir, 'docs'));
   copyFileSync(join(root, 'docs', 'dependencies.md'), join(dir, 'docs', 'dependencies.md'));
   const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8'));

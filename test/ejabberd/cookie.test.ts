@@ -47,7 +47,7 @@ async function ping(t: TestServer, cookie: string): Promise<string> {
   const home = mkdtempSync(join(tmpdir(), 'cgt-cookie-'));
   writeFileSync(join(home, '.erlang.cookie'), cookie, { mode: 0o400 });
   const { info } = t.server;
-  const { stdout } = await execFileP(
+  const run = execFileP(
     '/usr/bin/erl',
     [
       '-sname',
@@ -65,7 +65,11 @@ async function ping(t: TestServer, cookie: string): Promise<string> {
     ],
     { env: { PATH: process.env.PATH, HOME: home, ERL_INETRC: join(info.dir, 'conf', 'inetrc') }, timeout: 60_000 },
   );
-  return stdout.trim();
+  try {
+    return (await run).stdout.trim();
+  } finally {
+    rmSync(home, { recursive: true, force: true });
+  }
 }
 
 test("the Erlang cookie and registered passwords are in no process's arguments or environment; the cookie is in a file the server's user alone reads", {

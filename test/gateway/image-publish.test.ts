@@ -105,7 +105,7 @@ describe('publishing signed image metadata to the gateway', { timeout: 180_000 }
       CLOUDGATE_GATEWAY: g.agent.jid,
       CLOUDGATE_JWT_KEY: s.t.server.info.jwtKeyFile,
       CLOUDGATE_CA: s.t.server.info.certFile,
-      XDG_CONFIG_HOME: mkdtempSync(join(tmpdir(), 'cgt-image-publish-cfg-')),
+      XDG_CONFIG_HOME: mkdtempSync(join(s.dir, 'cfg-')),
     };
   });
   after(async () => {
