@@ -465,39 +465,41 @@ export class EjabberdServer {
     // join_cluster stops ejabberd on this node and starts it again. Its listeners accept
     // before ejabberd has finished starting; a join then finds nothing to stop, and its
     // own start fails (already_started) with this node half joined.
-    await this.waitRunning(deadline);
+    let why = '';
+    await this.pollUntil(
+      deadline,
+      () =>
+        this.ctl('status').then(
+          () => true,
+          (e: Error) => {
+            why = e.message;
+            return false;
+          },
+        ),
+      () => `ejabberd on ${this.info.node} had not finished starting by the deadline: ${why}`,
+    );
     try {
       await this.ctl('join_cluster', node);
     } catch (err) {
       throw new EjabberdError(`joining ${node} from ${this.info.node}: ${(err as Error).message}`, '', { cause: err });
     }
-    for (;;) {
-      const nodes = await this.clusterNodes().catch(() => [] as string[]);
-      // join_cluster restarts ejabberd on this node: its listeners come back after the copy.
-      if (nodes.includes(node) && nodes.includes(this.info.node) && (await canConnect(this.info.c2sPort, this.info.ip)))
-        return;
-      if (Date.now() > deadline)
-        throw new EjabberdError(
-          `${this.info.node} did not list ${node} in its cluster within ${timeoutMs} ms`,
-          this.logTail(),
+    await this.pollUntil(
+      deadline,
+      async () => {
+        const nodes = await this.clusterNodes().catch(() => [] as string[]);
+        // join_cluster restarts ejabberd on this node: its listeners come back after the copy.
+        return (
+          nodes.includes(node) && nodes.includes(this.info.node) && (await canConnect(this.info.c2sPort, this.info.ip))
         );
-      await new Promise((r) => setTimeout(r, 200));
-    }
+      },
+      () => `${this.info.node} did not list ${node} in its cluster within ${timeoutMs} ms`,
+    );
   }
 
-  /** Resolves once ejabberd has finished starting on this node (ejabberdctl status). */
-  private async waitRunning(deadline: number): Promise<void> {
-    for (;;) {
-      const err = await this.ctl('status').then(
-        () => undefined,
-        (e: Error) => e,
-      );
-      if (!err) return;
-      if (Date.now() > deadline)
-        throw new EjabberdError(
-          `ejabberd on ${this.info.node} had not finished starting by the deadline: ${err.message}`,
-          this.logTail(),
-        );
+  /** Checks every 200 ms until `done`; past `deadline`, fails with `failure` and the log's tail. */
+  private async pollUntil(deadline: number, done: () => Promise<boolean>, failure: () => string): Promise<void> {
+    while (!(await done())) {
+      if (Date.now() > deadline) throw new EjabberdError(failure(), this.logTail());
       await new Promise((r) => setTimeout(r, 200));
     }
   }

@@ -34,7 +34,7 @@ const ASSETS = new Map<string, Asset>(
 export const asset = (name: string): Asset | undefined => ASSETS.get(name);
 
 /** The URL a page names a static file by. */
-export function assetUrl(name: keyof typeof TYPES & string): string {
+export function assetUrl(name: string): string {
   const a = ASSETS.get(name);
   if (!a) throw new Error(`no web asset ${name}`);
   return `/web/assets/${name}?v=${a.hash}`;
